@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Koi: customer segmentation and lifetime value for clinic chains.
+//
+// Language mode 5: the hot loops hand unsafe buffers to
+// `DispatchQueue.concurrentPerform`, which Swift 6's strict concurrency
+// checking rejects without `nonisolated(unsafe)` noise on every buffer; the
+// parallel code is kept data-race free by construction (disjoint chunks).
+let package = Package(
+  name: "Koi",
+  products: [
+    .library(name: "Koi", targets: ["Koi"]),
+    .executable(name: "koi", targets: ["koi"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+  ],
+  targets: [
+    // MARK: - Public API
+    .target(
+      name: "Koi",
+      dependencies: [
+        "CBLAS",
+        "CLAPACKE",
+        .product(name: "RealModule", package: "swift-numerics"),
+      ]
+    ),
+    .executableTarget(
+      name: "koi",
+      dependencies: [
+        "Koi",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+
+    // MARK: - Implementation details
+    .systemLibrary(
+      name: "CBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
+    ),
+    .systemLibrary(
+      name: "CLAPACKE",
+      pkgConfig: "lapacke",
+      providers: [.apt(["liblapacke-dev"])]
+    ),
+
+    // MARK: - Tests
+    .testTarget(
+      name: "KoiTests",
+      dependencies: ["Koi"],
+      resources: [.copy("Fixtures")]
+    ),
+  ],
+  swiftLanguageModes: [.v5]
+)

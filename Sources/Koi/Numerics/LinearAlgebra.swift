@@ -1,0 +1,116 @@
+import CBLAS
+import CLAPACKE
+
+/// Errors from the LAPACK wrappers: the matrix was singular or not positive
+/// definite. Callers turn these into model diagnostics.
+public struct LinearAlgebraError: Error, Sendable, CustomStringConvertible {
+  public let routine: String
+  public let info: Int32
+  public var description: String { "\(routine) failed with info = \(info)" }
+}
+
+@inline(__always)
+private func blasInt(_ n: Int) -> Int32 {
+  guard let v = Int32(exactly: n) else { preconditionFailure("dimension \(n) exceeds BLAS integer range") }
+  return v
+}
+
+public enum LinearAlgebra {
+  /// `C = A · B` through `cblas_dgemm`.
+  ///
+  /// - Complexity: O(m · n · k).
+  public static func multiply(_ a: Matrix, _ b: Matrix) -> Matrix {
+    precondition(a.columns == b.rows, "inner dimensions must agree")
+    var c = Matrix(rows: a.rows, columns: b.columns)
+    if a.rows == 0 || b.columns == 0 { return c }
+    if a.columns == 0 { return c }
+    a.values.withUnsafeBufferPointer { pa in
+      b.values.withUnsafeBufferPointer { pb in
+        c.values.withUnsafeMutableBufferPointer { pc in
+          cblas_dgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans,
+            blasInt(a.rows), blasInt(b.columns), blasInt(a.columns),
+            1.0, pa.baseAddress, blasInt(a.columns),
+            pb.baseAddress, blasInt(b.columns),
+            0.0, pc.baseAddress, blasInt(b.columns))
+        }
+      }
+    }
+    return c
+  }
+
+  /// Solves `A · x = b` for square `A` by LU with partial pivoting
+  /// (`LAPACKE_dgesv`).
+  ///
+  /// - Throws: `LinearAlgebraError` when `A` is exactly singular.
+  /// - Complexity: O(n³).
+  public static func solve(_ a: Matrix, _ b: [Double]) throws -> [Double] {
+    precondition(a.rows == a.columns, "solve needs a square matrix")
+    precondition(b.count == a.rows, "right-hand side must have one entry per row")
+    let n = a.rows
+    if n == 0 { return [] }
+    var lu = a.values
+    var x = b
+    var pivots = [Int32](repeating: 0, count: n)
+    let info = LAPACKE_dgesv(
+      LAPACK_ROW_MAJOR, blasInt(n), 1, &lu, blasInt(n), &pivots, &x, 1)
+    guard info == 0 else { throw LinearAlgebraError(routine: "dgesv", info: info) }
+    return x
+  }
+
+  /// The inverse of a symmetric positive-definite matrix, by Cholesky
+  /// (`LAPACKE_dpotrf` then `LAPACKE_dpotri`). Used for standard errors from
+  /// an observed-information (negative Hessian) matrix.
+  ///
+  /// - Throws: `LinearAlgebraError` when `A` is not positive definite.
+  /// - Complexity: O(n³).
+  public static func inverseSymmetricPositiveDefinite(_ a: Matrix) throws -> Matrix {
+    precondition(a.rows == a.columns, "inverse needs a square matrix")
+    let n = a.rows
+    if n == 0 { return a }
+    var m = a.values
+    var info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), blasInt(n), &m, blasInt(n))
+    guard info == 0 else { throw LinearAlgebraError(routine: "dpotrf", info: info) }
+    info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), blasInt(n), &m, blasInt(n))
+    guard info == 0 else { throw LinearAlgebraError(routine: "dpotri", info: info) }
+    var result = Matrix(rows: n, columns: n, values: m)
+    // dpotri fills the lower triangle only; mirror it.
+    for i in 0..<n { for j in (i + 1)..<n { result[i, j] = result[j, i] } }
+    return result
+  }
+
+  /// Solves `A · x = b` for symmetric positive-definite `A` by Cholesky
+  /// (`LAPACKE_dposv`): the Newton step of a concave log-likelihood.
+  ///
+  /// - Throws: `LinearAlgebraError` when `A` is not positive definite.
+  public static func solveSymmetricPositiveDefinite(_ a: Matrix, _ b: [Double]) throws -> [Double] {
+    precondition(a.rows == a.columns && b.count == a.rows, "shape mismatch")
+    let n = a.rows
+    if n == 0 { return [] }
+    var m = a.values
+    var x = b
+    let info = LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), blasInt(n), 1, &m, blasInt(n), &x, 1)
+    guard info == 0 else { throw LinearAlgebraError(routine: "dposv", info: info) }
+    return x
+  }
+
+  /// Least-squares solution of the over-determined `A · x ≈ b` (`LAPACKE_dgels`,
+  /// QR). `A` must have full column rank.
+  public static func leastSquares(_ a: Matrix, _ b: [Double]) throws -> [Double] {
+    precondition(b.count == a.rows && a.rows >= a.columns, "least squares needs rows ≥ columns")
+    if a.columns == 0 { return [] }
+    var m = a.values
+    var x = b
+    let info = LAPACKE_dgels(
+      LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), blasInt(a.rows), blasInt(a.columns), 1,
+      &m, blasInt(a.columns), &x, 1)
+    guard info == 0 else { throw LinearAlgebraError(routine: "dgels", info: info) }
+    return Array(x.prefix(a.columns))
+  }
+
+  /// Sets the number of threads OpenBLAS uses. Call with 1 before calling
+  /// BLAS from inside a parallel loop of our own.
+  public static func setBLASThreads(_ n: Int) {
+    openblas_set_num_threads(blasInt(max(1, n)))
+  }
+}

@@ -1,0 +1,50 @@
+import Dispatch
+
+/// Fixed, deterministic chunking for data-parallel loops.
+///
+/// Work over `0..<count` is cut into `chunkCount` contiguous ranges whose
+/// boundaries depend only on `count` and `chunkCount`, never on scheduling,
+/// so a reduction that combines per-chunk partial results in chunk order is
+/// bit-identical whatever the number of threads.
+public enum Parallel {
+  /// Processor cores available to this process.
+  public static var coreCount: Int { max(1, System.activeProcessorCount) }
+
+  /// The `index`-th of `chunkCount` near-equal contiguous ranges of `0..<count`.
+  @inlinable
+  public static func chunk(_ index: Int, of chunkCount: Int, count: Int) -> Range<Int> {
+    let lo = count * index / chunkCount
+    let hi = count * (index + 1) / chunkCount
+    return lo..<hi
+  }
+
+  /// Runs `body(chunkIndex, range)` for `chunkCount` chunks of `0..<count`,
+  /// concurrently when `chunkCount > 1`. `body` must only write state owned by
+  /// its chunk.
+  public static func forEachChunk(
+    count: Int, chunkCount: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void
+  ) {
+    precondition(chunkCount >= 1, "need at least one chunk")
+    if chunkCount == 1 {
+      body(0, 0..<count)
+      return
+    }
+    DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
+      body(c, chunk(c, of: chunkCount, count: count))
+    }
+  }
+
+  /// A chunk count for `count` items: enough chunks to keep every core busy,
+  /// none smaller than `minimumChunk` items. The result depends only on
+  /// `count` and `minimumChunk`, never on the machine, so reductions stay
+  /// deterministic across machines too.
+  public static func chunkCount(for count: Int, minimumChunk: Int = 16_384, maximumChunks: Int = 64) -> Int {
+    max(1, min(maximumChunks, count / max(1, minimumChunk)))
+  }
+}
+
+import Foundation
+
+private enum System {
+  static var activeProcessorCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+}
