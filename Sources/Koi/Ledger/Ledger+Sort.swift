@@ -1,0 +1,67 @@
+extension Ledger {
+  /// Sorts the rows by (customer, day, input order) and fills `customerStart`.
+  ///
+  /// A stable counting sort on customer index, then a stable sort by day
+  /// within each customer's run (runs are short and usually already in order,
+  /// so insertion sort is the right tool), then one gather per column.
+  ///
+  /// - Complexity: O(n + c) plus O(r²) for a customer run of length r that is
+  ///   out of order (O(r) when it is in order, the usual case).
+  mutating func sortByCustomerAndDay() {
+    let n = customer.count
+    let c = customerIDs.count
+    var start = [Int](repeating: 0, count: c + 1)
+    for i in 0..<n { start[Int(customer[i]) + 1] += 1 }
+    for k in 0..<c { start[k + 1] += start[k] }
+    var next = start
+    var order = [Int32](repeating: 0, count: n)
+    for i in 0..<n {
+      let k = Int(customer[i])
+      order[next[k]] = Int32(truncatingIfNeeded: i)
+      next[k] += 1
+    }
+    // Stable insertion sort by day within each customer's run.
+    let days = day
+    order.withUnsafeMutableBufferPointer { o in
+      days.withUnsafeBufferPointer { d in
+        for k in 0..<c {
+          let lo = start[k], hi = start[k + 1]
+          if hi - lo < 2 { continue }
+          var i = lo + 1
+          while i < hi {
+            let v = o[i]
+            let dv = d[Int(v)]
+            var j = i - 1
+            while j >= lo && d[Int(o[j])] > dv {
+              o[j + 1] = o[j]
+              j -= 1
+            }
+            o[j + 1] = v
+            i += 1
+          }
+        }
+      }
+    }
+    customer = Ledger.gather(customer, order)
+    day = Ledger.gather(day, order)
+    category = Ledger.gather(category, order)
+    amount = Ledger.gather(amount, order)
+    listPrice = Ledger.gather(listPrice, order)
+    promo = Ledger.gather(promo, order)
+    channel = Ledger.gather(channel, order)
+    store = Ledger.gather(store, order)
+    customerStart = start
+  }
+
+  static func gather<T>(_ column: [T], _ order: [Int32]) -> [T] {
+    precondition(column.count == order.count, "column length mismatch")
+    return [T](unsafeUninitializedCapacity: order.count) { out, count in
+      column.withUnsafeBufferPointer { src in
+        order.withUnsafeBufferPointer { o in
+          for i in 0..<o.count { (out.baseAddress! + i).initialize(to: src[Int(o[i])]) }
+        }
+      }
+      count = order.count
+    }
+  }
+}
