@@ -24,6 +24,7 @@ let package = Package(
       dependencies: [
         "CBLAS",
         "CLAPACKE",
+        "CLibCrypto",
         .product(name: "RealModule", package: "swift-numerics"),
       ]
     ),
@@ -45,6 +46,12 @@ let package = Package(
       name: "CLAPACKE",
       pkgConfig: "lapacke",
       providers: [.apt(["liblapacke-dev"])]
+    ),
+
+    .systemLibrary(
+      name: "CLibCrypto",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"])]
     ),
 
     // MARK: - Tests

@@ -6,6 +6,18 @@ struct KoiCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "koi",
     abstract: "Customer segmentation and lifetime value for clinic chains.",
-    version: Koi.version
+    discussion: """
+      Koi reads a clinic chain's transaction history (CSV) and writes, per customer, \
+      RFM scores and value segments as JSON for SCRM and dashboard systems.
+
+      Start with the bundled sample:
+        koi score datasets/sample/transactions.csv --out out
+
+      Exit codes: 0 success; 1 unexpected internal error; 2 bad input data (bad header, \
+      encoding, no usable rows, or a bad row under --strict); 3 input file missing or \
+      unreadable; 4 results could not be written; 64 bad command-line usage.
+      """,
+    version: Koi.version,
+    subcommands: [Score.self, Generate.self]
   )
 }

@@ -53,8 +53,8 @@ extension Ledger {
     customerStart = start
   }
 
+  /// `column[order[0]], column[order[1]], …`: a permutation or a selection.
   static func gather<T>(_ column: [T], _ order: [Int32]) -> [T] {
-    precondition(column.count == order.count, "column length mismatch")
     return [T](unsafeUninitializedCapacity: order.count) { out, count in
       column.withUnsafeBufferPointer { src in
         order.withUnsafeBufferPointer { o in

@@ -1,0 +1,138 @@
+/// Maps byte strings to dense `Int32` ids in order of first appearance,
+/// without creating a `String` per lookup: the customer-id hot path of ingest.
+///
+/// Open addressing with linear probing over a power-of-two table; keys live
+/// in one byte arena. Load factor stays ≤ 1/2.
+///
+/// - Complexity: expected O(key length) per lookup.
+struct ByteInterner {
+  private(set) var arena: [UInt8] = []
+  private(set) var offsets: [Int] = [0]
+  private var hashes: [UInt64] = []
+  private var table: [Int32]
+  private var mask: Int
+
+  init(capacity: Int = 1024) {
+    var size = 16
+    while size < capacity * 2 { size <<= 1 }
+    table = [Int32](repeating: -1, count: size)
+    mask = size - 1
+  }
+
+  var count: Int { hashes.count }
+
+  /// The key bytes of `id`.
+  func key(_ id: Int32) -> ArraySlice<UInt8> { arena[offsets[Int(id)]..<offsets[Int(id) + 1]] }
+
+  func string(_ id: Int32) -> String { String(decoding: key(id), as: UTF8.self) }
+
+  @inline(__always)
+  static func hash(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(p.count)
+    let n = p.count
+    guard let base = p.baseAddress else { return h }
+    let raw = UnsafeRawPointer(base)
+    var i = 0
+    while i + 8 <= n {
+      let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+      h = (h ^ w) &* 0xFF51_AFD7_ED55_8CCD
+      h ^= h >> 29
+      i += 8
+    }
+    if i < n {
+      var w: UInt64 = 0
+      var shift: UInt64 = 0
+      while i < n { w |= UInt64(base[i]) << shift; shift += 8; i += 1 }
+      h = (h ^ w) &* 0xC4CE_B9FE_1A85_EC53
+    }
+    h ^= h >> 33
+    h = h &* 0xFF51_AFD7_ED55_8CCD
+    h ^= h >> 33
+    return h
+  }
+
+  /// The id of `key` if it is interned.
+  func find(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int32? {
+    var slot = Int(truncatingIfNeeded: h) & mask
+    while true {
+      let id = table[slot]
+      if id < 0 { return nil }
+      if hashes[Int(id)] == h && equals(Int(id), key) { return id }
+      slot = (slot + 1) & mask
+    }
+  }
+
+  private func equals(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+    let lo = offsets[id], hi = offsets[id + 1]
+    guard hi - lo == key.count else { return false }
+    return arena.withUnsafeBufferPointer { a in
+      for k in 0..<key.count where a[lo + k] != key[k] { return false }
+      return true
+    }
+  }
+
+  /// Inserts `key`, which must not be interned yet, and returns its new id.
+  mutating func insert(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int32 {
+    if (hashes.count + 1) * 2 > table.count { grow() }
+    let id = Int32(hashes.count)
+    arena.append(contentsOf: key)
+    offsets.append(arena.count)
+    hashes.append(h)
+    place(id, h)
+    return id
+  }
+
+  /// The id of `key`, interning it if new.
+  mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
+    let h = ByteInterner.hash(key)
+    return find(key, hash: h) ?? insert(key, hash: h)
+  }
+
+  private mutating func place(_ id: Int32, _ h: UInt64) {
+    var slot = Int(truncatingIfNeeded: h) & mask
+    while table[slot] >= 0 { slot = (slot + 1) & mask }
+    table[slot] = id
+  }
+
+  private mutating func grow() {
+    table = [Int32](repeating: -1, count: table.count * 2)
+    mask = table.count - 1
+    for id in 0..<hashes.count { place(Int32(id), hashes[id]) }
+  }
+
+  /// All keys as strings, by id.
+  func strings() -> [String] { (0..<count).map { string(Int32($0)) } }
+}
+
+/// True when `bytes` is well-formed UTF-8 (no overlongs, surrogates or
+/// code points above U+10FFFF).
+func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+  var i = 0
+  let n = bytes.count
+  while i < n {
+    let b = bytes[i]
+    if b < 0x80 { i += 1; continue }
+    var need = 0
+    var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+    switch b {
+    case 0xC2...0xDF: need = 1
+    case 0xE0: need = 2; lo = 0xA0
+    case 0xE1...0xEC, 0xEE...0xEF: need = 2
+    case 0xED: need = 2; hi = 0x9F
+    case 0xF0: need = 3; lo = 0x90
+    case 0xF1...0xF3: need = 3
+    case 0xF4: need = 3; hi = 0x8F
+    default: return false
+    }
+    guard i + need < n else { return false }  // truncated sequence
+    let c1 = bytes[i + 1]
+    guard c1 >= lo && c1 <= hi else { return false }
+    var k = 2
+    while k <= need {
+      guard bytes[i + k] & 0xC0 == 0x80 else { return false }
+      k += 1
+    }
+    i += need + 1
+  }
+  return true
+}

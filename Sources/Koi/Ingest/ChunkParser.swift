@@ -1,0 +1,355 @@
+/// Where each canonical column sits in a record, plus the per-run checks.
+struct RecordLayout {
+  var headerFieldCount: Int
+  var customer: Int
+  var date: Int
+  var item: Int
+  var amount: Int
+  var listPrice: Int = -1
+  var promo: Int = -1
+  var channel: Int = -1
+  var store: Int = -1
+  /// Rows dated on or after this day are rejected.
+  var asOfDay: Int32?
+
+  init(mapping: ColumnMapping, asOfDay: Int32?) {
+    let ix = mapping.index
+    headerFieldCount = mapping.header.count
+    // Required columns are guaranteed present by ColumnMapping.
+    customer = ix[.customerID] ?? 0
+    date = ix[.date] ?? 0
+    item = ix[.item] ?? 0
+    amount = ix[.amount] ?? 0
+    listPrice = ix[.listPrice] ?? -1
+    promo = ix[.promo] ?? -1
+    channel = ix[.channel] ?? -1
+    store = ix[.store] ?? -1
+    self.asOfDay = asOfDay
+  }
+}
+
+/// The rows of one chunk of records, with chunk-local dictionary ids.
+struct ParsedChunk {
+  var customer: [Int32] = []
+  var day: [Int32] = []
+  var category: [Int32] = []
+  var amount: [Double] = []
+  var listPrice: [Double] = []
+  var promo: [Int8] = []
+  var channel: [Int32] = []
+  var store: [Int32] = []
+  var customers = ByteInterner()
+  var categories = ByteInterner(capacity: 64)
+  var channels = ByteInterner(capacity: 16)
+  var stores = ByteInterner(capacity: 16)
+  /// Rejected records; `line` is 0-based within the chunk until the reader
+  /// adds the chunk's base line.
+  var rejects: [Reject] = []
+  /// Rows that are not purchases, with their chunk-local line and text, in
+  /// case their customer turns out to have no purchase at all.
+  var nonPurchases: [(row: Int, line: Int, raw: String)] = []
+  /// Non-blank records seen.
+  var records = 0
+  var blankLines = 0
+  /// Newlines in the chunk (physical lines, for the next chunk's base).
+  var newlines = 0
+}
+
+/// Splits UTF-8 CSV bytes (RFC 4180: quoted fields with `""` escapes and
+/// embedded newlines, CRLF or LF) into records and fields, and parses the
+/// fields into typed columns.
+///
+/// - Complexity: O(bytes). No allocation per row on the happy path.
+struct ChunkParser {
+  let layout: RecordLayout
+
+  private static let maxFields = 512
+  private static let maxRawBytes = 2000
+
+  func parse(_ buf: UnsafeBufferPointer<UInt8>) -> ParsedChunk {
+    var out = ParsedChunk()
+    let estimate = buf.count / 48
+    out.customer.reserveCapacity(estimate); out.day.reserveCapacity(estimate)
+    out.category.reserveCapacity(estimate); out.amount.reserveCapacity(estimate)
+    out.listPrice.reserveCapacity(estimate); out.promo.reserveCapacity(estimate)
+    out.channel.reserveCapacity(estimate); out.store.reserveCapacity(estimate)
+
+    let maxFields = ChunkParser.maxFields
+    let fieldStart = UnsafeMutablePointer<Int>.allocate(capacity: maxFields)
+    let fieldEnd = UnsafeMutablePointer<Int>.allocate(capacity: maxFields)
+    let fieldEscaped = UnsafeMutablePointer<Bool>.allocate(capacity: maxFields)
+    // Unescaped copies of fields with doubled quotes (rare).
+    var scratchCapacity = 256
+    var scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: scratchCapacity)
+    defer {
+      fieldStart.deallocate(); fieldEnd.deallocate(); fieldEscaped.deallocate()
+      scratch.deallocate()
+    }
+
+    let n = buf.count
+    var pos = 0
+    var line = 0
+    while pos < n {
+      let recordStart = pos
+      let recordLine = line
+      var fieldCount = 0
+      var malformed = false
+      var unterminated = false
+      // Split one record into fields.
+      while true {
+        var start = pos
+        var end = pos
+        var escaped = false
+        if pos < n && buf[pos] == 34 {
+          pos += 1
+          start = pos
+          while true {
+            if pos >= n { unterminated = true; end = n; break }
+            let b = buf[pos]
+            if b == 34 {
+              if pos + 1 < n && buf[pos + 1] == 34 { escaped = true; pos += 2; continue }
+              end = pos
+              pos += 1
+              break
+            }
+            if b == 10 { line += 1 }
+            pos += 1
+          }
+          if !unterminated {
+            while pos < n && buf[pos] != 44 && buf[pos] != 10 {
+              if buf[pos] != 13 && buf[pos] != 32 { malformed = true }
+              pos += 1
+            }
+          }
+        } else {
+          while pos < n {
+            let b = buf[pos]
+            if b == 44 || b == 10 { break }
+            pos += 1
+          }
+          end = pos
+          if end > start && buf[end - 1] == 13 && (pos >= n || buf[pos] == 10) { end -= 1 }
+        }
+        if fieldCount < maxFields {
+          fieldStart[fieldCount] = start
+          fieldEnd[fieldCount] = end
+          fieldEscaped[fieldCount] = escaped
+        }
+        fieldCount += 1
+        if pos >= n { break }
+        if buf[pos] == 44 { pos += 1; continue }
+        pos += 1  // the newline
+        line += 1
+        break
+      }
+      var recordEnd = pos
+      while recordEnd > recordStart && (buf[recordEnd - 1] == 10 || buf[recordEnd - 1] == 13) { recordEnd -= 1 }
+      if recordEnd == recordStart {
+        out.blankLines += 1
+        continue
+      }
+      out.records += 1
+
+      func raw() -> String {
+        let hi = min(recordEnd, recordStart + ChunkParser.maxRawBytes)
+        return String(decoding: UnsafeBufferPointer(rebasing: buf[recordStart..<hi]), as: UTF8.self)
+      }
+      func reject(_ reason: RejectReason, _ field: CanonicalColumn?, _ detail: String) {
+        out.rejects.append(Reject(line: recordLine, reason: reason, field: field, detail: detail, raw: raw()))
+      }
+
+      if unterminated {
+        reject(.unterminatedQuote, nil, "a quoted field is still open at the end of the file")
+        continue
+      }
+      if malformed {
+        reject(.malformedQuotes, nil, "text follows a closing quote; quote the whole field and double any quote inside it")
+        continue
+      }
+      let expected = layout.headerFieldCount
+      if fieldCount != expected {
+        var extrasEmpty = fieldCount > expected && fieldCount <= maxFields
+        if extrasEmpty {
+          for k in expected..<fieldCount where fieldEnd[k] > fieldStart[k] { extrasEmpty = false; break }
+        }
+        if !extrasEmpty {
+          reject(.wrongFieldCount, nil, "expected \(expected) fields as in the header, found \(fieldCount)")
+          continue
+        }
+      }
+
+      // A field's bytes, unescaped and trimmed of spaces and tabs.
+      func field(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+        var lo = fieldStart[k], hi = fieldEnd[k]
+        if fieldEscaped[k] {
+          if hi - lo > scratchCapacity {
+            scratch.deallocate()
+            scratchCapacity = hi - lo
+            scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: scratchCapacity)
+          }
+          var count = 0
+          var i = lo
+          while i < hi {
+            scratch[count] = buf[i]
+            count += 1
+            i += buf[i] == 34 ? 2 : 1
+          }
+          var a = 0, b = count
+          while a < b && (scratch[a] == 32 || scratch[a] == 9) { a += 1 }
+          while b > a && (scratch[b - 1] == 32 || scratch[b - 1] == 9) { b -= 1 }
+          // Valid until the next escaped field is read: callers consume one
+          // field before asking for the next.
+          return UnsafeBufferPointer(start: scratch + a, count: b - a)
+        }
+        while lo < hi && (buf[lo] == 32 || buf[lo] == 9) { lo += 1 }
+        while hi > lo && (buf[hi - 1] == 32 || buf[hi - 1] == 9) { hi -= 1 }
+        return UnsafeBufferPointer(rebasing: buf[lo..<hi])
+      }
+      func text(_ f: UnsafeBufferPointer<UInt8>) -> String { String(decoding: f, as: UTF8.self) }
+      // Interns a text field; nil when it is not valid UTF-8.
+      func intern(_ f: UnsafeBufferPointer<UInt8>, _ table: inout ByteInterner) -> Int32? {
+        let h = ByteInterner.hash(f)
+        if let id = table.find(f, hash: h) { return id }
+        guard isValidUTF8(f) else { return nil }
+        return table.insert(f, hash: h)
+      }
+
+      let dateField = field(layout.date)
+      guard let day = FieldParsers.parseDate(dateField) else {
+        reject(.badDate, .date, dateField.isEmpty ? "the date is empty" : "'\(text(dateField))' is not a date in a known form (2025-03-05, 2025/3/5, 20250305, with an optional time)")
+        continue
+      }
+      if let asOf = layout.asOfDay, day >= asOf {
+        reject(.afterAsOf, .date, "dated \(DayNumber.format(day)), on or after the as-of date \(DayNumber.format(asOf))")
+        continue
+      }
+      let amountField = field(layout.amount)
+      guard let amount = FieldParsers.parseAmount(amountField) else {
+        reject(.badAmount, .amount, amountField.isEmpty ? "the amount is empty" : "'\(text(amountField))' is not an amount")
+        continue
+      }
+      var listPrice = Double.nan
+      if layout.listPrice >= 0 {
+        let f = field(layout.listPrice)
+        if !FieldParsers.isMissing(f) {
+          guard let v = FieldParsers.parseAmount(f), v >= 0 else {
+            reject(.badListPrice, .listPrice, "'\(text(f))' is not a non-negative list price")
+            continue
+          }
+          listPrice = v
+        }
+      }
+      var promo: Int8 = -1
+      if layout.promo >= 0 {
+        let f = field(layout.promo)
+        if !FieldParsers.isMissing(f) {
+          guard let v = FieldParsers.parseFlag(f) else {
+            reject(.badPromo, .promo, "'\(text(f))' is not a promotion flag (1/0, yes/no, true/false, 是/否)")
+            continue
+          }
+          promo = v
+        }
+      }
+      let customerField = field(layout.customer)
+      if customerField.isEmpty {
+        reject(.missingCustomerID, .customerID, "the customer id is empty")
+        continue
+      }
+      guard let customer = intern(customerField, &out.customers) else {
+        reject(.invalidEncoding, .customerID, "the customer id is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030")
+        continue
+      }
+      let itemField = field(layout.item)
+      if itemField.isEmpty {
+        reject(.missingItem, .item, "the item is empty")
+        continue
+      }
+      guard let category = intern(itemField, &out.categories) else {
+        reject(.invalidEncoding, .item, "the item is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030")
+        continue
+      }
+      var channel: Int32 = -1
+      if layout.channel >= 0 {
+        let f = field(layout.channel)
+        if !FieldParsers.isMissing(f) {
+          guard let id = intern(f, &out.channels) else {
+            reject(.invalidEncoding, .channel, "the channel is not valid UTF-8")
+            continue
+          }
+          channel = id
+        }
+      }
+      var store: Int32 = -1
+      if layout.store >= 0 {
+        let f = field(layout.store)
+        if !FieldParsers.isMissing(f) {
+          guard let id = intern(f, &out.stores) else {
+            reject(.invalidEncoding, .store, "the store is not valid UTF-8")
+            continue
+          }
+          store = id
+        }
+      }
+      if !isPurchase(amount) {
+        out.nonPurchases.append((out.customer.count, recordLine, raw()))
+      }
+      out.customer.append(customer)
+      out.day.append(day)
+      out.category.append(category)
+      out.amount.append(amount)
+      out.listPrice.append(listPrice)
+      out.promo.append(promo)
+      out.channel.append(channel)
+      out.store.append(store)
+    }
+    out.newlines = line
+    return out
+  }
+}
+
+/// Quote-aware record boundaries in a buffer that starts at a record start.
+enum RecordBoundaries {
+  /// Number of `"` bytes in `p` (vectorised by the compiler).
+  static func quoteCount(_ p: UnsafeBufferPointer<UInt8>) -> Int {
+    var c = 0
+    for b in p { c &+= b == 34 ? 1 : 0 }
+    return c
+  }
+
+  /// The offset just past the last newline that ends a record, or nil when
+  /// the buffer holds no complete record.
+  static func lastRecordEnd(_ p: UnsafeBufferPointer<UInt8>) -> Int? {
+    var inQuotes = quoteCount(p) & 1 == 1
+    var i = p.count - 1
+    while i >= 0 {
+      let b = p[i]
+      if b == 34 { inQuotes.toggle() } else if b == 10 && !inQuotes { return i + 1 }
+      i -= 1
+    }
+    return nil
+  }
+
+  /// Splits `p` (whole records) into about `parts` pieces at record ends.
+  static func split(_ p: UnsafeBufferPointer<UInt8>, parts: Int) -> [Range<Int>] {
+    let n = p.count
+    var cuts = [0]
+    var inQuotes = false
+    var scanned = 0
+    for k in 1..<max(1, parts) {
+      let nominal = n * k / parts
+      guard nominal > scanned else { continue }
+      if quoteCount(UnsafeBufferPointer(rebasing: p[scanned..<nominal])) & 1 == 1 { inQuotes.toggle() }
+      var i = nominal
+      while i < n {
+        let b = p[i]
+        if b == 34 { inQuotes.toggle() } else if b == 10 && !inQuotes { break }
+        i += 1
+      }
+      scanned = min(n, i + 1)
+      if scanned < n && scanned > cuts.last! { cuts.append(scanned) }  // cuts is never empty
+      inQuotes = false
+    }
+    cuts.append(n)
+    return zip(cuts, cuts.dropFirst()).map { $0..<$1 }
+  }
+}

@@ -1,0 +1,63 @@
+/// Where in an input file something was found.
+public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+  public var path: String
+  /// 1-based physical line where the record starts; 0 for the whole file.
+  public var line: Int
+  /// Canonical column name, when one field is at fault.
+  public var field: String?
+
+  public init(path: String, line: Int = 0, field: String? = nil) {
+    self.path = path
+    self.line = line
+    self.field = field
+  }
+
+  public var description: String {
+    var s = path
+    if line > 0 { s += ":\(line)" }
+    if let field { s += " (\(field))" }
+    return s
+  }
+}
+
+/// A problem with the input that stops a run: a missing file, an unusable
+/// header, an undecodable encoding, a bad row under `--strict`.
+///
+/// The message is a sentence a user can act on; `code` says which kind it is
+/// and maps to the command's exit status.
+public struct IngestError: Error, Sendable, CustomStringConvertible {
+  public struct Code: Hashable, Sendable, CustomStringConvertible {
+    enum Kind: String, Sendable {
+      case fileNotFound = "file_not_found"
+      case unreadable
+      case empty
+      case badHeader = "bad_header"
+      case encoding
+      case badRow = "bad_row"
+      case noUsableRows = "no_usable_rows"
+    }
+    let kind: Kind
+    public var description: String { kind.rawValue }
+
+    public static let fileNotFound = Code(kind: .fileNotFound)
+    public static let unreadable = Code(kind: .unreadable)
+    public static let empty = Code(kind: .empty)
+    public static let badHeader = Code(kind: .badHeader)
+    public static let encoding = Code(kind: .encoding)
+    /// A bad row while `--strict` is on.
+    public static let badRow = Code(kind: .badRow)
+    public static let noUsableRows = Code(kind: .noUsableRows)
+  }
+
+  public let code: Code
+  public let message: String
+  public let location: SourceLocation
+
+  public init(_ code: Code, _ message: String, at location: SourceLocation) {
+    self.code = code
+    self.message = message
+    self.location = location
+  }
+
+  public var description: String { "\(location): \(message)" }
+}

@@ -1,0 +1,315 @@
+/// Options for reading a transactions file.
+public struct IngestOptions: Sendable {
+  /// `--column canonical=header` overrides.
+  public var columnOverrides: [String: String] = [:]
+  public var encoding: InputEncoding = .auto
+  /// Stop at the first bad row instead of rejecting it.
+  public var strict = false
+  /// Rows dated on or after this day are rejected; nil: keep every row and
+  /// let the as-of date default to the day after the last transaction.
+  public var asOfDay: Int32?
+  /// Bytes read per block; a batch is one block per core.
+  public var blockSize = 8 << 20
+  /// Parallel chunks per batch (defaults to the core count).
+  public var chunksPerBatch = Parallel.coreCount
+
+  public init() {}
+}
+
+/// Row accounting for one input file: `read == used + rejected`.
+public struct RowCounts: Sendable, Equatable, Codable {
+  /// Non-blank records after the header.
+  public var read = 0
+  public var used = 0
+  public var rejected = 0
+  /// Empty lines, which are not rows.
+  public var blankLines = 0
+  /// Rejected rows by reason (only reasons that occurred).
+  public var rejectedByReason: [String: Int] = [:]
+
+  enum CodingKeys: String, CodingKey {
+    case read, used, rejected
+    case blankLines = "blank_lines"
+    case rejectedByReason = "rejected_by_reason"
+  }
+}
+
+/// What ingest produced: the ledger, every rejected row, and the facts about
+/// the input that go into run.json.
+public struct IngestResult: Sendable {
+  public var ledger: Ledger
+  /// Rejected rows in line order.
+  public var rejects: [Reject]
+  public var counts: RowCounts
+  public var mapping: ColumnMapping
+  /// The encoding actually used, and whether it was detected.
+  public var encoding: InputEncoding
+  public var encodingDetected: Bool
+  public var sha256: String
+  public var bytes: Int64
+  /// The reference day: the option's, or the day after the last used row.
+  public var asOfDay: Int32
+}
+
+/// Reads a transactions CSV into a `Ledger`, streaming it in batches parsed
+/// on every core. Memory grows with the rows kept, not with the file size.
+///
+/// Every record is used or rejected with a reason; blank lines are counted
+/// apart. A customer whose rows are all refunds or zero amounts has nothing
+/// to score, so those rows are rejected as `no_purchase`.
+///
+/// - Complexity: O(bytes + rows); one pass over the file.
+public enum TransactionReader {
+  public static func read(
+    path: String, options: IngestOptions = IngestOptions(),
+    progress: ((_ bytesRead: Int64, _ totalBytes: Int64) -> Void)? = nil
+  ) throws -> IngestResult {
+    let source = try InputSource(path: path)
+    let location = SourceLocation(path: path)
+    var pending = [UInt8]()
+    var eof = !(try source.read(into: &pending, upTo: options.blockSize))
+    if pending.isEmpty {
+      throw IngestError(.empty, "the file is empty; it needs a header line and at least one row.", at: location)
+    }
+
+    // Encoding: a UTF-8 byte-order mark settles it; otherwise sniff the first block.
+    var encoding = options.encoding
+    var detected = false
+    if pending.starts(with: [0xEF, 0xBB, 0xBF]) {
+      pending.removeFirst(3)
+      if encoding == .auto { encoding = .utf8 }
+    }
+    if encoding == .auto {
+      if looksLikeUTF8(pending) {
+        encoding = .utf8
+      } else {
+        encoding = .gb18030
+        detected = true
+      }
+    }
+    if encoding == .gb18030 {
+      do {
+        pending = try source.startTranscoding(pending)
+      } catch let error as IngestError where detected {
+        throw IngestError(.encoding, "the file is neither UTF-8 nor GB18030. Convert it to UTF-8 (for example `iconv -f GBK -t UTF-8 \(path) > utf8.csv`) or name the encoding with --encoding.", at: error.location)
+      }
+    }
+
+    // Header: the first record.
+    var headerEnd = pending.withUnsafeBufferPointer { firstRecordEnd($0) }
+    while headerEnd == nil && !eof {
+      eof = !(try source.read(into: &pending, upTo: options.blockSize))
+      headerEnd = pending.withUnsafeBufferPointer { firstRecordEnd($0) }
+    }
+    let headerBytes = Array(pending[..<(headerEnd ?? pending.count)])
+    let header = splitHeader(headerBytes)
+    if header.allSatisfy({ $0.trimmingSpaces.isEmpty }) {
+      throw IngestError(.badHeader, "the first line is empty; it must be the header (customer_id,date,item,amount,…).", at: SourceLocation(path: path, line: 1))
+    }
+    let mapping = try ColumnMapping(header: header, overrides: options.columnOverrides, path: path)
+    pending.removeFirst(headerEnd ?? pending.count)
+    let layout = RecordLayout(mapping: mapping, asOfDay: options.asOfDay)
+    let parser = ChunkParser(layout: layout)
+
+    var merger = ChunkMerger(columns: Ledger.OptionalColumns(
+      listPrice: layout.listPrice >= 0, promo: layout.promo >= 0,
+      channel: layout.channel >= 0, store: layout.store >= 0))
+    var baseLine = 1  // newlines before the first data record: the header's
+    let batchBytes = options.blockSize * max(1, options.chunksPerBatch)
+
+    while true {
+      while !eof && pending.count < batchBytes {
+        eof = !(try source.read(into: &pending, upTo: options.blockSize))
+      }
+      if pending.isEmpty { break }
+      let end: Int
+      if eof {
+        end = pending.count
+      } else if let e = pending.withUnsafeBufferPointer({ RecordBoundaries.lastRecordEnd($0) }) {
+        end = e
+      } else {
+        // One record longer than a batch (or an unterminated quote): read on.
+        eof = !(try source.read(into: &pending, upTo: options.blockSize))
+        continue
+      }
+      let chunks: [ParsedChunk] = pending.withUnsafeBufferPointer { all in
+        let batch = UnsafeBufferPointer(rebasing: all[..<end])
+        let ranges = RecordBoundaries.split(batch, parts: max(1, options.chunksPerBatch))
+        var results = [ParsedChunk?](repeating: nil, count: ranges.count)
+        results.withUnsafeMutableBufferPointer { slots in
+          Parallel.forEachChunk(count: ranges.count, chunkCount: ranges.count) { c, _ in
+            slots[c] = parser.parse(UnsafeBufferPointer(rebasing: batch[ranges[c]]))
+          }
+        }
+        return results.map { $0! }  // every slot was filled by its chunk
+      }
+      for chunk in chunks {
+        merger.merge(chunk, baseLine: baseLine)
+        baseLine += chunk.newlines
+      }
+      if options.strict, let first = merger.rejects.first {
+        throw strictError(first, path: path)
+      }
+      pending.removeFirst(end)
+      progress?(source.bytesRead, source.size)
+      if eof && pending.isEmpty { break }
+    }
+
+    let sha = source.finishDigest()
+    var (ledger, rejects, counts, lastDay) = merger.finish(asOfDay: options.asOfDay)
+    if options.strict, let first = rejects.first {
+      throw strictError(first, path: path)
+    }
+    if ledger.rowCount == 0 {
+      let why = counts.read == 0 ? "the file has a header but no rows" : "none of its \(counts.read) rows is usable (see rejects.csv, or run with --strict to stop at the first)"
+      throw IngestError(.noUsableRows, "\(why).", at: location)
+    }
+    let asOf = options.asOfDay ?? (lastDay + 1)
+    rejects.sort { $0.line < $1.line }
+    ledger.sortByCustomerAndDay()
+    return IngestResult(
+      ledger: ledger, rejects: rejects, counts: counts, mapping: mapping,
+      encoding: encoding, encodingDetected: detected, sha256: sha,
+      bytes: source.bytesRead, asOfDay: asOf)
+  }
+
+  static func strictError(_ r: Reject, path: String) -> IngestError {
+    IngestError(.badRow, "\(r.detail) [\(r.reason.rawValue)]. Without --strict this row would be rejected and the run would go on.", at: SourceLocation(path: path, line: r.line, field: r.field?.rawValue))
+  }
+
+  /// Offset just past the first record's newline, or nil if none is complete.
+  static func firstRecordEnd(_ p: UnsafeBufferPointer<UInt8>) -> Int? {
+    var inQuotes = false
+    for i in 0..<p.count {
+      if p[i] == 34 { inQuotes.toggle() } else if p[i] == 10 && !inQuotes { return i + 1 }
+    }
+    return nil
+  }
+
+  /// The cells of a header record (RFC 4180 quoting).
+  static func splitHeader(_ bytes: [UInt8]) -> [String] {
+    var cells: [String] = []
+    var cell: [UInt8] = []
+    var inQuotes = false
+    var i = 0
+    while i < bytes.count {
+      let b = bytes[i]
+      if inQuotes {
+        if b == 34 {
+          if i + 1 < bytes.count && bytes[i + 1] == 34 { cell.append(34); i += 1 } else { inQuotes = false }
+        } else {
+          cell.append(b)
+        }
+      } else if b == 34 {
+        inQuotes = true
+      } else if b == 44 {
+        cells.append(String(decoding: cell, as: UTF8.self)); cell = []
+      } else if b != 10 && b != 13 {
+        cell.append(b)
+      }
+      i += 1
+    }
+    cells.append(String(decoding: cell, as: UTF8.self))
+    return cells
+  }
+}
+
+/// Appends parsed chunks, in file order, to global columns: chunk-local ids
+/// become global ids (first appearance in the file), chunk-local lines become
+/// file lines.
+struct ChunkMerger {
+  private var ledger: Ledger
+  private var customers = ByteInterner(capacity: 1 << 16)
+  private var categories = ByteInterner(capacity: 64)
+  private var channels = ByteInterner(capacity: 16)
+  private var stores = ByteInterner(capacity: 16)
+  private(set) var rejects: [Reject] = []
+  private var nonPurchases: [(row: Int, line: Int, raw: String)] = []
+  private var counts = RowCounts()
+
+  init(columns: Ledger.OptionalColumns) {
+    ledger = Ledger(
+      customerIDs: [], categories: [], channels: [], stores: [],
+      customer: [], day: [], category: [], amount: [], listPrice: [], promo: [],
+      channel: [], store: [], customerStart: [0], columns: columns)
+  }
+
+  private static func remap(_ local: ByteInterner, into global: inout ByteInterner) -> [Int32] {
+    (0..<local.count).map { id in
+      local.key(Int32(id)).withUnsafeBufferPointer { global.intern($0) }
+    }
+  }
+
+  private static func appendMapped(_ ids: [Int32], _ map: [Int32], to column: inout [Int32]) {
+    column.reserveCapacity(column.count + ids.count)
+    for id in ids { column.append(id < 0 ? -1 : map[Int(id)]) }
+  }
+
+  mutating func merge(_ chunk: ParsedChunk, baseLine: Int) {
+    let firstRow = ledger.customer.count
+    Self.appendMapped(chunk.customer, Self.remap(chunk.customers, into: &customers), to: &ledger.customer)
+    Self.appendMapped(chunk.category, Self.remap(chunk.categories, into: &categories), to: &ledger.category)
+    Self.appendMapped(chunk.channel, Self.remap(chunk.channels, into: &channels), to: &ledger.channel)
+    Self.appendMapped(chunk.store, Self.remap(chunk.stores, into: &stores), to: &ledger.store)
+    ledger.day.append(contentsOf: chunk.day)
+    ledger.amount.append(contentsOf: chunk.amount)
+    ledger.listPrice.append(contentsOf: chunk.listPrice)
+    ledger.promo.append(contentsOf: chunk.promo)
+    for var r in chunk.rejects {
+      r.line += baseLine + 1
+      rejects.append(r)
+    }
+    for p in chunk.nonPurchases {
+      nonPurchases.append((firstRow + p.row, baseLine + 1 + p.line, p.raw))
+    }
+    counts.read += chunk.records
+    counts.blankLines += chunk.blankLines
+  }
+
+  /// The unsorted ledger with purchase-less customers removed, all rejects,
+  /// the row counts and the last used day.
+  mutating func finish(asOfDay: Int32?) -> (Ledger, [Reject], RowCounts, Int32) {
+    var l = ledger
+    l.customerIDs = customers.strings()
+    l.categories = categories.strings()
+    l.channels = channels.strings()
+    l.stores = stores.strings()
+
+    // Customers without any purchase: reject their rows.
+    var hasPurchase = [Bool](repeating: false, count: l.customerIDs.count)
+    for i in 0..<l.rowCount where isPurchase(l.amount[i]) { hasPurchase[Int(l.customer[i])] = true }
+    if hasPurchase.contains(false) {
+      var drop = [Bool](repeating: false, count: l.rowCount)
+      for p in nonPurchases where !hasPurchase[Int(l.customer[p.row])] {
+        drop[p.row] = true
+        let id = l.customerIDs[Int(l.customer[p.row])]
+        rejects.append(Reject(
+          line: p.line, reason: .noPurchase, field: .customerID,
+          detail: "customer '\(id)' has no purchase before the as-of date, only refunds or zero amounts",
+          raw: p.raw))
+      }
+      var newID = [Int32](repeating: -1, count: l.customerIDs.count)
+      var ids: [String] = []
+      for c in 0..<l.customerIDs.count where hasPurchase[c] {
+        newID[c] = Int32(ids.count)
+        ids.append(l.customerIDs[c])
+      }
+      l.customerIDs = ids
+      let keep = (0..<l.rowCount).filter { !drop[$0] }.map { Int32($0) }
+      l.customer = Ledger.gather(l.customer, keep).map { newID[Int($0)] }
+      l.day = Ledger.gather(l.day, keep)
+      l.category = Ledger.gather(l.category, keep)
+      l.amount = Ledger.gather(l.amount, keep)
+      l.listPrice = Ledger.gather(l.listPrice, keep)
+      l.promo = Ledger.gather(l.promo, keep)
+      l.channel = Ledger.gather(l.channel, keep)
+      l.store = Ledger.gather(l.store, keep)
+    }
+    counts.used = l.rowCount
+    counts.rejected = rejects.count
+    for r in rejects { counts.rejectedByReason[r.reason.rawValue, default: 0] += 1 }
+    precondition(counts.read == counts.used + counts.rejected, "row accounting does not reconcile")
+    let lastDay = l.day.max() ?? 0
+    return (l, rejects, counts, lastDay)
+  }
+}

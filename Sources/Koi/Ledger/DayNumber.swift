@@ -1,0 +1,79 @@
+/// Whole days since 1970-01-01 in the proleptic Gregorian calendar, the unit
+/// of time everywhere in Koi.
+///
+/// Conversions follow Howard Hinnant's `days_from_civil` / `civil_from_days`
+/// algorithms (exact for every Int32 day).
+public enum DayNumber {
+  /// The day number of a civil date. `month` 1–12, `day` 1–31 (not checked
+  /// against the month length; use `isValid` first).
+  @inlinable
+  public static func from(year: Int, month: Int, day: Int) -> Int32 {
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let mp = (month + 9) % 12
+    let doy = (153 * mp + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return Int32(era * 146_097 + doe - 719_468)
+  }
+
+  /// The civil date of a day number.
+  public static func civil(_ dayNumber: Int32) -> (year: Int, month: Int, day: Int) {
+    let z = Int(dayNumber) + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+  }
+
+  @inlinable
+  public static func daysInMonth(year: Int, month: Int) -> Int {
+    switch month {
+    case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+    case 4, 6, 9, 11: return 30
+    default: return 31
+    }
+  }
+
+  @inlinable
+  public static func isValid(year: Int, month: Int, day: Int) -> Bool {
+    month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year: year, month: month)
+  }
+
+  /// `YYYY-MM-DD`.
+  public static func format(_ dayNumber: Int32) -> String {
+    let (y, m, d) = civil(dayNumber)
+    var bytes = [UInt8](repeating: 0, count: 10)
+    write(y, m, d, into: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  static func write(_ y: Int, _ m: Int, _ d: Int, into b: inout [UInt8]) {
+    b[0] = UInt8(48 + (y / 1000) % 10); b[1] = UInt8(48 + (y / 100) % 10)
+    b[2] = UInt8(48 + (y / 10) % 10); b[3] = UInt8(48 + y % 10)
+    b[4] = 45
+    b[5] = UInt8(48 + m / 10); b[6] = UInt8(48 + m % 10)
+    b[7] = 45
+    b[8] = UInt8(48 + d / 10); b[9] = UInt8(48 + d % 10)
+  }
+
+  /// Parses exactly `YYYY-MM-DD` (the form Koi writes and takes on its
+  /// command line). Returns nil for anything else or an impossible date.
+  public static func parse(_ text: String) -> Int32? {
+    let u = Array(text.utf8)
+    guard u.count == 10, u[4] == 45, u[7] == 45 else { return nil }
+    var v = [Int](repeating: 0, count: 3)
+    for (k, r) in [0..<4, 5..<7, 8..<10].enumerated() {
+      for i in r {
+        guard u[i] >= 48 && u[i] <= 57 else { return nil }
+        v[k] = v[k] * 10 + Int(u[i] - 48)
+      }
+    }
+    guard isValid(year: v[0], month: v[1], day: v[2]) else { return nil }
+    return from(year: v[0], month: v[1], day: v[2])
+  }
+}

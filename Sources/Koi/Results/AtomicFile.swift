@@ -1,0 +1,101 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An error writing results: the path and what the system said.
+public struct OutputError: Error, Sendable, CustomStringConvertible {
+  public let path: String
+  public let message: String
+  public var description: String { "\(path): \(message)" }
+}
+
+/// A file written under a temporary name in its destination directory and
+/// renamed into place by `commit()`, so readers see either the previous file
+/// or the complete new one. A file never committed is removed.
+public final class AtomicFile {
+  public let path: String
+  private let temporaryPath: String
+  private let fd: Int32
+  private var buffer: [UInt8] = []
+  private var committed = false
+  private static let flushThreshold = 1 << 20
+
+  public init(path: String) throws {
+    self.path = path
+    let url = URL(fileURLWithPath: path)
+    temporaryPath = url.deletingLastPathComponent()
+      .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+    fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else {
+      throw OutputError(path: path, message: "cannot create (\(String(cString: strerror(errno)))); check that the output directory is writable")
+    }
+    buffer.reserveCapacity(AtomicFile.flushThreshold * 2)
+  }
+
+  deinit {
+    if !committed {
+      close(fd)
+      unlink(temporaryPath)
+    }
+  }
+
+  public func write(_ bytes: [UInt8]) throws {
+    buffer.append(contentsOf: bytes)
+    if buffer.count >= AtomicFile.flushThreshold { try flush() }
+  }
+
+  public func write(_ text: String) throws { try write(Array(text.utf8)) }
+
+  private func flush() throws {
+    var offset = 0
+    while offset < buffer.count {
+      let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }  // non-empty buffer
+      guard n > 0 else {
+        throw OutputError(path: path, message: "write failed (\(String(cString: strerror(errno))))")
+      }
+      offset += n
+    }
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  /// Flushes, syncs and renames into place.
+  public func commit() throws {
+    try flush()
+    guard fsync(fd) == 0, close(fd) == 0 else {
+      throw OutputError(path: path, message: "could not be saved (\(String(cString: strerror(errno))))")
+    }
+    committed = true
+    guard rename(temporaryPath, path) == 0 else {
+      unlink(temporaryPath)
+      throw OutputError(path: path, message: "could not be moved into place (\(String(cString: strerror(errno))))")
+    }
+  }
+
+  /// Writes `bytes` to `path` atomically.
+  public static func write(_ bytes: [UInt8], to path: String) throws {
+    let f = try AtomicFile(path: path)
+    try f.write(bytes)
+    try f.commit()
+  }
+}
+
+extension JSONEncoder {
+  /// The encoder for Koi's JSON documents: sorted keys, two-space indent,
+  /// no escaped slashes, so equal values give equal bytes.
+  public static var koi: JSONEncoder {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return e
+  }
+}
+
+/// Rounds to `places` decimals for reports, so that a share prints as 0.3,
+/// not 0.30000000000000004.
+@inlinable
+public func rounded(_ x: Double, _ places: Int) -> Double {
+  guard x.isFinite else { return x }
+  var p = 1.0
+  for _ in 0..<places { p *= 10 }
+  return (x * p).rounded(.toNearestOrAwayFromZero) / p
+}

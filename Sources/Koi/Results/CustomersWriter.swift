@@ -1,0 +1,75 @@
+/// One stage's part of each customers.jsonl record.
+public protocol CustomerRecordFields {
+  /// Writes this stage's keys for customer `c` into the open record object.
+  func write(customer c: Int, into w: inout JSONWriter)
+}
+
+/// Streams customers.jsonl: one JSON object per line, in customer-index
+/// order (first appearance in the input), `customer_id` first, then each
+/// stage's fields in pipeline order.
+///
+/// Records are formatted on every core in fixed blocks and written in order,
+/// so the bytes do not depend on the thread count.
+///
+/// - Complexity: O(customers × fields).
+public enum CustomersWriter {
+  static let block = 16_384
+
+  public static func write(
+    to path: String, customerIDs: [String], fields: [any CustomerRecordFields]
+  ) throws {
+    let file = try AtomicFile(path: path)
+    let n = customerIDs.count
+    let blocksPerBatch = max(1, Parallel.coreCount)
+    var start = 0
+    while start < n {
+      let blockCount = min(blocksPerBatch, (n - start + block - 1) / block)
+      var buffers = [[UInt8]](repeating: [], count: blockCount)
+      buffers.withUnsafeMutableBufferPointer { out in
+        Parallel.forEachChunk(count: blockCount, chunkCount: blockCount) { b, _ in
+          var w = JSONWriter(capacity: block * 256)
+          let lo = start + b * block
+          for c in lo..<min(n, lo + block) {
+            w.beginObject()
+            w.key("customer_id"); w.string(customerIDs[c])
+            for f in fields { f.write(customer: c, into: &w) }
+            w.endObject()
+            w.newline()
+          }
+          out[b] = w.bytes
+        }
+      }
+      for b in buffers { try file.write(b) }
+      start += blockCount * block
+    }
+    try file.commit()
+  }
+}
+
+/// The RFM part of a customer record.
+public struct RFMRecordFields: CustomerRecordFields {
+  let table: CustomerTable
+  let columns: RFMColumns
+
+  public init(table: CustomerTable, columns: RFMColumns) {
+    self.table = table
+    self.columns = columns
+  }
+
+  public func write(customer c: Int, into w: inout JSONWriter) {
+    let frequency = Double(columns.frequency[c])
+    w.key("first_purchase"); w.date(table.firstPurchaseDay[c])
+    w.key("last_purchase"); w.date(table.lastPurchaseDay[c])
+    w.key("tenure_days"); w.int(table.asOfDay - table.firstPurchaseDay[c])
+    w.key("recency_days"); w.int(columns.recencyDays[c])
+    w.key("frequency"); w.int(columns.frequency[c])
+    w.key("monetary"); w.number(columns.monetary[c], decimals: 2)
+    w.key("average_order_value"); w.number(columns.monetary[c] / frequency, decimals: 2)
+    w.key("refunds"); w.number(table.refundAmount[c], decimals: 2)
+    w.key("r_score"); w.int(columns.rScore[c])
+    w.key("f_score"); w.int(columns.fScore[c])
+    w.key("m_score"); w.int(columns.mScore[c])
+    w.key("rfm"); w.string("\(columns.rScore[c])\(columns.fScore[c])\(columns.mScore[c])")
+    w.key("segment"); w.string(columns.segment[c].rawValue)
+  }
+}

@@ -1,0 +1,49 @@
+/// run.json: what a run read, what it did with every row, how long each
+/// stage took, and with which options. Everything but `seconds`,
+/// `started_at` and `finished_at` is identical for identical input and
+/// options.
+public struct RunManifest: Sendable, Codable {
+  public struct Input: Sendable, Codable {
+    public var path: String
+    public var sha256: String
+    public var bytes: Int64
+    public var encoding: String
+    public var encodingDetected: Bool
+    /// Canonical column → header cell it was read from.
+    public var columns: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+      case path, sha256, bytes, encoding, columns
+      case encodingDetected = "encoding_detected"
+    }
+  }
+
+  public var koiVersion: String
+  public var command: String
+  public var startedAt: String
+  public var finishedAt: String
+  public var input: Input
+  public var asOf: String
+  /// "option" when given with --as-of, "last_transaction_plus_one" otherwise.
+  public var asOfSource: String
+  public var rows: RowCounts
+  public var customers: Int
+  public var categories: Int
+  public var stages: [String]
+  public var options: [String: String]
+  /// Wall-clock seconds per step: ingest, each stage, write, total.
+  public var seconds: [String: Double]
+  public var outputs: [String]
+  public var warnings: [String]
+
+  enum CodingKeys: String, CodingKey {
+    case koiVersion = "koi_version"
+    case command
+    case startedAt = "started_at"
+    case finishedAt = "finished_at"
+    case input
+    case asOf = "as_of"
+    case asOfSource = "as_of_source"
+    case rows, customers, categories, stages, options, seconds, outputs, warnings
+  }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Koi
+
+struct Score: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Score every customer in a transactions file.",
+    discussion: """
+      Reads TRANSACTIONS.csv (a header line, then one row per transaction) and writes to DIR:
+        customers.jsonl  one JSON record per customer
+        segments.json    segment sizes, revenue shares and score thresholds
+        model.json       the fitted model (thresholds, as-of date)
+        rejects.csv      every row that was not used, with line, reason and text
+        run.json         input checksum, row accounting, options, timings
+
+      Required columns: customer_id, date, item, amount. Optional: list_price, promo, \
+      channel, store. Common Chinese headers (客户编号, 消费日期, 项目, 实收金额, 原价, \
+      是否活动, 渠道, 门店 …) are recognised.
+
+      Examples:
+        koi score datasets/sample/transactions.csv --out out
+        koi score export.csv --out out --as-of 2025-07-01 --column customer_id=会员卡号
+      """
+  )
+
+  @Argument(help: ArgumentHelp("The transactions CSV.", valueName: "transactions.csv"))
+  var input: String
+
+  @Option(name: .long, help: ArgumentHelp("Directory for the results; created if missing. Example: --out out", valueName: "dir"))
+  var out: String
+
+  @Option(name: .customLong("as-of"), help: ArgumentHelp(
+    "Reference date: recency is measured to it and rows dated on or after it are rejected. Default: the day after the last transaction. Example: --as-of 2025-07-01",
+    valueName: "yyyy-mm-dd"))
+  var asOf: String?
+
+  @Option(name: .customLong("column"), parsing: .singleValue, help: ArgumentHelp(
+    "Read a canonical column from a differently named header; repeatable. Canonical names: customer_id, date, item, amount, list_price, promo, channel, store. Example: --column customer_id=会员卡号",
+    valueName: "canonical=header"))
+  var columns: [String] = []
+
+  @Flag(name: .long, help: "Stop at the first bad row (exit code 2) instead of rejecting it and going on.")
+  var strict = false
+
+  @Option(name: .long, help: ArgumentHelp(
+    "Input encoding: auto (UTF-8, or GB18030 when the file is not UTF-8), utf8, gb18030. Example: --encoding gb18030",
+    valueName: "auto|utf8|gb18030"))
+  var encoding: InputEncoding = .auto
+
+  @Option(name: .long, help: ArgumentHelp(
+    "Stages to run, comma-separated, in any order; default all. Available: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")). Example: --stages rfm",
+    valueName: "list"))
+  var stages: String?
+
+  @Option(name: .customLong("rfm-bins"), help: ArgumentHelp("Score levels for R, F and M (5 = quintiles). Example: --rfm-bins 5", valueName: "n"))
+  var rfmBins = 5
+
+  @Flag(name: .long, help: "No progress lines on stderr.")
+  var quiet = false
+
+  func validate() throws {
+    if let asOf, DayNumber.parse(asOf) == nil {
+      throw ValidationError("--as-of '\(asOf)' is not a date; write it as YYYY-MM-DD, e.g. --as-of 2025-07-01.")
+    }
+    for c in columns where !c.contains("=") {
+      throw ValidationError("--column '\(c)' needs the form canonical=header, e.g. --column customer_id=会员卡号.")
+    }
+    _ = try parsedStages()
+    guard (2...100).contains(rfmBins) else {
+      throw ValidationError("--rfm-bins must be between 2 and 100, got \(rfmBins).")
+    }
+  }
+
+  func parsedStages() throws -> [StageName] {
+    guard let stages else { return StageName.allCases }
+    var chosen = Set<StageName>()
+    for s in stages.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !s.isEmpty {
+      guard let stage = StageName(rawValue: s) else {
+        throw ValidationError("--stages: unknown stage '\(s)'; the stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", ")).")
+      }
+      chosen.insert(stage)
+    }
+    guard !chosen.isEmpty else { throw ValidationError("--stages needs at least one stage.") }
+    return StageName.allCases.filter(chosen.contains)
+  }
+
+  func run() throws {
+    var options = ScoreOptions(inputPath: input, outputDirectory: out)
+    options.ingest.asOfDay = asOf.flatMap(DayNumber.parse)
+    options.ingest.strict = strict
+    options.ingest.encoding = encoding
+    for c in columns {
+      let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
+      options.ingest.columnOverrides[parts[0]] = parts.count > 1 ? parts[1] : ""
+    }
+    options.stages = try parsedStages()
+    options.rfm.bins = rfmBins
+    let reporter = ProgressReporter(quiet: quiet)
+    do {
+      let result = try ScoringRun.run(options) { reporter($0) }
+      let m = result.manifest
+      print("koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) as of \(m.asOf) in \(String(format: "%.2f", m.seconds["total"] ?? 0)) s; results in \(out)")
+      for w in m.warnings { stderrLine("koi: warning: \(w)") }
+    } catch {
+      throw KoiExit.map(error)
+    }
+  }
+}
+
+extension InputEncoding: ExpressibleByArgument {}
