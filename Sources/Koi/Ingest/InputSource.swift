@@ -103,12 +103,12 @@ final class InputSource {
   }
 }
 
-/// GB18030 → UTF-8 through glibc's iconv.
+/// GB18030 ↔ UTF-8 through glibc's iconv (decoding by default).
 final class GB18030Converter {
   private let cd: iconv_t
 
-  init() throws {
-    let cd = iconv_open("UTF-8", "GB18030")
+  init(encoding: Bool = false) throws {
+    let cd = encoding ? iconv_open("GB18030", "UTF-8") : iconv_open("UTF-8", "GB18030")
     guard let cd, cd != iconv_t(bitPattern: -1) else {
       throw IngestError(.encoding, "this system's iconv cannot convert GB18030.", at: SourceLocation(path: "-"))
     }
@@ -118,10 +118,10 @@ final class GB18030Converter {
   deinit { iconv_close(cd) }
 
   /// Converts as much of `input` as forms complete characters. Returns the
-  /// UTF-8 bytes, how many input bytes were consumed, and the offset of an
+  /// output bytes, how many input bytes were consumed, and the offset of an
   /// invalid sequence if one was met.
   func convert(_ input: [UInt8]) -> (utf8: [UInt8], consumed: Int, invalidAt: Int?) {
-    var output = [UInt8](repeating: 0, count: input.count * 2 + 16)
+    var output = [UInt8](repeating: 0, count: input.count * 2 + 16)  // both directions grow ≤ 2×
     var inLeft = input.count
     var outLeft = output.count
     var invalid: Int? = nil
