@@ -83,7 +83,7 @@ enum FieldParsers {
   ///
   /// At most 15 significant digits, so the value `mantissa / 10^decimals`
   /// is the correctly rounded double of the decimal text. Thousands
-  /// separators must sit between digits. Returns nil for anything else.
+  /// separators must group the integer part in threes (`1,280`, not `1,2`). Returns nil for anything else.
   static func parseAmount(_ f: UnsafeBufferPointer<UInt8>) -> Double? {
     var i = 0
     var n = f.count
@@ -114,6 +114,7 @@ enum FieldParsers {
     var mantissa: Int64 = 0
     var digits = 0, decimals = 0
     var seenPoint = false, lastWasDigit = false, anyDigit = false
+    var sawComma = false, groupDigits = 0  // thousands groups: 1–3 digits, then exactly 3
     guard i < n, isDigit(f[i]) || f[i] == 46 else { return nil }
     while i < n {
       let b = f[i]
@@ -121,14 +122,17 @@ enum FieldParsers {
         if digits > 0 || b != 48 { digits += 1 }
         guard digits <= 15 else { return nil }
         mantissa = mantissa &* 10 &+ Int64(b &- 48)
-        if seenPoint { decimals += 1 }
+        if seenPoint { decimals += 1 } else { groupDigits += 1 }
         lastWasDigit = true
         anyDigit = true
       } else if b == 44 {  // thousands separator
         guard !seenPoint, lastWasDigit, i + 1 < n, isDigit(f[i + 1]) else { return nil }
+        guard sawComma ? groupDigits == 3 : groupDigits <= 3 else { return nil }
+        sawComma = true
+        groupDigits = 0
         lastWasDigit = false
       } else if b == 46 {
-        guard !seenPoint else { return nil }
+        guard !seenPoint, !sawComma || groupDigits == 3 else { return nil }
         seenPoint = true
         lastWasDigit = false
       } else {
@@ -136,7 +140,7 @@ enum FieldParsers {
       }
       i += 1
     }
-    guard anyDigit else { return nil }
+    guard anyDigit, seenPoint || !sawComma || groupDigits == 3 else { return nil }
     var value = Double(mantissa)
     if decimals > 0 { value /= powersOfTen[decimals] }
     if negative != parenthesised { value = -value }

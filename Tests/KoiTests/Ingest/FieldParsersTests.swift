@@ -1,0 +1,66 @@
+import Testing
+@testable import Koi
+
+@Suite struct FieldParsersTests {
+  func date(_ s: String) -> Int32? { Array(s.utf8).withUnsafeBufferPointer { FieldParsers.parseDate($0) } }
+  func amount(_ s: String) -> Double? { Array(s.utf8).withUnsafeBufferPointer { FieldParsers.parseAmount($0) } }
+
+  static let march5 = DayNumber.from(year: 2025, month: 3, day: 5)
+
+  @Test(arguments: [
+    "2025-03-05", "2025/3/5", "2025/03/05", "2025.3.5", "20250305", "2025-03-05 14:22",
+    "2025-03-05 14:22:01", "2025/3/5 14:22", "2025-03-05T14:22:01", "2025-03-05T14:22:01.250",
+    "2025-3-5 9:05", "45721",
+  ])
+  func acceptsEveryDocumentedDateForm(_ text: String) {
+    #expect(date(text) == Self.march5, "\(text)")
+  }
+
+  @Test(arguments: [
+    "", "2025-13-01", "2025-02-29", "2025-03-32", "2025-03", "03/05/2025", "2025-03-05 25:00",
+    "2025-03-05 14:60", "2025-03-05x", "1899-12-31", "2025-03-05 14", "abc", "2025/3-5", "202503051",
+  ])
+  func rejectsImpossibleOrUnknownDates(_ text: String) {
+    #expect(date(text) == nil, "\(text)")
+  }
+
+  @Test func leapDayIsAcceptedInLeapYearsOnly() {
+    #expect(date("2024-02-29") == DayNumber.from(year: 2024, month: 2, day: 29))
+    #expect(date("2100-02-29") == nil)
+  }
+
+  @Test(arguments: [
+    ("1280", 1280.0), ("1280.5", 1280.5), ("-300.00", -300), ("+12", 12), ("1,280.00", 1280),
+    ("¥1,280.00", 1280), ("￥99", 99), ("CNY 1280", 1280), ("RMB1280", 1280), ("-¥300", -300),
+    ("¥-300", -300), ("(300.00)", -300), ("1280元", 1280), ("0.1", 0.1), (".5", 0.5),
+    ("1,234,567.89", 1234567.89), ("$12.30", 12.3), ("0", 0), ("-0", 0),
+  ])
+  func acceptsEveryDocumentedAmountForm(_ text: String, _ value: Double) {
+    #expect(amount(text) == value, "\(text)")
+  }
+
+  @Test(arguments: ["", "abc", "12O0", "1.2.3", "1,2", "1,2345", "1234,567", ",100", "100,", "¥", "-", "1e5", "12 34", "1234567890123456"])
+  func rejectsMalformedAmounts(_ text: String) {
+    #expect(amount(text) == nil, "\(text)")
+  }
+
+  @Test func flagsAndMissingValues() {
+    func flag(_ s: String) -> Int8? { Array(s.utf8).withUnsafeBufferPointer { FieldParsers.parseFlag($0) } }
+    func missing(_ s: String) -> Bool { Array(s.utf8).withUnsafeBufferPointer { FieldParsers.isMissing($0) } }
+    for s in ["1", "true", "YES", "y", "是", "有"] { #expect(flag(s) == 1, "\(s)") }
+    for s in ["0", "False", "no", "N", "否", "无"] { #expect(flag(s) == 0, "\(s)") }
+    #expect(flag("maybe") == nil)
+    for s in ["", "-", "NA", "n/a", "NaN", "null"] { #expect(missing(s), "\(s)") }
+    #expect(!missing("0"))
+  }
+
+  @Test func dayNumbersRoundTrip() {
+    for d: Int32 in [-800_000, -1, 0, 1, 19_000, 20_152, 100_000] {
+      let (y, m, dd) = DayNumber.civil(d)
+      #expect(DayNumber.from(year: y, month: m, day: dd) == d)
+    }
+    #expect(DayNumber.from(year: 1970, month: 1, day: 1) == 0)
+    #expect(DayNumber.format(DayNumber.from(year: 2025, month: 3, day: 5)) == "2025-03-05")
+    #expect(DayNumber.parse("2025-02-29") == nil)
+  }
+}
