@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where each canonical column sits in a record, plus the per-run checks.
 struct RecordLayout {
   var headerFieldCount: Int
@@ -309,10 +313,16 @@ struct ChunkParser {
 
 /// Quote-aware record boundaries in a buffer that starts at a record start.
 enum RecordBoundaries {
-  /// Number of `"` bytes in `p` (vectorised by the compiler).
+  /// Number of `"` bytes in `p`. memchr skips quote-free stretches at
+  /// memory speed, and most exports quote few fields.
   static func quoteCount(_ p: UnsafeBufferPointer<UInt8>) -> Int {
+    guard var cursor = p.baseAddress.map(UnsafeRawPointer.init) else { return 0 }
+    let end = cursor + p.count
     var c = 0
-    for b in p { c &+= b == 34 ? 1 : 0 }
+    while cursor < end, let hit = memchr(cursor, 34, end - cursor) {
+      c += 1
+      cursor = UnsafeRawPointer(hit) + 1
+    }
     return c
   }
 

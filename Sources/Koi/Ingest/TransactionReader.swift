@@ -241,7 +241,8 @@ struct ChunkMerger {
   }
 
   private static func appendMapped(_ ids: [Int32], _ map: [Int32], to column: inout [Int32]) {
-    column.reserveCapacity(column.count + ids.count)
+    // No exact reserveCapacity here: it would defeat geometric growth and
+    // copy the whole column on every merge (quadratic in the file size).
     for id in ids { column.append(id < 0 ? -1 : map[Int(id)]) }
   }
 

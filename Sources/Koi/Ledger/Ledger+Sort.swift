@@ -42,15 +42,34 @@ extension Ledger {
         }
       }
     }
-    customer = Ledger.gather(customer, order)
-    day = Ledger.gather(day, order)
-    category = Ledger.gather(category, order)
-    amount = Ledger.gather(amount, order)
-    listPrice = Ledger.gather(listPrice, order)
+    // One scratch column per element type, swapped with each column in
+    // turn: three allocations instead of eight, and far fewer page faults.
+    var int32Scratch = [Int32](repeating: 0, count: n)
+    Ledger.gather(&customer, order, scratch: &int32Scratch)
+    Ledger.gather(&day, order, scratch: &int32Scratch)
+    Ledger.gather(&category, order, scratch: &int32Scratch)
+    Ledger.gather(&channel, order, scratch: &int32Scratch)
+    Ledger.gather(&store, order, scratch: &int32Scratch)
+    int32Scratch = []
+    var doubleScratch = [Double](repeating: 0, count: n)
+    Ledger.gather(&amount, order, scratch: &doubleScratch)
+    Ledger.gather(&listPrice, order, scratch: &doubleScratch)
     promo = Ledger.gather(promo, order)
-    channel = Ledger.gather(channel, order)
-    store = Ledger.gather(store, order)
     customerStart = start
+  }
+
+  /// Permutes `column` by `order` through `scratch` (same length), leaving
+  /// the old storage in `scratch` for the next column.
+  static func gather<T>(_ column: inout [T], _ order: [Int32], scratch: inout [T]) {
+    precondition(column.count == order.count && scratch.count == order.count, "length mismatch")
+    column.withUnsafeBufferPointer { src in
+      scratch.withUnsafeMutableBufferPointer { dst in
+        order.withUnsafeBufferPointer { o in
+          for i in 0..<o.count { dst[i] = src[Int(o[i])] }
+        }
+      }
+    }
+    swap(&column, &scratch)
   }
 
   /// `column[order[0]], column[order[1]], …`: a permutation or a selection.

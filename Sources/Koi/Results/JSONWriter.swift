@@ -42,7 +42,7 @@ public struct JSONWriter {
   }
 
   /// Writes `"name":` for a run-time name, escaped.
-  public mutating func key(_ name: String) {
+  public mutating func key(escaping name: String) {
     separate()
     appendEscaped(name)
     bytes.append(58)
