@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Maps byte strings to dense `Int32` ids in order of first appearance,
 /// without creating a `String` per lookup: the customer-id hot path of ingest.
 ///
@@ -9,13 +13,15 @@ struct ByteInterner {
   private(set) var arena: [UInt8] = []
   private(set) var offsets: [Int] = [0]
   private var hashes: [UInt64] = []
-  private var table: [Int32]
+  /// Slots: 0 when empty, else `(hash >> 32) << 32 | (id + 1)`, so one load
+  /// both finds the entry and rejects almost every mismatch.
+  private var table: [UInt64]
   private var mask: Int
 
   init(capacity: Int = 1024) {
     var size = 16
     while size < capacity * 2 { size <<= 1 }
-    table = [Int32](repeating: -1, count: size)
+    table = [UInt64](repeating: 0, count: size)
     mask = size - 1
   }
 
@@ -51,23 +57,31 @@ struct ByteInterner {
     return h
   }
 
+  @inline(__always)
+  private static func tag(_ h: UInt64) -> UInt64 { h & 0xFFFF_FFFF_0000_0000 }
+
   /// The id of `key` if it is interned.
   func find(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int32? {
-    var slot = Int(truncatingIfNeeded: h) & mask
-    while true {
-      let id = table[slot]
-      if id < 0 { return nil }
-      if hashes[Int(id)] == h && equals(Int(id), key) { return id }
-      slot = (slot + 1) & mask
-    }
-  }
-
-  private func equals(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
-    let lo = offsets[id], hi = offsets[id + 1]
-    guard hi - lo == key.count else { return false }
-    return arena.withUnsafeBufferPointer { a in
-      for k in 0..<key.count where a[lo + k] != key[k] { return false }
-      return true
+    let tag = ByteInterner.tag(h)
+    return table.withUnsafeBufferPointer { slots in
+      offsets.withUnsafeBufferPointer { off in
+        arena.withUnsafeBufferPointer { a in
+          var slot = Int(truncatingIfNeeded: h) & mask
+          while true {
+            let entry = slots[slot]
+            if entry == 0 { return nil }
+            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+              let id = Int(entry & 0xFFFF_FFFF) - 1
+              let lo = off[id]
+              if off[id + 1] - lo == key.count
+                && (key.count == 0 || memcmp(a.baseAddress! + lo, key.baseAddress!, key.count) == 0) {  // both non-empty here
+                return Int32(id)
+              }
+            }
+            slot = (slot + 1) & mask
+          }
+        }
+      }
     }
   }
 
@@ -90,12 +104,12 @@ struct ByteInterner {
 
   private mutating func place(_ id: Int32, _ h: UInt64) {
     var slot = Int(truncatingIfNeeded: h) & mask
-    while table[slot] >= 0 { slot = (slot + 1) & mask }
-    table[slot] = id
+    while table[slot] != 0 { slot = (slot + 1) & mask }
+    table[slot] = ByteInterner.tag(h) | UInt64(id + 1)
   }
 
   private mutating func grow() {
-    table = [Int32](repeating: -1, count: table.count * 2)
+    table = [UInt64](repeating: 0, count: table.count * 2)
     mask = table.count - 1
     for id in 0..<hashes.count { place(Int32(id), hashes[id]) }
   }
