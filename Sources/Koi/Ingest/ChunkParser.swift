@@ -55,8 +55,11 @@ struct ParsedChunk {
   /// Non-blank records seen.
   var records = 0
   var blankLines = 0
-  /// Newlines in the chunk (physical lines, for the next chunk's base).
+  /// Newlines in the parsed records (physical lines, for the next chunk's base).
   var newlines = 0
+  /// Bytes parsed: the buffer's length, or where an incomplete last record
+  /// starts.
+  var consumed = 0
 }
 
 /// Splits UTF-8 CSV bytes (RFC 4180: quoted fields with `""` escapes and
@@ -70,7 +73,11 @@ struct ChunkParser {
   private static let maxFields = 512
   private static let maxRawBytes = 2000
 
-  func parse(_ buf: UnsafeBufferPointer<UInt8>) -> ParsedChunk {
+  /// Parses the records of `buf`, which starts at a record start. When
+  /// `isFinal` is false, a last record not ended by a newline (or still
+  /// inside quotes) is not parsed: `consumed` says where it starts, so the
+  /// caller can parse it again with the bytes that follow.
+  func parse(_ buf: UnsafeBufferPointer<UInt8>, isFinal: Bool) -> ParsedChunk {
     var out = ParsedChunk()
     let estimate = buf.count / 48
     out.customer.reserveCapacity(estimate); out.day.reserveCapacity(estimate)
@@ -93,12 +100,14 @@ struct ChunkParser {
     let n = buf.count
     var pos = 0
     var line = 0
+    var incomplete = false
     while pos < n {
       let recordStart = pos
       let recordLine = line
       var fieldCount = 0
       var malformed = false
       var unterminated = false
+      var endedAtBufferEnd = false
       // Split one record into fields.
       while true {
         var start = pos
@@ -140,10 +149,17 @@ struct ChunkParser {
           fieldEscaped[fieldCount] = escaped
         }
         fieldCount += 1
-        if pos >= n { break }
+        if pos >= n { endedAtBufferEnd = true; break }
         if buf[pos] == 44 { pos += 1; continue }
         pos += 1  // the newline
         line += 1
+        break
+      }
+      if endedAtBufferEnd && !isFinal {
+        // Incomplete: its end is in bytes not read yet.
+        out.consumed = recordStart
+        incomplete = true
+        line = recordLine
         break
       }
       var recordEnd = pos
@@ -307,57 +323,25 @@ struct ChunkParser {
       out.store.append(store)
     }
     out.newlines = line
+    if !incomplete { out.consumed = n }
     return out
   }
 }
 
-/// Quote-aware record boundaries in a buffer that starts at a record start.
+/// Where to cut a batch for parallel parsing.
 enum RecordBoundaries {
-  /// Number of `"` bytes in `p`. memchr skips quote-free stretches at
-  /// memory speed, and most exports quote few fields.
-  static func quoteCount(_ p: UnsafeBufferPointer<UInt8>) -> Int {
-    guard var cursor = p.baseAddress.map(UnsafeRawPointer.init) else { return 0 }
-    let end = cursor + p.count
-    var c = 0
-    while cursor < end, let hit = memchr(cursor, 34, end - cursor) {
-      c += 1
-      cursor = UnsafeRawPointer(hit) + 1
-    }
-    return c
-  }
-
-  /// The offset just past the last newline that ends a record, or nil when
-  /// the buffer holds no complete record.
-  static func lastRecordEnd(_ p: UnsafeBufferPointer<UInt8>) -> Int? {
-    var inQuotes = quoteCount(p) & 1 == 1
-    var i = p.count - 1
-    while i >= 0 {
-      let b = p[i]
-      if b == 34 { inQuotes.toggle() } else if b == 10 && !inQuotes { return i + 1 }
-      i -= 1
-    }
-    return nil
-  }
-
-  /// Splits `p` (whole records) into about `parts` pieces at record ends.
+  /// Cuts `p` into about `parts` pieces just after a newline. A newline may
+  /// sit inside a quoted field, so a cut is only a guess: the reader checks
+  /// each piece's `consumed` and re-parses across a wrong cut.
   static func split(_ p: UnsafeBufferPointer<UInt8>, parts: Int) -> [Range<Int>] {
     let n = p.count
     var cuts = [0]
-    var inQuotes = false
-    var scanned = 0
-    for k in 1..<max(1, parts) {
-      let nominal = n * k / parts
-      guard nominal > scanned else { continue }
-      if quoteCount(UnsafeBufferPointer(rebasing: p[scanned..<nominal])) & 1 == 1 { inQuotes.toggle() }
-      var i = nominal
-      while i < n {
-        let b = p[i]
-        if b == 34 { inQuotes.toggle() } else if b == 10 && !inQuotes { break }
-        i += 1
-      }
-      scanned = min(n, i + 1)
-      if scanned < n && scanned > cuts.last! { cuts.append(scanned) }  // cuts is never empty
-      inQuotes = false
+    guard let base = p.baseAddress, parts > 1 else { return [0..<n] }
+    for k in 1..<parts {
+      let nominal = max(n * k / parts, cuts[cuts.count - 1])
+      guard nominal < n, let hit = memchr(base + nominal, 10, n - nominal) else { break }
+      let cut = UnsafeRawPointer(hit) - UnsafeRawPointer(base) + 1
+      if cut < n && cut > cuts[cuts.count - 1] { cuts.append(cut) }
     }
     cuts.append(n)
     return zip(cuts, cuts.dropFirst()).map { $0..<$1 }

@@ -122,26 +122,32 @@ public enum TransactionReader {
         eof = !(try source.read(into: &pending, upTo: options.blockSize))
       }
       if pending.isEmpty { break }
-      let end: Int
-      if eof {
-        end = pending.count
-      } else if let e = pending.withUnsafeBufferPointer({ RecordBoundaries.lastRecordEnd($0) }) {
-        end = e
-      } else {
-        // One record longer than a batch (or an unterminated quote): read on.
-        eof = !(try source.read(into: &pending, upTo: options.blockSize))
-        continue
-      }
-      let chunks: [ParsedChunk] = pending.withUnsafeBufferPointer { all in
-        let batch = UnsafeBufferPointer(rebasing: all[..<end])
-        let ranges = RecordBoundaries.split(batch, parts: max(1, options.chunksPerBatch))
+      let atEOF = eof
+      let (chunks, consumed): ([ParsedChunk], Int) = pending.withUnsafeBufferPointer { all in
+        var ranges = RecordBoundaries.split(all, parts: max(1, options.chunksPerBatch))
+        let last = ranges.count - 1
         var results = [ParsedChunk?](repeating: nil, count: ranges.count)
         results.withUnsafeMutableBufferPointer { slots in
           Parallel.forEachChunk(count: ranges.count, chunkCount: ranges.count) { c, _ in
-            slots[c] = parser.parse(UnsafeBufferPointer(rebasing: batch[ranges[c]]))
+            slots[c] = parser.parse(UnsafeBufferPointer(rebasing: all[ranges[c]]), isFinal: atEOF && c == last)
           }
         }
-        return results.map { $0! }  // every slot was filled by its chunk
+        // A cut inside a quoted field shows as an incomplete piece: parse
+        // again from its last record start through the next piece.
+        var accepted: [ParsedChunk] = []
+        var consumed = 0
+        var c = 0
+        while c <= last {
+          let chunk = results[c]!  // filled above or by the re-parse below
+          accepted.append(chunk)
+          consumed = ranges[c].lowerBound + chunk.consumed
+          if consumed < ranges[c].upperBound && c < last {
+            ranges[c + 1] = consumed..<ranges[c + 1].upperBound
+            results[c + 1] = parser.parse(UnsafeBufferPointer(rebasing: all[ranges[c + 1]]), isFinal: atEOF && c + 1 == last)
+          }
+          c += 1
+        }
+        return (accepted, consumed)
       }
       for chunk in chunks {
         merger.merge(chunk, baseLine: baseLine)
@@ -150,9 +156,14 @@ public enum TransactionReader {
       if options.strict, let first = merger.rejects.first {
         throw strictError(first, path: path)
       }
-      pending.removeFirst(end)
+      pending.removeFirst(consumed)
       progress?(source.bytesRead, source.size)
       if eof && pending.isEmpty { break }
+      if consumed == 0 {
+        // One record longer than the batch: read on before parsing again.
+        precondition(!eof, "a final parse consumes everything")
+        eof = !(try source.read(into: &pending, upTo: max(options.blockSize, pending.count)))
+      }
     }
 
     let sha = source.finishDigest()
