@@ -2,15 +2,18 @@ import RealModule
 
 /// Right-censored observations of one category for the AFT fit: `y = log t`
 /// (t in days), event flag (1 = observed gap, 0 = open interval, censored),
-/// and `q` covariate values per observation (row-major, intercept implicit).
+/// `q` covariate values per observation (row-major, intercept implicit), and
+/// optional frequency weights (empty: every weight 1). Intercept-only fits
+/// use weights to collapse observations with the same whole-day length and
+/// event flag into one, which makes them O(distinct lengths) per iteration.
 struct IntervalObservations: Sendable {
   var logDays: [Double] = []
   var event: [UInt8] = []
   var covariates: [Double] = []
   var covariateCount = 0
+  var weight: [Double] = []
 
   var count: Int { logDays.count }
-  var eventCount: Int { event.reduce(0) { $0 + Int($1) } }
 }
 
 /// One maximum-likelihood fit of a censored accelerated-failure-time model.
@@ -79,7 +82,9 @@ enum IntervalRegression {
     obs.logDays.withUnsafeBufferPointer { y in
     obs.event.withUnsafeBufferPointer { ev in
     obs.covariates.withUnsafeBufferPointer { x in
+    obs.weight.withUnsafeBufferPointer { weight in
     beta.withUnsafeBufferPointer { b in
+      let weighted = weight.count == n
       Parallel.forEachChunk(count: n, chunkCount: chunks) { chunk, range in
         let o = out.baseAddress! + chunk * stride  // sized chunks × stride above
         var ll = 0.0
@@ -93,18 +98,21 @@ enum IntervalRegression {
           }
           let z = (y[i] - mu) * invSigma
           let isEvent = ev[i] != 0
+          let wi = weighted ? weight[i] : 1
           if isEvent {
-            ll += family.logDensityW(z) - eta - y[i]
+            ll += wi * (family.logDensityW(z) - eta - y[i])
           } else {
-            ll += family.logSurvivalW(z)
+            ll += wi * family.logSurvivalW(z)
           }
           if !derivatives { continue }
-          let (u1, u2) = family.derivatives(z, event: isEvent)
+          var (u1, u2) = family.derivatives(z, event: isEvent)
+          u1 *= wi
+          u2 *= wi
           let g = o + 1
           let h = o + 1 + dim
           let gb = -u1 * invSigma
           for j in 0..<p { g[j] += gb * xi[j] }
-          g[p] += -u1 * z - (isEvent ? 1 : 0)
+          g[p] += -u1 * z - (isEvent ? wi : 0)
           // Negative Hessian, upper triangle (mirrored after the reduction).
           let hbb = -u2 * invSigma * invSigma
           for j in 0..<p {
@@ -117,7 +125,7 @@ enum IntervalRegression {
         }
         o[0] = ll
       }
-    }}}}}
+    }}}}}}
     var ll = 0.0
     var grad = [Double](repeating: 0, count: dim)
     var hess = Matrix(rows: dim, columns: dim)
@@ -135,11 +143,16 @@ enum IntervalRegression {
   /// to the family (`E[log T] = μ − γσ`, `sd = πσ/√6` for the Weibull).
   static func start(_ obs: IntervalObservations, family: IntervalFamily) -> ([Double], Double) {
     var s = 0.0, ss = 0.0, n = 0.0
+    let weighted = obs.weight.count == obs.count
     for i in 0..<obs.count where obs.event[i] != 0 {
-      s += obs.logDays[i]; ss += obs.logDays[i] * obs.logDays[i]; n += 1
+      let w = weighted ? obs.weight[i] : 1
+      s += w * obs.logDays[i]; ss += w * obs.logDays[i] * obs.logDays[i]; n += w
     }
     if n == 0 {
-      for i in 0..<obs.count { s += obs.logDays[i]; ss += obs.logDays[i] * obs.logDays[i]; n += 1 }
+      for i in 0..<obs.count {
+        let w = weighted ? obs.weight[i] : 1
+        s += w * obs.logDays[i]; ss += w * obs.logDays[i] * obs.logDays[i]; n += w
+      }
     }
     let mean = n > 0 ? s / n : 0
     let sd = max(0.1, n > 1 ? max(0, (ss - n * mean * mean) / (n - 1)).squareRoot() : 0.5)
@@ -155,8 +168,12 @@ enum IntervalRegression {
     }
   }
 
-  static func fit(_ obs: IntervalObservations, family: IntervalFamily, maximumIterations: Int = 100) -> IntervalRegressionFit {
-    var (beta, eta) = start(obs, family: family)
+  /// - Parameter start: starting `(β, η)`; moments of the gaps when `nil`.
+  static func fit(
+    _ obs: IntervalObservations, family: IntervalFamily, start initial: ([Double], Double)? = nil,
+    maximumIterations: Int = 100
+  ) -> IntervalRegressionFit {
+    var (beta, eta) = initial ?? start(obs, family: family)
     var current = evaluate(obs, family: family, beta: beta, logScale: eta, derivatives: true)
     var converged = false
     var iterations = 0
@@ -179,26 +196,28 @@ enum IntervalRegression {
       }
       guard let direction = step else { break }
       var t = 1.0
-      var accepted = false
+      var accepted: Evaluation? = nil
       var newBeta = beta, newEta = eta
       for _ in 0..<40 {
         for j in 0..<beta.count { newBeta[j] = beta[j] + t * direction[j] }
         newEta = max(minimumLogScale, eta + t * direction[dim - 1])
-        let trial = evaluate(obs, family: family, beta: newBeta, logScale: newEta, derivatives: false)
+        // Full step is the usual case: evaluate derivatives with it so an
+        // accepted trial is the next iterate's evaluation.
+        let trial = evaluate(obs, family: family, beta: newBeta, logScale: newEta, derivatives: t == 1)
         if trial.logLikelihood.isFinite
           && trial.logLikelihood >= current.logLikelihood - 1e-12 * abs(current.logLikelihood) {
-          accepted = true
+          accepted = trial
           break
         }
         t *= 0.5
       }
-      if !accepted { converged = true; break }  // no ascent possible: at the optimum to rounding
+      guard let trial = accepted else { converged = true; break }  // no ascent possible: at the optimum to rounding
       let change = max(
         zip(newBeta, beta).map { abs($0 - $1) }.max() ?? 0, abs(newEta - eta))
       let previous = current.logLikelihood
       beta = newBeta
       eta = newEta
-      current = evaluate(obs, family: family, beta: beta, logScale: eta, derivatives: true)
+      current = t == 1 ? trial : evaluate(obs, family: family, beta: beta, logScale: eta, derivatives: true)
       if change < 1e-8 || abs(current.logLikelihood - previous) < 1e-11 * max(1, abs(previous)) {
         converged = true
         break

@@ -106,14 +106,17 @@ import Testing
       let k = 1 + Int(g.uniform() * 3)
       var days: [(Int32, Int32)] = []
       let mult = Double.exp(0.3 * g.normal())
-      for _ in 0..<k {
-        let cat = Int32(g.uniform() * 5)
+      // k distinct categories: a random rotation of 0..<5, first k.
+      let offset = Int32(g.uniform() * 5)
+      for j in 0..<k {
+        let cat = (offset + Int32(j)) % 5
         var d = asOf - 1 - Int32(g.uniform() * 900)
         days.append((d, cat))
         while true {
           let gap = cycles[Int(cat)].draw(&g) * mult
-          if !gap.isFinite || Double(d) + gap >= Double(asOf) { break }
+          if !gap.isFinite || Double(d) + gap.rounded() >= Double(asOf) { break }
           d += Int32(max(1, gap.rounded()))
+          if d >= asOf { break }
           days.append((d, cat))
         }
       }
