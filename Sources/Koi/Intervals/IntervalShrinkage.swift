@@ -79,10 +79,11 @@ enum IntervalShrinkage {
     m.shrinkageRatio = between > 0 ? min(maximumRatio, within / between) : maximumRatio
   }
 
-  /// AFT location μ(x) of customer `c` (log-days).
+  /// AFT location μ(x) of customer `c` (log-days). Callers pass `covariates`
+  /// only when its names are the category's `covariateNames`.
   static func location(_ m: CategoryIntervalModel, customer c: Int, covariates: IntervalCovariates?) -> Double {
     var mu = m.coefficients[0]
-    if m.coefficients.count > 1, let cov = covariates, cov.names == m.covariateNames {
+    if m.coefficients.count > 1, let cov = covariates {
       for j in 0..<(m.coefficients.count - 1) {
         mu += m.coefficients[j + 1]
           * IntervalStage.standardized(cov, customer: c, j: j, means: m.covariateMeans, scales: m.covariateScales)

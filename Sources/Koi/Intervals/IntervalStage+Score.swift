@@ -96,9 +96,16 @@ extension IntervalStage {
     histories h: PurchaseHistories, categoryNames: [String], model: IntervalModel,
     covariates: IntervalCovariates? = nil
   ) -> IntervalColumns {
+    if let cov = covariates {
+      precondition(cov.values.rows == h.customerCount, "one covariate row per customer")
+    }
     var byName: [String: Int] = [:]
     for (i, c) in model.categories.enumerated() { byName[c.name] = i }
     let map = categoryNames.map { Int32(byName[$0] ?? -1) }
+    // Covariates apply to a category only when they are the ones it was fitted with.
+    let useCovariates = model.categories.map { m in
+      !m.covariateNames.isEmpty && covariates.map { $0.names == m.covariateNames } == true
+    }
     let n = h.pairCount
     let customers = h.customerCount
     let rows = [IntervalPrediction](unsafeUninitializedCapacity: n) { out, count in
@@ -107,7 +114,8 @@ extension IntervalStage {
         for c in range {
           for p in h.pairs(of: c) {
             let k = Int(map[Int(h.pairCategory[p])])
-            let row = k >= 0 ? predict(pair: p, histories: h, category: model.categories[k], covariates: covariates)
+            let row = k >= 0
+              ? predict(pair: p, histories: h, category: model.categories[k], covariates: useCovariates[k] ? covariates : nil)
               : IntervalPrediction()
             (base + p).initialize(to: row)
           }

@@ -126,7 +126,8 @@ public enum IntervalStage {
     let median = chosen.family.gapWithSurvival(0.5, location: mu, scale: sigma)
     m.medianGapDays = median.isFinite ? median : nil
     m.meanGapDays = chosen.family.meanDays(location: mu, scale: sigma)
-    IntervalShrinkage.estimate(&m, pairs: pairs, histories: h, covariates: covariates, options: options)
+    IntervalShrinkage.estimate(
+      &m, pairs: pairs, histories: h, covariates: m.covariateNames.isEmpty ? nil : covariates, options: options)
     if !(median <= options.oneOffMedianDays) { m.basis = .oneOff }
   }
 
