@@ -93,9 +93,11 @@ public enum IntervalStage {
     let base = compressedObservations(pairs: pairs, histories: h)
     let weibull = IntervalRegression.fit(base, family: .weibull)
     let logNormal = IntervalRegression.fit(base, family: .logNormal)
-    m.weibullLogLikelihood = weibull.logLikelihood
-    m.logNormalLogLikelihood = logNormal.logLikelihood
-    var chosen = weibull.logLikelihood >= logNormal.logLikelihood ? weibull : logNormal
+    m.weibullLogLikelihood = weibull.logLikelihood.isFinite ? weibull.logLikelihood : nil
+    m.logNormalLogLikelihood = logNormal.logLikelihood.isFinite ? logNormal.logLikelihood : nil
+    // NaN compares false: a failed Weibull fit loses to the log-normal.
+    var chosen = weibull.logLikelihood >= logNormal.logLikelihood || !logNormal.logLikelihood.isFinite
+      ? weibull : logNormal
     var means: [Double] = [], scales: [Double] = []
     if let cov = covariates, !cov.names.isEmpty {
       (means, scales) = covariateMoments(pairs: pairs, histories: h, covariates: cov)
@@ -104,7 +106,7 @@ public enum IntervalStage {
         let obs = observations(pairs: pairs, histories: h, covariates: cov, means: means, scales: scales)
         let warm = (chosen.coefficients + [Double](repeating: 0, count: cov.names.count), chosen.logScale)
         let withCov = IntervalRegression.fit(obs, family: chosen.family, start: warm)
-        m.covariateLogLikelihood = withCov.logLikelihood
+        m.covariateLogLikelihood = withCov.logLikelihood.isFinite ? withCov.logLikelihood : nil
         if withCov.logLikelihood.isFinite && 2 * (withCov.logLikelihood - chosen.logLikelihood) > 2 * Double(used) {
           chosen = withCov
           m.covariateNames = cov.names

@@ -1,0 +1,37 @@
+import RealModule
+import Testing
+@testable import Koi
+
+@Suite struct IntervalFamilyTests {
+  @Test func normalQuantileAndUpperTailAreAccurate() {
+    // Φ⁻¹ at known points.
+    #expect(abs(standardNormalQuantile(0.975) - 1.959963984540054) < 1e-12)
+    #expect(abs(standardNormalQuantile(0.1) + 1.2815515655446004) < 1e-12)
+    #expect(abs(standardNormalQuantile(1e-10) + 6.361340902404056) < 1e-9)
+    // log Φ(−z) continuous across the switch to the asymptotic series.
+    let below = logNormalUpperTail(29.999_999), above = logNormalUpperTail(30.000_001)
+    #expect(abs(below - above) < 1e-4)
+    #expect(logNormalUpperTail(-40) == 0)
+    // Inverse of the tail, in and beyond the quantile's range.
+    for target in [-0.01, -2.0, -50.0, -500.0] {
+      #expect(abs(logNormalUpperTail(logNormalUpperTailInverse(target)) - target) < 1e-9 * max(1, abs(target)))
+    }
+  }
+
+  @Test(arguments: IntervalFamily.allCases)
+  func conditionalQuantitiesAgreeWithTheSurvivalFunction(family: IntervalFamily) {
+    let mu = Double.log(120), sigma = 0.4
+    func logS(_ t: Double) -> Double { family.logSurvivalW((Double.log(t) - mu) / sigma) }
+    for e in [1.0, 60, 120, 400, 2_000] {
+      let p = family.conditionalProbability(elapsed: e, horizon: 30, location: mu, scale: sigma)
+      let direct = 1 - Double.exp(logS(e + 30) - logS(e))
+      #expect(abs(p - direct) < 1e-12)
+      #expect(p >= 0 && p <= 1)
+      let t = family.conditionalMedianGap(elapsed: e, location: mu, scale: sigma)
+      #expect(t >= e)
+      #expect(abs((logS(t) - logS(e)) - Double.log(0.5)) < 1e-7)
+    }
+    let median = family.gapWithSurvival(0.5, location: mu, scale: sigma)
+    #expect(abs(logS(median) - Double.log(0.5)) < 1e-12)
+  }
+}
