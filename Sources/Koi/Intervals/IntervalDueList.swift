@@ -42,7 +42,8 @@ public enum IntervalDueList {
       default:
         let e = Double(columns.asOfDay - columns.lastPurchaseDay[p])
         prob = family.conditionalProbability(
-          elapsed: e, horizon: h, location: columns.location[p], scale: columns.scale[p])
+          elapsed: e, horizon: h, location: columns.location[p], scale: columns.scale[p],
+          logitReturn: model.categories[category].logitReturnProbability)
       }
       if prob < minimumProbability { continue }
       entries.append(IntervalDueEntry(customer: columns.customer[p], pair: p, probability: prob, status: s))

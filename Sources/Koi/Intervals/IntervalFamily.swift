@@ -105,13 +105,35 @@ extension IntervalFamily {
     return max(e, Double.exp(mu + sigma * w))
   }
 
-  /// `P(T ≤ e + h | T > e) = 1 − S(e + h)/S(e)`, computed in log space so it
-  /// stays exact when `S(e)` underflows (long-overdue customers).
-  func conditionalProbability(elapsed e: Double, horizon h: Double, location mu: Double, scale sigma: Double) -> Double {
+  /// Probability of a purchase in `(e, e + h]` days after the last one given
+  /// none in the first e days. Without a return probability (`logitReturn`
+  /// nil) it is `[S(e) − S(e + h)] / S(e)`; with π = 1/(1 + e^−α) it is
+  /// ```
+  /// π [S(e) − S(e + h)] / (1 − π + π S(e))  =  r(e) · [1 − S(e + h)/S(e)],
+  /// r(e) = π S(e) / (1 − π + π S(e)) = 1 / (1 + exp(−α − log S(e)))
+  /// ```
+  /// where r(e) is the probability the customer returns at all given the
+  /// silence so far. Computed in log space so it stays exact when `S(e)`
+  /// underflows (long-overdue customers).
+  func conditionalProbability(
+    elapsed e: Double, horizon h: Double, location mu: Double, scale sigma: Double, logitReturn alpha: Double? = nil
+  ) -> Double {
     let a = logSurvivalW((Double.log(max(e, 1e-9)) - mu) / sigma)
     let b = logSurvivalW((Double.log(e + h) - mu) / sigma)
-    let p = -Double.expMinusOne(b - a)
+    var p = -Double.expMinusOne(b - a)
+    if let alpha { p *= returnProbability(logSurvival: a, logitReturn: alpha) }
     return min(1, max(0, p))
+  }
+
+  /// `r(e)` above from `log S(e)`.
+  func returnProbability(logSurvival a: Double, logitReturn alpha: Double) -> Double {
+    1 / (1 + Double.exp(-alpha - a))
+  }
+
+  /// `r(e)` for an elapsed time e (1 without a return probability).
+  func returnProbability(elapsed e: Double, location mu: Double, scale sigma: Double, logitReturn alpha: Double?) -> Double {
+    guard let alpha else { return 1 }
+    return returnProbability(logSurvival: logSurvivalW((Double.log(max(e, 1e-9)) - mu) / sigma), logitReturn: alpha)
   }
 }
 

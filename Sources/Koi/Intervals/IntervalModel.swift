@@ -29,11 +29,17 @@ public struct IntervalOptions: Codable, Sendable, Equatable {
   /// One-off rule, cycle part: a fitted category whose median gap exceeds this
   /// many days is one-off (default 1095, three years).
   public var oneOffMedianDays: Double
+  /// Fit a return probability π per category (default true): each interval
+  /// ends in a purchase with probability π, or never (the customer stopped).
+  /// Without it, stopped customers' open intervals read as very long gaps
+  /// and stretch the cycle. See `IntervalRegression`.
+  public var fitReturnProbability: Bool
 
   public init(
     minimumGapsForFit: Int = 30, priors: [String: Double] = [:], priorLogScale: Double = 0.4,
     defaultShrinkageRatio: Double = 2, oneOffRepeatShare: Double = 0.05,
-    oneOffExposureDays: Int = 365, oneOffMinimumExposedPairs: Int = 20, oneOffMedianDays: Double = 1095
+    oneOffExposureDays: Int = 365, oneOffMinimumExposedPairs: Int = 20, oneOffMedianDays: Double = 1095,
+    fitReturnProbability: Bool = true
   ) {
     self.minimumGapsForFit = minimumGapsForFit
     self.priors = priors
@@ -43,6 +49,7 @@ public struct IntervalOptions: Codable, Sendable, Equatable {
     self.oneOffExposureDays = oneOffExposureDays
     self.oneOffMinimumExposedPairs = oneOffMinimumExposedPairs
     self.oneOffMedianDays = oneOffMedianDays
+    self.fitReturnProbability = fitReturnProbability
   }
 
   enum CodingKeys: String, CodingKey {
@@ -54,6 +61,7 @@ public struct IntervalOptions: Codable, Sendable, Equatable {
     case oneOffExposureDays = "one_off_exposure_days"
     case oneOffMinimumExposedPairs = "one_off_minimum_exposed_pairs"
     case oneOffMedianDays = "one_off_median_days"
+    case fitReturnProbability = "fit_return_probability"
   }
 }
 
@@ -119,6 +127,11 @@ public struct CategoryIntervalModel: Codable, Sendable, Equatable {
   public var coefficientStandardErrors: [Double?]
   public var logScale: Double?
   public var logScaleStandardError: Double?
+  /// Return probability π: the chance that an interval ends in a purchase
+  /// at all (`nil`: not fitted, π = 1), its logit α and α's standard error.
+  public var returnProbability: Double?
+  public var logitReturnProbability: Double?
+  public var logitReturnProbabilityStandardError: Double?
   /// Covariates entered the chosen family's fit (AIC improved); else empty.
   public var covariateNames: [String]
   public var covariateMeans: [Double]
@@ -138,7 +151,8 @@ public struct CategoryIntervalModel: Codable, Sendable, Equatable {
   public var exposedPairCount: Int
   /// Share of exposed pairs with a repeat purchase (`nil` with none exposed).
   public var repeatShare: Double?
-  /// Median and mean gap in days at the covariate means.
+  /// Median and mean gap in days at the covariate means (of returning
+  /// customers when a return probability is fitted).
   public var medianGapDays: Double?
   public var meanGapDays: Double?
   /// The prior's typical days when `basis == .prior`.
@@ -154,6 +168,9 @@ public struct CategoryIntervalModel: Codable, Sendable, Equatable {
     case coefficientStandardErrors = "coefficient_standard_errors"
     case logScale = "log_scale"
     case logScaleStandardError = "log_scale_standard_error"
+    case returnProbability = "return_probability"
+    case logitReturnProbability = "logit_return_probability"
+    case logitReturnProbabilityStandardError = "logit_return_probability_standard_error"
     case covariateNames = "covariate_names"
     case covariateMeans = "covariate_means"
     case covariateScales = "covariate_scales"

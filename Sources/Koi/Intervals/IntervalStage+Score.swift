@@ -38,20 +38,28 @@ public struct IntervalColumns: Sendable {
   public var lastPurchaseDay: [Int32]
   /// Observed gaps of the customer in the category.
   public var gapCount: [Int32]
-  /// Median next-purchase day given no purchase before the as-of day:
+  /// Median next-purchase day of a returning customer given no purchase
+  /// before the as-of day:
   /// `lastPurchaseDay + t*` with `S(t*) = S(e)/2` (the conditional median,
   /// never before the as-of day; the median is used rather than the mean
   /// because a gap's mean is dominated by its tail).
   public var expectedNextDay: [Int32]
   /// `lastPurchaseDay` + the 10th/50th/90th percentile of the customer's
-  /// predictive gap (unconditional), rounded to whole days.
+  /// predictive gap (unconditional; of returning customers when the category
+  /// has a return probability), rounded to whole days.
   public var p10Day: [Int32]
   public var p50Day: [Int32]
   public var p90Day: [Int32]
-  /// `P(T ≤ e + h | T > e) = [S(e) − S(e + h)] / S(e)` for h = 30, 60, 90.
+  /// Probability of a purchase within h = 30, 60, 90 days of the as-of day
+  /// given none since the last one: `[S(e) − S(e + h)] / S(e)`, times the
+  /// return probability `returnProbability` when the category has one
+  /// (`IntervalFamily.conditionalProbability`).
   public var probability30: [Double]
   public var probability60: [Double]
   public var probability90: [Double]
+  /// Probability that the customer buys in the category again at all, given
+  /// the silence so far: `π S(e) / (1 − π + π S(e))` (1 without π).
+  public var returnProbability: [Double]
   public var status: [IntervalStatus]
   /// Predictive location (log-days) and scale of the customer's gap
   /// distribution (family: the category's), for other windows.
@@ -71,6 +79,7 @@ struct IntervalPrediction {
   var probability30 = Double.nan
   var probability60 = Double.nan
   var probability90 = Double.nan
+  var returnProbability = Double.nan
   var status = IntervalStatus.unknown
   var location = Double.nan
   var scale = Double.nan
@@ -130,7 +139,8 @@ extension IntervalStage {
       expectedNextDay: rows.map(\.expectedNextDay), p10Day: rows.map(\.p10Day),
       p50Day: rows.map(\.p50Day), p90Day: rows.map(\.p90Day),
       probability30: rows.map(\.probability30), probability60: rows.map(\.probability60),
-      probability90: rows.map(\.probability90), status: rows.map(\.status),
+      probability90: rows.map(\.probability90), returnProbability: rows.map(\.returnProbability),
+      status: rows.map(\.status),
       location: rows.map(\.location), scale: rows.map(\.scale))
   }
 
@@ -162,9 +172,11 @@ extension IntervalStage {
     out.p50Day = day(last, plus: g50)
     out.p90Day = day(last, plus: g90)
     out.expectedNextDay = day(last, plus: family.conditionalMedianGap(elapsed: e, location: mu, scale: s))
-    out.probability30 = family.conditionalProbability(elapsed: e, horizon: 30, location: mu, scale: s)
-    out.probability60 = family.conditionalProbability(elapsed: e, horizon: 60, location: mu, scale: s)
-    out.probability90 = family.conditionalProbability(elapsed: e, horizon: 90, location: mu, scale: s)
+    let alpha = m.logitReturnProbability
+    out.probability30 = family.conditionalProbability(elapsed: e, horizon: 30, location: mu, scale: s, logitReturn: alpha)
+    out.probability60 = family.conditionalProbability(elapsed: e, horizon: 60, location: mu, scale: s, logitReturn: alpha)
+    out.probability90 = family.conditionalProbability(elapsed: e, horizon: 90, location: mu, scale: s, logitReturn: alpha)
+    out.returnProbability = family.returnProbability(elapsed: e, location: mu, scale: s, logitReturn: alpha)
     out.status = e < g10 ? .notYetDue : (e > g90 ? .overdue : .due)
     out.location = mu
     out.scale = s

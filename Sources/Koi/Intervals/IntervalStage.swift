@@ -16,7 +16,8 @@ public enum IntervalStage {
   ///    than `oneOffRepeatShare` of them bought it again ⇒ `.oneOff`.
   /// 2. **Fitted**: at least `minimumGapsForFit` observed gaps ⇒ censored
   ///    Weibull and log-normal AFT fits by maximum likelihood
-  ///    (`IntervalRegression`), intercept only; the family with the larger
+  ///    (`IntervalRegression`), intercept only, each with a return
+  ///    probability π unless `fitReturnProbability` is off; the family with the larger
   ///    log-likelihood is chosen. With `covariates`, the chosen family is
   ///    refitted with them and they are kept when AIC improves
   ///    (2·Δlog L > 2·columns). Then the empirical-Bayes variance components
@@ -54,6 +55,7 @@ public enum IntervalStage {
       var m = CategoryIntervalModel(
         name: categoryNames[cat], basis: .insufficientData, family: nil, coefficients: [],
         coefficientStandardErrors: [], logScale: nil, logScaleStandardError: nil,
+        returnProbability: nil, logitReturnProbability: nil, logitReturnProbabilityStandardError: nil,
         covariateNames: [], covariateMeans: [], covariateScales: [],
         weibullLogLikelihood: nil, logNormalLogLikelihood: nil, covariateLogLikelihood: nil,
         converged: nil, gapCount: grouping.gapCount[cat], censoredCount: pairs.count,
@@ -91,8 +93,9 @@ public enum IntervalStage {
     covariates: IntervalCovariates?, options: IntervalOptions
   ) {
     let base = compressedObservations(pairs: pairs, histories: h)
-    let weibull = IntervalRegression.fit(base, family: .weibull)
-    let logNormal = IntervalRegression.fit(base, family: .logNormal)
+    let cure = options.fitReturnProbability
+    let weibull = IntervalRegression.fit(base, family: .weibull, cure: cure)
+    let logNormal = IntervalRegression.fit(base, family: .logNormal, cure: cure)
     m.weibullLogLikelihood = weibull.logLikelihood.isFinite ? weibull.logLikelihood : nil
     m.logNormalLogLikelihood = logNormal.logLikelihood.isFinite ? logNormal.logLikelihood : nil
     // NaN compares false: a failed Weibull fit loses to the log-normal.
@@ -105,7 +108,8 @@ public enum IntervalStage {
       if used > 0 {
         let obs = observations(pairs: pairs, histories: h, covariates: cov, means: means, scales: scales)
         let warm = (chosen.coefficients + [Double](repeating: 0, count: cov.names.count), chosen.logScale)
-        let withCov = IntervalRegression.fit(obs, family: chosen.family, start: warm)
+        let withCov = IntervalRegression.fit(
+          obs, family: chosen.family, start: warm, cure: cure, startLogitReturn: chosen.logitReturn ?? 2)
         m.covariateLogLikelihood = withCov.logLikelihood.isFinite ? withCov.logLikelihood : nil
         if withCov.logLikelihood.isFinite && 2 * (withCov.logLikelihood - chosen.logLikelihood) > 2 * Double(used) {
           chosen = withCov
@@ -123,6 +127,11 @@ public enum IntervalStage {
     let p = chosen.coefficients.count
     m.coefficientStandardErrors = (0..<p).map { chosen.standardErrors?[$0] }
     m.logScaleStandardError = chosen.standardErrors?[p]
+    if let alpha = chosen.logitReturn {
+      m.logitReturnProbability = alpha
+      m.returnProbability = 1 / (1 + Double.exp(-alpha))
+      m.logitReturnProbabilityStandardError = chosen.standardErrors?[p + 1]
+    }
     let sigma = Double.exp(chosen.logScale)
     let mu = chosen.coefficients[0]
     let median = chosen.family.gapWithSurvival(0.5, location: mu, scale: sigma)

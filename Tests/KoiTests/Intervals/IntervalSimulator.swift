@@ -60,6 +60,9 @@ struct IntervalSimulator {
   /// Purchases are generated up to this day (exclusive); defaults to asOfDay.
   var endDay: Int32? = nil
   var seed: UInt64 = 42
+  /// After each purchase the customer stops buying the category with this
+  /// probability (churn), which gives long open intervals that never close.
+  var churn = 0.0
 
   func rows() -> [Ledger.Row] {
     var rows: [Ledger.Row] = []
@@ -72,6 +75,7 @@ struct IntervalSimulator {
         var day = asOfDay - 1 - Int32(g.uniform() * Double(spanDays))
         rows.append(.init(customerID: id, day: day, item: cat.name, amount: 100))
         while true {
+          if churn > 0 && g.uniform() < churn { break }
           let gap = cat.cycle.draw(&g) * multiplier
           if !gap.isFinite || Double(day) + gap >= Double(end) { break }
           day += Int32(max(1, gap.rounded()))

@@ -222,12 +222,14 @@ import Testing
 }
 
 @Suite struct IntervalBacktestTests {
-  @Test func modelBeatsTheNaiveBaselineOnSimulatedData() throws {
+  @Test(arguments: [0.0, 0.15])
+  func modelBeatsTheNaiveBaselineOnSimulatedData(churn: Double) throws {
     var sim = IntervalSimulator(categories: [
       .init(name: "botox", cycle: .weibull(shape: 2.5, scale: 110), customers: 800),
       .init(name: "filler", cycle: .logNormal(median: 180, sigma: 0.35), customers: 800),
     ])
     sim.heterogeneity = 0.3
+    sim.churn = churn
     sim.asOfDay = 20_000
     sim.endDay = 20_200
     let l = Ledger(rows: sim.rows())
@@ -250,7 +252,7 @@ import Testing
       enc.outputFormatting = [.prettyPrinted, .sortedKeys]
       var r = report
       r.intervalModel.categories = []
-      print(String(decoding: try enc.encode(r), as: UTF8.self))
+      print("backtest churn \(churn):", String(decoding: try enc.encode(r), as: UTF8.self))
     }
   }
 }
