@@ -35,3 +35,48 @@ import Testing
     #expect(abs(logS(median) - Double.log(0.5)) < 1e-12)
   }
 }
+
+@Suite struct IntervalRegressionDerivativeTests {
+  /// The analytic gradient and negative Hessian of the censored likelihood,
+  /// with and without a return probability, against central differences.
+  @Test(arguments: IntervalFamily.allCases, [false, true])
+  func analyticDerivativesMatchFiniteDifferences(family: IntervalFamily, cure: Bool) {
+    var g = SeededGenerator(seed: 5)
+    var obs = IntervalObservations()
+    obs.covariateCount = 1
+    for _ in 0..<300 {
+      let x = g.normal()
+      obs.logDays.append(4 + 0.3 * x + 0.5 * g.normal())
+      obs.event.append(g.uniform() < 0.7 ? 1 : 0)
+      obs.covariates.append(x)
+    }
+    let beta = [4.1, 0.2], eta = -0.6
+    let alpha: Double? = cure ? 1.3 : nil
+    let theta = beta + [eta] + (alpha.map { [$0] } ?? [])
+    func ll(_ t: [Double]) -> Double {
+      IntervalRegression.evaluate(
+        obs, family: family, beta: [t[0], t[1]], logScale: t[2], logitReturn: cure ? t[3] : nil,
+        derivatives: false
+      ).logLikelihood
+    }
+    func grad(_ t: [Double]) -> [Double] {
+      IntervalRegression.evaluate(
+        obs, family: family, beta: [t[0], t[1]], logScale: t[2], logitReturn: cure ? t[3] : nil,
+        derivatives: true
+      ).gradient
+    }
+    let e = IntervalRegression.evaluate(obs, family: family, beta: beta, logScale: eta, logitReturn: alpha, derivatives: true)
+    let h = 1e-5
+    for j in 0..<theta.count {
+      var up = theta, down = theta
+      up[j] += h; down[j] -= h
+      let numeric = (ll(up) - ll(down)) / (2 * h)
+      #expect(abs(e.gradient[j] - numeric) < 1e-5 * max(1, abs(numeric)), "gradient \(j)")
+      let gu = grad(up), gd = grad(down)
+      for k in 0..<theta.count {
+        let numericH = -(gu[k] - gd[k]) / (2 * h)
+        #expect(abs(e.negativeHessian[j, k] - numericH) < 1e-4 * max(1, abs(numericH)), "hessian \(j),\(k)")
+      }
+    }
+  }
+}

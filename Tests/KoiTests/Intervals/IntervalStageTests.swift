@@ -76,6 +76,28 @@ import Testing
     }
   }
 
+  /// Customers who stop (20 % after each purchase) leave open intervals that
+  /// never close: with the return probability the cycle is still recovered,
+  /// without it the censored fit reads them as long gaps.
+  @Test func recoversTheCycleAndReturnProbabilityUnderChurn() throws {
+    var sim = IntervalSimulator(categories: [
+      .init(name: "filler", cycle: .logNormal(median: 180, sigma: 0.3), customers: 3000),
+    ])
+    sim.churn = 0.2
+    sim.spanDays = 1500
+    let l = Ledger(rows: sim.rows())
+    let t = CustomerTable(ledger: l, asOfDay: sim.asOfDay)
+    let m = IntervalStage.fit(ledger: l, table: t).categories[0]
+    let median = try #require(m.medianGapDays)
+    #expect(median.isApproximatelyEqual(to: 180, relativeTolerance: 0.05), "median \(median)")
+    let pi = try #require(m.returnProbability)
+    #expect(abs(pi - 0.8) < 0.03, "π \(pi)")
+    #expect(m.logitReturnProbabilityStandardError != nil)
+    let plain = IntervalStage.fit(ledger: l, table: t, options: IntervalOptions(fitReturnProbability: false)).categories[0]
+    #expect(try #require(plain.medianGapDays) > 1.2 * 180)
+    #expect(plain.returnProbability == nil)
+  }
+
   @Test func modelRoundTripsThroughJSONWithSnakeCaseKeys() throws {
     let data = try JSONEncoder().encode(Self.model)
     let text = String(decoding: data, as: UTF8.self)
