@@ -96,6 +96,9 @@ import Testing
     let plain = IntervalStage.fit(ledger: l, table: t, options: IntervalOptions(fitReturnProbability: false)).categories[0]
     #expect(try #require(plain.medianGapDays) > 1.2 * 180)
     #expect(plain.returnProbability == nil)
+    if ProcessInfo.processInfo.environment["KOI_INTERVAL_REPORT"] != nil {
+      print("churn recovery: median \(median) π \(pi) ± \(m.logitReturnProbabilityStandardError!) (logit) family \(m.family!); without π: median \(plain.medianGapDays!) family \(plain.family!)")
+    }
   }
 
   @Test func modelRoundTripsThroughJSONWithSnakeCaseKeys() throws {
