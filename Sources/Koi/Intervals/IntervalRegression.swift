@@ -143,13 +143,20 @@ enum IntervalRegression {
             let A = oneMinusPi + pi * S
             ll += wi * Double.log(A)
             if !derivatives { continue }
-            let (h1, h2) = family.derivatives(z, event: false)
             let rho = pi * S / A                       // P(will return | T > t)
-            u1 = rho * h1
-            u2 = rho * h2 + rho * (1 - rho) * h1 * h1
             ga = -D * v / A
             haa = D * D * v * v / (A * A) + D * v * (1 - 2 * pi) / A
-            hza = v * S * h1 / (A * A)
+            if rho > 0 {
+              let (h1, h2) = family.derivatives(z, event: false)
+              u1 = rho * h1
+              u2 = rho * h2 + rho * (1 - rho) * h1 * h1
+              hza = v * S * h1 / (A * A)
+            } else {
+              // S underflowed: a certain stopper; the survival part is flat
+              // (and its derivatives may overflow to ±∞ · 0).
+              u1 = 0
+              u2 = 0
+            }
           } else {
             ll += wi * family.logSurvivalW(z)
             if !derivatives { continue }

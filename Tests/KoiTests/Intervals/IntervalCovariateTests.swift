@@ -135,3 +135,23 @@ import Testing
       customerStart: start, columns: Ledger.OptionalColumns())
   }
 }
+
+@Suite struct IntervalCovariateBadInputTests {
+  @Test func nonFiniteCovariatesAreReplacedByTheMean() {
+    let a = IntervalSimulator(categories: [.init(name: "botox", cycle: .weibull(shape: 2, scale: 100), customers: 400)], seed: 4)
+    let l = Ledger(rows: a.rows())
+    let t = CustomerTable(ledger: l, asOfDay: a.asOfDay)
+    var v = IntervalCovariates.standard(table: t).values
+    v[0, 0] = .nan
+    v[1, 1] = .infinity
+    let cov = IntervalCovariates(names: ["log_tenure_days", "log_spend_per_purchase"], values: v)
+    let model = IntervalStage.fit(ledger: l, table: t, covariates: cov)
+    let m = model.categories[0]
+    #expect(m.basis == .fitted)
+    #expect(m.coefficients.allSatisfy { $0.isFinite })
+    #expect(m.covariateMeans.allSatisfy { $0.isFinite } && m.covariateScales.allSatisfy { $0.isFinite })
+    let cols = IntervalStage.score(ledger: l, table: t, model: model, covariates: cov)
+    #expect(cols.probability90.allSatisfy { $0 >= 0 && $0 <= 1 })
+    #expect(cols.location.allSatisfy { $0.isFinite })
+  }
+}
