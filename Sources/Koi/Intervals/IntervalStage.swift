@@ -17,8 +17,8 @@ public enum IntervalStage {
   /// 2. **Fitted**: at least `minimumGapsForFit` observed gaps ⇒ censored
   ///    Weibull and log-normal AFT fits by maximum likelihood
   ///    (`IntervalRegression`), intercept only, each with a return
-  ///    probability π unless `fitReturnProbability` is off; the family with the larger
-  ///    log-likelihood is chosen. With `covariates`, the chosen family is
+  ///    probability π unless `fitReturnProbability` is off; the family with
+  ///    the larger log-likelihood is chosen (same parameter count). With `covariates`, the chosen family is
   ///    refitted with them and they are kept when AIC improves
   ///    (2·Δlog L > 2·columns). Then the empirical-Bayes variance components
   ///    (`IntervalShrinkage`). A fitted median gap above `oneOffMedianDays`
@@ -26,10 +26,13 @@ public enum IntervalStage {
   /// 3. **Prior**: fewer gaps and a prior for the category name ⇒ `.prior`.
   /// 4. Otherwise `.insufficientData` (no prediction).
   ///
-  /// - Complexity: O(rows) to build the histories, then per fitted category
-  ///   O(n · p²) per Newton iteration (n = gaps + customers in the category,
-  ///   p = covariates + 1), about 3 fits of 5–15 iterations; parallel over
-  ///   observations.
+  /// - Complexity: O(rows) to build the histories. The two intercept-only
+  ///   fits work on one weighted observation per distinct (whole-day length,
+  ///   censored or not), so they cost O(gaps + customers) once plus
+  ///   O(distinct lengths) per Newton iteration. The covariate fit costs
+  ///   O(n · p²) per iteration (n = gaps + customers in the category,
+  ///   p = covariates + 2), warm-started, parallel over observations.
+  ///   Shrinkage components O(gaps).
   public static func fit(
     ledger: Ledger, table: CustomerTable, options: IntervalOptions = IntervalOptions(),
     covariates: IntervalCovariates? = nil
