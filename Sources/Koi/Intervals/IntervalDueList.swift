@@ -28,8 +28,7 @@ public enum IntervalDueList {
     minimumProbability: Double = 0, limit: Int? = nil
   ) -> [IntervalDueEntry] {
     precondition(dueWithinDays > 0, "the window must be at least one day")
-    guard let family = model.categories[category].family else { return [] }
-    let h = Double(dueWithinDays)
+    guard model.categories[category].family != nil else { return [] }
     var entries: [IntervalDueEntry] = []
     for p in 0..<columns.pairCount where Int(columns.category[p]) == category {
       let s = columns.status[p]
@@ -39,11 +38,7 @@ public enum IntervalDueList {
       case 30: prob = columns.probability30[p]
       case 60: prob = columns.probability60[p]
       case 90: prob = columns.probability90[p]
-      default:
-        let e = Double(columns.asOfDay - columns.lastPurchaseDay[p])
-        prob = family.conditionalProbability(
-          elapsed: e, horizon: h, location: columns.location[p], scale: columns.scale[p],
-          logitReturn: model.categories[category].logitReturnProbability)
+      default: prob = columns.probability(pair: p, withinDays: dueWithinDays, model: model) ?? 0
       }
       if prob < minimumProbability { continue }
       entries.append(IntervalDueEntry(customer: columns.customer[p], pair: p, probability: prob, status: s))

@@ -189,3 +189,20 @@ extension IntervalStage {
     return d.isFinite ? Int32(min(Double(Int32.max - 1), max(Double(Int32.min + 1), d))) : Int32.max - 1
   }
 }
+
+extension IntervalColumns {
+  /// Probability that pair `p` buys within `days` days of the as-of day,
+  /// given no purchase since the last one (see `probability30`), for any
+  /// window; `nil` for pairs without a prediction.
+  ///
+  /// - Complexity: O(1).
+  public func probability(pair p: Int, withinDays days: Int, model: IntervalModel) -> Double? {
+    let k = Int(category[p])
+    guard k >= 0, status[p] != .oneOff, status[p] != .unknown, let family = model.categories[k].family else {
+      return nil
+    }
+    return family.conditionalProbability(
+      elapsed: Double(asOfDay - lastPurchaseDay[p]), horizon: Double(days), location: location[p],
+      scale: scale[p], logitReturn: model.categories[k].logitReturnProbability)
+  }
+}
