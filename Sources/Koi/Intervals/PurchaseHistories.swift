@@ -50,15 +50,15 @@ public struct PurchaseHistories: Sendable {
   /// Builds the histories of every customer in `ledger`, as of `asOfDay`.
   ///
   /// Each customer's purchase rows are sorted by (category, day) in a small
-  /// scratch buffer (insertion sort: runs are short and already in day
-  /// order), then walked once. Customers are processed in fixed chunks in
+  /// scratch buffer (insertion sort up to 32 rows, runs being short and
+  /// already in day order; a full sort beyond), then walked once. Customers are processed in fixed chunks in
   /// parallel; the chunk outputs are concatenated in chunk order, so the
   /// result does not depend on the thread count.
   ///
   /// - Precondition: every ledger day is before `asOfDay`.
-  /// - Complexity: O(rows + Σ r²_out-of-order) time, where a customer's run is
-  ///   in day order already and only the category interleaving is sorted
-  ///   (O(r·k) for a customer with r rows in k categories); O(rows) memory.
+  /// - Complexity: O(Σ_c r_c log r_c) ≤ O(rows · log(longest run)) time for
+  ///   customers with r_c purchase rows (O(r_c) for a single category);
+  ///   O(rows) memory.
   public init(ledger: Ledger, asOfDay: Int32) {
     self.asOfDay = asOfDay
     let c = ledger.customerCount
@@ -98,14 +98,24 @@ public struct PurchaseHistories: Sendable {
             // Bias the day so the key orders correctly for negative days.
             let key = UInt64(UInt32(bitPattern: category[i])) << 32
               | UInt64(UInt32(bitPattern: d) ^ 0x8000_0000)
-            // Insertion into a sorted buffer: O(k) per row for k categories.
-            var j = scratch.count
             scratch.append(key)
-            while j > 0 && scratch[j - 1] > key {
-              scratch[j] = scratch[j - 1]
-              j -= 1
+          }
+          // Keys arrive in day order; only the category interleaving needs
+          // sorting. Insertion sort for the usual short run, else O(r log r).
+          if scratch.count <= 32 {
+            var i = 1
+            while i < scratch.count {
+              let v = scratch[i]
+              var j = i
+              while j > 0 && scratch[j - 1] > v {
+                scratch[j] = scratch[j - 1]
+                j -= 1
+              }
+              scratch[j] = v
+              i += 1
             }
-            scratch[j] = key
+          } else {
+            scratch.sort()
           }
           var pairs: Int32 = 0
           var j = 0

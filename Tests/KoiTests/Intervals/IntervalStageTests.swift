@@ -26,6 +26,18 @@ import Testing
     #expect(h.openInterval(2) == 195)
   }
 
+  @Test func aLongInterleavedRunIsSortedByCategoryThenDay() {
+    // 120 rows over three categories in day order: the full-sort path.
+    let rows = (0..<120).map { i in
+      Ledger.Row(customerID: "a", day: Int32(10 * i), item: ["x", "y", "z"][i % 3], amount: 1)
+    }
+    let h = PurchaseHistories(ledger: Ledger(rows: rows), asOfDay: 2_000)
+    #expect(h.pairCategory == [0, 1, 2])
+    #expect(h.occasions == [40, 40, 40])
+    #expect(h.gaps.allSatisfy { $0 == 30 })
+    #expect(h.firstDay == [0, 10, 20] && h.lastDay == [1170, 1180, 1190])
+  }
+
   @Test func daysFarInThePastAndInterleavedCategoriesAreHandled() {
     let l = Ledger(rows: [
       .init(customerID: "a", day: -20_000, item: "y", amount: 1),
