@@ -1,0 +1,221 @@
+import RealModule
+
+/// Settings of the repurchase-interval stage. Every threshold here is part of
+/// the model's documented behaviour and is echoed in `IntervalModel.options`.
+public struct IntervalOptions: Codable, Sendable, Equatable {
+  /// A category is fitted from data only with at least this many observed
+  /// gaps (default 30); below it the category uses its prior if it has one,
+  /// and otherwise gets no prediction (`IntervalBasis.insufficientData`).
+  public var minimumGapsForFit: Int
+  /// Optional priors, category name → typical gap in days (the median), e.g.
+  /// `["filler": 180]`. A prior is a log-normal with that median and log-scale
+  /// `priorLogScale`.
+  public var priors: [String: Double]
+  /// σ of a prior's log-normal (default 0.4: P10–P90 ≈ 0.6×–1.67× the median).
+  public var priorLogScale: Double
+  /// Shrinkage ratio κ = σ²_within/τ²_between used for prior categories and
+  /// when the variance components cannot be estimated (default 2: two own
+  /// gaps weigh as much as the prior).
+  public var defaultShrinkageRatio: Double
+  /// One-off rule, share part: a category is one-off when, among pairs whose
+  /// first purchase in it is at least `oneOffExposureDays` before the as-of
+  /// day (and there are at least `oneOffMinimumExposedPairs` of them), the
+  /// share with a repeat purchase is below this (default 0.05).
+  public var oneOffRepeatShare: Double
+  /// Exposure for the one-off share rule, days (default 365).
+  public var oneOffExposureDays: Int
+  /// Minimum exposed pairs before the share rule applies (default 20).
+  public var oneOffMinimumExposedPairs: Int
+  /// One-off rule, cycle part: a fitted category whose median gap exceeds this
+  /// many days is one-off (default 1095, three years).
+  public var oneOffMedianDays: Double
+  /// Fit a return probability π per category (default true): each interval
+  /// ends in a purchase with probability π, or never (the customer stopped).
+  /// Without it, stopped customers' open intervals read as very long gaps
+  /// and stretch the cycle. See `IntervalRegression`.
+  public var fitReturnProbability: Bool
+
+  public init(
+    minimumGapsForFit: Int = 30, priors: [String: Double] = [:], priorLogScale: Double = 0.4,
+    defaultShrinkageRatio: Double = 2, oneOffRepeatShare: Double = 0.05,
+    oneOffExposureDays: Int = 365, oneOffMinimumExposedPairs: Int = 20, oneOffMedianDays: Double = 1095,
+    fitReturnProbability: Bool = true
+  ) {
+    self.minimumGapsForFit = minimumGapsForFit
+    self.priors = priors
+    self.priorLogScale = priorLogScale
+    self.defaultShrinkageRatio = defaultShrinkageRatio
+    self.oneOffRepeatShare = oneOffRepeatShare
+    self.oneOffExposureDays = oneOffExposureDays
+    self.oneOffMinimumExposedPairs = oneOffMinimumExposedPairs
+    self.oneOffMedianDays = oneOffMedianDays
+    self.fitReturnProbability = fitReturnProbability
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case minimumGapsForFit = "minimum_gaps_for_fit"
+    case priors
+    case priorLogScale = "prior_log_scale"
+    case defaultShrinkageRatio = "default_shrinkage_ratio"
+    case oneOffRepeatShare = "one_off_repeat_share"
+    case oneOffExposureDays = "one_off_exposure_days"
+    case oneOffMinimumExposedPairs = "one_off_minimum_exposed_pairs"
+    case oneOffMedianDays = "one_off_median_days"
+    case fitReturnProbability = "fit_return_probability"
+  }
+}
+
+/// Optional per-customer covariates for the AFT regression: one row per
+/// customer index, one column per name (e.g. log tenure, log price level,
+/// tier one-hot with one tier left out). Non-finite values are replaced by the
+/// category's mean of that column. Within each category the columns are
+/// standardized (mean 0, sd 1 over that category's observations); a column
+/// that is constant there is dropped for that category.
+public struct IntervalCovariates: Sendable {
+  public var names: [String]
+  /// `customerCount × names.count`.
+  public var values: Matrix
+
+  public init(names: [String], values: Matrix) {
+    precondition(values.columns == names.count, "one covariate name per column")
+    self.names = names
+    self.values = values
+  }
+
+  /// `log(1 + tenure days)` and `log(1 + gross spend per purchase)` from the
+  /// customer table: a default covariate set needing no other stage.
+  public static func standard(table: CustomerTable) -> IntervalCovariates {
+    var v = [Double](repeating: 0, count: table.count * 2)
+    for c in 0..<table.count {
+      v[2 * c] = Double.log(onePlus: Double(table.asOfDay - table.firstPurchaseDay[c]))
+      v[2 * c + 1] = Double.log(onePlus: table.grossAmount[c] / Double(max(1, table.purchaseCount[c])))
+    }
+    return IntervalCovariates(
+      names: ["log_tenure_days", "log_spend_per_purchase"],
+      values: Matrix(rows: table.count, columns: 2, values: v))
+  }
+}
+
+/// How a category's interval distribution was obtained.
+public enum IntervalBasis: String, Codable, Sendable {
+  /// Maximum likelihood on this run's data.
+  case fitted
+  /// Too few gaps; the configured prior is used.
+  case prior
+  /// Rarely repeats: no interval prediction.
+  case oneOff = "one_off"
+  /// Too few gaps and no prior: no interval prediction.
+  case insufficientData = "insufficient_data"
+}
+
+/// The interval distribution of one treatment category.
+///
+/// The gap T (days) of a customer with covariates x follows `family` with
+/// ```
+/// location μ(x) = β₀ + Σ_j β_j · (x_j − mean_j) / scale_j   (scale_j > 0)
+/// log-scale  η  = log σ
+/// ```
+/// (see `IntervalFamily`). `coefficients` has the intercept first; with no
+/// covariates used it has one entry.
+public struct CategoryIntervalModel: Codable, Sendable, Equatable {
+  public var name: String
+  public var basis: IntervalBasis
+  /// The chosen family: the one with the larger maximized log-likelihood
+  /// (intercept-only fits, same parameter count). Log-normal for priors.
+  public var family: IntervalFamily?
+  public var coefficients: [Double]
+  public var coefficientStandardErrors: [Double?]
+  public var logScale: Double?
+  public var logScaleStandardError: Double?
+  /// Return probability π: the chance that an interval ends in a purchase
+  /// at all (`nil`: not fitted, π = 1), its logit α and α's standard error.
+  public var returnProbability: Double?
+  public var logitReturnProbability: Double?
+  public var logitReturnProbabilityStandardError: Double?
+  /// Covariates entered the chosen family's fit (AIC improved); else empty.
+  public var covariateNames: [String]
+  public var covariateMeans: [Double]
+  /// 0 marks a column dropped for this category (constant there).
+  public var covariateScales: [Double]
+  /// Maximized log-likelihoods of the intercept-only fits (days, exact density).
+  public var weibullLogLikelihood: Double?
+  public var logNormalLogLikelihood: Double?
+  /// Log-likelihood of the chosen fit with covariates, when they were tried.
+  public var covariateLogLikelihood: Double?
+  public var converged: Bool?
+  /// Observed gaps (events) and open intervals (right-censored) in the fit.
+  public var gapCount: Int
+  public var censoredCount: Int
+  /// Customers with a purchase in the category.
+  public var pairCount: Int
+  public var exposedPairCount: Int
+  /// Share of exposed pairs with a repeat purchase (`nil` with none exposed).
+  public var repeatShare: Double?
+  /// Median and mean gap in days at the covariate means (of returning
+  /// customers when a return probability is fitted).
+  public var medianGapDays: Double?
+  public var meanGapDays: Double?
+  /// The prior's typical days when `basis == .prior`.
+  public var priorDays: Double?
+  /// Empirical-Bayes components on the log-gap scale (see `IntervalShrinkage`).
+  public var withinVariance: Double?
+  public var betweenVariance: Double?
+  public var shrinkageRatio: Double?
+  public var shrinkageCenter: Double?
+
+  enum CodingKeys: String, CodingKey {
+    case name, basis, family, coefficients
+    case coefficientStandardErrors = "coefficient_standard_errors"
+    case logScale = "log_scale"
+    case logScaleStandardError = "log_scale_standard_error"
+    case returnProbability = "return_probability"
+    case logitReturnProbability = "logit_return_probability"
+    case logitReturnProbabilityStandardError = "logit_return_probability_standard_error"
+    case covariateNames = "covariate_names"
+    case covariateMeans = "covariate_means"
+    case covariateScales = "covariate_scales"
+    case weibullLogLikelihood = "weibull_log_likelihood"
+    case logNormalLogLikelihood = "log_normal_log_likelihood"
+    case covariateLogLikelihood = "covariate_log_likelihood"
+    case converged
+    case gapCount = "n_gaps"
+    case censoredCount = "n_censored"
+    case pairCount = "n_customers"
+    case exposedPairCount = "n_exposed_customers"
+    case repeatShare = "repeat_share"
+    case medianGapDays = "median_gap_days"
+    case meanGapDays = "mean_gap_days"
+    case priorDays = "prior_days"
+    case withinVariance = "within_variance"
+    case betweenVariance = "between_variance"
+    case shrinkageRatio = "shrinkage_ratio"
+    case shrinkageCenter = "shrinkage_center"
+  }
+
+  /// Whether pairs of this category get interval predictions.
+  public var predicts: Bool { basis == .fitted || basis == .prior }
+}
+
+/// Everything the interval stage learned in one run.
+public struct IntervalModel: Codable, Sendable, Equatable {
+  public var asOfDay: Int32
+  public var engineVersion: String
+  public var options: IntervalOptions
+  /// Names of the covariate columns offered to the fit (maybe empty).
+  public var covariateNames: [String]
+  /// One entry per ledger category, in ledger category order.
+  public var categories: [CategoryIntervalModel]
+
+  enum CodingKeys: String, CodingKey {
+    case asOfDay = "as_of_day"
+    case engineVersion = "engine_version"
+    case options
+    case covariateNames = "covariate_names"
+    case categories
+  }
+
+  /// Index of the category named `name`, if the model knows it.
+  public func categoryIndex(named name: String) -> Int? {
+    categories.firstIndex { $0.name == name }
+  }
+}

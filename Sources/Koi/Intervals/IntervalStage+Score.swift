@@ -1,0 +1,208 @@
+import RealModule
+
+/// Where a customer stands in a category's cycle on the as-of day. With
+/// `e = asOfDay − lastPurchaseDay` (days elapsed) and P10/P90 the 10th/90th
+/// percentiles of the customer's predictive gap distribution:
+///
+/// ```
+/// not_yet_due   e <  P10
+/// due           P10 ≤ e ≤ P90
+/// overdue       e >  P90
+/// one_off       the category rarely repeats (no prediction)
+/// unknown       the category has too little data and no prior (no prediction)
+/// ```
+public enum IntervalStatus: String, Codable, Sendable {
+  case notYetDue = "not_yet_due"
+  case due
+  case overdue
+  case oneOff = "one_off"
+  case unknown
+}
+
+/// Per (customer, category) predictions, struct of arrays over pairs.
+///
+/// Pairs of customer `c` are `pairStart[c] ..< pairStart[c + 1]`, ascending by
+/// category, so a writer streams per customer. For pairs whose status is
+/// `one_off` or `unknown` the day columns hold `IntervalColumns.noDay` and
+/// the probability, location and scale columns hold NaN: write null.
+public struct IntervalColumns: Sendable {
+  public static let noDay = Int32.min
+  /// The three windows of the probability columns, days.
+  public static let horizons = [30, 60, 90]
+
+  public let asOfDay: Int32
+  public var pairStart: [Int]
+  public var customer: [Int32]
+  /// Index into `IntervalModel.categories`.
+  public var category: [Int32]
+  public var lastPurchaseDay: [Int32]
+  /// Observed gaps of the customer in the category.
+  public var gapCount: [Int32]
+  /// Median next-purchase day of a returning customer given no purchase
+  /// before the as-of day:
+  /// `lastPurchaseDay + t*` with `S(t*) = S(e)/2` (the conditional median,
+  /// never before the as-of day; the median is used rather than the mean
+  /// because a gap's mean is dominated by its tail).
+  public var expectedNextDay: [Int32]
+  /// `lastPurchaseDay` + the 10th/50th/90th percentile of the customer's
+  /// predictive gap (unconditional; of returning customers when the category
+  /// has a return probability), rounded to whole days.
+  public var p10Day: [Int32]
+  public var p50Day: [Int32]
+  public var p90Day: [Int32]
+  /// Probability of a purchase within h = 30, 60, 90 days of the as-of day
+  /// given none since the last one: `[S(e) − S(e + h)] / S(e)`, times the
+  /// return probability `returnProbability` when the category has one
+  /// (`IntervalFamily.conditionalProbability`).
+  public var probability30: [Double]
+  public var probability60: [Double]
+  public var probability90: [Double]
+  /// Probability that the customer buys in the category again at all, given
+  /// the silence so far: `π S(e) / (1 − π + π S(e))` (1 without π).
+  public var returnProbability: [Double]
+  public var status: [IntervalStatus]
+  /// Predictive location (log-days) and scale of the customer's gap
+  /// distribution (family: the category's), for other windows.
+  public var location: [Double]
+  public var scale: [Double]
+
+  public var pairCount: Int { customer.count }
+  public func pairs(of c: Int) -> Range<Int> { pairStart[c]..<pairStart[c + 1] }
+}
+
+/// One pair's prediction, the row form used while scoring.
+struct IntervalPrediction {
+  var expectedNextDay = IntervalColumns.noDay
+  var p10Day = IntervalColumns.noDay
+  var p50Day = IntervalColumns.noDay
+  var p90Day = IntervalColumns.noDay
+  var probability30 = Double.nan
+  var probability60 = Double.nan
+  var probability90 = Double.nan
+  var returnProbability = Double.nan
+  var status = IntervalStatus.unknown
+  var location = Double.nan
+  var scale = Double.nan
+}
+
+extension IntervalStage {
+  /// Scores every (customer, category) pair of `ledger` as of `table.asOfDay`
+  /// with `model` (categories matched by name; a category the model does not
+  /// know is `unknown`). Pass the same `covariates` as to `fit`; without them
+  /// a covariate model predicts at the covariate means.
+  ///
+  /// - Complexity: O(rows) for the histories plus O(pairs) evaluations of
+  ///   log/exp/erfc, parallel over customers in fixed chunks.
+  public static func score(
+    ledger: Ledger, table: CustomerTable, model: IntervalModel, covariates: IntervalCovariates? = nil
+  ) -> IntervalColumns {
+    let h = PurchaseHistories(ledger: ledger, asOfDay: table.asOfDay)
+    return score(histories: h, categoryNames: ledger.categories, model: model, covariates: covariates)
+  }
+
+  /// `score` on histories already built.
+  public static func score(
+    histories h: PurchaseHistories, categoryNames: [String], model: IntervalModel,
+    covariates: IntervalCovariates? = nil
+  ) -> IntervalColumns {
+    if let cov = covariates {
+      precondition(cov.values.rows == h.customerCount, "one covariate row per customer")
+    }
+    var byName: [String: Int] = [:]
+    for (i, c) in model.categories.enumerated() { byName[c.name] = i }
+    let map = categoryNames.map { Int32(byName[$0] ?? -1) }
+    // Covariates apply to a category only when they are the ones it was fitted with.
+    let useCovariates = model.categories.map { m in
+      !m.covariateNames.isEmpty && covariates.map { $0.names == m.covariateNames } == true
+    }
+    let n = h.pairCount
+    let customers = h.customerCount
+    let rows = [IntervalPrediction](unsafeUninitializedCapacity: n) { out, count in
+      guard let base = out.baseAddress else { count = 0; return }
+      Parallel.forEachChunk(count: customers, chunkCount: Parallel.chunkCount(for: customers, minimumChunk: 4096)) { _, range in
+        for c in range {
+          for p in h.pairs(of: c) {
+            let k = Int(map[Int(h.pairCategory[p])])
+            let row = k >= 0
+              ? predict(pair: p, histories: h, category: model.categories[k], covariates: useCovariates[k] ? covariates : nil)
+              : IntervalPrediction()
+            (base + p).initialize(to: row)
+          }
+        }
+      }
+      count = n
+    }
+    return IntervalColumns(
+      asOfDay: h.asOfDay, pairStart: h.pairStart, customer: h.pairCustomer,
+      category: h.pairCategory.map { map[Int($0)] },
+      lastPurchaseDay: h.lastDay, gapCount: h.occasions.map { $0 - 1 },
+      expectedNextDay: rows.map(\.expectedNextDay), p10Day: rows.map(\.p10Day),
+      p50Day: rows.map(\.p50Day), p90Day: rows.map(\.p90Day),
+      probability30: rows.map(\.probability30), probability60: rows.map(\.probability60),
+      probability90: rows.map(\.probability90), returnProbability: rows.map(\.returnProbability),
+      status: rows.map(\.status),
+      location: rows.map(\.location), scale: rows.map(\.scale))
+  }
+
+  static let weibullQuantiles = (
+    IntervalFamily.weibull.quantileW(0.1), IntervalFamily.weibull.quantileW(0.5), IntervalFamily.weibull.quantileW(0.9))
+  static let logNormalQuantiles = (
+    IntervalFamily.logNormal.quantileW(0.1), IntervalFamily.logNormal.quantileW(0.5), IntervalFamily.logNormal.quantileW(0.9))
+
+  static func predict(
+    pair p: Int, histories h: PurchaseHistories, category m: CategoryIntervalModel, covariates: IntervalCovariates?
+  ) -> IntervalPrediction {
+    var out = IntervalPrediction()
+    switch m.basis {
+    case .oneOff: out.status = .oneOff; return out
+    case .insufficientData: return out
+    case .fitted, .prior: break
+    }
+    guard let family = m.family else { return out }
+    var sumLog = 0.0
+    for g in h.gapStart[p]..<h.gapStart[p + 1] { sumLog += Double.log(Double(h.gaps[g])) }
+    let n = h.gapStart[p + 1] - h.gapStart[p]
+    let (mu, s) = IntervalShrinkage.predictive(
+      m, family: family, customer: Int(h.pairCustomer[p]), covariates: covariates, gapCount: n, sumLogGaps: sumLog)
+    let last = h.lastDay[p]
+    let e = Double(h.asOfDay - last)
+    let (w10, w50, w90) = family == .weibull ? weibullQuantiles : logNormalQuantiles
+    let g10 = Double.exp(mu + s * w10), g50 = Double.exp(mu + s * w50), g90 = Double.exp(mu + s * w90)
+    out.p10Day = day(last, plus: g10)
+    out.p50Day = day(last, plus: g50)
+    out.p90Day = day(last, plus: g90)
+    out.expectedNextDay = day(last, plus: family.conditionalMedianGap(elapsed: e, location: mu, scale: s))
+    let alpha = m.logitReturnProbability
+    out.probability30 = family.conditionalProbability(elapsed: e, horizon: 30, location: mu, scale: s, logitReturn: alpha)
+    out.probability60 = family.conditionalProbability(elapsed: e, horizon: 60, location: mu, scale: s, logitReturn: alpha)
+    out.probability90 = family.conditionalProbability(elapsed: e, horizon: 90, location: mu, scale: s, logitReturn: alpha)
+    out.returnProbability = family.returnProbability(elapsed: e, location: mu, scale: s, logitReturn: alpha)
+    out.status = e < g10 ? .notYetDue : (e > g90 ? .overdue : .due)
+    out.location = mu
+    out.scale = s
+    return out
+  }
+
+  /// `last + gap` rounded, saturating far beyond any real calendar.
+  static func day(_ last: Int32, plus gap: Double) -> Int32 {
+    let d = Double(last) + gap.rounded()
+    return d.isFinite ? Int32(min(Double(Int32.max - 1), max(Double(Int32.min + 1), d))) : Int32.max - 1
+  }
+}
+
+extension IntervalColumns {
+  /// Probability that pair `p` buys within `days` days of the as-of day,
+  /// given no purchase since the last one (see `probability30`), for any
+  /// window; `nil` for pairs without a prediction.
+  ///
+  /// - Complexity: O(1).
+  public func probability(pair p: Int, withinDays days: Int, model: IntervalModel) -> Double? {
+    let k = Int(category[p])
+    guard k >= 0, status[p] != .oneOff, status[p] != .unknown, let family = model.categories[k].family else {
+      return nil
+    }
+    return family.conditionalProbability(
+      elapsed: Double(asOfDay - lastPurchaseDay[p]), horizon: Double(days), location: location[p],
+      scale: scale[p], logitReturn: model.categories[k].logitReturnProbability)
+  }
+}

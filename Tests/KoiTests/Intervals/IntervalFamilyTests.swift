@@ -1,0 +1,82 @@
+import RealModule
+import Testing
+@testable import Koi
+
+@Suite struct IntervalFamilyTests {
+  @Test func normalQuantileAndUpperTailAreAccurate() {
+    // Φ⁻¹ at known points.
+    #expect(abs(standardNormalQuantile(0.975) - 1.959963984540054) < 1e-12)
+    #expect(abs(standardNormalQuantile(0.1) + 1.2815515655446004) < 1e-12)
+    #expect(abs(standardNormalQuantile(1e-10) + 6.361340902404056) < 1e-9)
+    // log Φ(−z) continuous across the switch to the asymptotic series.
+    let below = logNormalUpperTail(29.999_999), above = logNormalUpperTail(30.000_001)
+    #expect(abs(below - above) < 1e-4)
+    #expect(logNormalUpperTail(-40) == 0)
+    // Inverse of the tail, in and beyond the quantile's range.
+    for target in [-0.01, -2.0, -50.0, -500.0] {
+      #expect(abs(logNormalUpperTail(logNormalUpperTailInverse(target)) - target) < 1e-9 * max(1, abs(target)))
+    }
+  }
+
+  @Test(arguments: IntervalFamily.allCases)
+  func conditionalQuantitiesAgreeWithTheSurvivalFunction(family: IntervalFamily) {
+    let mu = Double.log(120), sigma = 0.4
+    func logS(_ t: Double) -> Double { family.logSurvivalW((Double.log(t) - mu) / sigma) }
+    for e in [1.0, 60, 120, 400, 2_000] {
+      let p = family.conditionalProbability(elapsed: e, horizon: 30, location: mu, scale: sigma)
+      let direct = 1 - Double.exp(logS(e + 30) - logS(e))
+      #expect(abs(p - direct) < 1e-12)
+      #expect(p >= 0 && p <= 1)
+      let t = family.conditionalMedianGap(elapsed: e, location: mu, scale: sigma)
+      #expect(t >= e)
+      #expect(abs((logS(t) - logS(e)) - Double.log(0.5)) < 1e-7)
+    }
+    let median = family.gapWithSurvival(0.5, location: mu, scale: sigma)
+    #expect(abs(logS(median) - Double.log(0.5)) < 1e-12)
+  }
+}
+
+@Suite struct IntervalRegressionDerivativeTests {
+  /// The analytic gradient and negative Hessian of the censored likelihood,
+  /// with and without a return probability, against central differences.
+  @Test(arguments: IntervalFamily.allCases, [false, true])
+  func analyticDerivativesMatchFiniteDifferences(family: IntervalFamily, cure: Bool) {
+    var g = SeededGenerator(seed: 5)
+    var obs = IntervalObservations()
+    obs.covariateCount = 1
+    for _ in 0..<300 {
+      let x = g.normal()
+      obs.logDays.append(4 + 0.3 * x + 0.5 * g.normal())
+      obs.event.append(g.uniform() < 0.7 ? 1 : 0)
+      obs.covariates.append(x)
+    }
+    let beta = [4.1, 0.2], eta = -0.6
+    let alpha: Double? = cure ? 1.3 : nil
+    let theta = beta + [eta] + (alpha.map { [$0] } ?? [])
+    func ll(_ t: [Double]) -> Double {
+      IntervalRegression.evaluate(
+        obs, family: family, beta: [t[0], t[1]], logScale: t[2], logitReturn: cure ? t[3] : nil,
+        derivatives: false
+      ).logLikelihood
+    }
+    func grad(_ t: [Double]) -> [Double] {
+      IntervalRegression.evaluate(
+        obs, family: family, beta: [t[0], t[1]], logScale: t[2], logitReturn: cure ? t[3] : nil,
+        derivatives: true
+      ).gradient
+    }
+    let e = IntervalRegression.evaluate(obs, family: family, beta: beta, logScale: eta, logitReturn: alpha, derivatives: true)
+    let h = 1e-5
+    for j in 0..<theta.count {
+      var up = theta, down = theta
+      up[j] += h; down[j] -= h
+      let numeric = (ll(up) - ll(down)) / (2 * h)
+      #expect(abs(e.gradient[j] - numeric) < 1e-5 * max(1, abs(numeric)), "gradient \(j)")
+      let gu = grad(up), gd = grad(down)
+      for k in 0..<theta.count {
+        let numericH = -(gu[k] - gd[k]) / (2 * h)
+        #expect(abs(e.negativeHessian[j, k] - numericH) < 1e-4 * max(1, abs(numericH)), "hessian \(j),\(k)")
+      }
+    }
+  }
+}
