@@ -11,6 +11,7 @@ struct Score: ParsableCommand {
         segments.json    segment sizes, revenue shares and score thresholds
         model.json       the fitted model (thresholds, as-of date)
         rejects.csv      every row that was not used, with line, reason and text
+        due.json         per treatment, customers likely to buy again within --due-within days
         run.json         input checksum, row accounting, options, timings
 
       Required columns: customer_id, date, item, amount. Optional: list_price, promo, \
@@ -55,10 +56,38 @@ struct Score: ParsableCommand {
   @Option(name: .customLong("rfm-bins"), help: ArgumentHelp("Score levels for R, F and M (5 = quintiles). Example: --rfm-bins 5", valueName: "n"))
   var rfmBins = 5
 
+  @Option(name: .customLong("due-within"), help: ArgumentHelp(
+    "Window of the due lists in due.json, days: customers likely to buy a treatment again within it. Example: --due-within 30",
+    valueName: "days"))
+  var dueWithin = 30
+
+  @Option(name: .customLong("due-min-probability"), help: ArgumentHelp(
+    "Leave customers below this probability of buying within the window off the due lists. Example: --due-min-probability 0.25",
+    valueName: "p"))
+  var dueMinProbability = 0.25
+
+  @Option(name: .customLong("due-limit"), help: ArgumentHelp(
+    "At most this many customers per treatment on the due lists (default: no cap). Example: --due-limit 500",
+    valueName: "n"))
+  var dueLimit: Int?
+
+  @Option(name: .customLong("prior"), parsing: .singleValue, help: ArgumentHelp(
+    "Typical repurchase cycle of a treatment in days, used when it has too few repeat purchases to fit (under 30 gaps); repeatable. Example: --prior 玻尿酸=180",
+    valueName: "item=days"))
+  var priors: [String] = []
+
   @Flag(name: .long, help: "No progress lines on stderr.")
   var quiet = false
 
   func validate() throws {
+    guard dueWithin >= 1 && dueWithin <= 3650 else {
+      throw ValidationError("--due-within must be between 1 and 3650 days, got \(dueWithin).")
+    }
+    guard (0...1).contains(dueMinProbability) else {
+      throw ValidationError("--due-min-probability is a probability from 0 to 1, got \(dueMinProbability).")
+    }
+    if let dueLimit, dueLimit < 1 { throw ValidationError("--due-limit must be at least 1, got \(dueLimit).") }
+    _ = try parsedPriors()
     if let asOf, DayNumber.parse(asOf) == nil {
       throw ValidationError("--as-of '\(asOf)' is not a date; write it as YYYY-MM-DD, e.g. --as-of 2025-07-01.")
     }
@@ -84,6 +113,18 @@ struct Score: ParsableCommand {
     return StageName.allCases.filter(chosen.contains)
   }
 
+  func parsedPriors() throws -> [String: Double] {
+    var out: [String: Double] = [:]
+    for p in priors {
+      let parts = p.split(separator: "=", maxSplits: 1).map(String.init)
+      guard parts.count == 2, !parts[0].isEmpty, let days = Double(parts[1]), days > 0, days.isFinite else {
+        throw ValidationError("--prior '\(p)' needs the form item=days with days > 0, e.g. --prior filler=180.")
+      }
+      out[parts[0]] = days
+    }
+    return out
+  }
+
   func run() throws {
     var options = ScoreOptions(inputPath: input, outputDirectory: out)
     options.ingest.asOfDay = asOf.flatMap(DayNumber.parse)
@@ -95,6 +136,10 @@ struct Score: ParsableCommand {
     }
     options.stages = try parsedStages()
     options.rfm.bins = rfmBins
+    options.intervals.priors = try parsedPriors()
+    options.dueWithinDays = dueWithin
+    options.dueMinimumProbability = dueMinProbability
+    options.dueLimit = dueLimit
     let reporter = ProgressReporter(quiet: quiet)
     do {
       let result = try ScoringRun.run(options) { reporter($0) }

@@ -8,11 +8,12 @@ public struct Model: Sendable, Codable {
   /// Treatment categories in category-index order.
   public var categories: [String]
   public var rfm: RFMModel?
+  public var intervals: IntervalModel?
 
   enum CodingKeys: String, CodingKey {
     case koiVersion = "koi_version"
     case asOf = "as_of"
     case categories
-    case rfm
+    case rfm, intervals
   }
 }

@@ -3,6 +3,7 @@ import Foundation
 /// The stages a scoring run can run, in pipeline order.
 public enum StageName: String, CaseIterable, Sendable, Codable {
   case rfm
+  case intervals
 }
 
 /// What a long run reports while it works. The library never prints; the
@@ -20,6 +21,14 @@ public struct ScoreOptions: Sendable {
   public var ingest = IngestOptions()
   public var stages: [StageName] = StageName.allCases
   public var rfm = RFMStage.Options()
+  public var intervals = IntervalOptions()
+  /// Window of the due lists, days.
+  public var dueWithinDays = 30
+  /// Customers below this probability of buying within the window are left
+  /// off the due lists.
+  public var dueMinimumProbability = 0.25
+  /// At most this many customers per category's due list (nil: no cap).
+  public var dueLimit: Int?
 
   public init(inputPath: String, outputDirectory: String) {
     self.inputPath = inputPath
@@ -35,6 +44,10 @@ public struct ScoreOptions: Sendable {
       "rfm_bins": String(rfm.bins),
     ]
     if let d = ingest.asOfDay { o["as_of"] = DayNumber.format(d) }
+    o["due_within_days"] = String(dueWithinDays)
+    o["due_minimum_probability"] = String(dueMinimumProbability)
+    if let dueLimit { o["due_limit"] = String(dueLimit) }
+    for (k, v) in intervals.priors { o["prior.\(k)"] = String(v) }
     for (k, v) in ingest.columnOverrides { o["column.\(k)"] = v }
     return o
   }
@@ -48,6 +61,7 @@ public struct ScoringResult: Sendable {
   public var table: CustomerTable
   public var model: Model
   public var rfm: RFMColumns?
+  public var intervals: IntervalColumns?
 }
 
 /// `koi score`: ingest one file, run the chosen stages, write the results.
@@ -86,7 +100,7 @@ public enum ScoringRun {
 
     var model = Model(
       koiVersion: Koi.version, asOf: DayNumber.format(ingest.asOfDay),
-      categories: ingest.ledger.categories, rfm: nil)
+      categories: ingest.ledger.categories)
     var fields: [any CustomerRecordFields] = []
     var rfmColumns: RFMColumns?
     var report = SegmentsReport(asOf: model.asOf, customers: table.count, revenue: rounded(table.netAmount.reduce(0, +), 2))
@@ -102,9 +116,39 @@ public enum ScoringRun {
       lap("rfm")
     }
 
-    progress(.writing("customers.jsonl"))
     let dir = URL(fileURLWithPath: options.outputDirectory)
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+    var outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv"]
+
+    var intervalColumns: IntervalColumns?
+    if options.stages.contains(.intervals) {
+      progress(.stage("intervals"))
+      let histories = PurchaseHistories(ledger: ingest.ledger, asOfDay: table.asOfDay)
+      let covariates = IntervalCovariates.standard(table: table)
+      let m = IntervalStage.fit(
+        histories: histories, categoryNames: ingest.ledger.categories, options: options.intervals, covariates: covariates)
+      let cols = IntervalStage.score(
+        histories: histories, categoryNames: ingest.ledger.categories, model: m, covariates: covariates)
+      let lists = m.categories.indices.map {
+        IntervalDueList.make(
+          columns: cols, model: m, category: $0, dueWithinDays: options.dueWithinDays,
+          minimumProbability: options.dueMinimumProbability, limit: options.dueLimit)
+      }
+      model.intervals = m
+      intervalColumns = cols
+      fields.append(IntervalRecordFields(model: m, columns: cols))
+      report.intervals = IntervalReport(model: m, columns: cols, dueLists: lists, dueWithinDays: options.dueWithinDays)
+      try DueListWriter.write(
+        to: path("due.json"), lists: lists, model: m, columns: cols, customerIDs: ingest.ledger.customerIDs,
+        dueWithinDays: options.dueWithinDays, minimumProbability: options.dueMinimumProbability, limit: options.dueLimit)
+      outputs.append("due.json")
+      for c in m.categories where c.basis == .insufficientData {
+        warnings.append("treatment '\(c.name)' has \(c.gapCount) repeat gaps, too few to fit (\(options.intervals.minimumGapsForFit) needed) and no prior; give one with --prior '\(c.name)=DAYS'.")
+      }
+      lap("intervals")
+    }
+
+    progress(.writing("customers.jsonl"))
     try CustomersWriter.write(to: path("customers.jsonl"), customerIDs: ingest.ledger.customerIDs, fields: fields)
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(report)) + [10], to: path("segments.json"))
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(model)) + [10], to: path("model.json"))
@@ -125,10 +169,12 @@ public enum ScoringRun {
       asOfSource: options.ingest.asOfDay == nil ? "last_transaction_plus_one" : "option",
       rows: ingest.counts, customers: table.count, categories: ingest.ledger.categories.count,
       stages: options.stages.map(\.rawValue), options: options.echoed, seconds: seconds,
-      outputs: ["customers.jsonl", "segments.json", "model.json", "rejects.csv", "run.json"],
+      outputs: outputs + ["run.json"],
       warnings: warnings)
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(manifest)) + [10], to: path("run.json"))
-    return ScoringResult(manifest: manifest, ledger: ingest.ledger, table: table, model: model, rfm: rfmColumns)
+    return ScoringResult(
+      manifest: manifest, ledger: ingest.ledger, table: table, model: model, rfm: rfmColumns,
+      intervals: intervalColumns)
   }
 
   static func prepareDirectory(_ path: String) throws {
@@ -159,6 +205,7 @@ public struct SegmentsReport: Sendable, Codable {
   public var customers: Int
   public var revenue: Double
   public var rfm: RFMReport?
+  public var intervals: IntervalReport?
 
   public init(asOf: String, customers: Int, revenue: Double) {
     self.asOf = asOf
@@ -168,6 +215,6 @@ public struct SegmentsReport: Sendable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case asOf = "as_of"
-    case customers, revenue, rfm
+    case customers, revenue, rfm, intervals
   }
 }

@@ -45,7 +45,7 @@ import Testing
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains("3000 customers"))
     let update = ProcessInfo.processInfo.environment["KOI_UPDATE_GOLDEN"] == "1"
-    for name in ["customers.jsonl", "segments.json", "model.json", "rejects.csv"] {
+    for name in ["customers.jsonl", "segments.json", "model.json", "rejects.csv", "due.json"] {
       let produced = try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent(name))
       let goldenURL = Self.golden.appendingPathComponent(name)
       if update {
@@ -70,7 +70,7 @@ import Testing
       let r = try koi(["score", Self.sample, "--out", dir.path(name), "--quiet", "--as-of", "2025-07-01"])
       #expect(r.status == 0, "\(r.stderr)")
     }
-    for f in ["customers.jsonl", "segments.json", "model.json", "rejects.csv"] {
+    for f in ["customers.jsonl", "segments.json", "model.json", "rejects.csv", "due.json"] {
       let a = try Data(contentsOf: URL(fileURLWithPath: dir.path("a/" + f)))
       let b = try Data(contentsOf: URL(fileURLWithPath: dir.path("b/" + f)))
       #expect(a == b, "\(f)")
@@ -105,12 +105,17 @@ import Testing
   @Test func helpAndVersion() throws {
     let help = try koi(["score", "--help"])
     #expect(help.status == 0)
-    for option in ["--out", "--as-of", "--column", "--strict", "--encoding", "--stages", "--rfm-bins", "Example"] {
+    for option in ["--out", "--as-of", "--column", "--strict", "--encoding", "--stages", "--rfm-bins",
+                   "--due-within", "--due-min-probability", "--due-limit", "--prior", "Example"] {
       #expect(help.stdout.contains(option), "score --help lacks \(option)")
     }
     let genHelp = try koi(["generate", "--help"])
     for option in ["--customers", "--seed", "--headers", "--encoding", "--bad-rows", "--start", "--end"] {
       #expect(genHelp.stdout.contains(option), "generate --help lacks \(option)")
+    }
+    let backtestHelp = try koi(["backtest", "--help"])
+    for option in ["--cutoff", "--out", "--column", "--encoding"] {
+      #expect(backtestHelp.stdout.contains(option), "backtest --help lacks \(option)")
     }
     let version = try koi(["--version"])
     #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == Koi.version)

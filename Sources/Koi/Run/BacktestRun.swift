@@ -1,0 +1,75 @@
+import Foundation
+
+/// Options of `koi backtest`.
+public struct BacktestOptions: Sendable {
+  public var inputPath: String
+  public var outputDirectory: String
+  /// First day of the holdout.
+  public var cutoffDay: Int32
+  public var ingest = IngestOptions()
+  public var intervals = IntervalOptions()
+
+  public init(inputPath: String, outputDirectory: String, cutoffDay: Int32) {
+    self.inputPath = inputPath
+    self.outputDirectory = outputDirectory
+    self.cutoffDay = cutoffDay
+  }
+}
+
+/// backtest.json: the holdout comparison of each model with its baseline.
+public struct BacktestReport: Sendable, Codable {
+  public var koiVersion: String
+  public var input: String
+  public var sha256: String
+  public var cutoff: String
+  public var intervals: IntervalBacktestReport
+
+  enum CodingKeys: String, CodingKey {
+    case koiVersion = "koi_version"
+    case input, sha256, cutoff, intervals
+  }
+}
+
+/// `koi backtest`: fit before a cutoff, compare with what happened after.
+public enum BacktestRun {
+  public struct Result: Sendable {
+    public var report: BacktestReport
+    /// A few lines for a person.
+    public var summary: String
+  }
+
+  public static func run(
+    _ options: BacktestOptions, progress: @escaping (ProgressEvent) -> Void = { _ in }
+  ) throws -> Result {
+    try ScoringRun.prepareDirectory(options.outputDirectory)
+    progress(.stage("ingest"))
+    let ingest = try TransactionReader.read(path: options.inputPath, options: options.ingest) {
+      progress(.reading(bytesRead: $0, totalBytes: $1))
+    }
+    guard let first = ingest.ledger.day.min(), first < options.cutoffDay, ingest.asOfDay > options.cutoffDay else {
+      throw IngestError(
+        .noUsableRows,
+        "the cutoff \(DayNumber.format(options.cutoffDay)) must fall inside the data (\(ingest.ledger.day.min().map(DayNumber.format) ?? "-") to \(DayNumber.format(ingest.asOfDay - 1))).",
+        at: SourceLocation(path: options.inputPath))
+    }
+    progress(.stage("intervals backtest"))
+    let intervals = IntervalBacktest.run(ledger: ingest.ledger, cutoffDay: options.cutoffDay, options: options.intervals)
+    let report = BacktestReport(
+      koiVersion: Koi.version, input: options.inputPath, sha256: ingest.sha256,
+      cutoff: DayNumber.format(options.cutoffDay), intervals: intervals)
+    let path = URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("backtest.json").path
+    try AtomicFile.write(try Array(JSONEncoder.koi.encode(report)) + [10], to: path)
+
+    func f(_ x: Double?, _ d: Int = 3) -> String { x.map { String(format: "%.\(d)f", $0) } ?? "-" }
+    var lines = [
+      "koi backtest: cutoff \(report.cutoff), \(intervals.evaluatedPairCount) (customer, treatment) pairs, \(intervals.returnedPairCount) came back",
+      "repurchase intervals      Koi      baseline",
+      "  next-date MAE (days)    \(f(intervals.model.nextPurchaseMeanAbsoluteErrorDays, 1))     \(f(intervals.baseline.nextPurchaseMeanAbsoluteErrorDays, 1))",
+    ]
+    for (m, b) in zip(intervals.model.horizons, intervals.baseline.horizons) {
+      lines.append("  Brier \(m.days)d              \(f(m.brierScore))    \(f(b.brierScore))")
+    }
+    lines.append("results in \(path)")
+    return Result(report: report, summary: lines.joined(separator: "\n"))
+  }
+}

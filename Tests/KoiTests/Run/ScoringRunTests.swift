@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import Koi
+
+/// Whole runs on the bundled sample, measured against the generator's
+/// ground truth (datasets/sample/truth.csv).
+@Suite struct ScoringRunTests {
+  let dir = TemporaryDirectory()
+  static let sample = repositoryRoot.appendingPathComponent("datasets/sample")
+
+  /// truth.csv as rows of named fields.
+  static func truth() throws -> [[String: String]] {
+    let lines = try String(contentsOf: sample.appendingPathComponent("truth.csv"), encoding: .utf8)
+      .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let header = lines[0]
+    return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+  }
+
+  func score(_ configure: (inout ScoreOptions) -> Void = { _ in }) throws -> ScoringResult {
+    var o = ScoreOptions(inputPath: Self.sample.appendingPathComponent("transactions.csv").path, outputDirectory: dir.path("out"))
+    configure(&o)
+    return try ScoringRun.run(o)
+  }
+
+  @Test func repurchaseCyclesAreRecoveredWithinFivePercent() throws {
+    let result = try score { $0.stages = [.intervals] }
+    let model = try #require(result.model.intervals)
+    let truth = try Self.truth()
+    for category in TreatmentCategory.catalog {
+      let m = try #require(model.categories.first { $0.name == category.id })
+      guard category.cycleDays != nil else {
+        #expect(m.basis == .oneOff, "\(category.id) should be detected as one-off")
+        continue
+      }
+      // The true mean gap of the category: the mean personal cycle of its customers.
+      let cycles = truth.compactMap { Double($0["cycle_\(category.id)"] ?? "") }
+      let trueMean = cycles.reduce(0, +) / Double(cycles.count)
+      let fitted = try #require(m.meanGapDays)
+      #expect(m.basis == .fitted)
+      #expect(abs(fitted - trueMean) / trueMean < 0.05, "\(category.id): fitted mean gap \(fitted) vs true \(trueMean)")
+    }
+  }
+
+  @Test func backtestBeatsTheNaiveBaseline() throws {
+    let cutoff = DayNumber.from(year: 2025, month: 7, day: 1)
+    let r = try BacktestRun.run(BacktestOptions(
+      inputPath: Self.sample.appendingPathComponent("transactions.csv").path, outputDirectory: dir.path("bt"), cutoffDay: cutoff))
+    let iv = r.report.intervals
+    let mae = try #require(iv.model.nextPurchaseMeanAbsoluteErrorDays)
+    let baseMAE = try #require(iv.baseline.nextPurchaseMeanAbsoluteErrorDays)
+    #expect(mae < baseMAE)
+    for (m, b) in zip(iv.model.horizons, iv.baseline.horizons) {
+      #expect(try #require(m.brierScore) < #require(b.brierScore), "Brier \(m.days)d")
+    }
+    #expect(FileManager.default.fileExists(atPath: dir.path("bt/backtest.json")))
+  }
+
+  @Test func stagesCanBeRunAlone() throws {
+    let rfmOnly = try score { $0.stages = [.rfm] }
+    #expect(rfmOnly.intervals == nil && rfmOnly.model.intervals == nil)
+    #expect(!FileManager.default.fileExists(atPath: dir.path("out/due.json")))
+    let line = try String(contentsOfFile: dir.path("out/customers.jsonl"), encoding: .utf8).split(separator: "\n")[0]
+    #expect(!line.contains("repurchase"))
+  }
+
+  @Test func dueListsRespectTheirCapAndThreshold() throws {
+    _ = try score { $0.dueLimit = 5; $0.dueMinimumProbability = 0.5 }
+    let data = try Data(contentsOf: URL(fileURLWithPath: dir.path("out/due.json")))
+    let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    for list in try #require(doc["categories"] as? [[String: Any]]) {
+      let entries = try #require(list["entries"] as? [[String: Any]])
+      #expect(entries.count <= 5)
+      let p = entries.compactMap { $0["probability"] as? Double }
+      #expect(p.allSatisfy { $0 >= 0.5 })
+      #expect(p == p.sorted(by: >))
+    }
+  }
+}
