@@ -1,0 +1,370 @@
+import CBLAS
+
+/// The working state of one k-means fit: every buffer is allocated once per
+/// fit and reused by every restart and iteration, so the hot loops neither
+/// allocate nor touch reference counts.
+///
+/// Points are processed in `blocks` fixed, contiguous blocks (a function of
+/// `n` only); every reduction stores one partial per block and adds them in
+/// block order, which makes results independent of the worker count.
+struct LloydEngine {
+  let matrix: FeatureMatrix
+  let n: Int, d: Int, k: Int
+  let kernel: KMeansOptions.Kernel
+  let blocks: Int
+  let workers: Int
+  /// Points per tile of the assignment kernels.
+  let tile: Int
+
+  /// ‖x_i‖² in `Float` (approximate: used by the BLAS distances and by the
+  /// error bound of both kernels).
+  let norms: UnsafeMutableBufferPointer<Float>
+  var labels: UnsafeMutableBufferPointer<Int32>
+  let centroids: UnsafeMutableBufferPointer<Double>
+  let centroidsF: UnsafeMutableBufferPointer<Float>
+  let centroidNormsF: UnsafeMutableBufferPointer<Float>
+  var centroidNormMax: Double = 0
+  let partialSums: UnsafeMutableBufferPointer<Double>
+  let partialCounts: UnsafeMutableBufferPointer<Int>
+  let partialScalars: UnsafeMutableBufferPointer<Double>
+  let sums: UnsafeMutableBufferPointer<Double>
+  let counts: UnsafeMutableBufferPointer<Int>
+  /// Seeding: squared distance of each point to its nearest chosen centre.
+  var closest: UnsafeMutableBufferPointer<Double>?
+
+  init(matrix: FeatureMatrix, k: Int, kernel: KMeansOptions.Kernel, threads: Int) {
+    self.matrix = matrix
+    n = matrix.count
+    d = matrix.featureCount
+    self.k = k
+    self.kernel = kernel
+    blocks = Parallel.chunkCount(for: n, minimumChunk: 8192, maximumChunks: 64)
+    workers = max(1, min(threads, blocks))
+    tile = kernel == .blas ? max(128, min(2048, 65_536 / k)) : 256
+    norms = .allocate(capacity: n)
+    labels = .allocate(capacity: n)
+    labels.initialize(repeating: -1)
+    centroids = .allocate(capacity: k * d)
+    centroids.initialize(repeating: 0)
+    centroidsF = .allocate(capacity: k * d)
+    centroidsF.initialize(repeating: 0)
+    centroidNormsF = .allocate(capacity: k)
+    centroidNormsF.initialize(repeating: 0)
+    partialSums = .allocate(capacity: blocks * k * d)
+    partialCounts = .allocate(capacity: blocks * k)
+    partialScalars = .allocate(capacity: blocks * 16)
+    sums = .allocate(capacity: k * d)
+    counts = .allocate(capacity: k)
+    computeNorms()
+  }
+
+  mutating func deallocate() {
+    norms.deallocate(); labels.deallocate(); centroids.deallocate(); centroidsF.deallocate()
+    centroidNormsF.deallocate(); partialSums.deallocate(); partialCounts.deallocate()
+    partialScalars.deallocate(); sums.deallocate(); counts.deallocate()
+    closest?.deallocate()
+    closest = nil
+  }
+
+  // MARK: - Passes
+
+  /// Runs `body(x, range)` for every block, on `workers` threads.
+  @inline(__always)
+  func forEachBlock(_ body: (_ x: UnsafePointer<Float>, _ block: Int, _ range: Range<Int>) -> Void) {
+    let blocks = blocks, n = n
+    matrix.values.withUnsafeBufferPointer { xb in
+      guard let x = xb.baseAddress else { return }
+      Parallel.forEachChunk(count: blocks, chunkCount: workers) { _, blockRange in
+        for b in blockRange { body(x, b, Parallel.chunk(b, of: blocks, count: n)) }
+      }
+    }
+  }
+
+  private func computeNorms() {
+    let norms = norms, n = n, d = d
+    forEachBlock { x, _, range in
+      for i in range {
+        var s: Float = 0
+        var p = i
+        for _ in 0..<d { let v = x[p]; s += v * v; p &+= n }
+        norms[i] = s
+      }
+    }
+  }
+
+  /// `(1/d) Σ_f Var(x_·f)`, population variance, two passes in `Double`.
+  func meanVariance() -> Double {
+    if n == 0 { return 0 }
+    let ps = partialSums, n = n, d = d, k = k
+    // Means: partialSums[b * k * d + f] (k ≥ 2 ≥ 1 so d slots fit).
+    forEachBlock { x, b, range in
+      for f in 0..<d {
+        var s = 0.0
+        let xp = x + f * n
+        for i in range { s += Double(xp[i]) }
+        ps[b * k * d + f] = s
+      }
+    }
+    var means = [Double](repeating: 0, count: d)
+    for b in 0..<blocks { for f in 0..<d { means[f] += ps[b * k * d + f] } }
+    for f in 0..<d { means[f] /= Double(n) }
+    means.withUnsafeBufferPointer { mu in
+      forEachBlock { x, b, range in
+        for f in 0..<d {
+          var s = 0.0
+          let xp = x + f * n
+          let m = mu[f]
+          for i in range { let v = Double(xp[i]) - m; s += v * v }
+          ps[b * k * d + f] = s
+        }
+      }
+    }
+    var total = 0.0
+    for f in 0..<d {
+      var v = 0.0
+      for b in 0..<blocks { v += ps[b * k * d + f] }
+      total += v / Double(n)
+    }
+    return total / Double(d)
+  }
+
+  /// Sets the current centroids (`k × d`, row-major `Double`).
+  mutating func setCentroids(_ c: [Double]) {
+    for i in 0..<(k * d) { centroids[i] = c[i] }
+    refreshFloatCentroids()
+  }
+
+  mutating func refreshFloatCentroids() {
+    var maxNorm = 0.0
+    for j in 0..<k {
+      var s = 0.0
+      for f in 0..<d {
+        let v = Float(centroids[j * d + f])
+        centroidsF[j * d + f] = v
+        s += Double(v) * Double(v)
+      }
+      centroidNormsF[j] = Float(s)
+      maxNorm = max(maxNorm, s)
+    }
+    centroidNormMax = maxNorm
+  }
+
+  /// Assigns every point to its nearest centroid; with `accumulate`, also
+  /// fills per-block sums and counts. Returns how many labels changed.
+  ///
+  /// Both kernels compute approximate squared distances `A_j` in `Float`
+  /// with `|A_j − D_j| ≤ E`, where `D_j` is the `Double` distance and
+  /// `E = (4d + 32) · 2⁻²⁴ · (‖x‖² + max_j ‖c_j‖²)` bounds the rounding of
+  /// either kernel (the fused sum of squares, or `‖x‖² − 2x·c + ‖c‖²`
+  /// through sgemm, plus rounding the centroids to `Float`) with a factor-2
+  /// margin. If the runner-up is within `2E` of the best, every candidate
+  /// within `2E` is re-checked in `Double` (ties to the lower index), so the
+  /// label is the exact `Double` argmin whichever kernel ran.
+  @discardableResult
+  mutating func assignPass(accumulate: Bool) -> Int {
+    let n = n, d = d, k = k, tile = tile, kernel = kernel
+    let labels = labels, norms = norms, cD = centroids.baseAddress!, cF = centroidsF.baseAddress!
+    let cn = centroidNormsF.baseAddress!, ps = partialSums, pc = partialCounts, pscal = partialScalars
+    let epsFactor = Double(4 * d + 32) * 0x1.0p-24
+    let cnMax = centroidNormMax
+    let useBLAS = kernel == .blas
+    var savedThreads: Int32 = 1
+    if useBLAS {
+      savedThreads = openblas_get_num_threads()
+      if workers > 1 { LinearAlgebra.setBLASThreads(1) }
+    }
+    defer { if useBLAS { LinearAlgebra.setBLASThreads(Int(savedThreads)) } }
+    let pointStride = useBLAS ? k : 1
+    let centroidStride = useBLAS ? 1 : tile
+    forEachBlock { x, b, range in
+      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * k)
+      defer { scratch.deallocate() }
+      let bs = ps.baseAddress! + b * k * d
+      let bc = pc.baseAddress! + b * k
+      if accumulate {
+        bs.initialize(repeating: 0, count: k * d)
+        bc.initialize(repeating: 0, count: k)
+      }
+      var changed = 0
+      var i0 = range.lowerBound
+      while i0 < range.upperBound {
+        let m = min(tile, range.upperBound - i0)
+        if useBLAS {
+          cblas_sgemm(
+            CblasColMajor, CblasTrans, CblasTrans, Int32(k), Int32(m), Int32(d),
+            -2, cF, Int32(d), x + i0, Int32(n), 0, scratch, Int32(k))
+        } else {
+          for j in 0..<k {
+            let acc = scratch + j * tile
+            let cj = cF + j * d
+            let c0 = cj[0]
+            let x0 = x + i0
+            for t in 0..<m { let df = x0[t] - c0; acc[t] = df * df }
+            var f = 1
+            while f < d {
+              let cf = cj[f]
+              let xp = x + f * n + i0
+              for t in 0..<m { let df = xp[t] - cf; acc[t] += df * df }
+              f &+= 1
+            }
+          }
+        }
+        for t in 0..<m {
+          let i = i0 &+ t
+          let xn = norms[i]
+          let row = scratch + t * pointStride
+          var a1 = Float.infinity, a2 = Float.infinity, j1 = 0
+          for j in 0..<k {
+            var a = row[j * centroidStride]
+            if useBLAS { a += xn + cn[j] }
+            if a < a1 { a2 = a1; a1 = a; j1 = j } else if a < a2 { a2 = a }
+          }
+          let bound = Double(a1) + 2 * epsFactor * (Double(xn) + cnMax)
+          var label = j1
+          if Double(a2) <= bound {
+            var best = Double.infinity
+            for j in 0..<k {
+              var a = row[j * centroidStride]
+              if useBLAS { a += xn + cn[j] }
+              if Double(a) <= bound {
+                var s = 0.0
+                var p = i
+                let cj = cD + j * d
+                for f in 0..<d { let df = Double(x[p]) - cj[f]; s += df * df; p &+= n }
+                if s < best { best = s; label = j }
+              }
+            }
+          }
+          let l = Int32(truncatingIfNeeded: label)
+          if labels[i] != l { changed &+= 1; labels[i] = l }
+          if accumulate { bc[label] &+= 1 }
+        }
+        if accumulate {
+          for f in 0..<d {
+            let xp = x + f * n + i0
+            for t in 0..<m { bs[Int(labels[i0 &+ t]) &* d &+ f] += Double(xp[t]) }
+          }
+        }
+        i0 &+= m
+      }
+      pscal[b] = Double(changed)
+    }
+    var changed = 0
+    for b in 0..<blocks { changed += Int(pscal[b]) }
+    return changed
+  }
+
+  /// Exact `Double` squared distance of every point to its labelled centroid,
+  /// and their sum reduced in block order.
+  func exactDistancesToAssigned() -> ([Double], Double) {
+    var out = [Double](repeating: 0, count: n)
+    let n = n, d = d, labels = labels, c = centroids.baseAddress!, pscal = partialScalars
+    out.withUnsafeMutableBufferPointer { o in
+      forEachBlock { x, b, range in
+        var total = 0.0
+        for i in range {
+          let cj = c + Int(labels[i]) * d
+          var s = 0.0
+          var p = i
+          for f in 0..<d { let df = Double(x[p]) - cj[f]; s += df * df; p &+= n }
+          o[i] = s
+          total += s
+        }
+        pscal[b] = total
+      }
+    }
+    var inertia = 0.0
+    for b in 0..<blocks { inertia += pscal[b] }
+    return (out, inertia)
+  }
+
+  // MARK: - Lloyd
+
+  struct Run {
+    var centroids: [Double]
+    var labels: [Int32]
+    var inertia: Double
+    var iterations: Int
+    var converged: Bool
+    var sizes: [Int]
+  }
+
+  /// Lloyd iterations from `initial` centroids with absolute shift tolerance
+  /// `tolerance` (already multiplied by the mean variance).
+  mutating func lloyd(initial: [Double], maxIterations: Int, tolerance: Double) -> Run {
+    setCentroids(initial)
+    labels.update(repeating: -1)
+    var iterations = 0
+    var converged = false
+    while iterations < maxIterations {
+      iterations += 1
+      let changed = assignPass(accumulate: true)
+      reduceSums()
+      repairEmptyClusters()
+      var shift = 0.0
+      for j in 0..<k where counts[j] > 0 {
+        let inv = 1 / Double(counts[j])
+        for f in 0..<d {
+          let v = sums[j * d + f] * inv
+          let delta = v - centroids[j * d + f]
+          shift += delta * delta
+          centroids[j * d + f] = v
+        }
+      }
+      refreshFloatCentroids()
+      if changed == 0 || shift <= tolerance { converged = true; break }
+    }
+    assignPass(accumulate: false)
+    let (_, inertia) = exactDistancesToAssigned()
+    var sizes = [Int](repeating: 0, count: k)
+    for i in 0..<n { sizes[Int(labels[i])] += 1 }
+    return Run(
+      centroids: Array(centroids), labels: Array(labels), inertia: inertia,
+      iterations: iterations, converged: converged, sizes: sizes)
+  }
+
+  private func reduceSums() {
+    for j in 0..<(k * d) { sums[j] = 0 }
+    for j in 0..<k { counts[j] = 0 }
+    for b in 0..<blocks {
+      let bs = partialSums.baseAddress! + b * k * d
+      let bc = partialCounts.baseAddress! + b * k
+      for j in 0..<(k * d) { sums[j] += bs[j] }
+      for j in 0..<k { counts[j] += bc[j] }
+    }
+  }
+
+  /// Re-seeds each empty cluster (in index order) at the point farthest from
+  /// its current centroid among clusters that keep another point; the point
+  /// moves, with its coordinates, from its old cluster's sums to the empty one.
+  private mutating func repairEmptyClusters() {
+    guard (0..<k).contains(where: { counts[$0] == 0 }) else { return }
+    var (dist, _) = exactDistancesToAssigned()
+    for j in 0..<k where counts[j] == 0 {
+      var far = -1
+      var farDist = -Double.infinity
+      for i in 0..<n {
+        let l = Int(labels[i])
+        if dist[i] > farDist && l >= 0 && counts[l] > 1 { farDist = dist[i]; far = i }
+      }
+      guard far >= 0 else { continue }
+      let old = Int(labels[far])
+      counts[old] -= 1
+      counts[j] = 1
+      for f in 0..<d {
+        let v = Double(matrix.values[f * n + far])
+        sums[old * d + f] -= v
+        sums[j * d + f] = v
+      }
+      labels[far] = Int32(j)
+      dist[far] = -Double.infinity
+    }
+  }
+
+  func result(_ run: Run, restart: Int) -> KMeansResult {
+    KMeansResult(
+      centroids: Matrix(rows: k, columns: d, values: run.centroids), labels: run.labels,
+      inertia: run.inertia, iterations: run.iterations, converged: run.converged,
+      restart: restart, clusterSizes: run.sizes, kernel: kernel)
+  }
+}
