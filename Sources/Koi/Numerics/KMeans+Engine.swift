@@ -40,7 +40,10 @@ struct LloydEngine {
     self.kernel = kernel
     blocks = Parallel.chunkCount(for: n, minimumChunk: 8192, maximumChunks: 64)
     workers = max(1, min(threads, blocks))
-    tile = kernel == .blas ? max(128, min(2048, 65_536 / k)) : 256
+    // A multiple of 64 (so of the 4 accumulator copies): sums then add in the
+    // same order whichever kernel ran. BLAS tiles keep the k × tile distance
+    // block within ~256 KB.
+    tile = kernel == .blas ? max(128, min(2048, 65_536 / k)) / 64 * 64 : 256
     norms = .allocate(capacity: n)
     labels = .allocate(capacity: n)
     labels.initialize(repeating: -1)
@@ -152,20 +155,22 @@ struct LloydEngine {
   /// Assigns every point to its nearest centroid; with `accumulate`, also
   /// fills per-block sums and counts. Returns how many labels changed.
   ///
-  /// Both kernels compute approximate squared distances `A_j` in `Float`
-  /// with `|A_j − D_j| ≤ E`, where `D_j` is the `Double` distance and
+  /// Both kernels compute approximate squared distances
+  /// `A_j = ‖x‖² + ‖c_j‖² − 2 x·c_j` in `Float` (fused: one register-blocked
+  /// loop; BLAS: sgemm for the cross term) with `|A_j − D_j| ≤ E`, where
+  /// `D_j` is the `Double` distance and
   /// `E = (4d + 32) · 2⁻²⁴ · (‖x‖² + max_j ‖c_j‖²)` bounds the rounding of
-  /// either kernel (the fused sum of squares, or `‖x‖² − 2x·c + ‖c‖²`
-  /// through sgemm, plus rounding the centroids to `Float`) with a factor-2
-  /// margin. If the runner-up is within `2E` of the best, every candidate
+  /// the dot product, the norms, the final additions and the rounding of
+  /// the centroids to `Float` (about `(2d + 10) · 2⁻²⁴ · (‖x‖² + ‖c‖²)`) with a
+  /// factor-2 margin. If the runner-up is within `2E` of the best, every candidate
   /// within `2E` is re-checked in `Double` (ties to the lower index), so the
   /// label is the exact `Double` argmin whichever kernel ran.
   @discardableResult
   mutating func assignPass(accumulate: Bool) -> Int {
-    let n = n, d = d, k = k, tile = tile, kernel = kernel
+    let n = n, d = d, k = k, tile = tile
     let labels = labels, norms = norms, cD = centroids.baseAddress!, cF = centroidsF.baseAddress!
     let cn = centroidNormsF.baseAddress!, ps = partialSums, pc = partialCounts, pscal = partialScalars
-    let epsFactor = Double(4 * d + 32) * 0x1.0p-24
+    let epsFactor = 2 * Double(4 * d + 32) * 0x1.0p-24
     let cnMax = centroidNormMax
     let useBLAS = kernel == .blas
     var savedThreads: Int32 = 1
@@ -174,78 +179,127 @@ struct LloydEngine {
       if workers > 1 { LinearAlgebra.setBLASThreads(1) }
     }
     defer { if useBLAS { LinearAlgebra.setBLASThreads(Int(savedThreads)) } }
-    let pointStride = useBLAS ? k : 1
-    let centroidStride = useBLAS ? 1 : tile
+    /// Accumulator copies: point `t` adds into copy `t & 3`, which breaks the
+    /// store-to-load dependency when consecutive points share a cluster.
+    let copies = 4
     forEachBlock { x, b, range in
+      // Per-worker scratch, allocated once per block, outside the point loops.
+      // Distance tile layout: scratch[j * tile + t] for centroid j, point t.
       let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * k)
-      defer { scratch.deallocate() }
+      scratch.initialize(repeating: 0, count: tile * k)
+      let best = UnsafeMutablePointer<Float>.allocate(capacity: tile)
+      let second = UnsafeMutablePointer<Float>.allocate(capacity: tile)
+      let index = UnsafeMutablePointer<Int32>.allocate(capacity: tile)
+      let acc = UnsafeMutablePointer<Double>.allocate(capacity: copies * k * d)
+      defer {
+        scratch.deallocate(); best.deallocate(); second.deallocate(); index.deallocate(); acc.deallocate()
+      }
       let bs = ps.baseAddress! + b * k * d
       let bc = pc.baseAddress! + b * k
       if accumulate {
-        bs.initialize(repeating: 0, count: k * d)
+        acc.initialize(repeating: 0, count: copies * k * d)
         bc.initialize(repeating: 0, count: k)
       }
       var changed = 0
       var i0 = range.lowerBound
       while i0 < range.upperBound {
         let m = min(tile, range.upperBound - i0)
+        let xn = norms.baseAddress! + i0
         if useBLAS {
+          // scratch (m × k, column-major, ld = tile) = −2 · X_tile (m × d, ld = n) · Cᵀ.
           cblas_sgemm(
-            CblasColMajor, CblasTrans, CblasTrans, Int32(k), Int32(m), Int32(d),
-            -2, cF, Int32(d), x + i0, Int32(n), 0, scratch, Int32(k))
-        } else {
+            CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(k), Int32(d),
+            -2, x + i0, Int32(n), cF, Int32(d), 0, scratch, Int32(tile))
           for j in 0..<k {
-            let acc = scratch + j * tile
-            let cj = cF + j * d
-            let c0 = cj[0]
-            let x0 = x + i0
-            for t in 0..<m { let df = x0[t] - c0; acc[t] = df * df }
-            var f = 1
-            while f < d {
-              let cf = cj[f]
-              let xp = x + f * n + i0
-              for t in 0..<m { let df = xp[t] - cf; acc[t] += df * df }
-              f &+= 1
-            }
+            let a = scratch + j * tile
+            let cj = cn[j]
+            for t in 0..<m { a[t] += xn[t] + cj }
           }
+        } else {
+          // Fused: ‖x‖² + ‖c‖² − 2 x·c, 8 points per register pair, every
+          // centroid and feature from L1, no stores until a distance is done.
+          var t = 0
+          while t &+ 8 <= m {
+            let xnv = UnsafeRawPointer(xn + t).loadUnaligned(as: SIMD8<Float>.self)
+            for j in 0..<k {
+              let cj = cF + j &* d
+              var a = xnv + SIMD8<Float>(repeating: cn[j])
+              var p = x + (i0 &+ t)
+              for f in 0..<d {
+                let xv = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+                a += xv * SIMD8<Float>(repeating: -2 * cj[f])
+                p += n
+              }
+              UnsafeMutableRawPointer(scratch + (j &* tile &+ t)).storeBytes(of: a, as: SIMD8<Float>.self)
+            }
+            t &+= 8
+          }
+          while t < m {
+            for j in 0..<k {
+              let cj = cF + j &* d
+              var a = xn[t] + cn[j]
+              var p = i0 &+ t
+              for f in 0..<d { a += x[p] * (-2 * cj[f]); p &+= n }
+              scratch[j &* tile &+ t] = a
+            }
+            t &+= 1
+          }
+        }
+        // Best and runner-up per point, 8 points at a time (tiles are padded
+        // to a multiple of 8; lanes past `m` are ignored).
+        var t8 = 0
+        while t8 < m {
+          var b1 = UnsafeRawPointer(scratch + t8).loadUnaligned(as: SIMD8<Float>.self)
+          var b2 = SIMD8<Float>(repeating: .infinity)
+          var idx = SIMD8<Int32>(repeating: 0)
+          var j = 1
+          while j < k {
+            let v = UnsafeRawPointer(scratch + (j &* tile &+ t8)).loadUnaligned(as: SIMD8<Float>.self)
+            let lt = v .< b1
+            b2.replace(with: v, where: v .< b2)
+            b2.replace(with: b1, where: lt)
+            idx.replace(with: Int32(truncatingIfNeeded: j), where: lt)
+            b1.replace(with: v, where: lt)
+            j &+= 1
+          }
+          UnsafeMutableRawPointer(best + t8).storeBytes(of: b1, as: SIMD8<Float>.self)
+          UnsafeMutableRawPointer(second + t8).storeBytes(of: b2, as: SIMD8<Float>.self)
+          UnsafeMutableRawPointer(index + t8).storeBytes(of: idx, as: SIMD8<Int32>.self)
+          t8 &+= 8
         }
         for t in 0..<m {
           let i = i0 &+ t
-          let xn = norms[i]
-          let row = scratch + t * pointStride
-          var a1 = Float.infinity, a2 = Float.infinity, j1 = 0
-          for j in 0..<k {
-            var a = row[j * centroidStride]
-            if useBLAS { a += xn + cn[j] }
-            if a < a1 { a2 = a1; a1 = a; j1 = j } else if a < a2 { a2 = a }
-          }
-          let bound = Double(a1) + 2 * epsFactor * (Double(xn) + cnMax)
-          var label = j1
-          if Double(a2) <= bound {
-            var best = Double.infinity
-            for j in 0..<k {
-              var a = row[j * centroidStride]
-              if useBLAS { a += xn + cn[j] }
-              if Double(a) <= bound {
-                var s = 0.0
-                var p = i
-                let cj = cD + j * d
-                for f in 0..<d { let df = Double(x[p]) - cj[f]; s += df * df; p &+= n }
-                if s < best { best = s; label = j }
-              }
+          var label = index[t]
+          let bound = Double(best[t]) + epsFactor * (Double(xn[t]) + cnMax)
+          if Double(second[t]) <= bound {
+            // Near tie: exact Double re-check of every candidate within the bound.
+            var bestExact = Double.infinity
+            for j in 0..<k where Double(scratch[j * tile + t]) <= bound {
+              var s = 0.0
+              var p = i
+              let cj = cD + j * d
+              for f in 0..<d { let df = Double(x[p]) - cj[f]; s += df * df; p &+= n }
+              if s < bestExact { bestExact = s; label = Int32(truncatingIfNeeded: j) }
             }
           }
-          let l = Int32(truncatingIfNeeded: label)
-          if labels[i] != l { changed &+= 1; labels[i] = l }
-          if accumulate { bc[label] &+= 1 }
+          if labels[i] != label { changed &+= 1; labels[i] = label }
+          if accumulate { bc[Int(label)] &+= 1 }
         }
         if accumulate {
-          for f in 0..<d {
-            let xp = x + f * n + i0
-            for t in 0..<m { bs[Int(labels[i0 &+ t]) &* d &+ f] += Double(xp[t]) }
+          // Point-outer, feature-inner: one address recurs only every 4·d adds,
+          // so the adds pipeline instead of waiting on each other.
+          let lab = labels.baseAddress! + i0
+          let xt = x + i0
+          for t in 0..<m {
+            let base = (t & 3) &* k &* d &+ Int(lab[t]) &* d
+            var p = t
+            for f in 0..<d { acc[base &+ f] += Double(xt[p]); p &+= n }
           }
         }
         i0 &+= m
+      }
+      if accumulate {
+        for q in 0..<(k * d) { bs[q] = ((acc[q] + acc[k * d + q]) + acc[2 * k * d + q]) + acc[3 * k * d + q] }
       }
       pscal[b] = Double(changed)
     }

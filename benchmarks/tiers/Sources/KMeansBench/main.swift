@@ -1,0 +1,34 @@
+import Foundation
+import Koi
+
+// One Lloyd pass (assignment + per-block sums) per kernel, best of 7, for
+// n points × d features and a sweep of k. Prints ms per pass and GB/s over the
+// Float32 feature matrix (n · d · 4 bytes).
+//
+// Best-of rather than median: the box is shared with other builders, and the
+// minimum is the least disturbed estimate.
+//
+// Usage: KMeansBench [n] [d] [k,k,...] [threads]
+let args = CommandLine.arguments
+let n = args.count > 1 ? Int(args[1])! : 1_000_000
+let d = args.count > 2 ? Int(args[2])! : 8
+let ks = args.count > 3 ? args[3].split(separator: ",").map { Int($0)! } : [2, 4, 8, 16, 32, 64, 128, 256]
+
+var g = SeededGenerator(seed: 42)
+var values = [Float](repeating: 0, count: n * d)
+for i in 0..<values.count { values[i] = Float(4 * g.uniform() - 2) }
+let threads = args.count > 4 ? Int(args[4])! : ProcessInfo.processInfo.activeProcessorCount
+let m = FeatureMatrix(count: n, featureCount: d, featureMajor: values)
+print("n=\(n) d=\(d) threads=\(threads)")
+print("k\tfused_ms\tfused_GBps\tblas_ms\tblas_GBps")
+for k in ks {
+  var c = [Double](repeating: 0, count: k * d)
+  for i in 0..<c.count { c[i] = g.normal() }
+  let cm = Matrix(rows: k, columns: d, values: c)
+  func median(_ kernel: KMeansOptions.Kernel) -> Double {
+    KMeans._timeLloydPass(m, centroids: cm, kernel: kernel, repetitions: 7, threads: threads).min()!
+  }
+  let f = median(.fused), b = median(.blas)
+  let gb = Double(n * d * 4) / 1e9
+  print(String(format: "%d\t%.2f\t%.2f\t%.2f\t%.2f", k, f * 1e3, gb / f, b * 1e3, gb / b))
+}
