@@ -172,6 +172,7 @@ struct LloydEngine {
     let cn = centroidNormsF.baseAddress!, ps = partialSums, pc = partialCounts, pscal = partialScalars
     let epsFactor = 2 * Double(4 * d + 32) * 0x1.0p-24
     let cnMax = centroidNormMax
+    let epsF = Float(epsFactor), cnMaxF = Float(cnMax)
     let useBLAS = kernel == .blas
     var savedThreads: Int32 = 1
     if useBLAS {
@@ -267,23 +268,49 @@ struct LloydEngine {
           UnsafeMutableRawPointer(index + t8).storeBytes(of: idx, as: SIMD8<Int32>.self)
           t8 &+= 8
         }
-        for t in 0..<m {
+        // Labels: 8 points at a time; near ties (runner-up within the bound)
+        // go through the exact Double re-check lane by lane.
+        @inline(__always) func recheck(_ t: Int, bound: Double, label: Int32) -> Int32 {
+          var label = label
+          var bestExact = Double.infinity
+          let i = i0 &+ t
+          for j in 0..<k where Double(scratch[j &* tile &+ t]) <= bound {
+            var s = 0.0
+            var p = i
+            let cj = cD + j &* d
+            for f in 0..<d { let df = Double(x[p]) - cj[f]; s += df * df; p &+= n }
+            if s < bestExact { bestExact = s; label = Int32(truncatingIfNeeded: j) }
+          }
+          return label
+        }
+        var t = 0
+        while t &+ 8 <= m {
+          let b1 = UnsafeRawPointer(best + t).loadUnaligned(as: SIMD8<Float>.self)
+          let b2 = UnsafeRawPointer(second + t).loadUnaligned(as: SIMD8<Float>.self)
+          let xnv = UnsafeRawPointer(xn + t).loadUnaligned(as: SIMD8<Float>.self)
+          // Bound in Float: its own rounding (≲ 2⁻²³ · |b1 + E|) is far inside
+          // the factor-2 margin of E.
+          let bound = b1 + epsF * (xnv + cnMaxF)
+          var idx = UnsafeRawPointer(index + t).loadUnaligned(as: SIMD8<Int32>.self)
+          let near = b2 .<= bound
+          if any(near) {
+            for lane in 0..<8 where near[lane] {
+              idx[lane] = recheck(t &+ lane, bound: Double(bound[lane]), label: idx[lane])
+            }
+          }
+          let lp = labels.baseAddress! + (i0 &+ t)
+          let old = UnsafeRawPointer(lp).loadUnaligned(as: SIMD8<Int32>.self)
+          changed &+= Int(SIMD8<Int32>(repeating: 0).replacing(with: 1, where: idx .!= old).wrappedSum())
+          UnsafeMutableRawPointer(lp).storeBytes(of: idx, as: SIMD8<Int32>.self)
+          t &+= 8
+        }
+        while t < m {
           let i = i0 &+ t
           var label = index[t]
           let bound = Double(best[t]) + epsFactor * (Double(xn[t]) + cnMax)
-          if Double(second[t]) <= bound {
-            // Near tie: exact Double re-check of every candidate within the bound.
-            var bestExact = Double.infinity
-            for j in 0..<k where Double(scratch[j * tile + t]) <= bound {
-              var s = 0.0
-              var p = i
-              let cj = cD + j * d
-              for f in 0..<d { let df = Double(x[p]) - cj[f]; s += df * df; p &+= n }
-              if s < bestExact { bestExact = s; label = Int32(truncatingIfNeeded: j) }
-            }
-          }
+          if Double(second[t]) <= bound { label = recheck(t, bound: bound, label: label) }
           if labels[i] != label { changed &+= 1; labels[i] = label }
-          if accumulate { bc[Int(label)] &+= 1 }
+          t &+= 1
         }
         if accumulate {
           // Point-outer, feature-inner: one address recurs only every 4·d adds,
@@ -291,7 +318,9 @@ struct LloydEngine {
           let lab = labels.baseAddress! + i0
           let xt = x + i0
           for t in 0..<m {
-            let base = (t & 3) &* k &* d &+ Int(lab[t]) &* d
+            let l = Int(lab[t])
+            bc[l] &+= 1
+            let base = (t & 3) &* k &* d &+ l &* d
             var p = t
             for f in 0..<d { acc[base &+ f] += Double(xt[p]); p &+= n }
           }

@@ -46,10 +46,12 @@ func blobs(n: Int, d: Int, centers: Int, spread: Double = 0.6, seed: UInt64) -> 
     // (2, 1.5) is exactly 6.25 from all three centroids.
     let c = Matrix(rows: 3, columns: 2, values: [0, 0, 4, 0, 2, 4])
     let pts: [[Double]] = [[2, 0], [2, 1.5], [2, -3], [2.0000002, 0], [1.9999999, 0.5], [2, 1.5000001]]
-    let m = FeatureMatrix(rows: pts)
+    // Repeated 5 times (30 points): both the 8-wide and the scalar tail path.
+    let m = FeatureMatrix(rows: Array([[[Double]]](repeating: pts, count: 5).joined()))
+    let want = Array([[Int32]](repeating: [0, 0, 0, 1, 0, 2], count: 5).joined())
     for kernel in [KMeansOptions.Kernel.fused, .blas] {
       let a = try KMeans.assign(m, centroids: c, kernel: kernel)
-      #expect(a.labels == [0, 0, 0, 1, 0, 2], "\(kernel)")
+      #expect(a.labels == want, "\(kernel)")
     }
   }
 
