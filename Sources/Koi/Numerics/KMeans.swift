@@ -149,14 +149,31 @@ public struct KMeansError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension KMeans {
-  /// Measured crossover for `.automatic` (see `selectKernel`).
-  static let fusedWorkLimit = 64
+  /// Measured crossover for `.automatic` (see `selectKernel`): fused while
+  /// `k · d ≤ 16`.
+  ///
+  /// One Lloyd pass (assign + Double sums), release build, 1M uniform points,
+  /// one thread, best of 7, 2-core box shared with other builds (load 3–4),
+  /// `benchmarks/tiers`, ms fused / BLAS:
+  ///
+  /// ```
+  /// d = 2:  k=2  3.9 / 4.9   k=4  7.8 / 6.0   k=8  7.0 / 8.6
+  /// d = 4:  k=2  4.9 / 6.5   k=4  7.8 / 6.6   k=8 10.3 / 9.8
+  /// d = 8:  k=2  9.5 / 7.8   k=4  9.6 / 8.5   k=8 17.2 / 15.0   k=16 25.8 / 19.8
+  ///         k=32 58.7 / 43.2   k=64 105.8 / 69.6   k=256 328 / 135
+  /// ```
+  ///
+  /// Below `k · d ≈ 16` the two are within noise (the per-point label and
+  /// accumulation work dominates) and fused avoids the sgemm call overhead
+  /// and OpenBLAS's global thread setting; from `k · d = 32` the sgemm
+  /// (AVX-512 kernels in OpenBLAS, while this package compiles Swift for
+  /// baseline x86-64 SSE) wins by 10–60 %, growing with `k`.
+  static let fusedWorkLimit = 16
 
   /// The kernel `.automatic` resolves to for `k` clusters and `d` features.
   ///
-  /// Fused for `k · d ≤ fusedWorkLimit`, BLAS above. Measured with
-  /// `benchmarks/tiers` (release build, one assignment+update pass, 1M points,
-  /// 2-core shared box); figures in the report and in `benchmarks/tiers/README.md`.
+  /// Fused for `k · d ≤ 16`, BLAS above (figures at `fusedWorkLimit` and in
+  /// `benchmarks/tiers/README.md`).
   public static func selectKernel(k: Int, featureCount d: Int) -> KMeansOptions.Kernel {
     k * d <= fusedWorkLimit ? .fused : .blas
   }

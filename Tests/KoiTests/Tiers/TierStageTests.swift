@@ -182,3 +182,27 @@ enum TierFixture {
     #expect(PriceSensitivityTier.assign(axes: four) == [.savvyQualityFocused, .savvyPriceSensitive, .noviceCrowdFollower, .noviceDealSeeker])
   }
 }
+
+@Suite struct TierScalingTests {
+  @Test func standardiseAndOriginalAreInverse() throws {
+    let table = TierFeatureTable(
+      features: [.netSpend, .promoShare, .breadth], values: [[0, 100, 1000, 50], [0.1, 0.5, 0.9, 0.5], [2, 2, 2, 2]],
+      dropped: [], imputed: [:])
+    let s = TierScaling(fitting: table)
+    #expect(s.constantFeatures == [.breadth])
+    #expect(s.logTransformed == [true, false, true])
+    for f in 0..<2 {
+      for v in table.values[f] {
+        #expect(abs(s.original(s.standardise(v, feature: f), feature: f) - v) < 1e-9 * max(1, v))
+      }
+    }
+    #expect(s.standardise(7, feature: 2) == 0)
+    // Standardised columns have mean 0 and sd 1.
+    let m = s.matrix(table)
+    let col = (0..<4).map { Double(m[point: $0, feature: 0]) }
+    #expect(abs(col.reduce(0, +)) < 1e-6)
+    #expect(abs(col.map { $0 * $0 }.reduce(0, +) / 4 - 1) < 1e-6)
+    let back = try JSONDecoder().decode(TierScaling.self, from: JSONEncoder().encode(s))
+    #expect(back == s)
+  }
+}

@@ -33,3 +33,13 @@ for k in ks {
   let gb = Double(n * d * 4) / 1e9
   print(String(format: "%d\t%.2f\t%.2f\t%.2f\t%.2f", k, f * 1e3, gb / f, b * 1e3, gb / b))
 }
+
+// Whole fit (default options, k = 4, 4 restarts) on the same matrix.
+if ProcessInfo.processInfo.environment["FIT"] != nil {
+  for kernel in [KMeansOptions.Kernel.fused, .blas] {
+    let t0 = Date()
+    let r = try KMeans.fit(m, options: KMeansOptions(k: 4, restarts: 4, seed: 1, kernel: kernel, threads: threads))
+    print(String(format: "fit %@ k=4 restarts=4: %.3f s, %d iterations (best restart), inertia %.6g",
+                 kernel.rawValue, Date().timeIntervalSince(t0), r.iterations, r.inertia))
+  }
+}
