@@ -40,9 +40,8 @@ struct LloydEngine {
     self.kernel = kernel
     blocks = Parallel.chunkCount(for: n, minimumChunk: 8192, maximumChunks: 64)
     workers = max(1, min(threads, blocks))
-    // A multiple of 64 (so of the 4 accumulator copies): sums then add in the
-    // same order whichever kernel ran. BLAS tiles keep the k × tile distance
-    // block within ~256 KB.
+    // A multiple of 64 (whole 8-point groups). BLAS tiles keep the k × tile
+    // distance block within ~256 KB.
     tile = kernel == .blas ? max(128, min(2048, 65_536 / k)) / 64 * 64 : 256
     norms = .allocate(capacity: n)
     labels = .allocate(capacity: n)
@@ -152,8 +151,12 @@ struct LloydEngine {
     centroidNormMax = maxNorm
   }
 
-  /// Assigns every point to its nearest centroid; with `accumulate`, also
-  /// fills per-block sums and counts. Returns how many labels changed.
+  /// Assigns every point to its nearest centroid and returns how many labels
+  /// changed. With `accumulate`, keeps the running per-block cluster sums
+  /// (`Double`) and counts in step: a point whose label changes moves its
+  /// coordinates from the old cluster's sums to the new one's, in point order
+  /// within its block. After the first pass only changed points cost
+  /// anything here, which is what makes late Lloyd iterations cheap.
   ///
   /// Both kernels compute approximate squared distances
   /// `A_j = ‖x‖² + ‖c_j‖² − 2 x·c_j` in `Float` (fused: one register-blocked
@@ -180,9 +183,6 @@ struct LloydEngine {
       if workers > 1 { LinearAlgebra.setBLASThreads(1) }
     }
     defer { if useBLAS { LinearAlgebra.setBLASThreads(Int(savedThreads)) } }
-    /// Accumulator copies: point `t` adds into copy `t & 3`, which breaks the
-    /// store-to-load dependency when consecutive points share a cluster.
-    let copies = 4
     forEachBlock { x, b, range in
       // Per-worker scratch, allocated once per block, outside the point loops.
       // Distance tile layout: scratch[j * tile + t] for centroid j, point t.
@@ -191,15 +191,24 @@ struct LloydEngine {
       let best = UnsafeMutablePointer<Float>.allocate(capacity: tile)
       let second = UnsafeMutablePointer<Float>.allocate(capacity: tile)
       let index = UnsafeMutablePointer<Int32>.allocate(capacity: tile)
-      let acc = UnsafeMutablePointer<Double>.allocate(capacity: copies * k * d)
       defer {
-        scratch.deallocate(); best.deallocate(); second.deallocate(); index.deallocate(); acc.deallocate()
+        scratch.deallocate(); best.deallocate(); second.deallocate(); index.deallocate()
       }
       let bs = ps.baseAddress! + b * k * d
       let bc = pc.baseAddress! + b * k
-      if accumulate {
-        acc.initialize(repeating: 0, count: copies * k * d)
-        bc.initialize(repeating: 0, count: k)
+      /// Moves point `i` from cluster `from` (−1: none yet) to `to` in this
+      /// block's running sums and counts.
+      @inline(__always) func move(_ i: Int, from: Int32, to: Int32) {
+        let tb = bs + Int(to) &* d
+        bc[Int(to)] &+= 1
+        var p = i
+        if from >= 0 {
+          let fb = bs + Int(from) &* d
+          bc[Int(from)] &-= 1
+          for f in 0..<d { let v = Double(x[p]); tb[f] += v; fb[f] -= v; p &+= n }
+        } else {
+          for f in 0..<d { tb[f] += Double(x[p]); p &+= n }
+        }
       }
       var changed = 0
       var i0 = range.lowerBound
@@ -300,8 +309,14 @@ struct LloydEngine {
           }
           let lp = labels.baseAddress! + (i0 &+ t)
           let old = UnsafeRawPointer(lp).loadUnaligned(as: SIMD8<Int32>.self)
-          changed &+= Int(SIMD8<Int32>(repeating: 0).replacing(with: 1, where: idx .!= old).wrappedSum())
-          UnsafeMutableRawPointer(lp).storeBytes(of: idx, as: SIMD8<Int32>.self)
+          let moved = idx .!= old
+          if any(moved) {
+            changed &+= Int(SIMD8<Int32>(repeating: 0).replacing(with: 1, where: moved).wrappedSum())
+            if accumulate {
+              for lane in 0..<8 where moved[lane] { move(i0 &+ t &+ lane, from: old[lane], to: idx[lane]) }
+            }
+            UnsafeMutableRawPointer(lp).storeBytes(of: idx, as: SIMD8<Int32>.self)
+          }
           t &+= 8
         }
         while t < m {
@@ -309,26 +324,15 @@ struct LloydEngine {
           var label = index[t]
           let bound = Double(best[t]) + epsFactor * (Double(xn[t]) + cnMax)
           if Double(second[t]) <= bound { label = recheck(t, bound: bound, label: label) }
-          if labels[i] != label { changed &+= 1; labels[i] = label }
+          let old = labels[i]
+          if old != label {
+            changed &+= 1
+            if accumulate { move(i, from: old, to: label) }
+            labels[i] = label
+          }
           t &+= 1
         }
-        if accumulate {
-          // Point-outer, feature-inner: one address recurs only every 4·d adds,
-          // so the adds pipeline instead of waiting on each other.
-          let lab = labels.baseAddress! + i0
-          let xt = x + i0
-          for t in 0..<m {
-            let l = Int(lab[t])
-            bc[l] &+= 1
-            let base = (t & 3) &* k &* d &+ l &* d
-            var p = t
-            for f in 0..<d { acc[base &+ f] += Double(xt[p]); p &+= n }
-          }
-        }
         i0 &+= m
-      }
-      if accumulate {
-        for q in 0..<(k * d) { bs[q] = ((acc[q] + acc[k * d + q]) + acc[2 * k * d + q]) + acc[3 * k * d + q] }
       }
       pscal[b] = Double(changed)
     }
@@ -376,7 +380,7 @@ struct LloydEngine {
   /// `tolerance` (already multiplied by the mean variance).
   mutating func lloyd(initial: [Double], maxIterations: Int, tolerance: Double) -> Run {
     setCentroids(initial)
-    labels.update(repeating: -1)
+    resetAccumulation()
     var iterations = 0
     var converged = false
     while iterations < maxIterations {
@@ -404,6 +408,13 @@ struct LloydEngine {
     return Run(
       centroids: Array(centroids), labels: Array(labels), inertia: inertia,
       iterations: iterations, converged: converged, sizes: sizes)
+  }
+
+  /// Forgets every label and zeroes the running per-block sums and counts.
+  func resetAccumulation() {
+    labels.update(repeating: -1)
+    partialSums.update(repeating: 0)
+    partialCounts.update(repeating: 0)
   }
 
   private func reduceSums() {
@@ -441,6 +452,18 @@ struct LloydEngine {
       }
       labels[far] = Int32(j)
       dist[far] = -Double.infinity
+      // Keep the running per-block sums in step with the move.
+      var b = 0
+      while !Parallel.chunk(b, of: blocks, count: n).contains(far) { b += 1 }
+      let bs = partialSums.baseAddress! + b * k * d
+      let bc = partialCounts.baseAddress! + b * k
+      bc[old] -= 1
+      bc[j] += 1
+      for f in 0..<d {
+        let v = Double(matrix.values[f * n + far])
+        bs[old * d + f] -= v
+        bs[j * d + f] += v
+      }
     }
   }
 

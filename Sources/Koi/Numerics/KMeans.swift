@@ -35,7 +35,10 @@
 ///   ties to the lower restart index.
 ///
 /// Features are stored in `Float`; centroids, distances used for decisions,
-/// sums and inertia are `Double`. Labels are defined by exact `Double`
+/// sums and inertia are `Double`. Cluster sums are kept per fixed block of
+/// points and updated incrementally (a point that changes cluster moves its
+/// coordinates between the two sums), so they equal the exact sums up to a
+/// few `Double` roundings per move. Labels are defined by exact `Double`
 /// distances: the fast kernels compute approximate `Float` distances with a
 /// proven error bound and re-check every candidate within the bound in
 /// `Double`, so both kernels return the same labels. Results depend only on

@@ -111,5 +111,14 @@ func blobs(n: Int, d: Int, centers: Int, spread: Double = 0.6, seed: UInt64) -> 
     let r = try KMeans.fit(m, options: KMeansOptions(k: 4, seed: 2))
     let truth = (0..<2000).map { Int32($0 % 4) }
     #expect(adjustedRandIndex(r.labels, truth) > 0.99)
+    // The incrementally kept sums agree with a fresh mean of each cluster.
+    #expect(r.converged)
+    for j in 0..<4 {
+      let members = (0..<2000).filter { r.labels[$0] == Int32(j) }
+      for f in 0..<5 {
+        let mean = members.map { Double(m[point: $0, feature: f]) }.reduce(0, +) / Double(members.count)
+        #expect(abs(mean - r.centroids[j, f]) < 1e-12 * max(1, abs(mean)))
+      }
+    }
   }
 }
