@@ -23,6 +23,8 @@ struct LloydEngine {
   let centroids: UnsafeMutableBufferPointer<Double>
   let centroidsF: UnsafeMutableBufferPointer<Float>
   let centroidNormsF: UnsafeMutableBufferPointer<Float>
+  /// `−2 · centroidsF` (exact in `Float`), for the fused kernel.
+  let centroidsM2F: UnsafeMutableBufferPointer<Float>
   var centroidNormMax: Double = 0
   let partialSums: UnsafeMutableBufferPointer<Double>
   let partialCounts: UnsafeMutableBufferPointer<Int>
@@ -51,6 +53,8 @@ struct LloydEngine {
     centroidsF = .allocate(capacity: k * d)
     centroidsF.initialize(repeating: 0)
     centroidNormsF = .allocate(capacity: k)
+    centroidsM2F = .allocate(capacity: k * d)
+    centroidsM2F.initialize(repeating: 0)
     centroidNormsF.initialize(repeating: 0)
     partialSums = .allocate(capacity: blocks * k * d)
     partialCounts = .allocate(capacity: blocks * k)
@@ -62,7 +66,7 @@ struct LloydEngine {
 
   mutating func deallocate() {
     norms.deallocate(); labels.deallocate(); centroids.deallocate(); centroidsF.deallocate()
-    centroidNormsF.deallocate(); partialSums.deallocate(); partialCounts.deallocate()
+    centroidNormsF.deallocate(); centroidsM2F.deallocate(); partialSums.deallocate(); partialCounts.deallocate()
     partialScalars.deallocate(); sums.deallocate(); counts.deallocate()
     closest?.deallocate()
     closest = nil
@@ -143,6 +147,7 @@ struct LloydEngine {
       for f in 0..<d {
         let v = Float(centroids[j * d + f])
         centroidsF[j * d + f] = v
+        centroidsM2F[j * d + f] = -2 * v
         s += Double(v) * Double(v)
       }
       centroidNormsF[j] = Float(s)
@@ -172,6 +177,7 @@ struct LloydEngine {
   mutating func assignPass(accumulate: Bool) -> Int {
     let n = n, d = d, k = k, tile = tile
     let labels = labels, norms = norms, cD = centroids.baseAddress!, cF = centroidsF.baseAddress!
+    let cM2 = centroidsM2F.baseAddress!
     let cn = centroidNormsF.baseAddress!, ps = partialSums, pc = partialCounts, pscal = partialScalars
     let epsFactor = 2 * Double(4 * d + 32) * 0x1.0p-24
     let cnMax = centroidNormMax
@@ -226,30 +232,54 @@ struct LloydEngine {
             for t in 0..<m { a[t] += xn[t] + cj }
           }
         } else {
-          // Fused: ‖x‖² + ‖c‖² − 2 x·c, 8 points per register pair, every
-          // centroid and feature from L1, no stores until a distance is done.
+          // Fused: ‖x‖² + ‖c‖² − 2 x·c, 8 points per register pair, four
+          // centroids at a time (four independent add chains, each x vector
+          // loaded once per four centroids), no stores until a distance is done.
           var t = 0
           while t &+ 8 <= m {
             let xnv = UnsafeRawPointer(xn + t).loadUnaligned(as: SIMD8<Float>.self)
-            for j in 0..<k {
-              let cj = cF + j &* d
-              var a = xnv + SIMD8<Float>(repeating: cn[j])
+            var j = 0
+            while j &+ 4 <= k {
+              let c0 = cM2 + j &* d, c1 = c0 + d, c2 = c1 + d, c3 = c2 + d
+              var a0 = xnv + SIMD8<Float>(repeating: cn[j])
+              var a1 = xnv + SIMD8<Float>(repeating: cn[j &+ 1])
+              var a2 = xnv + SIMD8<Float>(repeating: cn[j &+ 2])
+              var a3 = xnv + SIMD8<Float>(repeating: cn[j &+ 3])
               var p = x + (i0 &+ t)
               for f in 0..<d {
                 let xv = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-                a += xv * SIMD8<Float>(repeating: -2 * cj[f])
+                a0 += xv * SIMD8<Float>(repeating: c0[f])
+                a1 += xv * SIMD8<Float>(repeating: c1[f])
+                a2 += xv * SIMD8<Float>(repeating: c2[f])
+                a3 += xv * SIMD8<Float>(repeating: c3[f])
+                p += n
+              }
+              let out = scratch + (j &* tile &+ t)
+              UnsafeMutableRawPointer(out).storeBytes(of: a0, as: SIMD8<Float>.self)
+              UnsafeMutableRawPointer(out + tile).storeBytes(of: a1, as: SIMD8<Float>.self)
+              UnsafeMutableRawPointer(out + 2 &* tile).storeBytes(of: a2, as: SIMD8<Float>.self)
+              UnsafeMutableRawPointer(out + 3 &* tile).storeBytes(of: a3, as: SIMD8<Float>.self)
+              j &+= 4
+            }
+            while j < k {
+              let cj = cM2 + j &* d
+              var a = xnv + SIMD8<Float>(repeating: cn[j])
+              var p = x + (i0 &+ t)
+              for f in 0..<d {
+                a += UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) * SIMD8<Float>(repeating: cj[f])
                 p += n
               }
               UnsafeMutableRawPointer(scratch + (j &* tile &+ t)).storeBytes(of: a, as: SIMD8<Float>.self)
+              j &+= 1
             }
             t &+= 8
           }
           while t < m {
             for j in 0..<k {
-              let cj = cF + j &* d
+              let cj = cM2 + j &* d
               var a = xn[t] + cn[j]
               var p = i0 &+ t
-              for f in 0..<d { a += x[p] * (-2 * cj[f]); p &+= n }
+              for f in 0..<d { a += x[p] * cj[f]; p &+= n }
               scratch[j &* tile &+ t] = a
             }
             t &+= 1

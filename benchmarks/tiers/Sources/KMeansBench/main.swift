@@ -16,7 +16,7 @@ let ks = args.count > 3 ? args[3].split(separator: ",").map { Int($0)! } : [2, 4
 
 var g = SeededGenerator(seed: 42)
 var values = [Float](repeating: 0, count: n * d)
-for i in 0..<values.count { values[i] = Float(4 * g.uniform() - 2) }
+values.withUnsafeMutableBufferPointer { v in for i in 0..<v.count { v[i] = Float(4 * g.uniform() - 2) } }
 let threads = args.count > 4 ? Int(args[4])! : ProcessInfo.processInfo.activeProcessorCount
 let m = FeatureMatrix(count: n, featureCount: d, featureMajor: values)
 print("n=\(n) d=\(d) threads=\(threads)")
@@ -30,7 +30,8 @@ for k in ks {
     KMeans._timeLloydPass(m, centroids: cm, kernel: kernel, repetitions: 7, threads: threads, firstPass: first).min()!
   }
   let only = ProcessInfo.processInfo.environment["KERNEL"]
-  let f = only == "blas" ? .nan : median(.fused), b = only == "fused" ? .nan : median(.blas)
+  let lateOnly = ProcessInfo.processInfo.environment["LATE"] != nil
+  let f = only == "blas" || lateOnly ? .nan : median(.fused), b = only == "fused" || lateOnly ? .nan : median(.blas)
   let gb = Double(n * d * 4) / 1e9
   let lf = only == "blas" ? .nan : median(.fused, first: false), lb = only == "fused" ? .nan : median(.blas, first: false)
   print(String(format: "%d\t%.2f\t%.2f\t%.2f\t%.2f\t| %.2f\t%.2f\t%.2f\t%.2f",
