@@ -34,14 +34,15 @@ struct LloydEngine {
   /// Seeding: squared distance of each point to its nearest chosen centre.
   var closest: UnsafeMutableBufferPointer<Double>?
 
-  init(matrix: FeatureMatrix, k: Int, kernel: KMeansOptions.Kernel, threads: Int) {
+  /// - Parameter blocks: test hook; by default a function of `n` only.
+  init(matrix: FeatureMatrix, k: Int, kernel: KMeansOptions.Kernel, threads: Int, blocks: Int? = nil) {
     self.matrix = matrix
     n = matrix.count
     d = matrix.featureCount
     self.k = k
     self.kernel = kernel
-    blocks = Parallel.chunkCount(for: n, minimumChunk: 8192, maximumChunks: 64)
-    workers = max(1, min(threads, blocks))
+    self.blocks = blocks ?? Parallel.chunkCount(for: n, minimumChunk: 8192, maximumChunks: 64)
+    workers = max(1, min(threads, self.blocks))
     // A multiple of 64 (whole 8-point groups). BLAS tiles keep the k × tile
     // distance block within ~256 KB.
     tile = kernel == .blas ? max(128, min(2048, 65_536 / k)) / 64 * 64 : 256
@@ -56,9 +57,9 @@ struct LloydEngine {
     centroidsM2F = .allocate(capacity: k * d)
     centroidsM2F.initialize(repeating: 0)
     centroidNormsF.initialize(repeating: 0)
-    partialSums = .allocate(capacity: blocks * k * d)
-    partialCounts = .allocate(capacity: blocks * k)
-    partialScalars = .allocate(capacity: blocks * 16)
+    partialSums = .allocate(capacity: self.blocks * k * d)
+    partialCounts = .allocate(capacity: self.blocks * k)
+    partialScalars = .allocate(capacity: self.blocks * 16)
     sums = .allocate(capacity: k * d)
     counts = .allocate(capacity: k)
     computeNorms()

@@ -193,6 +193,14 @@ extension KMeans {
   public static func fit(
     _ matrix: FeatureMatrix, options: KMeansOptions = KMeansOptions(), initialCentroids: Matrix? = nil
   ) throws -> KMeansResult {
+    try fit(matrix, options: options, initialCentroids: initialCentroids, blocks: nil)
+  }
+
+  /// `fit` with the block count overridden (tests only: by default it is a
+  /// function of `n`, which is what makes results machine-independent).
+  static func fit(
+    _ matrix: FeatureMatrix, options: KMeansOptions, initialCentroids: Matrix?, blocks: Int?
+  ) throws -> KMeansResult {
     try options.validate()
     let n = matrix.count, d = matrix.featureCount, k = options.k
     guard n >= k else {
@@ -205,7 +213,8 @@ extension KMeans {
       }
     }
     let kernel = options.kernel == .automatic ? selectKernel(k: k, featureCount: d) : options.kernel
-    var engine = LloydEngine(matrix: matrix, k: k, kernel: kernel, threads: options.threads ?? Parallel.coreCount)
+    var engine = LloydEngine(
+      matrix: matrix, k: k, kernel: kernel, threads: options.threads ?? Parallel.coreCount, blocks: blocks)
     defer { engine.deallocate() }
     let tolAbs = options.tolerance * engine.meanVariance()
 

@@ -28,6 +28,21 @@ func blobs(n: Int, d: Int, centers: Int, spread: Double = 0.6, seed: UInt64) -> 
     #expect(try KMeans.fit(m, options: KMeansOptions(k: 5, restarts: 2, seed: 11)) == base)
   }
 
+  @Test func blockCountOnlyChangesRounding() throws {
+    // The block structure (a function of n) fixes the reduction order. Other
+    // block counts reorder Double sums only: same seeding choices, same
+    // labels, inertia equal to rounding.
+    let m = blobs(n: 5000, d: 4, centers: 6, seed: 13)
+    let options = KMeansOptions(k: 6, restarts: 3, seed: 5)
+    let one = try KMeans.fit(m, options: options, initialCentroids: nil, blocks: 1)
+    for blocks in [2, 3, 7, 64] {
+      let r = try KMeans.fit(m, options: options, initialCentroids: nil, blocks: blocks)
+      #expect(r.labels == one.labels, "blocks = \(blocks)")
+      #expect(r.restart == one.restart)
+      #expect(abs(r.inertia - one.inertia) <= 1e-12 * one.inertia)
+    }
+  }
+
   @Test(arguments: [(4, 3), (8, 6), (33, 5), (256, 4)])
   func kernelsGiveTheSameLabels(k: Int, d: Int) throws {
     let m = blobs(n: 3000, d: d, centers: min(k, 12), seed: UInt64(k * 31 + d))
