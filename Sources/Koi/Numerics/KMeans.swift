@@ -153,32 +153,37 @@ public struct KMeansError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension KMeans {
   /// Measured crossover for `.automatic` (see `selectKernel`): fused while
-  /// `k · d ≤ 16`.
+  /// `d ≤ fusedFeatureLimit` and `k · d ≤ fusedWorkLimit`.
   ///
-  /// One Lloyd pass (assign + Double sums), release build, 1M uniform points,
-  /// one thread, best of 7, 2-core box shared with other builds (load 3–4),
-  /// `benchmarks/tiers`, ms fused / BLAS:
+  /// Lloyd pass (assign + running Double sums), release build, 1M uniform
+  /// points, one thread, best of 7, 2-core box shared with other builds
+  /// (load 4–5), `benchmarks/tiers`. ms per pass fused / BLAS, "late" = a pass
+  /// where no point changes cluster (most iterations), "first" = every point
+  /// is assigned and added to the sums:
   ///
   /// ```
-  /// d = 2:  k=2  3.9 / 4.9   k=4  7.8 / 6.0   k=8  7.0 / 8.6
-  /// d = 4:  k=2  4.9 / 6.5   k=4  7.8 / 6.6   k=8 10.3 / 9.8
-  /// d = 8:  k=2  9.5 / 7.8   k=4  9.6 / 8.5   k=8 17.2 / 15.0   k=16 25.8 / 19.8
-  ///         k=32 58.7 / 43.2   k=64 105.8 / 69.6   k=256 328 / 135
+  ///          late            first
+  /// d=4  k=4    4.40 / 4.70  11.2 / 11.3     k=16  9.4 / 11.0   k=32 18.2 / 18.5
+  /// d=8  k=2    3.06 / 4.02  10.9 / 11.4     k=4   4.67 / 5.32  12.0 / 11.5
+  ///      k=8    7.30 / 7.53  19.8 / 14.0     k=16 13.6 / 12.5   k=32 25.1 / 18.5
+  ///      k=64  49.9 / 37.7                   k=256 192 / 130
+  /// d=16 k=2    6.97 / 5.77  k=8 20.4 / 14.4   d=32 k=4 35.0 / 18.4
   /// ```
   ///
-  /// Below `k · d ≈ 16` the two are within noise (the per-point label and
-  /// accumulation work dominates) and fused avoids the sgemm call overhead
-  /// and OpenBLAS's global thread setting; from `k · d = 32` the sgemm
-  /// (AVX-512 kernels in OpenBLAS, while this package compiles Swift for
-  /// baseline x86-64 SSE) wins by 10–60 %, growing with `k`.
-  static let fusedWorkLimit = 16
+  /// At small shapes the pass is memory-bound (≈ 6–10 GB/s on one core) and
+  /// the fused loop saves the sgemm call and the distance-block round trip;
+  /// with more features per point its `d` strided streams lose to sgemm
+  /// (OpenBLAS's AVX-512 kernels, while this package compiles Swift for
+  /// baseline x86-64 SSE), and from `k · d ≈ 128` sgemm's arithmetic wins.
+  static let fusedWorkLimit = 64
+  /// See `fusedWorkLimit`.
+  static let fusedFeatureLimit = 8
 
-  /// The kernel `.automatic` resolves to for `k` clusters and `d` features.
-  ///
-  /// Fused for `k · d ≤ 16`, BLAS above (figures at `fusedWorkLimit` and in
-  /// `benchmarks/tiers/README.md`).
+  /// The kernel `.automatic` resolves to for `k` clusters and `d` features:
+  /// fused for `d ≤ 8` and `k · d ≤ 64`, BLAS otherwise (figures at
+  /// `fusedWorkLimit` and in `benchmarks/tiers/README.md`).
   public static func selectKernel(k: Int, featureCount d: Int) -> KMeansOptions.Kernel {
-    k * d <= fusedWorkLimit ? .fused : .blas
+    d <= fusedFeatureLimit && k * d <= fusedWorkLimit ? .fused : .blas
   }
 
   /// Clusters the points of `matrix` into `options.k` clusters.
