@@ -50,6 +50,8 @@ enum TierFixture {
     #expect(Set(model.clusterTiers).count == 4)
     let scores = TierStage.score(ledger: ledger, table: table, model: model)
     #expect(zip(scores.tier, truth).filter { $0.0 != $0.1 }.count == 0)
+    // Scoring the fitting data reproduces the fit's cluster sizes.
+    #expect((0..<4).map { j in scores.cluster.filter { $0 == Int32(j) }.count } == model.clusterSizes)
     #expect(scores.confidence.allSatisfy { $0 >= 0 && $0 <= 1 })
     #expect(scores.confidence.reduce(0, +) / Double(scores.count) > 0.5)
     let profiles = TierStage.profiles(table: table, model: model, columns: scores)
@@ -204,5 +206,19 @@ enum TierFixture {
     #expect(abs(col.map { $0 * $0 }.reduce(0, +) / 4 - 1) < 1e-6)
     let back = try JSONDecoder().decode(TierScaling.self, from: JSONEncoder().encode(s))
     #expect(back == s)
+  }
+}
+
+@Suite struct MedianTests {
+  @Test func quickselectMatchesSorting() {
+    var g = SeededGenerator(seed: 3)
+    for n in [1, 2, 3, 4, 5, 10, 11, 100, 101, 1000] {
+      for duplicates in [false, true] {
+        let v = (0..<n).map { _ in duplicates ? Double(Int(g.uniform() * 5)) : g.normal() }
+        let s = v.sorted()
+        let want = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+        #expect(TierFeatureTable.median(v) == want, "n = \(n)")
+      }
+    }
   }
 }

@@ -47,3 +47,34 @@ if ProcessInfo.processInfo.environment["FIT"] != nil {
                  kernel.rawValue, Date().timeIntervalSince(t0), r.iterations, r.inertia))
   }
 }
+
+// Tier stage end to end on a synthetic ledger: TIERS=<customers>.
+if let c = ProcessInfo.processInfo.environment["TIERS"].flatMap(Int.init) {
+  var builder = LedgerBuilder(columns: .init(listPrice: true, promo: true, channel: true))
+  let items = ["filler", "botox", "peel", "laser", "cleaning", "implant", "ortho", "whitening"]
+  for i in 0..<c {
+    let visits = 1 + Int(g.uniform() * 9)
+    let id = "c\(i)"
+    for v in 0..<visits {
+      let list = 100 + 900 * g.uniform()
+      builder.append(
+        customerID: id, day: Int32(18_000 + Int(g.uniform() * 1500)), item: items[(i + v) % items.count],
+        amount: list * (0.5 + 0.5 * g.uniform()), listPrice: list, promo: g.uniform() < 0.3 ? 1 : 0,
+        channel: v % 3 == 0 ? "meituan" : "wechat", store: nil)
+    }
+  }
+  let ledger = builder.build()
+  let table = CustomerTable(ledger: ledger, asOfDay: 19_600)
+  var t0 = Date()
+  let features = TierFeatureTable(ledger: ledger, table: table)
+  let tFeatures = Date().timeIntervalSince(t0)
+  t0 = Date()
+  let model = try TierStage.fit(ledger: ledger, table: table)
+  let tFit = Date().timeIntervalSince(t0)
+  t0 = Date()
+  let cols = TierStage.score(ledger: ledger, table: table, model: model)
+  let tScore = Date().timeIntervalSince(t0)
+  _ = TierStage.profiles(table: table, model: model, columns: cols)
+  print(String(format: "tiers: %d customers, %d rows, %d features: features %.3f s, fit %.3f s (%d iterations), score %.3f s",
+               c, ledger.rowCount, features.features.count, tFeatures, tFit, model.iterations, tScore))
+}
