@@ -1,0 +1,264 @@
+/// The behavioural features the price-sensitivity tiers cluster on, in their
+/// fixed order (the column order of every feature matrix, model and profile).
+///
+/// "Purchase" is a row with `isPurchase(amount)`. Per customer:
+///
+/// | feature          | formula                                                              | unit       | transform |
+/// |------------------|----------------------------------------------------------------------|------------|-----------|
+/// | `discount_depth` | mean over purchases with list price known and > 0 of `clamp(1 − paid/list, −1, 1)` | fraction | none |
+/// | `promo_share`    | purchases with promo = 1 / purchases with promo known               | fraction   | none      |
+/// | `premium_share`  | purchases whose price is above its category's median price / purchases | fraction | none      |
+/// | `breadth`        | distinct categories purchased                                        | categories | log1p     |
+/// | `tenure_days`    | asOfDay − firstPurchaseDay                                           | days       | log1p     |
+/// | `purchase_days`  | distinct purchase days (`CustomerTable.purchaseDays`)                | days       | log1p     |
+/// | `net_spend`      | `max(0, CustomerTable.netAmount)` (refunds netted)                   | currency   | log1p     |
+/// | `channel_share`  | purchases through the customer's most-used channel / purchases with channel known | fraction | none |
+///
+/// Premium price: a purchase's price is its list price when known and > 0,
+/// else the amount paid; a category's median price is the median of the list
+/// prices of its purchases when it has any, else the median amount paid
+/// (the median of an even count is the mean of the middle two).
+///
+/// Missing values: a customer with no purchase that has a known list price
+/// (or promo flag, or channel) gets the population median of that feature
+/// over customers who have one; the count is reported as imputed.
+public enum TierFeature: String, Sendable, Codable, CaseIterable, Equatable {
+  case discountDepth = "discount_depth"
+  case promoShare = "promo_share"
+  case premiumShare = "premium_share"
+  case breadth = "breadth"
+  case tenureDays = "tenure_days"
+  case purchaseDays = "purchase_days"
+  case netSpend = "net_spend"
+  case channelShare = "channel_share"
+
+  /// Whether the feature is modelled on the `log1p` scale (skewed counts and amounts).
+  public var isLogTransformed: Bool {
+    switch self {
+    case .breadth, .tenureDays, .purchaseDays, .netSpend: return true
+    case .discountDepth, .promoShare, .premiumShare, .channelShare: return false
+    }
+  }
+
+  /// Unit of the raw (untransformed) value, for profiles and documentation.
+  public var unit: String {
+    switch self {
+    case .discountDepth, .promoShare, .premiumShare, .channelShare: return "fraction"
+    case .breadth: return "categories"
+    case .tenureDays, .purchaseDays: return "days"
+    case .netSpend: return "currency"
+    }
+  }
+}
+
+/// A feature left out of the tier model, and why.
+public struct DroppedTierFeature: Sendable, Codable, Equatable {
+  public let feature: TierFeature
+  public let reason: String
+  public init(feature: TierFeature, reason: String) {
+    self.feature = feature
+    self.reason = reason
+  }
+}
+
+/// Raw (untransformed, unscaled) tier features per customer.
+public struct TierFeatureTable: Sendable, Equatable {
+  /// Features present, in `TierFeature.allCases` order.
+  public let features: [TierFeature]
+  /// `values[f][c]`: raw value of `features[f]` for customer `c`; always finite.
+  public let values: [[Double]]
+  /// Features that could not be computed from this ledger.
+  public let dropped: [DroppedTierFeature]
+  /// Customers whose value was imputed with the population median, by feature.
+  public let imputed: [TierFeature: Int]
+
+  public var customerCount: Int { values.first?.count ?? 0 }
+
+  public func column(_ f: TierFeature) -> [Double]? {
+    features.firstIndex(of: f).map { values[$0] }
+  }
+}
+
+extension TierFeatureTable {
+  /// Computes the tier features of every customer of `table` from `ledger`.
+  ///
+  /// Only `requested` features are computed (all by default); a requested
+  /// feature whose input column is absent, or has no known value at all, is
+  /// dropped with a reason instead.
+  ///
+  /// - Complexity: O(rows + Σ_category m log m) for the category medians,
+  ///   O(rows) for the per-customer pass (parallel over customers).
+  public init(ledger: Ledger, table: CustomerTable, requested: [TierFeature] = TierFeature.allCases) {
+    precondition(table.count == ledger.customerCount, "customer table and ledger disagree on the number of customers")
+    let c = ledger.customerCount
+    var dropped: [DroppedTierFeature] = []
+    var present = Set(requested)
+
+    func drop(_ f: TierFeature, _ reason: String) {
+      if present.remove(f) != nil { dropped.append(DroppedTierFeature(feature: f, reason: reason)) }
+    }
+    if !ledger.columns.listPrice { drop(.discountDepth, "the input has no list price column") }
+    if !ledger.columns.promo { drop(.promoShare, "the input has no promotion column") }
+    if !ledger.columns.channel { drop(.channelShare, "the input has no channel column") }
+
+    let medians = present.contains(.premiumShare) ? Self.categoryMedianPrices(ledger) : []
+
+    // Per-customer pass; NaN marks "no known value" for the imputable features.
+    var discount = [Double](repeating: .nan, count: c)
+    var promo = [Double](repeating: .nan, count: c)
+    var premium = [Double](repeating: 0, count: c)
+    var breadth = [Double](repeating: 0, count: c)
+    var channel = [Double](repeating: .nan, count: c)
+    let channelCount = ledger.channels.count
+    let categoryCount = ledger.categories.count
+    discount.withUnsafeMutableBufferPointer { discount in
+    promo.withUnsafeMutableBufferPointer { promo in
+    premium.withUnsafeMutableBufferPointer { premium in
+    breadth.withUnsafeMutableBufferPointer { breadth in
+    channel.withUnsafeMutableBufferPointer { channel in
+    ledger.amount.withUnsafeBufferPointer { amount in
+    ledger.listPrice.withUnsafeBufferPointer { list in
+    ledger.promo.withUnsafeBufferPointer { promoFlag in
+    ledger.channel.withUnsafeBufferPointer { channelIndex in
+    ledger.category.withUnsafeBufferPointer { category in
+    ledger.customerStart.withUnsafeBufferPointer { start in
+    medians.withUnsafeBufferPointer { medians in
+      Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
+        // Scratch per chunk: last customer that touched each category/channel.
+        var seenCategory = [Int32](repeating: -1, count: categoryCount)
+        var channelTally = [Int32](repeating: 0, count: channelCount)
+        var touchedChannels: [Int32] = []
+        for k in range {
+          var purchases = 0, listed = 0, promoKnown = 0, promoYes = 0, premiumCount = 0, distinct = 0
+          var depth = 0.0
+          var channelKnown = 0
+          touchedChannels.removeAll(keepingCapacity: true)
+          for i in start[k]..<start[k + 1] {
+            let a = amount[i]
+            guard isPurchase(a) else { continue }
+            purchases += 1
+            let lp = list[i]
+            if lp.isFinite && lp > 0 {
+              listed += 1
+              depth += min(1, max(-1, 1 - a / lp))
+            }
+            let pf = promoFlag[i]
+            if pf >= 0 { promoKnown += 1; if pf == 1 { promoYes += 1 } }
+            let cat = Int(category[i])
+            if seenCategory[cat] != Int32(truncatingIfNeeded: k) {
+              seenCategory[cat] = Int32(truncatingIfNeeded: k)
+              distinct += 1
+            }
+            if !medians.isEmpty {
+              let price = (lp.isFinite && lp > 0) ? lp : a
+              if price > medians[cat] { premiumCount += 1 }
+            }
+            let ch = Int(channelIndex[i])
+            if ch >= 0 && ch < channelCount {
+              if channelTally[ch] == 0 { touchedChannels.append(Int32(ch)) }
+              channelTally[ch] += 1
+              channelKnown += 1
+            }
+          }
+          if listed > 0 { discount[k] = depth / Double(listed) }
+          if promoKnown > 0 { promo[k] = Double(promoYes) / Double(promoKnown) }
+          premium[k] = purchases > 0 ? Double(premiumCount) / Double(purchases) : 0
+          breadth[k] = Double(distinct)
+          if channelKnown > 0 {
+            var top: Int32 = 0
+            for ch in touchedChannels { top = max(top, channelTally[Int(ch)]); channelTally[Int(ch)] = 0 }
+            channel[k] = Double(top) / Double(channelKnown)
+          }
+        }
+      }
+    }}}}}}}}}}}}
+
+    var imputed: [TierFeature: Int] = [:]
+    func impute(_ f: TierFeature, _ v: inout [Double], what: String) {
+      guard present.contains(f) else { return }
+      let known = v.filter { !$0.isNaN }
+      if known.isEmpty {
+        drop(f, "no purchase has a known \(what)")
+        return
+      }
+      let m = Self.median(known)
+      var count = 0
+      for i in v.indices where v[i].isNaN { v[i] = m; count += 1 }
+      if count > 0 { imputed[f] = count }
+    }
+    impute(.discountDepth, &discount, what: "list price")
+    impute(.promoShare, &promo, what: "promotion flag")
+    impute(.channelShare, &channel, what: "channel")
+
+    var features: [TierFeature] = []
+    var values: [[Double]] = []
+    for f in TierFeature.allCases where present.contains(f) {
+      features.append(f)
+      switch f {
+      case .discountDepth: values.append(discount)
+      case .promoShare: values.append(promo)
+      case .premiumShare: values.append(premium)
+      case .breadth: values.append(breadth)
+      case .tenureDays: values.append(table.firstPurchaseDay.map { Double(table.asOfDay) - Double($0) })
+      case .purchaseDays: values.append(table.purchaseDays.map { Double($0) })
+      case .netSpend: values.append(table.netAmount.map { $0.isFinite ? max(0, $0) : 0 })
+      case .channelShare: values.append(channel)
+      }
+    }
+    self.init(features: features, values: values, dropped: dropped, imputed: imputed)
+  }
+
+  /// Median price per category (see `TierFeature`); `+∞` for a category with
+  /// no purchase, so nothing in it counts as premium.
+  static func categoryMedianPrices(_ ledger: Ledger) -> [Double] {
+    let m = ledger.categories.count
+    var listed = [[Double]](repeating: [], count: m)
+    var paid = [[Double]](repeating: [], count: m)
+    for i in 0..<ledger.rowCount where isPurchase(ledger.amount[i]) {
+      let cat = Int(ledger.category[i])
+      let lp = ledger.listPrice[i]
+      if lp.isFinite && lp > 0 { listed[cat].append(lp) }
+      if ledger.amount[i].isFinite { paid[cat].append(ledger.amount[i]) }
+    }
+    return (0..<m).map { j in
+      if !listed[j].isEmpty { return Self.median(listed[j]) }
+      if !paid[j].isEmpty { return Self.median(paid[j]) }
+      return .infinity
+    }
+  }
+
+  /// The median of a non-empty array (mean of the middle two for an even count).
+  ///
+  /// - Complexity: O(n) expected (quickselect with a median-of-three pivot
+  ///   on a copy), O(n²) worst case.
+  static func median(_ values: [Double]) -> Double {
+    precondition(!values.isEmpty, "median of nothing")
+    var v = values
+    let n = v.count
+    let h = n / 2
+    return v.withUnsafeMutableBufferPointer { a -> Double in
+      var lo = 0, hi = n - 1
+      while lo < hi {
+        // Median-of-three pivot, then Hoare partition.
+        let mid = lo + (hi - lo) / 2
+        if a[mid] < a[lo] { a.swapAt(mid, lo) }
+        if a[hi] < a[lo] { a.swapAt(hi, lo) }
+        if a[hi] < a[mid] { a.swapAt(hi, mid) }
+        let pivot = a[mid]
+        var i = lo, j = hi
+        while i <= j {
+          while a[i] < pivot { i += 1 }
+          while pivot < a[j] { j -= 1 }
+          if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+        }
+        if h <= j { hi = j } else if h >= i { lo = i } else { break }
+      }
+      let upper = a[h]
+      if n % 2 == 1 { return upper }
+      // Everything before h is ≤ a[h]: the lower middle is their maximum.
+      var lower = a[0]
+      for q in 1..<h { lower = max(lower, a[q]) }
+      return (lower + upper) / 2
+    }
+  }
+}

@@ -1,0 +1,224 @@
+/// The price-sensitivity tier stage: fit k-means on standardised behavioural
+/// features (`TierFeature`), name clusters by their axes, score customers.
+///
+/// ```
+/// fit:   ledger, table ──► TierFeatureTable ──► TierScaling ──► KMeans ──► TierModel
+/// score: ledger, table, model ──► features scaled by model.scaling ──► nearest centroid
+/// ```
+public enum TierStage {
+  /// Fits the tier model.
+  ///
+  /// Degenerate inputs never trap; they shrink the model and say so in
+  /// `notes`: no customers ⇒ `k = 0`; one customer ⇒ one cluster at that
+  /// customer; fewer customers than `k` ⇒ `k` = customers; fewer distinct
+  /// feature vectors than `k` ⇒ duplicate centroids / empty clusters,
+  /// reported; all features constant ⇒ every customer in cluster 0.
+  ///
+  /// Warm start: when `warmStart` has the same feature list and the same
+  /// effective `k`, its centroids (mapped through its own scaling to raw
+  /// units and re-standardised with this run's scaling) seed one Lloyd run,
+  /// and cluster `j` keeps `warmStart.clusterTiers[j]`, so tier identities
+  /// stay stable from run to run. Otherwise the fit starts cold and a note
+  /// says why.
+  ///
+  /// - Throws: `TierError` for invalid options (k outside 2…256, restarts < 1, …).
+  /// - Complexity: O(rows) for the features plus the `KMeans.fit` cost on
+  ///   customers × features.
+  public static func fit(
+    ledger: Ledger, table: CustomerTable, options: TierOptions = TierOptions(), warmStart: TierModel? = nil
+  ) throws -> TierModel {
+    var kmOptions = KMeansOptions(
+      k: options.k, restarts: options.restarts, maxIterations: options.maxIterations,
+      tolerance: options.tolerance, seed: options.seed, kernel: options.kernel)
+    do { try kmOptions.validate() } catch let e as KMeansError {
+      throw TierError(message: "tier options: \(e.message)", underlying: e)
+    }
+    let featureTable = TierFeatureTable(ledger: ledger, table: table, requested: options.features)
+    let scaling = TierScaling(fitting: featureTable)
+    let features = featureTable.features
+    let n = featureTable.customerCount == 0 ? table.count : featureTable.customerCount
+    var notes: [String] = []
+    for (f, c) in featureTable.imputed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+      notes.append("\(f.rawValue): \(c) customers without a known value got the population median")
+    }
+    let constant = scaling.constantFeatures
+    if !constant.isEmpty {
+      notes.append("constant features kept at 0: \(constant.map(\.rawValue).joined(separator: ", "))")
+    }
+
+    func model(k: Int, centroids: [[Double]], sizes: [Int], inertia: Double, iterations: Int, converged: Bool,
+               tiers: [PriceSensitivityTier]? = nil, warm: Bool = false) -> TierModel {
+      let axes = centroids.map { TierAxes(z: $0, features: features) }
+      return TierModel(
+        features: features, droppedFeatures: featureTable.dropped, constantFeatures: constant, scaling: scaling,
+        k: k, restarts: options.restarts, seed: options.seed, iterations: iterations, converged: converged,
+        inertia: inertia, centroids: centroids, clusterTiers: tiers ?? PriceSensitivityTier.assign(axes: axes),
+        clusterAxes: axes, clusterSizes: sizes, warmStarted: warm, notes: notes)
+    }
+
+    if n == 0 || features.isEmpty {
+      notes.append(n == 0 ? "no customers: no clusters fitted" : "no tier feature could be computed: no clusters fitted")
+      return model(k: 0, centroids: [], sizes: [], inertia: 0, iterations: 0, converged: true)
+    }
+    let matrix = scaling.matrix(featureTable)
+    if n == 1 {
+      notes.append("one customer: a single cluster at that customer")
+      return model(k: 1, centroids: [matrix.point(0)], sizes: [1], inertia: 0, iterations: 0, converged: true)
+    }
+    if constant.count == features.count {
+      notes.append("all customers have identical features: a single cluster")
+      return model(
+        k: 1, centroids: [[Double](repeating: 0, count: features.count)], sizes: [n], inertia: 0,
+        iterations: 0, converged: true)
+    }
+    var k = options.k
+    if n < k {
+      notes.append("\(n) customers are fewer than k = \(k): fitted k = \(n)")
+      k = n
+    }
+    kmOptions.k = k
+
+    var initial: Matrix?
+    var inheritedTiers: [PriceSensitivityTier]?
+    if let w = warmStart {
+      if w.features != features {
+        notes.append(
+          "warm start ignored (cold start): features differ, previous [\(w.features.map(\.rawValue).joined(separator: ", "))], now [\(features.map(\.rawValue).joined(separator: ", "))]")
+      } else if w.k != k || w.centroids.count != k {
+        notes.append("warm start ignored (cold start): previous model has k = \(w.k), this fit k = \(k)")
+      } else {
+        var values: [Double] = []
+        for j in 0..<k {
+          for f in features.indices {
+            let t = w.scaling.means[f] + w.centroids[j][f] * w.scaling.standardDeviations[f]
+            let sd = scaling.standardDeviations[f]
+            values.append(sd > 0 ? (t - scaling.means[f]) / sd : 0)
+          }
+        }
+        initial = Matrix(rows: k, columns: features.count, values: values)
+        inheritedTiers = w.clusterTiers
+      }
+    }
+
+    let result: KMeansResult
+    do {
+      result = try KMeans.fit(matrix, options: kmOptions, initialCentroids: initial)
+    } catch let e as KMeansError {
+      throw TierError(message: "tier clustering failed: \(e.message)", underlying: e)
+    }
+    let centroids = (0..<k).map { j in Array(result.centroids.values[(j * features.count)..<((j + 1) * features.count)]) }
+    let filled = result.clusterSizes.filter { $0 > 0 }.count
+    if filled < k {
+      notes.append("only \(filled) of \(k) clusters have customers (fewer distinct feature vectors than k)")
+    }
+    if !result.converged {
+      notes.append("k-means stopped at max_iterations = \(options.maxIterations) before converging")
+    }
+    if let inherited = inheritedTiers {
+      let fresh = PriceSensitivityTier.assign(axes: centroids.map { TierAxes(z: $0, features: features) })
+      if fresh != inherited {
+        notes.append("warm start kept the previous cluster → tier mapping; naming from scratch would now differ")
+      }
+    }
+    return model(
+      k: k, centroids: centroids, sizes: result.clusterSizes, inertia: result.inertia,
+      iterations: result.iterations, converged: result.converged, tiers: inheritedTiers, warm: inheritedTiers != nil)
+  }
+
+  /// Scores every customer of `table` against `model`: nearest centroid
+  /// (exact `Double` distance, ties to the lower cluster), its tier, the
+  /// distance and the confidence `1 − d₁/d₂`.
+  ///
+  /// Features the scoring data cannot supply are set to the fitting mean
+  /// (standardised 0) and noted. Category median prices for `premium_share`
+  /// come from the scoring ledger.
+  ///
+  /// - Complexity: O(rows + customers · k · features), parallel over customers.
+  public static func score(ledger: Ledger, table: CustomerTable, model: TierModel) -> TierColumns {
+    let featureTable = TierFeatureTable(ledger: ledger, table: table, requested: model.features)
+    let n = table.count
+    let d = model.features.count
+    let k = model.centroids.count
+    var notes: [String] = []
+    var z = [Double](repeating: 0, count: n * max(1, d))
+    for (f, feature) in model.features.enumerated() {
+      guard let col = featureTable.column(feature) else {
+        notes.append("\(feature.rawValue) not available in this data: scored at the fitting mean")
+        continue
+      }
+      for i in 0..<n {
+        // Round through Float exactly as the fit did, so labels agree with it.
+        z[i * d + f] = Double(Float(model.scaling.standardise(col[i], feature: f)))
+      }
+    }
+    var cluster = [Int32](repeating: -1, count: n)
+    var distance = [Double](repeating: 0, count: n)
+    var confidence = [Double](repeating: 0, count: n)
+    if k > 0 {
+      let c = model.centroids.flatMap { $0 }
+      cluster.withUnsafeMutableBufferPointer { cl in
+      distance.withUnsafeMutableBufferPointer { dist in
+      confidence.withUnsafeMutableBufferPointer { conf in
+      z.withUnsafeBufferPointer { zp in
+      c.withUnsafeBufferPointer { cp in
+        Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n)) { _, range in
+          for i in range {
+            var d1 = Double.infinity, d2 = Double.infinity, best = 0
+            for j in 0..<k {
+              var s = 0.0
+              for f in 0..<d { let df = zp[i * d + f] - cp[j * d + f]; s += df * df }
+              if s < d1 { d2 = d1; d1 = s; best = j } else if s < d2 { d2 = s }
+            }
+            let r1 = d1.squareRoot(), r2 = d2.squareRoot()
+            cl[i] = Int32(best)
+            dist[i] = r1
+            conf[i] = r2.isInfinite ? 1 : (r2 > 0 ? max(0, min(1, 1 - r1 / r2)) : 0)
+          }
+        }
+      }}}}}
+    } else {
+      notes.append("the model has no clusters: no tiers assigned")
+    }
+    let tier: [PriceSensitivityTier?] = cluster.map { $0 >= 0 ? model.clusterTiers[Int($0)] : nil }
+    return TierColumns(cluster: cluster, tier: tier, distance: distance, confidence: confidence, notes: notes)
+  }
+
+  /// One profile per tier, in tier order (empty tiers included, size 0).
+  ///
+  /// - Complexity: O(customers + k · features).
+  public static func profiles(table: CustomerTable, model: TierModel, columns: TierColumns) -> [TierProfile] {
+    let n = columns.count
+    var size = [Int](repeating: 0, count: 5)
+    var revenue = [Double](repeating: 0, count: 5)
+    var total = 0.0
+    for i in 0..<n {
+      let r = table.netAmount[i].isFinite ? max(0, table.netAmount[i]) : 0
+      total += r
+      if let t = columns.tier[i] { size[t.rawValue] += 1; revenue[t.rawValue] += r }
+    }
+    let d = model.features.count
+    return PriceSensitivityTier.allCases.map { t in
+      var z = [Double](repeating: 0, count: d)
+      var weight = 0.0
+      for j in 0..<model.k where model.clusterTiers[j] == t {
+        let w = Double(max(1, model.clusterSizes[j]))
+        for f in 0..<d { z[f] += w * model.centroids[j][f] }
+        weight += w
+      }
+      var centroid: [String: Double] = [:]
+      var axes: TierAxes?
+      if weight > 0 {
+        for f in 0..<d { z[f] /= weight }
+        for (f, feature) in model.features.enumerated() {
+          centroid[feature.rawValue] = model.scaling.original(z[f], feature: f)
+        }
+        axes = TierAxes(z: z, features: model.features)
+      }
+      return TierProfile(
+        tier: t, id: t.id, name: t.name, size: size[t.rawValue],
+        share: n > 0 ? Double(size[t.rawValue]) / Double(n) : 0,
+        revenueShare: total > 0 ? revenue[t.rawValue] / total : 0,
+        centroid: centroid, axes: axes)
+    }
+  }
+}
