@@ -18,6 +18,6 @@ struct KoiCommand: ParsableCommand {
       unreadable; 4 results could not be written; 64 bad command-line usage.
       """,
     version: Koi.version,
-    subcommands: [Score.self, Generate.self, Backtest.self]
+    subcommands: [Score.self, Generate.self, Backtest.self, Evaluate.self]
   )
 }

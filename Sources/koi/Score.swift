@@ -56,6 +56,22 @@ struct Score: ParsableCommand {
   @Option(name: .customLong("rfm-bins"), help: ArgumentHelp("Score levels for R, F and M (5 = quintiles). Example: --rfm-bins 5", valueName: "n"))
   var rfmBins = 5
 
+  @Option(name: .customLong("k"), help: ArgumentHelp(
+    "Clusters for the price-sensitivity tiers (2–256); 4 gives one cluster per tier, more are each named after the tier whose quadrant they point into. Example: --k 4",
+    valueName: "n"))
+  var k = 4
+
+  @Option(name: .long, help: ArgumentHelp("k-means restarts; the lowest-inertia one is kept. Example: --restarts 4", valueName: "n"))
+  var restarts = 4
+
+  @Option(name: .long, help: ArgumentHelp("Random seed for k-means seeding; echoed in run.json. Example: --seed 7", valueName: "s"))
+  var seed: UInt64 = 0
+
+  @Option(name: .customLong("init-model"), help: ArgumentHelp(
+    "A previous run's model.json: tiers start from its centroids so tier identities stay stable, and segments.json reports how many customers changed tier. Example: --init-model out/model.json",
+    valueName: "path"))
+  var initModel: String?
+
   @Option(name: .customLong("due-within"), help: ArgumentHelp(
     "Window of the due lists in due.json, days: customers likely to buy a treatment again within it. Example: --due-within 30",
     valueName: "days"))
@@ -86,6 +102,8 @@ struct Score: ParsableCommand {
     guard (0...1).contains(dueMinProbability) else {
       throw ValidationError("--due-min-probability is a probability from 0 to 1, got \(dueMinProbability).")
     }
+    guard (2...256).contains(k) else { throw ValidationError("--k must be between 2 and 256, got \(k).") }
+    guard (1...100).contains(restarts) else { throw ValidationError("--restarts must be between 1 and 100, got \(restarts).") }
     if let dueLimit, dueLimit < 1 { throw ValidationError("--due-limit must be at least 1, got \(dueLimit).") }
     _ = try parsedPriors()
     if let asOf, DayNumber.parse(asOf) == nil {
@@ -136,6 +154,10 @@ struct Score: ParsableCommand {
     }
     options.stages = try parsedStages()
     options.rfm.bins = rfmBins
+    options.tiers.k = k
+    options.tiers.restarts = restarts
+    options.tiers.seed = seed
+    options.initModelPath = initModel
     options.intervals.priors = try parsedPriors()
     options.dueWithinDays = dueWithin
     options.dueMinimumProbability = dueMinProbability

@@ -21,7 +21,8 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A problem with the input that stops a run: a missing file, an unusable
-/// header, an undecodable encoding, a bad row under `--strict`.
+/// header, an undecodable encoding, a bad row under `--strict`, an
+/// unreadable model file.
 ///
 /// The message is a sentence a user can act on; `code` says which kind it is
 /// and maps to the command's exit status.
@@ -35,6 +36,7 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
       case encoding
       case badRow = "bad_row"
       case noUsableRows = "no_usable_rows"
+      case badModel = "bad_model"
     }
     let kind: Kind
     public var description: String { kind.rawValue }
@@ -47,6 +49,8 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
     /// A bad row while `--strict` is on.
     public static let badRow = Code(kind: .badRow)
     public static let noUsableRows = Code(kind: .noUsableRows)
+    /// A model file (`--init-model`) that cannot be read or decoded.
+    public static let badModel = Code(kind: .badModel)
   }
 
   public let code: Code

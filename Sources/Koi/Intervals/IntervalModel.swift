@@ -83,16 +83,20 @@ public struct IntervalCovariates: Sendable {
   }
 
   /// `log(1 + tenure days)` and `log(1 + gross spend per purchase)` from the
-  /// customer table: a default covariate set needing no other stage.
-  public static func standard(table: CustomerTable) -> IntervalCovariates {
-    var v = [Double](repeating: 0, count: table.count * 2)
+  /// customer table, plus, when the tier stage ran, indicators of tiers 2, 3
+  /// and 4 (tier 1 is the reference level; a customer without a tier has all
+  /// three at 0).
+  public static func standard(table: CustomerTable, tiers: TierColumns? = nil) -> IntervalCovariates {
+    var names = ["log_tenure_days", "log_spend_per_purchase"]
+    if tiers != nil { names += ["tier_2", "tier_3", "tier_4"] }
+    let p = names.count
+    var v = [Double](repeating: 0, count: table.count * p)
     for c in 0..<table.count {
-      v[2 * c] = Double.log(onePlus: Double(table.asOfDay - table.firstPurchaseDay[c]))
-      v[2 * c + 1] = Double.log(onePlus: table.grossAmount[c] / Double(max(1, table.purchaseCount[c])))
+      v[p * c] = Double.log(onePlus: Double(table.asOfDay - table.firstPurchaseDay[c]))
+      v[p * c + 1] = Double.log(onePlus: table.grossAmount[c] / Double(max(1, table.purchaseCount[c])))
+      if let t = tiers?.tier[c], t.rawValue >= 2 { v[p * c + t.rawValue] = 1 }
     }
-    return IntervalCovariates(
-      names: ["log_tenure_days", "log_spend_per_purchase"],
-      values: Matrix(rows: table.count, columns: 2, values: v))
+    return IntervalCovariates(names: names, values: Matrix(rows: table.count, columns: p, values: v))
   }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 /// The stages a scoring run can run, in pipeline order.
 public enum StageName: String, CaseIterable, Sendable, Codable {
   case rfm
+  case tiers
   case intervals
 }
 
@@ -21,6 +22,10 @@ public struct ScoreOptions: Sendable {
   public var ingest = IngestOptions()
   public var stages: [StageName] = StageName.allCases
   public var rfm = RFMStage.Options()
+  public var tiers = TierOptions()
+  /// A previous run's model.json: the tier fit starts from its centroids so
+  /// tier identities stay stable between scheduled runs.
+  public var initModelPath: String?
   public var intervals = IntervalOptions()
   /// Window of the due lists, days.
   public var dueWithinDays = 30
@@ -44,6 +49,10 @@ public struct ScoreOptions: Sendable {
       "rfm_bins": String(rfm.bins),
     ]
     if let d = ingest.asOfDay { o["as_of"] = DayNumber.format(d) }
+    o["tiers_k"] = String(tiers.k)
+    o["tiers_restarts"] = String(tiers.restarts)
+    o["seed"] = String(tiers.seed)
+    if let initModelPath { o["init_model"] = initModelPath }
     o["due_within_days"] = String(dueWithinDays)
     o["due_minimum_probability"] = String(dueMinimumProbability)
     if let dueLimit { o["due_limit"] = String(dueLimit) }
@@ -61,6 +70,7 @@ public struct ScoringResult: Sendable {
   public var table: CustomerTable
   public var model: Model
   public var rfm: RFMColumns?
+  public var tiers: TierColumns?
   public var intervals: IntervalColumns?
 }
 
@@ -120,11 +130,42 @@ public enum ScoringRun {
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
     var outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv"]
 
+    var tierColumns: TierColumns?
+    if options.stages.contains(.tiers) {
+      progress(.stage("tiers"))
+      let previous = try options.initModelPath.map { try Model.load(path: $0) }
+      if previous != nil && previous?.tiers == nil {
+        warnings.append("the init model has no tiers; tiers were fitted from scratch.")
+      }
+      do {
+        let m = try TierStage.fit(ledger: ingest.ledger, table: table, options: options.tiers, warmStart: previous?.tiers)
+        let cols = TierStage.score(ledger: ingest.ledger, table: table, model: m)
+        var changed: Int?, compared: Int?
+        if let old = previous?.tiers {
+          let before = TierStage.score(ledger: ingest.ledger, table: table, model: old)
+          compared = zip(before.tier, cols.tier).filter { $0.0 != nil && $0.1 != nil }.count
+          changed = zip(before.tier, cols.tier).filter { $0.0 != nil && $0.1 != nil && $0.0 != $0.1 }.count
+        }
+        model.tiers = m
+        tierColumns = cols
+        fields.append(TierRecordFields(columns: cols))
+        report.tiers = TierReport(
+          k: m.k, inertia: rounded(m.inertia, 4), iterations: m.iterations, converged: m.converged,
+          warmStarted: m.warmStarted, changedSinceInitModel: changed, comparedWithInitModel: compared,
+          features: m.features.map(\.rawValue), droppedFeatures: m.droppedFeatures, notes: m.notes + cols.notes,
+          tiers: TierStage.profiles(table: table, model: m, columns: cols))
+        for d in m.droppedFeatures { warnings.append("tier feature \(d.feature.rawValue) dropped: \(d.reason)") }
+      } catch {
+        warnings.append("tiers were not computed: \(error)")
+      }
+      lap("tiers")
+    }
+
     var intervalColumns: IntervalColumns?
     if options.stages.contains(.intervals) {
       progress(.stage("intervals"))
       let histories = PurchaseHistories(ledger: ingest.ledger, asOfDay: table.asOfDay)
-      let covariates = IntervalCovariates.standard(table: table)
+      let covariates = IntervalCovariates.standard(table: table, tiers: tierColumns)
       let m = IntervalStage.fit(
         histories: histories, categoryNames: ingest.ledger.categories, options: options.intervals, covariates: covariates)
       let cols = IntervalStage.score(
@@ -174,7 +215,7 @@ public enum ScoringRun {
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(manifest)) + [10], to: path("run.json"))
     return ScoringResult(
       manifest: manifest, ledger: ingest.ledger, table: table, model: model, rfm: rfmColumns,
-      intervals: intervalColumns)
+      tiers: tierColumns, intervals: intervalColumns)
   }
 
   static func prepareDirectory(_ path: String) throws {
@@ -205,6 +246,7 @@ public struct SegmentsReport: Sendable, Codable {
   public var customers: Int
   public var revenue: Double
   public var rfm: RFMReport?
+  public var tiers: TierReport?
   public var intervals: IntervalReport?
 
   public init(asOf: String, customers: Int, revenue: Double) {
@@ -215,6 +257,6 @@ public struct SegmentsReport: Sendable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case asOf = "as_of"
-    case customers, revenue, rfm, intervals
+    case customers, revenue, rfm, tiers, intervals
   }
 }
