@@ -27,6 +27,11 @@ struct Evaluate: ParsableCommand {
   @Option(help: ArgumentHelp("Random seed for k-means. Example: --seed 7", valueName: "s"))
   var seed: UInt64 = 0
 
+  @Option(name: .customLong("tier-features"), help: ArgumentHelp(
+    "Behaviour features the tiers cluster on, comma-separated. Available: \(TierFeature.allCases.map(\.rawValue).joined(separator: ", ")). Example: --tier-features discount_depth,promo_share,premium_share,breadth",
+    valueName: "list"))
+  var tierFeatures: String?
+
   func run() throws {
     do {
       let ingest = try TransactionReader.read(path: input)
@@ -34,6 +39,7 @@ struct Evaluate: ParsableCommand {
       let truth = try GroundTruth(path: truth)
       var options = TierOptions()
       options.seed = seed
+      if let tierFeatures { options.features = try parseTierFeatures(tierFeatures) }
       let r = try TierRecovery.measure(ledger: ingest.ledger, table: table, truth: truth, options: options)
       print("tiers: \(r.customers) customers")
       print(String(format: "  adjusted Rand index, Koi tiers:            %.4f", r.koi))

@@ -72,6 +72,11 @@ struct Score: ParsableCommand {
     valueName: "path"))
   var initModel: String?
 
+  @Option(name: .customLong("tier-features"), help: ArgumentHelp(
+    "Behaviour features the tiers cluster on, comma-separated. Available: \(TierFeature.allCases.map(\.rawValue).joined(separator: ", ")). Example: --tier-features discount_depth,promo_share,premium_share,breadth",
+    valueName: "list"))
+  var tierFeatures: String?
+
   @Option(name: .customLong("due-within"), help: ArgumentHelp(
     "Window of the due lists in due.json, days: customers likely to buy a treatment again within it. Example: --due-within 30",
     valueName: "days"))
@@ -106,6 +111,7 @@ struct Score: ParsableCommand {
     guard (1...100).contains(restarts) else { throw ValidationError("--restarts must be between 1 and 100, got \(restarts).") }
     if let dueLimit, dueLimit < 1 { throw ValidationError("--due-limit must be at least 1, got \(dueLimit).") }
     _ = try parsedPriors()
+    if let tierFeatures { _ = try parseTierFeatures(tierFeatures) }
     if let asOf, DayNumber.parse(asOf) == nil {
       throw ValidationError("--as-of '\(asOf)' is not a date; write it as YYYY-MM-DD, e.g. --as-of 2025-07-01.")
     }
@@ -157,6 +163,7 @@ struct Score: ParsableCommand {
     options.tiers.k = k
     options.tiers.restarts = restarts
     options.tiers.seed = seed
+    if let tierFeatures { options.tiers.features = try parseTierFeatures(tierFeatures) }
     options.initModelPath = initModel
     options.intervals.priors = try parsedPriors()
     options.dueWithinDays = dueWithin
@@ -175,3 +182,17 @@ struct Score: ParsableCommand {
 }
 
 extension InputEncoding: ExpressibleByArgument {}
+
+/// `--tier-features a,b,c` as features, or a validation error naming the
+/// unknown one.
+func parseTierFeatures(_ list: String) throws -> [TierFeature] {
+  var out: [TierFeature] = []
+  for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+    guard let f = TierFeature(rawValue: name) else {
+      throw ValidationError("--tier-features: unknown feature '\(name)'; the features are \(TierFeature.allCases.map(\.rawValue).joined(separator: ", ")).")
+    }
+    if !out.contains(f) { out.append(f) }
+  }
+  guard out.count >= 1 else { throw ValidationError("--tier-features needs at least one feature.") }
+  return out
+}

@@ -18,7 +18,7 @@ public struct TierOptions: Sendable, Codable, Equatable {
 
   public init(
     k: Int = 4, restarts: Int = 4, maxIterations: Int = 300, tolerance: Double = 1e-4, seed: UInt64 = 0,
-    kernel: KMeansOptions.Kernel = .automatic, features: [TierFeature] = TierFeature.allCases
+    kernel: KMeansOptions.Kernel = .automatic, features: [TierFeature] = TierFeature.defaultClustering
   ) {
     self.k = k
     self.restarts = restarts

@@ -45,7 +45,7 @@ enum TierFixture {
   @Test func constructedTiersAreNamedCorrectly() throws {
     let (ledger, table, truth) = TierFixture.make(perTier: 60, seed: 1)
     let model = try TierStage.fit(ledger: ledger, table: table, options: TierOptions(seed: 3))
-    #expect(model.features == TierFeature.allCases)
+    #expect(model.features == TierFeature.defaultClustering)
     #expect(model.droppedFeatures.isEmpty)
     #expect(Set(model.clusterTiers).count == 4)
     let scores = TierStage.score(ledger: ledger, table: table, model: model)
@@ -96,9 +96,10 @@ enum TierFixture {
 
   @Test func warmStartWithOtherFeaturesFallsBackToColdStart() throws {
     let (l1, t1, _) = TierFixture.make(perTier: 20, seed: 6)
-    let first = try TierStage.fit(ledger: l1, table: t1)
+    let all = TierOptions(features: TierFeature.allCases)
+    let first = try TierStage.fit(ledger: l1, table: t1, options: all)
     let (l2, t2, _) = TierFixture.make(perTier: 20, seed: 7, columns: .init(listPrice: true, promo: true))
-    let second = try TierStage.fit(ledger: l2, table: t2, warmStart: first)
+    let second = try TierStage.fit(ledger: l2, table: t2, options: all, warmStart: first)
     #expect(!second.warmStarted)
     #expect(second.notes.contains { $0.contains("cold start") })
     #expect(second.droppedFeatures.map(\.feature) == [.channelShare])
@@ -158,7 +159,7 @@ enum TierFixture {
     #expect(m3.notes.contains { $0.contains("identical") })
 
     // Only two distinct customer profiles for k = 4.
-    let two = Ledger(rows: (0..<10).map { .init(customerID: "c\($0)", day: Int32($0 % 2), item: "x", amount: 10) })
+    let two = Ledger(rows: (0..<10).map { .init(customerID: "c\($0)", day: 1, item: "x", amount: $0 % 2 == 0 ? 10 : 500) })
     let twoTable = CustomerTable(ledger: two, asOfDay: 5)
     let m4 = try TierStage.fit(ledger: two, table: twoTable)
     #expect(m4.notes.contains { $0.contains("clusters have customers") })
