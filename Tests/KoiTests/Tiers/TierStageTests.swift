@@ -61,9 +61,12 @@ enum TierFixture {
     #expect(profiles.max(by: { $0.revenueShare < $1.revenueShare })?.tier == .savvyQualityFocused)
     #expect(profiles[0].axes!.savvy > 0 && profiles[0].axes!.priceSensitivity > 0)
     #expect(profiles[2].axes!.savvy < 0 && profiles[2].axes!.priceSensitivity < 0)
-    // Centroid back in raw units: novices' tenure is tens of days.
-    #expect(profiles[3].centroid["tenure_days"]! < 100)
-    #expect(profiles[1].centroid["discount_depth"]! < 0.1)
+    // Centroids back in raw units: novices buy fewer treatments than the
+    // savvy; the quality-focused barely discount. Tenure is not clustered on.
+    let breadth = try #require(profiles[3].centroid["breadth"])
+    #expect(try breadth < #require(profiles[0].centroid["breadth"]))
+    #expect(try #require(profiles[1].centroid["discount_depth"]) < 0.1)
+    #expect(profiles[3].centroid["tenure_days"] == nil)
   }
 
   @Test func modelRoundTripsThroughJSONWithSnakeCaseKeys() throws {
@@ -107,7 +110,7 @@ enum TierFixture {
 
   @Test func missingColumnsDropFeaturesWithReasons() throws {
     let (ledger, table, _) = TierFixture.make(perTier: 20, seed: 8, columns: .init())
-    let model = try TierStage.fit(ledger: ledger, table: table)
+    let model = try TierStage.fit(ledger: ledger, table: table, options: TierOptions(features: TierFeature.allCases))
     #expect(model.features == [.premiumShare, .breadth, .tenureDays, .purchaseDays, .netSpend])
     #expect(model.droppedFeatures.map(\.feature) == [.discountDepth, .promoShare, .channelShare])
     #expect(model.droppedFeatures.allSatisfy { $0.reason.contains("no") })
