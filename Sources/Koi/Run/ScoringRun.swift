@@ -20,6 +20,9 @@ public struct ScoreOptions: Sendable {
   public var ingest = IngestOptions()
   public var stages: [StageName] = StageName.allCases
   public var rfm = RFMStage.Options()
+  /// model.json of the previous successful scheduled run (`koi run`), for
+  /// stages that warm-start from it (tier labels); nil for `koi score`.
+  public var warmStartModelPath: String?
 
   public init(inputPath: String, outputDirectory: String) {
     self.inputPath = inputPath
