@@ -18,6 +18,6 @@ struct KoiCommand: ParsableCommand {
       unreadable; 4 results could not be written; 64 bad command-line usage.
       """,
     version: Koi.version,
-    subcommands: [Score.self, Generate.self]
+    subcommands: [Score.self, Generate.self, RunCommand.self, Init.self, History.self, Diff.self]
   )
 }
