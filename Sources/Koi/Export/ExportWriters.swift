@@ -14,8 +14,10 @@ public struct Pseudonymizer: Sendable {
   let innerKey: [UInt8]
   let outerKey: [UInt8]
 
-  public init(salt: String) {
-    var key = Array(salt.utf8)
+  public init(salt: String) { self.init(key: Array(salt.utf8)) }
+
+  init(key raw: [UInt8]) {
+    var key = raw
     if key.count > 64 { key = Pseudonymizer.sha256(key) }
     key += [UInt8](repeating: 0, count: 64 - key.count)
     innerKey = key.map { $0 ^ 0x36 }
