@@ -20,10 +20,9 @@ enum ScheduledRunFixture {
   static let asOfDates = ["2025-01-01", "2025-04-01", "2025-07-01"]
 
   /// A configuration over the fixture writing to `out`.
-  static func config(out: String, extra: String = "", exports: String = "") throws -> RunConfig {
+  static func config(out: String, extra: String = "runs_to_keep = 5", exports: String = "") throws -> RunConfig {
     let text = """
       output_directory = "\(out)"
-      runs_to_keep = 5
       as_of = 2025-01-01
       \(extra)
       [input]
