@@ -104,14 +104,7 @@ public enum ScheduledRun {
 
     try history.begin(id: runID, asOf: DayNumber.format(asOfDay), startedAt: ScoringRun.iso8601(started), inputPath: config.inputPath)
     do {
-      var options = ScoreOptions(inputPath: config.inputPath, outputDirectory: partialDir)
-      options.ingest = config.ingest
-      options.ingest.asOfDay = asOfDay
-      options.stages = config.stages
-      options.rfm = config.rfm
-      options.warmStartModelPath = warmStart
-      // INTEGRATION POINT: hand config.pendingStageOptions["tiers"] etc. to
-      // the stage options here once those stages exist.
+      let options = scoreOptions(config, asOfDay: asOfDay, outputDirectory: partialDir, warmStartModelPath: warmStart)
       let scoring = try ScoringRun.run(options, progress: progress)
       var warnings = scoring.manifest.warnings
       for name in config.pendingStageOptions.keys.sorted() {
@@ -144,6 +137,21 @@ public enum ScheduledRun {
       try? history.fail(id: runID, message: "\(error)", finishedAt: ScoringRun.iso8601(hooks.now()))
       throw error
     }
+  }
+
+  /// The `ScoreOptions` of one scheduled run.
+  public static func scoreOptions(
+    _ config: RunConfig, asOfDay: Int32, outputDirectory: String, warmStartModelPath: String?
+  ) -> ScoreOptions {
+    var options = ScoreOptions(inputPath: config.inputPath, outputDirectory: outputDirectory)
+    options.ingest = config.ingest
+    options.ingest.asOfDay = asOfDay
+    options.stages = config.stages
+    options.rfm = config.rfm
+    options.warmStartModelPath = warmStartModelPath
+    // INTEGRATION POINT: hand config.pendingStageOptions["tiers"] etc. and
+    // config.categoryPriors to the stage options here once those stages exist.
+    return options
   }
 
   /// Tags for every customer, the campaign lists, and exports/tags.jsonl.
