@@ -94,7 +94,7 @@ public enum CampaignLists {
           guard let d = np.dueInDays, d <= Double(options.dueWithinDays) else { continue }
           let p = np.probabilityWithinHorizon ?? 1
           let reason = d < 0 ? "\(np.category) overdue by \(Int(-d)) days" : "\(np.category) due in \(Int(d.rounded(.up))) days"
-          if best == nil || p * aov > best!.1 { best = (reason, p * aov) }  // checked non-nil on the left
+          if best.map({ p * aov > $0.1 }) ?? true { best = (reason, p * aov) }
         }
         if let best { out.append((c, best.0, best.1)) }
       case .highValueAtRisk:

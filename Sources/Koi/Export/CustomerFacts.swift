@@ -77,9 +77,15 @@ public struct CustomerFactTable: Sendable {
   ///
   /// - Complexity: O(transactions + N log N).
   public init(result: ScoringResult, priors: [String: RunConfig.CategoryPrior]) {
-    count = result.table.count
-    rfm = result.rfm
-    if let rfm = result.rfm {
+    self.init(ledger: result.ledger, rfm: result.rfm, priors: priors)
+  }
+
+  /// The same from the parts, for use inside `ScoringRun` before the
+  /// writers run (so `TagRecordFields` can join customers.jsonl).
+  public init(ledger: Ledger, rfm: RFMColumns?, priors: [String: RunConfig.CategoryPrior]) {
+    count = ledger.customerCount
+    self.rfm = rfm
+    if let rfm {
       // percentile = customers strictly below / N, with ties sharing a value.
       let order = (0..<count).sorted { rfm.monetary[$0] < rfm.monetary[$1] }
       var p = [Double](repeating: 0, count: count)
@@ -92,7 +98,6 @@ public struct CustomerFactTable: Sendable {
       }
       monetaryPercentile = p
     }
-    let ledger = result.ledger
     var cats = [[String]](repeating: [], count: count)
     for c in 0..<count {
       var seen = Set<Int32>()

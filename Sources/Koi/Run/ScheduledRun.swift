@@ -127,7 +127,7 @@ public enum ScheduledRun {
       // INTEGRATION POINT: pass the tier column (as [Int?]) once the tier stage lands.
       try history.succeed(id: runID, manifest: scoring.manifest, customerIDs: ids, segments: segments, tiers: nil)
 
-      let deleted = try pruneRuns(in: runsDir, keep: config.runsToKeep)
+      let deleted = try pruneRuns(in: runsDir, keep: config.runsToKeep, sparing: runID)
       try history.forgetCustomers(ofRuns: deleted)
       return ScheduledRunResult(
         runID: runID, runDirectory: finalDir, scoring: scoring, warmStartModelPath: warmStart,
@@ -212,9 +212,10 @@ public enum ScheduledRun {
   }
 
   /// Deletes all but the newest `keep` run directories; returns their ids.
-  static func pruneRuns(in dir: String, keep: Int) throws -> [String] {
+  static func pruneRuns(in dir: String, keep: Int, sparing current: String) throws -> [String] {
     let all = runDirectories(in: dir)
-    let old = Array(all.dropLast(keep))
+    // The run just made is never deleted, even if the clock went back.
+    let old = Array(all.filter { $0 != current }.dropLast(max(0, keep - 1)))
     for id in old { try? FileManager.default.removeItem(atPath: dir + "/" + id) }
     return old
   }
