@@ -91,7 +91,8 @@ public enum ScheduledRun {
 
     let started = hooks.now()
     let asOfDay = config.asOfDay(now: started)
-    let runID = uniqueRunID(base: runID(started: started, asOfDay: asOfDay), in: runsDir)
+    let known = Set(try history.runs().map(\.id))
+    let runID = uniqueRunID(base: runID(started: started, asOfDay: asOfDay), in: runsDir, known: known)
     let finalDir = runsDir + "/" + runID
     let partialDir = runsDir + "/.partial-" + runID
 
@@ -185,9 +186,11 @@ public enum ScheduledRun {
     return f.string(from: started) + "-" + DayNumber.format(asOfDay).replacingOccurrences(of: "-", with: "")
   }
 
-  static func uniqueRunID(base: String, in dir: String) -> String {
+  /// `base`, or `base-2`, `base-3` … when a directory or a history row
+  /// (a killed or failed run) already has the id.
+  static func uniqueRunID(base: String, in dir: String, known: Set<String>) -> String {
     var id = base, n = 1
-    while FileManager.default.fileExists(atPath: dir + "/" + id) { n += 1; id = "\(base)-\(n)" }
+    while known.contains(id) || FileManager.default.fileExists(atPath: dir + "/" + id) { n += 1; id = "\(base)-\(n)" }
     return id
   }
 
