@@ -78,6 +78,9 @@ public struct CustomerFactTable: Sendable {
   /// - Complexity: O(transactions + N log N).
   public init(result: ScoringResult, priors: [String: RunConfig.CategoryPrior]) {
     self.init(ledger: result.ledger, rfm: result.rfm, priors: priors)
+    // INTEGRATION POINT: when ScoringResult carries the new stages' columns,
+    // set them here, e.g. tierID/tierName (tiers), nextPurchases (intervals),
+    // pAlive/clv (lifetime). Tags and lists pick them up with no other change.
   }
 
   /// The same from the parts, for use inside `ScoringRun` before the
