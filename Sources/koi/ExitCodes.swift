@@ -8,6 +8,8 @@ enum KoiExit {
   static let badInput: Int32 = 2
   static let unreadableInput: Int32 = 3
   static let outputFailed: Int32 = 4
+  /// `koi run`: another run holds OUT/.koi.lock; this one did nothing.
+  static let locked: Int32 = 5
 
   /// Prints a one-line error to stderr and turns a library error into the
   /// exit code for it. Argument-parser errors pass through unchanged.
@@ -19,6 +21,12 @@ enum KoiExit {
       case .fileNotFound, .unreadable: return ExitCode(unreadableInput)
       default: return ExitCode(badInput)
       }
+    case let e as ConfigError:
+      stderrLine("koi: error: \(e)")
+      return ExitCode(badInput)
+    case let e as RunLockedError:
+      stderrLine("koi: error: \(e)")
+      return ExitCode(locked)
     case let e as OutputError:
       stderrLine("koi: error: \(e)")
       return ExitCode(outputFailed)

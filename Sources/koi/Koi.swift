@@ -18,6 +18,9 @@ struct KoiCommand: ParsableCommand {
       unreadable; 4 results could not be written; 64 bad command-line usage.
       """,
     version: Koi.version,
-    subcommands: [Score.self, Generate.self, Backtest.self, Evaluate.self]
+    subcommands: [
+      Score.self, RunCommand.self, Init.self, History.self, Diff.self,
+      Backtest.self, Evaluate.self, Generate.self,
+    ]
   )
 }

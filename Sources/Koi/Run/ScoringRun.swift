@@ -23,8 +23,9 @@ public struct ScoreOptions: Sendable {
   public var stages: [StageName] = StageName.allCases
   public var rfm = RFMStage.Options()
   public var tiers = TierOptions()
-  /// A previous run's model.json: the tier fit starts from its centroids so
-  /// tier identities stay stable between scheduled runs.
+  /// A previous run's model.json (`--init-model`, or the previous
+  /// successful scheduled run's): the tier fit starts from its centroids so
+  /// tier identities stay stable between runs.
   public var initModelPath: String?
   public var intervals = IntervalOptions()
   /// Window of the due lists, days.
@@ -34,6 +35,10 @@ public struct ScoreOptions: Sendable {
   public var dueMinimumProbability = 0.25
   /// At most this many customers per category's due list (nil: no cap).
   public var dueLimit: Int?
+  /// Treatments known to be one-off whatever the data says (configuration).
+  public var oneOffCategories: Set<String> = []
+  /// SCRM tag rules evaluated per customer into customers.jsonl `tags`.
+  public var tagRules: [TagRule] = TagRule.defaults
 
   public init(inputPath: String, outputDirectory: String) {
     self.inputPath = inputPath
@@ -72,6 +77,9 @@ public struct ScoringResult: Sendable {
   public var rfm: RFMColumns?
   public var tiers: TierColumns?
   public var intervals: IntervalColumns?
+  /// What tag rules and campaign lists look at, and the tags themselves.
+  public var facts: CustomerFactTable
+  public var tags: [[String]]
 }
 
 /// `koi score`: ingest one file, run the chosen stages, write the results.
@@ -189,6 +197,15 @@ public enum ScoringRun {
       lap("intervals")
     }
 
+    var facts = CustomerFactTable(ledger: ingest.ledger, rfm: rfmColumns, oneOff: options.oneOffCategories)
+    if let tierColumns { facts.add(tiers: tierColumns) }
+    if let intervalColumns, let m = model.intervals {
+      facts.add(intervals: intervalColumns, model: m, horizonDays: options.dueWithinDays, oneOff: options.oneOffCategories)
+    }
+    let (tags, tagWarnings) = TagEngine(rules: options.tagRules).tagAll(facts)
+    warnings += tagWarnings
+    fields.append(TagRecordFields(tags: tags))
+
     progress(.writing("customers.jsonl"))
     try CustomersWriter.write(to: path("customers.jsonl"), customerIDs: ingest.ledger.customerIDs, fields: fields)
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(report)) + [10], to: path("segments.json"))
@@ -215,7 +232,7 @@ public enum ScoringRun {
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(manifest)) + [10], to: path("run.json"))
     return ScoringResult(
       manifest: manifest, ledger: ingest.ledger, table: table, model: model, rfm: rfmColumns,
-      tiers: tierColumns, intervals: intervalColumns)
+      tiers: tierColumns, intervals: intervalColumns, facts: facts, tags: tags)
   }
 
   static func prepareDirectory(_ path: String) throws {

@@ -1,0 +1,150 @@
+/// Next-purchase facts of one customer for one treatment category (from the
+/// repurchase-interval stage).
+public struct CategoryNextPurchase: Sendable, Equatable {
+  public var category: String
+  /// Days from the as-of date to the expected next purchase; negative when
+  /// overdue. Nil when the stage has no estimate.
+  public var dueInDays: Double?
+  /// Probability of a purchase in this category within the export horizon
+  /// (`exports.due_within_days`), when the stage gives one.
+  public var probabilityWithinHorizon: Double?
+
+  public init(category: String, dueInDays: Double?, probabilityWithinHorizon: Double?) {
+    self.category = category
+    self.dueInDays = dueInDays
+    self.probabilityWithinHorizon = probabilityWithinHorizon
+  }
+}
+
+/// Everything tag rules and campaign lists may look at for one customer.
+///
+/// Every field is optional: a stage that did not run leaves its fields nil,
+/// and a rule that needs a nil fact does not fire (the run says so once).
+public struct CustomerFacts: Sendable, Equatable {
+  // RFM (present now)
+  public var segment: RFMSegment?
+  public var rScore: Int?
+  public var fScore: Int?
+  public var mScore: Int?
+  public var monetary: Double?
+  /// Share of customers with a strictly smaller net amount (0 … 1).
+  public var monetaryPercentile: Double?
+  public var averageOrderValue: Double?
+  public var recencyDays: Int?
+  public var frequency: Int?
+  /// Categories bought (names), and whether all of them are one-off by the
+  /// configured category priors (nil without priors).
+  public var categories: [String]?
+  public var oneOffOnly: Bool?
+  // Price-sensitivity tiers
+  public var tierID: Int?
+  public var tierName: String?
+  // Repurchase intervals
+  public var nextPurchases: [CategoryNextPurchase]?
+  // Lifetime value
+  public var pAlive: Double?
+  public var clv: Double?
+
+  public init() {}
+}
+
+/// Per-customer facts as optional columns: the run fills the RFM columns,
+/// and each later stage sets its own with one assignment.
+///
+/// ```swift
+/// var facts = CustomerFactTable(ledger: ledger, rfm: rfm)
+/// facts.add(tiers: tierColumns)
+/// facts.add(intervals: intervalColumns, model: intervalModel, horizonDays: 30, oneOff: [])
+/// ```
+public struct CustomerFactTable: Sendable {
+  public let count: Int
+  public var rfm: RFMColumns?
+  public var monetaryPercentile: [Double]?
+  public var categories: [[String]]?
+  public var oneOffOnly: [Bool]?
+  public var tierID: [Int]?
+  public var tierName: [String]?
+  public var nextPurchases: [[CategoryNextPurchase]]?
+  public var pAlive: [Double]?
+  public var clv: [Double]?
+
+  public init(count: Int) { self.count = count }
+
+  /// The RFM facts and the treatments each customer bought; `oneOff` names
+  /// treatments known to be one-off (configured, or detected by the
+  /// interval stage via `add(intervals:…)`).
+  ///
+  /// - Complexity: O(transactions + N log N).
+  public init(ledger: Ledger, rfm: RFMColumns?, oneOff: Set<String> = []) {
+    count = ledger.customerCount
+    self.rfm = rfm
+    if let rfm {
+      // percentile = customers strictly below / N, with ties sharing a value.
+      let order = (0..<count).sorted { rfm.monetary[$0] < rfm.monetary[$1] }
+      var p = [Double](repeating: 0, count: count)
+      var i = 0
+      while i < order.count {
+        var j = i
+        while j < order.count && rfm.monetary[order[j]] == rfm.monetary[order[i]] { j += 1 }
+        for k in i..<j { p[order[k]] = Double(i) / Double(count) }
+        i = j
+      }
+      monetaryPercentile = p
+    }
+    var cats = [[String]](repeating: [], count: count)
+    for c in 0..<count {
+      var seen = Set<Int32>()
+      for r in ledger.rows(of: c) where isPurchase(ledger.amount[r]) { seen.insert(ledger.category[r]) }
+      cats[c] = seen.sorted().map { ledger.categories[Int($0)] }
+    }
+    categories = cats
+    if !oneOff.isEmpty { setOneOff(oneOff) }
+  }
+
+  private mutating func setOneOff(_ oneOff: Set<String>) {
+    oneOffOnly = categories?.map { list in !list.isEmpty && list.allSatisfy(oneOff.contains) }
+  }
+
+  /// Adds the tier facts.
+  public mutating func add(tiers: TierColumns) {
+    tierID = tiers.tier.map { $0?.rawValue ?? 0 }
+    tierName = tiers.tier.map { $0?.id ?? "" }
+  }
+
+  /// Adds the next-purchase facts (probability within `horizonDays`) and
+  /// marks the treatments the interval model found one-off.
+  public mutating func add(intervals: IntervalColumns, model: IntervalModel, horizonDays: Int, oneOff: Set<String>) {
+    var next = [[CategoryNextPurchase]](repeating: [], count: count)
+    for c in 0..<min(count, intervals.pairStart.count - 1) {
+      for p in intervals.pairs(of: c) where intervals.expectedNextDay[p] != IntervalColumns.noDay {
+        next[c].append(CategoryNextPurchase(
+          category: model.categories[Int(intervals.category[p])].name,
+          dueInDays: Double(intervals.expectedNextDay[p] - intervals.asOfDay),
+          probabilityWithinHorizon: intervals.probability(pair: p, withinDays: horizonDays, model: model)))
+      }
+    }
+    nextPurchases = next
+    setOneOff(oneOff.union(model.categories.filter { $0.basis == .oneOff }.map(\.name)))
+  }
+
+  public subscript(c: Int) -> CustomerFacts {
+    var f = CustomerFacts()
+    if let rfm {
+      f.segment = rfm.segment[c]
+      f.rScore = Int(rfm.rScore[c]); f.fScore = Int(rfm.fScore[c]); f.mScore = Int(rfm.mScore[c])
+      f.monetary = rfm.monetary[c]
+      f.frequency = Int(rfm.frequency[c])
+      f.recencyDays = Int(rfm.recencyDays[c])
+      f.averageOrderValue = rfm.frequency[c] > 0 ? rfm.monetary[c] / Double(rfm.frequency[c]) : nil
+    }
+    f.monetaryPercentile = monetaryPercentile?[c]
+    f.categories = categories?[c]
+    f.oneOffOnly = oneOffOnly?[c]
+    f.tierID = tierID?[c]
+    f.tierName = tierName?[c]
+    f.nextPurchases = nextPurchases?[c]
+    f.pAlive = pAlive?[c]
+    f.clv = clv?[c]
+    return f
+  }
+}

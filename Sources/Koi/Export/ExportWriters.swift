@@ -1,0 +1,89 @@
+import CLibCrypto
+import Foundation
+
+/// Pseudonymous customer ids for exports.
+///
+/// ```
+/// pseudonym(id) = first 16 hex digits of HMAC-SHA256(key: salt, message: UTF-8 id)
+/// HMAC(K, m) = H((K' ⊕ opad) ‖ H((K' ⊕ ipad) ‖ m)),  K' = K padded (or hashed) to 64 bytes
+/// ```
+///
+/// 64 bits: collisions are negligible below ~100 million customers; the same
+/// salt always gives the same pseudonym, so an SCRM can match across runs.
+public struct Pseudonymizer: Sendable {
+  let innerKey: [UInt8]
+  let outerKey: [UInt8]
+
+  public init(salt: String) { self.init(key: Array(salt.utf8)) }
+
+  init(key raw: [UInt8]) {
+    var key = raw
+    if key.count > 64 { key = Pseudonymizer.sha256(key) }
+    key += [UInt8](repeating: 0, count: 64 - key.count)
+    innerKey = key.map { $0 ^ 0x36 }
+    outerKey = key.map { $0 ^ 0x5c }
+  }
+
+  /// The full HMAC-SHA256 of `message`.
+  public func hmac(_ message: [UInt8]) -> [UInt8] {
+    Pseudonymizer.sha256(outerKey + Pseudonymizer.sha256(innerKey + message))
+  }
+
+  public func pseudonym(_ id: String) -> String {
+    hmac(Array(id.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+  }
+
+  static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+    // EVP_MD_CTX_new only fails when out of memory.
+    guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new failed: out of memory") }
+    defer { EVP_MD_CTX_free(ctx) }
+    EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
+    bytes.withUnsafeBytes { _ = EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
+    var md = [UInt8](repeating: 0, count: 32)
+    var len: UInt32 = 0
+    EVP_DigestFinal_ex(ctx, &md, &len)
+    return md
+  }
+}
+
+/// Writes campaign lists as JSON and CSV.
+public enum CampaignListWriter {
+  /// `DIR/<list>.json`, and with `csv` also `DIR/<list>.csv`
+  /// (`customer_id,reason,priority`, UTF-8 with BOM, formula-escaped).
+  /// Returns the file names written.
+  public static func write(_ lists: [CampaignList], to dir: String, csv: Bool) throws -> [String] {
+    try ScoringRun.prepareDirectory(dir)
+    var names: [String] = []
+    for l in lists {
+      let json = l.list + ".json"
+      try AtomicFile.write(try Array(JSONEncoder.koi.encode(l)) + [10], to: dir + "/" + json)
+      names.append(json)
+      if csv {
+        let name = l.list + ".csv"
+        let f = try AtomicFile(path: dir + "/" + name)
+        try f.write([0xEF, 0xBB, 0xBF])
+        try f.write("customer_id,reason,priority\n")
+        for e in l.entries {
+          let row = [e.customerID, e.reason, String(format: "%.2f", e.priority)]
+          try f.write(row.map(csvCell).joined(separator: ",") + "\n")
+        }
+        try f.commit()
+        names.append(name)
+      }
+    }
+    return names
+  }
+
+  /// A CSV cell safe to open in a spreadsheet: a cell beginning with `=`,
+  /// `+`, `-`, `@`, tab or CR is prefixed with `'` so it is not run as a
+  /// formula (OWASP CSV injection), then quoted when it holds a comma,
+  /// quote or line break.
+  public static func csvCell(_ s: String) -> String {
+    var v = s
+    if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { v = "'" + v }
+    if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+      return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return v
+  }
+}

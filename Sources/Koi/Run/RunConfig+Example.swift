@@ -1,0 +1,96 @@
+extension RunConfig {
+  /// The commented example `koi init` writes. It parses as is (tested).
+  public static let exampleTOML = #"""
+    # Koi scheduled run configuration (koi run --config koi.toml).
+    # Relative paths are relative to this file. Unknown keys are errors.
+
+    # Where runs are kept: OUT/runs/<run-id>/, OUT/latest, OUT/history.sqlite.
+    output_directory = "out"
+    # Keep the newest N run directories; older ones are deleted after a successful run.
+    runs_to_keep = 14
+    # "today" (in time_zone, when the run starts) or a date: as_of = 2025-07-01.
+    # Rows dated on or after the as-of date are rejected (after_as_of).
+    as_of = "today"
+    # IANA time zone for "today".
+    time_zone = "Asia/Shanghai"
+
+    [input]
+    path = "transactions.csv"
+    # auto (UTF-8, or GB18030 when not UTF-8), utf8 or gb18030.
+    encoding = "auto"
+    # true: stop at the first bad row (exit code 2) instead of rejecting it.
+    strict = false
+
+    # Read canonical columns from other headers (optional).
+    [input.columns]
+    # customer_id = "会员卡号"
+    # amount = "实收"
+
+    [stages]
+    run = ["rfm"]
+
+    [stages.rfm]
+    # Score levels for R, F and M (2-100).
+    bins = 5
+
+    # Reserved for the stages being added (options are kept and passed on):
+    # [stages.tiers]       price-sensitivity tiers (k-means, k = 4)
+    # [stages.intervals]   repurchase intervals per treatment category
+    # [stages.lifetime]    P(alive), expected purchases, CLV
+
+    # Typical repurchase cycle per item in days, or "one_off" (implants, surgery).
+    # One-off customers feed the cross_sell list; cycles are passed to the interval stage.
+    [category_priors]
+    # "Hyaluronic acid filler" = 180
+    # "Botulinum toxin" = 120
+    # "Dental implant" = "one_off"
+
+    [exports]
+    # Lists to write under runs/<id>/exports/; the order breaks contact-cap ties.
+    lists = ["due_soon", "high_value_at_risk", "koc_candidates", "win_back", "cross_sell"]
+    # Horizon of due_soon.
+    due_within_days = 30
+    # No customer is on more than this many lists per run (highest priority kept).
+    contact_cap = 2
+    # Share of customers by net amount counted as high value.
+    high_value_share = 0.2
+    # Non-empty: exports carry HMAC-SHA256 pseudonyms instead of customer ids.
+    hash_ids_salt = ""
+    # Also write each list as CSV (UTF-8 with BOM, formula-escaped).
+    csv = true
+
+    # Tag rules. Without any [[tags]] the built-in rules apply (vip, high_value,
+    # win_back, koc_candidate, one_off_only, {category}_due_30d). A tag is given
+    # when every condition in `all` holds and at least one in `any` holds.
+    # Conditions: "FACT OP VALUE", OP one of == != >= <= > < in.
+    # Facts: segment, r_score, f_score, m_score, monetary, monetary_percentile,
+    # average_order_value, recency_days, frequency, one_off_only, tier_id, tier_name,
+    # p_alive, clv; per category (per_category = true): due_in_days, due_probability.
+    # A rule whose fact is not available yet does not fire (the run warns once).
+    [[tags]]
+    name = "vip"
+    any = ["segment == champions", "monetary_percentile >= 0.95"]
+
+    [[tags]]
+    name = "high_value"
+    all = ["monetary_percentile >= 0.8"]
+
+    [[tags]]
+    name = "win_back"
+    all = ["segment in [at_risk, cant_lose_them, hibernating]"]
+
+    [[tags]]
+    name = "koc_candidate"
+    all = ["tier_id == 2", "monetary_percentile >= 0.8"]
+
+    [[tags]]
+    name = "one_off_only"
+    all = ["one_off_only == true"]
+
+    [[tags]]
+    name = "{category}_due_30d"
+    per_category = true
+    all = ["due_in_days <= 30"]
+
+    """#
+}

@@ -1,0 +1,240 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Another run holds the output directory's lock. Exit code 5.
+public struct RunLockedError: Error, Sendable, CustomStringConvertible {
+  public let lockPath: String
+  public var description: String {
+    "\(lockPath): another koi run is using this output directory; wait for it to finish (this run did nothing)"
+  }
+}
+
+/// An exclusive `flock` on `OUT/.koi.lock`, released on `unlock()`, on
+/// deinit, or by the kernel when the process dies (so a killed run never
+/// leaves a stale lock).
+public final class RunLock {
+  let fd: Int32
+  public let path: String
+
+  public init(directory: String) throws {
+    path = directory + "/.koi.lock"
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      throw OutputError(path: path, message: "cannot create the lock file (\(String(cString: strerror(errno))))")
+    }
+    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      let e = errno
+      close(fd)
+      if e == EWOULDBLOCK { throw RunLockedError(lockPath: path) }
+      throw OutputError(path: path, message: "cannot lock (\(String(cString: strerror(e))))")
+    }
+  }
+
+  deinit { close(fd) }
+}
+
+/// What a scheduled run did.
+public struct ScheduledRunResult: Sendable {
+  public var runID: String
+  public var runDirectory: String
+  public var scoring: ScoringResult
+  /// The previous successful run's model.json handed to this run, if any.
+  public var warmStartModelPath: String?
+  public var exports: [String]
+  public var deletedRuns: [String]
+  public var warnings: [String]
+}
+
+/// `koi run --config koi.toml`: one scheduled scoring run.
+///
+/// Layout of the output directory `OUT`:
+///
+/// ```
+/// OUT/.koi.lock            flock: one run at a time
+/// OUT/history.sqlite       every run, and per kept run each customer's segment/tier
+/// OUT/runs/<run-id>/       customers.jsonl, segments.json, model.json, rejects.csv,
+///                          run.json, exports/ (lists as JSON and CSV, tags.jsonl)
+/// OUT/runs/.partial-<id>/  a run being written (removed on failure)
+/// OUT/latest -> runs/<id>  the newest successful run (symlink, repointed by rename)
+/// ```
+///
+/// Run id: `<start time UTC, yyyyMMdd'T'HHmmss'Z'>-<as-of yyyyMMdd>`, with
+/// `-2`, `-3` … when a run with the same id exists, so ids sort in start
+/// order. The run is written to `.partial-<id>`, renamed to `<id>`, and
+/// only then is `latest` repointed; a killed run leaves `latest` on the
+/// previous good run and nothing half-written under it.
+public enum ScheduledRun {
+  /// Test hooks: called after the run directory is in place and before
+  /// `latest` is repointed (a failure injected here must leave `latest`
+  /// alone).
+  public struct Hooks: Sendable {
+    public var beforeRepoint: @Sendable () throws -> Void = {}
+    public var now: @Sendable () -> Date = { Date() }
+    public init() {}
+  }
+
+  public static func run(
+    _ config: RunConfig, hooks: Hooks = Hooks(), progress: @escaping (ProgressEvent) -> Void = { _ in }
+  ) throws -> ScheduledRunResult {
+    let out = config.outputDirectory
+    let runsDir = out + "/runs"
+    try ScoringRun.prepareDirectory(out)
+    try ScoringRun.prepareDirectory(runsDir)
+    let lock = try RunLock(directory: out)
+    defer { withExtendedLifetime(lock) {} }
+
+    let history = try RunHistory(path: out + "/history.sqlite")
+    try history.abandonStale()
+    removePartials(in: runsDir)
+
+    let started = hooks.now()
+    let asOfDay = config.asOfDay(now: started)
+    let known = Set(try history.runs().map(\.id))
+    let runID = uniqueRunID(base: runID(started: started, asOfDay: asOfDay), in: runsDir, known: known)
+    let finalDir = runsDir + "/" + runID
+    let partialDir = runsDir + "/.partial-" + runID
+
+    // Warm start: the model of the newest successful run still on disk.
+    var warmStart: String?
+    for r in try history.runs().reversed() where r.status == "succeeded" {
+      let p = runsDir + "/" + r.id + "/model.json"
+      if FileManager.default.fileExists(atPath: p) { warmStart = p; break }
+    }
+
+    try history.begin(id: runID, asOf: DayNumber.format(asOfDay), startedAt: ScoringRun.iso8601(started), inputPath: config.inputPath)
+    do {
+      let options = scoreOptions(config, asOfDay: asOfDay, outputDirectory: partialDir, warmStartModelPath: warmStart)
+      let scoring = try ScoringRun.run(options, progress: progress)
+      var warnings = scoring.manifest.warnings
+      for name in config.pendingStageOptions.keys.sorted() {
+        warnings.append("[stages.\(name)] is set but the \(name) stage is not in this build; its options were not used.")
+      }
+
+      progress(.writing("exports"))
+      let exports = try writeExports(scoring: scoring, config: config, runID: runID, directory: partialDir + "/exports")
+      warnings += exports.warnings
+
+      guard rename(partialDir, finalDir) == 0 else {
+        throw OutputError(path: finalDir, message: "cannot move the finished run into place (\(String(cString: strerror(errno))))")
+      }
+      try hooks.beforeRepoint()
+      try repointLatest(out: out, runID: runID)
+
+      let ids = scoring.ledger.customerIDs
+      let segments: [String?] = scoring.rfm.map { $0.segment.map { Optional($0.rawValue) } } ?? Array(repeating: nil, count: ids.count)
+      let tiers = scoring.tiers.map { $0.tier.map { $0?.rawValue } }
+      try history.succeed(id: runID, manifest: scoring.manifest, customerIDs: ids, segments: segments, tiers: tiers)
+
+      let deleted = try pruneRuns(in: runsDir, keep: config.runsToKeep, sparing: runID)
+      try history.forgetCustomers(ofRuns: deleted)
+      return ScheduledRunResult(
+        runID: runID, runDirectory: finalDir, scoring: scoring, warmStartModelPath: warmStart,
+        exports: exports.files, deletedRuns: deleted, warnings: warnings)
+    } catch {
+      try? FileManager.default.removeItem(atPath: partialDir)
+      try? history.fail(id: runID, message: "\(error)", finishedAt: ScoringRun.iso8601(hooks.now()))
+      throw error
+    }
+  }
+
+  /// The `ScoreOptions` of one scheduled run.
+  public static func scoreOptions(
+    _ config: RunConfig, asOfDay: Int32, outputDirectory: String, warmStartModelPath: String?
+  ) -> ScoreOptions {
+    var options = ScoreOptions(inputPath: config.inputPath, outputDirectory: outputDirectory)
+    options.ingest = config.ingest
+    options.ingest.asOfDay = asOfDay
+    options.stages = config.stages
+    options.rfm = config.rfm
+    options.initModelPath = warmStartModelPath
+    options.tiers = config.tiers
+    options.intervals = config.intervals
+    for (item, prior) in config.categoryPriors {
+      switch prior {
+      case let .cycleDays(d): options.intervals.priors[item] = Double(d)
+      case .oneOff: options.oneOffCategories.insert(item)
+      }
+    }
+    options.dueWithinDays = config.exports.dueWithinDays
+    options.dueMinimumProbability = config.dueMinimumProbability
+    options.dueLimit = config.dueLimit
+    options.tagRules = config.tagRules
+    return options
+  }
+
+  /// Tags for every customer, the campaign lists, and exports/tags.jsonl.
+  static func writeExports(
+    scoring: ScoringResult, config: RunConfig, runID: String, directory: String
+  ) throws -> (files: [String], warnings: [String]) {
+    let tags = scoring.tags
+    let ids = scoring.ledger.customerIDs
+    let exported: [String]
+    if let salt = config.exports.hashIDsSalt {
+      let p = Pseudonymizer(salt: salt)
+      exported = ids.map(p.pseudonym)
+    } else {
+      exported = ids
+    }
+    let (lists, listWarnings) = CampaignLists.build(
+      facts: scoring.facts, tags: tags, customerIDs: ids, exportedIDs: exported,
+      options: config.exports, runID: runID, asOf: scoring.model.asOf)
+    var files = try CampaignListWriter.write(lists, to: directory, csv: config.exports.csv)
+    try CustomersWriter.write(to: directory + "/tags.jsonl", customerIDs: exported, fields: [TagRecordFields(tags: tags)])
+    files.append("tags.jsonl")
+    return (files.map { "exports/" + $0 }, listWarnings)
+  }
+
+  static func runID(started: Date, asOfDay: Int32) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+    return f.string(from: started) + "-" + DayNumber.format(asOfDay).replacingOccurrences(of: "-", with: "")
+  }
+
+  /// `base`, or `base-2`, `base-3` … when a directory or a history row
+  /// (a killed or failed run) already has the id.
+  static func uniqueRunID(base: String, in dir: String, known: Set<String>) -> String {
+    var id = base, n = 1
+    while known.contains(id) || FileManager.default.fileExists(atPath: dir + "/" + id) { n += 1; id = "\(base)-\(n)" }
+    return id
+  }
+
+  /// `OUT/latest` → `runs/<id>`: a relative symlink made under a temporary
+  /// name and renamed over the old one (rename is atomic).
+  static func repointLatest(out: String, runID: String) throws {
+    let tmp = out + "/.latest-\(getpid())"
+    unlink(tmp)
+    guard symlink("runs/" + runID, tmp) == 0 else {
+      throw OutputError(path: tmp, message: "cannot create the latest link (\(String(cString: strerror(errno))))")
+    }
+    guard rename(tmp, out + "/latest") == 0 else {
+      let e = errno
+      unlink(tmp)
+      throw OutputError(path: out + "/latest", message: "cannot repoint (\(String(cString: strerror(e))))")
+    }
+  }
+
+  /// The run directories, oldest first (ids sort in start order).
+  public static func runDirectories(in dir: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+  }
+
+  /// Deletes all but the newest `keep` run directories; returns their ids.
+  static func pruneRuns(in dir: String, keep: Int, sparing current: String) throws -> [String] {
+    let all = runDirectories(in: dir)
+    // The run just made is never deleted, even if the clock went back.
+    let old = Array(all.filter { $0 != current }.dropLast(max(0, keep - 1)))
+    for id in old { try? FileManager.default.removeItem(atPath: dir + "/" + id) }
+    return old
+  }
+
+  /// Leftovers of killed runs (the lock is held: none is in progress).
+  static func removePartials(in dir: String) {
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(".partial-") {
+      try? FileManager.default.removeItem(atPath: dir + "/" + name)
+    }
+  }
+}
