@@ -28,6 +28,15 @@ public struct LifetimeSummary: Sendable {
 
   public var count: Int { frequency.count }
 
+  /// A customer the recency models can use: x ≥ 0, 0 ≤ t_x ≤ T, all finite,
+  /// and t_x > 0 when x > 0 (repeat purchases happen after the first).
+  /// Invalid customers are left out of fits and get null scores.
+  public func isValid(_ i: Int) -> Bool {
+    let x = frequency[i], tx = recency[i], t = age[i]
+    guard x >= 0, tx.isFinite, t.isFinite, tx >= 0, tx <= t else { return false }
+    return x == 0 ? tx == 0 : tx > 0
+  }
+
   public init(
     frequency: [Int32], recency: [Double], age: [Double], monetaryValue: [Double]? = nil,
     logIntervalSum: [Double]? = nil, daysPerUnit: Double = 1
@@ -111,19 +120,23 @@ struct CompressedRecency: Sendable {
   var t: [Double] = []
   var weight: [Double] = []
   var totalWeight: Double = 0
+  /// Unique-row index of every customer; -1 for customers left out because
+  /// their summary is invalid (see `LifetimeSummary.isValid`).
+  var rowOfCustomer: [Int32] = []
   var count: Int { x.count }
 
   /// - Complexity: O(n log n).
   init(_ summary: LifetimeSummary) {
-    let n = summary.count
-    var order = Array(0..<n)
     let f = summary.frequency, r = summary.recency, a = summary.age
+    var order = (0..<summary.count).filter { summary.isValid($0) }
+    let n = order.count
     order.sort { i, j in
       if f[i] != f[j] { return f[i] < f[j] }
       if r[i] != r[j] { return r[i] < r[j] }
       if a[i] != a[j] { return a[i] < a[j] }
       return i < j
     }
+    rowOfCustomer = [Int32](repeating: -1, count: summary.count)
     for i in order {
       let xi = Double(f[i]), ri = r[i], ai = a[i]
       if let lx = x.last, lx == xi, tx.last == ri, t.last == ai {
@@ -131,6 +144,7 @@ struct CompressedRecency: Sendable {
       } else {
         x.append(xi); tx.append(ri); t.append(ai); weight.append(1)
       }
+      rowOfCustomer[i] = Int32(x.count - 1)
     }
     totalWeight = Double(n)
   }

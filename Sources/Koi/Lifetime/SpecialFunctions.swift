@@ -48,8 +48,9 @@ enum LifetimeMath {
   /// ```
   /// summed until two consecutive terms are below 1e-16 of the partial sum
   /// after the terms have started to shrink. Returns nil when `c ≤ 0`, `z` is
-  /// outside [0, 1), or `maximumTerms` terms did not converge; callers then
-  /// fall back to quadrature.
+  /// outside [0, 1), `maximumTerms` terms did not converge, or cancellation
+  /// (a term more than 1e6 times the sum) makes the result unreliable;
+  /// callers then fall back to quadrature.
   static func hypergeometric2F1(
     _ a: Double, _ b: Double, _ c: Double, _ z: Double, maximumTerms: Int = 100_000
   ) -> Double? {
@@ -59,15 +60,20 @@ enum LifetimeMath {
     var term = 1.0
     var small = 0
     var n = 0.0
+    var largest = 1.0
     for _ in 0..<maximumTerms {
       term *= (a + n) * (b + n) / ((c + n) * (n + 1)) * z
       sum += term
+      largest = max(largest, abs(term))
       n += 1
       if term == 0 { return sum }
       // Past the hump the ratio is below one; require two tiny terms in a row.
       if abs(term) <= 1e-16 * abs(sum) {
         small += 1
-        if small >= 2 && n > abs(a) + abs(b) { return sum.isFinite ? sum : nil }
+        if small >= 2 && n > abs(a) + abs(b) {
+          // Alternating terms far larger than the sum lose the digits we need.
+          return sum.isFinite && largest <= 1e6 * abs(sum) ? sum : nil
+        }
       } else {
         small = 0
       }
