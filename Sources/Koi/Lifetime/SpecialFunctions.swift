@@ -87,7 +87,7 @@ enum LifetimeMath {
   /// Beta density when a < 1 or b < 1:
   ///
   /// ```
-  /// p(τ) = 1 / (1 + e^(−π sinh τ)),  w(τ) = (π/2) cosh τ · p(τ) (1 − p(τ))
+  /// p(τ) = 1 / (1 + e^(−π sinh τ)),  w(τ) = dp/dτ = π cosh τ · p(τ) (1 − p(τ))
   /// E[g(P)] ≈ h Σ_{|τ|≤6, τ = jh} w(τ) · p^(a−1) (1−p)^(b−1) / B(a, b) · g(p)
   /// ```
   /// with h = 1/32 (385 nodes). `g` receives `p` and `1 − p` computed
@@ -104,7 +104,7 @@ enum LifetimeMath {
       let logQ = -Double.log(onePlus: Double.exp(u))
       let p = Double.exp(logP), q = Double.exp(logQ)
       if p == 0 || q == 0 { continue }
-      let logWeight = Double.log(Double.pi / 2 * Double.cosh(tau)) + logP + logQ
+      let logWeight = Double.log(Double.pi * Double.cosh(tau)) + logP + logQ
       let logDensity = (a - 1) * logP + (b - 1) * logQ - logB
       let w = Double.exp(logWeight + logDensity)
       if w == 0 || !w.isFinite { continue }
