@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import Koi
+
+/// Koi's side of benchmarks/lifetime (see its README). Runs only when
+/// KOI_LIFETIME_BENCH_CSV is set; meant for `swift test -c release`.
+@Suite("Lifetime: benchmark harness")
+struct LifetimeBenchmarkTests {
+  static let environment = ProcessInfo.processInfo.environment
+
+  @Test("fit and score a summary CSV, print timings", .enabled(if: environment["KOI_LIFETIME_BENCH_CSV"] != nil))
+  func benchmark() throws {
+    let path = try #require(Self.environment["KOI_LIFETIME_BENCH_CSV"])
+    if let n = Self.environment["KOI_LIFETIME_BENCH_SIMULATE"].flatMap({ Int($0) }) {
+      var s = LifetimeSimulator.simulate(
+        .bgnbd(BGNBDParameters(r: 0.8, alpha: 30, a: 0.9, b: 4)), spend: GammaGammaParameters(p: 6, q: 4, gamma: 60),
+        count: n, ageRange: 30...730, seed: 42)
+      s.recency = s.recency.map { $0.rounded(.up) }
+      s.age = s.age.map { $0.rounded(.up) }
+      var out = "customer_id,frequency,recency,T,monetary_value\n"
+      out.reserveCapacity(n * 40)
+      for i in 0..<n {
+        out += "c\(i),\(s.frequency[i]),\(Int(s.recency[i])),\(Int(s.age[i])),\((s.monetaryValue[i] * 100).rounded() / 100)\n"
+      }
+      try out.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    var x = [Int32](), tx = [Double](), t = [Double](), m = [Double]()
+    for line in text.split(separator: "\n").dropFirst() {
+      let f = line.split(separator: ",", omittingEmptySubsequences: false)
+      x.append(Int32(f[1])!); tx.append(Double(f[2])!); t.append(Double(f[3])!); m.append(Double(f[4])!)
+    }
+    let summary = LifetimeSummary(frequency: x, recency: tx, age: t, monetaryValue: m)
+    let t1 = clock.now
+    let options = LifetimeOptions(horizonDays: 360, annualDiscountRate: 0.10, margin: 1)
+    let model = LifetimeStage.fit(summary, options: options)
+    let t2 = clock.now
+    let cols = LifetimeStage.score(summary, model: model, options: options)
+    let t3 = clock.now
+    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+    func total(_ v: [Double?]) -> Double { v.reduce(0) { $0 + ($1 ?? 0) } }
+    let bg = try #require(model.bgnbd).parameters
+    let gg = try #require(model.gammaGamma).parameters
+    print("""
+      {"tool": "koi", "customers": \(summary.count), "unique_rows": \(model.uniqueRecencyRows),
+       "bg_nbd": {"r": \(bg.r), "alpha": \(bg.alpha), "a": \(bg.a), "b": \(bg.b)},
+       "gamma_gamma": {"p": \(gg.p), "q": \(gg.q), "v": \(gg.gamma)},
+       "sums": {"p_alive": \(total(cols.probabilityAlive)), "expected_purchases": \(total(cols.expectedPurchases)),
+                "expected_spend": \(total(cols.expectedSpend)), "clv": \(total(cols.clv))},
+       "seconds": {"read": \(seconds(t1 - t0)), "fit": \(seconds(t2 - t1)), "score": \(seconds(t3 - t2))}}
+      """)
+  }
+}
