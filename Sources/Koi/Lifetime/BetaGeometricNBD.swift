@@ -76,25 +76,40 @@ public enum BGNBD {
     let lgR = LifetimeMath.logGamma(r), lgB = LifetimeMath.logGamma(b), lgAB = LifetimeMath.logGamma(a + b)
     let psiR = LifetimeMath.digamma(r), psiB = LifetimeMath.digamma(b), psiAB = LifetimeMath.digamma(a + b)
     let logAlpha = Double.log(alpha), logA = Double.log(a)
-    var value = 0.0, gr = 0.0, gAlpha = 0.0, ga = 0.0, gb = 0.0
-    for i in 0..<rows.count {
-      let x = rows.x[i], tx = rows.tx[i], t = rows.t[i], w = rows.weight[i]
-      let rx = r + x
-      let logAT = Double.log(alpha + t), logATx = Double.log(alpha + tx)
-      let alive = -rx * logAT
-      var dropped = -Double.infinity
-      if x > 0 { dropped = logA - Double.log(b + x - 1) - rx * logATx }
-      let lse = LifetimeMath.logAddExp(alive, dropped)
-      let wd = x > 0 ? Double.exp(dropped - lse) : 0
-      let ll = LifetimeMath.logGamma(rx) - lgR + r * logAlpha + lgAB + LifetimeMath.logGamma(b + x)
-        - lgB - LifetimeMath.logGamma(a + b + x) + lse
-      let psiRX = LifetimeMath.digamma(rx), psiABX = LifetimeMath.digamma(a + b + x), psiBX = LifetimeMath.digamma(b + x)
-      value += w * ll
-      gr += w * (psiRX - psiR + logAlpha - (1 - wd) * logAT - wd * logATx)
-      gAlpha += w * (r / alpha - rx * ((1 - wd) / (alpha + t) + wd / (alpha + tx)))
-      ga += w * (psiAB - psiABX + wd / a)
-      gb += w * (psiAB + psiBX - psiB - psiABX - (x > 0 ? wd / (b + x - 1) : 0))
+    // Rows are sorted by x: terms that depend on x alone are computed once
+    // per distinct x within a chunk.
+    let sums = LifetimeMath.chunkedSum(count: rows.count, width: 5) { range, acc in
+      var cachedX = -1.0
+      var xPart = 0.0, psiRX = 0.0, psiBX = 0.0, psiABX = 0.0, logBX1 = 0.0
+      for i in range {
+        let x = rows.x[i], tx = rows.tx[i], t = rows.t[i], w = rows.weight[i]
+        if x != cachedX {
+          cachedX = x
+          xPart = LifetimeMath.logGamma(r + x) - lgR + r * logAlpha + lgAB + LifetimeMath.logGamma(b + x)
+            - lgB - LifetimeMath.logGamma(a + b + x)
+          psiRX = LifetimeMath.digamma(r + x)
+          psiBX = LifetimeMath.digamma(b + x)
+          psiABX = LifetimeMath.digamma(a + b + x)
+          logBX1 = x > 0 ? Double.log(b + x - 1) : 0
+        }
+        let rx = r + x
+        let logAT = Double.log(alpha + t)
+        let alive = -rx * logAT
+        var lse = alive, wd = 0.0, logATx = 0.0
+        if x > 0 {
+          logATx = Double.log(alpha + tx)
+          let dropped = logA - logBX1 - rx * logATx
+          lse = LifetimeMath.logAddExp(alive, dropped)
+          wd = Double.exp(dropped - lse)
+        }
+        acc[0] += w * (xPart + lse)
+        acc[1] += w * (psiRX - psiR + logAlpha - (1 - wd) * logAT - wd * logATx)
+        acc[2] += w * (r / alpha - rx * ((1 - wd) / (alpha + t) + wd / (alpha + tx)))
+        acc[3] += w * (psiAB - psiABX + wd / a)
+        acc[4] += w * (psiAB + psiBX - psiB - psiABX - (x > 0 ? wd / (b + x - 1) : 0))
+      }
     }
+    let (value, gr, gAlpha, ga, gb) = (sums[0], sums[1], sums[2], sums[3], sums[4])
     let n = rows.totalWeight
     let result = (value / n, [r * gr / n, alpha * gAlpha / n, a * ga / n, b * gb / n])
     guard result.0.isFinite, result.1.allSatisfy({ $0.isFinite }) else { return nil }

@@ -55,22 +55,33 @@ public enum GammaGamma {
   /// ∂ℓ/∂q = ψ(px+q) − ψ(q) + log γ − log(γ + x m̄)
   /// ∂ℓ/∂γ = q/γ − (px+q)/(γ + x m̄)
   /// ```
-  static func meanLogLikelihood(_ theta: [Double], x: [Double], m: [Double]) -> (value: Double, gradient: [Double])? {
+  static func meanLogLikelihood(_ theta: [Double], x: [Double], m: [Double], logm: [Double]) -> (value: Double, gradient: [Double])? {
     guard theta.allSatisfy({ $0.isFinite && abs($0) < 30 }) else { return nil }
     let p = Double.exp(theta[0]), q = Double.exp(theta[1]), g = Double.exp(theta[2])
     let lgQ = LifetimeMath.logGamma(q), psiQ = LifetimeMath.digamma(q), logG = Double.log(g)
-    var v = 0.0, gp = 0.0, gq = 0.0, gg = 0.0
-    for i in 0..<x.count {
-      let xi = x[i], mi = m[i]
-      let px = p * xi
-      let logM = Double.log(mi), logX = Double.log(xi), logGXM = Double.log(g + xi * mi)
-      v += LifetimeMath.logGamma(px + q) - LifetimeMath.logGamma(px) - lgQ + q * logG
-        + (px - 1) * logM + px * logX - (px + q) * logGXM
-      let psiPXQ = LifetimeMath.digamma(px + q)
-      gp += xi * (psiPXQ - LifetimeMath.digamma(px) + logM + logX - logGXM)
-      gq += psiPXQ - psiQ + logG - logGXM
-      gg += q / g - (px + q) / (g + xi * mi)
+    // Customers are sorted by x: Γ and ψ terms of p·x are computed once per
+    // distinct x within a chunk; log m̄ is precomputed by the caller.
+    let sums = LifetimeMath.chunkedSum(count: x.count, width: 4) { range, acc in
+      var cachedX = -1.0
+      var xPart = 0.0, psiPXQ = 0.0, psiPX = 0.0, logX = 0.0
+      for i in range {
+        let xi = x[i], mi = m[i], logM = logm[i]
+        let px = p * xi
+        if xi != cachedX {
+          cachedX = xi
+          logX = Double.log(xi)
+          xPart = LifetimeMath.logGamma(px + q) - LifetimeMath.logGamma(px) - lgQ + q * logG + px * logX
+          psiPXQ = LifetimeMath.digamma(px + q)
+          psiPX = LifetimeMath.digamma(px)
+        }
+        let logGXM = Double.log(g + xi * mi)
+        acc[0] += xPart + (px - 1) * logM - (px + q) * logGXM
+        acc[1] += xi * (psiPXQ - psiPX + logM + logX - logGXM)
+        acc[2] += psiPXQ - psiQ + logG - logGXM
+        acc[3] += q / g - (px + q) / (g + xi * mi)
+      }
     }
+    let (v, gp, gq, gg) = (sums[0], sums[1], sums[2], sums[3])
     let n = Double(x.count)
     let grad = [p * gp / n, q * gq / n, g * gg / n]
     guard v.isFinite, grad.allSatisfy({ $0.isFinite }) else { return nil }
@@ -81,11 +92,14 @@ public enum GammaGamma {
   ///
   /// - Complexity: O(repeat customers) per likelihood evaluation.
   public static func fit(_ summary: LifetimeSummary, maximumIterations: Int = 200) -> GammaGammaFit {
-    var xs = [Double](), ms = [Double]()
-    for i in 0..<summary.count where summary.frequency[i] > 0 {
+    var used = (0..<summary.count).filter { i in
       let m = summary.monetaryValue[i]
-      if m > 0 && m.isFinite { xs.append(Double(summary.frequency[i])); ms.append(m) }
+      return summary.frequency[i] > 0 && m > 0 && m.isFinite
     }
+    used.sort { (summary.frequency[$0], $0) < (summary.frequency[$1], $1) }
+    let xs = used.map { Double(summary.frequency[$0]) }
+    let ms = used.map { summary.monetaryValue[$0] }
+    let logms = ms.map { Double.log($0) }
     let fallback = GammaGammaParameters(p: 1, q: 1, gamma: 1)
     func failure(_ message: String, attempts: [String] = []) -> GammaGammaFit {
       GammaGammaFit(parameters: fallback, standardErrors: nil, logLikelihood: 0, customersUsed: xs.count,
@@ -104,7 +118,7 @@ public enum GammaGamma {
     var best: NewtonMaximizer.Result?
     for (name, start) in starts {
       guard let r = NewtonMaximizer.maximize(start: start, maximumIterations: maximumIterations, objective: {
-        meanLogLikelihood($0, x: xs, m: ms)
+        meanLogLikelihood($0, x: xs, m: ms, logm: logms)
       }) else {
         attempts.append("start \(name): likelihood not finite at start"); continue
       }

@@ -99,34 +99,65 @@ public enum RegularTimingMBG {
     let al = alpha / Double(k)
     let psiR = LifetimeMath.digamma(r), psiB = LifetimeMath.digamma(b), psiAB = LifetimeMath.digamma(a + b)
     let logAl = Double.log(al)
-    var comp = [Double](repeating: 0, count: k + 1)
-    var value = 0.0, gr = 0.0, gal = 0.0, ga = 0.0, gb = 0.0
-    for row in 0..<rows.count {
-      let x = rows.x[row], tx = rows.tx[row], t = rows.t[row], w = rows.weight[row]
-      components(k: k, r: r, alphaStage: al, a: a, b: b, x: x, tx: tx, t: t, into: &comp)
-      var lse = -Double.infinity
-      for c in comp { lse = LifetimeMath.logAddExp(lse, c) }
-      value += w * lse
-      let psiABX1 = LifetimeMath.digamma(a + b + x + 1)
-      let logAT = Double.log(al + t), logATx = Double.log(al + tx)
-      var dr = 0.0, dal = 0.0
-      var aliveWeight = 0.0
-      for i in 0..<k {
-        let wi = Double.exp(comp[i] - lse)
-        if wi == 0 { continue }
-        let s = r + Double(k) * x + Double(i)
-        dr += wi * (LifetimeMath.digamma(s) - logAT)
-        dal += wi * (-s / (al + t))
-        aliveWeight += wi
+    let lB = LifetimeMath.logBeta(a, b)
+    let common = -LifetimeMath.logGamma(r) + r * logAl
+    let kd = Double(k)
+    let logFactorial = (0..<k).map { LifetimeMath.logGamma(Double($0) + 1) }
+    // Rows are sorted by x: the Beta, Γ and ψ terms that depend on x alone
+    // are computed once per distinct x within a chunk.
+    let sums = LifetimeMath.chunkedSum(count: rows.count, width: 5) { range, acc in
+      var cachedX = -1.0
+      var aliveBase = [Double](repeating: 0, count: k)  // log B(a,b+x+1) − log B(a,b) + log Γ(sᵢ) + common − log i!
+      var psiS = [Double](repeating: 0, count: k)
+      var comp = [Double](repeating: 0, count: k + 1)
+      var dropBase = 0.0, psiABX1 = 0.0, psiBX1 = 0.0, psiBX = 0.0
+      for row in range {
+        let x = rows.x[row], tx = rows.tx[row], t = rows.t[row], w = rows.weight[row]
+        if x != cachedX {
+          cachedX = x
+          let aliveBeta = LifetimeMath.logBeta(a, b + x + 1) - lB
+          for i in 0..<k {
+            let s = r + kd * x + Double(i)
+            aliveBase[i] = aliveBeta + LifetimeMath.logGamma(s) + common - logFactorial[i]
+            psiS[i] = LifetimeMath.digamma(s)
+          }
+          dropBase = LifetimeMath.logBeta(a + 1, b + x) - lB + LifetimeMath.logGamma(r + kd * x) + common
+          psiABX1 = LifetimeMath.digamma(a + b + x + 1)
+          psiBX1 = LifetimeMath.digamma(b + x + 1)
+          psiBX = LifetimeMath.digamma(b + x)
+        }
+        let logAT = Double.log(al + t), logATx = Double.log(al + tx)
+        let gap = t - tx
+        let logGap = gap > 0 ? Double.log(gap) : 0
+        var lse = -Double.infinity
+        for i in 0..<k {
+          let s = r + kd * x + Double(i)
+          comp[i] = i > 0 && gap <= 0 ? -.infinity : aliveBase[i] + Double(i) * logGap - s * logAT
+          lse = LifetimeMath.logAddExp(lse, comp[i])
+        }
+        let s0 = r + kd * x
+        comp[k] = dropBase - s0 * logATx
+        lse = LifetimeMath.logAddExp(lse, comp[k])
+        var dr = 0.0, dal = 0.0, aliveWeight = 0.0
+        for i in 0..<k {
+          let wi = Double.exp(comp[i] - lse)
+          if wi == 0 { continue }
+          let s = r + kd * x + Double(i)
+          dr += wi * (psiS[i] - logAT)
+          dal -= wi * s / (al + t)
+          aliveWeight += wi
+        }
+        let wd = Double.exp(comp[k] - lse)
+        dr += wd * (psiS[0] - logATx) - psiR + logAl
+        dal += r / al - wd * s0 / (al + tx)
+        acc[0] += w * lse
+        acc[1] += w * dr
+        acc[2] += w * dal
+        acc[3] += w * (psiAB - psiABX1 + wd / a)
+        acc[4] += w * (aliveWeight * psiBX1 + wd * psiBX - psiB + psiAB - psiABX1)
       }
-      let wd = Double.exp(comp[k] - lse)
-      let s0 = r + Double(k) * x
-      dr += wd * (LifetimeMath.digamma(s0) - logATx) - psiR + logAl
-      dal += wd * (-s0 / (al + tx)) + r / al
-      let da = psiAB - psiABX1 + wd / a
-      let db = aliveWeight * LifetimeMath.digamma(b + x + 1) + wd * LifetimeMath.digamma(b + x) - psiB + psiAB - psiABX1
-      gr += w * dr; gal += w * dal; ga += w * da; gb += w * db
     }
+    let (value, gr, gal, ga, gb) = (sums[0], sums[1], sums[2], sums[3], sums[4])
     let n = rows.totalWeight
     let grad = [r * gr / n, al * gal / n, a * ga / n, b * gb / n]
     guard value.isFinite, grad.allSatisfy({ $0.isFinite }) else { return nil }

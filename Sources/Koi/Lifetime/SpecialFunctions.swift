@@ -113,3 +113,24 @@ enum LifetimeMath {
     return sum * h
   }
 }
+
+extension LifetimeMath {
+  /// Σ over `0..<count` of a vector-valued `body`, computed in fixed chunks
+  /// (`Parallel.chunkCount`) and combined in chunk order, so the result is
+  /// bit-identical whatever the number of threads. `body(range, &partial)`
+  /// adds its chunk's contribution into `partial` (length `width`).
+  static func chunkedSum(count: Int, width: Int, minimumChunk: Int = 4096, _ body: (Range<Int>, inout [Double]) -> Void) -> [Double] {
+    let chunks = Parallel.chunkCount(for: count, minimumChunk: minimumChunk)
+    var partials = [Double](repeating: 0, count: chunks * width)
+    partials.withUnsafeMutableBufferPointer { buffer in
+      Parallel.forEachChunk(count: count, chunkCount: chunks) { c, range in
+        var local = [Double](repeating: 0, count: width)
+        body(range, &local)
+        for j in 0..<width { buffer[c * width + j] = local[j] }
+      }
+    }
+    var total = [Double](repeating: 0, count: width)
+    for c in 0..<chunks { for j in 0..<width { total[j] += partials[c * width + j] } }
+    return total
+  }
+}
