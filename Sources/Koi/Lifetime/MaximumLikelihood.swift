@@ -28,7 +28,7 @@ public struct FitDiagnostics: Sendable, Codable, Equatable {
 /// ```
 /// maximise ℓ(θ)/W  (W = total weight, so tolerances do not scale with n)
 /// step:  (−H + μ·I) d = g      (LAPACK dposv, Cholesky)
-/// H      central differences of the analytic gradient, h = 1e-5, symmetrised
+/// H      differences of the analytic gradient, symmetrised (see numericHessian)
 /// μ      0 while −H is positive definite and the step increases ℓ;
 ///        otherwise raised ×10 (Levenberg–Marquardt damping); lowered ×10 on success
 /// stop   ‖g‖∞ < 1e-9 (converged), or μ > 1e12 / iteration limit (failed)
@@ -61,12 +61,14 @@ enum NewtonMaximizer {
     func gradientNorm(_ g: [Double]) -> Double { g.map(abs).max() ?? 0 }
     while iterations < maximumIterations {
       if gradientNorm(current.gradient) < 1e-9 {
+        // Central differences for the standard errors.
+        let final = numericHessian(theta, objective: objective) ?? hessian
         return Result(theta: theta, value: current.value, gradient: current.gradient,
-                      hessian: hessian, iterations: iterations, converged: true)
+                      hessian: final, iterations: iterations, converged: true)
       }
       iterations += 1
       if !hessianFresh {
-        guard let h = numericHessian(theta, objective: objective) else { break }
+        guard let h = numericHessian(theta, gradient: current.gradient, objective: objective) else { break }
         hessian = h
         hessianFresh = true
       }
@@ -103,23 +105,35 @@ enum NewtonMaximizer {
       }
       if !accepted { break }
     }
-    if !hessianFresh, let h = numericHessian(theta, objective: objective) { hessian = h }
+    if let h = numericHessian(theta, objective: objective) { hessian = h }
     return Result(theta: theta, value: current.value, gradient: current.gradient, hessian: hessian,
                   iterations: iterations, converged: gradientNorm(current.gradient) < 1e-9)
   }
 
+  /// Hessian by differences of the analytic gradient: central (h = 1e-5,
+  /// 2n gradients) for standard errors and the first step; forward from the
+  /// known `gradient` (h = 1e-6, n gradients, error O(h)) inside the Newton
+  /// loop, where it only steers the step.
   static func numericHessian(
-    _ theta: [Double], objective: ([Double]) -> (value: Double, gradient: [Double])?
+    _ theta: [Double], gradient: [Double]? = nil, objective: ([Double]) -> (value: Double, gradient: [Double])?
   ) -> Matrix? {
     let n = theta.count
-    let h = 1e-5
     var m = Matrix(rows: n, columns: n)
     for j in 0..<n {
-      var plus = theta, minus = theta
-      plus[j] += h
-      minus[j] -= h
-      guard let gp = objective(plus)?.gradient, let gm = objective(minus)?.gradient else { return nil }
-      for i in 0..<n { m[i, j] = (gp[i] - gm[i]) / (2 * h) }
+      if let g0 = gradient {
+        let h = 1e-6
+        var plus = theta
+        plus[j] += h
+        guard let gp = objective(plus)?.gradient else { return nil }
+        for i in 0..<n { m[i, j] = (gp[i] - g0[i]) / h }
+      } else {
+        let h = 1e-5
+        var plus = theta, minus = theta
+        plus[j] += h
+        minus[j] -= h
+        guard let gp = objective(plus)?.gradient, let gm = objective(minus)?.gradient else { return nil }
+        for i in 0..<n { m[i, j] = (gp[i] - gm[i]) / (2 * h) }
+      }
     }
     for i in 0..<n { for j in (i + 1)..<n {
       let s = 0.5 * (m[i, j] + m[j, i])

@@ -48,7 +48,8 @@ public struct RegularTimingFit: Sendable, Codable, Equatable {
   public var standardErrors: RegularTimingParameters?
   /// Total log-likelihood at the chosen k, including the timing term.
   public var logLikelihood: Double
-  /// Log-likelihood for every k tried (index 0 is k = 1); nil where the fit failed.
+  /// Log-likelihood for every k tried (index 0 is k = 1); nil where the fit
+  /// failed. Shorter than the maximum K when the search stopped early.
   public var logLikelihoodByK: [Double?]
   public var diagnostics: FitDiagnostics
 
@@ -169,8 +170,8 @@ public enum RegularTimingMBG {
     Double(k - 1) * logIntervalTotal - repeatTotal * LifetimeMath.logGamma(Double(k))
   }
 
-  /// Fits MBG/CNBD-k for k = 1 … `maximumK` and keeps the k with the highest
-  /// likelihood. nil when the summary has no log-interval sums.
+  /// Fits MBG/CNBD-k for k = 1 … `maximumK` (stopping once the likelihood
+  /// falls as k grows) and keeps the k with the highest likelihood. nil when the summary has no log-interval sums.
   ///
   /// - Complexity: O(K² · unique rows) per likelihood evaluation sweep.
   public static func fit(_ summary: LifetimeSummary, maximumK: Int = 4, maximumIterations: Int = 200) -> RegularTimingFit? {
@@ -213,7 +214,15 @@ public enum RegularTimingMBG {
       previous = chosen.theta
       let ll = chosen.value * rows.totalWeight + timingTerm(k: k, logIntervalTotal: logIntervalTotal, repeatTotal: repeatTotal)
       byK.append(ll)
-      if best == nil || ll > best!.ll { best = (k, chosen, ll, attempts) }
+      if best == nil || ll > best!.ll {
+        best = (k, chosen, ll, attempts)
+      } else if k >= 2 {
+        // The likelihood fell from k−1 to k: larger k are not tried (the
+        // profile likelihood in k is unimodal in practice), saving the most
+        // expensive fits.
+        allAttempts.append("k=\(k) below k=\(k - 1); larger k not tried")
+        break
+      }
     }
     guard let best else {
       return RegularTimingFit(
@@ -258,11 +267,13 @@ public enum RegularTimingMBG {
   /// E = P(alive) · E[(1 − e^(−λph))/p],  λ | alive ~ Gamma(r+x, α+T), p | alive ~ Beta(a, b+x+1)
   /// ```
   /// For k > 1 an approximation: given alive, the stage rate is the mixture
-  /// Σᵢ wᵢ Gamma(sᵢ, α'+T), and future purchases are taken as a Poisson
-  /// process at the mean rate kλ/k with the same dropout, i.e. the same
-  /// formula per mixture component. It ignores that the next gap is already
-  /// partly elapsed (P(alive) does not), so it is slightly low for customers
-  /// just before their next regular purchase and slightly high just after.
+  /// Σᵢ wᵢ Gamma(sᵢ, α'+T), replaced by the single Gamma(Σᵢ wᵢ sᵢ, α'+T) with
+  /// the same mean, and future purchases are taken as a Poisson process at
+  /// rate λ with the same dropout, i.e. the formula above. It ignores that the
+  /// next gap is already partly elapsed (P(alive) and P(no purchase) do not),
+  /// so over short horizons it is low for customers just before their next
+  /// regular purchase and high just after; over horizons of several gaps the
+  /// difference fades.
   public static func expectedPurchases(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
     let post = posterior(p, x: x, tx: tx, t: t)
     return post.alive * expectedPurchasesIfAlive(p, weights: post.weights, x: x, t: t, horizon: h)
@@ -271,15 +282,14 @@ public enum RegularTimingMBG {
   static func expectedPurchasesIfAlive(_ p: RegularTimingParameters, weights: [Double], x: Double, t: Double, horizon h: Double) -> Double {
     let k = Double(p.k)
     let alphaStage = p.alpha / k
-    // Transaction rate λ = stage rate / k ~ Gamma(sᵢ, k(α'+T)); reuse the
-    // BG/NBD expression with shape sᵢ = r' + x, rate α'' + T = k(α'+T), Beta(a, b+1+x).
-    var e = 0.0
-    for (i, w) in weights.enumerated() where w > 0 {
-      let s = p.r + k * x + Double(i)
-      let q = BGNBDParameters(r: s - x, alpha: k * (alphaStage + t) - t, a: p.a, b: p.b + 1)
-      e += w * BGNBD.expectedPurchasesIfAlive(q, x: x, t: t, horizon: h)
-    }
-    return e
+    // Mixture Σᵢ wᵢ Gamma(sᵢ, β) collapsed to Gamma(s̄, β) with the same mean,
+    // s̄ = Σᵢ wᵢ sᵢ (exact for k = 1). Transaction rate λ = stage rate / k
+    // ~ Gamma(s̄, k(α'+T)); reuse the BG/NBD expression with shape r' + x = s̄,
+    // rate α'' + T = k(α'+T) and dropout Beta(a, (b+1) + x).
+    var s = p.r + k * x
+    for (i, w) in weights.enumerated() { s += w * Double(i) }
+    let q = BGNBDParameters(r: s - x, alpha: k * (alphaStage + t) - t, a: p.a, b: p.b + 1)
+    return BGNBD.expectedPurchasesIfAlive(q, x: x, t: t, horizon: h)
   }
 
   /// P(no purchase in (T, T+h]), exact: given alive and i stages done, the

@@ -39,6 +39,14 @@ struct LifetimeBenchmarkTests {
     let t2 = clock.now
     let cols = LifetimeStage.score(summary, model: model, options: options)
     let t3 = clock.now
+    // Breakdown of the fit.
+    let b0 = clock.now
+    let rows = CompressedRecency(summary)
+    let b1 = clock.now
+    let bgFit = BGNBD.fit(rows)
+    let b2 = clock.now
+    let ggFit = GammaGamma.fit(summary)
+    let b3 = clock.now
     func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
     func total(_ v: [Double?]) -> Double { v.reduce(0) { $0 + ($1 ?? 0) } }
     let bg = try #require(model.bgnbd).parameters
@@ -49,7 +57,35 @@ struct LifetimeBenchmarkTests {
        "gamma_gamma": {"p": \(gg.p), "q": \(gg.q), "v": \(gg.gamma)},
        "sums": {"p_alive": \(total(cols.probabilityAlive)), "expected_purchases": \(total(cols.expectedPurchases)),
                 "expected_spend": \(total(cols.expectedSpend)), "clv": \(total(cols.clv))},
+       "fit_breakdown": {"compress": \(seconds(b1 - b0)), "bg_nbd": \(seconds(b2 - b1)), "bg_nbd_iterations": \(bgFit.diagnostics.iterations), "gamma_gamma": \(seconds(b3 - b2)), "gamma_gamma_iterations": \(ggFit.diagnostics.iterations)},
        "seconds": {"read": \(seconds(t1 - t0)), "fit": \(seconds(t2 - t1)), "score": \(seconds(t3 - t2))}}
+      """)
+  }
+}
+
+extension LifetimeBenchmarkTests {
+  /// Regular-timing cost at scale: KOI_LIFETIME_BENCH_REGULAR=N simulates N
+  /// MBG/CNBD-3 customers (whole days) and times the full stage fit (K = 4).
+  @Test("fit the stage with MBG/CNBD-k on a simulated summary", .enabled(if: environment["KOI_LIFETIME_BENCH_REGULAR"] != nil))
+  func regularBenchmark() throws {
+    let n = Int(Self.environment["KOI_LIFETIME_BENCH_REGULAR"] ?? "") ?? 1_000_000
+    var s = LifetimeSimulator.simulate(
+      .regularTiming(RegularTimingParameters(k: 3, r: 2, alpha: 60, a: 0.7, b: 5)),
+      spend: GammaGammaParameters(p: 6, q: 4, gamma: 60), count: n, ageRange: 30...730, seed: 5)
+    s.recency = s.recency.map { $0.rounded(.up) }
+    s.age = s.age.map { $0.rounded(.up) }
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    let model = LifetimeStage.fit(s, options: LifetimeOptions(horizonDays: 360, maximumErlangK: 4))
+    let t1 = clock.now
+    let cols = LifetimeStage.score(s, model: model, options: LifetimeOptions(horizonDays: 360, maximumErlangK: 4))
+    let t2 = clock.now
+    let reg = try #require(model.regularTiming)
+    print("""
+      {"tool": "koi", "customers": \(n), "unique_rows": \(model.uniqueRecencyRows), "chosen": "\(model.chosen.rawValue)",
+       "k": \(reg.parameters.k), "log_likelihood_by_k": \(reg.logLikelihoodByK.map { $0.map { String($0) } ?? "null" }),
+       "clv_sum": \(cols.clv.reduce(0) { $0 + ($1 ?? 0) }),
+       "seconds": {"fit": \(t1 - t0), "score": \(t2 - t1)}}
       """)
   }
 }
