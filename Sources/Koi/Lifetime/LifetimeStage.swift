@@ -164,7 +164,8 @@ public enum LifetimeStage {
           liTotal += li[i]; repeats += Double(summary.frequency[i])
         }
         if let reg = RegularTimingMBG.fit(rows, logIntervalTotal: liTotal, repeatTotal: repeats,
-                                          maximumK: options.maximumErlangK, maximumIterations: options.maximumIterations) {
+                                          maximumK: options.maximumErlangK, maximumIterations: options.maximumIterations,
+                                          warmStart: bg.diagnostics.converged ? bg.parameters : nil) {
           model.regularTiming = reg
           if let m = reg.diagnostics.message { model.diagnostics.append(m) }
           if reg.diagnostics.converged { model.selection.regularTimingAIC = -2 * reg.logLikelihood + 10 }

@@ -47,8 +47,10 @@ enum NewtonMaximizer {
 
   /// `objective(θ)` returns the mean log-likelihood and its gradient, or nil
   /// when θ is outside the region where it is finite.
+  /// With `centralHessianAtEnd` false the returned Hessian may be the last
+  /// forward-difference one (callers that need SEs recompute it).
   static func maximize(
-    start: [Double], maximumIterations: Int,
+    start: [Double], maximumIterations: Int, centralHessianAtEnd: Bool = true,
     objective: ([Double]) -> (value: Double, gradient: [Double])?
   ) -> Result? {
     let n = start.count
@@ -62,7 +64,7 @@ enum NewtonMaximizer {
     while iterations < maximumIterations {
       if gradientNorm(current.gradient) < 1e-9 {
         // Central differences for the standard errors.
-        let final = numericHessian(theta, objective: objective) ?? hessian
+        let final = centralHessianAtEnd ? numericHessian(theta, objective: objective) ?? hessian : hessian
         return Result(theta: theta, value: current.value, gradient: current.gradient,
                       hessian: final, iterations: iterations, converged: true)
       }

@@ -130,25 +130,33 @@ public enum RegularTimingMBG {
         let logAT = Double.log(al + t), logATx = Double.log(al + tx)
         let gap = t - tx
         let logGap = gap > 0 ? Double.log(gap) : 0
-        var lse = -Double.infinity
+        // log-sum-exp with one exp per component; the softmax weights reuse them.
+        var top = -Double.infinity
         for i in 0..<k {
           let s = r + kd * x + Double(i)
           comp[i] = i > 0 && gap <= 0 ? -.infinity : aliveBase[i] + Double(i) * logGap - s * logAT
-          lse = LifetimeMath.logAddExp(lse, comp[i])
+          top = max(top, comp[i])
         }
         let s0 = r + kd * x
         comp[k] = dropBase - s0 * logATx
-        lse = LifetimeMath.logAddExp(lse, comp[k])
+        top = max(top, comp[k])
+        var total = 0.0
+        for i in 0...k {
+          comp[i] = Double.exp(comp[i] - top)
+          total += comp[i]
+        }
+        let lse = top + Double.log(total)
+        let inverseTotal = 1 / total
         var dr = 0.0, dal = 0.0, aliveWeight = 0.0
         for i in 0..<k {
-          let wi = Double.exp(comp[i] - lse)
+          let wi = comp[i] * inverseTotal
           if wi == 0 { continue }
           let s = r + kd * x + Double(i)
           dr += wi * (psiS[i] - logAT)
           dal -= wi * s / (al + t)
           aliveWeight += wi
         }
-        let wd = Double.exp(comp[k] - lse)
+        let wd = comp[k] * inverseTotal
         dr += wd * (psiS[0] - logATx) - psiR + logAl
         dal += r / al - wd * s0 / (al + tx)
         acc[0] += w * lse
@@ -182,7 +190,8 @@ public enum RegularTimingMBG {
   }
 
   static func fit(
-    _ rows: CompressedRecency, logIntervalTotal: Double, repeatTotal: Double, maximumK: Int, maximumIterations: Int
+    _ rows: CompressedRecency, logIntervalTotal: Double, repeatTotal: Double, maximumK: Int, maximumIterations: Int,
+    warmStart: BGNBDParameters? = nil
   ) -> RegularTimingFit? {
     guard rows.count > 0 else { return nil }
     var meanT = 0.0
@@ -191,16 +200,18 @@ public enum RegularTimingMBG {
     var byK = [Double?]()
     var best: (k: Int, result: NewtonMaximizer.Result, ll: Double, attempts: [String])?
     var allAttempts = [String]()
-    var previous: [Double]?
+    // k = 1 starts from the BG/NBD optimum when given (MBG/NBD is close to it);
+    // every larger k from the previous k's optimum (λ keeps its meaning).
+    var previous: [Double]? = warmStart?.logValues
     for k in 1...maximumK {
       var starts: [(String, [Double])] = []
-      if let previous { starts.append(("k=\(k - 1) optimum", previous)) }
+      if let previous { starts.append((k == 1 ? "BG/NBD optimum" : "k=\(k - 1) optimum", previous)) }
       starts.append(("unit", [0, 0, 0, 0]))
       starts.append(("alpha=mean T", [0, Double.log(meanT), 0, 0]))
       var chosen: NewtonMaximizer.Result?
       var attempts = [String]()
       for (name, start) in starts {
-        guard let res = NewtonMaximizer.maximize(start: start, maximumIterations: maximumIterations, objective: {
+        guard let res = NewtonMaximizer.maximize(start: start, maximumIterations: maximumIterations, centralHessianAtEnd: false, objective: {
           meanLogLikelihood($0, k: k, rows)
         }) else { attempts.append("k=\(k) start \(name): likelihood not finite"); continue }
         attempts.append("k=\(k) start \(name): \(res.converged ? "converged" : "not converged") after \(res.iterations) iterations")
@@ -232,8 +243,11 @@ public enum RegularTimingMBG {
                                     message: "MBG/CNBD-k did not converge for any k in 1…\(maximumK)"))
     }
     let th = best.result.theta
+    // Central-difference Hessian for the standard errors of the chosen k only.
+    let k = best.k
+    let hessian = NewtonMaximizer.numericHessian(th, objective: { meanLogLikelihood($0, k: k, rows) }) ?? best.result.hessian
     let params = RegularTimingParameters(k: best.k, r: Double.exp(th[0]), alpha: Double.exp(th[1]), a: Double.exp(th[2]), b: Double.exp(th[3]))
-    let se = NewtonMaximizer.naturalScaleStandardErrors(theta: th, meanHessian: best.result.hessian, totalWeight: rows.totalWeight)
+    let se = NewtonMaximizer.naturalScaleStandardErrors(theta: th, meanHessian: hessian, totalWeight: rows.totalWeight)
     return RegularTimingFit(
       parameters: params,
       standardErrors: se.map { RegularTimingParameters(k: best.k, r: $0[0], alpha: $0[1], a: $0[2], b: $0[3]) },

@@ -84,7 +84,7 @@ extension LifetimeBenchmarkTests {
     print("""
       {"tool": "koi", "customers": \(n), "unique_rows": \(model.uniqueRecencyRows), "chosen": "\(model.chosen.rawValue)",
        "k": \(reg.parameters.k), "log_likelihood_by_k": \(reg.logLikelihoodByK.map { $0.map { String($0) } ?? "null" }),
-       "clv_sum": \(cols.clv.reduce(0) { $0 + ($1 ?? 0) }),
+       "clv_sum": \(cols.clv.reduce(0) { $0 + ($1 ?? 0) }), "attempts": \(reg.diagnostics.attempts), "bg_attempts": \(model.bgnbd?.diagnostics.attempts ?? []),
        "seconds": {"fit": \(t1 - t0), "score": \(t2 - t1)}}
       """)
   }
