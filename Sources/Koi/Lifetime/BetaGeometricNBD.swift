@@ -164,14 +164,18 @@ public enum BGNBD {
     }
     let params = BGNBDParameters(logValues: best.theta)
     let se = NewtonMaximizer.naturalScaleStandardErrors(theta: best.theta, meanHessian: best.hessian, totalWeight: rows.totalWeight)
-    var message: String?
+    var notes = [String]()
     if !best.converged {
-      message = "BG/NBD did not converge (gradient max-norm \(best.gradient.map(abs).max() ?? 0)); parameters are the best point found"
-    } else if se == nil {
-      message = "BG/NBD converged but the information matrix is not positive definite (parameters not identified, e.g. nobody repeats); standard errors omitted"
-    } else if best.theta.contains(where: { abs($0) > 18 }) {
-      message = "BG/NBD converged to a boundary (a parameter beyond e^±18); predictions are limits"
+      notes.append("BG/NBD did not converge (gradient max-norm \(best.gradient.map(abs).max() ?? 0)); parameters are the best point found and are not used")
+    } else {
+      if se == nil {
+        notes.append("BG/NBD converged but its information matrix is not positive definite (too few or too similar customers to identify all four parameters); standard errors omitted, predictions use the limit reached")
+      }
+      if best.theta.contains(where: { abs($0) > 12 }) {
+        notes.append("BG/NBD reached a boundary (a parameter beyond e^±12, e.g. no rate heterogeneity or no dropout); predictions are that limit")
+      }
     }
+    let message = notes.isEmpty ? nil : notes.joined(separator: "; ")
     return BGNBDFit(
       parameters: params,
       standardErrors: se.map { BGNBDParameters(r: $0[0], alpha: $0[1], a: $0[2], b: $0[3]) },

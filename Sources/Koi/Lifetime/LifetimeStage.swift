@@ -127,6 +127,29 @@ public struct LifetimeColumns: Sendable {
 
 /// The lifetime-value stage: BG/NBD or MBG/CNBD-k for purchases,
 /// Gamma-Gamma for spend, discounted CLV.
+///
+/// ```
+/// let summary = LifetimeSummary(ledger: ledger, table: table)   // x, t_x, T in days
+/// let model   = LifetimeStage.fit(summary, options: options)    // → model.json "lifetime"
+/// let columns = LifetimeStage.score(summary, model: model, options: options)
+/// ```
+///
+/// Decisions, in one place:
+/// - A "purchase" is a distinct purchase day (as `CustomerTable.purchaseDays`),
+///   so x counts repeat purchase days and expected purchases are purchase days.
+/// - Fitting works on unique (x, t_x, T) rows with counts; results do not
+///   depend on customer order or thread count.
+/// - Purchase model: BG/NBD always; MBG/CNBD-k (k = 1…maximumErlangK) when
+///   the summary carries log inter-purchase sums. The lower AIC among the
+///   converged ones scores; see `LifetimeModelSelection`.
+/// - Failures never throw: a model that did not converge is recorded with its
+///   diagnostics and not used; its columns are nil (write null). Nobody with a
+///   repeat purchase → no purchase model. Invalid summary rows → null rows.
+/// - Spend: Gamma-Gamma on customers with x > 0 and positive average repeat
+///   spend; customers with no repeats (or non-positive net repeat spend) get
+///   the population mean p γ/(q − 1); with q ≤ 1 (infinite mean) those get
+///   null and the model says why.
+/// - CLV needs both a purchase model and a spend model; otherwise null.
 public enum LifetimeStage {
   /// Fits the purchase models and the spend model. Never throws: failures are
   /// diagnostics in the returned model, and `score` then yields nulls.
