@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Koi
 
 /// Koi's side of benchmarks/lifetime (see its README). Runs only when
@@ -7,6 +10,14 @@ import Testing
 @Suite("Lifetime: benchmark harness")
 struct LifetimeBenchmarkTests {
   static let environment = ProcessInfo.processInfo.environment
+
+  /// User + system CPU seconds of this process (all threads).
+  static func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF, &u)
+    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) * 1e-6
+      + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) * 1e-6
+  }
 
   @Test("fit and score a summary CSV, print timings", .enabled(if: environment["KOI_LIFETIME_BENCH_CSV"] != nil))
   func benchmark() throws {
@@ -35,10 +46,13 @@ struct LifetimeBenchmarkTests {
     let summary = LifetimeSummary(frequency: x, recency: tx, age: t, monetaryValue: m)
     let t1 = clock.now
     let options = LifetimeOptions(horizonDays: 360, annualDiscountRate: 0.10, margin: 1)
+    let c1 = Self.cpuSeconds()
     let model = LifetimeStage.fit(summary, options: options)
     let t2 = clock.now
+    let c2 = Self.cpuSeconds()
     let cols = LifetimeStage.score(summary, model: model, options: options)
     let t3 = clock.now
+    let c3 = Self.cpuSeconds()
     // Breakdown of the fit.
     let b0 = clock.now
     let rows = CompressedRecency(summary)
@@ -58,7 +72,8 @@ struct LifetimeBenchmarkTests {
        "sums": {"p_alive": \(total(cols.probabilityAlive)), "expected_purchases": \(total(cols.expectedPurchases)),
                 "expected_spend": \(total(cols.expectedSpend)), "clv": \(total(cols.clv))},
        "fit_breakdown": {"compress": \(seconds(b1 - b0)), "bg_nbd": \(seconds(b2 - b1)), "bg_nbd_iterations": \(bgFit.diagnostics.iterations), "gamma_gamma": \(seconds(b3 - b2)), "gamma_gamma_iterations": \(ggFit.diagnostics.iterations)},
-       "seconds": {"read": \(seconds(t1 - t0)), "fit": \(seconds(t2 - t1)), "score": \(seconds(t3 - t2))}}
+       "seconds": {"read": \(seconds(t1 - t0)), "fit": \(seconds(t2 - t1)), "score": \(seconds(t3 - t2))},
+       "cpu_seconds": {"fit": \(c2 - c1), "score": \(c3 - c2)}}
       """)
   }
 }
@@ -76,16 +91,19 @@ extension LifetimeBenchmarkTests {
     s.age = s.age.map { $0.rounded(.up) }
     let clock = ContinuousClock()
     let t0 = clock.now
+    let c0 = Self.cpuSeconds()
     let model = LifetimeStage.fit(s, options: LifetimeOptions(horizonDays: 360, maximumErlangK: 4))
     let t1 = clock.now
+    let c1 = Self.cpuSeconds()
     let cols = LifetimeStage.score(s, model: model, options: LifetimeOptions(horizonDays: 360, maximumErlangK: 4))
     let t2 = clock.now
+    let c2 = Self.cpuSeconds()
     let reg = try #require(model.regularTiming)
     print("""
       {"tool": "koi", "customers": \(n), "unique_rows": \(model.uniqueRecencyRows), "chosen": "\(model.chosen.rawValue)",
        "k": \(reg.parameters.k), "log_likelihood_by_k": \(reg.logLikelihoodByK.map { $0.map { String($0) } ?? "null" }),
        "clv_sum": \(cols.clv.reduce(0) { $0 + ($1 ?? 0) }), "attempts": \(reg.diagnostics.attempts), "bg_attempts": \(model.bgnbd?.diagnostics.attempts ?? []),
-       "seconds": {"fit": \(t1 - t0), "score": \(t2 - t1)}}
+       "seconds": {"fit": \(t1 - t0), "score": \(t2 - t1)}, "cpu_seconds": {"fit": \(c1 - c0), "score": \(c2 - c1)}}
       """)
   }
 }
