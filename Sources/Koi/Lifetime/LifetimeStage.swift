@@ -111,7 +111,18 @@ public struct LifetimeModel: Sendable, Codable, Equatable {
 
 /// Per-customer outputs, struct of arrays indexed by customer; nil means
 /// "write null" (model not fitted, customer invalid, or mean does not exist).
+///
+/// Suggested customers.jsonl keys, in `jsonKeys` order: `p_alive`,
+/// `expected_purchases`, `p_no_purchase`, `expected_spend`, `clv` (all over
+/// `horizonDays` where a horizon applies).
 public struct LifetimeColumns: Sendable {
+  public static let jsonKeys = ["p_alive", "expected_purchases", "p_no_purchase", "expected_spend", "clv"]
+
+  /// The columns in `jsonKeys` order.
+  public var inJSONKeyOrder: [[Double?]] {
+    [probabilityAlive, expectedPurchases, probabilityNoPurchase, expectedSpend, clv]
+  }
+
   /// P(alive at the as-of day).
   public var probabilityAlive: [Double?]
   /// Expected purchases (purchase days) in the horizon.
