@@ -66,3 +66,26 @@ struct LifetimeCDNOWTests {
     }
   }
 }
+
+extension LifetimeCDNOWTests {
+  @Test("MBG/NBD (k = 1) matches lifetimes' ModifiedBetaGeoFitter on CDNOW")
+  func mbgnbd() throws {
+    let summary = try CDNOWData.summary()
+    let fit = try #require(RegularTimingMBG.fit(CompressedRecency(summary), logIntervalTotal: 0, repeatTotal: 0,
+                                                maximumK: 1, maximumIterations: 200))
+    let p = fit.parameters
+    #expect(fit.diagnostics.converged)
+    #expect(p.k == 1)
+    // lifetimes 0.11.3 ModifiedBetaGeoFitter: r 0.5248377, α 6.1829885, a 0.8913563, b 1.6140000.
+    #expect(p.r.isApproximatelyEqual(to: 0.5248377, relativeTolerance: 1e-4))
+    #expect(p.alpha.isApproximatelyEqual(to: 6.1829885, relativeTolerance: 1e-4))
+    #expect(p.a.isApproximatelyEqual(to: 0.8913563, relativeTolerance: 1e-4))
+    #expect(p.b.isApproximatelyEqual(to: 1.6140000, relativeTolerance: 1e-4))
+    // Its conditional predictions for x = 2, t_x = 30.43, T = 38.86 and x = 0, T = 38.86 (39 weeks).
+    let reference = RegularTimingParameters(k: 1, r: 0.5248377255677019, alpha: 6.182988479134203, a: 0.8913562809310627, b: 1.614000025671838)
+    #expect(RegularTimingMBG.probabilityAlive(reference, x: 2, tx: 30.43, t: 38.86).isApproximatelyEqual(to: 0.70612626, relativeTolerance: 1e-6))
+    #expect(RegularTimingMBG.probabilityAlive(reference, x: 0, tx: 0, t: 38.86).isApproximatelyEqual(to: 0.38971644, relativeTolerance: 1e-6))
+    #expect(RegularTimingMBG.expectedPurchases(reference, x: 2, tx: 30.43, t: 38.86, horizon: 39).isApproximatelyEqual(to: 1.2626707787, relativeTolerance: 1e-6))
+    #expect(RegularTimingMBG.expectedPurchases(reference, x: 0, tx: 0, t: 38.86, horizon: 39).isApproximatelyEqual(to: 0.1539536444, relativeTolerance: 1e-6))
+  }
+}
