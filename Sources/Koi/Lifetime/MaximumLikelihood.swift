@@ -31,7 +31,9 @@ public struct FitDiagnostics: Sendable, Codable, Equatable {
 /// H      differences of the analytic gradient, symmetrised (see numericHessian)
 /// μ      0 while −H is positive definite and the step increases ℓ;
 ///        otherwise raised ×10 (Levenberg–Marquardt damping); lowered ×10 on success
-/// stop   ‖g‖∞ < 1e-9 (converged), or μ > 1e12 / iteration limit (failed)
+/// stop   ‖g‖∞ < 1e-9 (converged); steps below 1e-14 with ‖g‖∞ < 1e-6
+///        (converged at the limit of double precision); otherwise
+///        μ > 1e12 or the iteration limit (not converged)
 /// ```
 /// Steps are capped at 3 in max-norm so exp(θ) cannot overflow in one jump.
 enum NewtonMaximizer {
