@@ -275,25 +275,81 @@ public enum RegularTimingMBG {
     posterior(p, x: x, tx: tx, t: t).alive
   }
 
-  /// Expected purchases in (T, T+h]. Exact for k = 1 (MBG/NBD):
+  /// Expected purchases in (T, T+h].
+  ///
+  /// Given alive with i stages of the current gap done (posterior weight wᵢ),
+  /// the stage rate kλ ~ Gamma(sᵢ, β), β = α'+T, so the number M of Erlang
+  /// stages in h is negative binomial NB(sᵢ, π), π = β/(β+h); purchase n
+  /// happens once M ≥ nk − i, and the customer is still buying at purchase n
+  /// with probability E[(1−p)ⁿ⁻¹], p | alive ~ Beta(a, b+x+1):
   ///
   /// ```
-  /// E = P(alive) · E[(1 − e^(−λph))/p],  λ | alive ~ Gamma(r+x, α+T), p | alive ~ Beta(a, b+x+1)
+  /// E = P(alive) · Σᵢ wᵢ Σ_{n≥1} P(Mᵢ ≥ nk − i) · B(a, b+x+n) / B(a, b+x+1)
   /// ```
-  /// For k > 1 an approximation: given alive, the stage rate is the mixture
-  /// Σᵢ wᵢ Gamma(sᵢ, α'+T), replaced by the single Gamma(Σᵢ wᵢ sᵢ, α'+T) with
-  /// the same mean, and future purchases are taken as a Poisson process at
-  /// rate λ with the same dropout, i.e. the formula above. It ignores that the
-  /// next gap is already partly elapsed (P(alive) and P(no purchase) do not),
-  /// so over short horizons it is low for customers just before their next
-  /// regular purchase and high just after; over horizons of several gaps the
-  /// difference fades.
+  /// exact, summed with multiplicative recurrences for the NB pmf and the
+  /// Beta ratio until a geometric bound on the NB tail is below 1e-16. For k = 1 the closed form
+  /// (the BG/NBD ₂F₁ expression with b → b+1) is used. When π^sᵢ underflows
+  /// (very many past purchases and a long horizon) the sum falls back to an
+  /// approximation: a Poisson process at the posterior-mean rate, i.e. the
+  /// closed form with shape Σᵢ wᵢ sᵢ.
   public static func expectedPurchases(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
     let post = posterior(p, x: x, tx: tx, t: t)
     return post.alive * expectedPurchasesIfAlive(p, weights: post.weights, x: x, t: t, horizon: h)
   }
 
   static func expectedPurchasesIfAlive(_ p: RegularTimingParameters, weights: [Double], x: Double, t: Double, horizon h: Double) -> Double {
+    if h <= 0 { return 0 }
+    if p.k > 1, let exact = stageSeriesIfAlive(p, weights: weights, x: x, t: t, horizon: h) { return exact }
+    return poissonIfAlive(p, weights: weights, x: x, t: t, horizon: h)
+  }
+
+  /// The exact negative-binomial series above; nil when π^sᵢ underflows or
+  /// the series needs more than 10⁷ terms.
+  static func stageSeriesIfAlive(_ p: RegularTimingParameters, weights: [Double], x: Double, t: Double, horizon h: Double) -> Double? {
+    let k = p.k
+    let beta = p.alpha / Double(k) + t
+    let logPi = -Double.log(onePlus: h / beta)
+    let q = h / (beta + h)  // 1 − π
+    let b0 = p.b + x + 1
+    var total = 0.0
+    for (i, w) in weights.enumerated() where w > 0 {
+      let s = p.r + Double(k) * x + Double(i)
+      let logP0 = s * logPi
+      guard logP0 > -700 else { return nil }
+      let meanStages = s * h / beta
+      var pmf = Double.exp(logP0)  // P(M = 0)
+      var cdf = pmf  // P(M ≤ m)
+      var m = 0
+      var c = 1.0  // E[(1−p)^(n−1)]
+      var e = 0.0
+      var n = 1
+      while true {
+        let threshold = n * k - i  // purchase n needs M ≥ threshold
+        while m < threshold - 1 {
+          pmf *= (s + Double(m)) / Double(m + 1) * q
+          m += 1
+          cdf += pmf
+        }
+        let survival = max(0, 1 - cdf)
+        e += survival * c
+        // Past the mode the pmf ratio ρ = (s+m)/(m+1)·(1−π) is below one and
+        // falling, so the remaining tail is at most pmf·ρ/(1−ρ); stop when
+        // that is below 1e-16 (1 − cdf itself bottoms out at rounding level).
+        let ratio = (s + Double(m)) / Double(m + 1) * q
+        if Double(threshold) > meanStages && ratio < 1 && pmf * ratio / (1 - ratio) < 1e-16 { break }
+        if survival == 0 { break }
+        c *= (b0 + Double(n - 1)) / (p.a + b0 + Double(n - 1))
+        n += 1
+        if m > 10_000_000 { return nil }
+      }
+      total += w * e
+    }
+    return total
+  }
+
+  /// Poisson-timing expectation at the posterior-mean rate: exact for k = 1
+  /// (MBG/NBD), the fallback approximation for k > 1.
+  static func poissonIfAlive(_ p: RegularTimingParameters, weights: [Double], x: Double, t: Double, horizon h: Double) -> Double {
     let k = Double(p.k)
     let alphaStage = p.alpha / k
     // Mixture Σᵢ wᵢ Gamma(sᵢ, β) collapsed to Gamma(s̄, β) with the same mean,

@@ -60,13 +60,16 @@ struct LifetimeEdgeCaseTests {
   }
 
   @Test("MBG/CNBD-k with k = 1 is the MBG/NBD: the Poisson-timing expectation is exact")
-  func mbgExpectation() {
+  func mbgExpectation() throws {
     let reg = RegularTimingParameters(k: 1, r: 0.5, alpha: 5, a: 0.8, b: 2.5)
     let x = 3.0, t = 40.0, h = 30.0
     let post = RegularTimingMBG.posterior(reg, x: x, tx: 20, t: t)
     let direct = BGNBD.poissonDropoutExpectation(shape: reg.r + x, rate: reg.alpha + t, a: reg.a, b: reg.b + x + 1, horizon: h)
     let e = RegularTimingMBG.expectedPurchasesIfAlive(reg, weights: post.weights, x: x, t: t, horizon: h)
     #expect(e.isApproximatelyEqual(to: direct, relativeTolerance: 1e-7))
+    // The negative-binomial stage series used for k > 1 reduces to the same closed form at k = 1.
+    let series = try #require(RegularTimingMBG.stageSeriesIfAlive(reg, weights: post.weights, x: x, t: t, horizon: h))
+    #expect(series.isApproximatelyEqual(to: direct, relativeTolerance: 1e-9))
   }
 
   @Test("everyone with x = 0: no purchase model, null columns, a diagnostic")

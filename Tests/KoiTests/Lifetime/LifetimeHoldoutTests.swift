@@ -54,7 +54,7 @@ struct LifetimeHoldoutTests {
     #expect(abs(noneP - noneA) / n < 0.01, "P(none) \(noneP / n) vs \(noneA / n)")
   }
 
-  @Test("MBG/CNBD-3: P(no purchase) exact, expected purchases close")
+  @Test("MBG/CNBD-3: P(no purchase) and expected purchases")
   func regularTiming() {
     let p = RegularTimingParameters(k: 3, r: 3, alpha: 90, a: 0.8, b: 4)
     let h = 90.0
@@ -68,7 +68,7 @@ struct LifetimeHoldoutTests {
     }
     let n = Double(sim.count)
     #expect(abs(noneP - noneA) / n < 0.01, "P(none) \(noneP / n) vs \(noneA / n)")
-    #expect(abs(predicted - actual) / max(actual, 1) < 0.05, "mean predicted \(predicted / n) vs actual \(actual / n)")
+    #expect(abs(predicted - actual) / n < 0.03, "mean predicted \(predicted / n) vs actual \(actual / n)")
   }
 
   @Test("from a ledger of regular buyers the stage picks MBG/CNBD-k with k > 1")
