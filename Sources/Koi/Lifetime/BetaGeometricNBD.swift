@@ -152,7 +152,7 @@ public enum BGNBD {
         continue
       }
       attempts.append("start \(name): \(result.converged ? "converged" : "not converged") after \(result.iterations) iterations, mean log-likelihood \(result.value)")
-      if best == nil || (result.converged && !(best!.converged)) || (result.converged == best!.converged && result.value > best!.value) {
+      if NewtonMaximizer.isBetter(result, than: best) {
         best = result
       }
       if result.converged { break }

@@ -123,7 +123,7 @@ public enum GammaGamma {
         attempts.append("start \(name): likelihood not finite at start"); continue
       }
       attempts.append("start \(name): \(r.converged ? "converged" : "not converged") after \(r.iterations) iterations")
-      if best == nil || (r.converged && !best!.converged) || (r.converged == best!.converged && r.value > best!.value) { best = r }
+      if NewtonMaximizer.isBetter(r, than: best) { best = r }
       if r.converged { break }
     }
     guard let best else { return failure("Gamma-Gamma likelihood not finite at any start", attempts: attempts) }

@@ -42,8 +42,8 @@ public struct LifetimeSummary: Sendable {
     logIntervalSum: [Double]? = nil, daysPerUnit: Double = 1
   ) {
     precondition(recency.count == frequency.count && age.count == frequency.count, "summary columns must have one entry per customer")
-    precondition(monetaryValue == nil || monetaryValue!.count == frequency.count, "monetary values must have one entry per customer")
-    precondition(logIntervalSum == nil || logIntervalSum!.count == frequency.count, "log-interval sums must have one entry per customer")
+    precondition((monetaryValue?.count ?? frequency.count) == frequency.count, "monetary values must have one entry per customer")
+    precondition((logIntervalSum?.count ?? frequency.count) == frequency.count, "log-interval sums must have one entry per customer")
     precondition(daysPerUnit > 0, "daysPerUnit must be positive")
     self.frequency = frequency
     self.recency = recency

@@ -47,6 +47,14 @@ enum NewtonMaximizer {
     var converged: Bool
   }
 
+  /// Whether `candidate` should replace `incumbent` among multi-start
+  /// results: converged beats not converged, then the higher likelihood.
+  static func isBetter(_ candidate: Result, than incumbent: Result?) -> Bool {
+    guard let incumbent else { return true }
+    if candidate.converged != incumbent.converged { return candidate.converged }
+    return candidate.value > incumbent.value
+  }
+
   /// `objective(θ)` returns the mean log-likelihood and its gradient, or nil
   /// when θ is outside the region where it is finite.
   /// With `centralHessianAtEnd` false the returned Hessian may be the last

@@ -215,7 +215,7 @@ public enum RegularTimingMBG {
           meanLogLikelihood($0, k: k, rows)
         }) else { attempts.append("k=\(k) start \(name): likelihood not finite"); continue }
         attempts.append("k=\(k) start \(name): \(res.converged ? "converged" : "not converged") after \(res.iterations) iterations")
-        if chosen == nil || (res.converged && !chosen!.converged) || (res.converged == chosen!.converged && res.value > chosen!.value) {
+        if NewtonMaximizer.isBetter(res, than: chosen) {
           chosen = res
         }
         if res.converged { break }
@@ -225,15 +225,14 @@ public enum RegularTimingMBG {
       previous = chosen.theta
       let ll = chosen.value * rows.totalWeight + timingTerm(k: k, logIntervalTotal: logIntervalTotal, repeatTotal: repeatTotal)
       byK.append(ll)
-      if best == nil || ll > best!.ll {
-        best = (k, chosen, ll, attempts)
-      } else if k >= 2 {
+      if let incumbent = best, ll <= incumbent.ll {
         // The likelihood fell from k−1 to k: larger k are not tried (the
         // profile likelihood in k is unimodal in practice), saving the most
         // expensive fits.
-        allAttempts.append("k=\(k) below k=\(k - 1); larger k not tried")
+        allAttempts.append("k=\(k) below k=\(incumbent.k); larger k not tried")
         break
       }
+      best = (k, chosen, ll, attempts)
     }
     guard let best else {
       return RegularTimingFit(
