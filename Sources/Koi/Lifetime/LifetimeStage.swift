@@ -1,0 +1,325 @@
+import RealModule
+
+/// Options of the lifetime-value stage. Times are in days; the stage converts
+/// them to the summary's unit with `LifetimeSummary.daysPerUnit`.
+public struct LifetimeOptions: Sendable, Codable, Equatable {
+  /// Prediction horizon after the as-of day (`--horizon-days`).
+  public var horizonDays: Double
+  /// Annual discount rate as a fraction, e.g. 0.10 (`--discount-rate`).
+  public var annualDiscountRate: Double
+  /// Margin as a fraction of spend, 0…1 (`--margin`).
+  public var margin: Double
+  /// Largest Erlang order tried by the regular-timing model; 0 disables it.
+  public var maximumErlangK: Int
+  /// Length of the CLV discounting steps.
+  public var discountStepDays: Double
+  /// Newton iteration limit per start.
+  public var maximumIterations: Int
+
+  public init(
+    horizonDays: Double = 365, annualDiscountRate: Double = 0.10, margin: Double = 1,
+    maximumErlangK: Int = 4, discountStepDays: Double = 30, maximumIterations: Int = 200
+  ) {
+    self.horizonDays = horizonDays
+    self.annualDiscountRate = annualDiscountRate
+    self.margin = margin
+    self.maximumErlangK = maximumErlangK
+    self.discountStepDays = discountStepDays
+    self.maximumIterations = maximumIterations
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case horizonDays = "horizon_days"
+    case annualDiscountRate = "annual_discount_rate"
+    case margin
+    case maximumErlangK = "maximum_erlang_k"
+    case discountStepDays = "discount_step_days"
+    case maximumIterations = "maximum_iterations"
+  }
+
+  /// Sentences a user understands, one per invalid option; empty when valid.
+  /// The CLI turns these into `ValidationError`s; the stage assumes valid
+  /// options (precondition).
+  public var problems: [String] {
+    var p = [String]()
+    if !(horizonDays > 0 && horizonDays.isFinite) { p.append("--horizon-days must be a positive number of days, got \(horizonDays)") }
+    if !(annualDiscountRate >= 0 && annualDiscountRate.isFinite) { p.append("--discount-rate must be a non-negative annual fraction such as 0.1, got \(annualDiscountRate)") }
+    if !(margin >= 0 && margin <= 1) { p.append("--margin must be a fraction between 0 and 1, got \(margin)") }
+    if !(0...12).contains(maximumErlangK) { p.append("maximum Erlang order must be between 0 and 12, got \(maximumErlangK)") }
+    if !(discountStepDays > 0 && discountStepDays.isFinite) { p.append("discount step must be a positive number of days, got \(discountStepDays)") }
+    if maximumIterations < 1 { p.append("maximum iterations must be at least 1") }
+    return p
+  }
+}
+
+/// Which purchase model scores the customers.
+public enum LifetimeModelKind: String, Sendable, Codable, Equatable {
+  case bgnbd = "bg_nbd"
+  case regularTiming = "mbg_cnbd_k"
+  /// Nothing usable was fitted; purchase columns are null.
+  case none
+}
+
+/// How the purchase model was chosen: Akaike's criterion on log-likelihoods
+/// of the same purchase-time data (see `RegularTimingMBG`),
+///
+/// ```
+/// AIC = −2 ℓ + 2 m,   m = 4 for BG/NBD, 5 for MBG/CNBD-k (r, α, a, b and k)
+/// ```
+/// the lower AIC wins; a model that did not converge is not eligible.
+public struct LifetimeModelSelection: Sendable, Codable, Equatable {
+  public var bgnbdAIC: Double?
+  public var regularTimingAIC: Double?
+  public var rule: String
+
+  enum CodingKeys: String, CodingKey {
+    case bgnbdAIC = "bg_nbd_aic"
+    case regularTimingAIC = "mbg_cnbd_k_aic"
+    case rule
+  }
+}
+
+/// Everything the lifetime stage learned; part of model.json.
+public struct LifetimeModel: Sendable, Codable, Equatable {
+  /// Days per time unit of the fitted parameters (α, γ are per unit).
+  public var timeUnitDays: Double
+  public var customers: Int
+  /// Customers left out because their summary is invalid (scored null).
+  public var invalidCustomers: Int
+  /// Distinct (x, t_x, T) rows the recency models were fitted on.
+  public var uniqueRecencyRows: Int
+  public var chosen: LifetimeModelKind
+  public var selection: LifetimeModelSelection
+  public var bgnbd: BGNBDFit?
+  public var regularTiming: RegularTimingFit?
+  public var gammaGamma: GammaGammaFit?
+  /// Sentences for the operator, empty when all went well.
+  public var diagnostics: [String]
+
+  enum CodingKeys: String, CodingKey {
+    case timeUnitDays = "time_unit_days"
+    case customers
+    case invalidCustomers = "invalid_customers"
+    case uniqueRecencyRows = "unique_recency_rows"
+    case chosen, selection
+    case bgnbd = "bg_nbd"
+    case regularTiming = "mbg_cnbd_k"
+    case gammaGamma = "gamma_gamma"
+    case diagnostics
+  }
+}
+
+/// Per-customer outputs, struct of arrays indexed by customer; nil means
+/// "write null" (model not fitted, customer invalid, or mean does not exist).
+///
+/// Suggested customers.jsonl keys, in `jsonKeys` order: `p_alive`,
+/// `expected_purchases`, `p_no_purchase`, `expected_spend`, `clv` (all over
+/// `horizonDays` where a horizon applies).
+public struct LifetimeColumns: Sendable {
+  public static let jsonKeys = ["p_alive", "expected_purchases", "p_no_purchase", "expected_spend", "clv"]
+
+  /// The columns in `jsonKeys` order.
+  public var inJSONKeyOrder: [[Double?]] {
+    [probabilityAlive, expectedPurchases, probabilityNoPurchase, expectedSpend, clv]
+  }
+
+  /// P(alive at the as-of day).
+  public var probabilityAlive: [Double?]
+  /// Expected purchases (purchase days) in the horizon.
+  public var expectedPurchases: [Double?]
+  /// P(no purchase in the horizon).
+  public var probabilityNoPurchase: [Double?]
+  /// Expected spend per purchase (Gamma-Gamma), currency.
+  public var expectedSpend: [Double?]
+  /// Discounted expected margin over the horizon, currency.
+  public var clv: [Double?]
+  public var horizonDays: Double
+}
+
+/// The lifetime-value stage: BG/NBD or MBG/CNBD-k for purchases,
+/// Gamma-Gamma for spend, discounted CLV.
+///
+/// ```
+/// let summary = LifetimeSummary(ledger: ledger, table: table)   // x, t_x, T in days
+/// let model   = LifetimeStage.fit(summary, options: options)    // → model.json "lifetime"
+/// let columns = LifetimeStage.score(summary, model: model, options: options)
+/// ```
+///
+/// Decisions, in one place:
+/// - A "purchase" is a distinct purchase day (as `CustomerTable.purchaseDays`),
+///   so x counts repeat purchase days and expected purchases are purchase days.
+/// - Fitting works on unique (x, t_x, T) rows with counts; results do not
+///   depend on customer order or thread count.
+/// - Purchase model: BG/NBD always; MBG/CNBD-k (k = 1…maximumErlangK) when
+///   the summary carries log inter-purchase sums. The lower AIC among the
+///   converged ones scores; see `LifetimeModelSelection`.
+/// - Failures never throw: a model that did not converge is recorded with its
+///   diagnostics and not used; its columns are nil (write null). Nobody with a
+///   repeat purchase → no purchase model. Invalid summary rows → null rows.
+/// - Spend: Gamma-Gamma on customers with x > 0 and positive average repeat
+///   spend; customers with no repeats (or non-positive net repeat spend) get
+///   the population mean p γ/(q − 1); with q ≤ 1 (infinite mean) those get
+///   null and the model says why.
+/// - CLV needs both a purchase model and a spend model; otherwise null.
+public enum LifetimeStage {
+  /// Fits the purchase models and the spend model. Never throws: failures are
+  /// diagnostics in the returned model, and `score` then yields nulls.
+  ///
+  /// - Complexity: O(n log n) to compress; each likelihood evaluation is
+  ///   O(unique (x, t_x, T) rows) (O(K²·rows) for MBG/CNBD-k over k = 1…K),
+  ///   Gamma-Gamma O(repeat customers).
+  public static func fit(_ summary: LifetimeSummary, options: LifetimeOptions = LifetimeOptions()) -> LifetimeModel {
+    precondition(options.problems.isEmpty, options.problems.joined(separator: "; "))
+    let rows = CompressedRecency(summary)
+    let valid = Int(rows.totalWeight)
+    var diagnostics = [String]()
+    if valid < summary.count {
+      diagnostics.append("\(summary.count - valid) customers have an inconsistent summary (x < 0, t_x > T, negative or non-finite times, or repeats at time 0); they are left out and scored null")
+    }
+    var model = LifetimeModel(
+      timeUnitDays: summary.daysPerUnit, customers: summary.count, invalidCustomers: summary.count - valid,
+      uniqueRecencyRows: rows.count, chosen: .none,
+      selection: LifetimeModelSelection(bgnbdAIC: nil, regularTimingAIC: nil, rule: "lower AIC (−2ℓ + 2m; m = 4 BG/NBD, 5 MBG/CNBD-k) among converged models"),
+      bgnbd: nil, regularTiming: nil, gammaGamma: nil, diagnostics: diagnostics)
+
+    let anyRepeat = rows.x.contains { $0 > 0 }
+    if rows.count == 0 {
+      model.diagnostics.append("no customers to fit; lifetime columns are null")
+    } else if !anyRepeat {
+      model.diagnostics.append("no customer has a repeat purchase, so purchase and dropout rates cannot be estimated; lifetime columns are null")
+    } else {
+      let bg = BGNBD.fit(rows, maximumIterations: options.maximumIterations)
+      model.bgnbd = bg
+      if let m = bg.diagnostics.message { model.diagnostics.append(m) }
+      if bg.diagnostics.converged { model.selection.bgnbdAIC = -2 * bg.logLikelihood + 8 }
+      if options.maximumErlangK >= 1, let li = summary.logIntervalSum {
+        var liTotal = 0.0, repeats = 0.0
+        for i in 0..<summary.count where rows.rowOfCustomer[i] >= 0 {
+          liTotal += li[i]; repeats += Double(summary.frequency[i])
+        }
+        if let reg = RegularTimingMBG.fit(rows, logIntervalTotal: liTotal, repeatTotal: repeats,
+                                          maximumK: options.maximumErlangK, maximumIterations: options.maximumIterations,
+                                          warmStart: bg.diagnostics.converged ? bg.parameters : nil) {
+          model.regularTiming = reg
+          if let m = reg.diagnostics.message { model.diagnostics.append(m) }
+          if reg.diagnostics.converged { model.selection.regularTimingAIC = -2 * reg.logLikelihood + 10 }
+        }
+      } else if options.maximumErlangK >= 1 {
+        model.diagnostics.append("summary has no log inter-purchase sums; regular-timing model not fitted")
+      }
+      switch (model.selection.bgnbdAIC, model.selection.regularTimingAIC) {
+      case let (bgAIC?, regAIC?): model.chosen = regAIC < bgAIC ? .regularTiming : .bgnbd
+      case (_?, nil): model.chosen = .bgnbd
+      case (nil, _?): model.chosen = .regularTiming
+      case (nil, nil):
+        model.chosen = .none
+        model.diagnostics.append("no purchase model converged; P(alive), expected purchases and CLV are null")
+      }
+    }
+    let gg = GammaGamma.fit(summary, maximumIterations: options.maximumIterations)
+    model.gammaGamma = gg
+    if let m = gg.diagnostics.message { model.diagnostics.append(m) }
+    return model
+  }
+
+  /// Scores every customer with a fitted model.
+  ///
+  /// With H = horizonDays / daysPerUnit, steps dⱼ = min(j·Δ, H) (Δ =
+  /// discountStepDays in units), δ = ln(1 + annualDiscountRate) per 365.25
+  /// days, E(d) = expected purchases in (T, T+d] of the chosen model and
+  /// s = Gamma-Gamma expected spend per purchase:
+  ///
+  /// ```
+  /// CLV = margin · s · Σⱼ [E(dⱼ) − E(dⱼ₋₁)] · exp(−δ · dⱼ · daysPerUnit / 365.25)
+  /// ```
+  /// i.e. purchases expected in each step are discounted from the step's end,
+  /// with the continuous rate equivalent to the annual rate. Currency is the
+  /// ledger's; null when E or s is null.
+  ///
+  /// - Complexity: O(n) plus O(unique rows · H/Δ) series evaluations,
+  ///   parallel over unique rows.
+  public static func score(_ summary: LifetimeSummary, model: LifetimeModel, options: LifetimeOptions = LifetimeOptions()) -> LifetimeColumns {
+    precondition(options.problems.isEmpty, options.problems.joined(separator: "; "))
+    let n = summary.count
+    let unitDays = summary.daysPerUnit
+    let horizon = options.horizonDays / unitDays
+    let step = options.discountStepDays / unitDays
+    let delta = Double.log(onePlus: options.annualDiscountRate)
+    var boundaries = [Double]()
+    var d = 0.0
+    while d < horizon {
+      d = min(d + step, horizon)
+      boundaries.append(d)
+    }
+    let discount = boundaries.map { Double.exp(-delta * $0 * unitDays / 365.25) }
+
+    let rows = CompressedRecency(summary)
+    // Per unique row: P(alive), E(H), P(none in H), discounted purchases Σ ΔE·v.
+    let m = rows.count
+    var alive = [Double](repeating: .nan, count: m)
+    var expected = [Double](repeating: .nan, count: m)
+    var none = [Double](repeating: .nan, count: m)
+    var discounted = [Double](repeating: .nan, count: m)
+    let chosen = model.chosen
+    let bg = model.bgnbd?.parameters
+    let reg = model.regularTiming?.parameters
+    if chosen != .none {
+      alive.withUnsafeMutableBufferPointer { alive in
+      expected.withUnsafeMutableBufferPointer { expected in
+      none.withUnsafeMutableBufferPointer { none in
+      discounted.withUnsafeMutableBufferPointer { discounted in
+        Parallel.forEachChunk(count: m, chunkCount: Parallel.chunkCount(for: m, minimumChunk: 2048)) { _, range in
+          for i in range {
+            let x = rows.x[i], tx = rows.tx[i], t = rows.t[i]
+            var pAlive = 0.0, pNone = 0.0
+            var ifAlive: (Double) -> Double
+            switch chosen {
+            case .regularTiming:
+              guard let reg else { continue }
+              let post = RegularTimingMBG.posterior(reg, x: x, tx: tx, t: t)
+              pAlive = post.alive
+              pNone = RegularTimingMBG.probabilityNoPurchase(reg, x: x, tx: tx, t: t, horizon: horizon)
+              ifAlive = { RegularTimingMBG.expectedPurchasesIfAlive(reg, weights: post.weights, x: x, t: t, horizon: $0) }
+            default:
+              guard let bg else { continue }
+              pAlive = BGNBD.probabilityAlive(bg, x: x, tx: tx, t: t)
+              pNone = BGNBD.probabilityNoPurchase(bg, x: x, tx: tx, t: t, horizon: horizon)
+              ifAlive = { BGNBD.expectedPurchasesIfAlive(bg, x: x, t: t, horizon: $0) }
+            }
+            var previous = 0.0, sum = 0.0
+            for (j, dj) in boundaries.enumerated() {
+              let e = ifAlive(dj)
+              sum += (e - previous) * discount[j]
+              previous = e
+            }
+            alive[i] = pAlive
+            expected[i] = pAlive * previous
+            none[i] = pNone
+            discounted[i] = pAlive * sum
+          }
+        }
+      }}}}
+    }
+    let gg = model.gammaGamma
+    let spendUsable = gg.map { $0.diagnostics.converged } ?? false
+    var columns = LifetimeColumns(
+      probabilityAlive: [Double?](repeating: nil, count: n), expectedPurchases: [Double?](repeating: nil, count: n),
+      probabilityNoPurchase: [Double?](repeating: nil, count: n), expectedSpend: [Double?](repeating: nil, count: n),
+      clv: [Double?](repeating: nil, count: n), horizonDays: options.horizonDays)
+    func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+    for c in 0..<n {
+      let row = Int(rows.rowOfCustomer[c])
+      var spend: Double?
+      if spendUsable, let gg { spend = GammaGamma.expectedSpend(gg.parameters, x: summary.frequency[c], monetaryValue: summary.monetaryValue[c]) }
+      columns.expectedSpend[c] = spend
+      guard row >= 0 else { continue }
+      columns.probabilityAlive[c] = finite(alive[row])
+      columns.expectedPurchases[c] = finite(expected[row])
+      columns.probabilityNoPurchase[c] = finite(none[row])
+      if let spend, let disc = finite(discounted[row]) {
+        columns.clv[c] = finite(options.margin * spend * disc)
+      }
+    }
+    return columns
+  }
+}
