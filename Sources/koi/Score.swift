@@ -97,10 +97,26 @@ struct Score: ParsableCommand {
     valueName: "item=days"))
   var priors: [String] = []
 
+  @Option(name: .customLong("horizon-days"), help: ArgumentHelp(
+    "Lifetime horizon in days: expected purchases, P(no purchase) and CLV look this far ahead. Example: --horizon-days 365",
+    valueName: "days"))
+  var horizonDays = 365.0
+
+  @Option(name: .customLong("discount-rate"), help: ArgumentHelp(
+    "Annual discount rate for CLV, as a fraction (0.1 = 10% a year), applied in 30-day steps. Example: --discount-rate 0.1",
+    valueName: "rate"))
+  var discountRate = 0.10
+
+  @Option(name: .long, help: ArgumentHelp(
+    "Gross margin as a fraction of spend; CLV = margin × expected discounted spend. Example: --margin 0.6",
+    valueName: "fraction"))
+  var margin = 1.0
+
   @Flag(name: .long, help: "No progress lines on stderr.")
   var quiet = false
 
   func validate() throws {
+    if let problem = lifetimeOptions.problems.first { throw ValidationError(problem + ".") }
     guard dueWithin >= 1 && dueWithin <= 3650 else {
       throw ValidationError("--due-within must be between 1 and 3650 days, got \(dueWithin).")
     }
@@ -149,6 +165,10 @@ struct Score: ParsableCommand {
     return out
   }
 
+  var lifetimeOptions: LifetimeOptions {
+    LifetimeOptions(horizonDays: horizonDays, annualDiscountRate: discountRate, margin: margin)
+  }
+
   func run() throws {
     var options = ScoreOptions(inputPath: input, outputDirectory: out)
     options.ingest.asOfDay = asOf.flatMap(DayNumber.parse)
@@ -166,6 +186,7 @@ struct Score: ParsableCommand {
     if let tierFeatures { options.tiers.features = try parseTierFeatures(tierFeatures) }
     options.initModelPath = initModel
     options.intervals.priors = try parsedPriors()
+    options.lifetime = lifetimeOptions
     options.dueWithinDays = dueWithin
     options.dueMinimumProbability = dueMinProbability
     options.dueLimit = dueLimit

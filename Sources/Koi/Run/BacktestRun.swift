@@ -8,6 +8,7 @@ public struct BacktestOptions: Sendable {
   public var cutoffDay: Int32
   public var ingest = IngestOptions()
   public var intervals = IntervalOptions()
+  public var lifetime = LifetimeOptions()
 
   public init(inputPath: String, outputDirectory: String, cutoffDay: Int32) {
     self.inputPath = inputPath
@@ -23,14 +24,16 @@ public struct BacktestReport: Sendable, Codable {
   public var sha256: String
   public var cutoff: String
   public var intervals: IntervalBacktestReport
+  public var lifetime: LifetimeBacktestReport
 
   enum CodingKeys: String, CodingKey {
     case koiVersion = "koi_version"
-    case input, sha256, cutoff, intervals
+    case input, sha256, cutoff, intervals, lifetime
   }
 }
 
-/// `koi backtest`: fit before a cutoff, compare with what happened after.
+/// `koi backtest`: fit before a cutoff, compare with what happened after,
+/// for the repurchase-interval and lifetime models.
 public enum BacktestRun {
   public struct Result: Sendable {
     public var report: BacktestReport
@@ -54,9 +57,11 @@ public enum BacktestRun {
     }
     progress(.stage("intervals backtest"))
     let intervals = IntervalBacktest.run(ledger: ingest.ledger, cutoffDay: options.cutoffDay, options: options.intervals)
+    progress(.stage("lifetime backtest"))
+    let lifetime = LifetimeBacktest.run(ledger: ingest.ledger, cutoffDay: options.cutoffDay, options: options.lifetime)
     let report = BacktestReport(
       koiVersion: Koi.version, input: options.inputPath, sha256: ingest.sha256,
-      cutoff: DayNumber.format(options.cutoffDay), intervals: intervals)
+      cutoff: DayNumber.format(options.cutoffDay), intervals: intervals, lifetime: lifetime)
     let path = URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("backtest.json").path
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(report)) + [10], to: path)
 
@@ -68,6 +73,11 @@ public enum BacktestRun {
     ]
     for (m, b) in zip(intervals.model.horizons, intervals.baseline.horizons) {
       lines.append("  Brier \(m.days)d              \(f(m.brierScore))    \(f(b.brierScore))")
+    }
+    lines.append("lifetime: \(lifetime.customers) customers, \(lifetime.holdoutDays)-day holdout, \(Int(lifetime.actualPurchases)) actual purchase days; calibration chose \(lifetime.chosen)")
+    lines.append("  model              predicted   MAE/customer   RMSE")
+    for m in lifetime.models {
+      lines.append("  \(m.model.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(format: "%9.0f", m.predictedPurchases))   \(f(m.meanAbsoluteError, 4))         \(f(m.rootMeanSquaredError, 4))")
     }
     lines.append("results in \(path)")
     return Result(report: report, summary: lines.joined(separator: "\n"))

@@ -10,12 +10,13 @@ public struct Model: Sendable, Codable {
   public var rfm: RFMModel?
   public var tiers: TierModel?
   public var intervals: IntervalModel?
+  public var lifetime: LifetimeModel?
 
   enum CodingKeys: String, CodingKey {
     case koiVersion = "koi_version"
     case asOf = "as_of"
     case categories
-    case rfm, tiers, intervals
+    case rfm, tiers, intervals, lifetime
   }
 }
 

@@ -27,16 +27,36 @@ extension RunConfig {
     # amount = "实收"
 
     [stages]
-    run = ["rfm"]
+    # Stages to run, any of: rfm, tiers, intervals, lifetime.
+    run = ["rfm", "tiers", "intervals", "lifetime"]
 
     [stages.rfm]
     # Score levels for R, F and M (2-100).
     bins = 5
 
-    # Reserved for the stages being added (options are kept and passed on):
-    # [stages.tiers]       price-sensitivity tiers (k-means, k = 4)
-    # [stages.intervals]   repurchase intervals per treatment category
-    # [stages.lifetime]    P(alive), expected purchases, CLV
+    [stages.tiers]
+    # Price-sensitivity tiers by k-means. Clusters (2-256; 4 = one per tier).
+    k = 4
+    restarts = 4
+    seed = 0
+    # Behaviour features to cluster on (also: tenure_days, channel_share).
+    features = ["discount_depth", "promo_share", "premium_share", "breadth", "purchase_days", "net_spend"]
+
+    [stages.intervals]
+    # Leave customers below this probability of buying within
+    # exports.due_within_days off the due lists; at most due_limit per treatment.
+    due_min_probability = 0.25
+    # due_limit = 500
+    # Treatments with fewer repeat gaps than this use their category prior.
+    minimum_gaps = 30
+
+    [stages.lifetime]
+    # Expected purchases and CLV look this many days ahead.
+    horizon_days = 365
+    # Annual discount rate (0.1 = 10% a year), applied in 30-day steps.
+    discount_rate = 0.1
+    # Gross margin as a fraction of spend.
+    margin = 1.0
 
     # Typical repurchase cycle per item in days, or "one_off" (implants, surgery).
     # One-off customers feed the cross_sell list; cycles are passed to the interval stage.

@@ -37,9 +37,8 @@ public struct RunConfig: Sendable {
   /// `[stages.intervals]` due_min_probability and due_limit.
   public var dueMinimumProbability = 0.25
   public var dueLimit: Int?
-  /// Options of stages not in this build yet (`stages.lifetime`): kept as
-  /// written and handed to the stage when it lands.
-  public var pendingStageOptions: [String: [String: ConfigValue]] = [:]
+  /// `[stages.lifetime]`: horizon_days, discount_rate, margin.
+  public var lifetime = LifetimeOptions()
   /// Item → typical repurchase cycle, or one-off (`[category_priors]`).
   public var categoryPriors: [String: CategoryPrior] = [:]
   public var tagRules: [TagRule] = TagRule.defaults
@@ -177,10 +176,12 @@ public struct RunConfig: Sendable {
       if let n = try iv.int("minimum_gaps", in: 1...1_000_000, expected: "a whole number ≥ 1") { c.intervals.minimumGapsForFit = n }
       try iv.finish()
     }
-    // INTEGRATION POINT: lifetime options. Until the stage lands its table is
-    // kept as written (`pendingStageOptions`) and the run warns that it was
-    // not used.
-    if let table = try t.table("lifetime") { c.pendingStageOptions["lifetime"] = table.values }
+    if let lt = try t.table("lifetime") {
+      if let h = try lt.double("horizon_days", in: 1...36_500, expected: "a number of days from 1 to 36500") { c.lifetime.horizonDays = h }
+      if let r = try lt.double("discount_rate", in: 0...10, expected: "an annual fraction such as 0.1") { c.lifetime.annualDiscountRate = r }
+      if let m = try lt.double("margin", in: 0...1, expected: "a fraction from 0 to 1") { c.lifetime.margin = m }
+      try lt.finish()
+    }
     try t.finish()
   }
 

@@ -108,9 +108,6 @@ public enum ScheduledRun {
       let options = scoreOptions(config, asOfDay: asOfDay, outputDirectory: partialDir, warmStartModelPath: warmStart)
       let scoring = try ScoringRun.run(options, progress: progress)
       var warnings = scoring.manifest.warnings
-      for name in config.pendingStageOptions.keys.sorted() {
-        warnings.append("[stages.\(name)] is set but the \(name) stage is not in this build; its options were not used.")
-      }
 
       progress(.writing("exports"))
       let exports = try writeExports(scoring: scoring, config: config, runID: runID, directory: partialDir + "/exports")
@@ -150,6 +147,7 @@ public enum ScheduledRun {
     options.rfm = config.rfm
     options.initModelPath = warmStartModelPath
     options.tiers = config.tiers
+    options.lifetime = config.lifetime
     options.intervals = config.intervals
     for (item, prior) in config.categoryPriors {
       switch prior {

@@ -5,6 +5,7 @@ public enum StageName: String, CaseIterable, Sendable, Codable {
   case rfm
   case tiers
   case intervals
+  case lifetime
 }
 
 /// What a long run reports while it works. The library never prints; the
@@ -35,6 +36,7 @@ public struct ScoreOptions: Sendable {
   public var dueMinimumProbability = 0.25
   /// At most this many customers per category's due list (nil: no cap).
   public var dueLimit: Int?
+  public var lifetime = LifetimeOptions()
   /// Treatments known to be one-off whatever the data says (configuration).
   public var oneOffCategories: Set<String> = []
   /// SCRM tag rules evaluated per customer into customers.jsonl `tags`.
@@ -61,6 +63,9 @@ public struct ScoreOptions: Sendable {
     o["due_within_days"] = String(dueWithinDays)
     o["due_minimum_probability"] = String(dueMinimumProbability)
     if let dueLimit { o["due_limit"] = String(dueLimit) }
+    o["horizon_days"] = String(lifetime.horizonDays)
+    o["discount_rate"] = String(lifetime.annualDiscountRate)
+    o["margin"] = String(lifetime.margin)
     for (k, v) in intervals.priors { o["prior.\(k)"] = String(v) }
     for (k, v) in ingest.columnOverrides { o["column.\(k)"] = v }
     return o
@@ -77,6 +82,7 @@ public struct ScoringResult: Sendable {
   public var rfm: RFMColumns?
   public var tiers: TierColumns?
   public var intervals: IntervalColumns?
+  public var lifetime: LifetimeColumns?
   /// What tag rules and campaign lists look at, and the tags themselves.
   public var facts: CustomerFactTable
   public var tags: [[String]]
@@ -192,12 +198,30 @@ public enum ScoringRun {
         dueWithinDays: options.dueWithinDays, minimumProbability: options.dueMinimumProbability, limit: options.dueLimit)
       outputs.append("due.json")
       for c in m.categories where c.basis == .insufficientData {
-        warnings.append("treatment '\(c.name)' has \(c.gapCount) repeat gaps, too few to fit (\(options.intervals.minimumGapsForFit) needed) and no prior; give one with --prior '\(c.name)=DAYS'.")
+        warnings.append("treatment '\(c.name)' has \(c.gapCount) repeat gaps, too few to fit (\(options.intervals.minimumGapsForFit) needed), and no prior: its customers get status unknown. If it repeats, give its typical cycle with --prior '\(c.name)=DAYS'.")
       }
       lap("intervals")
     }
 
+    var lifetimeColumns: LifetimeColumns?
+    if options.stages.contains(.lifetime) {
+      progress(.stage("lifetime"))
+      let summary = LifetimeSummary(ledger: ingest.ledger, table: table)
+      let m = LifetimeStage.fit(summary, options: options.lifetime)
+      let cols = LifetimeStage.score(summary, model: m, options: options.lifetime)
+      model.lifetime = m
+      lifetimeColumns = cols
+      fields.append(LifetimeRecordFields(columns: cols))
+      report.lifetime = LifetimeReport(model: m, columns: cols, options: options.lifetime, segments: rfmColumns?.segment)
+      for d in m.diagnostics { warnings.append("lifetime: \(d)") }
+      lap("lifetime")
+    }
+
     var facts = CustomerFactTable(ledger: ingest.ledger, rfm: rfmColumns, oneOff: options.oneOffCategories)
+    if let lifetimeColumns {
+      facts.pAlive = lifetimeColumns.probabilityAlive.map { $0 ?? .nan }
+      facts.clv = lifetimeColumns.clv.map { $0 ?? .nan }
+    }
     if let tierColumns { facts.add(tiers: tierColumns) }
     if let intervalColumns, let m = model.intervals {
       facts.add(intervals: intervalColumns, model: m, horizonDays: options.dueWithinDays, oneOff: options.oneOffCategories)
@@ -232,7 +256,7 @@ public enum ScoringRun {
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(manifest)) + [10], to: path("run.json"))
     return ScoringResult(
       manifest: manifest, ledger: ingest.ledger, table: table, model: model, rfm: rfmColumns,
-      tiers: tierColumns, intervals: intervalColumns, facts: facts, tags: tags)
+      tiers: tierColumns, intervals: intervalColumns, lifetime: lifetimeColumns, facts: facts, tags: tags)
   }
 
   static func prepareDirectory(_ path: String) throws {
@@ -265,6 +289,7 @@ public struct SegmentsReport: Sendable, Codable {
   public var rfm: RFMReport?
   public var tiers: TierReport?
   public var intervals: IntervalReport?
+  public var lifetime: LifetimeReport?
 
   public init(asOf: String, customers: Int, revenue: Double) {
     self.asOf = asOf
@@ -274,6 +299,6 @@ public struct SegmentsReport: Sendable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case asOf = "as_of"
-    case customers, revenue, rfm, tiers, intervals
+    case customers, revenue, rfm, tiers, intervals, lifetime
   }
 }

@@ -94,6 +94,10 @@ import Testing
     let noColumn = try dir.write("nocol.csv", "customer_id,date,amount\na,2025-01-01,1\n")
     #expect(try koi(["score", noColumn, "--out", dir.path("o")]).status == 2)
 
+    #expect(try koi(["score", bad, "--out", dir.path("o"), "--margin", "1.5"]).status == 64)
+    #expect(try koi(["score", bad, "--out", dir.path("o"), "--k", "1"]).status == 64)
+    let badModel = try dir.write("model.json", "{}")
+    #expect(try koi(["score", bad, "--out", dir.path("o"), "--init-model", badModel]).status == 2)
     let usage = try koi(["score", bad, "--out", dir.path("o"), "--as-of", "July"])
     #expect(usage.status == 64)
     #expect(usage.stderr.contains("YYYY-MM-DD"))
@@ -106,7 +110,8 @@ import Testing
     let help = try koi(["score", "--help"])
     #expect(help.status == 0)
     for option in ["--out", "--as-of", "--column", "--strict", "--encoding", "--stages", "--rfm-bins",
-                   "--due-within", "--due-min-probability", "--due-limit", "--prior", "Example"] {
+                   "--due-within", "--due-min-probability", "--due-limit", "--prior", "--k", "--restarts", "--seed",
+                   "--init-model", "--tier-features", "--horizon-days", "--discount-rate", "--margin", "Example"] {
       #expect(help.stdout.contains(option), "score --help lacks \(option)")
     }
     let genHelp = try koi(["generate", "--help"])
@@ -114,7 +119,7 @@ import Testing
       #expect(genHelp.stdout.contains(option), "generate --help lacks \(option)")
     }
     let backtestHelp = try koi(["backtest", "--help"])
-    for option in ["--cutoff", "--out", "--column", "--encoding"] {
+    for option in ["--cutoff", "--out", "--column", "--encoding", "--horizon-days"] {
       #expect(backtestHelp.stdout.contains(option), "backtest --help lacks \(option)")
     }
     let version = try koi(["--version"])

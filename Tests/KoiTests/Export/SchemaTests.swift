@@ -29,6 +29,7 @@ import Testing
     let lists = CampaignListKind.allCases.map { "\(d)/exports/\($0.rawValue).json" }
     for (schema, docs) in [
       ("customers", ["\(d)/customers.jsonl"]), ("segments", ["\(d)/segments.json"]), ("model", ["\(d)/model.json"]),
+      ("due", ["\(d)/due.json"]),
       ("run", ["\(d)/run.json"]), ("tags", ["\(d)/exports/tags.jsonl"]), ("campaign-list", lists),
     ] {
       let v = try validate(schema, docs)

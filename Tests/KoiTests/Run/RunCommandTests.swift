@@ -31,7 +31,8 @@ import Testing
     #expect(a.status == 0, "\(a.stderr)")
     let b = try koi(["run", "--config", c, "--quiet", "--as-of", "2025-07-01"])
     #expect(b.status == 0, "\(b.stderr)")
-    #expect(b.stderr.contains("koi: warning: tag rules koc_candidate use tier_id"))
+    // Every fact the default tag rules use is produced now.
+    #expect(!b.stderr.contains("tag rules"), "\(b.stderr)")
     let h = try koi(["history", "--out", dir.path("out")])
     #expect(h.status == 0)
     #expect(h.stdout.split(separator: "\n").count == 3)

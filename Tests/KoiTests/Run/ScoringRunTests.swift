@@ -75,4 +75,36 @@ import Testing
       #expect(p == p.sorted(by: >))
     }
   }
+
+  @Test func lifetimeHoldoutScoresBothModelsAndTheChosenOneIsNotWorse() throws {
+    let cutoff = DayNumber.from(year: 2025, month: 1, day: 1)
+    let r = try BacktestRun.run(BacktestOptions(
+      inputPath: Self.sample.appendingPathComponent("transactions.csv").path, outputDirectory: dir.path("bt"), cutoffDay: cutoff))
+    let lt = r.report.lifetime
+    #expect(lt.holdoutDays == 365)
+    #expect(lt.models.map { $0.model.hasPrefix("mbg_cnbd_k") || $0.model == "bg_nbd" } == [true, true])
+    let chosen = try #require(lt.models.first { $0.model.hasPrefix(lt.chosen) })
+    #expect(lt.models.allSatisfy { chosen.meanAbsoluteError <= $0.meanAbsoluteError })
+    // Predictions are within 20% of what happened in total.
+    #expect(abs(chosen.predictedPurchases - lt.actualPurchases) / lt.actualPurchases < 0.2)
+  }
+
+  @Test func lifetimeFieldsAreFiniteProbabilitiesAndNonNegativeValues() throws {
+    let result = try score { $0.stages = [.rfm, .lifetime] }
+    let cols = try #require(result.lifetime)
+    #expect(result.model.lifetime?.chosen != LifetimeModelKind.none)
+    for c in 0..<cols.clv.count {
+      let p = try #require(cols.probabilityAlive[c])
+      #expect(p >= 0 && p <= 1)
+      #expect(try #require(cols.clv[c]) >= 0)
+      #expect(try #require(cols.expectedPurchases[c]) >= 0)
+    }
+    // Customers who stopped long ago are worth less than recent champions.
+    let rfm = try #require(result.rfm)
+    func meanCLV(_ s: RFMSegment) -> Double {
+      let m = (0..<cols.clv.count).filter { rfm.segment[$0] == s }.map { cols.clv[$0] ?? 0 }
+      return m.reduce(0, +) / Double(max(1, m.count))
+    }
+    #expect(meanCLV(.champions) > meanCLV(.lost))
+  }
 }

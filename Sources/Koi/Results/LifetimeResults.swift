@@ -1,0 +1,84 @@
+/// The lifetime part of a customer record: `"lifetime": {p_alive,
+/// expected_purchases, p_no_purchase, expected_spend, clv}`, each null where
+/// the model gives no value (no converged fit, no finite mean spend).
+public struct LifetimeRecordFields: CustomerRecordFields {
+  let columns: LifetimeColumns
+
+  public init(columns: LifetimeColumns) { self.columns = columns }
+
+  public func write(customer c: Int, into w: inout JSONWriter) {
+    func value(_ v: Double?, _ decimals: Int) { if let v { w.number(v, decimals: decimals) } else { w.null() } }
+    w.key("lifetime")
+    w.beginObject()
+    w.key("p_alive"); value(columns.probabilityAlive[c], 4)
+    w.key("expected_purchases"); value(columns.expectedPurchases[c], 4)
+    w.key("p_no_purchase"); value(columns.probabilityNoPurchase[c], 4)
+    w.key("expected_spend"); value(columns.expectedSpend[c], 2)
+    w.key("clv"); value(columns.clv[c], 2)
+    w.endObject()
+  }
+}
+
+/// The lifetime section of segments.json: the chosen model, the horizon and
+/// the totals that size a retention budget, overall and per RFM segment.
+public struct LifetimeReport: Sendable, Codable {
+  public struct Group: Sendable, Codable {
+    public var group: String
+    public var customers: Int
+    public var meanPAlive: Double?
+    public var expectedPurchases: Double
+    public var clv: Double
+    public var shareOfCLV: Double
+
+    enum CodingKeys: String, CodingKey {
+      case group, customers, clv
+      case meanPAlive = "mean_p_alive"
+      case expectedPurchases = "expected_purchases"
+      case shareOfCLV = "share_of_clv"
+    }
+  }
+
+  public var chosen: String
+  public var horizonDays: Double
+  public var annualDiscountRate: Double
+  public var margin: Double
+  public var customersScored: Int
+  public var total: Group
+  public var bySegment: [Group]
+  public var diagnostics: [String]
+
+  enum CodingKeys: String, CodingKey {
+    case chosen, margin, total, diagnostics
+    case horizonDays = "horizon_days"
+    case annualDiscountRate = "annual_discount_rate"
+    case customersScored = "customers_scored"
+    case bySegment = "by_segment"
+  }
+
+  public init(model: LifetimeModel, columns: LifetimeColumns, options: LifetimeOptions, segments: [RFMSegment]?) {
+    chosen = model.chosen.rawValue
+    horizonDays = options.horizonDays
+    annualDiscountRate = options.annualDiscountRate
+    margin = options.margin
+    diagnostics = model.diagnostics
+    customersScored = columns.clv.filter { $0 != nil }.count
+    let totalCLV = columns.clv.reduce(0) { $0 + ($1 ?? 0) }
+    func group(_ name: String, _ members: [Int]) -> Group {
+      var alive = 0.0, nAlive = 0, purchases = 0.0, clv = 0.0
+      for c in members {
+        if let p = columns.probabilityAlive[c] { alive += p; nAlive += 1 }
+        purchases += columns.expectedPurchases[c] ?? 0
+        clv += columns.clv[c] ?? 0
+      }
+      return Group(
+        group: name, customers: members.count, meanPAlive: nAlive > 0 ? rounded(alive / Double(nAlive), 4) : nil,
+        expectedPurchases: rounded(purchases, 2), clv: rounded(clv, 2),
+        shareOfCLV: totalCLV > 0 ? rounded(clv / totalCLV, 6) : 0)
+    }
+    let all = Array(0..<columns.clv.count)
+    total = group("all", all)
+    bySegment = segments.map { seg in
+      RFMSegment.allCases.map { s in group(s.rawValue, all.filter { seg[$0] == s }) }
+    } ?? []
+  }
+}
