@@ -35,18 +35,8 @@ struct Score: ParsableCommand {
     valueName: "yyyy-mm-dd"))
   var asOf: String?
 
-  @Option(name: .customLong("column"), parsing: .singleValue, help: ArgumentHelp(
-    "Read a canonical column from a differently named header; repeatable. Canonical names: customer_id, date, item, amount, list_price, promo, channel, store. Example: --column customer_id=会员卡号",
-    valueName: "canonical=header"))
-  var columns: [String] = []
-
   @Flag(name: .long, help: "Stop at the first bad row (exit code 2) instead of rejecting it and going on.")
   var strict = false
-
-  @Option(name: .long, help: ArgumentHelp(
-    "Input encoding: auto (UTF-8, or GB18030 when the file is not UTF-8), utf8, gb18030. Example: --encoding gb18030",
-    valueName: "auto|utf8|gb18030"))
-  var encoding: InputEncoding = .auto
 
   @Option(name: .long, help: ArgumentHelp(
     "Stages to run, comma-separated, in any order; default all. Available: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")). Example: --stages rfm",
@@ -97,26 +87,13 @@ struct Score: ParsableCommand {
     valueName: "item=days"))
   var priors: [String] = []
 
-  @Option(name: .customLong("horizon-days"), help: ArgumentHelp(
-    "Lifetime horizon in days: expected purchases, P(no purchase) and CLV look this far ahead. Example: --horizon-days 365",
-    valueName: "days"))
-  var horizonDays = 365.0
-
-  @Option(name: .customLong("discount-rate"), help: ArgumentHelp(
-    "Annual discount rate for CLV, as a fraction (0.1 = 10% a year), applied in 30-day steps. Example: --discount-rate 0.1",
-    valueName: "rate"))
-  var discountRate = 0.10
-
-  @Option(name: .long, help: ArgumentHelp(
-    "Gross margin as a fraction of spend; CLV = margin × expected discounted spend. Example: --margin 0.6",
-    valueName: "fraction"))
-  var margin = 1.0
+  @OptionGroup var reading: InputArguments
+  @OptionGroup var lifetime: LifetimeArguments
 
   @Flag(name: .long, help: "No progress lines on stderr.")
   var quiet = false
 
   func validate() throws {
-    if let problem = lifetimeOptions.problems.first { throw ValidationError(problem + ".") }
     guard dueWithin >= 1 && dueWithin <= 3650 else {
       throw ValidationError("--due-within must be between 1 and 3650 days, got \(dueWithin).")
     }
@@ -130,9 +107,6 @@ struct Score: ParsableCommand {
     if let tierFeatures { _ = try parseTierFeatures(tierFeatures) }
     if let asOf, DayNumber.parse(asOf) == nil {
       throw ValidationError("--as-of '\(asOf)' is not a date; write it as YYYY-MM-DD, e.g. --as-of 2025-07-01.")
-    }
-    for c in columns where !c.contains("=") {
-      throw ValidationError("--column '\(c)' needs the form canonical=header, e.g. --column customer_id=会员卡号.")
     }
     _ = try parsedStages()
     guard (2...100).contains(rfmBins) else {
@@ -165,19 +139,11 @@ struct Score: ParsableCommand {
     return out
   }
 
-  var lifetimeOptions: LifetimeOptions {
-    LifetimeOptions(horizonDays: horizonDays, annualDiscountRate: discountRate, margin: margin)
-  }
-
   func run() throws {
     var options = ScoreOptions(inputPath: input, outputDirectory: out)
     options.ingest.asOfDay = asOf.flatMap(DayNumber.parse)
     options.ingest.strict = strict
-    options.ingest.encoding = encoding
-    for c in columns {
-      let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
-      options.ingest.columnOverrides[parts[0]] = parts.count > 1 ? parts[1] : ""
-    }
+    reading.apply(to: &options.ingest)
     options.stages = try parsedStages()
     options.rfm.bins = rfmBins
     options.tiers.k = k
@@ -186,7 +152,7 @@ struct Score: ParsableCommand {
     if let tierFeatures { options.tiers.features = try parseTierFeatures(tierFeatures) }
     options.initModelPath = initModel
     options.intervals.priors = try parsedPriors()
-    options.lifetime = lifetimeOptions
+    options.lifetime = lifetime.options
     options.dueWithinDays = dueWithin
     options.dueMinimumProbability = dueMinProbability
     options.dueLimit = dueLimit
@@ -202,7 +168,6 @@ struct Score: ParsableCommand {
   }
 }
 
-extension InputEncoding: ExpressibleByArgument {}
 
 /// `--tier-features a,b,c` as features, or a validation error naming the
 /// unknown one.

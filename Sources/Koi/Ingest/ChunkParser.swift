@@ -288,27 +288,20 @@ struct ChunkParser {
         reject(.invalidEncoding, .item, "the item is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030")
         continue
       }
-      var channel: Int32 = -1
-      if layout.channel >= 0 {
-        let f = field(layout.channel)
-        if !FieldParsers.isMissing(f) {
-          guard let id = intern(f, &out.channels) else {
-            reject(.invalidEncoding, .channel, "the channel is not valid UTF-8")
-            continue
-          }
-          channel = id
-        }
+      // An optional text column's id: -1 when the column is absent or the
+      // value missing, nil when the text is not valid UTF-8.
+      func optionalText(_ column: Int, _ table: inout ByteInterner) -> Int32? {
+        guard column >= 0 else { return -1 }
+        let f = field(column)
+        return FieldParsers.isMissing(f) ? -1 : intern(f, &table)
       }
-      var store: Int32 = -1
-      if layout.store >= 0 {
-        let f = field(layout.store)
-        if !FieldParsers.isMissing(f) {
-          guard let id = intern(f, &out.stores) else {
-            reject(.invalidEncoding, .store, "the store is not valid UTF-8")
-            continue
-          }
-          store = id
-        }
+      guard let channel = optionalText(layout.channel, &out.channels) else {
+        reject(.invalidEncoding, .channel, "the channel is not valid UTF-8")
+        continue
+      }
+      guard let store = optionalText(layout.store, &out.stores) else {
+        reject(.invalidEncoding, .store, "the store is not valid UTF-8")
+        continue
       }
       if !isPurchase(amount) {
         out.nonPurchases.append((out.customer.count, recordLine, raw()))

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Koi
+
+/// How to read the input file: shared by `score` and `backtest`.
+struct InputArguments: ParsableArguments {
+  @Option(name: .customLong("column"), parsing: .singleValue, help: ArgumentHelp(
+    "Read a canonical column from a differently named header; repeatable. Canonical names: customer_id, date, item, amount, list_price, promo, channel, store. Example: --column customer_id=会员卡号",
+    valueName: "canonical=header"))
+  var columns: [String] = []
+
+  @Option(name: .long, help: ArgumentHelp(
+    "Input encoding: auto (UTF-8, or GB18030 when the file is not UTF-8), utf8, gb18030. Example: --encoding gb18030",
+    valueName: "auto|utf8|gb18030"))
+  var encoding: InputEncoding = .auto
+
+  func validate() throws {
+    for c in columns where !c.contains("=") {
+      throw ValidationError("--column '\(c)' needs the form canonical=header, e.g. --column customer_id=会员卡号.")
+    }
+  }
+
+  /// Sets the encoding and column overrides of `options`.
+  func apply(to options: inout IngestOptions) {
+    options.encoding = encoding
+    for c in columns {
+      let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
+      options.columnOverrides[parts[0]] = parts.count > 1 ? parts[1] : ""
+    }
+  }
+}
+
+/// Lifetime-value horizon and money: shared by `score` and `backtest`.
+struct LifetimeArguments: ParsableArguments {
+  @Option(name: .customLong("horizon-days"), help: ArgumentHelp(
+    "Lifetime horizon in days: expected purchases, P(no purchase) and CLV look this far ahead. Example: --horizon-days 365",
+    valueName: "days"))
+  var horizonDays = 365.0
+
+  @Option(name: .customLong("discount-rate"), help: ArgumentHelp(
+    "Annual discount rate for CLV, as a fraction (0.1 = 10% a year), applied in 30-day steps. Example: --discount-rate 0.1",
+    valueName: "rate"))
+  var discountRate = 0.10
+
+  @Option(name: .long, help: ArgumentHelp(
+    "Gross margin as a fraction of spend; CLV = margin × expected discounted spend. Example: --margin 0.6",
+    valueName: "fraction"))
+  var margin = 1.0
+
+  var options: LifetimeOptions {
+    LifetimeOptions(horizonDays: horizonDays, annualDiscountRate: discountRate, margin: margin)
+  }
+
+  func validate() throws {
+    if let problem = options.problems.first { throw ValidationError(problem + ".") }
+  }
+}
+
+extension InputEncoding: ExpressibleByArgument {}
