@@ -31,7 +31,7 @@ public struct RunManifest: Sendable, Codable {
   public var categories: Int
   public var stages: [String]
   public var options: [String: String]
-  /// Wall-clock seconds per step: ingest, each stage, write, total.
+  /// Wall-clock seconds per step: ingest, each stage, tags, write, total.
   public var seconds: [String: Double]
   public var outputs: [String]
   public var warnings: [String]

@@ -201,6 +201,9 @@ public enum ScoringRun {
         warnings.append("treatment '\(c.name)' has \(c.gapCount) repeat gaps, too few to fit (\(options.intervals.minimumGapsForFit) needed), and no prior: its customers get status unknown. If it repeats, give its typical cycle with --prior '\(c.name)=DAYS'.")
       }
       lap("intervals")
+    } else {
+      // A due.json left by an earlier run with intervals would be stale.
+      try? FileManager.default.removeItem(atPath: path("due.json"))
     }
 
     var lifetimeColumns: LifetimeColumns?
@@ -229,6 +232,7 @@ public enum ScoringRun {
     let (tags, tagWarnings) = TagEngine(rules: options.tagRules).tagAll(facts)
     warnings += tagWarnings
     fields.append(TagRecordFields(tags: tags))
+    lap("tags")
 
     progress(.writing("customers.jsonl"))
     try CustomersWriter.write(to: path("customers.jsonl"), customerIDs: ingest.ledger.customerIDs, fields: fields)

@@ -56,6 +56,7 @@ import Testing
   }
 
   @Test func stagesCanBeRunAlone() throws {
+    _ = try score()  // a full run first: its due.json must not survive the next
     let rfmOnly = try score { $0.stages = [.rfm] }
     #expect(rfmOnly.intervals == nil && rfmOnly.model.intervals == nil)
     #expect(!FileManager.default.fileExists(atPath: dir.path("out/due.json")))
