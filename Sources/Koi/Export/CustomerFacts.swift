@@ -92,10 +92,17 @@ public struct CustomerFactTable: Sendable {
       monetaryPercentile = p
     }
     var cats = [[String]](repeating: [], count: count)
-    for c in 0..<count {
-      var seen = Set<Int32>()
-      for r in ledger.rows(of: c) where isPurchase(ledger.amount[r]) { seen.insert(ledger.category[r]) }
-      cats[c] = seen.sorted().map { ledger.categories[Int($0)] }
+    cats.withUnsafeMutableBufferPointer { out in
+      Parallel.forEachChunk(count: count, chunkCount: Parallel.chunkCount(for: count)) { _, range in
+        var seen: [Int32] = []
+        for c in range {
+          seen.removeAll(keepingCapacity: true)
+          for r in ledger.rows(of: c) where isPurchase(ledger.amount[r]) && !seen.contains(ledger.category[r]) {
+            seen.append(ledger.category[r])
+          }
+          out[c] = seen.sorted().map { ledger.categories[Int($0)] }
+        }
+      }
     }
     categories = cats
     if !oneOff.isEmpty { setOneOff(oneOff) }
@@ -115,12 +122,25 @@ public struct CustomerFactTable: Sendable {
   /// marks the treatments the interval model found one-off.
   public mutating func add(intervals: IntervalColumns, model: IntervalModel, horizonDays: Int, oneOff: Set<String>) {
     var next = [[CategoryNextPurchase]](repeating: [], count: count)
-    for c in 0..<min(count, intervals.pairStart.count - 1) {
-      for p in intervals.pairs(of: c) where intervals.expectedNextDay[p] != IntervalColumns.noDay {
-        next[c].append(CategoryNextPurchase(
-          category: model.categories[Int(intervals.category[p])].name,
-          dueInDays: Double(intervals.expectedNextDay[p] - intervals.asOfDay),
-          probabilityWithinHorizon: intervals.probability(pair: p, withinDays: horizonDays, model: model)))
+    let customers = min(count, intervals.pairStart.count - 1)
+    func probability(_ p: Int) -> Double? {
+      switch horizonDays {  // the stored windows, else computed
+      case 30: return intervals.probability30[p]
+      case 60: return intervals.probability60[p]
+      case 90: return intervals.probability90[p]
+      default: return intervals.probability(pair: p, withinDays: horizonDays, model: model)
+      }
+    }
+    next.withUnsafeMutableBufferPointer { out in
+      Parallel.forEachChunk(count: customers, chunkCount: Parallel.chunkCount(for: customers)) { _, range in
+        for c in range {
+          for p in intervals.pairs(of: c) where intervals.expectedNextDay[p] != IntervalColumns.noDay {
+            out[c].append(CategoryNextPurchase(
+              category: model.categories[Int(intervals.category[p])].name,
+              dueInDays: Double(intervals.expectedNextDay[p] - intervals.asOfDay),
+              probabilityWithinHorizon: probability(p)))
+          }
+        }
       }
     }
     nextPurchases = next

@@ -199,11 +199,25 @@ public struct TagEngine: Sendable {
   /// Tags of one customer, in rule order; `missing` collects the facts a
   /// rule needed but the customer did not have.
   public func tags(for f: CustomerFacts, missing: inout Set<TagFact>) -> [String] {
+    var slugs: [String: String] = [:]
+    return tags(for: f, missing: &missing, slugs: &slugs)
+  }
+
+  /// `tags(for:missing:)` with a cache of category slugs (category → tag
+  /// name part) shared across customers.
+  func tags(for f: CustomerFacts, missing: inout Set<TagFact>, slugs: inout [String: String]) -> [String] {
     var out: [String] = []
     for rule in rules {
       if rule.perCategory {
         for np in f.nextPurchases ?? [] where fires(rule, f, np, &missing) {
-          out.append(rule.name.replacingOccurrences(of: "{category}", with: categorySlug(np.category)))
+          let slug: String
+          if let cached = slugs[np.category] {
+            slug = cached
+          } else {
+            slug = categorySlug(np.category)
+            slugs[np.category] = slug
+          }
+          out.append(rule.name.replacingOccurrences(of: "{category}", with: slug))
         }
         if f.nextPurchases == nil { missing.formUnion(rule.facts) }
       } else if fires(rule, f, nil, &missing) {
@@ -237,10 +251,25 @@ public struct TagEngine: Sendable {
   /// and no stage provided.
   ///
   /// - Complexity: O(customers × conditions).
+  /// Tags of every customer, evaluated in parallel over fixed chunks of
+  /// customers (rules are pure, so the result does not depend on chunking).
+  ///
+  /// - Complexity: O(customers × rules × categories).
   public func tagAll(_ facts: CustomerFactTable) -> (tags: [[String]], warnings: [String]) {
-    var missing = Set<TagFact>()
     var tags = [[String]](repeating: [], count: facts.count)
-    for c in 0..<facts.count { tags[c] = self.tags(for: facts[c], missing: &missing) }
+    let chunks = Parallel.chunkCount(for: facts.count, minimumChunk: 4096)
+    var missingByChunk = [Set<TagFact>](repeating: [], count: chunks)
+    tags.withUnsafeMutableBufferPointer { out in
+      missingByChunk.withUnsafeMutableBufferPointer { missingOut in
+        Parallel.forEachChunk(count: facts.count, chunkCount: chunks) { k, range in
+          var missing = Set<TagFact>()
+          var slugs: [String: String] = [:]
+          for c in range { out[c] = self.tags(for: facts[c], missing: &missing, slugs: &slugs) }
+          missingOut[k] = missing
+        }
+      }
+    }
+    let missing = missingByChunk.reduce(into: Set<TagFact>()) { $0.formUnion($1) }
     var warnings: [String] = []
     for fact in TagFact.allCases where missing.contains(fact) {
       let users = rules.filter { $0.facts.contains(fact) }.map(\.name)
