@@ -7,6 +7,10 @@ import CBLAS
 /// Points are processed in `blocks` fixed, contiguous blocks (a function of
 /// `n` only); every reduction stores one partial per block and adds them in
 /// block order, which makes results independent of the worker count.
+///
+/// The `baseAddress!` unwraps in this file and in KMeans+Seeding.swift are
+/// of buffers allocated here with a positive count (n ≥ 1, k ≥ 1, d ≥ 1 are
+/// checked before an engine is made), whose base address is never nil.
 struct LloydEngine {
   let matrix: FeatureMatrix
   let n: Int, d: Int, k: Int

@@ -237,7 +237,7 @@ extension KMeans {
       var g = SeededGenerator(seed: options.seed, stream: UInt64(r))
       let seeds = engine.seedPlusPlus(&g)
       let run = engine.lloyd(initial: seeds, maxIterations: options.maxIterations, tolerance: tolAbs)
-      if best == nil || run.inertia < best!.run.inertia { best = (run, r) }
+      if best.map({ run.inertia < $0.run.inertia }) ?? true { best = (run, r) }
     }
     // `restarts ≥ 1` was validated, so `best` is set.
     return engine.result(best!.run, restart: best!.restart)
