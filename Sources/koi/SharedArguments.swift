@@ -46,8 +46,13 @@ struct LifetimeArguments: ParsableArguments {
     valueName: "fraction"))
   var margin = 1.0
 
+  @Option(name: .customLong("max-erlang-k"), help: ArgumentHelp(
+    "Largest Erlang order k tried for the regular-timing model MBG/CNBD-k, which replaces BG/NBD when it fits better; 0 keeps BG/NBD only (0–12). Example: --max-erlang-k 0",
+    valueName: "k"))
+  var maxErlangK = 4
+
   var options: LifetimeOptions {
-    LifetimeOptions(horizonDays: horizonDays, annualDiscountRate: discountRate, margin: margin)
+    LifetimeOptions(horizonDays: horizonDays, annualDiscountRate: discountRate, margin: margin, maximumErlangK: maxErlangK)
   }
 
   func validate() throws {

@@ -57,6 +57,8 @@ extension RunConfig {
     discount_rate = 0.1
     # Gross margin as a fraction of spend.
     margin = 1.0
+    # Largest k of the regular-timing model MBG/CNBD-k (0: BG/NBD only).
+    max_erlang_k = 4
 
     # Typical repurchase cycle per item in days, or "one_off" (implants, surgery).
     # One-off customers feed the cross_sell list; cycles are passed to the interval stage.

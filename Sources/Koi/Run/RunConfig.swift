@@ -37,7 +37,7 @@ public struct RunConfig: Sendable {
   /// `[stages.intervals]` due_min_probability and due_limit.
   public var dueMinimumProbability = 0.25
   public var dueLimit: Int?
-  /// `[stages.lifetime]`: horizon_days, discount_rate, margin.
+  /// `[stages.lifetime]`: horizon_days, discount_rate, margin, max_erlang_k.
   public var lifetime = LifetimeOptions()
   /// Item → typical repurchase cycle, or one-off (`[category_priors]`).
   public var categoryPriors: [String: CategoryPrior] = [:]
@@ -180,6 +180,7 @@ public struct RunConfig: Sendable {
       if let h = try lt.double("horizon_days", in: 1...36_500, expected: "a number of days from 1 to 36500") { c.lifetime.horizonDays = h }
       if let r = try lt.double("discount_rate", in: 0...10, expected: "an annual fraction such as 0.1") { c.lifetime.annualDiscountRate = r }
       if let m = try lt.double("margin", in: 0...1, expected: "a fraction from 0 to 1") { c.lifetime.margin = m }
+      if let k = try lt.int("max_erlang_k", in: 0...12, expected: "a whole number from 0 to 12") { c.lifetime.maximumErlangK = k }
       try lt.finish()
     }
     try t.finish()

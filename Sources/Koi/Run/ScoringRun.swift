@@ -66,6 +66,7 @@ public struct ScoreOptions: Sendable {
     o["horizon_days"] = String(lifetime.horizonDays)
     o["discount_rate"] = String(lifetime.annualDiscountRate)
     o["margin"] = String(lifetime.margin)
+    o["max_erlang_k"] = String(lifetime.maximumErlangK)
     for (k, v) in intervals.priors { o["prior.\(k)"] = String(v) }
     for (k, v) in ingest.columnOverrides { o["column.\(k)"] = v }
     return o
