@@ -45,7 +45,7 @@ public struct LifetimeOptions: Sendable, Codable, Equatable {
     if !(horizonDays > 0 && horizonDays.isFinite) { p.append("--horizon-days must be a positive number of days, got \(horizonDays)") }
     if !(annualDiscountRate >= 0 && annualDiscountRate.isFinite) { p.append("--discount-rate must be a non-negative annual fraction such as 0.1, got \(annualDiscountRate)") }
     if !(margin >= 0 && margin <= 1) { p.append("--margin must be a fraction between 0 and 1, got \(margin)") }
-    if !(0...12).contains(maximumErlangK) { p.append("maximum Erlang order must be between 0 and 12, got \(maximumErlangK)") }
+    if !(0...12).contains(maximumErlangK) { p.append("--max-erlang-k must be between 0 and 12, got \(maximumErlangK)") }
     if !(discountStepDays > 0 && discountStepDays.isFinite) { p.append("discount step must be a positive number of days, got \(discountStepDays)") }
     if maximumIterations < 1 { p.append("maximum iterations must be at least 1") }
     return p
