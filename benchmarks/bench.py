@@ -203,8 +203,13 @@ def main():
     for s in scales:
         if s not in SCALES:
             sys.exit(f"bench: unknown scale {s}; use {', '.join(SCALES)}")
-    command = "python3 benchmarks/bench.py" + "".join(
-        f" {a}" for a in sys.argv[1:] if not a.startswith("--results"))
+    shown, skip = [], False
+    for a in sys.argv[1:]:  # the command as run, without --results (a local path)
+        if skip or a.startswith("--results"):
+            skip = a == "--results" and not skip
+            continue
+        shown.append(a)
+    command = " ".join(["python3 benchmarks/bench.py", *shown])
 
     subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     floors = not args.no_floors
