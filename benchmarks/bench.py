@@ -182,6 +182,28 @@ def csv_floor(csv):
     return best
 
 
+def write_floor(nbytes, directory):
+    """Page-cache write bandwidth for a file of `nbytes` (what customers.jsonl
+    costs at least): best of 3 writes of 8 MiB blocks, closed, not fsynced
+    (Koi does not fsync either), then removed."""
+    path = directory / "write-probe.tmp"
+    block = b"x" * (8 << 20)
+    best = float("inf")
+    try:
+        for _ in range(3):
+            t0 = time.perf_counter()
+            with open(path, "wb", buffering=0) as f:
+                left = nbytes
+                while left > 0:
+                    left -= f.write(block[:min(left, len(block))])
+            best = min(best, time.perf_counter() - t0)
+            path.unlink()
+    finally:
+        if path.exists():
+            path.unlink()
+    return best
+
+
 def lloyd_pass(n, d, k):
     out = subprocess.run([str(LLOYD), str(n), str(d), str(k), "2", "9"], check=True,
                          capture_output=True, text=True).stdout
@@ -275,7 +297,8 @@ def main():
             mem_gbps = max(bw["read_1t_gbps"], bw["read_2t_gbps"])
             # A late pass reads the Float32 matrix and the Int32 labels once.
             lloyd_bytes = lp["matrix_bytes"] + 4 * lp["n"]
-            floor = dict(cat_s=cat_s, cat_gbps=size / cat_s / 1e9, lloyd=lp, mem_gbps=mem_gbps,
+            jsonl = (outs["all"] / "customers.jsonl").stat().st_size
+            floor = dict(jsonl_bytes=jsonl, write_s=write_floor(jsonl, d), cat_s=cat_s, cat_gbps=size / cat_s / 1e9, lloyd=lp, mem_gbps=mem_gbps,
                          lloyd_bytes=lloyd_bytes, lloyd_floor_s=lloyd_bytes / (mem_gbps * 1e9),
                          lloyd_late_s=med(lp["late_seconds"]), lloyd_first_s=med(lp["first_seconds"]))
 
@@ -392,6 +415,11 @@ def report(results, command, args, manifest, bw, load_start, load_end):
                   "pandas % of floor | Lloyd n × d | bytes/pass MB | floor ms | Koi late pass ms | Koi % of floor | "
                   "first pass ms |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        writes = ["", "Writing (the largest step at scale): customers.jsonl's bytes over the page-cache write "
+                  "bandwidth of one file of that size (best of 3, 8 MiB blocks, not fsynced), against Koi's "
+                  "`write` step (which writes customers.jsonl, due.json, segments.json, model.json, rejects.csv).", "",
+                  "| rows | customers.jsonl MB | bytes/customer | write GB/s | floor s | Koi write s | Koi % of floor |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
         for r in results:
             f = r["floor"]
             csv_floor_s = r["bytes"] / (f["cat_gbps"] * 1e9)
@@ -404,6 +432,11 @@ def report(results, command, args, manifest, bw, load_start, load_end):
                 f"{lp['n']:,} × {lp['d']} | {f['lloyd_bytes'] / 1e6:.1f} | {1e3 * f['lloyd_floor_s']:.2f} | "
                 f"{1e3 * f['lloyd_late_s']:.2f} | {100 * f['lloyd_floor_s'] / f['lloyd_late_s']:.0f} % | "
                 f"{1e3 * f['lloyd_first_s']:.2f} |")
+            w = r["koi_stage"]["write"]
+            writes.append(f"| {r['rows']:,} | {f['jsonl_bytes'] / 1e6:.0f} | {f['jsonl_bytes'] / r['customers']:.0f} | "
+                          f"{f['jsonl_bytes'] / f['write_s'] / 1e9:.1f} | {f['write_s']:.2f} | {w:.2f} | "
+                          f"{100 * f['write_s'] / w:.1f} % |")
+        lines += writes
     if any(r["rejected"] for r in results):
         lines += ["", "Note: some rows were rejected by Koi; the analyst scripts do not validate rows."]
     return lines
