@@ -41,6 +41,12 @@ public final class AtomicFile {
   }
 
   public func write(_ bytes: [UInt8]) throws {
+    if bytes.count >= AtomicFile.flushThreshold {
+      // Large blocks go straight to the file, without a copy into the buffer.
+      try flush()
+      try writeAll(bytes)
+      return
+    }
     buffer.append(contentsOf: bytes)
     if buffer.count >= AtomicFile.flushThreshold { try flush() }
   }
@@ -48,15 +54,19 @@ public final class AtomicFile {
   public func write(_ text: String) throws { try write(Array(text.utf8)) }
 
   private func flush() throws {
+    try writeAll(buffer)
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  private func writeAll(_ bytes: [UInt8]) throws {
     var offset = 0
-    while offset < buffer.count {
-      let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }  // non-empty buffer
+    while offset < bytes.count {
+      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }  // non-empty: offset < count
       guard n > 0 else {
         throw OutputError(path: path, message: "write failed (\(String(cString: strerror(errno))))")
       }
       offset += n
     }
-    buffer.removeAll(keepingCapacity: true)
   }
 
   /// Flushes, syncs and renames into place.

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// One stage's part of each customers.jsonl record.
 public protocol CustomerRecordFields {
   /// Writes this stage's keys for customer `c` into the open record object.
@@ -21,13 +23,18 @@ public enum CustomersWriter {
     let file = try AtomicFile(path: path)
     let n = customerIDs.count
     let blocksPerBatch = max(1, Parallel.coreCount)
+    // Batch b is written on `writer` while batch b + 1 is formatted; the
+    // semaphore keeps at most one batch in flight, so memory stays bounded.
+    let writer = DispatchQueue(label: "koi.customers.writer")
+    let inFlight = DispatchSemaphore(value: 1)
+    var writeError: Error?
     var start = 0
     while start < n {
       let blockCount = min(blocksPerBatch, (n - start + block - 1) / block)
       var buffers = [[UInt8]](repeating: [], count: blockCount)
       buffers.withUnsafeMutableBufferPointer { out in
         Parallel.forEachChunk(count: blockCount, chunkCount: blockCount) { b, _ in
-          var w = JSONWriter(capacity: block * 256)
+          var w = JSONWriter(capacity: block * 1024)
           let lo = start + b * block
           for c in lo..<min(n, lo + block) {
             w.beginObject()
@@ -39,9 +46,20 @@ public enum CustomersWriter {
           out[b] = w.bytes
         }
       }
-      for b in buffers { try file.write(b) }
+      inFlight.wait()
+      if let writeError {
+        inFlight.signal()
+        throw writeError
+      }
+      writer.async { [buffers] in
+        defer { inFlight.signal() }
+        do { for b in buffers { try file.write(b) } } catch { writeError = error }
+      }
       start += blockCount * block
     }
+    inFlight.wait()  // the last batch is written; `writeError` is settled
+    inFlight.signal()  // back to its initial value: libdispatch traps otherwise
+    if let writeError { throw writeError }
     try file.commit()
   }
 }
@@ -69,7 +87,7 @@ public struct RFMRecordFields: CustomerRecordFields {
     w.key("r_score"); w.int(columns.rScore[c])
     w.key("f_score"); w.int(columns.fScore[c])
     w.key("m_score"); w.int(columns.mScore[c])
-    w.key("rfm"); w.string("\(columns.rScore[c])\(columns.fScore[c])\(columns.mScore[c])")
+    w.key("rfm"); w.scoreTriple(columns.rScore[c], columns.fScore[c], columns.mScore[c])
     w.key("segment"); w.string(columns.segment[c].rawValue)
   }
 }

@@ -1,12 +1,13 @@
 /// The repurchase part of a customer record: one object per treatment
 /// category the customer has bought, ascending by category index.
 public struct IntervalRecordFields: CustomerRecordFields {
-  let model: IntervalModel
   let columns: IntervalColumns
+  /// Category names as JSON literals, encoded once.
+  let categoryLiterals: [[UInt8]]
 
   public init(model: IntervalModel, columns: IntervalColumns) {
-    self.model = model
     self.columns = columns
+    categoryLiterals = model.categories.map { JSONWriter.encoded($0.name) }
   }
 
   public func write(customer c: Int, into w: inout JSONWriter) {
@@ -15,7 +16,7 @@ public struct IntervalRecordFields: CustomerRecordFields {
     for p in columns.pairs(of: c) {
       func day(_ d: Int32) { if d == IntervalColumns.noDay { w.null() } else { w.date(d) } }
       w.beginObject()
-      w.key("category"); w.string(model.categories[Int(columns.category[p])].name)
+      w.key("category"); w.encodedString(categoryLiterals[Int(columns.category[p])])
       w.key("purchases"); w.int(columns.gapCount[p] + 1)
       w.key("last_purchase"); w.date(columns.lastPurchaseDay[p])
       w.key("expected_next"); day(columns.expectedNextDay[p])

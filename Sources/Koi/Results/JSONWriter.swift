@@ -56,6 +56,18 @@ public struct JSONWriter {
     bytes.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
   }
 
+  /// Three scores as one string, e.g. `"545"` (each 1–100).
+  public mutating func scoreTriple(_ a: UInt8, _ b: UInt8, _ c: UInt8) {
+    separate()
+    bytes.append(34)
+    for v in [a, b, c] {
+      if v >= 100 { bytes.append(48 &+ v / 100) }
+      if v >= 10 { bytes.append(48 &+ (v / 10) % 10) }
+      bytes.append(48 &+ v % 10)
+    }
+    bytes.append(34)
+  }
+
   public mutating func int<T: BinaryInteger>(_ v: T) {
     separate()
     appendInteger(Int64(v))
@@ -72,9 +84,27 @@ public struct JSONWriter {
   public mutating func date(_ day: Int32) {
     separate()
     let (y, m, d) = DayNumber.civil(day)
-    var b = [UInt8](repeating: 0, count: 10)
-    DayNumber.write(y, m, d, into: &b)
-    bytes.append(34); bytes.append(contentsOf: b); bytes.append(34)
+    // "YYYY-MM-DD" without a temporary array: this runs several times per record.
+    bytes.append(34)
+    bytes.append(48 &+ UInt8((y / 1000) % 10)); bytes.append(48 &+ UInt8((y / 100) % 10))
+    bytes.append(48 &+ UInt8((y / 10) % 10)); bytes.append(48 &+ UInt8(y % 10))
+    bytes.append(45); bytes.append(48 &+ UInt8(m / 10)); bytes.append(48 &+ UInt8(m % 10))
+    bytes.append(45); bytes.append(48 &+ UInt8(d / 10)); bytes.append(48 &+ UInt8(d % 10))
+    bytes.append(34)
+  }
+
+  /// A string already encoded as a JSON string literal, quotes included
+  /// (see `JSONWriter.encoded(_:)`): for names written once per record.
+  public mutating func encodedString(_ literal: [UInt8]) {
+    separate()
+    bytes.append(contentsOf: literal)
+  }
+
+  /// `s` as a JSON string literal, quotes included.
+  public static func encoded(_ s: String) -> [UInt8] {
+    var w = JSONWriter(capacity: s.utf8.count + 2)
+    w.appendEscaped(s)
+    return w.bytes
   }
 
   private mutating func appendInteger(_ v: Int64) {
@@ -127,6 +157,12 @@ public struct JSONWriter {
 
   private mutating func appendEscaped(_ s: String) {
     bytes.append(34)
+    // Fast path: nothing to escape (the usual case), one bulk append.
+    if s.utf8.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 }) {
+      bytes.append(contentsOf: s.utf8)
+      bytes.append(34)
+      return
+    }
     for b in s.utf8 {
       switch b {
       case 34: bytes.append(92); bytes.append(34)
