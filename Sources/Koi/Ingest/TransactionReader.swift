@@ -167,7 +167,7 @@ public enum TransactionReader {
     }
 
     let sha = source.finishDigest()
-    var (ledger, rejects, counts, lastDay) = merger.finish(asOfDay: options.asOfDay)
+    var (ledger, rejects, counts, lastDay) = merger.finish()
     if options.strict, let first = rejects.first {
       throw strictError(first, path: path)
     }
@@ -239,10 +239,7 @@ struct ChunkMerger {
   private var counts = RowCounts()
 
   init(columns: Ledger.OptionalColumns) {
-    ledger = Ledger(
-      customerIDs: [], categories: [], channels: [], stores: [],
-      customer: [], day: [], category: [], amount: [], listPrice: [], promo: [],
-      channel: [], store: [], customerStart: [0], columns: columns)
+    ledger = Ledger(empty: columns)
   }
 
   private static func remap(_ local: ByteInterner, into global: inout ByteInterner) -> [Int32] {
@@ -280,7 +277,7 @@ struct ChunkMerger {
 
   /// The unsorted ledger with purchase-less customers removed, all rejects,
   /// the row counts and the last used day.
-  mutating func finish(asOfDay: Int32?) -> (Ledger, [Reject], RowCounts, Int32) {
+  mutating func finish() -> (Ledger, [Reject], RowCounts, Int32) {
     var l = ledger
     l.customerIDs = customers.strings()
     l.categories = categories.strings()

@@ -1,4 +1,12 @@
 extension Ledger {
+  /// A ledger with no rows.
+  init(empty columns: OptionalColumns) {
+    self.init(
+      customerIDs: [], categories: [], channels: [], stores: [],
+      customer: [], day: [], category: [], amount: [], listPrice: [], promo: [],
+      channel: [], store: [], customerStart: [0], columns: columns)
+  }
+
   /// One transaction, row-wise: the convenient form for tests and small
   /// programs. Ingest builds the columns directly.
   public struct Row: Sendable, Equatable {
@@ -50,10 +58,7 @@ public struct LedgerBuilder {
   private var ledger: Ledger
 
   public init(columns: Ledger.OptionalColumns) {
-    ledger = Ledger(
-      customerIDs: [], categories: [], channels: [], stores: [],
-      customer: [], day: [], category: [], amount: [], listPrice: [], promo: [],
-      channel: [], store: [], customerStart: [0], columns: columns)
+    ledger = Ledger(empty: columns)
   }
 
   private static func intern(_ s: String, _ index: inout [String: Int32], _ names: inout [String]) -> Int32 {
