@@ -27,6 +27,8 @@ public enum CustomersWriter {
     // semaphore keeps at most one batch in flight, so memory stays bounded.
     let writer = DispatchQueue(label: "koi.customers.writer")
     let inFlight = DispatchSemaphore(value: 1)
+    // Set only by the writer before it signals, read only after a wait:
+    // the semaphore orders the two accesses (the compiler cannot see that).
     var writeError: Error?
     var start = 0
     while start < n {

@@ -60,12 +60,15 @@ public struct JSONWriter {
   public mutating func scoreTriple(_ a: UInt8, _ b: UInt8, _ c: UInt8) {
     separate()
     bytes.append(34)
-    for v in [a, b, c] {
-      if v >= 100 { bytes.append(48 &+ v / 100) }
-      if v >= 10 { bytes.append(48 &+ (v / 10) % 10) }
-      bytes.append(48 &+ v % 10)
-    }
+    appendScore(a); appendScore(b); appendScore(c)
     bytes.append(34)
+  }
+
+  @inline(__always)
+  private mutating func appendScore(_ v: UInt8) {
+    if v >= 100 { bytes.append(48 &+ v / 100) }
+    if v >= 10 { bytes.append(48 &+ (v / 10) % 10) }
+    bytes.append(48 &+ v % 10)
   }
 
   public mutating func int<T: BinaryInteger>(_ v: T) {

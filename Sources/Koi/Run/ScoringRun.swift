@@ -177,6 +177,7 @@ public enum ScoringRun {
     }
 
     var intervalColumns: IntervalColumns?
+    var dueLists: (lists: [[IntervalDueEntry]], model: IntervalModel, columns: IntervalColumns)?
     if options.stages.contains(.intervals) {
       progress(.stage("intervals"))
       let histories = PurchaseHistories(ledger: ingest.ledger, asOfDay: table.asOfDay)
@@ -194,17 +195,11 @@ public enum ScoringRun {
       intervalColumns = cols
       fields.append(IntervalRecordFields(model: m, columns: cols))
       report.intervals = IntervalReport(model: m, columns: cols, dueLists: lists, dueWithinDays: options.dueWithinDays)
-      try DueListWriter.write(
-        to: path("due.json"), lists: lists, model: m, columns: cols, customerIDs: ingest.ledger.customerIDs,
-        dueWithinDays: options.dueWithinDays, minimumProbability: options.dueMinimumProbability, limit: options.dueLimit)
-      outputs.append("due.json")
+      dueLists = (lists, m, cols)
       for c in m.categories where c.basis == .insufficientData {
         warnings.append("treatment '\(c.name)' has \(c.gapCount) repeat gaps, too few to fit (\(options.intervals.minimumGapsForFit) needed), and no prior: its customers get status unknown. If it repeats, give its typical cycle with --prior '\(c.name)=DAYS'.")
       }
       lap("intervals")
-    } else {
-      // A due.json left by an earlier run with intervals would be stale.
-      try? FileManager.default.removeItem(atPath: path("due.json"))
     }
 
     var lifetimeColumns: LifetimeColumns?
@@ -240,6 +235,16 @@ public enum ScoringRun {
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(report)) + [10], to: path("segments.json"))
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(model)) + [10], to: path("model.json"))
     try RejectsWriter.write(ingest.rejects, to: path("rejects.csv"))
+    if let due = dueLists {
+      try DueListWriter.write(
+        to: path("due.json"), lists: due.lists, model: due.model, columns: due.columns,
+        customerIDs: ingest.ledger.customerIDs, dueWithinDays: options.dueWithinDays,
+        minimumProbability: options.dueMinimumProbability, limit: options.dueLimit)
+      outputs.append("due.json")
+    } else {
+      // A due.json left by an earlier run with intervals would be stale.
+      try? FileManager.default.removeItem(atPath: path("due.json"))
+    }
     lap("write")
     seconds["total"] = rounded(Date().timeIntervalSince(started), 3)
 
