@@ -58,62 +58,113 @@ public enum BGNBD {
     return ll + LifetimeMath.logAddExp(alive, dropped)
   }
 
-  /// Mean log-likelihood over compressed rows and its analytic gradient with
-  /// respect to (log r, log α, log a, log b):
+  /// Mean log-likelihood over compressed rows with its analytic gradient and
+  /// Hessian in (log r, log α, log a, log b). Per row ℓ = X(x) + log(e^A + e^D)
+  /// with
   ///
   /// ```
-  /// w = P(dropped-term | data) = softmax weight of the 𝟙[x>0] term
-  /// ∂ℓ/∂r = ψ(r+x) − ψ(r) + log α − (1−w) log(α+T) − w log(α+t_x)
-  /// ∂ℓ/∂α = r/α − (r+x) [ (1−w)/(α+T) + w/(α+t_x) ]
-  /// ∂ℓ/∂a = ψ(a+b) − ψ(a+b+x) + w/a
-  /// ∂ℓ/∂b = ψ(a+b) + ψ(b+x) − ψ(b) − ψ(a+b+x) − w/(b+x−1)
-  /// ∂ℓ/∂log θ = θ ∂ℓ/∂θ
+  /// X = log Γ(r+x) − log Γ(r) + r log α + log Γ(a+b) + log Γ(b+x) − log Γ(b) − log Γ(a+b+x)
+  /// A = −(r+x) log(α+T),   D = log a − log(b+x−1) − (r+x) log(α+t_x)   (x > 0)
+  /// w = e^D/(e^A + e^D),   Δ = ∇D − ∇A
+  /// ∇ℓ  = ∇X + (1−w) ∇A + w ∇D
+  /// ∇²ℓ = ∇²X + (1−w) ∇²A + w ∇²D + w(1−w) Δ Δᵀ
   /// ```
-  static func meanLogLikelihood(_ theta: [Double], _ rows: CompressedRecency) -> (value: Double, gradient: [Double])? {
+  /// in the natural parameters, where the only non-zero derivatives are
+  ///
+  /// ```
+  /// ∂X/∂r = ψ(r+x) − ψ(r) + log α     ∂X/∂α = r/α
+  /// ∂X/∂a = ψ(a+b) − ψ(a+b+x)         ∂X/∂b = ψ(a+b) + ψ(b+x) − ψ(b) − ψ(a+b+x)
+  /// ∂²X/∂r² = ψ₁(r+x) − ψ₁(r)   ∂²X/∂r∂α = 1/α   ∂²X/∂α² = −r/α²
+  /// ∂²X/∂a² = ∂²X/∂a∂b = ψ₁(a+b) − ψ₁(a+b+x)
+  /// ∂²X/∂b² = ψ₁(a+b) + ψ₁(b+x) − ψ₁(b) − ψ₁(a+b+x)
+  /// ∂A/∂r = −log(α+T)   ∂A/∂α = −(r+x)/(α+T)   ∂²A/∂r∂α = −1/(α+T)   ∂²A/∂α² = (r+x)/(α+T)²
+  /// D likewise with t_x, plus ∂D/∂a = 1/a, ∂D/∂b = −1/(b+x−1), ∂²D/∂a² = −1/a², ∂²D/∂b² = 1/(b+x−1)²
+  /// ```
+  /// then converted to the log scale (`Evaluation`). X depends on x alone and
+  /// the logs on single times, so per row the work is one exp, one log1p and
+  /// table look-ups: rows are sorted by x and the per-row sums are
+  /// accumulated per run of equal x and combined with the x-dependent factors
+  /// when x changes.
+  static func meanLogLikelihood(_ theta: [Double], _ rows: CompressedRecency) -> Evaluation? {
     guard theta.allSatisfy({ $0.isFinite && abs($0) < 30 }) else { return nil }
     let p = BGNBDParameters(logValues: theta)
     let (r, alpha, a, b) = (p.r, p.alpha, p.a, p.b)
     let lgR = LifetimeMath.logGamma(r), lgB = LifetimeMath.logGamma(b), lgAB = LifetimeMath.logGamma(a + b)
     let psiR = LifetimeMath.digamma(r), psiB = LifetimeMath.digamma(b), psiAB = LifetimeMath.digamma(a + b)
+    let triR = LifetimeMath.trigamma(r), triB = LifetimeMath.trigamma(b), triAB = LifetimeMath.trigamma(a + b)
     let logAlpha = Double.log(alpha), logA = Double.log(a)
-    // Rows are sorted by x: terms that depend on x alone are computed once
-    // per distinct x within a chunk.
-    let sums = LifetimeMath.chunkedSum(count: rows.count, width: 5) { range, acc in
-      var cachedX = -1.0
-      var xPart = 0.0, psiRX = 0.0, psiBX = 0.0, psiABX = 0.0, logBX1 = 0.0
-      for i in range {
-        let x = rows.x[i], tx = rows.tx[i], t = rows.t[i], w = rows.weight[i]
-        if x != cachedX {
-          cachedX = x
-          xPart = LifetimeMath.logGamma(r + x) - lgR + r * logAlpha + lgAB + LifetimeMath.logGamma(b + x)
-            - lgB - LifetimeMath.logGamma(a + b + x)
-          psiRX = LifetimeMath.digamma(r + x)
-          psiBX = LifetimeMath.digamma(b + x)
-          psiABX = LifetimeMath.digamma(a + b + x)
-          logBX1 = x > 0 ? Double.log(b + x - 1) : 0
-        }
-        let rx = r + x
-        let logAT = Double.log(alpha + t)
-        let alive = -rx * logAT
-        var lse = alive, wd = 0.0, logATx = 0.0
-        if x > 0 {
-          logATx = Double.log(alpha + tx)
-          let dropped = logA - logBX1 - rx * logATx
-          lse = LifetimeMath.logAddExp(alive, dropped)
-          wd = Double.exp(dropped - lse)
-        }
-        acc[0] += w * (xPart + lse)
-        acc[1] += w * (psiRX - psiR + logAlpha - (1 - wd) * logAT - wd * logATx)
-        acc[2] += w * (r / alpha - rx * ((1 - wd) / (alpha + t) + wd / (alpha + tx)))
-        acc[3] += w * (psiAB - psiABX + wd / a)
-        acc[4] += w * (psiAB + psiBX - psiB - psiABX - (x > 0 ? wd / (b + x - 1) : 0))
+    let logTime = rows.times.map { Double.log(alpha + $0) }
+    let inverseTime = rows.times.map { 1 / (alpha + $0) }
+    let slot = { (i: Int, j: Int) in hessianSlot(i, j, of: 4) }
+    let sums = LifetimeMath.chunkedSum(count: rows.count, width: 15) { range, acc in
+      guard !range.isEmpty else { return }
+      // Weighted sums over the current run of equal x (see the formulas).
+      var n = 0.0, value = 0.0, sW = 0.0, sL = 0.0, sI = 0.0, sI2 = 0.0
+      var q0 = 0.0, qR = 0.0, qA = 0.0, qRR = 0.0, qRA = 0.0, qAA = 0.0
+      var x = rows.x[range.lowerBound]
+      func flush() {
+        guard n > 0 else { return }
+        let s = r + x
+        let c = x > 0 ? 1 / (b + x - 1) : 0
+        let lgBX = LifetimeMath.logGamma(b + x), lgABX = LifetimeMath.logGamma(a + b + x)
+        let psiRX = LifetimeMath.digamma(r + x), psiBX = LifetimeMath.digamma(b + x), psiABX = LifetimeMath.digamma(a + b + x)
+        let triABX = LifetimeMath.trigamma(a + b + x)
+        acc[0] += value + n * (LifetimeMath.logGamma(s) - lgR + r * logAlpha + lgAB + lgBX - lgB - lgABX)
+        acc[1] += -sL + n * (psiRX - psiR + logAlpha)
+        acc[2] += -s * sI + n * r / alpha
+        acc[3] += sW / a + n * (psiAB - psiABX)
+        acc[4] += -c * sW + n * (psiAB + psiBX - psiB - psiABX)
+        acc[slot(0, 0)] += qRR + n * (LifetimeMath.trigamma(s) - triR)
+        acc[slot(0, 1)] += -sI + s * qRA + n / alpha
+        acc[slot(0, 2)] += -qR / a
+        acc[slot(0, 3)] += c * qR
+        acc[slot(1, 1)] += s * sI2 + s * s * qAA - n * r / (alpha * alpha)
+        acc[slot(1, 2)] += -s * qA / a
+        acc[slot(1, 3)] += s * c * qA
+        acc[slot(2, 2)] += (q0 - sW) / (a * a) + n * (triAB - triABX)
+        acc[slot(2, 3)] += -c * q0 / a + n * (triAB - triABX)
+        acc[slot(3, 3)] += c * c * (sW + q0) + n * (triAB + LifetimeMath.trigamma(b + x) - triB - triABX)
+        (n, value, sW, sL, sI, sI2, q0, qR, qA, qRR, qRA, qAA) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
       }
+      var s = r + x
+      var logDropped = x > 0 ? logA - Double.log(b + x - 1) : 0
+      for row in range {
+        if rows.x[row] != x {
+          flush()
+          x = rows.x[row]
+          s = r + x
+          logDropped = logA - Double.log(b + x - 1)
+        }
+        let omega = rows.weight[row]
+        let ti = Int(rows.tIndex[row])
+        let la = logTime[ti], ia = inverseTime[ti]
+        let alive = -s * la
+        n += omega
+        guard x > 0 else {
+          value += omega * alive
+          sL += omega * la; sI += omega * ia; sI2 += omega * ia * ia
+          continue
+        }
+        let di0 = Int(rows.txIndex[row])
+        let ld = logTime[di0], id = inverseTime[di0]
+        let dropped = logDropped - s * ld
+        // log-sum-exp and the softmax weight w of D from one exp.
+        let gap = dropped - alive
+        let e = Double.exp(-abs(gap))
+        let w = gap > 0 ? 1 / (1 + e) : e / (1 + e)
+        let u = 1 - w
+        value += omega * (max(alive, dropped) + Double.log(onePlus: e))
+        sW += omega * w
+        sL += omega * (u * la + w * ld)
+        sI += omega * (u * ia + w * id)
+        sI2 += omega * (u * ia * ia + w * id * id)
+        let wu = omega * w * u, dL = ld - la, dI = id - ia
+        q0 += wu; qR += wu * dL; qA += wu * dI
+        qRR += wu * dL * dL; qRA += wu * dL * dI; qAA += wu * dI * dI
+      }
+      flush()
     }
-    let (value, gr, gAlpha, ga, gb) = (sums[0], sums[1], sums[2], sums[3], sums[4])
-    let n = rows.totalWeight
-    let result = (value / n, [r * gr / n, alpha * gAlpha / n, a * ga / n, b * gb / n])
-    guard result.0.isFinite, result.1.allSatisfy({ $0.isFinite }) else { return nil }
-    return result
+    return Evaluation(sums: sums, parameters: [r, alpha, a, b], totalWeight: rows.totalWeight)
   }
 
   /// Fits BG/NBD by maximum likelihood (damped Newton on log-parameters, see

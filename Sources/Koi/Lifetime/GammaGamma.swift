@@ -48,55 +48,91 @@ public struct GammaGammaFit: Sendable, Codable, Equatable {
 }
 
 public enum GammaGamma {
-  /// Mean log-likelihood and gradient w.r.t. (log p, log q, log γ):
+  /// Mean log-likelihood with its analytic gradient and Hessian in
+  /// (log p, log q, log γ). Per customer, with G = log(γ + x m̄):
   ///
   /// ```
-  /// ∂ℓ/∂p = x [ψ(px+q) − ψ(px) + log m̄ + log x − log(γ + x m̄)]
-  /// ∂ℓ/∂q = ψ(px+q) − ψ(q) + log γ − log(γ + x m̄)
+  /// ∂ℓ/∂p = x [ψ(px+q) − ψ(px) + log m̄ + log x − G]
+  /// ∂ℓ/∂q = ψ(px+q) − ψ(q) + log γ − G
   /// ∂ℓ/∂γ = q/γ − (px+q)/(γ + x m̄)
+  /// ∂²ℓ/∂p² = x² [ψ₁(px+q) − ψ₁(px)]    ∂²ℓ/∂p∂q = x ψ₁(px+q)    ∂²ℓ/∂p∂γ = −x/(γ + x m̄)
+  /// ∂²ℓ/∂q² = ψ₁(px+q) − ψ₁(q)          ∂²ℓ/∂q∂γ = 1/γ − 1/(γ + x m̄)
+  /// ∂²ℓ/∂γ² = −q/γ² + (px+q)/(γ + x m̄)²
   /// ```
-  static func meanLogLikelihood(_ theta: [Double], x: [Double], m: [Double], logm: [Double]) -> (value: Double, gradient: [Double])? {
+  /// Customers are sorted by x, so per customer only G and 1/(γ + x m̄) are
+  /// computed; their sums over a run of equal x are combined with the
+  /// x-dependent factors when x changes. log m̄ is precomputed by the caller.
+  static func meanLogLikelihood(_ theta: [Double], x: [Double], m: [Double], logm: [Double]) -> Evaluation? {
     guard theta.allSatisfy({ $0.isFinite && abs($0) < 30 }) else { return nil }
     let p = Double.exp(theta[0]), q = Double.exp(theta[1]), g = Double.exp(theta[2])
-    let lgQ = LifetimeMath.logGamma(q), psiQ = LifetimeMath.digamma(q), logG = Double.log(g)
-    // Customers are sorted by x: Γ and ψ terms of p·x are computed once per
-    // distinct x within a chunk; log m̄ is precomputed by the caller.
-    let sums = LifetimeMath.chunkedSum(count: x.count, width: 4) { range, acc in
-      var cachedX = -1.0
-      var xPart = 0.0, psiPXQ = 0.0, psiPX = 0.0, logX = 0.0
-      for i in range {
-        let xi = x[i], mi = m[i], logM = logm[i]
-        let px = p * xi
-        if xi != cachedX {
-          cachedX = xi
-          logX = Double.log(xi)
-          xPart = LifetimeMath.logGamma(px + q) - LifetimeMath.logGamma(px) - lgQ + q * logG + px * logX
-          psiPXQ = LifetimeMath.digamma(px + q)
-          psiPX = LifetimeMath.digamma(px)
-        }
-        let logGXM = Double.log(g + xi * mi)
-        acc[0] += xPart + (px - 1) * logM - (px + q) * logGXM
-        acc[1] += xi * (psiPXQ - psiPX + logM + logX - logGXM)
-        acc[2] += psiPXQ - psiQ + logG - logGXM
-        acc[3] += q / g - (px + q) / (g + xi * mi)
+    let lgQ = LifetimeMath.logGamma(q), psiQ = LifetimeMath.digamma(q), triQ = LifetimeMath.trigamma(q)
+    let logG = Double.log(g)
+    let slot = { (i: Int, j: Int) in hessianSlot(i, j, of: 3) }
+    let sums = LifetimeMath.chunkedSum(count: x.count, width: 10) { range, acc in
+      guard !range.isEmpty else { return }
+      var xi = x[range.lowerBound]
+      var n = 0.0, sLogM = 0.0, sG = 0.0, sInv = 0.0, sInv2 = 0.0
+      func flush() {
+        guard n > 0 else { return }
+        let px = p * xi, logX = Double.log(xi)
+        let psiPXQ = LifetimeMath.digamma(px + q), psiPX = LifetimeMath.digamma(px)
+        let triPXQ = LifetimeMath.trigamma(px + q)
+        acc[0] += n * (LifetimeMath.logGamma(px + q) - LifetimeMath.logGamma(px) - lgQ + q * logG + px * logX)
+          + (px - 1) * sLogM - (px + q) * sG
+        acc[1] += xi * (n * (psiPXQ - psiPX + logX) + sLogM - sG)
+        acc[2] += n * (psiPXQ - psiQ + logG) - sG
+        acc[3] += n * q / g - (px + q) * sInv
+        acc[slot(0, 0)] += n * xi * xi * (triPXQ - LifetimeMath.trigamma(px))
+        acc[slot(0, 1)] += n * xi * triPXQ
+        acc[slot(0, 2)] += -xi * sInv
+        acc[slot(1, 1)] += n * (triPXQ - triQ)
+        acc[slot(1, 2)] += n / g - sInv
+        acc[slot(2, 2)] += -n * q / (g * g) + (px + q) * sInv2
+        (n, sLogM, sG, sInv, sInv2) = (0, 0, 0, 0, 0)
       }
+      for i in range {
+        if x[i] != xi {
+          flush()
+          xi = x[i]
+        }
+        let spend = g + xi * m[i]
+        let inverse = 1 / spend
+        n += 1
+        sLogM += logm[i]
+        sG += Double.log(spend)
+        sInv += inverse
+        sInv2 += inverse * inverse
+      }
+      flush()
     }
-    let (v, gp, gq, gg) = (sums[0], sums[1], sums[2], sums[3])
-    let n = Double(x.count)
-    let grad = [p * gp / n, q * gq / n, g * gg / n]
-    guard v.isFinite, grad.allSatisfy({ $0.isFinite }) else { return nil }
-    return (v / n, grad)
+    return Evaluation(sums: sums, parameters: [p, q, g], totalWeight: Double(x.count))
   }
 
   /// Fits Gamma-Gamma on customers with x > 0 and m̄ > 0.
   ///
   /// - Complexity: O(repeat customers) per likelihood evaluation.
   public static func fit(_ summary: LifetimeSummary, maximumIterations: Int = 200) -> GammaGammaFit {
+    // Customers in the fit, ordered by (x, index): a stable counting sort
+    // when x is in a sane range, a comparison sort otherwise.
     var used = (0..<summary.count).filter { i in
       let m = summary.monetaryValue[i]
       return summary.frequency[i] > 0 && m > 0 && m.isFinite
     }
-    used.sort { (summary.frequency[$0], $0) < (summary.frequency[$1], $1) }
+    let maxX = Int(used.reduce(Int32(0)) { max($0, summary.frequency[$1]) })
+    if maxX <= 1 << 20 {
+      var start = [Int](repeating: 0, count: maxX + 2)
+      for i in used { start[Int(summary.frequency[i]) + 1] += 1 }
+      for v in 0...maxX { start[v + 1] += start[v] }
+      var sorted = used
+      for i in used {
+        let v = Int(summary.frequency[i])
+        sorted[start[v]] = i
+        start[v] += 1
+      }
+      used = sorted
+    } else {
+      used.sort { (summary.frequency[$0], $0) < (summary.frequency[$1], $1) }
+    }
     let xs = used.map { Double(summary.frequency[$0]) }
     let ms = used.map { summary.monetaryValue[$0] }
     let logms = ms.map { Double.log($0) }

@@ -143,6 +143,7 @@ public struct LifetimeColumns: Sendable {
 /// let summary = LifetimeSummary(ledger: ledger, table: table)   // x, t_x, T in days
 /// let model   = LifetimeStage.fit(summary, options: options)    // → model.json "lifetime"
 /// let columns = LifetimeStage.score(summary, model: model, options: options)
+/// let (m, c)  = LifetimeStage.run(summary, options: options)    // both, compressing once
 /// ```
 ///
 /// Decisions, in one place:
@@ -169,8 +170,18 @@ public enum LifetimeStage {
   ///   O(unique (x, t_x, T) rows) (O(K²·rows) for MBG/CNBD-k over k = 1…K),
   ///   Gamma-Gamma O(repeat customers).
   public static func fit(_ summary: LifetimeSummary, options: LifetimeOptions = LifetimeOptions()) -> LifetimeModel {
-    precondition(options.problems.isEmpty, options.problems.joined(separator: "; "))
+    fit(summary, rows: CompressedRecency(summary), options: options)
+  }
+
+  /// `fit` then `score`, compressing the summary once.
+  public static func run(_ summary: LifetimeSummary, options: LifetimeOptions = LifetimeOptions()) -> (model: LifetimeModel, columns: LifetimeColumns) {
     let rows = CompressedRecency(summary)
+    let model = fit(summary, rows: rows, options: options)
+    return (model, score(summary, rows: rows, model: model, options: options))
+  }
+
+  static func fit(_ summary: LifetimeSummary, rows: CompressedRecency, options: LifetimeOptions) -> LifetimeModel {
+    precondition(options.problems.isEmpty, options.problems.joined(separator: "; "))
     let valid = Int(rows.totalWeight)
     var diagnostics = [String]()
     if valid < summary.count {
@@ -236,9 +247,13 @@ public enum LifetimeStage {
   /// with the continuous rate equivalent to the annual rate. Currency is the
   /// ledger's; null when E or s is null.
   ///
-  /// - Complexity: O(n) plus O(unique rows · H/Δ) series evaluations,
-  ///   parallel over unique rows.
+  /// - Complexity: O(n) plus O((x, T) pairs · components · H/Δ) series
+  ///   evaluations (`PairScores`), parallel.
   public static func score(_ summary: LifetimeSummary, model: LifetimeModel, options: LifetimeOptions = LifetimeOptions()) -> LifetimeColumns {
+    score(summary, rows: CompressedRecency(summary), model: model, options: options)
+  }
+
+  static func score(_ summary: LifetimeSummary, rows: CompressedRecency, model: LifetimeModel, options: LifetimeOptions) -> LifetimeColumns {
     precondition(options.problems.isEmpty, options.problems.joined(separator: "; "))
     let n = summary.count
     let unitDays = summary.daysPerUnit
@@ -253,49 +268,42 @@ public enum LifetimeStage {
     }
     let discount = boundaries.map { Double.exp(-delta * $0 * unitDays / 365.25) }
 
-    let rows = CompressedRecency(summary)
     // Per unique row: P(alive), E(H), P(none in H), discounted purchases Σ ΔE·v.
     let m = rows.count
     var alive = [Double](repeating: .nan, count: m)
     var expected = [Double](repeating: .nan, count: m)
     var none = [Double](repeating: .nan, count: m)
     var discounted = [Double](repeating: .nan, count: m)
-    let chosen = model.chosen
-    let bg = model.bgnbd?.parameters
-    let reg = model.regularTiming?.parameters
-    if chosen != .none {
+    if let pairs = PairScores(rows: rows, model: model, boundaries: boundaries, discount: discount) {
+      let components = pairs.components
+      let bg = model.bgnbd?.parameters
+      let reg = model.chosen == .regularTiming ? model.regularTiming?.parameters : nil
       alive.withUnsafeMutableBufferPointer { alive in
       expected.withUnsafeMutableBufferPointer { expected in
       none.withUnsafeMutableBufferPointer { none in
       discounted.withUnsafeMutableBufferPointer { discounted in
-        Parallel.forEachChunk(count: m, chunkCount: Parallel.chunkCount(for: m, minimumChunk: 2048)) { _, range in
+        Parallel.forEachChunk(count: m, chunkCount: Parallel.chunkCount(for: m, minimumChunk: 8192)) { _, range in
+          var scratch = [Double](repeating: 0, count: components + 1)
+          var weights = [Double](repeating: 1, count: components)
           for i in range {
             let x = rows.x[i], tx = rows.tx[i], t = rows.t[i]
-            var pAlive = 0.0, pNone = 0.0
-            var ifAlive: (Double) -> Double
-            switch chosen {
-            case .regularTiming:
-              guard let reg else { continue }
-              let post = RegularTimingMBG.posterior(reg, x: x, tx: tx, t: t)
-              pAlive = post.alive
-              pNone = RegularTimingMBG.probabilityNoPurchase(reg, x: x, tx: tx, t: t, horizon: horizon)
-              ifAlive = { RegularTimingMBG.expectedPurchasesIfAlive(reg, weights: post.weights, x: x, t: t, horizon: $0) }
-            default:
-              guard let bg else { continue }
+            let pAlive: Double
+            if let reg {
+              pAlive = RegularTimingMBG.posterior(reg, x: x, tx: tx, t: t, scratch: &scratch, weights: &weights)
+            } else if let bg {
               pAlive = BGNBD.probabilityAlive(bg, x: x, tx: tx, t: t)
-              pNone = BGNBD.probabilityNoPurchase(bg, x: x, tx: tx, t: t, horizon: horizon)
-              ifAlive = { BGNBD.expectedPurchasesIfAlive(bg, x: x, t: t, horizon: $0) }
-            }
-            var previous = 0.0, sum = 0.0
-            for (j, dj) in boundaries.enumerated() {
-              let e = ifAlive(dj)
-              sum += (e - previous) * discount[j]
-              previous = e
+            } else { continue }
+            let base = Int(rows.pairOfRow[i]) * components
+            var e = 0.0, d = 0.0, buy = 0.0
+            for c in 0..<components where weights[c] > 0 {
+              e += weights[c] * pairs.expected[base + c]
+              d += weights[c] * pairs.discounted[base + c]
+              buy += weights[c] * pairs.purchase[base + c]
             }
             alive[i] = pAlive
-            expected[i] = pAlive * previous
-            none[i] = pNone
-            discounted[i] = pAlive * sum
+            expected[i] = pAlive * e
+            none[i] = 1 - pAlive * buy
+            discounted[i] = pAlive * d
           }
         }
       }}}}
@@ -321,5 +329,74 @@ public enum LifetimeStage {
       }
     }
     return columns
+  }
+}
+
+/// What an alive customer is expected to do in the horizon, per (x, T) pair
+/// of the compressed rows and per alive state of the chosen model (one state
+/// for BG/NBD; i = 0…k−1 stages of the current gap done for MBG/CNBD-k).
+/// None of it depends on t_x, which only sets P(alive) and the state
+/// weights, so the costly series run once per pair instead of once per row:
+/// at a million customers about 30 times fewer evaluations.
+struct PairScores {
+  /// States per pair; values of pair p, state c are at p · components + c.
+  let components: Int
+  /// E(H | alive, state).
+  var expected: [Double]
+  /// Σⱼ [E(dⱼ) − E(dⱼ₋₁)] · vⱼ given alive and state (see `LifetimeStage.score`).
+  var discounted: [Double]
+  /// P(at least one purchase in H | alive, state).
+  var purchase: [Double]
+
+  /// nil when the model has no usable purchase model.
+  init?(rows: CompressedRecency, model: LifetimeModel, boundaries: [Double], discount: [Double]) {
+    let bg = model.bgnbd?.parameters, reg = model.regularTiming?.parameters
+    let components: Int
+    switch model.chosen {
+    case .regularTiming:
+      guard let reg else { return nil }
+      components = reg.k
+    case .bgnbd:
+      guard bg != nil else { return nil }
+      components = 1
+    case .none:
+      return nil
+    }
+    self.components = components
+    let horizon = boundaries.last ?? 0
+    let count = rows.pairCount * components
+    var expected = [Double](repeating: 0, count: count)
+    var discounted = [Double](repeating: 0, count: count)
+    var purchase = [Double](repeating: 0, count: count)
+    expected.withUnsafeMutableBufferPointer { expected in
+    discounted.withUnsafeMutableBufferPointer { discounted in
+    purchase.withUnsafeMutableBufferPointer { purchase in
+      Parallel.forEachChunk(count: count, chunkCount: Parallel.chunkCount(for: count, minimumChunk: 64)) { _, range in
+        for j in range {
+          let row = Int(rows.pairRow[j / components]), c = j % components
+          let x = rows.x[row], t = rows.t[row]
+          let ifAlive: (Double) -> Double
+          if let reg, model.chosen == .regularTiming {
+            ifAlive = { RegularTimingMBG.expectedPurchasesIfAlive(reg, stage: c, x: x, t: t, horizon: $0) }
+            purchase[j] = RegularTimingMBG.probabilityPurchaseIfAlive(reg, stage: c, x: x, t: t, horizon: horizon)
+          } else if let bg {
+            ifAlive = { BGNBD.expectedPurchasesIfAlive(bg, x: x, t: t, horizon: $0) }
+            // 1 − (1 + H/(α+T))^−(r+x)
+            purchase[j] = -Double.expMinusOne(-(bg.r + x) * Double.log(onePlus: horizon / (bg.alpha + t)))
+          } else { continue }
+          var previous = 0.0, sum = 0.0
+          for (step, d) in boundaries.enumerated() {
+            let e = ifAlive(d)
+            sum += (e - previous) * discount[step]
+            previous = e
+          }
+          expected[j] = previous
+          discounted[j] = sum
+        }
+      }
+    }}}
+    self.expected = expected
+    self.discounted = discounted
+    self.purchase = purchase
   }
 }

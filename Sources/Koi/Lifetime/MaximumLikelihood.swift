@@ -22,13 +22,60 @@ public struct FitDiagnostics: Sendable, Codable, Equatable {
   }
 }
 
+/// Value, gradient and Hessian of a mean log-likelihood at one point of the
+/// log-parameters θ.
+struct Evaluation {
+  var value: Double
+  var gradient: [Double]
+  var hessian: Matrix
+
+  /// Converts sums over the data of ℓ and its derivatives with respect to
+  /// the natural parameters p = e^θ into the mean and its log-scale
+  /// derivatives:
+  ///
+  /// ```
+  /// ∂ℓ/∂θᵢ = pᵢ ∂ℓ/∂pᵢ,    ∂²ℓ/∂θᵢ∂θⱼ = pᵢ pⱼ ∂²ℓ/∂pᵢ∂pⱼ + 𝟙[i=j] pᵢ ∂ℓ/∂pᵢ
+  /// ```
+  /// `sums` is [ℓ, ∂ℓ/∂p (n), upper triangle of ∂²ℓ/∂p² row by row
+  /// (n(n+1)/2)], as accumulated by `DerivativeSums`. nil when anything is
+  /// not finite.
+  init?(sums: [Double], parameters p: [Double], totalWeight: Double) {
+    let n = p.count
+    var gradient = [Double](repeating: 0, count: n)
+    var hessian = Matrix(rows: n, columns: n)
+    var k = 1 + n
+    for i in 0..<n {
+      gradient[i] = p[i] * sums[1 + i] / totalWeight
+      for j in i..<n {
+        let h = p[i] * p[j] * sums[k] / totalWeight + (i == j ? gradient[i] : 0)
+        hessian[i, j] = h
+        hessian[j, i] = h
+        k += 1
+      }
+    }
+    let value = sums[0] / totalWeight
+    guard value.isFinite, gradient.allSatisfy({ $0.isFinite }), hessian.values.allSatisfy({ $0.isFinite }) else { return nil }
+    self.init(value: value, gradient: gradient, hessian: hessian)
+  }
+
+  init(value: Double, gradient: [Double], hessian: Matrix) {
+    self.value = value; self.gradient = gradient; self.hessian = hessian
+  }
+}
+
+/// Index of ∂²/∂pᵢ∂pⱼ (i ≤ j) in the packed derivative sums of an
+/// n-parameter model: after the value and the n gradient entries.
+@inline(__always)
+func hessianSlot(_ i: Int, _ j: Int, of n: Int) -> Int {
+  1 + n + i * n - i * (i - 1) / 2 + (j - i)
+}
+
 /// Damped Newton ascent on a smooth log-likelihood of unconstrained
-/// (log-scale) parameters.
+/// (log-scale) parameters, with the model's analytic Hessian.
 ///
 /// ```
 /// maximise ℓ(θ)/W  (W = total weight, so tolerances do not scale with n)
 /// step:  (−H + μ·I) d = g      (LAPACK dposv, Cholesky)
-/// H      differences of the analytic gradient, symmetrised (see numericHessian)
 /// μ      0 while −H is positive definite and the step increases ℓ;
 ///        otherwise raised ×10 (Levenberg–Marquardt damping); lowered ×10 on success
 /// stop   ‖g‖∞ < 1e-9 (converged); steps below 1e-14 with ‖g‖∞ < 1e-6
@@ -36,6 +83,7 @@ public struct FitDiagnostics: Sendable, Codable, Equatable {
 ///        μ > 1e12 or the iteration limit (not converged)
 /// ```
 /// Steps are capped at 3 in max-norm so exp(θ) cannot overflow in one jump.
+/// One likelihood evaluation per accepted step.
 enum NewtonMaximizer {
   struct Result {
     var theta: [Double]
@@ -55,40 +103,27 @@ enum NewtonMaximizer {
     return candidate.value > incumbent.value
   }
 
-  /// `objective(θ)` returns the mean log-likelihood and its gradient, or nil
-  /// when θ is outside the region where it is finite.
-  /// With `centralHessianAtEnd` false the returned Hessian may be the last
-  /// forward-difference one (callers that need SEs recompute it).
-  static func maximize(
-    start: [Double], maximumIterations: Int, centralHessianAtEnd: Bool = true,
-    objective: ([Double]) -> (value: Double, gradient: [Double])?
-  ) -> Result? {
+  /// `objective(θ)` returns the mean log-likelihood with its gradient and
+  /// Hessian, or nil when θ is outside the region where they are finite.
+  static func maximize(start: [Double], maximumIterations: Int, objective: ([Double]) -> Evaluation?) -> Result? {
     let n = start.count
-    guard var current = objective(start), current.value.isFinite else { return nil }
+    guard var current = objective(start) else { return nil }
     var theta = start
     var mu = 0.0
     var iterations = 0
-    var hessian = numericHessian(theta, objective: objective) ?? Matrix.identity(n)
-    var hessianFresh = true
     func gradientNorm(_ g: [Double]) -> Double { g.map(abs).max() ?? 0 }
+    func result(converged: Bool) -> Result {
+      Result(theta: theta, value: current.value, gradient: current.gradient, hessian: current.hessian,
+             iterations: iterations, converged: converged)
+    }
     while iterations < maximumIterations {
-      if gradientNorm(current.gradient) < 1e-9 {
-        // Central differences for the standard errors.
-        let final = centralHessianAtEnd ? numericHessian(theta, objective: objective) ?? hessian : hessian
-        return Result(theta: theta, value: current.value, gradient: current.gradient,
-                      hessian: final, iterations: iterations, converged: true)
-      }
+      if gradientNorm(current.gradient) < 1e-9 { return result(converged: true) }
       iterations += 1
-      if !hessianFresh {
-        guard let h = numericHessian(theta, gradient: current.gradient, objective: objective) else { break }
-        hessian = h
-        hessianFresh = true
-      }
       var accepted = false
       while mu <= 1e12 {
         var a = Matrix(rows: n, columns: n)
-        for i in 0..<n { for j in 0..<n { a[i, j] = -hessian[i, j] } }
-        let scale = max(1e-8, (0..<n).map { abs(hessian[$0, $0]) }.max() ?? 1)
+        for i in 0..<n { for j in 0..<n { a[i, j] = -current.hessian[i, j] } }
+        let scale = max(1e-8, (0..<n).map { abs(current.hessian[$0, $0]) }.max() ?? 1)
         for i in 0..<n { a[i, i] += mu * scale }
         guard var d = try? LinearAlgebra.solveSymmetricPositiveDefinite(a, current.gradient) else {
           mu = mu == 0 ? 1e-6 : mu * 10
@@ -97,62 +132,19 @@ enum NewtonMaximizer {
         let dMax = gradientNorm(d)
         if dMax > 3 { d = d.map { $0 * 3 / dMax } }
         let candidate = zip(theta, d).map { $0 + $1 }
-        if let next = objective(candidate), next.value.isFinite,
-          next.value >= current.value - 1e-15 * abs(current.value)
-        {
-          let stalled = dMax < 1e-14
+        if let next = objective(candidate), next.value >= current.value - 1e-15 * abs(current.value) {
           theta = candidate
           current = next
           mu = mu < 1e-6 ? 0 : mu / 10
           accepted = true
-          hessianFresh = false
-          if stalled {
-            return Result(theta: theta, value: current.value, gradient: current.gradient,
-                          hessian: numericHessian(theta, objective: objective) ?? hessian,
-                          iterations: iterations, converged: gradientNorm(current.gradient) < 1e-6)
-          }
+          if dMax < 1e-14 { return result(converged: gradientNorm(current.gradient) < 1e-6) }
           break
         }
         mu = mu == 0 ? 1e-6 : mu * 10
       }
       if !accepted { break }
     }
-    if let h = numericHessian(theta, objective: objective) { hessian = h }
-    return Result(theta: theta, value: current.value, gradient: current.gradient, hessian: hessian,
-                  iterations: iterations, converged: gradientNorm(current.gradient) < 1e-9)
-  }
-
-  /// Hessian by differences of the analytic gradient: central (h = 1e-5,
-  /// 2n gradients) for standard errors and the first step; forward from the
-  /// known `gradient` (h = 1e-6, n gradients, error O(h)) inside the Newton
-  /// loop, where it only steers the step.
-  static func numericHessian(
-    _ theta: [Double], gradient: [Double]? = nil, objective: ([Double]) -> (value: Double, gradient: [Double])?
-  ) -> Matrix? {
-    let n = theta.count
-    var m = Matrix(rows: n, columns: n)
-    for j in 0..<n {
-      if let g0 = gradient {
-        let h = 1e-6
-        var plus = theta
-        plus[j] += h
-        guard let gp = objective(plus)?.gradient else { return nil }
-        for i in 0..<n { m[i, j] = (gp[i] - g0[i]) / h }
-      } else {
-        let h = 1e-5
-        var plus = theta, minus = theta
-        plus[j] += h
-        minus[j] -= h
-        guard let gp = objective(plus)?.gradient, let gm = objective(minus)?.gradient else { return nil }
-        for i in 0..<n { m[i, j] = (gp[i] - gm[i]) / (2 * h) }
-      }
-    }
-    for i in 0..<n { for j in (i + 1)..<n {
-      let s = 0.5 * (m[i, j] + m[j, i])
-      m[i, j] = s; m[j, i] = s
-    } }
-    guard m.values.allSatisfy({ $0.isFinite }) else { return nil }
-    return m
+    return result(converged: gradientNorm(current.gradient) < 1e-9)
   }
 
   /// Standard errors on the natural scale from the observed information of

@@ -84,93 +84,134 @@ public enum RegularTimingMBG {
     out[k] = LifetimeMath.logBeta(a + 1, b + x) - lB + LifetimeMath.logGamma(s0) + common - s0 * Double.log(alphaStage + tx)
   }
 
-  /// Mean log-likelihood (without the timing constant) and analytic gradient
-  /// w.r.t. (log r, log α, log a, log b), as the softmax-weighted component
-  /// gradients:
+  /// Mean log-likelihood (without the timing constant) with its analytic
+  /// gradient and Hessian in (log r, log α, log a, log b). Per row
+  /// ℓ = log Σ_c e^{C_c} over the components C ∈ {A₀…A_{k−1}, D}, so with the
+  /// softmax weights w_c, in the natural parameters (r, α', a, b)
+  /// (∂/∂log α = α' ∂/∂α'):
   ///
   /// ```
+  /// ∇ℓ = Σ w_c ∇C_c,     ∇²ℓ = Σ w_c (∇²C_c + ∇C_c ∇C_cᵀ) − ∇ℓ ∇ℓᵀ
   /// ∂Aᵢ/∂r = ψ(sᵢ) − ψ(r) + log α' − log(α'+T)     ∂D/∂r = ψ(s₀) − ψ(r) + log α' − log(α'+t_x)
   /// ∂Aᵢ/∂α' = r/α' − sᵢ/(α'+T)                     ∂D/∂α' = r/α' − s₀/(α'+t_x)
   /// ∂Aᵢ/∂a = ψ(a+b) − ψ(a+b+x+1)                   ∂D/∂a = 1/a + ψ(a+b) − ψ(a+b+x+1)
   /// ∂Aᵢ/∂b = ψ(b+x+1) − ψ(b) + ψ(a+b) − ψ(a+b+x+1) ∂D/∂b = ψ(b+x) − ψ(b) + ψ(a+b) − ψ(a+b+x+1)
+  /// ∂²Aᵢ/∂r² = ψ₁(sᵢ) − ψ₁(r)   ∂²Aᵢ/∂r∂α' = 1/α' − 1/(α'+T)   ∂²Aᵢ/∂α'² = −r/α'² + sᵢ/(α'+T)²
+  /// ∂²Aᵢ/∂a² = ∂²Aᵢ/∂a∂b = ∂²D/∂a∂b = ψ₁(a+b) − ψ₁(a+b+x+1),   ∂²D/∂a² = that − 1/a²
+  /// ∂²Aᵢ/∂b² = ψ₁(b+x+1) − ψ₁(b) + ψ₁(a+b) − ψ₁(a+b+x+1)      ∂²D/∂b² = ψ₁(b+x) − ψ₁(b) + ψ₁(a+b) − ψ₁(a+b+x+1)
   /// ```
-  static func meanLogLikelihood(_ theta: [Double], k: Int, _ rows: CompressedRecency) -> (value: Double, gradient: [Double])? {
+  /// (D's r and α' second derivatives as Aᵢ's with s₀ and t_x); no component
+  /// mixes (r, α') with (a, b).
+  static func meanLogLikelihood(_ theta: [Double], k: Int, _ rows: CompressedRecency) -> Evaluation? {
     guard theta.allSatisfy({ $0.isFinite && abs($0) < 30 }) else { return nil }
     let r = Double.exp(theta[0]), alpha = Double.exp(theta[1]), a = Double.exp(theta[2]), b = Double.exp(theta[3])
     let al = alpha / Double(k)
     let psiR = LifetimeMath.digamma(r), psiB = LifetimeMath.digamma(b), psiAB = LifetimeMath.digamma(a + b)
+    let triR = LifetimeMath.trigamma(r), triB = LifetimeMath.trigamma(b), triAB = LifetimeMath.trigamma(a + b)
     let logAl = Double.log(al)
     let lB = LifetimeMath.logBeta(a, b)
     let common = -LifetimeMath.logGamma(r) + r * logAl
     let kd = Double(k)
     let logFactorial = (0..<k).map { LifetimeMath.logGamma(Double($0) + 1) }
-    // Rows are sorted by x: the Beta, Γ and ψ terms that depend on x alone
-    // are computed once per distinct x within a chunk.
-    let sums = LifetimeMath.chunkedSum(count: rows.count, width: 5) { range, acc in
+    let logTime = rows.times.map { Double.log(al + $0) }
+    let inverseTime = rows.times.map { 1 / (al + $0) }
+    let slot = { (i: Int, j: Int) in hessianSlot(i, j, of: 4) }
+    let sums = LifetimeMath.chunkedSum(count: rows.count, width: 15) { range, acc in
+      // Terms that depend on x alone, recomputed when x changes (rows are
+      // sorted by x). Component c < k is Aᵢ (i = c), c = k is D.
       var cachedX = -1.0
-      var aliveBase = [Double](repeating: 0, count: k)  // log B(a,b+x+1) − log B(a,b) + log Γ(sᵢ) + common − log i!
-      var psiS = [Double](repeating: 0, count: k)
+      var base = [Double](repeating: 0, count: k + 1)  // C_c without the time terms
+      var shape = [Double](repeating: 0, count: k + 1)  // sᵢ; s₀ for D
+      var gr0 = [Double](repeating: 0, count: k + 1)  // ψ(s_c) − ψ(r) + log α'
+      var hrr = [Double](repeating: 0, count: k + 1)  // ψ₁(s_c) − ψ₁(r)
       var comp = [Double](repeating: 0, count: k + 1)
-      var dropBase = 0.0, psiABX1 = 0.0, psiBX1 = 0.0, psiBX = 0.0
+      var gaA = 0.0, gbA = 0.0, gaD = 0.0, gbD = 0.0, hAB = 0.0, hbbA = 0.0, hbbD = 0.0
       for row in range {
-        let x = rows.x[row], tx = rows.tx[row], t = rows.t[row], w = rows.weight[row]
+        let x = rows.x[row], w = rows.weight[row]
         if x != cachedX {
           cachedX = x
           let aliveBeta = LifetimeMath.logBeta(a, b + x + 1) - lB
-          for i in 0..<k {
-            let s = r + kd * x + Double(i)
-            aliveBase[i] = aliveBeta + LifetimeMath.logGamma(s) + common - logFactorial[i]
-            psiS[i] = LifetimeMath.digamma(s)
+          for c in 0...k {
+            let i = c < k ? c : 0
+            let sc = r + kd * x + Double(i)
+            shape[c] = sc
+            base[c] = (c < k ? aliveBeta - logFactorial[i] : LifetimeMath.logBeta(a + 1, b + x) - lB)
+              + LifetimeMath.logGamma(sc) + common
+            gr0[c] = LifetimeMath.digamma(sc) - psiR + logAl
+            hrr[c] = LifetimeMath.trigamma(sc) - triR
           }
-          dropBase = LifetimeMath.logBeta(a + 1, b + x) - lB + LifetimeMath.logGamma(r + kd * x) + common
-          psiABX1 = LifetimeMath.digamma(a + b + x + 1)
-          psiBX1 = LifetimeMath.digamma(b + x + 1)
-          psiBX = LifetimeMath.digamma(b + x)
+          let psiABX1 = LifetimeMath.digamma(a + b + x + 1), triABX1 = LifetimeMath.trigamma(a + b + x + 1)
+          gaA = psiAB - psiABX1
+          gbA = LifetimeMath.digamma(b + x + 1) - psiB + psiAB - psiABX1
+          gaD = 1 / a + gaA
+          gbD = LifetimeMath.digamma(b + x) - psiB + psiAB - psiABX1
+          hAB = triAB - triABX1
+          hbbA = LifetimeMath.trigamma(b + x + 1) - triB + triAB - triABX1
+          hbbD = LifetimeMath.trigamma(b + x) - triB + triAB - triABX1
         }
-        let logAT = Double.log(al + t), logATx = Double.log(al + tx)
-        let gap = t - tx
-        let logGap = gap > 0 ? Double.log(gap) : 0
-        // log-sum-exp with one exp per component; the softmax weights reuse them.
+        let ti = Int(rows.tIndex[row]), di = Int(rows.txIndex[row])
+        let logAT = logTime[ti], logATx = logTime[di]
+        let gap = rows.t[row] - rows.tx[row]
+        let logGap = k > 1 && gap > 0 ? Double.log(gap) : 0
         var top = -Double.infinity
-        for i in 0..<k {
-          let s = r + kd * x + Double(i)
-          comp[i] = i > 0 && gap <= 0 ? -.infinity : aliveBase[i] + Double(i) * logGap - s * logAT
-          top = max(top, comp[i])
+        for c in 0...k {
+          if c < k {
+            comp[c] = c > 0 && gap <= 0 ? -.infinity : base[c] + Double(c) * logGap - shape[c] * logAT
+          } else {
+            comp[c] = base[c] - shape[c] * logATx
+          }
+          top = max(top, comp[c])
         }
-        let s0 = r + kd * x
-        comp[k] = dropBase - s0 * logATx
-        top = max(top, comp[k])
         var total = 0.0
-        for i in 0...k {
-          comp[i] = Double.exp(comp[i] - top)
-          total += comp[i]
+        for c in 0...k {
+          comp[c] = Double.exp(comp[c] - top)
+          total += comp[c]
         }
-        let lse = top + Double.log(total)
         let inverseTotal = 1 / total
-        var dr = 0.0, dal = 0.0, aliveWeight = 0.0
-        for i in 0..<k {
-          let wi = comp[i] * inverseTotal
-          if wi == 0 { continue }
-          let s = r + kd * x + Double(i)
-          dr += wi * (psiS[i] - logAT)
-          dal -= wi * s / (al + t)
-          aliveWeight += wi
+        // Σ w_c ∇C_c and Σ w_c (∇²C_c + ∇C_c ∇C_cᵀ) over the (r, α') block,
+        // plus the (r, α') × (a, b) cross sums split by alive/dropped.
+        var gR = 0.0, gA = 0.0, mRR = 0.0, mRA = 0.0, mAA = 0.0
+        var aliveR = 0.0, aliveA = 0.0, aliveWeight = 0.0
+        for c in 0...k {
+          let wc = comp[c] * inverseTotal
+          if wc == 0 { continue }
+          let (lt, it) = c < k ? (logAT, inverseTime[ti]) : (logATx, inverseTime[di])
+          let dr = gr0[c] - lt
+          let da = r / al - shape[c] * it
+          gR += wc * dr
+          gA += wc * da
+          mRR += wc * (hrr[c] + dr * dr)
+          mRA += wc * (1 / al - it + dr * da)
+          mAA += wc * (-r / (al * al) + shape[c] * it * it + da * da)
+          if c < k { aliveR += wc * dr; aliveA += wc * da; aliveWeight += wc }
         }
         let wd = comp[k] * inverseTotal
-        dr += wd * (psiS[0] - logATx) - psiR + logAl
-        dal += r / al - wd * s0 / (al + tx)
-        acc[0] += w * lse
-        acc[1] += w * dr
-        acc[2] += w * dal
-        acc[3] += w * (psiAB - psiABX1 + wd / a)
-        acc[4] += w * (aliveWeight * psiBX1 + wd * psiBX - psiB + psiAB - psiABX1)
+        let dropR = gR - aliveR, dropA = gA - aliveA
+        let gAa = aliveWeight * gaA + wd * gaD
+        let gBb = aliveWeight * gbA + wd * gbD
+        let mRa = aliveR * gaA + dropR * gaD, mRb = aliveR * gbA + dropR * gbD
+        let mAa = aliveA * gaA + dropA * gaD, mAb = aliveA * gbA + dropA * gbD
+        let maa = aliveWeight * (hAB + gaA * gaA) + wd * (hAB - 1 / (a * a) + gaD * gaD)
+        let mab = aliveWeight * (hAB + gaA * gbA) + wd * (hAB + gaD * gbD)
+        let mbb = aliveWeight * (hbbA + gbA * gbA) + wd * (hbbD + gbD * gbD)
+        acc[0] += w * (top + Double.log(total))
+        acc[1] += w * gR
+        acc[2] += w * gA
+        acc[3] += w * gAa
+        acc[4] += w * gBb
+        acc[slot(0, 0)] += w * (mRR - gR * gR)
+        acc[slot(0, 1)] += w * (mRA - gR * gA)
+        acc[slot(0, 2)] += w * (mRa - gR * gAa)
+        acc[slot(0, 3)] += w * (mRb - gR * gBb)
+        acc[slot(1, 1)] += w * (mAA - gA * gA)
+        acc[slot(1, 2)] += w * (mAa - gA * gAa)
+        acc[slot(1, 3)] += w * (mAb - gA * gBb)
+        acc[slot(2, 2)] += w * (maa - gAa * gAa)
+        acc[slot(2, 3)] += w * (mab - gAa * gBb)
+        acc[slot(3, 3)] += w * (mbb - gBb * gBb)
       }
     }
-    let (value, gr, gal, ga, gb) = (sums[0], sums[1], sums[2], sums[3], sums[4])
-    let n = rows.totalWeight
-    let grad = [r * gr / n, al * gal / n, a * ga / n, b * gb / n]
-    guard value.isFinite, grad.allSatisfy({ $0.isFinite }) else { return nil }
-    return (value / n, grad)
+    return Evaluation(sums: sums, parameters: [r, al, a, b], totalWeight: rows.totalWeight)
   }
 
   /// The timing term (k−1) Σ ln τ − x log (k−1)! summed over customers.
@@ -211,7 +252,7 @@ public enum RegularTimingMBG {
       var chosen: NewtonMaximizer.Result?
       var attempts = [String]()
       for (name, start) in starts {
-        guard let res = NewtonMaximizer.maximize(start: start, maximumIterations: maximumIterations, centralHessianAtEnd: false, objective: {
+        guard let res = NewtonMaximizer.maximize(start: start, maximumIterations: maximumIterations, objective: {
           meanLogLikelihood($0, k: k, rows)
         }) else { attempts.append("k=\(k) start \(name): likelihood not finite"); continue }
         attempts.append("k=\(k) start \(name): \(res.converged ? "converged" : "not converged") after \(res.iterations) iterations")
@@ -242,9 +283,7 @@ public enum RegularTimingMBG {
                                     message: "MBG/CNBD-k did not converge for any k in 1…\(maximumK)"))
     }
     let th = best.result.theta
-    // Central-difference Hessian for the standard errors of the chosen k only.
-    let k = best.k
-    let hessian = NewtonMaximizer.numericHessian(th, objective: { meanLogLikelihood($0, k: k, rows) }) ?? best.result.hessian
+    let hessian = best.result.hessian
     let params = RegularTimingParameters(k: best.k, r: Double.exp(th[0]), alpha: Double.exp(th[1]), a: Double.exp(th[2]), b: Double.exp(th[3]))
     let se = NewtonMaximizer.naturalScaleStandardErrors(theta: th, meanHessian: hessian, totalWeight: rows.totalWeight)
     return RegularTimingFit(
@@ -259,14 +298,24 @@ public enum RegularTimingMBG {
   /// Posterior pieces for one customer: P(alive) and the alive-mixture
   /// weights over i (stages of the current gap completed since t_x).
   static func posterior(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double) -> (alive: Double, weights: [Double]) {
+    var scratch = [Double](repeating: 0, count: p.k + 1)
+    var weights = [Double](repeating: 0, count: p.k)
+    let alive = posterior(p, x: x, tx: tx, t: t, scratch: &scratch, weights: &weights)
+    return (alive, weights)
+  }
+
+  /// `posterior` into caller-owned buffers (k + 1 and k entries), so scoring
+  /// millions of rows allocates nothing per row; returns P(alive).
+  static func posterior(
+    _ p: RegularTimingParameters, x: Double, tx: Double, t: Double, scratch comp: inout [Double], weights: inout [Double]
+  ) -> Double {
     let k = p.k
-    var comp = [Double](repeating: 0, count: k + 1)
     components(k: k, r: p.r, alphaStage: p.alpha / Double(k), a: p.a, b: p.b, x: x, tx: tx, t: t, into: &comp)
     var lseAlive = -Double.infinity
     for i in 0..<k { lseAlive = LifetimeMath.logAddExp(lseAlive, comp[i]) }
     let lse = LifetimeMath.logAddExp(lseAlive, comp[k])
-    let weights = (0..<k).map { Double.exp(comp[$0] - lseAlive) }
-    return (Double.exp(lseAlive - lse), weights)
+    for i in 0..<k { weights[i] = Double.exp(comp[i] - lseAlive) }
+    return Double.exp(lseAlive - lse)
   }
 
   /// P(alive at T) = Σᵢ e^Aᵢ / (Σᵢ e^Aᵢ + e^D).
@@ -283,81 +332,86 @@ public enum RegularTimingMBG {
   /// with probability E[(1−p)ⁿ⁻¹], p | alive ~ Beta(a, b+x+1):
   ///
   /// ```
-  /// E = P(alive) · Σᵢ wᵢ Σ_{n≥1} P(Mᵢ ≥ nk − i) · B(a, b+x+n) / B(a, b+x+1)
+  /// E = P(alive) · Σᵢ wᵢ Eᵢ,   Eᵢ = Σ_{n≥1} P(Mᵢ ≥ nk − i) · B(a, b+x+n) / B(a, b+x+1)
   /// ```
-  /// exact, summed with multiplicative recurrences for the NB pmf and the
-  /// Beta ratio until a geometric bound on the NB tail is below 1e-16. For k = 1 the closed form
-  /// (the BG/NBD ₂F₁ expression with b → b+1) is used. When π^sᵢ underflows
-  /// (very many past purchases and a long horizon) the sum falls back to an
-  /// approximation: a Poisson process at the posterior-mean rate, i.e. the
-  /// closed form with shape Σᵢ wᵢ sᵢ.
+  /// Eᵢ depends on x and T but not on t_x, which only moves the weights; the
+  /// scoring stage uses that to evaluate Eᵢ once per (x, T). See
+  /// `expectedPurchasesIfAlive(_:stage:x:t:horizon:)` for how Eᵢ is computed.
   public static func expectedPurchases(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
     let post = posterior(p, x: x, tx: tx, t: t)
     return post.alive * expectedPurchasesIfAlive(p, weights: post.weights, x: x, t: t, horizon: h)
   }
 
+  /// Σᵢ wᵢ Eᵢ: expected purchases in h of an alive customer whose current
+  /// gap has i stages done with probability wᵢ.
   static func expectedPurchasesIfAlive(_ p: RegularTimingParameters, weights: [Double], x: Double, t: Double, horizon h: Double) -> Double {
-    if h <= 0 { return 0 }
-    if p.k > 1, let exact = stageSeriesIfAlive(p, weights: weights, x: x, t: t, horizon: h) { return exact }
-    return poissonIfAlive(p, weights: weights, x: x, t: t, horizon: h)
+    var e = 0.0
+    for (i, w) in weights.enumerated() where w > 0 {
+      e += w * expectedPurchasesIfAlive(p, stage: i, x: x, t: t, horizon: h)
+    }
+    return e
   }
 
-  /// The exact negative-binomial series above; nil when π^sᵢ underflows or
+  /// Eᵢ, exact: summed with multiplicative recurrences for the NB pmf and the
+  /// Beta ratio until a geometric bound on the NB tail is below 1e-16. For
+  /// k = 1 the closed form (the BG/NBD ₂F₁ expression with b → b+1) is used.
+  /// When π^sᵢ underflows (very many past purchases and a long horizon) it
+  /// falls back to an approximation: a Poisson process with the same mean
+  /// rate (Gamma shape sᵢ).
+  static func expectedPurchasesIfAlive(_ p: RegularTimingParameters, stage i: Int, x: Double, t: Double, horizon h: Double) -> Double {
+    if h <= 0 { return 0 }
+    if p.k > 1, let exact = stageSeries(p, stage: i, x: x, t: t, horizon: h) { return exact }
+    return poissonIfAlive(p, shape: p.r + Double(p.k) * x + Double(i), x: x, t: t, horizon: h)
+  }
+
+  /// The exact negative-binomial series for Eᵢ; nil when π^sᵢ underflows or
   /// the series needs more than 10⁷ terms.
-  static func stageSeriesIfAlive(_ p: RegularTimingParameters, weights: [Double], x: Double, t: Double, horizon h: Double) -> Double? {
+  static func stageSeries(_ p: RegularTimingParameters, stage i: Int, x: Double, t: Double, horizon h: Double) -> Double? {
     let k = p.k
     let beta = p.alpha / Double(k) + t
     let logPi = -Double.log(onePlus: h / beta)
     let q = h / (beta + h)  // 1 − π
     let b0 = p.b + x + 1
-    var total = 0.0
-    for (i, w) in weights.enumerated() where w > 0 {
-      let s = p.r + Double(k) * x + Double(i)
-      let logP0 = s * logPi
-      guard logP0 > -700 else { return nil }
-      let meanStages = s * h / beta
-      var pmf = Double.exp(logP0)  // P(M = 0)
-      var cdf = pmf  // P(M ≤ m)
-      var m = 0
-      var c = 1.0  // E[(1−p)^(n−1)]
-      var e = 0.0
-      var n = 1
-      while true {
-        let threshold = n * k - i  // purchase n needs M ≥ threshold
-        while m < threshold - 1 {
-          pmf *= (s + Double(m)) / Double(m + 1) * q
-          m += 1
-          cdf += pmf
-        }
-        let survival = max(0, 1 - cdf)
-        e += survival * c
-        // Past the mode the pmf ratio ρ = (s+m)/(m+1)·(1−π) is below one and
-        // falling, so the remaining tail is at most pmf·ρ/(1−ρ); stop when
-        // that is below 1e-16 (1 − cdf itself bottoms out at rounding level).
-        let ratio = (s + Double(m)) / Double(m + 1) * q
-        if Double(threshold) > meanStages && ratio < 1 && pmf * ratio / (1 - ratio) < 1e-16 { break }
-        if survival == 0 { break }
-        c *= (b0 + Double(n - 1)) / (p.a + b0 + Double(n - 1))
-        n += 1
-        if m > 10_000_000 { return nil }
+    let s = p.r + Double(k) * x + Double(i)
+    let logP0 = s * logPi
+    guard logP0 > -700 else { return nil }
+    let meanStages = s * h / beta
+    var pmf = Double.exp(logP0)  // P(M = 0)
+    var cdf = pmf  // P(M ≤ m)
+    var m = 0
+    var c = 1.0  // E[(1−p)^(n−1)]
+    var e = 0.0
+    var n = 1
+    while true {
+      let threshold = n * k - i  // purchase n needs M ≥ threshold
+      while m < threshold - 1 {
+        pmf *= (s + Double(m)) / Double(m + 1) * q
+        m += 1
+        cdf += pmf
       }
-      total += w * e
+      let survival = max(0, 1 - cdf)
+      e += survival * c
+      // Past the mode the pmf ratio ρ = (s+m)/(m+1)·(1−π) is below one and
+      // falling, so the remaining tail is at most pmf·ρ/(1−ρ); stop when
+      // that is below 1e-16 (1 − cdf itself bottoms out at rounding level).
+      let ratio = (s + Double(m)) / Double(m + 1) * q
+      if Double(threshold) > meanStages && ratio < 1 && pmf * ratio / (1 - ratio) < 1e-16 { break }
+      if survival == 0 { break }
+      c *= (b0 + Double(n - 1)) / (p.a + b0 + Double(n - 1))
+      n += 1
+      if m > 10_000_000 { return nil }
     }
-    return total
+    return e
   }
 
-  /// Poisson-timing expectation at the posterior-mean rate: exact for k = 1
-  /// (MBG/NBD), the fallback approximation for k > 1.
-  static func poissonIfAlive(_ p: RegularTimingParameters, weights: [Double], x: Double, t: Double, horizon h: Double) -> Double {
+  /// Poisson-timing expectation at Gamma shape `s` for the stage rate: exact
+  /// for k = 1 (MBG/NBD), the fallback approximation for k > 1.
+  static func poissonIfAlive(_ p: RegularTimingParameters, shape s: Double, x: Double, t: Double, horizon h: Double) -> Double {
     let k = Double(p.k)
-    let alphaStage = p.alpha / k
-    // Mixture Σᵢ wᵢ Gamma(sᵢ, β) collapsed to Gamma(s̄, β) with the same mean,
-    // s̄ = Σᵢ wᵢ sᵢ (exact for k = 1). Transaction rate λ = stage rate / k
-    // ~ Gamma(s̄, k(α'+T)); reuse the BG/NBD expression with shape r' + x = s̄,
-    // rate α'' + T = k(α'+T) and dropout Beta(a, (b+1) + x).
-    var s = p.r + k * x
-    for (i, w) in weights.enumerated() { s += w * Double(i) }
-    let q = BGNBDParameters(r: s - x, alpha: k * (alphaStage + t) - t, a: p.a, b: p.b + 1)
+    // Transaction rate λ = stage rate / k ~ Gamma(s, k(α'+T)); reuse the
+    // BG/NBD expression with shape r' + x = s, rate α'' + T = k(α'+T) and
+    // dropout Beta(a, (b+1) + x).
+    let q = BGNBDParameters(r: s - x, alpha: k * (p.alpha / k + t) - t, a: p.a, b: p.b + 1)
     return BGNBD.expectedPurchasesIfAlive(q, x: x, t: t, horizon: h)
   }
 
@@ -367,26 +421,31 @@ public enum RegularTimingMBG {
   ///
   /// ```
   /// P(none | alive, i) = Σ_{j<k−i} Γ(sᵢ+j)/(Γ(sᵢ) j!) πˢⁱ (1−π)ʲ     (negative binomial CDF)
-  /// P(none) = 1 − P(alive) · (1 − Σᵢ wᵢ P(none | alive, i))
+  /// P(none) = 1 − P(alive) · Σᵢ wᵢ (1 − P(none | alive, i))
   /// ```
   public static func probabilityNoPurchase(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
     let post = posterior(p, x: x, tx: tx, t: t)
+    var buy = 0.0
+    for (i, w) in post.weights.enumerated() where w > 0 {
+      buy += w * probabilityPurchaseIfAlive(p, stage: i, x: x, t: t, horizon: h)
+    }
+    return 1 - post.alive * buy
+  }
+
+  /// 1 − P(none | alive, i) from the formula above (depends on x and T only).
+  static func probabilityPurchaseIfAlive(_ p: RegularTimingParameters, stage i: Int, x: Double, t: Double, horizon h: Double) -> Double {
     let k = p.k
     let beta = p.alpha / Double(k) + t
     let logPi = -Double.log(onePlus: h / beta)
     let logOneMinusPi = Double.log(h) - Double.log(beta + h)
-    var none = 0.0
-    for (i, w) in post.weights.enumerated() where w > 0 {
-      let s = p.r + Double(k) * x + Double(i)
-      var cdf = 0.0
-      for j in 0..<(k - i) {
-        let jd = Double(j)
-        let logTerm = LifetimeMath.logGamma(s + jd) - LifetimeMath.logGamma(s) - LifetimeMath.logGamma(jd + 1)
-          + s * logPi + (j > 0 ? jd * logOneMinusPi : 0)
-        cdf += Double.exp(logTerm)
-      }
-      none += w * min(1, cdf)
+    let s = p.r + Double(k) * x + Double(i)
+    var cdf = 0.0
+    for j in 0..<(k - i) {
+      let jd = Double(j)
+      let logTerm = LifetimeMath.logGamma(s + jd) - LifetimeMath.logGamma(s) - LifetimeMath.logGamma(jd + 1)
+        + s * logPi + (j > 0 ? jd * logOneMinusPi : 0)
+      cdf += Double.exp(logTerm)
     }
-    return 1 - post.alive * (1 - none)
+    return 1 - min(1, cdf)
   }
 }

@@ -24,6 +24,27 @@ enum LifetimeMath {
     return acc + Double.log(y) - 0.5 / y - series
   }
 
+  /// ψ₁(x) = d²/dx² log Γ(x) for x > 0.
+  ///
+  /// ```
+  /// ψ₁(x) = ψ₁(x + n) + Σ_{j<n} 1/(x + j)²             (recurrence to x ≥ 10)
+  /// ψ₁(y) ≈ 1/y + 1/(2y²) + Σ_{k=1..7} B₂ₖ / y^(2k+1)
+  ///       = 1/y + 1/(2y²) + 1/(6y³) − 1/(30y⁵) + 1/(42y⁷) − 1/(30y⁹) + 5/(66y¹¹) − 691/(2730y¹³) + 7/(6y¹⁵)
+  /// ```
+  /// Relative error below 1e-14 for x > 0 (the next term is below 1e-17 at y = 10).
+  static func trigamma(_ x: Double) -> Double {
+    precondition(x > 0, "trigamma is only used for positive arguments")
+    var y = x
+    var acc = 0.0
+    while y < 10 {
+      acc += 1 / (y * y)
+      y += 1
+    }
+    let iy = 1 / y, f = iy * iy
+    let tail = f * (1.0 / 30 - f * (1.0 / 42 - f * (1.0 / 30 - f * (5.0 / 66 - f * (691.0 / 2730 - f * 7 / 6)))))
+    return acc + iy * (1 + iy * (0.5 + iy * (1.0 / 6 - tail)))
+  }
+
   @inline(__always)
   static func logGamma(_ x: Double) -> Double { Double.logGamma(x) }
 

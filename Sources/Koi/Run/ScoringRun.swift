@@ -206,8 +206,7 @@ public enum ScoringRun {
     if options.stages.contains(.lifetime) {
       progress(.stage("lifetime"))
       let summary = LifetimeSummary(ledger: ingest.ledger, table: table)
-      let m = LifetimeStage.fit(summary, options: options.lifetime)
-      let cols = LifetimeStage.score(summary, model: m, options: options.lifetime)
+      let (m, cols) = LifetimeStage.run(summary, options: options.lifetime)
       model.lifetime = m
       lifetimeColumns = cols
       fields.append(LifetimeRecordFields(columns: cols))

@@ -68,7 +68,7 @@ struct LifetimeEdgeCaseTests {
     let e = RegularTimingMBG.expectedPurchasesIfAlive(reg, weights: post.weights, x: x, t: t, horizon: h)
     #expect(e.isApproximatelyEqual(to: direct, relativeTolerance: 1e-7))
     // The negative-binomial stage series used for k > 1 reduces to the same closed form at k = 1.
-    let series = try #require(RegularTimingMBG.stageSeriesIfAlive(reg, weights: post.weights, x: x, t: t, horizon: h))
+    let series = try #require(RegularTimingMBG.stageSeries(reg, stage: 0, x: x, t: t, horizon: h))
     #expect(series.isApproximatelyEqual(to: direct, relativeTolerance: 1e-9))
   }
 
