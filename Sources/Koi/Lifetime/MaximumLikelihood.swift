@@ -37,7 +37,7 @@ struct Evaluation {
   /// ∂ℓ/∂θᵢ = pᵢ ∂ℓ/∂pᵢ,    ∂²ℓ/∂θᵢ∂θⱼ = pᵢ pⱼ ∂²ℓ/∂pᵢ∂pⱼ + 𝟙[i=j] pᵢ ∂ℓ/∂pᵢ
   /// ```
   /// `sums` is [ℓ, ∂ℓ/∂p (n), upper triangle of ∂²ℓ/∂p² row by row
-  /// (n(n+1)/2)], as accumulated by `DerivativeSums`. nil when anything is
+  /// (n(n+1)/2), indexed by `hessianSlot`]. nil when anything is
   /// not finite.
   init?(sums: [Double], parameters p: [Double], totalWeight: Double) {
     let n = p.count
