@@ -33,8 +33,8 @@ struct CompressedRecency: Sendable {
   var count: Int { x.count }
   var pairCount: Int { pairRow.count }
 
-  /// - Complexity: O(n) (radix sort) when times are whole numbers below 2²²,
-  ///   otherwise O(n log n).
+  /// - Complexity: O(n) (radix sort) when times are whole numbers below
+  ///   max(2¹⁶, n), otherwise O(n log n).
   init(_ summary: LifetimeSummary) {
     let f = summary.frequency, r = summary.recency, a = summary.age
     let valid = (0..<summary.count).filter { summary.isValid($0) }
@@ -51,11 +51,15 @@ struct CompressedRecency: Sendable {
     }
     let n = valid.count
     var txOf = [Int32](repeating: 0, count: n), tOf = [Int32](repeating: 0, count: n)
-    if whole && maxTime < Double(1 << 22) {
+    // Whole days index a table 0…max T directly, unless that table would be
+    // far larger than the data (the logs are recomputed per evaluation).
+    if whole && maxTime < Double(max(1 << 16, n)) {
       times = (0...Int(maxTime)).map(Double.init)
       for (j, i) in valid.enumerated() { txOf[j] = Int32(r[i]); tOf[j] = Int32(a[i]) }
     } else {
-      var all = valid.flatMap { [r[$0], a[$0]] }
+      var all = [Double]()
+      all.reserveCapacity(2 * n)
+      for i in valid { all.append(r[i]); all.append(a[i]) }
       all.sort()
       for v in all where times.last != v { times.append(v) }
       let table = times

@@ -68,33 +68,45 @@ struct LifetimeDerivativeTests {
   }
 
   /// Every customer's row holds its own (x, t_x, T); rows are distinct and
-  /// sorted; weights count customers; pairs share x and T.
-  static func checkGrouping(_ s: LifetimeSummary) {
+  /// sorted; weights count customers; x blocks and (x, T) pairs are right.
+  /// Returns the rows for further checks.
+  @discardableResult
+  static func checkGrouping(_ s: LifetimeSummary) -> CompressedRecency {
     let rows = CompressedRecency(s)
+    var wrong = [String]()
     var counted = [Double](repeating: 0, count: rows.count)
     for i in 0..<s.count {
       let row = Int(rows.rowOfCustomer[i])
-      guard s.isValid(i) else { #expect(row == -1); continue }
-      #expect(rows.x[row] == Double(s.frequency[i]) && rows.tx[row] == s.recency[i] && rows.t[row] == s.age[i])
+      guard s.isValid(i) else {
+        if row != -1 { wrong.append("invalid customer \(i) has row \(row)") }
+        continue
+      }
+      if (rows.x[row], rows.tx[row], rows.t[row]) != (Double(s.frequency[i]), s.recency[i], s.age[i]) {
+        wrong.append("customer \(i) in row \(row)")
+      }
       counted[row] += 1
     }
-    #expect(counted == rows.weight)
-    for j in 1..<max(1, rows.count) {
-      #expect((rows.x[j - 1], rows.tx[j - 1], rows.t[j - 1]) < (rows.x[j], rows.tx[j], rows.t[j]))
+    if counted != rows.weight { wrong.append("weights") }
+    for j in 1..<max(1, rows.count) where !((rows.x[j - 1], rows.tx[j - 1], rows.t[j - 1]) < (rows.x[j], rows.tx[j], rows.t[j])) {
+      wrong.append("rows \(j - 1), \(j) not strictly sorted")
     }
     for j in 0..<rows.count {
-      #expect(rows.times[Int(rows.txIndex[j])] == rows.tx[j] && rows.times[Int(rows.tIndex[j])] == rows.t[j])
+      if rows.times[Int(rows.txIndex[j])] != rows.tx[j] || rows.times[Int(rows.tIndex[j])] != rows.t[j] { wrong.append("time index of row \(j)") }
       let pair = Int(rows.pairRow[Int(rows.pairOfRow[j])])
-      #expect(rows.x[pair] == rows.x[j] && rows.t[pair] == rows.t[j])
+      if rows.x[pair] != rows.x[j] || rows.t[pair] != rows.t[j] { wrong.append("pair of row \(j)") }
     }
     var blockOfRow = [Int](repeating: -1, count: rows.count)
     for b in 0..<(rows.blockStart.count - 1) {
       for j in rows.blockStart[b]..<rows.blockStart[b + 1] { blockOfRow[j] = b }
     }
-    #expect(!blockOfRow.contains(-1))
-    for j in 1..<max(1, rows.count) { #expect((blockOfRow[j] == blockOfRow[j - 1]) == (rows.x[j] == rows.x[j - 1])) }
+    if blockOfRow.contains(-1) { wrong.append("rows outside every x block") }
+    for j in 1..<max(1, rows.count) where (blockOfRow[j] == blockOfRow[j - 1]) != (rows.x[j] == rows.x[j - 1]) {
+      wrong.append("x block boundary at row \(j)")
+    }
     let distinctPairs = Set((0..<rows.count).map { "\(rows.x[$0])/\(rows.t[$0])" })
-    #expect(rows.pairCount == distinctPairs.count)
+    if rows.pairCount != distinctPairs.count { wrong.append("\(rows.pairCount) pairs, \(distinctPairs.count) distinct") }
+    #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+    return rows
   }
 
   @Test("grouping into rows, x blocks and (x, T) pairs: whole days, fractional weeks, huge ranges")
@@ -103,11 +115,18 @@ struct LifetimeDerivativeTests {
                                        ageRange: 30...730, seed: 9)
     s.recency = s.recency.map { $0.rounded(.up) }
     s.age = s.age.map { $0.rounded(.up) }
-    Self.checkGrouping(s)  // radix path, times 0…max T
+    #expect(Self.checkGrouping(s).times.count == Int(s.age.max()!) + 1)  // whole days: the table is 0…max T
     Self.checkGrouping(try CDNOWData.summary())  // fractional weeks: table of distinct values
-    // x near 2³¹ and T beyond 2¹⁷ days need more than 64 key bits: comparison path.
-    Self.checkGrouping(LifetimeSummary(
-      frequency: [2_000_000_000, 3, 3, 0, 3, -1], recency: [150_000, 20, 20, 0, 25, 0], age: [200_000, 40, 40, 7, 40, 9]))
+    // Whole days far beyond the customer count: table of distinct values.
+    let sparse = Self.checkGrouping(LifetimeSummary(frequency: [2, 3, 3, 0, 3, -1], recency: [150_000, 20, 20, 0, 25, 0],
+                                                    age: [200_000, 40, 40, 7, 40, 9]))
+    #expect(sparse.times == [0, 7, 20, 25, 40, 150_000, 200_000])
+    // x near 2³¹ and 140,000 distinct times need more than 64 key bits: the comparison path.
+    let n = 70_000
+    var x = (0..<n).map { Int32($0 % 7) }
+    x[n / 2] = 2_000_000_000
+    let tx = (0..<n).map { x[$0] == 0 ? 0 : Double($0) + 0.5 }
+    Self.checkGrouping(LifetimeSummary(frequency: x + x, recency: tx + tx, age: (0..<(2 * n)).map { Double($0 % n) + 1.25 }))
     Self.checkGrouping(LifetimeSummary(frequency: [], recency: [], age: []))
   }
 
