@@ -31,7 +31,8 @@ public struct RunDiff: Sendable, Codable {
   public var from: String
   public var to: String
   public var segments: Matrix
-  /// Nil unless both runs recorded tiers.
+  /// Nil unless both runs recorded tiers. Labelled by tier id
+  /// (`savvy_quality_focused`, …).
   public var tiers: Matrix?
   public var movedIntoAtRisk: [Move]
 
@@ -50,9 +51,11 @@ public struct RunDiff: Sendable, Codable {
     segments = RunDiff.matrix(labels: segLabels, a: a.mapValues { $0.segment }, b: b.mapValues { $0.segment })
     let hasTiers = a.values.contains { $0.tier != nil } && b.values.contains { $0.tier != nil }
     if hasTiers {
+      // Stored tiers are PriceSensitivityTier raw values; anything else keeps its number.
+      func label(_ tier: Int) -> String { PriceSensitivityTier(rawValue: tier)?.id ?? String(tier) }
       let ids = Set(a.values.compactMap(\.tier)).union(b.values.compactMap(\.tier)).sorted()
-      tiers = RunDiff.matrix(labels: ids.map(String.init) + [RunDiff.absent],
-                             a: a.mapValues { $0.tier.map(String.init) }, b: b.mapValues { $0.tier.map(String.init) })
+      tiers = RunDiff.matrix(labels: ids.map(label) + [RunDiff.absent],
+                             a: a.mapValues { $0.tier.map(label) }, b: b.mapValues { $0.tier.map(label) })
     }
     let risk = Set(RunDiff.atRiskSegments.map(\.rawValue))
     movedIntoAtRisk = b.compactMap { id, v in

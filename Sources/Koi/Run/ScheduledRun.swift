@@ -141,6 +141,7 @@ public enum ScheduledRun {
     _ config: RunConfig, asOfDay: Int32, outputDirectory: String, warmStartModelPath: String?
   ) -> ScoreOptions {
     var options = ScoreOptions(inputPath: config.inputPath, outputDirectory: outputDirectory)
+    options.command = "run"
     options.ingest = config.ingest
     options.ingest.asOfDay = asOfDay
     options.stages = config.stages

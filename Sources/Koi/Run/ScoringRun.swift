@@ -41,6 +41,9 @@ public struct ScoreOptions: Sendable {
   public var oneOffCategories: Set<String> = []
   /// SCRM tag rules evaluated per customer into customers.jsonl `tags`.
   public var tagRules: [TagRule] = TagRule.defaults
+  /// The subcommand recorded in run.json `command`: `score`, or `run` for
+  /// a scheduled run.
+  public var command = "score"
 
   public init(inputPath: String, outputDirectory: String) {
     self.inputPath = inputPath
@@ -250,7 +253,7 @@ public enum ScoringRun {
     var columns: [String: String] = [:]
     for (c, i) in ingest.mapping.index { columns[c.rawValue] = ingest.mapping.header[i] }
     let manifest = RunManifest(
-      koiVersion: Koi.version, command: "score",
+      koiVersion: Koi.version, command: options.command,
       startedAt: iso8601(started), finishedAt: iso8601(Date()),
       input: .init(
         path: options.inputPath, sha256: ingest.sha256, bytes: ingest.bytes,

@@ -216,8 +216,8 @@ public enum TierStage {
       }
       return TierProfile(
         tier: t, id: t.id, name: t.name, size: size[t.rawValue],
-        share: n > 0 ? Double(size[t.rawValue]) / Double(n) : 0,
-        revenueShare: total > 0 ? revenue[t.rawValue] / total : 0,
+        share: n > 0 ? rounded(Double(size[t.rawValue]) / Double(n), 6) : 0,
+        revenueShare: total > 0 ? rounded(revenue[t.rawValue] / total, 6) : 0,
         centroid: centroid, axes: axes)
     }
   }

@@ -27,7 +27,7 @@ import Testing
     #expect(d.segments.total == 4)
     #expect(d.movedIntoAtRisk == [RunDiff.Move(customerID: "x", from: "loyal", to: "at_risk")])
     let t = try #require(d.tiers)
-    #expect(t.labels == ["1", "2", "3", "4", "absent"])
+    #expect(t.labels == ["savvy_price_sensitive", "savvy_quality_focused", "novice_crowd_follower", "novice_deal_seeker", "absent"])
     #expect(t.total == 4)
     #expect(t.counts[1][2] == 1)  // y: tier 2 → 3
     #expect(t.counts[1][4] == 1)  // z: gone

@@ -41,6 +41,7 @@ import Testing
       #expect(r.rowsRead == m.rows.read && r.rowsUsed == m.rows.used && r.rowsRejected == m.rows.rejected)
       #expect(r.inputSHA256 == m.input.sha256)
       #expect(r.seconds?.contains("\"total\"") == true)
+      #expect(m.command == "run")
     }
     // Later as-of dates see more customers.
     #expect(runs[0].customers! < runs[2].customers!)
