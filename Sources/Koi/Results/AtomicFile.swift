@@ -40,28 +40,30 @@ public final class AtomicFile {
     }
   }
 
-  public func write(_ bytes: [UInt8]) throws {
-    if bytes.count >= AtomicFile.flushThreshold {
-      // Large blocks go straight to the file, without a copy into the buffer.
-      try flush()
-      try writeAll(bytes)
-      return
+  public func write(_ bytes: some ContiguousBytes) throws {
+    try bytes.withUnsafeBytes { bytes in
+      if bytes.count >= AtomicFile.flushThreshold {
+        // Large blocks go straight to the file, without a copy into the buffer.
+        try flush()
+        try writeAll(bytes)
+        return
+      }
+      buffer.append(contentsOf: bytes)
+      if buffer.count >= AtomicFile.flushThreshold { try flush() }
     }
-    buffer.append(contentsOf: bytes)
-    if buffer.count >= AtomicFile.flushThreshold { try flush() }
   }
 
   public func write(_ text: String) throws { try write(Array(text.utf8)) }
 
   private func flush() throws {
-    try writeAll(buffer)
+    try buffer.withUnsafeBytes { try writeAll($0) }
     buffer.removeAll(keepingCapacity: true)
   }
 
-  private func writeAll(_ bytes: [UInt8]) throws {
+  private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
     var offset = 0
     while offset < bytes.count {
-      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }  // non-empty: offset < count
+      let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)  // non-empty: offset < count
       guard n > 0 else {
         throw OutputError(path: path, message: "write failed (\(String(cString: strerror(errno))))")
       }
@@ -83,7 +85,7 @@ public final class AtomicFile {
   }
 
   /// Writes `bytes` to `path` atomically.
-  public static func write(_ bytes: [UInt8], to path: String) throws {
+  public static func write(_ bytes: some ContiguousBytes, to path: String) throws {
     let f = try AtomicFile(path: path)
     try f.write(bytes)
     try f.commit()

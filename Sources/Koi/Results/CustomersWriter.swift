@@ -33,7 +33,7 @@ public enum CustomersWriter {
     var start = 0
     while start < n {
       let blockCount = min(blocksPerBatch, (n - start + block - 1) / block)
-      var buffers = [[UInt8]](repeating: [], count: blockCount)
+      var buffers = [ArraySlice<UInt8>](repeating: [], count: blockCount)
       buffers.withUnsafeMutableBufferPointer { out in
         Parallel.forEachChunk(count: blockCount, chunkCount: blockCount) { b, _ in
           var w = JSONWriter(capacity: block * 1024)
