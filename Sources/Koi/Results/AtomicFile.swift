@@ -19,10 +19,21 @@ public final class AtomicFile {
   private let fd: Int32
   private var buffer: [UInt8] = []
   private var committed = false
+  private let streamed: Bool
   private static let flushThreshold = 1 << 20
 
-  public init(path: String) throws {
+  /// - Parameter streamed: for large files (customers.jsonl): after each
+  ///   write, the file's dirty pages are handed to writeback and those
+  ///   already on disk leave the page cache (`POSIX_FADV_DONTNEED`), so the
+  ///   file streams through a few blocks of page cache whose pages are
+  ///   reused. A fresh page for every 4 KB is what costs: on the 2-core VM
+  ///   (which hands free pages back to its host) 1.43 GB in 16 MB writes
+  ///   took about 4 s into fresh pages against 0.6-0.9 s streamed, fsync
+  ///   included. `commit()` syncs either way; the price is that the file is
+  ///   not left cached for its next reader.
+  public init(path: String, streamed: Bool = false) throws {
     self.path = path
+    self.streamed = streamed
     let url = URL(fileURLWithPath: path)
     temporaryPath = url.deletingLastPathComponent()
       .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
@@ -69,6 +80,8 @@ public final class AtomicFile {
       }
       offset += n
     }
+    // Advice: its result does not matter, and write errors surface at fsync.
+    if streamed { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) }
   }
 
   /// Flushes, syncs and renames into place.

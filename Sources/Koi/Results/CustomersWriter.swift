@@ -20,7 +20,7 @@ public enum CustomersWriter {
   public static func write(
     to path: String, customerIDs: [String], fields: [any CustomerRecordFields]
   ) throws {
-    let file = try AtomicFile(path: path)
+    let file = try AtomicFile(path: path, streamed: true)
     let blockCount = (customerIDs.count + block - 1) / block
     let blocksPerBatch = max(1, Parallel.coreCount)
     // Two sets of block writers take turns: one batch is formatted into
