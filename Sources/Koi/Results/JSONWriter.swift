@@ -33,6 +33,14 @@ public struct JSONWriter {
     afterKey = false
   }
 
+  /// Writes the text so far to `file` and empties the buffer, keeping the
+  /// open containers, so that a long document streams through a bounded
+  /// buffer.
+  public mutating func flush(to file: AtomicFile) throws {
+    try file.write(bytes)
+    count = 0
+  }
+
   // MARK: Containers
 
   public mutating func beginObject() { element(maxCount: 1) { $0[0] = 123; return 1 }; open() }
