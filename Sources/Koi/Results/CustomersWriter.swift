@@ -20,49 +20,61 @@ public enum CustomersWriter {
   public static func write(
     to path: String, customerIDs: [String], fields: [any CustomerRecordFields]
   ) throws {
-    let file = try AtomicFile(path: path)
-    let n = customerIDs.count
+    let file = try AtomicFile(path: path, streamed: true)
+    let blockCount = (customerIDs.count + block - 1) / block
     let blocksPerBatch = max(1, Parallel.coreCount)
-    // Batch b is written on `writer` while batch b + 1 is formatted; the
-    // semaphore keeps at most one batch in flight, so memory stays bounded.
-    let writer = DispatchQueue(label: "koi.customers.writer")
-    let inFlight = DispatchSemaphore(value: 1)
-    // Set only by the writer before it signals, read only after a wait:
-    // the semaphore orders the two accesses (the compiler cannot see that).
-    var writeError: Error?
-    var start = 0
-    while start < n {
-      let blockCount = min(blocksPerBatch, (n - start + block - 1) / block)
-      var buffers = [[UInt8]](repeating: [], count: blockCount)
-      buffers.withUnsafeMutableBufferPointer { out in
-        Parallel.forEachChunk(count: blockCount, chunkCount: blockCount) { b, _ in
-          var w = JSONWriter(capacity: block * 1024)
-          let lo = start + b * block
-          for c in lo..<min(n, lo + block) {
-            w.beginObject()
-            w.key("customer_id"); w.string(customerIDs[c])
-            for f in fields { f.write(customer: c, into: &w) }
-            w.endObject()
-            w.newline()
+    // Two sets of block writers take turns: one batch is formatted into
+    // `formatting` while the previous one is written from `writing`. Reusing
+    // them keeps the buffers' pages mapped; a fresh 16 MB buffer per block
+    // was a page fault and a page clear per 4 KB of output.
+    var formatting = (0..<blocksPerBatch).map { _ in JSONWriter(capacity: block * 1024) }
+    var writing = (0..<blocksPerBatch).map { _ in JSONWriter(capacity: block * 1024) }
+    var writingCount = 0
+    for batchStart in stride(from: 0, to: blockCount, by: blocksPerBatch) {
+      let batchCount = min(blocksPerBatch, blockCount - batchStart)
+      // Set by task 0 only, read after all tasks have finished.
+      var writeError: Error?
+      formatting.withUnsafeMutableBufferPointer { out in
+        // Task 0 writes the previous batch; task t > 0 formats block t - 1.
+        Parallel.forEachChunk(count: batchCount + 1, chunkCount: batchCount + 1) { task, _ in
+          if task == 0 {
+            do { try write(writing[..<writingCount], to: file) } catch { writeError = error }
+          } else {
+            // Formatted in a local and moved back: the writers lie side by
+            // side in `out`, and updating them there from two threads made
+            // the cores take their shared cache line from each other.
+            var w = out.moveElement(from: task - 1)
+            format(block: batchStart + task - 1, into: &w, customerIDs: customerIDs, fields: fields)
+            out.initializeElement(at: task - 1, to: w)
           }
-          out[b] = w.bytes
         }
       }
-      inFlight.wait()
-      if let writeError {
-        inFlight.signal()
-        throw writeError
-      }
-      writer.async { [buffers] in
-        defer { inFlight.signal() }
-        do { for b in buffers { try file.write(b) } } catch { writeError = error }
-      }
-      start += blockCount * block
+      if let writeError { throw writeError }
+      swap(&formatting, &writing)
+      writingCount = batchCount
     }
-    inFlight.wait()  // the last batch is written; `writeError` is settled
-    inFlight.signal()  // back to its initial value: libdispatch traps otherwise
-    if let writeError { throw writeError }
+    try write(writing[..<writingCount], to: file)
     try file.commit()
+  }
+
+  /// Formats block `b` (customers `b × block` up to the next block) into `w`,
+  /// replacing what it held.
+  static func format(
+    block b: Int, into w: inout JSONWriter, customerIDs: [String], fields: [any CustomerRecordFields]
+  ) {
+    w.removeAll()
+    let start = b * block
+    for c in start..<min(customerIDs.count, start + block) {
+      w.beginObject()
+      w.key("customer_id"); w.string(customerIDs[c])
+      for f in fields { f.write(customer: c, into: &w) }
+      w.endObject()
+      w.newline()
+    }
+  }
+
+  static func write(_ blocks: ArraySlice<JSONWriter>, to file: AtomicFile) throws {
+    for w in blocks { try file.write(w.bytes) }
   }
 }
 

@@ -4,181 +4,272 @@
 /// Numbers are written with a fixed number of decimals (`number(_:decimals:)`)
 /// or as integers; NaN and infinity become `null`. Commas are inserted
 /// automatically.
+///
+/// Each key or value is stored through one pointer after a single capacity
+/// check (`store(maxCount:_:)`), not with one `Array.append` (a uniqueness
+/// and a capacity check) per byte: customers.jsonl is about a kilobyte per
+/// customer.
 public struct JSONWriter {
-  public private(set) var bytes: [UInt8] = []
-  private var first: [Bool] = []
+  /// The first `count` bytes are the text; the rest is zeroed spare room,
+  /// initialised so that it can be written through a pointer.
+  private var storage: [UInt8]
+  private var count = 0
+  /// One bit per open container, innermost lowest: set while the container
+  /// has no element yet, so the next element needs no comma.
+  private var firstBits: UInt64 = 0
+  private var depth = 0
   private var afterKey = false
 
-  public init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
+  public init(capacity: Int = 1 << 16) { storage = [UInt8](repeating: 0, count: max(capacity, 64)) }
 
+  /// The text written so far.
+  public var bytes: ArraySlice<UInt8> { storage[..<count] }
+
+  /// Empties the writer, keeping its storage.
   public mutating func removeAll() {
-    bytes.removeAll(keepingCapacity: true)
-    first.removeAll(keepingCapacity: true)
+    count = 0
+    firstBits = 0
+    depth = 0
     afterKey = false
   }
 
-  @inline(__always)
-  private mutating func separate() {
-    if afterKey { afterKey = false; return }
-    if let f = first.last {
-      if !f { bytes.append(44) }
-      first[first.count - 1] = false
-    }
+  /// Writes the text so far to `file` and empties the buffer, keeping the
+  /// open containers, so that a long document streams through a bounded
+  /// buffer.
+  public mutating func flush(to file: AtomicFile) throws {
+    try file.write(bytes)
+    count = 0
   }
 
-  public mutating func beginObject() { separate(); bytes.append(123); first.append(true) }
-  public mutating func endObject() { bytes.append(125); first.removeLast() }
-  public mutating func beginArray() { separate(); bytes.append(91); first.append(true) }
-  public mutating func endArray() { bytes.append(93); first.removeLast() }
-  public mutating func newline() { bytes.append(10) }
+  // MARK: Containers
+
+  public mutating func beginObject() { element(maxCount: 1) { $0[0] = 123; return 1 }; open() }
+  public mutating func endObject() { close(); store(maxCount: 1) { $0[0] = 125; return 1 } }
+  public mutating func beginArray() { element(maxCount: 1) { $0[0] = 91; return 1 }; open() }
+  public mutating func endArray() { close(); store(maxCount: 1) { $0[0] = 93; return 1 } }
+  public mutating func newline() { store(maxCount: 1) { $0[0] = 10; return 1 } }
+
+  private mutating func open() {
+    precondition(depth < UInt64.bitWidth, "JSON nested deeper than \(UInt64.bitWidth) containers")
+    firstBits = firstBits << 1 | 1
+    depth += 1
+  }
+
+  private mutating func close() {
+    precondition(depth > 0, "no open container")
+    firstBits >>= 1
+    depth -= 1
+  }
+
+  // MARK: Keys and values
 
   /// Writes `"name":` (names are plain ASCII identifiers: not escaped).
   public mutating func key(_ name: StaticString) {
-    separate()
-    bytes.append(34)
-    name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    bytes.append(34); bytes.append(58)
+    name.withUTF8Buffer { name in
+      element(maxCount: name.count + 3) { p in
+        p[0] = 34
+        p.advanced(by: 1).update(from: name.baseAddress!, count: name.count)  // a literal: never nil
+        p[name.count + 1] = 34
+        p[name.count + 2] = 58
+        return name.count + 3
+      }
+    }
     afterKey = true
   }
 
   /// Writes `"name":` for a run-time name, escaped.
   public mutating func key(escaping name: String) {
-    separate()
-    appendEscaped(name)
-    bytes.append(58)
+    string(name)
+    store(maxCount: 1) { $0[0] = 58; return 1 }
     afterKey = true
   }
 
-  public mutating func string(_ s: String) { separate(); appendEscaped(s) }
-  public mutating func null() { separate(); bytes.append(contentsOf: [110, 117, 108, 108]) }
-  public mutating func bool(_ b: Bool) {
-    separate()
-    bytes.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
+  public mutating func string(_ s: String) {
+    var s = s
+    s.withUTF8 { utf8 in
+      // Fast path: nothing to escape (the usual case), one bulk copy.
+      if utf8.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 }) {
+        element(maxCount: utf8.count + 2) { p in
+          p[0] = 34
+          if utf8.count > 0 { p.advanced(by: 1).update(from: utf8.baseAddress!, count: utf8.count) }
+          p[utf8.count + 1] = 34
+          return utf8.count + 2
+        }
+      } else {
+        element(maxCount: 6 * utf8.count + 2) { JSONWriter.storeEscaped(utf8, at: $0) }
+      }
+    }
   }
+
+  public mutating func null() { element(maxCount: 4) { p in p[0] = 110; p[1] = 117; p[2] = 108; p[3] = 108; return 4 } }
+  public mutating func bool(_ b: Bool) { verbatim(b ? "true" : "false") }
 
   /// Three scores as one string, e.g. `"545"` (each 1–100).
   public mutating func scoreTriple(_ a: UInt8, _ b: UInt8, _ c: UInt8) {
-    separate()
-    bytes.append(34)
-    appendScore(a); appendScore(b); appendScore(c)
-    bytes.append(34)
-  }
-
-  @inline(__always)
-  private mutating func appendScore(_ v: UInt8) {
-    if v >= 100 { bytes.append(48 &+ v / 100) }
-    if v >= 10 { bytes.append(48 &+ (v / 10) % 10) }
-    bytes.append(48 &+ v % 10)
+    element(maxCount: 11) { p in
+      p[0] = 34
+      var n = 1
+      n += JSONWriter.storeDigits(UInt64(a), at: p + n)
+      n += JSONWriter.storeDigits(UInt64(b), at: p + n)
+      n += JSONWriter.storeDigits(UInt64(c), at: p + n)
+      p[n] = 34
+      return n + 1
+    }
   }
 
   public mutating func int<T: BinaryInteger>(_ v: T) {
-    separate()
-    appendInteger(Int64(v))
+    let v = Int64(v)
+    element(maxCount: 21) { p in
+      if v < 0 {
+        p[0] = 45
+        return 1 + JSONWriter.storeDigits(v.magnitude, at: p + 1)
+      }
+      return JSONWriter.storeDigits(UInt64(v), at: p)
+    }
   }
 
   /// `v` with exactly `decimals` digits after the point (rounded half away
   /// from zero), or `null` when not finite.
   public mutating func number(_ v: Double, decimals: Int) {
-    separate()
-    appendFixed(v, decimals: decimals)
+    guard v.isFinite else { null(); return }
+    precondition(decimals >= 0 && decimals <= 9, "0 to 9 decimals")
+    var scale: Int64 = 1
+    for _ in 0..<decimals { scale *= 10 }
+    let scaled = (v * Double(scale)).rounded(.toNearestOrAwayFromZero)
+    guard abs(scaled) < 9.0e15 else { verbatim("\(v)"); return }
+    // A sign, at most 16 integer digits (|scaled| < 9e15), the point, 9 decimals.
+    element(maxCount: 27) { p in
+      let q = Int64(scaled)
+      guard q < 0 else { return JSONWriter.storeDigits(UInt64(q), decimals: decimals, at: p) }
+      p[0] = 45
+      return 1 + JSONWriter.storeDigits(q.magnitude, decimals: decimals, at: p + 1)
+    }
   }
 
   /// A day number as a `"YYYY-MM-DD"` string.
   public mutating func date(_ day: Int32) {
-    separate()
     let (y, m, d) = DayNumber.civil(day)
-    // "YYYY-MM-DD" without a temporary array: this runs several times per record.
-    bytes.append(34)
-    bytes.append(48 &+ UInt8((y / 1000) % 10)); bytes.append(48 &+ UInt8((y / 100) % 10))
-    bytes.append(48 &+ UInt8((y / 10) % 10)); bytes.append(48 &+ UInt8(y % 10))
-    bytes.append(45); bytes.append(48 &+ UInt8(m / 10)); bytes.append(48 &+ UInt8(m % 10))
-    bytes.append(45); bytes.append(48 &+ UInt8(d / 10)); bytes.append(48 &+ UInt8(d % 10))
-    bytes.append(34)
+    element(maxCount: 12) { p in
+      p[0] = 34
+      p[1] = 48 &+ UInt8((y / 1000) % 10); p[2] = 48 &+ UInt8((y / 100) % 10)
+      p[3] = 48 &+ UInt8((y / 10) % 10); p[4] = 48 &+ UInt8(y % 10)
+      p[5] = 45; p[6] = 48 &+ UInt8(m / 10); p[7] = 48 &+ UInt8(m % 10)
+      p[8] = 45; p[9] = 48 &+ UInt8(d / 10); p[10] = 48 &+ UInt8(d % 10)
+      p[11] = 34
+      return 12
+    }
   }
 
   /// A string already encoded as a JSON string literal, quotes included
   /// (see `JSONWriter.encoded(_:)`): for names written once per record.
   public mutating func encodedString(_ literal: [UInt8]) {
-    separate()
-    bytes.append(contentsOf: literal)
+    literal.withUnsafeBufferPointer { literal in
+      element(maxCount: literal.count) { p in
+        if literal.count > 0 { p.update(from: literal.baseAddress!, count: literal.count) }
+        return literal.count
+      }
+    }
+  }
+
+  /// Writes `text` as it is (JSON tokens such as `true`).
+  private mutating func verbatim(_ text: String) {
+    var text = text
+    text.withUTF8 { text in
+      element(maxCount: text.count) { p in
+        p.update(from: text.baseAddress!, count: text.count)  // never empty
+        return text.count
+      }
+    }
   }
 
   /// `s` as a JSON string literal, quotes included.
   public static func encoded(_ s: String) -> [UInt8] {
     var w = JSONWriter(capacity: s.utf8.count + 2)
-    w.appendEscaped(s)
-    return w.bytes
+    w.string(s)
+    return Array(w.bytes)
   }
 
-  private mutating func appendInteger(_ v: Int64) {
-    if v < 0 {
-      bytes.append(45)
-      appendMagnitude(v == Int64.min ? UInt64(Int64.max) + 1 : UInt64(-v))
-    } else {
-      appendMagnitude(UInt64(v))
+  // MARK: Storage
+
+  /// Stores one key or value of at most `maxCount` bytes, after a comma
+  /// unless it follows a key or opens its container.
+  @inline(__always)
+  private mutating func element(maxCount: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+    let comma = commaIsDue()
+    store(maxCount: maxCount + 1) { p in
+      guard comma else { return body(p) }
+      p[0] = 44
+      return 1 + body(p + 1)
     }
   }
 
-  private mutating func appendMagnitude(_ v: UInt64) {
-    if v < 10 { bytes.append(48 &+ UInt8(v)); return }
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-      (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+  @inline(__always)
+  private mutating func commaIsDue() -> Bool {
+    if afterKey { afterKey = false; return false }
+    guard depth > 0 else { return false }
+    let first = firstBits & 1 == 1
+    firstBits &= ~1
+    return !first
+  }
+
+  /// Lets `body` store at most `maxCount` bytes at the end of the text and
+  /// returns how many it stored. The room is made first, so `body` writes
+  /// within `storage` whenever it keeps to `maxCount`.
+  @inline(__always)
+  private mutating func store(maxCount: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+    if storage.count - count < maxCount { grow(toHold: count + maxCount) }
+    let start = count
+    let stored = storage.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }  // never empty: see init
+    assert(stored <= maxCount, "stored past the room made for it")
+    count = start + stored
+  }
+
+  private mutating func grow(toHold needed: Int) {
+    storage.append(contentsOf: repeatElement(0, count: max(needed, 2 * storage.count) - storage.count))
+  }
+
+  /// Stores `v` / 10^`decimals` with exactly `decimals` digits after the
+  /// point and at least one before it; returns how many bytes. Filled from
+  /// the last digit, so it needs no division by a run-time power of ten.
+  @inline(__always)
+  private static func storeDigits(_ v: UInt64, decimals: Int = 0, at p: UnsafeMutablePointer<UInt8>) -> Int {
+    var digits = 1
+    var rest = v / 10
+    while rest > 0 { digits += 1; rest /= 10 }
+    digits = max(digits, decimals + 1)
+    let length = decimals > 0 ? digits + 1 : digits
+    var v = v
+    var i = length
+    for k in 0..<digits {
+      if k == decimals && k > 0 { i -= 1; p[i] = 46 }
+      i -= 1
+      p[i] = 48 &+ UInt8(truncatingIfNeeded: v % 10)
+      v /= 10
+    }
+    return length
+  }
+
+  /// Stores `utf8` as a JSON string literal, quotes included (at most
+  /// 6 bytes per input byte, plus 2); returns how many bytes.
+  private static func storeEscaped(_ utf8: UnsafeBufferPointer<UInt8>, at p: UnsafeMutablePointer<UInt8>) -> Int {
+    let hex: StaticString = "0123456789abcdef"
     var n = 0
-    var x = v
-    withUnsafeMutableBytes(of: &digits) { d in
-      while x > 0 { d[n] = 48 &+ UInt8(x % 10); x /= 10; n += 1 }
-      for i in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[i]) }
-    }
-  }
-
-  static let scales: [Double] = (0...9).map { k in (0..<k).reduce(1.0) { p, _ in p * 10 } }
-
-  private mutating func appendFixed(_ v: Double, decimals: Int) {
-    guard v.isFinite else { bytes.append(contentsOf: [110, 117, 108, 108]); return }
-    precondition(decimals >= 0 && decimals <= 9, "0 to 9 decimals")
-    let scaled = (v * JSONWriter.scales[decimals]).rounded(.toNearestOrAwayFromZero)
-    guard abs(scaled) < 9.0e15 else {
-      bytes.append(contentsOf: Array("\(v)".utf8))
-      return
-    }
-    var q = Int64(scaled)
-    if q < 0 { bytes.append(45); q = -q }
-    let scale = Int64(JSONWriter.scales[decimals])
-    appendMagnitude(UInt64(q / scale))
-    if decimals > 0 {
-      bytes.append(46)
-      var frac = q % scale
-      var div = scale / 10
-      while div > 0 {
-        bytes.append(48 &+ UInt8(frac / div))
-        frac %= div
-        div /= 10
-      }
-    }
-  }
-
-  private mutating func appendEscaped(_ s: String) {
-    bytes.append(34)
-    // Fast path: nothing to escape (the usual case), one bulk append.
-    if s.utf8.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 }) {
-      bytes.append(contentsOf: s.utf8)
-      bytes.append(34)
-      return
-    }
-    for b in s.utf8 {
+    func put(_ b: UInt8) { p[n] = b; n += 1 }
+    put(34)
+    for b in utf8 {
       switch b {
-      case 34: bytes.append(92); bytes.append(34)
-      case 92: bytes.append(92); bytes.append(92)
-      case 10: bytes.append(92); bytes.append(110)
-      case 13: bytes.append(92); bytes.append(114)
-      case 9: bytes.append(92); bytes.append(116)
+      case 34: put(92); put(34)
+      case 92: put(92); put(92)
+      case 10: put(92); put(110)
+      case 13: put(92); put(114)
+      case 9: put(92); put(116)
       case 0..<32:
-        let hex = Array("0123456789abcdef".utf8)
-        bytes.append(contentsOf: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-      default: bytes.append(b)
+        put(92); put(117); put(48); put(48)
+        put(hex.utf8Start[Int(b >> 4)]); put(hex.utf8Start[Int(b & 15)])
+      default: put(b)
       }
     }
-    bytes.append(34)
+    put(34)
+    return n
   }
 }

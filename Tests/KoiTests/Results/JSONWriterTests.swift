@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Koi
 
@@ -28,5 +29,27 @@ import Testing
       w.endObject()
     }
     #expect(s == #"{"a":"quote \" backslash \\ newline \n tab \t bell \u0007 中文","b":[{"c":null},true],"d":"2025-03-05"}"#)
+  }
+
+  @Test func growsPastItsCapacityAndStreamsInPieces() throws {
+    func document(_ w: inout JSONWriter, streamingTo file: AtomicFile?) throws {
+      w.beginArray()
+      for i in 0..<1000 {
+        w.beginObject(); w.key("i"); w.int(i); w.key("x"); w.number(Double(i) / 8, decimals: 3); w.endObject()
+        if let file, w.bytes.count >= 100 { try w.flush(to: file) }
+      }
+      w.endArray()
+    }
+    var whole = JSONWriter(capacity: 0)
+    try document(&whole, streamingTo: nil)
+    #expect(whole.bytes.starts(with: Array(#"[{"i":0,"x":0.000},{"i":1,"x":0.125},"#.utf8)))
+
+    let dir = TemporaryDirectory()
+    let file = try AtomicFile(path: dir.path("streamed.json"), streamed: true)
+    var pieces = JSONWriter(capacity: 0)
+    try document(&pieces, streamingTo: file)
+    try pieces.flush(to: file)
+    try file.commit()
+    #expect(try Data(contentsOf: dir.url.appendingPathComponent("streamed.json")) == Data(whole.bytes))
   }
 }
