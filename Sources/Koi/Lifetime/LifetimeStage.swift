@@ -275,9 +275,7 @@ public enum LifetimeStage {
     var none = [Double](repeating: .nan, count: m)
     var discounted = [Double](repeating: .nan, count: m)
     if let pairs = PairScores(rows: rows, model: model, boundaries: boundaries, discount: discount) {
-      let components = pairs.components
-      let bg = model.bgnbd?.parameters
-      let reg = model.chosen == .regularTiming ? model.regularTiming?.parameters : nil
+      let (components, reg, bg) = (pairs.components, pairs.regularTiming, pairs.bgnbd)
       alive.withUnsafeMutableBufferPointer { alive in
       expected.withUnsafeMutableBufferPointer { expected in
       none.withUnsafeMutableBufferPointer { none in
@@ -339,6 +337,9 @@ public enum LifetimeStage {
 /// weights, so the costly series run once per pair instead of once per row
 /// (1M simulated customers: 26,493 pairs for 598,417 rows).
 struct PairScores {
+  /// The model that scores: exactly one is non-nil.
+  let regularTiming: RegularTimingParameters?
+  let bgnbd: BGNBDParameters?
   /// States per pair; values of pair p, state c are at p · components + c.
   let components: Int
   /// E(H | alive, state).
@@ -350,19 +351,11 @@ struct PairScores {
 
   /// nil when the model has no usable purchase model.
   init?(rows: CompressedRecency, model: LifetimeModel, boundaries: [Double], discount: [Double]) {
-    let bg = model.bgnbd?.parameters, reg = model.regularTiming?.parameters
-    let components: Int
-    switch model.chosen {
-    case .regularTiming:
-      guard let reg else { return nil }
-      components = reg.k
-    case .bgnbd:
-      guard bg != nil else { return nil }
-      components = 1
-    case .none:
-      return nil
-    }
-    self.components = components
+    let reg = model.chosen == .regularTiming ? model.regularTiming?.parameters : nil
+    let bg = model.chosen == .bgnbd ? model.bgnbd?.parameters : nil
+    guard reg != nil || bg != nil else { return nil }
+    let components = reg?.k ?? 1
+    (regularTiming, bgnbd, self.components) = (reg, bg, components)
     let horizon = boundaries.last ?? 0
     let count = rows.pairCount * components
     var expected = [Double](repeating: 0, count: count)
@@ -376,7 +369,7 @@ struct PairScores {
           let row = Int(rows.pairRow[j / components]), c = j % components
           let x = rows.x[row], t = rows.t[row]
           let ifAlive: (Double) -> Double
-          if let reg, model.chosen == .regularTiming {
+          if let reg {
             ifAlive = { RegularTimingMBG.expectedPurchasesIfAlive(reg, stage: c, x: x, t: t, horizon: $0) }
             purchase[j] = RegularTimingMBG.probabilityPurchaseIfAlive(reg, stage: c, x: x, t: t, horizon: horizon)
           } else if let bg {
