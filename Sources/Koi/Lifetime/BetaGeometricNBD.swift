@@ -1,3 +1,4 @@
+import Foundation
 import RealModule
 
 /// BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
@@ -202,7 +203,7 @@ public enum BGNBD {
         attempts.append("start \(name): likelihood not finite at start")
         continue
       }
-      attempts.append("start \(name): \(result.converged ? "converged" : "not converged") after \(result.iterations) iterations, mean log-likelihood \(result.value)")
+      attempts.append("start \(name): \(result.converged ? "converged" : "not converged") after \(result.iterations) iterations, mean log-likelihood \(String(format: "%.10g", result.value))")
       if NewtonMaximizer.isBetter(result, than: best) {
         best = result
       }
@@ -217,7 +218,7 @@ public enum BGNBD {
     let se = NewtonMaximizer.naturalScaleStandardErrors(theta: best.theta, meanHessian: best.hessian, totalWeight: rows.totalWeight)
     var notes = [String]()
     if !best.converged {
-      notes.append("BG/NBD did not converge (gradient max-norm \(best.gradient.map(abs).max() ?? 0)); parameters are the best point found and are not used")
+      notes.append("BG/NBD did not converge (gradient max-norm \(String(format: "%.3g", best.gradient.map(abs).max() ?? 0))); parameters are the best point found and are not used")
     } else {
       if se == nil {
         notes.append("BG/NBD converged but its information matrix is not positive definite (too few or too similar customers to identify all four parameters); standard errors omitted, predictions use the limit reached")
