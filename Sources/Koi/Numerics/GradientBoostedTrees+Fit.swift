@@ -1,0 +1,189 @@
+extension GradientBoostedTrees {
+  /// Fits the ensemble (see the type's documentation for the mathematics).
+  ///
+  /// - Parameters:
+  ///   - features: row-major `labels.count × featureCount`; NaN = missing.
+  ///   - labels: in [0, 1] for `.logistic`, finite for `.absoluteError`.
+  ///   - validation: held-out rows for early stopping and `validationLoss`.
+  /// - Complexity: O(features · rows · log rows) to bin, then per tree
+  ///   O(rows · features · (1 + Σ splits' smaller-child share)) ≈
+  ///   O(rows · features · log leaves), plus O(validation rows · depth).
+  static func fit(
+    features: [Double], featureCount: Int, labels: [Double], options: Options,
+    validation: (features: [Double], labels: [Double])? = nil
+  ) -> GradientBoostedTrees {
+    fit(
+      features: features, featureCount: featureCount, labels: labels, options: options,
+      validation: validation, threads: Parallel.coreCount)
+  }
+
+  /// `fit` on `threads` threads (a test hook: the model does not depend on it).
+  static func fit(
+    features: [Double], featureCount: Int, labels: [Double], options: Options,
+    validation: (features: [Double], labels: [Double])?, threads: Int
+  ) -> GradientBoostedTrees {
+    options.validate()
+    precondition(featureCount >= 0, "featureCount must be non-negative")
+    let rows = labels.count
+    precondition(features.count == rows * featureCount, "features must be labels.count × featureCount")
+    Self.checkLabels(labels, options.objective)
+    if let v = validation {
+      precondition(v.features.count == v.labels.count * featureCount, "validation features must be rows × featureCount")
+      Self.checkLabels(v.labels, options.objective)
+    }
+
+    let binning = GradientBoostedTreesBinning(
+      features: features, featureCount: featureCount, rows: rows, maximumBins: options.bins, threads: threads)
+    let f0 = initialScore(labels: labels, objective: options.objective)
+    var scores = [Double](repeating: f0, count: rows)
+    var validationScores = [Double](repeating: f0, count: validation?.labels.count ?? 0)
+
+    var treeRoots: [Int32] = []
+    var nodeFeature: [Int32] = [], nodeThreshold: [Double] = [], nodeMissingLeft: [Bool] = []
+    var nodeLeft: [Int32] = [], nodeRight: [Int32] = [], nodeValue: [Double] = []
+    var gain = [Double](repeating: 0, count: featureCount)
+
+    var bestLoss = validation.map { meanLoss(labels: $0.labels, scores: validationScores, options.objective) }
+    var bestRound = 0
+    var bestGain = gain
+    var lastLoss = bestLoss
+
+    var grower = GradientBoostedTreesGrower(binning: binning, featureCount: featureCount, options: options, threads: threads)
+    defer { grower.deallocate() }
+    var leafValues: [Double] = []
+
+    for round in 1...max(1, options.maximumTrees) where options.maximumTrees > 0 {
+      grower.computeGradients(scores: scores, labels: labels)
+      if !grower.grow() { break }
+
+      // Leaf values: Newton step, or the residual median for absolute error.
+      leafValues.removeAll(keepingCapacity: true)
+      for leaf in grower.leaves {
+        switch options.objective {
+        case .logistic:
+          let d = leaf.hessian + options.l2
+          leafValues.append(d > 0 ? -options.learningRate * leaf.gradient / d : 0)
+        case .absoluteError:
+          leafValues.append(options.learningRate * grower.medianResidual(leaf, labels: labels, scores: scores))
+        }
+      }
+      grower.addLeafValues(leafValues, to: &scores)
+
+      // Append the tree in flat form, children as absolute node indices.
+      let root = nodeFeature.count
+      treeRoots.append(Int32(truncatingIfNeeded: root))
+      for node in grower.nodes {
+        if node.feature >= 0 {
+          let edges = binning.edges[node.feature]
+          nodeFeature.append(Int32(truncatingIfNeeded: node.feature))
+          nodeThreshold.append(node.bin <= edges.count ? edges[node.bin - 1] : .greatestFiniteMagnitude)
+          nodeMissingLeft.append(node.missingLeft)
+          nodeLeft.append(Int32(truncatingIfNeeded: root + node.left))
+          nodeRight.append(Int32(truncatingIfNeeded: root + node.right))
+          nodeValue.append(0)
+          gain[node.feature] += node.gain
+        } else {
+          nodeFeature.append(-1)
+          nodeThreshold.append(0)
+          nodeMissingLeft.append(false)
+          nodeLeft.append(-1)
+          nodeRight.append(-1)
+          nodeValue.append(leafValues[node.leaf])
+        }
+      }
+
+      guard let v = validation else { continue }
+      for i in 0..<v.labels.count {
+        validationScores[i] += walk(
+          root: root, feature: nodeFeature, threshold: nodeThreshold, missingLeft: nodeMissingLeft,
+          left: nodeLeft, right: nodeRight, value: nodeValue, features: v.features, offset: i * featureCount)
+      }
+      let loss = meanLoss(labels: v.labels, scores: validationScores, options.objective)
+      lastLoss = loss
+      if options.earlyStoppingRounds == 0 { continue }
+      if let best = bestLoss, loss < best {
+        bestLoss = loss
+        bestRound = round
+        bestGain = gain
+      } else if round - bestRound >= options.earlyStoppingRounds {
+        break
+      }
+    }
+
+    var keptTrees = treeRoots.count
+    var validationLoss = lastLoss
+    if validation != nil && options.earlyStoppingRounds > 0 {
+      keptTrees = bestRound
+      validationLoss = bestLoss
+      gain = bestGain
+    }
+    let keptNodes = keptTrees < treeRoots.count ? Int(treeRoots[keptTrees]) : nodeFeature.count
+    return GradientBoostedTrees(
+      options: options, featureCount: featureCount, initialScore: f0,
+      treeRoots: Array(treeRoots.prefix(keptTrees)),
+      nodeFeature: Array(nodeFeature.prefix(keptNodes)),
+      nodeThreshold: Array(nodeThreshold.prefix(keptNodes)),
+      nodeMissingLeft: Array(nodeMissingLeft.prefix(keptNodes)),
+      nodeLeft: Array(nodeLeft.prefix(keptNodes)),
+      nodeRight: Array(nodeRight.prefix(keptNodes)),
+      nodeValue: Array(nodeValue.prefix(keptNodes)),
+      validationLoss: validationLoss,
+      featureGain: gain)
+  }
+
+  /// Labels must be finite, and in [0, 1] for the logistic objective.
+  static func checkLabels(_ labels: [Double], _ objective: Objective) {
+    for y in labels {
+      precondition(y.isFinite, "labels must be finite")
+      if objective == .logistic { precondition(y >= 0 && y <= 1, "logistic labels must be in [0, 1]") }
+    }
+  }
+
+  /// F₀: `log(p̄/(1−p̄))`, `p̄` the mean label clamped to [1e-15, 1 − 1e-15]
+  /// (0 without rows), or the median label (0 without rows).
+  ///
+  /// - Complexity: O(rows).
+  static func initialScore(labels: [Double], objective: Objective) -> Double {
+    guard !labels.isEmpty else { return 0 }
+    switch objective {
+    case .logistic:
+      var sum = 0.0
+      for y in labels { sum += y }
+      let p = min(max(sum / Double(labels.count), 1e-15), 1 - 1e-15)
+      return Double.log(p / (1 - p))
+    case .absoluteError:
+      var copy = labels
+      return copy.withUnsafeMutableBufferPointer { a in
+        GradientBoostedTreesGrower.median(a.baseAddress!, count: a.count)  // non-empty (guarded above)
+      }
+    }
+  }
+
+  /// Mean loss (log loss or absolute error) of `scores`; 0 without rows.
+  ///
+  /// - Complexity: O(rows).
+  static func meanLoss(labels: [Double], scores: [Double], _ objective: Objective) -> Double {
+    guard !labels.isEmpty else { return 0 }
+    var sum = 0.0
+    for i in 0..<labels.count { sum += loss(objective, label: labels[i], score: scores[i]) }
+    return sum / Double(labels.count)
+  }
+
+  /// The leaf value reached from `root` by the row at `features[offset…]`.
+  ///
+  /// - Complexity: O(depth).
+  @inline(__always)
+  static func walk(
+    root: Int, feature: [Int32], threshold: [Double], missingLeft: [Bool], left: [Int32], right: [Int32],
+    value: [Double], features: [Double], offset: Int
+  ) -> Double {
+    var node = root
+    while true {
+      let f = Int(feature[node])
+      if f < 0 { return value[node] }
+      let x = features[offset + f]
+      let goLeft = x.isNaN ? missingLeft[node] : GradientBoostedTreesBinning.clamped(x) <= threshold[node]
+      node = Int(goLeft ? left[node] : right[node])
+    }
+  }
+}

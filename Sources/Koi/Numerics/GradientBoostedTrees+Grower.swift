@@ -1,0 +1,486 @@
+/// The working state of one `GradientBoostedTrees` fit: every buffer is
+/// allocated once per fit and reused by every tree, so the hot loops neither
+/// allocate nor touch reference counts. All unsafe access of the learner is
+/// in this file.
+///
+/// Rows of a leaf are a contiguous range of `indices`, kept in ascending row
+/// order by a stable partition, so every histogram bin is a sum in row order.
+/// Histograms are built in parallel over features (one thread owns a whole
+/// feature), never over rows: each bin's sum has one fixed order, and the
+/// model is bit-identical for any thread count.
+///
+/// The `baseAddress!` unwraps in this file are of buffers allocated here with
+/// a positive capacity (every capacity is clamped to at least 1), whose base
+/// address is never nil.
+struct GradientBoostedTreesGrower {
+  /// The best split found for a leaf; `feature < 0` means none.
+  struct Split {
+    var gain = 0.0
+    var feature = -1
+    /// Rows with value bin `1…bin` go left (`bin` may be the last value bin:
+    /// then only missing rows go right).
+    var bin = 0
+    var missingLeft = false
+    var leftGradient = 0.0, leftHessian = 0.0, leftCount = 0.0
+  }
+
+  /// A leaf of the tree being grown.
+  struct Leaf {
+    var begin: Int
+    var count: Int
+    var depth: Int
+    /// Index of the leaf's node in `nodes`.
+    var node: Int
+    var gradient: Double, hessian: Double
+    /// Histogram slot, or −1 if the leaf has none (it cannot be split).
+    var slot: Int
+    var best = Split()
+  }
+
+  /// A node of the tree being grown; leaves carry `leaf`, splits `feature`.
+  struct Node {
+    var feature = -1
+    var bin = 0
+    var missingLeft = false
+    var left = -1, right = -1
+    var leaf = -1
+    var gain = 0.0
+  }
+
+  let rows: Int
+  let featureCount: Int
+  /// Histogram stride: bins per feature including the missing bin.
+  let stride: Int
+  let threads: Int
+  let options: GradientBoostedTrees.Options
+  let splittable: [Bool]
+  /// Value bins per feature (edges + 1).
+  let valueBins: [Int]
+
+  let bins: UnsafeMutableBufferPointer<UInt8>
+  /// Interleaved (gᵢ, hᵢ) per row.
+  let gradients: UnsafeMutableBufferPointer<Double>
+  /// Interleaved (g, h) of the leaf being histogrammed, in its row order.
+  let ordered: UnsafeMutableBufferPointer<Double>
+  let indices: UnsafeMutableBufferPointer<Int32>
+  let scratch: UnsafeMutableBufferPointer<Int32>
+  /// `maximumLeaves` slots of `featureCount × stride × (g, h, count)`.
+  let histograms: UnsafeMutableBufferPointer<Double>
+  /// Residuals of one leaf (absolute-error leaf renewal).
+  let residuals: UnsafeMutableBufferPointer<Double>
+
+  var leaves: [Leaf] = []
+  var nodes: [Node] = []
+
+  init(binning: GradientBoostedTreesBinning, featureCount: Int, options: GradientBoostedTrees.Options, threads: Int) {
+    rows = binning.rows
+    self.featureCount = featureCount
+    stride = binning.stride
+    self.threads = max(1, threads)
+    self.options = options
+    splittable = binning.splittable
+    valueBins = binning.edges.map { $0.count + 1 }
+    let n = max(1, rows)
+    bins = .allocate(capacity: max(1, binning.bins.count))
+    _ = bins.initialize(from: binning.bins)
+    gradients = .allocate(capacity: 2 * n)
+    gradients.initialize(repeating: 0)
+    ordered = .allocate(capacity: 2 * n)
+    ordered.initialize(repeating: 0)
+    indices = .allocate(capacity: n)
+    indices.initialize(repeating: 0)
+    scratch = .allocate(capacity: n)
+    scratch.initialize(repeating: 0)
+    histograms = .allocate(capacity: max(1, options.maximumLeaves * featureCount * stride * 3))
+    histograms.initialize(repeating: 0)
+    residuals = .allocate(capacity: n)
+    residuals.initialize(repeating: 0)
+    leaves.reserveCapacity(options.maximumLeaves)
+    nodes.reserveCapacity(2 * options.maximumLeaves)
+  }
+
+  func deallocate() {
+    bins.deallocate(); gradients.deallocate(); ordered.deallocate(); indices.deallocate()
+    scratch.deallocate(); histograms.deallocate(); residuals.deallocate()
+  }
+
+  // MARK: - Gradients
+
+  /// Fills `gradients` with (gᵢ, hᵢ) at `scores` (see `GradientBoostedTrees`).
+  ///
+  /// - Complexity: O(rows), parallel over fixed row chunks (element-wise, so
+  ///   the result does not depend on the chunking).
+  func computeGradients(scores: [Double], labels: [Double]) {
+    let objective = options.objective
+    let gh = gradients.baseAddress!  // capacity ≥ 2, see the type's note
+    scores.withUnsafeBufferPointer { f in
+      labels.withUnsafeBufferPointer { y in
+        Parallel.forEachChunk(count: rows, chunkCount: chunkCount(rows)) { _, range in
+          switch objective {
+          case .logistic:
+            for i in range {
+              let p = GradientBoostedTrees.sigmoid(f[i])
+              gh[2 * i] = p - y[i]
+              gh[2 * i + 1] = p * (1 - p)
+            }
+          case .absoluteError:
+            for i in range {
+              let d = f[i] - y[i]
+              gh[2 * i] = d > 0 ? 1 : (d < 0 ? -1 : 0)
+              gh[2 * i + 1] = 1
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Chunks for element-wise row loops: one per thread for large inputs.
+  func chunkCount(_ count: Int) -> Int {
+    count >= 65_536 ? threads : 1
+  }
+
+  // MARK: - Growing one tree
+
+  /// Grows one tree on the current `gradients`, best-first. Returns false
+  /// (and leaves `leaves`/`nodes` describing a single leaf) if the root
+  /// cannot be split. Afterwards `leaves[k]` holds the rows
+  /// `indices[begin ..< begin + count]` of leaf `k`, and `nodes` the tree
+  /// (root first).
+  ///
+  /// - Complexity: O(rows · features) for the root histogram, plus, per
+  ///   split, O(parent rows) to partition and O(smaller child rows ·
+  ///   features) to histogram (the larger child is parent − smaller), plus
+  ///   O(features · bins) to search each new leaf's splits.
+  mutating func grow() -> Bool {
+    leaves.removeAll(keepingCapacity: true)
+    nodes.removeAll(keepingCapacity: true)
+    let idx = indices.baseAddress!  // capacity ≥ 1, see the type's note
+    for i in 0..<rows { idx[i] = Int32(truncatingIfNeeded: i) }
+    var g = 0.0, h = 0.0
+    let gh = gradients.baseAddress!  // capacity ≥ 2, see the type's note
+    for i in 0..<rows {
+      g += gh[2 * i]
+      h += gh[2 * i + 1]
+    }
+    nodes.append(Node(leaf: 0))
+    leaves.append(Leaf(begin: 0, count: rows, depth: 0, node: 0, gradient: g, hessian: h, slot: 0))
+    if canSplit(leaves[0]) {
+      buildHistogram(slot: 0, begin: 0, count: rows, ordered: false)
+      leaves[0].best = bestSplit(leaves[0])
+    }
+    if leaves[0].best.feature < 0 { return false }
+
+    while leaves.count < options.maximumLeaves {
+      var chosen = -1
+      var bestGain = 0.0
+      for (k, leaf) in leaves.enumerated() where leaf.best.feature >= 0 && leaf.best.gain > bestGain {
+        chosen = k
+        bestGain = leaf.best.gain
+      }
+      if chosen < 0 { break }
+      split(leaf: chosen)
+    }
+    return true
+  }
+
+  /// Whether a leaf may still be split (depth and size limits).
+  func canSplit(_ leaf: Leaf) -> Bool {
+    leaf.depth < options.maximumDepth && leaf.count >= 2 * options.minimumLeafCount
+  }
+
+  /// Splits leaf `p` by its best split: the left child keeps index `p`, the
+  /// right child is appended.
+  mutating func split(leaf p: Int) {
+    let parent = leaves[p]
+    let s = parent.best
+    let leftCount = partition(begin: parent.begin, count: parent.count, feature: s.feature, bin: s.bin, missingLeft: s.missingLeft)
+    precondition(Double(leftCount) == s.leftCount, "partition disagrees with the histogram")
+
+    let leftNode = nodes.count, rightNode = nodes.count + 1
+    let r = leaves.count
+    nodes[parent.node].feature = s.feature
+    nodes[parent.node].bin = s.bin
+    nodes[parent.node].missingLeft = s.missingLeft
+    nodes[parent.node].left = leftNode
+    nodes[parent.node].right = rightNode
+    nodes[parent.node].leaf = -1
+    nodes[parent.node].gain = s.gain
+    nodes.append(Node(leaf: p))
+    nodes.append(Node(leaf: r))
+
+    var left = Leaf(
+      begin: parent.begin, count: leftCount, depth: parent.depth + 1, node: leftNode,
+      gradient: s.leftGradient, hessian: s.leftHessian, slot: -1)
+    var right = Leaf(
+      begin: parent.begin + leftCount, count: parent.count - leftCount, depth: parent.depth + 1, node: rightNode,
+      gradient: parent.gradient - s.leftGradient, hessian: parent.hessian - s.leftHessian, slot: -1)
+
+    // Histograms only if another split can follow: build the smaller child
+    // into a free slot, turn the parent's into the larger by subtraction.
+    let morePossible = leaves.count + 1 < options.maximumLeaves
+    if morePossible && (canSplit(left) || canSplit(right)) {
+      let freeSlot = leaves.count  // slots 0..<leaves.count are taken by the leaves
+      let leftSmaller = left.count <= right.count
+      if leftSmaller {
+        buildHistogram(slot: freeSlot, begin: left.begin, count: left.count, ordered: true)
+        subtractHistogram(from: parent.slot, freeSlot)
+        left.slot = freeSlot
+        right.slot = parent.slot
+      } else {
+        buildHistogram(slot: freeSlot, begin: right.begin, count: right.count, ordered: true)
+        subtractHistogram(from: parent.slot, freeSlot)
+        right.slot = freeSlot
+        left.slot = parent.slot
+      }
+      if canSplit(left) { left.best = bestSplit(left) }
+      if canSplit(right) { right.best = bestSplit(right) }
+    } else {
+      // Keep the slot numbering dense: the parent's slot passes to the left.
+      left.slot = parent.slot
+      right.slot = leaves.count
+    }
+    leaves[p] = left
+    leaves.append(right)
+  }
+
+  // MARK: - Kernels
+
+  /// Histogram of the rows `indices[begin ..< begin + count]` into `slot`:
+  /// for every splittable feature and bin, (Σg, Σh, rows) in row order.
+  /// `ordered == false` means the range is all rows in order (the root).
+  ///
+  /// - Complexity: O(count · features); parallel over features when large.
+  func buildHistogram(slot: Int, begin: Int, count: Int, ordered useIndices: Bool) {
+    let gh: UnsafePointer<Double>
+    let idx = UnsafePointer(indices.baseAddress! + begin)  // capacity ≥ 1, see the type's note
+    if useIndices {
+      let out = ordered.baseAddress!  // capacity ≥ 2, see the type's note
+      let all = gradients.baseAddress!  // capacity ≥ 2, see the type's note
+      for i in 0..<count {
+        let r = Int(idx[i])
+        out[2 * i] = all[2 * r]
+        out[2 * i + 1] = all[2 * r + 1]
+      }
+      gh = UnsafePointer(out)
+    } else {
+      gh = UnsafePointer(gradients.baseAddress!)  // capacity ≥ 2, see the type's note
+    }
+    let hist = histograms.baseAddress! + slot * featureCount * stride * 3  // capacity ≥ 1, see the type's note
+    let binBase = UnsafePointer(bins.baseAddress!)  // capacity ≥ 1, see the type's note
+    let rows = self.rows, stride = self.stride
+    let work = { (features: Range<Int>) in
+      for f in features where self.splittable[f] {
+        Self.accumulate(
+          column: binBase + f * rows, indices: useIndices ? idx : nil, gradients: gh, count: count,
+          histogram: hist + f * stride * 3, stride: stride)
+      }
+    }
+    let chunks = min(threads, featureCount)
+    if chunks > 1 && count * featureCount >= 200_000 {
+      Parallel.forEachChunk(count: featureCount, chunkCount: chunks) { _, range in work(range) }
+    } else {
+      work(0..<featureCount)
+    }
+  }
+
+  /// One feature's histogram: zeroes `stride` bins of (g, h, count), then
+  /// adds row `i` (of `count`, in order) to bin `column[indices[i]]` (or
+  /// `column[i]` without indices) with gradients `gradients[2i], [2i+1]`.
+  ///
+  /// - Complexity: O(count + stride).
+  @inline(__always)
+  static func accumulate(
+    column: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>?, gradients gh: UnsafePointer<Double>,
+    count: Int, histogram h: UnsafeMutablePointer<Double>, stride: Int
+  ) {
+    h.update(repeating: 0, count: stride * 3)
+    if let idx = indices {
+      for i in 0..<count {
+        let b = Int(column[Int(idx[i])]) &* 3
+        h[b] += gh[2 &* i]
+        h[b &+ 1] += gh[2 &* i &+ 1]
+        h[b &+ 2] += 1
+      }
+    } else {
+      for i in 0..<count {
+        let b = Int(column[i]) &* 3
+        h[b] += gh[2 &* i]
+        h[b &+ 1] += gh[2 &* i &+ 1]
+        h[b &+ 2] += 1
+      }
+    }
+  }
+
+  /// `histogram[target] = histogram[parent] − histogram[target]` is what the
+  /// caller wants for the larger child; done in place in the parent's slot:
+  /// `histogram[parent] −= histogram[smaller]`.
+  ///
+  /// - Complexity: O(features · stride).
+  func subtractHistogram(from parent: Int, _ smaller: Int) {
+    let size = featureCount * stride * 3
+    let p = histograms.baseAddress! + parent * size  // capacity ≥ 1, see the type's note
+    let s = histograms.baseAddress! + smaller * size  // capacity ≥ 1, see the type's note
+    for i in 0..<size { p[i] -= s[i] }
+  }
+
+  /// The best split of `leaf` from its histogram: every splittable feature,
+  /// every boundary `k` (value bins `1…k` left), missing rows left or right.
+  /// Gain `G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)` must be positive, both
+  /// children need `minimumLeafCount` rows and `minimumLeafHessian`. Ties go
+  /// to the lowest feature, then the lowest bin, then missing right. A node
+  /// without missing rows sends missing values to its larger child.
+  ///
+  /// - Complexity: O(features · bins).
+  func bestSplit(_ leaf: Leaf) -> Split {
+    let lambda = options.l2
+    let minCount = Double(options.minimumLeafCount)
+    let minHessian = options.minimumLeafHessian
+    let G = leaf.gradient, H = leaf.hessian, C = Double(leaf.count)
+    let parentScore = G * G / (H + lambda)
+    var best = Split()
+    let base = histograms.baseAddress! + leaf.slot * featureCount * stride * 3  // capacity ≥ 1, see the type's note
+    for f in 0..<featureCount where splittable[f] {
+      let h = base + f * stride * 3
+      let mG = h[0], mH = h[1], mC = h[2]
+      let last = valueBins[f]
+      var lg = 0.0, lh = 0.0, lc = 0.0
+      for k in 1...last {
+        lg += h[3 * k]
+        lh += h[3 * k + 1]
+        lc += h[3 * k + 2]
+        if k == last && mC == 0 { break }
+        // Missing rows right (side 0), then left (side 1), so right wins ties.
+        for side in 0..<2 {
+          let missingLeft = side == 1
+          if missingLeft && (mC == 0 || k == last) { continue }
+          var gl = lg, hl = lh, cl = lc
+          if missingLeft { gl += mG; hl += mH; cl += mC }
+          let cr = C - cl
+          if cl < minCount || cr < minCount { continue }
+          let gr = G - gl, hr = H - hl
+          if hl < minHessian || hr < minHessian { continue }
+          let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parentScore
+          if gain > best.gain {
+            best = Split(
+              gain: gain, feature: f, bin: k,
+              missingLeft: mC == 0 ? cl >= cr : missingLeft,
+              leftGradient: gl, leftHessian: hl, leftCount: cl)
+          }
+        }
+      }
+    }
+    return best
+  }
+
+  /// Stable partition of `indices[begin ..< begin + count]`: rows whose bin
+  /// of `feature` is in `1…bin` (or missing, if `missingLeft`) first, each
+  /// side in its original order. Returns the left count.
+  ///
+  /// - Complexity: O(count).
+  func partition(begin: Int, count: Int, feature: Int, bin: Int, missingLeft: Bool) -> Int {
+    let idx = indices.baseAddress! + begin  // capacity ≥ 1, see the type's note
+    let tmp = scratch.baseAddress!  // capacity ≥ 1, see the type's note
+    let column = UnsafePointer(bins.baseAddress! + feature * rows)  // capacity ≥ 1, see the type's note
+    let k = UInt8(truncatingIfNeeded: bin)
+    var l = 0, r = 0
+    for i in 0..<count {
+      let row = idx[i]
+      let b = column[Int(row)]
+      if b == 0 ? missingLeft : b <= k {
+        idx[l] = row
+        l &+= 1
+      } else {
+        tmp[r] = row
+        r &+= 1
+      }
+    }
+    (idx + l).update(from: tmp, count: r)
+    return l
+  }
+
+  /// Adds `value(leaf)` to `scores[row]` for every row of every leaf.
+  ///
+  /// - Complexity: O(rows).
+  func addLeafValues(_ values: [Double], to scores: inout [Double]) {
+    let idx = indices.baseAddress!  // capacity ≥ 1, see the type's note
+    scores.withUnsafeMutableBufferPointer { f in
+      for (k, leaf) in leaves.enumerated() {
+        let v = values[k]
+        for i in leaf.begin..<(leaf.begin + leaf.count) { f[Int(idx[i])] += v }
+      }
+    }
+  }
+
+  /// Median over the rows of `leaf` of `yᵢ − Fᵢ` (the mean of the two middle
+  /// values for an even count; 0 for an empty leaf).
+  ///
+  /// - Complexity: O(count) expected (quickselect).
+  func medianResidual(_ leaf: Leaf, labels: [Double], scores: [Double]) -> Double {
+    guard leaf.count > 0 else { return 0 }
+    let idx = indices.baseAddress! + leaf.begin  // capacity ≥ 1, see the type's note
+    let a = residuals.baseAddress!  // capacity ≥ 1, see the type's note
+    labels.withUnsafeBufferPointer { y in
+      scores.withUnsafeBufferPointer { f in
+        for i in 0..<leaf.count {
+          let r = Int(idx[i])
+          a[i] = y[r] - f[r]
+        }
+      }
+    }
+    return Self.median(a, count: leaf.count)
+  }
+
+  /// The median of `a[0..<count]` (reorders `a`).
+  ///
+  /// - Complexity: O(count) expected.
+  static func median(_ a: UnsafeMutablePointer<Double>, count m: Int) -> Double {
+    let upper = select(a, count: m, k: m / 2)
+    if m % 2 == 1 { return upper }
+    var lower = a[0]
+    for i in 1..<(m / 2) where a[i] > lower { lower = a[i] }
+    return lower / 2 + upper / 2
+  }
+
+  /// The `k`-th smallest of `a[0..<count]`; afterwards `a[0..<k] ≤ a[k] ≤
+  /// a[k+1..<count]`. Hoare partition with a median-of-three pivot.
+  ///
+  /// - Complexity: O(count) expected.
+  static func select(_ a: UnsafeMutablePointer<Double>, count m: Int, k: Int) -> Double {
+    var lo = 0, hi = m - 1
+    while hi > lo {
+      let mid = lo + (hi - lo) / 2
+      if a[mid] < a[lo] { a.swapAt(mid, lo) }
+      if a[hi] < a[lo] { a.swapAt(hi, lo) }
+      if a[hi] < a[mid] { a.swapAt(hi, mid) }
+      let pivot = a[mid]
+      var i = lo, j = hi
+      while i <= j {
+        while a[i] < pivot { i += 1 }
+        while a[j] > pivot { j -= 1 }
+        if i <= j {
+          a.swapAt(i, j)
+          i += 1
+          j -= 1
+        }
+      }
+      if k <= j {
+        hi = j
+      } else if k >= i {
+        lo = i
+      } else {
+        break
+      }
+    }
+    return a[k]
+  }
+}
+
+extension UnsafeMutablePointer where Pointee == Double {
+  @inline(__always)
+  fileprivate func swapAt(_ i: Int, _ j: Int) {
+    let t = self[i]
+    self[i] = self[j]
+    self[j] = t
+  }
+}
