@@ -115,7 +115,7 @@ def ensure(name, data_dir, cache_dir, koi, log):
                 return p
         out = os.path.join(cache_dir, sub)
         subprocess.run([koi, "generate", "--out", out, "--customers", "20000", "--seed", "1",
-                        "--quiet"], check=True)
+                        "--quiet"], check=True, stdout=subprocess.DEVNULL)
         return os.path.join(out, "transactions.csv")
     for d in ([data_dir] if data_dir else []) + [cache_dir]:
         p = os.path.join(d, sub, "transactions.csv")

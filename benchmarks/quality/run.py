@@ -167,6 +167,7 @@ def evaluate_set(name, args, work):
     kd = k["expected_next_day"].values
     dated = ~np.isnan(kd[ret])
     kfill = np.where(np.isnan(kd), ir["date"], kd)
+    sane = (kd[ret] >= C) & (kd[ret] <= C + 365)
     res["next_date"] = {
         "returners": int(ret.sum()),
         "koi_dated_returners": int(dated.sum()),
@@ -177,6 +178,10 @@ def evaluate_set(name, args, work):
         "koi_dated_returners_only": {"koi": ev.date_metrics(kd[ret], nxt),
                                      "item_rate": ev.date_metrics(np.where(dated, ir["date"][ret], np.nan), nxt),
                                      "lightgbm": ev.date_metrics(np.where(dated, gb["date"][ret], np.nan), nxt)},
+        "koi_plausible_returners_only": {
+            "n_note": "returners whose Koi date lies in [cutoff, cutoff + 365 d]",
+            **{s: ev.date_metrics(np.where(sane, v[ret], np.nan), nxt)
+               for s, v in (("koi", kd), ("item_rate", ir["date"]), ("lightgbm", gb["date"]))}},
         "lightgbm_window_days": gb["date_window"], "lightgbm_training_rows": gb["date_training_rows"]}
 
     # sanity of Koi's dates, over every Koi entry for a pair
@@ -185,6 +190,11 @@ def evaluate_set(name, args, work):
     res["koi_dates"] = {
         "expected_next_null": int(en.isna().sum()),
         "expected_next_before_cutoff": int((en < C).sum()),
+        # gaps are positive, so a date before the pair's last purchase can only be a year >= 10000
+        # that Koi printed modulo 10000; Int32-saturated ('infinite') days print as 1580-07-10
+        "dates_before_last_purchase": {c: int((kk[c + "_day"] < kk["last_purchase_day"]).sum())
+                                       for c in ("expected_next", "p10", "p50", "p90")},
+        "expected_next_saturated_1580_07_10": int((kk["expected_next"] == "1580-07-10").sum()),
         "expected_next_over_365d_after_cutoff": int((en > C + 365).sum()),
         "expected_next_after_2100": int((en > ev.day_of("2100-01-01")).sum()),
         "p90_before_p10": int((kk["p90_day"] < kk["p10_day"]).sum()),
@@ -250,6 +260,9 @@ def table(res):
     rows.append(("next-date MAE, all returners (Koi nulls → item rate)", md(a["koi_nulls_as_item_rate"]),
                  md(a["item_rate"]), md(a["lightgbm"])))
     rows.append(("next-date MAE, returners Koi dates", md(d["koi"]), md(d["item_rate"]), md(d["lightgbm"])))
+    p = D["koi_plausible_returners_only"]
+    rows.append(("next-date MAE, returners Koi dates in [C, C+365 d]", md(p["koi"]), md(p["item_rate"]),
+                 md(p["lightgbm"])))
     rows.append(("returners / with a Koi date", f"{D['returners']} / {D['koi_dated_returners']} "
                  f"({100 * (D['koi_date_coverage'] or 0):.1f} %)", "", ""))
     rows.append(("pairs / Koi probability (fallback)", f"{res['pairs']} / {cov['pairs_with_koi_probability']} "
@@ -258,6 +271,8 @@ def table(res):
     rows.append(("Koi dates < cutoff / > cutoff+365 d / p90 < p10",
                  f"{kd['expected_next_before_cutoff']} / {kd['expected_next_over_365d_after_cutoff']} / "
                  f"{kd['p90_before_p10']}", "", ""))
+    rows.append(("Koi expected_next before last purchase (year ≥ 10000 printed mod 10000)",
+                 f"{kd['dates_before_last_purchase']['expected_next']}", "", ""))
     if "lifetime" in res:
         L = res["lifetime"]
         rows.append((f"purchase days in holdout: actual / Koi expected ({L['horizon_days']} d)",
