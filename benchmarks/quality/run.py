@@ -314,6 +314,13 @@ def main():
     import sklearn
     report["packages"]["sklearn"] = sklearn.__version__
     with tempfile.TemporaryDirectory(prefix="koi-quality-") as work:
+        # one run, one binary: the build may be replaced while we run, so score with a copy
+        # (its sha256 is the one recorded above)
+        snap = os.path.join(work, "koi")
+        shutil.copy2(args.koi, snap)
+        if hashlib.sha256(open(snap, "rb").read()).hexdigest() != report["koi"]["sha256"]:
+            raise RuntimeError(f"{args.koi} changed while it was being copied; run again")
+        args.koi = snap
         for s in sets:
             log(f"== {NAMES[s]}")
             res = evaluate_set(s, args, work)
