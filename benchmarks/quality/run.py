@@ -284,6 +284,30 @@ def table(res):
     return "\n".join(out)
 
 
+def summary(report):
+    """One compact table over all sets (the one quoted in README.md)."""
+    out = ["| set | measure | Koi | item rate | LightGBM |", "| --- | --- | --- | --- | --- |"]
+    keys = ("koi", "item_rate", "lightgbm")
+    for res in report["sets"].values():
+        n = res["name"]
+        for hz in ("30d", "90d"):
+            P = res["probability"][hz]
+            out.append(f"| {n} | P({hz[:-1]} d) Brier / AUC | " + " | ".join(
+                f"{fmt(P[k]['brier'])} / {fmt(P[k]['auc'])}" for k in keys) + " |")
+        D = res["next_date"]
+        a = D["all_returners"]
+        md = lambda m: "—" if m["mae"] is None else f"{m['mae']:.1f} d (median {m['median']:.0f})"
+        out.append(f"| {n} | next-date MAE, returners | {md(D['koi_dated_returners_only']['koi'])} | "
+                   f"{md(a['item_rate'])} | {md(a['lightgbm'])} |")
+        c, kd = res["koi_coverage"], res["koi_dates"]
+        out.append(f"| {n} | Koi: pairs with a probability; returners with a date | "
+                   f"{c['pairs_with_koi_probability']} of {res['pairs']}; {D['koi_dated_returners']} of "
+                   f"{D['returners']} | | |")
+        out.append(f"| {n} | Koi dates < C / > C+365 d / p90 < p10 | {kd['expected_next_before_cutoff']} / "
+                   f"{kd['expected_next_over_365d_after_cutoff']} / {kd['p90_before_p10']} | | |")
+    return "\n".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sets", default="cdnow,completejourney,generated",
@@ -332,6 +356,9 @@ def main():
             log("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in res["seconds"].items()))
             log("")
     report["seconds_total"] = round(time.time() - t_all, 1)
+    log("== all sets (Koi's MAE over returners it dates; baselines over all returners)")
+    log(summary(report))
+    log("")
     with open(args.results + ".tmp", "w") as fh:
         json.dump(report, fh, indent=1, ensure_ascii=False)
         fh.write("\n")
