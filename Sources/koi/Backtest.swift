@@ -28,6 +28,7 @@ struct Backtest: ParsableCommand {
   var out: String
 
   @OptionGroup var reading: InputArguments
+  @OptionGroup var repurchase: RepurchaseArguments
   @OptionGroup var lifetime: LifetimeArguments
 
   @Flag(name: .long, help: "No progress lines on stderr.")
@@ -43,6 +44,7 @@ struct Backtest: ParsableCommand {
     var options = BacktestOptions(inputPath: input, outputDirectory: out, cutoffDay: DayNumber.parse(cutoff) ?? 0)
     reading.apply(to: &options.ingest)
     options.lifetime = lifetime.options
+    try repurchase.apply(to: &options.intervals)
     let reporter = ProgressReporter(quiet: quiet)
     do {
       let result = try BacktestRun.run(options) { reporter($0) }

@@ -82,12 +82,8 @@ struct Score: ParsableCommand {
     valueName: "n"))
   var dueLimit: Int?
 
-  @Option(name: .customLong("prior"), parsing: .singleValue, help: ArgumentHelp(
-    "Typical repurchase cycle of a treatment in days, used when it has too few repeat purchases to fit (under 30 gaps); repeatable. Example: --prior 玻尿酸=180",
-    valueName: "item=days"))
-  var priors: [String] = []
-
   @OptionGroup var reading: InputArguments
+  @OptionGroup var repurchase: RepurchaseArguments
   @OptionGroup var lifetime: LifetimeArguments
 
   @Flag(name: .long, help: "No progress lines on stderr.")
@@ -103,7 +99,6 @@ struct Score: ParsableCommand {
     guard (2...256).contains(k) else { throw ValidationError("--k must be between 2 and 256, got \(k).") }
     guard (1...100).contains(restarts) else { throw ValidationError("--restarts must be between 1 and 100, got \(restarts).") }
     if let dueLimit, dueLimit < 1 { throw ValidationError("--due-limit must be at least 1, got \(dueLimit).") }
-    _ = try parsedPriors()
     if let tierFeatures { _ = try parseTierFeatures(tierFeatures) }
     if let asOf, DayNumber.parse(asOf) == nil {
       throw ValidationError("--as-of '\(asOf)' is not a date; write it as YYYY-MM-DD, e.g. --as-of 2025-07-01.")
@@ -127,18 +122,6 @@ struct Score: ParsableCommand {
     return StageName.allCases.filter(chosen.contains)
   }
 
-  func parsedPriors() throws -> [String: Double] {
-    var out: [String: Double] = [:]
-    for p in priors {
-      let parts = p.split(separator: "=", maxSplits: 1).map(String.init)
-      guard parts.count == 2, !parts[0].isEmpty, let days = Double(parts[1]), days > 0, days.isFinite else {
-        throw ValidationError("--prior '\(p)' needs the form item=days with days > 0, e.g. --prior filler=180.")
-      }
-      out[parts[0]] = days
-    }
-    return out
-  }
-
   func run() throws {
     var options = ScoreOptions(inputPath: input, outputDirectory: out)
     options.ingest.asOfDay = asOf.flatMap(DayNumber.parse)
@@ -151,7 +134,7 @@ struct Score: ParsableCommand {
     options.tiers.seed = seed
     if let tierFeatures { options.tiers.features = try parseTierFeatures(tierFeatures) }
     options.initModelPath = initModel
-    options.intervals.priors = try parsedPriors()
+    try repurchase.apply(to: &options.intervals)
     options.lifetime = lifetime.options
     options.dueWithinDays = dueWithin
     options.dueMinimumProbability = dueMinProbability

@@ -29,6 +29,44 @@ struct InputArguments: ParsableArguments {
   }
 }
 
+/// Repurchase-interval settings: shared by `score` and `backtest`, so a
+/// backtest measures the model `score` ships.
+struct RepurchaseArguments: ParsableArguments {
+  @Option(name: .customLong("prior"), parsing: .singleValue, help: ArgumentHelp(
+    "Typical repurchase cycle of a treatment in days, used when it has too few repeat purchases to fit (under 30 gaps); repeatable. Example: --prior 玻尿酸=180",
+    valueName: "item=days"))
+  var priors: [String] = []
+
+  @Option(name: .customLong("next-within"), help: ArgumentHelp(
+    "Repurchase horizon in days (1–3650): next-purchase dates and P10/P50/P90 lie within it, and a customer less likely than not to buy a treatment within it is 'lapsed'. Example: --next-within 365",
+    valueName: "days"))
+  var nextWithin = 365
+
+  func validate() throws {
+    _ = try parsedPriors()
+    guard (1...3650).contains(nextWithin) else {
+      throw ValidationError("--next-within must be between 1 and 3650 days, got \(nextWithin).")
+    }
+  }
+
+  func parsedPriors() throws -> [String: Double] {
+    var out: [String: Double] = [:]
+    for p in priors {
+      let parts = p.split(separator: "=", maxSplits: 1).map(String.init)
+      guard parts.count == 2, !parts[0].isEmpty, let days = Double(parts[1]), days > 0, days.isFinite else {
+        throw ValidationError("--prior '\(p)' needs the form item=days with days > 0, e.g. --prior filler=180.")
+      }
+      out[parts[0]] = days
+    }
+    return out
+  }
+
+  func apply(to options: inout IntervalOptions) throws {
+    options.priors = try parsedPriors()
+    options.horizonDays = nextWithin
+  }
+}
+
 /// Lifetime-value horizon and money: shared by `score` and `backtest`.
 struct LifetimeArguments: ParsableArguments {
   @Option(name: .customLong("horizon-days"), help: ArgumentHelp(

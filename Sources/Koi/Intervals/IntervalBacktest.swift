@@ -35,8 +35,9 @@ public enum IntervalBacktest {
     let (calibration, originalCustomer) = ledger.purchasesBefore(cutoffDay)
     let endDay = (ledger.day.max() ?? cutoffDay) + 1
     let h = PurchaseHistories(ledger: calibration, asOfDay: cutoffDay)
-    let model = IntervalStage.fit(histories: h, categoryNames: calibration.categories, options: options)
-    let cols = IntervalStage.score(histories: h, categoryNames: calibration.categories, model: model)
+    // Exactly what `koi score --as-of cutoff` ships on these rows.
+    let (model, cols) = IntervalStage.run(
+      ledger: calibration, table: CustomerTable(ledger: calibration, asOfDay: cutoffDay), options: options)
 
     // Outcome: first purchase day on or after the cutoff in the pair's category.
     var nextDay = [Int32](repeating: Int32.max, count: h.pairCount)

@@ -90,19 +90,13 @@ extension IntervalFamily {
     Double.exp(mu + sigma * quantileW(1 - s))
   }
 
-  /// Gap t ≥ e in days with `log S(t) = log S(e) + log(1/2)`: the median of
-  /// the gap given that it exceeds `e`.
-  func conditionalMedianGap(elapsed e: Double, location mu: Double, scale sigma: Double) -> Double {
-    let target = logSurvivalW((Double.log(e) - mu) / sigma) - Double.log(2)
-    let w: Double
+  /// The standardized w with `log S_W(w) = target` (target ≤ 0): the
+  /// inverse of `logSurvivalW`, accurate far into the tail.
+  func inverseLogSurvivalW(_ target: Double) -> Double {
     switch self {
-    case .weibull:
-      // −e^w = target ⇒ w = log(−target)
-      w = Double.log(-target)
-    case .logNormal:
-      w = logNormalUpperTailInverse(target)
+    case .weibull: return Double.log(-target)  // −e^w = target
+    case .logNormal: return logNormalUpperTailInverse(target)
     }
-    return max(e, Double.exp(mu + sigma * w))
   }
 
   /// Probability of a purchase in `(e, e + h]` days after the last one given

@@ -34,12 +34,20 @@ public struct IntervalOptions: Codable, Sendable, Equatable {
   /// Without it, stopped customers' open intervals read as very long gaps
   /// and stretch the cycle. See `IntervalRegression`.
   public var fitReturnProbability: Bool
+  /// How far ahead predictions look, days (default 365): next-purchase
+  /// dates lie in [as-of, as-of + horizon]; a pair less likely than not to
+  /// buy within it is `lapsed`. `koi score --horizon-days` sets it together
+  /// with the lifetime horizon.
+  public var horizonDays: Int
+  /// Train the repurchase propensity model (`RepurchasePropensity`) and bend
+  /// each pair's curve through its probabilities (default true).
+  public var propensity: Bool
 
   public init(
     minimumGapsForFit: Int = 30, priors: [String: Double] = [:], priorLogScale: Double = 0.4,
     defaultShrinkageRatio: Double = 2, oneOffRepeatShare: Double = 0.05,
     oneOffExposureDays: Int = 365, oneOffMinimumExposedPairs: Int = 20, oneOffMedianDays: Double = 1095,
-    fitReturnProbability: Bool = true
+    fitReturnProbability: Bool = true, horizonDays: Int = 365, propensity: Bool = true
   ) {
     self.minimumGapsForFit = minimumGapsForFit
     self.priors = priors
@@ -50,6 +58,8 @@ public struct IntervalOptions: Codable, Sendable, Equatable {
     self.oneOffMinimumExposedPairs = oneOffMinimumExposedPairs
     self.oneOffMedianDays = oneOffMedianDays
     self.fitReturnProbability = fitReturnProbability
+    self.horizonDays = horizonDays
+    self.propensity = propensity
   }
 
   enum CodingKeys: String, CodingKey {
@@ -62,6 +72,26 @@ public struct IntervalOptions: Codable, Sendable, Equatable {
     case oneOffMinimumExposedPairs = "one_off_minimum_exposed_pairs"
     case oneOffMedianDays = "one_off_median_days"
     case fitReturnProbability = "fit_return_probability"
+    case horizonDays = "horizon_days"
+    case propensity
+  }
+
+  /// Decodes models written before `horizon_days` and `propensity` existed
+  /// with their defaults (a previous run's model.json is read for warm starts).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let d = IntervalOptions()
+    minimumGapsForFit = try c.decode(Int.self, forKey: .minimumGapsForFit)
+    priors = try c.decode([String: Double].self, forKey: .priors)
+    priorLogScale = try c.decode(Double.self, forKey: .priorLogScale)
+    defaultShrinkageRatio = try c.decode(Double.self, forKey: .defaultShrinkageRatio)
+    oneOffRepeatShare = try c.decode(Double.self, forKey: .oneOffRepeatShare)
+    oneOffExposureDays = try c.decode(Int.self, forKey: .oneOffExposureDays)
+    oneOffMinimumExposedPairs = try c.decode(Int.self, forKey: .oneOffMinimumExposedPairs)
+    oneOffMedianDays = try c.decode(Double.self, forKey: .oneOffMedianDays)
+    fitReturnProbability = try c.decode(Bool.self, forKey: .fitReturnProbability)
+    horizonDays = try c.decodeIfPresent(Int.self, forKey: .horizonDays) ?? d.horizonDays
+    propensity = try c.decodeIfPresent(Bool.self, forKey: .propensity) ?? d.propensity
   }
 }
 
@@ -83,18 +113,16 @@ public struct IntervalCovariates: Sendable {
   }
 
   /// `log(1 + tenure days)` and `log(1 + gross spend per purchase)` from the
-  /// customer table, plus, when the tier stage ran, indicators of tiers 2, 3
-  /// and 4 (tier 1 is the reference level; a customer without a tier has all
-  /// three at 0).
-  public static func standard(table: CustomerTable, tiers: TierColumns? = nil) -> IntervalCovariates {
-    var names = ["log_tenure_days", "log_spend_per_purchase"]
-    if tiers != nil { names += ["tier_2", "tier_3", "tier_4"] }
+  /// customer table: what the interval fit is offered by `koi score` and
+  /// `koi backtest` alike. (Tier indicators were offered once; on CDNOW they
+  /// drove the return probability to its bound and dates decades out.)
+  public static func standard(table: CustomerTable) -> IntervalCovariates {
+    let names = ["log_tenure_days", "log_spend_per_purchase"]
     let p = names.count
     var v = [Double](repeating: 0, count: table.count * p)
     for c in 0..<table.count {
       v[p * c] = Double.log(onePlus: Double(table.asOfDay - table.firstPurchaseDay[c]))
       v[p * c + 1] = Double.log(onePlus: table.grossAmount[c] / Double(max(1, table.purchaseCount[c])))
-      if let t = tiers?.tier[c], t.rawValue >= 2 { v[p * c + t.rawValue] = 1 }
     }
     return IntervalCovariates(names: names, values: Matrix(rows: table.count, columns: p, values: v))
   }
@@ -106,6 +134,9 @@ public enum IntervalBasis: String, Codable, Sendable {
   case fitted
   /// Too few gaps; the configured prior is used.
   case prior
+  /// Too few gaps of its own and no prior: the distribution fitted to all
+  /// such categories together.
+  case pooled
   /// Rarely repeats: no interval prediction.
   case oneOff = "one_off"
   /// Too few gaps and no prior: no interval prediction.
@@ -197,7 +228,7 @@ public struct CategoryIntervalModel: Codable, Sendable, Equatable {
   }
 
   /// Whether pairs of this category get interval predictions.
-  public var predicts: Bool { basis == .fitted || basis == .prior }
+  public var predicts: Bool { basis == .fitted || basis == .prior || basis == .pooled }
 }
 
 /// Everything the interval stage learned in one run.
@@ -209,13 +240,16 @@ public struct IntervalModel: Codable, Sendable, Equatable {
   public var covariateNames: [String]
   /// One entry per ledger category, in ledger category order.
   public var categories: [CategoryIntervalModel]
+  /// How the 30/60/90-day probabilities were obtained (nil: the interval
+  /// model's own, propensity model off).
+  public var propensity: PropensityReport?
 
   enum CodingKeys: String, CodingKey {
     case asOfDay = "as_of_day"
     case engineVersion = "engine_version"
     case options
     case covariateNames = "covariate_names"
-    case categories
+    case categories, propensity
   }
 
   /// Index of the category named `name`, if the model knows it.

@@ -5,6 +5,7 @@ import RealModule
 /// percentiles of the customer's predictive gap distribution:
 ///
 /// ```
+/// lapsed        P(purchase within the horizon) < 0.5 (checked first)
 /// not_yet_due   e <  P10
 /// due           P10 ≤ e ≤ P90
 /// overdue       e >  P90
@@ -15,6 +16,7 @@ public enum IntervalStatus: String, Codable, Sendable {
   case notYetDue = "not_yet_due"
   case due
   case overdue
+  case lapsed
   case oneOff = "one_off"
   case unknown
 }
@@ -38,27 +40,24 @@ public struct IntervalColumns: Sendable {
   public var lastPurchaseDay: [Int32]
   /// Observed gaps of the customer in the category.
   public var gapCount: [Int32]
-  /// Median next-purchase day of a returning customer given no purchase
-  /// before the as-of day:
-  /// `lastPurchaseDay + t*` with `S(t*) = S(e)/2` (the conditional median,
-  /// never before the as-of day; the median is used rather than the mean
-  /// because a gap's mean is dominated by its tail).
+  /// Median day of the next purchase given that it comes within the
+  /// horizon (`IntervalOptions.horizonDays`, H): `asOf + t` with
+  /// F(t) = F(H)/2 on the pair's `NextPurchaseCurve`, so always in
+  /// [asOf, asOf + H].
   public var expectedNextDay: [Int32]
-  /// `lastPurchaseDay` + the 10th/50th/90th percentile of the customer's
-  /// predictive gap (unconditional; of returning customers when the category
-  /// has a return probability), rounded to whole days.
+  /// Days by which the pair has bought again with probability 10/50/90%:
+  /// `asOf + t` with F(t) = q; `noDay` when F(H) < q (not within the horizon).
   public var p10Day: [Int32]
   public var p50Day: [Int32]
   public var p90Day: [Int32]
   /// Probability of a purchase within h = 30, 60, 90 days of the as-of day
-  /// given none since the last one: `[S(e) − S(e + h)] / S(e)`, times the
-  /// return probability `returnProbability` when the category has one
-  /// (`IntervalFamily.conditionalProbability`).
+  /// given none since the last one: F(h) on the pair's curve (the boosted
+  /// propensity model's probabilities when it was used).
   public var probability30: [Double]
   public var probability60: [Double]
   public var probability90: [Double]
   /// Probability that the customer buys in the category again at all, given
-  /// the silence so far: `π S(e) / (1 − π + π S(e))` (1 without π).
+  /// the silence so far (`NextPurchaseCurve.returnProbability`).
   public var returnProbability: [Double]
   public var status: [IntervalStatus]
   /// Predictive location (log-days) and scale of the customer's gap
@@ -101,9 +100,13 @@ extension IntervalStage {
   }
 
   /// `score` on histories already built.
+  ///
+  /// `knots`, when given, holds per pair (3 × pairCount, pair-major) the
+  /// propensity model's P(purchase within 30, 60, 90 days), NaN where it has
+  /// none; the pair's curve is bent through them (`NextPurchaseCurve`).
   public static func score(
     histories h: PurchaseHistories, categoryNames: [String], model: IntervalModel,
-    covariates: IntervalCovariates? = nil
+    covariates: IntervalCovariates? = nil, knots: [Double]? = nil
   ) -> IntervalColumns {
     if let cov = covariates {
       precondition(cov.values.rows == h.customerCount, "one covariate row per customer")
@@ -123,8 +126,14 @@ extension IntervalStage {
         for c in range {
           for p in h.pairs(of: c) {
             let k = Int(map[Int(h.pairCategory[p])])
+            let pairKnots = knots.flatMap { all -> [Double]? in
+              let k3 = [all[3 * p], all[3 * p + 1], all[3 * p + 2]]
+              return k3.allSatisfy(\.isFinite) ? k3 : nil
+            }
             let row = k >= 0
-              ? predict(pair: p, histories: h, category: model.categories[k], covariates: useCovariates[k] ? covariates : nil)
+              ? predict(
+                pair: p, histories: h, category: model.categories[k], covariates: useCovariates[k] ? covariates : nil,
+                horizonDays: model.options.horizonDays, knots: pairKnots)
               : IntervalPrediction()
             (base + p).initialize(to: row)
           }
@@ -144,49 +153,62 @@ extension IntervalStage {
       location: rows.map(\.location), scale: rows.map(\.scale))
   }
 
-  static let weibullQuantiles = (
-    IntervalFamily.weibull.quantileW(0.1), IntervalFamily.weibull.quantileW(0.5), IntervalFamily.weibull.quantileW(0.9))
-  static let logNormalQuantiles = (
-    IntervalFamily.logNormal.quantileW(0.1), IntervalFamily.logNormal.quantileW(0.5), IntervalFamily.logNormal.quantileW(0.9))
+  static let weibullQuantiles = (IntervalFamily.weibull.quantileW(0.1), IntervalFamily.weibull.quantileW(0.9))
+  static let logNormalQuantiles = (IntervalFamily.logNormal.quantileW(0.1), IntervalFamily.logNormal.quantileW(0.9))
 
+  /// One pair's prediction from its statistical curve, bent through
+  /// `knots` (P(purchase within 30, 60, 90 days) from the propensity model)
+  /// when given.
   static func predict(
-    pair p: Int, histories h: PurchaseHistories, category m: CategoryIntervalModel, covariates: IntervalCovariates?
+    pair p: Int, histories h: PurchaseHistories, category m: CategoryIntervalModel, covariates: IntervalCovariates?,
+    horizonDays: Int, knots: [Double]? = nil
   ) -> IntervalPrediction {
     var out = IntervalPrediction()
     switch m.basis {
     case .oneOff: out.status = .oneOff; return out
-    case .insufficientData: return out
-    case .fitted, .prior: break
+    case .insufficientData where knots == nil: return out
+    case .fitted, .prior, .pooled, .insufficientData: break
     }
-    guard let family = m.family else { return out }
-    var sumLog = 0.0
-    for g in h.gapStart[p]..<h.gapStart[p + 1] { sumLog += Double.log(Double(h.gaps[g])) }
-    let n = h.gapStart[p + 1] - h.gapStart[p]
-    let (mu, s) = IntervalShrinkage.predictive(
-      m, family: family, customer: Int(h.pairCustomer[p]), covariates: covariates, gapCount: n, sumLogGaps: sumLog)
     let last = h.lastDay[p]
     let e = Double(h.asOfDay - last)
-    let (w10, w50, w90) = family == .weibull ? weibullQuantiles : logNormalQuantiles
-    let g10 = Double.exp(mu + s * w10), g50 = Double.exp(mu + s * w50), g90 = Double.exp(mu + s * w90)
-    out.p10Day = day(last, plus: g10)
-    out.p50Day = day(last, plus: g50)
-    out.p90Day = day(last, plus: g90)
-    out.expectedNextDay = day(last, plus: family.conditionalMedianGap(elapsed: e, location: mu, scale: s))
-    let alpha = m.logitReturnProbability
-    out.probability30 = family.conditionalProbability(elapsed: e, horizon: 30, location: mu, scale: s, logitReturn: alpha)
-    out.probability60 = family.conditionalProbability(elapsed: e, horizon: 60, location: mu, scale: s, logitReturn: alpha)
-    out.probability90 = family.conditionalProbability(elapsed: e, horizon: 90, location: mu, scale: s, logitReturn: alpha)
-    out.returnProbability = family.returnProbability(elapsed: e, location: mu, scale: s, logitReturn: alpha)
-    out.status = e < g10 ? .notYetDue : (e > g90 ? .overdue : .due)
-    out.location = mu
-    out.scale = s
+    var statistical: NextPurchaseCurve.Statistical?
+    var gapQuantiles: (Double, Double)?
+    if let family = m.family {
+      var sumLog = 0.0
+      for g in h.gapStart[p]..<h.gapStart[p + 1] { sumLog += Double.log(Double(h.gaps[g])) }
+      let n = h.gapStart[p + 1] - h.gapStart[p]
+      let (mu, s) = IntervalShrinkage.predictive(
+        m, family: family, customer: Int(h.pairCustomer[p]), covariates: covariates, gapCount: n, sumLogGaps: sumLog)
+      statistical = .init(family: family, location: mu, scale: s, elapsed: max(1, e), logitReturn: m.logitReturnProbability)
+      let (w10, w90) = family == .weibull ? weibullQuantiles : logNormalQuantiles
+      gapQuantiles = (Double.exp(mu + s * w10), Double.exp(mu + s * w90))
+      out.location = mu
+      out.scale = s
+    }
+    let knotList = knots.map { k in zip(IntervalColumns.horizons, k).map { (days: Double($0), probability: $1) } } ?? []
+    let curve = NextPurchaseCurve(statistical: statistical, knots: knotList)
+    guard curve.isDefined else { return out }
+    let horizon = Double(horizonDays)
+    func day(_ t: Double?) -> Int32 {
+      guard let t else { return IntervalColumns.noDay }
+      return h.asOfDay + Int32(min(horizon, t).rounded())
+    }
+    out.expectedNextDay = day(curve.medianGivenPurchase(within: horizon))
+    out.p10Day = day(curve.quantile(0.1, horizon: horizon))
+    out.p50Day = day(curve.quantile(0.5, horizon: horizon))
+    out.p90Day = day(curve.quantile(0.9, horizon: horizon))
+    out.probability30 = curve.probability(within: 30)
+    out.probability60 = curve.probability(within: 60)
+    out.probability90 = curve.probability(within: 90)
+    out.returnProbability = curve.returnProbability
+    if curve.probability(within: horizon) < 0.5 {
+      out.status = .lapsed
+    } else if let (g10, g90) = gapQuantiles {
+      out.status = e < g10 ? .notYetDue : (e > g90 ? .overdue : .due)
+    } else {
+      out.status = .due
+    }
     return out
-  }
-
-  /// `last + gap` rounded, saturating far beyond any real calendar.
-  static func day(_ last: Int32, plus gap: Double) -> Int32 {
-    let d = Double(last) + gap.rounded()
-    return d.isFinite ? Int32(min(Double(Int32.max - 1), max(Double(Int32.min + 1), d))) : Int32.max - 1
   }
 }
 
@@ -198,11 +220,17 @@ extension IntervalColumns {
   /// - Complexity: O(1).
   public func probability(pair p: Int, withinDays days: Int, model: IntervalModel) -> Double? {
     let k = Int(category[p])
-    guard k >= 0, status[p] != .oneOff, status[p] != .unknown, let family = model.categories[k].family else {
-      return nil
+    guard k >= 0, status[p] != .oneOff, status[p] != .unknown else { return nil }
+    let m = model.categories[k]
+    var statistical: NextPurchaseCurve.Statistical?
+    if let family = m.family, location[p].isFinite {
+      statistical = .init(
+        family: family, location: location[p], scale: scale[p],
+        elapsed: Double(max(1, asOfDay - lastPurchaseDay[p])), logitReturn: m.logitReturnProbability)
     }
-    return family.conditionalProbability(
-      elapsed: Double(asOfDay - lastPurchaseDay[p]), horizon: Double(days), location: location[p],
-      scale: scale[p], logitReturn: model.categories[k].logitReturnProbability)
+    // The three probability columns are the curve's knots (see `NextPurchaseCurve`).
+    let knots = [(30.0, probability30[p]), (60.0, probability60[p]), (90.0, probability90[p])]
+    return NextPurchaseCurve(statistical: statistical, knots: knots.map { (days: $0.0, probability: $0.1) })
+      .probability(within: Double(days))
   }
 }

@@ -8,6 +8,27 @@ import RealModule
 /// (`IntervalColumns`). Splitting the two lets a backtest fit on a
 /// calibration window and score a holdout.
 public enum IntervalStage {
+  /// What `koi score` ships and `koi backtest` measures, in one call: the
+  /// histories as of `table.asOfDay`, the standard covariates
+  /// (`IntervalCovariates.standard`), the fit, the propensity model when
+  /// `options.propensity` is on, and the scores.
+  ///
+  /// - Complexity: that of `fit` and `score`, plus the propensity model's.
+  public static func run(
+    ledger: Ledger, table: CustomerTable, options: IntervalOptions = IntervalOptions()
+  ) -> (model: IntervalModel, columns: IntervalColumns) {
+    let histories = PurchaseHistories(ledger: ledger, asOfDay: table.asOfDay)
+    let covariates = IntervalCovariates.standard(table: table)
+    var model = fit(histories: histories, categoryNames: ledger.categories, options: options, covariates: covariates)
+    var knots: [Double]?
+    if options.propensity {
+      (knots, model.propensity) = RepurchasePropensity.fit(ledger: ledger, histories: histories, model: model)
+    }
+    let columns = score(
+      histories: histories, categoryNames: ledger.categories, model: model, covariates: covariates, knots: knots)
+    return (model, columns)
+  }
+
   /// Fits the per-category interval model on `ledger` as of `table.asOfDay`.
   ///
   /// Per category, in this order:
@@ -86,9 +107,41 @@ public enum IntervalStage {
       }
       models.append(m)
     }
+    poolSmallCategories(&models, grouping: grouping, histories: h, options: options)
     return IntervalModel(
       asOfDay: h.asOfDay, engineVersion: Koi.version, options: options,
       covariateNames: covariates?.names ?? [], categories: models)
+  }
+
+  /// Categories left with too few gaps and no prior share one distribution
+  /// fitted to all their pairs together (basis `pooled`), when together they
+  /// have `minimumGapsForFit` gaps and a median gap within
+  /// `oneOffMedianDays`: an item bought by a few customers still gets dates
+  /// and probabilities, from what such rare items do on average.
+  static func poolSmallCategories(
+    _ models: inout [CategoryIntervalModel], grouping: CategoryGrouping, histories h: PurchaseHistories,
+    options: IntervalOptions
+  ) {
+    let small = models.indices.filter { models[$0].basis == .insufficientData }
+    var pairs: [Int32] = []
+    for k in small { pairs += grouping.pairs(of: k) }
+    let gaps = small.reduce(0) { $0 + models[$1].gapCount }
+    guard gaps >= options.minimumGapsForFit else { return }
+    var pooled = models[small[0]]
+    pooled.gapCount = gaps
+    fitCategory(&pooled, pairs: ArraySlice(pairs), histories: h, covariates: nil, options: options)
+    guard pooled.basis == .fitted else { return }
+    for k in small {
+      let own = models[k]
+      models[k] = pooled
+      models[k].basis = .pooled
+      models[k].name = own.name
+      models[k].gapCount = own.gapCount
+      models[k].censoredCount = own.censoredCount
+      models[k].pairCount = own.pairCount
+      models[k].exposedPairCount = own.exposedPairCount
+      models[k].repeatShare = own.repeatShare
+    }
   }
 
   static func fitCategory(
@@ -114,7 +167,11 @@ public enum IntervalStage {
         let withCov = IntervalRegression.fit(
           obs, family: chosen.family, start: warm, cure: cure, startLogitReturn: chosen.logitReturn ?? 2)
         m.covariateLogLikelihood = withCov.logLikelihood.isFinite ? withCov.logLikelihood : nil
-        if withCov.logLikelihood.isFinite && 2 * (withCov.logLikelihood - chosen.logLikelihood) > 2 * Double(used) {
+        if withCov.logLikelihood.isFinite && 2 * (withCov.logLikelihood - chosen.logLikelihood) > 2 * Double(used),
+           covariatesHoldOut(
+             pairs: pairs, histories: h, covariates: cov, means: means, scales: scales, family: chosen.family,
+             cure: cure, start: withCov, interceptOnly: chosen)
+        {
           chosen = withCov
           m.covariateNames = cov.names
           m.covariateMeans = means
@@ -143,6 +200,45 @@ public enum IntervalStage {
     IntervalShrinkage.estimate(
       &m, pairs: pairs, histories: h, covariates: m.covariateNames.isEmpty ? nil : covariates, options: options)
     if !(median <= options.oneOffMedianDays) { m.basis = .oneOff }
+  }
+
+  /// Whether covariates that improved AIC also hold out of sample, and stay
+  /// well-defined: both fits are redone on the pairs of four customers in
+  /// five (customer index mod 5 ≠ 0) and compared by log-likelihood on the
+  /// fifth; the covariate fit must also converge, keep π off its bound
+  /// (logit < 11, π < 0.99998) unless the intercept-only fit is there too
+  /// (nobody stops), and every coefficient's standard error below 1 log-day
+  /// per standard deviation. Without this, covariates that only fit noise or
+  /// drive π to 1 (seen with tier indicators on CDNOW) were kept.
+  ///
+  /// - Complexity: two more fits on 80% of the category's observations.
+  static func covariatesHoldOut(
+    pairs: ArraySlice<Int32>, histories h: PurchaseHistories, covariates cov: IntervalCovariates,
+    means: [Double], scales: [Double], family: IntervalFamily, cure: Bool, start full: IntervalRegressionFit,
+    interceptOnly: IntervalRegressionFit
+  ) -> Bool {
+    guard full.converged, (full.logitReturn ?? 0) < 11 || (interceptOnly.logitReturn ?? 0) >= 11,
+          let se = full.standardErrors?.prefix(full.coefficients.count), se.allSatisfy({ $0.isFinite && $0 < 1 })
+    else { return false }
+    let train = ArraySlice(pairs.filter { h.pairCustomer[Int($0)] % 5 != 0 })
+    let test = ArraySlice(pairs.filter { h.pairCustomer[Int($0)] % 5 == 0 })
+    guard !train.isEmpty, !test.isEmpty else { return false }
+    let trainObs = observations(pairs: train, histories: h, covariates: cov, means: means, scales: scales)
+    let testObs = observations(pairs: test, histories: h, covariates: cov, means: means, scales: scales)
+    let base = IntervalRegression.fit(compressedObservations(pairs: train, histories: h), family: family, cure: cure)
+    let withCov = IntervalRegression.fit(
+      trainObs, family: family, start: (full.coefficients, full.logScale), cure: cure,
+      startLogitReturn: full.logitReturn ?? 2)
+    let q = cov.names.count
+    let baseTest = IntervalRegression.evaluate(
+      testObs, family: family, beta: base.coefficients + [Double](repeating: 0, count: q), logScale: base.logScale,
+      logitReturn: base.logitReturn, derivatives: false
+    ).logLikelihood
+    let covTest = IntervalRegression.evaluate(
+      testObs, family: family, beta: withCov.coefficients, logScale: withCov.logScale,
+      logitReturn: withCov.logitReturn, derivatives: false
+    ).logLikelihood
+    return covTest.isFinite && baseTest.isFinite && covTest > baseTest
   }
 
   /// Mean and standard deviation of each covariate over a category's

@@ -49,6 +49,9 @@ extension RunConfig {
     # due_limit = 500
     # Treatments with fewer repeat gaps than this use their category prior.
     minimum_gaps = 30
+    # next-purchase dates lie within this many days; less likely than not
+    # to buy within it = status "lapsed"
+    next_within_days = 365
 
     [stages.lifetime]
     # Expected purchases and CLV look this many days ahead.

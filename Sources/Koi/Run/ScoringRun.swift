@@ -183,12 +183,7 @@ public enum ScoringRun {
     var dueLists: (lists: [[IntervalDueEntry]], model: IntervalModel, columns: IntervalColumns)?
     if options.stages.contains(.intervals) {
       progress(.stage("intervals"))
-      let histories = PurchaseHistories(ledger: ingest.ledger, asOfDay: table.asOfDay)
-      let covariates = IntervalCovariates.standard(table: table, tiers: tierColumns)
-      let m = IntervalStage.fit(
-        histories: histories, categoryNames: ingest.ledger.categories, options: options.intervals, covariates: covariates)
-      let cols = IntervalStage.score(
-        histories: histories, categoryNames: ingest.ledger.categories, model: m, covariates: covariates)
+      let (m, cols) = IntervalStage.run(ledger: ingest.ledger, table: table, options: options.intervals)
       let lists = m.categories.indices.map {
         IntervalDueList.make(
           columns: cols, model: m, category: $0, dueWithinDays: options.dueWithinDays,

@@ -132,14 +132,27 @@ import Testing
         #expect(cols.probability30[p].isNaN)
         continue
       }
-      #expect(cols.p10Day[p] <= cols.p50Day[p] && cols.p50Day[p] <= cols.p90Day[p])
-      #expect(cols.expectedNextDay[p] >= cols.asOfDay)
+      // Every date lies in [as-of, as-of + horizon]; the quantiles are ordered.
+      let horizon = Int32(Self.model.options.horizonDays)
+      let dates = [cols.expectedNextDay[p], cols.p10Day[p], cols.p50Day[p], cols.p90Day[p]]
+      for d in dates where d != IntervalColumns.noDay {
+        #expect(d >= cols.asOfDay && d <= cols.asOfDay + horizon)
+      }
+      #expect(cols.expectedNextDay[p] != IntervalColumns.noDay)
+      let present = dates.dropFirst().filter { $0 != IntervalColumns.noDay }
+      #expect(present == present.sorted())
       #expect(0 <= cols.probability30[p] && cols.probability30[p] <= cols.probability60[p]
         && cols.probability60[p] <= cols.probability90[p] && cols.probability90[p] <= 1)
-      let e = cols.asOfDay - cols.lastPurchaseDay[p]
+      // Lapsed exactly when the median is not reached within the horizon.
       let s = cols.status[p]
-      if e < cols.p10Day[p] - cols.lastPurchaseDay[p] - 1 { #expect(s == .notYetDue) }
-      if e > cols.p90Day[p] - cols.lastPurchaseDay[p] + 1 { #expect(s == .overdue) }
+      #expect((s == .lapsed) == (cols.p50Day[p] == IntervalColumns.noDay))
+      guard s != .lapsed, let family = Self.model.categories[Int(cols.category[p])].family else { continue }
+      let e = Double(cols.asOfDay - cols.lastPurchaseDay[p])
+      let g10 = Double.exp(cols.location[p] + cols.scale[p] * family.quantileW(0.1))
+      let g90 = Double.exp(cols.location[p] + cols.scale[p] * family.quantileW(0.9))
+      if e < g10 { #expect(s == .notYetDue) }
+      if e > g90 { #expect(s == .overdue) }
+      if e >= g10 && e <= g90 { #expect(s == .due) }
     }
   }
 
@@ -208,15 +221,16 @@ import Testing
     #expect(peel.basis == .prior && peel.priorDays == 28 && peel.family == .logNormal)
     #expect(laser.basis == .insufficientData)
     let cols = IntervalStage.score(ledger: l, table: t, model: model)
+    // A first-timer gets the prior's median gap (the log-normal's e^location).
     let b = cols.pairs(of: 1).lowerBound
-    #expect(cols.p50Day[b] - cols.lastPurchaseDay[b] == 28)
+    #expect(Double.exp(cols.location[b]).isApproximatelyEqual(to: 28, relativeTolerance: 1e-9))
     #expect(cols.status[b] == .notYetDue)
     let c = cols.pairs(of: 2).lowerBound
     #expect(cols.status[c] == .unknown)
     // Customer a's own 30-day gap pulls the prediction from 28 towards 30.
     let a = cols.pairs(of: 0).lowerBound
-    let aMedian = cols.p50Day[a] - cols.lastPurchaseDay[a]
-    #expect(aMedian >= 28 && aMedian <= 30)
+    let aMedian = Double.exp(cols.location[a])
+    #expect(aMedian > 28 && aMedian < 30)
   }
 }
 

@@ -1,0 +1,174 @@
+import RealModule
+
+/// The repurchase propensity model: P(a pair buys its category again within
+/// h days), h = 30, 60, 90, learned from the run's own history by rolling
+/// origins, and the knots that bend each pair's `NextPurchaseCurve`.
+///
+/// For each h, training rows are the pairs at origins
+/// `O_j = asOf − h − 30·j` (j = 0 … `origins` − 1, each with at least 60 days
+/// of history before it), with `PropensityFeatures` from the purchases before
+/// O_j and label "bought in [O_j, O_j + h)" — every label lies before the
+/// as-of day. A customer in five (multiplicative hash of the customer index)
+/// is held out; gradient-boosted trees (`GradientBoostedTrees`, log loss)
+/// stop adding trees when the held-out log loss stops improving. The trees
+/// are kept for h only when their held-out log loss is below that of the
+/// interval model's own probability (feature `statistical_probability`) on
+/// the same rows: the built-in backtest chooses, per run and per window.
+///
+/// Rows are capped at `maximumTrainingRows` per window by a deterministic
+/// hash of (customer, category, origin), so the choice of rows never
+/// depends on input order or thread count.
+///
+/// - Complexity: O(origins · (rows + pairs)) for the features, plus the
+///   boosting: O(trees · training rows · features) per window.
+enum RepurchasePropensity {
+  static let origins = 4
+  static let originStep: Int32 = 30
+  static let minimumHistoryDays: Int32 = 60
+  static let maximumTrainingRows = 300_000
+  static let minimumClassCount = 100
+
+  /// Log loss, at most 400 trees of 31 leaves, learning rate 0.05, at least
+  /// 50 rows a leaf, early stopping after 30 rounds without improvement.
+  static let trees = GradientBoostedTrees.Options(objective: .logistic)
+
+  /// Trains one window's trees and scores the as-of pairs; `knots` are
+  /// `3 × pairCount` (pair-major; NaN for a pair with no probability).
+  static func fit(
+    ledger: Ledger, histories h: PurchaseHistories, model: IntervalModel
+  ) -> (knots: [Double], report: PropensityReport) {
+    let asOf = h.asOfDay
+    var dataStart = Int32.max
+    for p in 0..<h.pairCount { dataStart = min(dataStart, h.firstDay[p]) }
+    var customersAt: [Int32: PropensityFeatures.Customers] = [:]
+    func customers(_ o: Int32) -> PropensityFeatures.Customers {
+      if let c = customersAt[o] { return c }
+      let c = PropensityFeatures.Customers(ledger: ledger, origin: o)
+      customersAt[o] = c
+      return c
+    }
+    let q = PropensityFeatures.count
+    var knots = [Double](repeating: .nan, count: 3 * h.pairCount)
+    var windows: [PropensityReport.Window] = []
+    var gain = [Double](repeating: 0, count: q)
+    for (w, horizon) in IntervalColumns.horizons.enumerated() {
+      let current = PropensityFeatures(
+        histories: h, customers: customers(asOf), model: model, origin: asOf, horizon: horizon, dataStart: dataStart)
+      var report = PropensityReport.Window(days: horizon)
+      // Training and held-out rows from the rolling origins.
+      var snapshots: [PropensityFeatures] = []
+      for j in 0..<origins {
+        let o = asOf - Int32(horizon) - originStep * Int32(j)
+        guard o - dataStart >= minimumHistoryDays else { break }
+        snapshots.append(PropensityFeatures(
+          histories: h, customers: customers(o), model: model, origin: o, horizon: horizon, dataStart: dataStart))
+      }
+      report.origins = snapshots.map { DayNumber.format($0.origin) }
+      let total = snapshots.reduce(0) { $0 + $1.pairs.count }
+      let keepBelow = total > maximumTrainingRows ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
+      var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
+      for s in snapshots {
+        for i in s.pairs.indices {
+          let p = Int(s.pairs[i])
+          let c = UInt64(UInt32(bitPattern: h.pairCustomer[p]))
+          let key = c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
+            ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
+          guard (key >> 32) < keepBelow else { continue }
+          let row = s.values[(i * q)..<((i + 1) * q)]
+          if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
+            held += row; heldY.append(s.label(i))
+          } else {
+            train += row; trainY.append(s.label(i))
+          }
+        }
+      }
+      report.trainingRows = trainY.count
+      report.heldOutRows = heldY.count
+      let positives = Int(trainY.reduce(0, +))
+      report.trainingPositives = positives
+      // The interval model's own probabilities, column `statistical_probability`.
+      let statColumn = PropensityFeatures.names.firstIndex(of: "statistical_probability") ?? 0
+      if positives >= minimumClassCount, trainY.count - positives >= minimumClassCount, !heldY.isEmpty {
+        let boosted = GradientBoostedTrees.fit(
+          features: train, featureCount: q, labels: trainY, options: trees, validation: (held, heldY))
+        let predicted = boosted.predict(features: held, featureCount: q)
+        var lossBoosted = 0.0, lossStatistical = 0.0, compared = 0.0
+        for i in heldY.indices {
+          let s = held[i * q + statColumn]
+          guard s.isFinite else { continue }
+          lossBoosted += logLoss(predicted[i], heldY[i])
+          lossStatistical += logLoss(s, heldY[i])
+          compared += 1
+        }
+        report.trees = boosted.treeCount
+        if compared > 0 {
+          report.heldOutLogLossBoosted = lossBoosted / compared
+          report.heldOutLogLossStatistical = lossStatistical / compared
+        }
+        if compared == 0 || lossBoosted <= lossStatistical {
+          report.chosen = "boosted"
+          let scores = boosted.predict(features: current.values, featureCount: q)
+          for (i, p) in current.pairs.enumerated() { knots[3 * Int(p) + w] = scores[i] }
+          for j in 0..<q { gain[j] += boosted.featureGain[j] }
+        }
+      }
+      if report.chosen == "statistical" {
+        for (i, p) in current.pairs.enumerated() { knots[3 * Int(p) + w] = current.values[i * q + statColumn] }
+      }
+      windows.append(report)
+    }
+    let totalGain = gain.reduce(0, +)
+    let importance = totalGain > 0
+      ? zip(PropensityFeatures.names, gain).map { PropensityReport.Importance(feature: $0.0, share: rounded($0.1 / totalGain, 4)) }
+        .sorted { $0.share > $1.share }
+      : []
+    return (knots, PropensityReport(windows: windows, features: PropensityFeatures.names, importance: importance))
+  }
+
+  static func logLoss(_ p: Double, _ y: Double) -> Double {
+    let c = min(1 - 1e-6, max(1e-6, p))
+    return y > 0.5 ? -Double.log(c) : -Double.log(onePlus: -c)
+  }
+}
+
+/// model.json `intervals.propensity`: how each window's probabilities were
+/// obtained. The trees themselves are not saved.
+public struct PropensityReport: Codable, Sendable, Equatable {
+  public struct Window: Codable, Sendable, Equatable {
+    public var days: Int
+    /// The origins the training rows were taken at (`YYYY-MM-DD`).
+    public var origins: [String] = []
+    public var trainingRows = 0
+    public var trainingPositives = 0
+    public var heldOutRows = 0
+    /// Trees kept after early stopping (0: not trained).
+    public var trees = 0
+    /// Mean held-out log loss of the trees and of the interval model's own
+    /// probability, over held-out rows where the interval model has one.
+    public var heldOutLogLossBoosted: Double?
+    public var heldOutLogLossStatistical: Double?
+    /// `boosted` or `statistical`.
+    public var chosen = "statistical"
+
+    init(days: Int) { self.days = days }
+
+    enum CodingKeys: String, CodingKey {
+      case days, origins, trees, chosen
+      case trainingRows = "training_rows"
+      case trainingPositives = "training_positives"
+      case heldOutRows = "held_out_rows"
+      case heldOutLogLossBoosted = "held_out_log_loss_boosted"
+      case heldOutLogLossStatistical = "held_out_log_loss_statistical"
+    }
+  }
+
+  public struct Importance: Codable, Sendable, Equatable {
+    public var feature: String
+    /// Share of the total split gain over the windows that chose the trees.
+    public var share: Double
+  }
+
+  public var windows: [Window]
+  public var features: [String]
+  public var importance: [Importance]
+}
