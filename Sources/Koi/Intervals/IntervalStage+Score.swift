@@ -191,7 +191,8 @@ extension IntervalStage {
     let horizon = Double(horizonDays)
     func day(_ t: Double?) -> Int32 {
       guard let t else { return IntervalColumns.noDay }
-      return h.asOfDay + Int32(min(horizon, t).rounded())
+      let d = h.asOfDay + Int32(min(horizon, t).rounded())
+      return DayNumber.fourDigitYears.contains(d) ? d : IntervalColumns.noDay
     }
     out.expectedNextDay = day(curve.medianGivenPurchase(within: horizon))
     out.p10Day = day(curve.quantile(0.1, horizon: horizon))

@@ -44,9 +44,19 @@ public enum DayNumber {
     month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year: year, month: month)
   }
 
-  /// `YYYY-MM-DD`.
+  /// Days whose year has four digits, 0000-01-01 … 9999-12-31: the only
+  /// ones Koi writes into its outputs (input dates are checked on reading,
+  /// predicted dates are bounded by a horizon).
+  public static let fourDigitYears: ClosedRange<Int32> = from(year: 0, month: 1, day: 1)...from(year: 9999, month: 12, day: 31)
+
+  /// `YYYY-MM-DD`; outside `fourDigitYears` the ISO 8601 expanded form with
+  /// a sign (`+10000-01-01`), never a year cut to four digits.
   public static func format(_ dayNumber: Int32) -> String {
     let (y, m, d) = civil(dayNumber)
+    guard fourDigitYears.contains(dayNumber) else {
+      func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+      return (y < 0 ? "-" : "+") + "\(abs(y))-\(two(m))-\(two(d))"
+    }
     var bytes = [UInt8](repeating: 0, count: 10)
     write(y, m, d, into: &bytes)
     return String(decoding: bytes, as: UTF8.self)

@@ -146,8 +146,11 @@ public struct JSONWriter {
     }
   }
 
-  /// A day number as a `"YYYY-MM-DD"` string.
+  /// A day number as a `"YYYY-MM-DD"` string. Only four-digit years are
+  /// written: every date Koi outputs is an input date (checked on reading)
+  /// or a prediction bounded by a horizon, so another is a programming error.
   public mutating func date(_ day: Int32) {
+    precondition(DayNumber.fourDigitYears.contains(day), "date \(DayNumber.format(day)) has no four-digit year")
     let (y, m, d) = DayNumber.civil(day)
     element(maxCount: 12) { p in
       p[0] = 34
