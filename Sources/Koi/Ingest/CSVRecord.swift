@@ -56,7 +56,10 @@ enum CSVRecord {
   /// `line`.
   ///
   /// - Complexity: O(record bytes); no allocation. Inlined into the row
-  ///   parser's loop, where it was hand-written before the header shared it.
+  ///   parser's loop, where it was hand-written before the header shared it;
+  ///   measured with the release build on 1.02M generated rows (71 MB,
+  ///   `koi score --stages rfm`, four alternating runs), ingest took
+  ///   0.248–0.337 s against 0.270–0.332 s for the hand-written loop.
   @inline(__always)
   static func split(
     _ buf: UnsafeBufferPointer<UInt8>, at pos: inout Int, line: inout Int, into slots: FieldSlots

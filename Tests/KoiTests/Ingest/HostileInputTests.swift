@@ -147,6 +147,30 @@ import Testing
     #expect(r.rejects.map(\.line) == [8, 202])
   }
 
+  @Test func gb18030IsStillDetectedFromItsHeaderOrItsRows() throws {
+    let gb = { (s: String) throws -> [UInt8] in try GB18030Converter(encoding: true).convert(Array(s.utf8)).0 }
+    // A Chinese header over ASCII rows: the header alone decides.
+    var text = "客户编号,消费日期,项目,实收金额\n"
+    for i in 0..<500 { text += "K\(i),2025-01-01,F\(i % 3),\(i + 1)\n" }
+    #expect(InputSniffer.guess(try gb(text)) == .gb18030)
+    let r = try read(bytes: try gb(text))
+    #expect(r.encoding == .gb18030 && r.encodingDetected && r.counts.used == 500)
+    // An English header over Chinese items on every row.
+    var rows = "customer_id,date,item,amount\n"
+    for i in 0..<500 { rows += "K\(i),2025-01-01,玻尿酸\(i % 3),\(i + 1)\n" }
+    #expect(InputSniffer.guess(try gb(rows)) == .gb18030)
+    // The same text in UTF-8, with or without a few damaged bytes: UTF-8.
+    #expect(InputSniffer.guess(Array(rows.utf8)) == .utf8)
+    var damaged = Array(rows.utf8)
+    for k in [100, 5000, 9000] { damaged[k] = 0xFF }
+    #expect(InputSniffer.guess(damaged) == .utf8)
+    // ASCII with damage on a few lines: UTF-8; on many lines: not UTF-8.
+    var ascii = Array(Self.fileWithBadByte(rows: 100, bad: 3))
+    #expect(InputSniffer.guess(ascii) == .utf8)
+    for k in stride(from: 40, to: ascii.count, by: 60) { ascii[k] = 0xB0 }
+    #expect(InputSniffer.guess(ascii) == .gb18030)
+  }
+
   // MARK: - 5d. UTF-16 and CR-only files
 
   @Test(arguments: ["le-bom", "be-bom", "le", "be"])
