@@ -39,6 +39,40 @@ enum KoiExit {
   }
 }
 
+/// Writes one line to stderr. Messages quote user text (paths, header cells,
+/// item names, option values), so the line is bounded: control characters
+/// escaped, long quoted text cut short (`UserText.boundedLine`).
 func stderrLine(_ s: String) {
-  FileHandle.standardError.write(Data((s + "\n").utf8))
+  FileHandle.standardError.write(Data((UserText.boundedLine(s) + "\n").utf8))
+}
+
+/// Warnings after a run: at most `limit` lines on stderr; all of them are in
+/// run.json.
+func printWarnings(_ warnings: [String], limit: Int = 20) {
+  for w in warnings.prefix(limit) { stderrLine("koi: warning: \(w)") }
+  if warnings.count > limit {
+    stderrLine("koi: warning: … and \(warnings.count - limit) more warnings; run.json lists them all.")
+  }
+}
+
+extension KoiCommand {
+  /// Ends the process for an error that reached `main`. Help and version
+  /// requests print as ArgumentParser prints them; an `ExitCode` (its message
+  /// already printed by `KoiExit.map`) exits with its code; anything else is
+  /// a usage error or an unmapped error, printed as one line
+  /// `koi: error: MESSAGE See 'koi COMMAND --help'.`
+  static func exitReporting(_ error: Error) -> Never {
+    let code = exitCode(for: error)
+    if code == .success || error is ExitCode { exit(withError: error) }
+    let message = message(for: error)
+      .split(whereSeparator: \.isNewline)
+      .map { $0.trimmingCharacters(in: .whitespaces) }
+      .filter { !$0.isEmpty }
+      .joined(separator: " ")
+    let names = Set(configuration.subcommands.map { $0._commandName })
+    let command = CommandLine.arguments.dropFirst().first(where: names.contains).map { "koi \($0)" } ?? "koi"
+    let sentence = message.isEmpty || ".!?".contains(message.last ?? ".") ? message : message + "."
+    stderrLine("koi: error: \(sentence) See '\(command) --help'.")
+    Foundation.exit(code.rawValue)
+  }
 }

@@ -23,4 +23,16 @@ struct KoiCommand: ParsableCommand {
       Backtest.self, Evaluate.self, Generate.self,
     ]
   )
+
+  /// ArgumentParser's `main`, except that a usage error is one line
+  /// `koi: error: …` (exit code 64) instead of three lines of error, usage
+  /// and help pointer.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      exitReporting(error)
+    }
+  }
 }

@@ -50,7 +50,7 @@ struct RunCommand: ParsableCommand {
       let r = try ScheduledRun.run(c) { reporter($0) }
       let m = r.scoring.manifest
       print("koi: run \(r.runID): \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) as of \(m.asOf); results in \(r.runDirectory)")
-      for w in r.warnings { stderrLine("koi: warning: \(w)") }
+      printWarnings(r.warnings)
     } catch {
       throw KoiExit.map(error)
     }

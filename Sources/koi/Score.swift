@@ -144,7 +144,7 @@ struct Score: ParsableCommand {
       let result = try ScoringRun.run(options) { reporter($0) }
       let m = result.manifest
       print("koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) as of \(m.asOf) in \(String(format: "%.2f", m.seconds["total"] ?? 0)) s; results in \(out)")
-      for w in m.warnings { stderrLine("koi: warning: \(w)") }
+      printWarnings(m.warnings)
     } catch {
       throw KoiExit.map(error)
     }

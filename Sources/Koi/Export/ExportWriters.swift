@@ -74,16 +74,6 @@ public enum CampaignListWriter {
     return names
   }
 
-  /// A CSV cell safe to open in a spreadsheet: a cell beginning with `=`,
-  /// `+`, `-`, `@`, tab or CR is prefixed with `'` so it is not run as a
-  /// formula (OWASP CSV injection), then quoted when it holds a comma,
-  /// quote or line break.
-  public static func csvCell(_ s: String) -> String {
-    var v = s
-    if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { v = "'" + v }
-    if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-      return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-    return v
-  }
+  /// A CSV cell safe to open in a spreadsheet (`SpreadsheetCSV.cell`).
+  public static func csvCell(_ s: String) -> String { SpreadsheetCSV.cell(s) }
 }

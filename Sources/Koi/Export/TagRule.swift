@@ -272,7 +272,7 @@ public struct TagEngine: Sendable {
     let missing = missingByChunk.reduce(into: Set<TagFact>()) { $0.formUnion($1) }
     var warnings: [String] = []
     for fact in TagFact.allCases where missing.contains(fact) {
-      let users = rules.filter { $0.facts.contains(fact) }.map(\.name)
+      let users = rules.filter { $0.facts.contains(fact) }.map { UserText.excerpt($0.name) }
       warnings.append("tag rules \(users.joined(separator: ", ")) use \(fact.rawValue), which this run does not provide for every customer; where it is missing they did not fire.")
     }
     return (tags, warnings)

@@ -70,7 +70,6 @@ struct ParsedChunk {
 struct ChunkParser {
   let layout: RecordLayout
 
-  private static let maxFields = 512
   private static let maxRawBytes = 2000
 
   /// Parses the records of `buf`, which starts at a record start. When
@@ -85,15 +84,15 @@ struct ChunkParser {
     out.listPrice.reserveCapacity(estimate); out.promo.reserveCapacity(estimate)
     out.channel.reserveCapacity(estimate); out.store.reserveCapacity(estimate)
 
-    let maxFields = ChunkParser.maxFields
-    let fieldStart = UnsafeMutablePointer<Int>.allocate(capacity: maxFields)
-    let fieldEnd = UnsafeMutablePointer<Int>.allocate(capacity: maxFields)
-    let fieldEscaped = UnsafeMutablePointer<Bool>.allocate(capacity: maxFields)
+    // Room for every header column, however many there are; fields past the
+    // header's count are only checked for being empty, never stored.
+    let slots = FieldSlots(capacity: layout.headerFieldCount)
+    let fieldStart = slots.start, fieldEnd = slots.end, fieldEscaped = slots.escaped
     // Unescaped copies of fields with doubled quotes (rare).
     var scratchCapacity = 256
     var scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: scratchCapacity)
     defer {
-      fieldStart.deallocate(); fieldEnd.deallocate(); fieldEscaped.deallocate()
+      slots.deallocate()
       scratch.deallocate()
     }
 
@@ -104,58 +103,9 @@ struct ChunkParser {
     while pos < n {
       let recordStart = pos
       let recordLine = line
-      var fieldCount = 0
-      var malformed = false
-      var unterminated = false
-      var endedAtBufferEnd = false
-      // Split one record into fields.
-      while true {
-        var start = pos
-        var end = pos
-        var escaped = false
-        if pos < n && buf[pos] == 34 {
-          pos += 1
-          start = pos
-          while true {
-            if pos >= n { unterminated = true; end = n; break }
-            let b = buf[pos]
-            if b == 34 {
-              if pos + 1 < n && buf[pos + 1] == 34 { escaped = true; pos += 2; continue }
-              end = pos
-              pos += 1
-              break
-            }
-            if b == 10 { line += 1 }
-            pos += 1
-          }
-          if !unterminated {
-            while pos < n && buf[pos] != 44 && buf[pos] != 10 {
-              if buf[pos] != 13 && buf[pos] != 32 { malformed = true }
-              pos += 1
-            }
-          }
-        } else {
-          while pos < n {
-            let b = buf[pos]
-            if b == 44 || b == 10 { break }
-            pos += 1
-          }
-          end = pos
-          if end > start && buf[end - 1] == 13 && (pos >= n || buf[pos] == 10) { end -= 1 }
-        }
-        if fieldCount < maxFields {
-          fieldStart[fieldCount] = start
-          fieldEnd[fieldCount] = end
-          fieldEscaped[fieldCount] = escaped
-        }
-        fieldCount += 1
-        if pos >= n { endedAtBufferEnd = true; break }
-        if buf[pos] == 44 { pos += 1; continue }
-        pos += 1  // the newline
-        line += 1
-        break
-      }
-      if endedAtBufferEnd && !isFinal {
+      let split = CSVRecord.split(buf, at: &pos, line: &line, into: slots)
+      let fieldCount = split.fieldCount
+      if split.endedAtBufferEnd && !isFinal {
         // Incomplete: its end is in bytes not read yet.
         out.consumed = recordStart
         incomplete = true
@@ -178,21 +128,18 @@ struct ChunkParser {
         out.rejects.append(Reject(line: recordLine, reason: reason, field: field, detail: detail, raw: raw()))
       }
 
-      if unterminated {
+      if split.unterminated {
         reject(.unterminatedQuote, nil, "a quoted field is still open at the end of the file")
         continue
       }
-      if malformed {
+      if split.malformed {
         reject(.malformedQuotes, nil, "text follows a closing quote; quote the whole field and double any quote inside it")
         continue
       }
       let expected = layout.headerFieldCount
       if fieldCount != expected {
-        var extrasEmpty = fieldCount > expected && fieldCount <= maxFields
-        if extrasEmpty {
-          for k in expected..<fieldCount where fieldEnd[k] > fieldStart[k] { extrasEmpty = false; break }
-        }
-        if !extrasEmpty {
+        // Extra fields after the header's count are allowed when empty.
+        if !(fieldCount > expected && split.extraFieldsEmpty) {
           reject(.wrongFieldCount, nil, "expected \(expected) fields as in the header, found \(fieldCount)")
           continue
         }
@@ -225,7 +172,17 @@ struct ChunkParser {
         while hi > lo && (buf[hi - 1] == 32 || buf[hi - 1] == 9) { hi -= 1 }
         return UnsafeBufferPointer(rebasing: buf[lo..<hi])
       }
-      func text(_ f: UnsafeBufferPointer<UInt8>) -> String { String(decoding: f, as: UTF8.self) }
+      // A field quoted in a message: one line, cut short (it is user text).
+      func text(_ f: UnsafeBufferPointer<UInt8>) -> String { UserText.excerpt(String(decoding: f, as: UTF8.self)) }
+      // Rejects a field that did not parse: as `invalid_encoding` when its
+      // bytes are not UTF-8 (the cause), else for `reason`.
+      func rejectField(_ f: UnsafeBufferPointer<UInt8>, _ reason: RejectReason, _ column: CanonicalColumn, _ detail: @autoclosure () -> String) {
+        if isValidUTF8(f) {
+          reject(reason, column, detail())
+        } else {
+          reject(.invalidEncoding, column, "the \(column.rawValue) is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030")
+        }
+      }
       // Interns a text field; nil when it is not valid UTF-8.
       func intern(_ f: UnsafeBufferPointer<UInt8>, _ table: inout ByteInterner) -> Int32? {
         let h = ByteInterner.hash(f)
@@ -236,7 +193,7 @@ struct ChunkParser {
 
       let dateField = field(layout.date)
       guard let day = FieldParsers.parseDate(dateField) else {
-        reject(.badDate, .date, dateField.isEmpty ? "the date is empty" : "'\(text(dateField))' is not a date in a known form (2025-03-05, 2025/3/5, 20250305, with an optional time)")
+        rejectField(dateField, .badDate, .date, dateField.isEmpty ? "the date is empty" : "'\(text(dateField))' is not a date in a known form (2025-03-05, 2025/3/5, 20250305, with an optional time)")
         continue
       }
       if let asOf = layout.asOfDay, day >= asOf {
@@ -245,7 +202,7 @@ struct ChunkParser {
       }
       let amountField = field(layout.amount)
       guard let amount = FieldParsers.parseAmount(amountField) else {
-        reject(.badAmount, .amount, amountField.isEmpty ? "the amount is empty" : "'\(text(amountField))' is not an amount")
+        rejectField(amountField, .badAmount, .amount, amountField.isEmpty ? "the amount is empty" : "'\(text(amountField))' is not an amount")
         continue
       }
       var listPrice = Double.nan
@@ -253,7 +210,7 @@ struct ChunkParser {
         let f = field(layout.listPrice)
         if !FieldParsers.isMissing(f) {
           guard let v = FieldParsers.parseAmount(f), v >= 0 else {
-            reject(.badListPrice, .listPrice, "'\(text(f))' is not a non-negative list price")
+            rejectField(f, .badListPrice, .listPrice, "'\(text(f))' is not a non-negative list price")
             continue
           }
           listPrice = v
@@ -264,7 +221,7 @@ struct ChunkParser {
         let f = field(layout.promo)
         if !FieldParsers.isMissing(f) {
           guard let v = FieldParsers.parseFlag(f) else {
-            reject(.badPromo, .promo, "'\(text(f))' is not a promotion flag (1/0, yes/no, true/false, 是/否)")
+            rejectField(f, .badPromo, .promo, "'\(text(f))' is not a promotion flag (1/0, yes/no, true/false, 是/否)")
             continue
           }
           promo = v

@@ -73,10 +73,10 @@ public struct ColumnMapping: Sendable, Equatable {
     for (name, headerName) in overrides.sorted(by: { $0.key < $1.key }) {
       guard let column = CanonicalColumn(rawValue: name) else {
         let known = CanonicalColumn.allCases.map(\.rawValue).joined(separator: ", ")
-        throw IngestError(.badHeader, "--column \(name)=\(headerName): unknown column name '\(name)'; the names are \(known).", at: location)
+        throw IngestError(.badHeader, "--column \(UserText.excerpt(name))=\(UserText.excerpt(headerName)): unknown column name '\(UserText.excerpt(name))'; the names are \(known).", at: location)
       }
       guard let at = normalised.firstIndex(of: normal(headerName)) else {
-        throw IngestError(.badHeader, "--column \(name)=\(headerName): the header has no column '\(headerName)'; it has \(header.joined(separator: ", ")).", at: location)
+        throw IngestError(.badHeader, "--column \(name)=\(UserText.excerpt(headerName)): the header has no column '\(UserText.excerpt(headerName))'; it has \(Self.describe(header)).\(Self.encodingHint(header))", at: location)
       }
       found[column] = at
     }
@@ -84,7 +84,7 @@ public struct ColumnMapping: Sendable, Equatable {
       let claimed = Set(found.values)
       let matches = normalised.indices.filter { !claimed.contains($0) && column.aliases.contains(normalised[$0]) }
       if matches.count > 1 {
-        let names = matches.map { "'\(header[$0])'" }.joined(separator: " and ")
+        let names = matches.map { "'\(UserText.excerpt(header[$0]))'" }.joined(separator: " and ")
         throw IngestError(.badHeader, "columns \(names) both look like \(column.rawValue); choose one with --column \(column.rawValue)=HEADER.", at: location)
       }
       if let m = matches.first { found[column] = m }
@@ -92,9 +92,22 @@ public struct ColumnMapping: Sendable, Equatable {
     let missing = CanonicalColumn.allCases.filter { $0.isRequired && found[$0] == nil }
     if !missing.isEmpty {
       let names = missing.map(\.rawValue).joined(separator: ", ")
-      throw IngestError(.badHeader, "missing required column\(missing.count > 1 ? "s" : "") \(names). The header is: \(header.joined(separator: ", ")). Map a column with --column \(missing[0].rawValue)=HEADER.", at: location)
+      throw IngestError(.badHeader, "missing required column\(missing.count > 1 ? "s" : "") \(names). The header is: \(Self.describe(header)). Map a column with --column \(missing[0].rawValue)=HEADER.\(Self.encodingHint(header))", at: location)
     }
     index = found
+  }
+
+  /// The header cells for a message: each cut short, at most 20 of them.
+  static func describe(_ header: [String]) -> String {
+    let shown = header.prefix(20).map { UserText.excerpt($0) }.joined(separator: ", ")
+    return header.count > 20 ? shown + ", … (\(header.count) columns)" : shown
+  }
+
+  /// A hint when the header did not decode as UTF-8.
+  static func encodingHint(_ header: [String]) -> String {
+    header.contains { $0.unicodeScalars.contains("\u{FFFD}") }
+      ? " The header is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030."
+      : ""
   }
 }
 

@@ -13,7 +13,7 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
   }
 
   public var description: String {
-    var s = path
+    var s = UserText.excerpt(path, limit: UserText.pathLimit)
     if line > 0 { s += ":\(line)" }
     if let field { s += " (\(field))" }
     return s

@@ -5,7 +5,8 @@ import Glibc
 
 /// The text encodings Koi reads.
 public enum InputEncoding: String, CaseIterable, Sendable, Codable {
-  /// UTF-8 unless the first block is not UTF-8 and is valid GB18030.
+  /// UTF-8, or GB18030 when the first block is mostly not UTF-8 (see
+  /// `InputSniffer.guess`).
   case auto
   case utf8
   /// GB18030 (a superset of GBK and GB2312): Excel on Chinese Windows.
@@ -23,19 +24,20 @@ final class InputSource {
   private var converter: GB18030Converter?
   private var pending: [UInt8] = []  // undecoded tail of a GB18030 block
 
+  /// Reads every CR as LF (a file whose lines end in CR alone), before
+  /// decoding; the checksum is of the bytes as they are in the file.
+  var readsCarriageReturnsAsNewlines = false
+
   init(path: String) throws {
     self.path = path
     var st = stat()
-    guard stat(path, &st) == 0 else {
-      throw IngestError(.fileNotFound, "no such file. Check the path, or run `koi generate --out DIR` to make a sample.", at: SourceLocation(path: path))
-    }
+    guard stat(path, &st) == 0 else { throw InputSource.openError(path: path, errno: errno) }
     guard (st.st_mode & S_IFMT) == S_IFREG else {
-      throw IngestError(.unreadable, "not a regular file.", at: SourceLocation(path: path))
+      let what = (st.st_mode & S_IFMT) == S_IFDIR ? "a directory, not a file; give the path of the CSV file in it." : "not a regular file."
+      throw IngestError(.unreadable, what, at: SourceLocation(path: path))
     }
     let fd = open(path, O_RDONLY)
-    guard fd >= 0 else {
-      throw IngestError(.unreadable, "cannot open for reading (\(String(cString: strerror(errno)))).", at: SourceLocation(path: path))
-    }
+    guard fd >= 0 else { throw InputSource.openError(path: path, errno: errno) }
     self.fd = fd
     size = Int64(st.st_size)
     guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new failed: out of memory") }
@@ -48,10 +50,37 @@ final class InputSource {
     EVP_MD_CTX_free(digest)
   }
 
+  /// What a failed `stat` or `open` of the input means, in words.
+  static func openError(path: String, errno code: Int32) -> IngestError {
+    let at = SourceLocation(path: path)
+    switch code {
+    case ENOENT:
+      var link = [CChar](repeating: 0, count: 4097)
+      let n = readlink(path, &link, 4096)
+      if n >= 0 {
+        let target = String(decoding: link[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return IngestError(.fileNotFound, "a symbolic link to '\(UserText.excerpt(target, limit: UserText.pathLimit))', which does not exist. Point the link at the file, or give the file's own path.", at: at)
+      }
+      return IngestError(.fileNotFound, "no such file. Check the path, or run `koi generate --out DIR` to make a sample.", at: at)
+    case ELOOP:
+      return IngestError(.unreadable, "a symbolic link loop (ELOOP): following its symbolic links leads back to a link already passed (or through more than 40). Point the link at the file itself.", at: at)
+    case ENOTDIR:
+      return IngestError(.fileNotFound, "no such file: a part of the path is a file, not a directory (ENOTDIR).", at: at)
+    case EACCES:
+      return IngestError(.unreadable, "permission denied (EACCES): this user may not read the file or search a directory on its path.", at: at)
+    case ENAMETOOLONG:
+      return IngestError(.unreadable, "the path is too long (ENAMETOOLONG).", at: at)
+    default:
+      return IngestError(.unreadable, "cannot open for reading (\(String(cString: strerror(code)))).", at: at)
+    }
+  }
+
   /// Switches to transcoding GB18030 to UTF-8 for everything read from now on
-  /// (and for `block`, returned converted).
-  func startTranscoding(_ block: [UInt8]) throws -> [UInt8] {
+  /// (and for `block`, returned converted). `fileOffset` is where `block`
+  /// starts in the file (after a byte-order mark).
+  func startTranscoding(_ block: [UInt8], fileOffset: Int) throws -> [UInt8] {
     converter = try GB18030Converter()
+    decodedOffset = Int64(fileOffset)
     return try transcode(block, final: false)
   }
 
@@ -66,26 +95,45 @@ final class InputSource {
     raw.removeLast(count - n)
     raw.withUnsafeBytes { _ = EVP_DigestUpdate(digest, $0.baseAddress, n) }
     bytesRead += Int64(n)
+    if readsCarriageReturnsAsNewlines {
+      raw.withUnsafeMutableBufferPointer { p in
+        for i in p.indices where p[i] == 13 { p[i] = 10 }
+      }
+    }
     if converter != nil {
-      out.append(contentsOf: try transcode(raw, final: n == 0))
+      do {
+        out.append(contentsOf: try transcode(raw, final: n == 0))
+      } catch let error as GB18030DecodeError {
+        throw error.ingestError(path: path)
+      }
     } else {
       out.append(contentsOf: raw)
     }
     return n > 0
   }
 
+  /// File offset of `pending[0]`, and the newlines decoded before it.
+  private var decodedOffset: Int64 = 0
+  private var decodedNewlines = 0
+
   private func transcode(_ raw: [UInt8], final: Bool) throws -> [UInt8] {
     guard let converter else { return raw }
     var input = pending
     input.append(contentsOf: raw)
     let (utf8, consumed, failedAt) = converter.convert(input)
+    // LF is never part of a GB18030 character, so newlines in the raw bytes
+    // are the file's lines.
+    func newlines(_ upTo: Int) -> Int { input[..<upTo].reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
     if let failedAt {
-      let line = 1 + input[..<failedAt].reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
-      throw IngestError(.encoding, "bytes at offset \(failedAt) of this block are not GB18030 either; the file's encoding is unknown. Convert it to UTF-8 first. (block line \(line))", at: SourceLocation(path: path))
+      throw GB18030DecodeError(
+        offset: decodedOffset + Int64(failedAt), line: decodedNewlines + newlines(failedAt) + 1,
+        bytes: Array(input[failedAt..<min(input.count, failedAt + 4)]), cutOff: false)
     }
+    decodedNewlines += newlines(consumed)
+    decodedOffset += Int64(consumed)
     pending = Array(input[consumed...])
     if final && !pending.isEmpty {
-      throw IngestError(.encoding, "the file ends in the middle of a GB18030 character.", at: SourceLocation(path: path))
+      throw GB18030DecodeError(offset: decodedOffset, line: decodedNewlines + 1, bytes: Array(pending.prefix(4)), cutOff: true)
     }
     return utf8
   }
@@ -139,15 +187,29 @@ final class GB18030Converter {
   }
 }
 
-/// True when `block` (the start of a file) is valid UTF-8, allowing a
-/// character cut off at the end of the block.
-func looksLikeUTF8(_ block: [UInt8]) -> Bool {
-  block.withUnsafeBufferPointer { p in
-    if isValidUTF8(p) { return true }
-    // Allow up to 3 trailing bytes of an incomplete character.
-    for cut in 1...3 where p.count > cut {
-      if isValidUTF8(UnsafeBufferPointer(rebasing: p[..<(p.count - cut)])) { return true }
-    }
-    return false
+/// Bytes that GB18030 decoding could not read, at a file offset.
+struct GB18030DecodeError: Error {
+  /// 0-based byte offset in the file.
+  var offset: Int64
+  /// 1-based physical line.
+  var line: Int
+  /// Up to four bytes from the offset.
+  var bytes: [UInt8]
+  /// The file ends inside a character.
+  var cutOff: Bool
+
+  /// What is wrong, as a clause: where, and which bytes.
+  var what: String {
+    let hex = bytes.map { b -> String in
+      let h = String(b, radix: 16, uppercase: true)
+      return h.count < 2 ? "0" + h : h
+    }.joined(separator: " ")
+    return cutOff
+      ? "the file ends in the middle of a GB18030 character (bytes \(hex) at byte offset \(offset), line \(line))"
+      : "the bytes \(hex) at byte offset \(offset) (line \(line)) are not GB18030"
+  }
+
+  func ingestError(path: String) -> IngestError {
+    IngestError(.encoding, "\(what). If the file is UTF-8, run with --encoding utf8; otherwise convert it to UTF-8 first (for example with iconv).", at: SourceLocation(path: path, line: line))
   }
 }

@@ -71,50 +71,80 @@ public enum TransactionReader {
     if pending.isEmpty {
       throw IngestError(.empty, "the file is empty; it needs a header line and at least one row.", at: location)
     }
+    // UTF-16 (Excel's "Unicode Text") is never read as bytes of another encoding.
+    if let why = InputSniffer.utf16Evidence(pending) {
+      throw IngestError(.encoding, "the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel) and run again (\(why)).", at: location)
+    }
 
-    // Encoding: a UTF-8 byte-order mark settles it; otherwise sniff the first block.
+    // A UTF-8 byte-order mark settles the encoding.
     var encoding = options.encoding
     var detected = false
+    var skipped = 0
     if pending.starts(with: [0xEF, 0xBB, 0xBF]) {
       pending.removeFirst(3)
+      skipped = 3
       if encoding == .auto { encoding = .utf8 }
     }
+
+    // Line ends: read on to the first one. CR alone is read as LF.
+    var lineEnds = InputSniffer.lineEnds(pending, atEnd: eof)
+    while lineEnds == nil {
+      guard pending.count < maxHeaderBytes else { break }
+      eof = !(try source.read(into: &pending, upTo: options.blockSize))
+      lineEnds = InputSniffer.lineEnds(pending, atEnd: eof)
+    }
+    if lineEnds == .crOnly {
+      for i in pending.indices where pending[i] == 13 { pending[i] = 10 }
+      source.readsCarriageReturnsAsNewlines = true
+    }
+
+    // Otherwise the first block decides (see `InputSniffer.guess`).
     if encoding == .auto {
-      if looksLikeUTF8(pending) {
-        encoding = .utf8
-      } else {
-        encoding = .gb18030
-        detected = true
-      }
+      encoding = InputSniffer.guess(pending)
+      detected = encoding == .gb18030
     }
     if encoding == .gb18030 {
       do {
-        pending = try source.startTranscoding(pending)
-      } catch let error as IngestError where detected {
-        throw IngestError(.encoding, "the file is neither UTF-8 nor GB18030. Convert it to UTF-8 (for example `iconv -f GBK -t UTF-8 \(path) > utf8.csv`) or name the encoding with --encoding.", at: error.location)
+        pending = try source.startTranscoding(pending, fileOffset: skipped)
+      } catch let error as GB18030DecodeError {
+        if detected {
+          throw IngestError(.encoding, "the file is neither UTF-8 nor GB18030: \(error.what). Convert it to UTF-8 (for example `iconv -f GBK -t UTF-8 \(UserText.excerpt(path, limit: UserText.pathLimit)) > utf8.csv`) or name the encoding with --encoding.", at: SourceLocation(path: path, line: error.line))
+        }
+        throw error.ingestError(path: path)
       }
     }
 
-    // Header: the first record.
-    var headerEnd = pending.withUnsafeBufferPointer { firstRecordEnd($0) }
-    while headerEnd == nil && !eof {
+    // Header: the first record, by the rows' grammar.
+    let header: CSVRecord.Header
+    while true {
+      if let h = pending.withUnsafeBufferPointer({ CSVRecord.header($0, isFinal: eof) }) {
+        header = h
+        break
+      }
+      if pending.count >= maxHeaderBytes {
+        throw IngestError(.badHeader, "the header line does not end within the first \(maxHeaderBytes >> 20) MiB; a quote opened in it is probably never closed.", at: SourceLocation(path: path, line: 1))
+      }
       eof = !(try source.read(into: &pending, upTo: options.blockSize))
-      headerEnd = pending.withUnsafeBufferPointer { firstRecordEnd($0) }
     }
-    let headerBytes = Array(pending[..<(headerEnd ?? pending.count)])
-    let header = splitHeader(headerBytes)
-    if header.allSatisfy({ $0.trimmingSpaces.isEmpty }) {
-      throw IngestError(.badHeader, "the first line is empty; it must be the header (customer_id,date,item,amount,…).", at: SourceLocation(path: path, line: 1))
+    let headerLocation = SourceLocation(path: path, line: 1)
+    if header.unterminated {
+      throw IngestError(.badHeader, "a quote opened at the start of a header cell is never closed, so the header runs to the end of the file. Close the quote (and double any quote inside the cell), or remove it.", at: headerLocation)
     }
-    let mapping = try ColumnMapping(header: header, overrides: options.columnOverrides, path: path)
-    pending.removeFirst(headerEnd ?? pending.count)
+    if header.malformed {
+      throw IngestError(.badHeader, "text follows a closing quote in a header cell; quote the whole cell and double any quote inside it.", at: headerLocation)
+    }
+    if header.cells.allSatisfy({ $0.trimmingSpaces.isEmpty }) {
+      throw IngestError(.badHeader, "the first line is empty; it must be the header (customer_id,date,item,amount,…).", at: headerLocation)
+    }
+    let mapping = try ColumnMapping(header: header.cells, overrides: options.columnOverrides, path: path)
+    pending.removeFirst(header.byteCount)
     let layout = RecordLayout(mapping: mapping, asOfDay: options.asOfDay)
     let parser = ChunkParser(layout: layout)
 
     var merger = ChunkMerger(columns: Ledger.OptionalColumns(
       listPrice: layout.listPrice >= 0, promo: layout.promo >= 0,
       channel: layout.channel >= 0, store: layout.store >= 0))
-    var baseLine = 1  // newlines before the first data record: the header's
+    var baseLine = header.newlines  // newlines before the first data record: the header's
     let batchBytes = options.blockSize * max(1, options.chunksPerBatch)
 
     while true {
@@ -171,12 +201,11 @@ public enum TransactionReader {
     if options.strict, let first = rejects.first {
       throw strictError(first, path: path)
     }
+    rejects.sort { $0.line < $1.line }
     if ledger.rowCount == 0 {
-      let why = counts.read == 0 ? "the file has a header but no rows" : "none of its \(counts.read) rows is usable (see rejects.csv, or run with --strict to stop at the first)"
-      throw IngestError(.noUsableRows, "\(why).", at: location)
+      throw noUsableRows(counts: counts, first: rejects.first, path: path)
     }
     let asOf = options.asOfDay ?? (lastDay + 1)
-    rejects.sort { $0.line < $1.line }
     ledger.sortByCustomerAndDay()
     return IngestResult(
       ledger: ledger, rejects: rejects, counts: counts, mapping: mapping,
@@ -184,44 +213,24 @@ public enum TransactionReader {
       bytes: source.bytesRead, asOfDay: asOf)
   }
 
+  /// How far the header may run before the reader gives up on it.
+  static let maxHeaderBytes = 16 << 20
+
+  /// Why no row is usable, told in the message itself: no rejects.csv is
+  /// written when the run stops here.
+  static func noUsableRows(counts: RowCounts, first: Reject?, path: String) -> IngestError {
+    let location = SourceLocation(path: path)
+    guard counts.read > 0, let first else {
+      return IngestError(.noUsableRows, "the file has a header but no rows.", at: location)
+    }
+    let reasons = counts.rejectedByReason.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+      .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+    let field = first.field.map { " (\($0.rawValue))" } ?? ""
+    return IngestError(.noUsableRows, "none of its \(counts.read) rows is usable (\(reasons)); the first, line \(first.line)\(field): \(first.detail). Fix the rows, or run with --strict to stop at the first bad one.", at: location)
+  }
+
   static func strictError(_ r: Reject, path: String) -> IngestError {
     IngestError(.badRow, "\(r.detail) [\(r.reason.rawValue)]. Without --strict this row would be rejected and the run would go on.", at: SourceLocation(path: path, line: r.line, field: r.field?.rawValue))
-  }
-
-  /// Offset just past the first record's newline, or nil if none is complete.
-  static func firstRecordEnd(_ p: UnsafeBufferPointer<UInt8>) -> Int? {
-    var inQuotes = false
-    for i in 0..<p.count {
-      if p[i] == 34 { inQuotes.toggle() } else if p[i] == 10 && !inQuotes { return i + 1 }
-    }
-    return nil
-  }
-
-  /// The cells of a header record (RFC 4180 quoting).
-  static func splitHeader(_ bytes: [UInt8]) -> [String] {
-    var cells: [String] = []
-    var cell: [UInt8] = []
-    var inQuotes = false
-    var i = 0
-    while i < bytes.count {
-      let b = bytes[i]
-      if inQuotes {
-        if b == 34 {
-          if i + 1 < bytes.count && bytes[i + 1] == 34 { cell.append(34); i += 1 } else { inQuotes = false }
-        } else {
-          cell.append(b)
-        }
-      } else if b == 34 {
-        inQuotes = true
-      } else if b == 44 {
-        cells.append(String(decoding: cell, as: UTF8.self)); cell = []
-      } else if b != 10 && b != 13 {
-        cell.append(b)
-      }
-      i += 1
-    }
-    cells.append(String(decoding: cell, as: UTF8.self))
-    return cells
   }
 }
 

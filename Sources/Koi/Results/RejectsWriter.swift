@@ -2,6 +2,11 @@
 /// byte-order mark so Excel shows Chinese text, one row per rejected input
 /// row in line order. Written even when empty, so a reader can tell "no
 /// rejects" from "not run".
+///
+/// Every cell goes through `SpreadsheetCSV.cell`, as the export CSVs do: a
+/// raw row beginning with `=`, `+`, `-`, `@`, tab or CR (a customer id such as
+/// `-1` or `+86…`, or a hostile `=HYPERLINK(…)`) gets a leading `'` so
+/// Excel shows it as text instead of running it.
 public enum RejectsWriter {
   public static func write(_ rejects: [Reject], to path: String) throws {
     let file = try AtomicFile(path: path)
@@ -9,19 +14,8 @@ public enum RejectsWriter {
     try file.write("line,reason,field,detail,raw\n")
     for r in rejects {
       let row = [String(r.line), r.reason.rawValue, r.field?.rawValue ?? "", r.detail, r.raw]
-      try file.write(row.map(csvField).joined(separator: ",") + "\n")
+      try file.write(row.map(SpreadsheetCSV.cell).joined(separator: ",") + "\n")
     }
     try file.commit()
   }
-
-  /// A CSV field, quoted when it holds a comma, quote, newline or leading
-  /// space.
-  static func csvField(_ s: String) -> String {
-    if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || s.hasPrefix(" ") {
-      return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-    return s
-  }
 }
-
-import Foundation

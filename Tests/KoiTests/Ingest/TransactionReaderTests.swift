@@ -157,8 +157,19 @@ import Testing
     let row = try GB18030Converter(encoding: true).convert(Array("K1,2025-01-01,玻尿酸,1\n".utf8)).0
     let wrong = try? read(bytes: header + row) { $0.encoding = .utf8 }
     #expect(wrong == nil)  // its only row is rejected, so nothing is usable
-    // Bytes that are neither: refused with a message naming the encodings.
-    #expect(throws: IngestError.self) { try read(bytes: Array("a,b,c,d\n".utf8) + [0xFF, 0xFF, 0xFF, 10]) }
+    // Bytes that are neither, on many lines: refused with a message naming
+    // the encodings and where the first bad byte is. (A few bad bytes in
+    // UTF-8 are rows rejected as invalid_encoding: see HostileInputTests.)
+    var neither = Array("customer_id,date,item,amount\n".utf8)
+    for i in 0..<20 { neither += Array("c\(i),2025-01-01,".utf8) + [0xFF, 0xFF] + Array(",1\n".utf8) }
+    do {
+      _ = try read(bytes: neither)
+      Issue.record("a file that is neither UTF-8 nor GB18030 was read")
+    } catch let e as IngestError {
+      #expect(e.code == .encoding)
+      #expect(e.message.hasPrefix("the file is neither UTF-8 nor GB18030: the bytes FF FF 2C 31 at byte offset 43 (line 2)"), "\(e)")
+      #expect(e.location.line == 2)
+    }
   }
 
   @Test func resultDoesNotDependOnBlockSizeOrChunkCount() throws {
