@@ -195,7 +195,7 @@ public enum ScoringRun {
       report.intervals = IntervalReport(model: m, columns: cols, dueLists: lists, dueWithinDays: options.dueWithinDays)
       dueLists = (lists, m, cols)
       for c in m.categories where c.basis == .insufficientData {
-        warnings.append("treatment '\(c.name)' has \(c.gapCount) repeat gaps, too few to fit (\(options.intervals.minimumGapsForFit) needed), and no prior: its customers get status unknown. If it repeats, give its typical cycle with --prior '\(c.name)=DAYS'.")
+        warnings.append("treatment '\(UserText.excerpt(c.name))' has \(c.gapCount) repeat gaps, too few to fit (\(options.intervals.minimumGapsForFit) needed), no prior, and the rare treatments together have too few to pool: its customers get status unknown. If it repeats, give its typical cycle with --prior '\(UserText.excerpt(c.name))=DAYS'.")
       }
       lap("intervals")
     }
