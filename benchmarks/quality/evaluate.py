@@ -105,10 +105,12 @@ def truth(h, C, end):
 
 # ---------------------------------------------------------------- Koi
 
-def run_koi(koi, csv, C, out_dir, horizon=None):
+def run_koi(koi, csv, C, out_dir, horizon=None, next_within=None):
     args = [koi, "score", csv, "--as-of", iso(C), "--out", out_dir, "--quiet"]
     if horizon is not None:  # the lifetime check: lifetime stage only, horizon = the holdout
         args += ["--stages", "lifetime", "--horizon-days", str(horizon)]
+    if next_within is not None:  # dates conditioned on a purchase within the holdout, as LightGBM's are
+        args += ["--stages", "intervals", "--next-within", str(next_within)]
     r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} exited {r.returncode}: {r.stderr.strip()}")
