@@ -1,11 +1,13 @@
 import RealModule
 
-/// The features of (customer, category) pairs at one origin day O, computed
-/// from the purchases before O only, and each pair's first purchase on or
-/// after O (the label of every window that starts at O).
+/// The features of (customer, category) pairs at one origin day O, from the
+/// purchases before O only, and the label source of every window starting
+/// at O (the pair's first purchase on or after O).
 ///
-/// The same code builds the training rows at earlier origins and the rows
-/// scored at the as-of day, so training and scoring see the same thing.
+/// `init` computes the customer and category aggregates once, over every
+/// pair; `row(pair:into:)` then computes one pair's row on demand, so
+/// training can sample pairs and scoring can work in parallel chunks
+/// without holding a feature matrix of every pair.
 ///
 /// | # | name | meaning (all as of O) |
 /// | --- | --- | --- |
@@ -15,8 +17,8 @@ import RealModule
 /// | 3 | `median_gap` | median of the pair's gaps (NaN) |
 /// | 4 | `last_gap` | the pair's latest gap (NaN) |
 /// | 5 | `elapsed_over_mean_gap` | 0 ÷ 2 (NaN) |
-/// | 6 | `category_median_gap` | median of all gaps in the category before O (NaN) |
-/// | 7 | `category_rate` | among the category's pairs with a purchase before O − h, the share that bought in [O − h, O) |
+/// | 6 | `category_median_gap` | median of all gaps in the category (log-spaced bins, 2% resolution; NaN) |
+/// | 7 | `category_rate` | among the category's pairs with a purchase before O − h, the share that bought in [O − h, O) (NaN) |
 /// | 8 | `category_customers` | log(1 + customers who bought the category) |
 /// | 9 | `category_season` | the category's purchases in [O − 365, O − 365 + h) × 365/h ÷ its purchases in [O − 365, O); NaN before a year of data |
 /// | 10 | `recency` | O − the customer's last purchase day (any category) |
@@ -27,7 +29,7 @@ import RealModule
 /// | 15 | `days_last_90` | the customer's purchase days in [O − 90, O) |
 /// | 16 | `categories` | categories the customer bought |
 /// | 17 | `category_share` | 1 ÷ 11 |
-/// | 18 | `statistical_probability` | the interval model's P(purchase within h), `IntervalFamily.conditionalProbability` (NaN without a fitted distribution) |
+/// | 18 | `statistical_probability` | the interval model's P(purchase within h), `IntervalFamily.conditionalProbability` (NaN without a distribution) |
 /// | 19 | `statistical_return` | the interval model's probability of ever buying again (NaN) |
 /// | 20 | `elapsed_over_category_median` | 0 ÷ 6 (NaN) |
 ///
@@ -41,20 +43,19 @@ struct PropensityFeatures {
     "recency", "frequency", "monetary", "tenure", "days_last_30", "days_last_90", "categories",
     "category_share", "statistical_probability", "statistical_return", "elapsed_over_category_median",
   ]
-  static var count: Int { names.count }
+  static let count = names.count
+  static let statisticalProbability = 18
 
   let origin: Int32
   let horizon: Int
-  /// Indices of the as-of histories' pairs with a purchase before the origin.
-  var pairs: [Int32] = []
-  /// `pairs.count × count`, row-major.
-  var values: [Double] = []
-  /// First purchase day of the pair on or after the origin (`Int32.max`: none
-  /// before the as-of day).
-  var next: [Int32] = []
-
-  /// Whether pair row `i` bought within the window [origin, origin + horizon).
-  func label(_ i: Int) -> Double { next[i] < origin &+ Int32(horizon) ? 1 : 0 }
+  let histories: PurchaseHistories
+  let model: IntervalModel
+  let customers: Customers
+  var categoryMedianGap: [Double]
+  var categoryRate: [Double]
+  var categoryBuyers: [Double]
+  var categorySeason: [Double]
+  var customerCategories: [Double]
 
   /// Customer-level aggregates as of one origin, shared by every horizon.
   struct Customers {
@@ -65,7 +66,7 @@ struct PropensityFeatures {
     var last30: [Double]
     var last90: [Double]
 
-    /// - Complexity: O(rows of the ledger).
+    /// - Complexity: O(rows of the ledger before the origin).
     init(ledger: Ledger, origin o: Int32) {
       let n = ledger.customerCount
       first = [Int32](repeating: Int32.max, count: n)
@@ -94,101 +95,143 @@ struct PropensityFeatures {
     }
   }
 
-  /// Builds the rows at `origin` for windows of `horizon` days.
+  /// Bins per doubling of a gap in the category median-gap histograms.
+  static let binsPerOctave = 32.0
+  static let medianBins = 32 * 20
+
+  /// Category and customer aggregates at `origin` for windows of `horizon`
+  /// days.
   ///
-  /// - Complexity: O(pairs + gaps) plus a sort of each category's gaps
-  ///   before the origin (for its median).
+  /// - Complexity: O(pairs + gaps) integer work, O(categories · 640) for
+  ///   the median-gap histograms.
   init(
     histories h: PurchaseHistories, customers: Customers, model: IntervalModel, origin o: Int32, horizon: Int,
     dataStart: Int32
   ) {
     origin = o
     self.horizon = horizon
+    histories = h
+    self.model = model
+    self.customers = customers
     let k = model.categories.count
-    let q = Self.count
-    var categoryGaps = [[Int32]](repeating: [], count: k)
+    let bins = Self.medianBins
+    var gapHistogram = [Int32](repeating: 0, count: k * bins)
+    var gapCount = [Int](repeating: 0, count: k)
     var exposed = [Double](repeating: 0, count: k), bought = exposed, buyers = exposed
     var seasonWindow = exposed, seasonYear = exposed
     let hasYear = o - 365 >= dataStart
+    let yearStart = o - 365, yearWindowEnd = o - 365 + Int32(horizon)
     let windowStart = o - Int32(horizon)
-    var categories = [Double](repeating: 0, count: h.customerCount)
-    var own: [Int32] = []
-    var lastGap = [Int32]()
-    // First pass: per-pair history before the origin, category aggregates.
-    struct Pair { var p: Int32; var n: Int32; var last: Int32; var next: Int32; var sumLog: Double; var mean: Double; var median: Double; var lastGap: Double }
-    var rows: [Pair] = []
-    rows.reserveCapacity(h.pairCount)
+    customerCategories = [Double](repeating: 0, count: h.customerCount)
     for p in 0..<h.pairCount {
       var d = h.firstDay[p]
       guard d < o else { continue }
       let cat = Int(h.pairCategory[p])
-      own.removeAll(keepingCapacity: true)
-      var next = Int32.max
-      var sumLog = 0.0
-      if hasYear && d >= o - 365 { seasonYear[cat] += 1; if d < o - 365 + Int32(horizon) { seasonWindow[cat] += 1 } }
+      if hasYear && d >= yearStart { seasonYear[cat] += 1; if d < yearWindowEnd { seasonWindow[cat] += 1 } }
       for g in h.gapStart[p]..<h.gapStart[p + 1] {
-        let nd = d &+ h.gaps[g]
-        if nd >= o { next = nd; break }
-        own.append(h.gaps[g])
-        sumLog += Double.log(Double(h.gaps[g]))
-        d = nd
-        if hasYear && d >= o - 365 { seasonYear[cat] += 1; if d < o - 365 + Int32(horizon) { seasonWindow[cat] += 1 } }
+        let gap = h.gaps[g]
+        let next = d &+ gap
+        if next >= o { break }
+        d = next
+        gapHistogram[cat * bins + Self.bin(gap)] &+= 1
+        gapCount[cat] += 1
+        if hasYear && d >= yearStart { seasonYear[cat] += 1; if d < yearWindowEnd { seasonWindow[cat] += 1 } }
       }
-      categoryGaps[cat] += own
       buyers[cat] += 1
-      categories[Int(h.pairCustomer[p])] += 1
+      customerCategories[Int(h.pairCustomer[p])] += 1
       if h.firstDay[p] < windowStart {
         exposed[cat] += 1
         if d >= windowStart { bought[cat] += 1 }
       }
-      var mean = Double.nan, median = Double.nan, lg = Double.nan
-      if !own.isEmpty {
-        mean = Double(own.reduce(0, +)) / Double(own.count)
-        lg = Double(own[own.count - 1])
-        lastGap = own
-        lastGap.sort()
-        median = Self.median(sorted: lastGap)
-      }
-      rows.append(Pair(p: Int32(p), n: Int32(own.count + 1), last: d, next: next, sumLog: sumLog, mean: mean, median: median, lastGap: lg))
     }
-    var categoryMedian = [Double](repeating: .nan, count: k)
-    for c in 0..<k where !categoryGaps[c].isEmpty {
-      categoryGaps[c].sort()
-      categoryMedian[c] = Self.median(sorted: categoryGaps[c])
-    }
-    pairs.reserveCapacity(rows.count)
-    next.reserveCapacity(rows.count)
-    values = [Double](repeating: .nan, count: rows.count * q)
-    for (i, r) in rows.enumerated() {
-      let p = Int(r.p)
-      let cat = Int(h.pairCategory[p])
-      let c = Int(h.pairCustomer[p])
-      let e = Double(o - r.last)
-      let m = model.categories[cat]
-      var statistical = Double.nan, returning = Double.nan
-      if m.predicts, let family = m.family {
-        let (mu, s) = IntervalShrinkage.predictive(
-          m, family: family, customer: c, covariates: nil, gapCount: Int(r.n) - 1, sumLogGaps: r.sumLog)
-        statistical = family.conditionalProbability(
-          elapsed: e, horizon: Double(horizon), location: mu, scale: s, logitReturn: m.logitReturnProbability)
-        returning = family.returnProbability(elapsed: e, location: mu, scale: s, logitReturn: m.logitReturnProbability)
+    categoryMedianGap = (0..<k).map { c in
+      guard gapCount[c] > 0 else { return .nan }
+      var cumulative = 0
+      for b in 0..<bins {
+        cumulative += Int(gapHistogram[c * bins + b])
+        if 2 * cumulative >= gapCount[c] { return Self.binCenter(b) }
       }
-      let f = [
-        e, Double(r.n), r.mean, r.median, r.lastGap, e / r.mean,
-        categoryMedian[cat], exposed[cat] > 0 ? bought[cat] / exposed[cat] : .nan, Double.log(onePlus: buyers[cat]),
-        hasYear && seasonYear[cat] > 0 ? seasonWindow[cat] * 365 / Double(horizon) / seasonYear[cat] : .nan,
-        Double(o - customers.last[c]), customers.days[c], customers.monetary[c], Double(o - customers.first[c]),
-        customers.last30[c], customers.last90[c], categories[c], Double(r.n) / max(1, customers.days[c]),
-        statistical, returning, e / categoryMedian[cat],
-      ]
-      for j in 0..<q { values[i * q + j] = f[j].isFinite ? f[j] : .nan }
-      pairs.append(r.p)
-      next.append(r.next)
+      return Self.binCenter(bins - 1)
+    }
+    categoryRate = (0..<k).map { exposed[$0] > 0 ? bought[$0] / exposed[$0] : .nan }
+    categoryBuyers = buyers.map { Double.log(onePlus: $0) }
+    categorySeason = (0..<k).map {
+      hasYear && seasonYear[$0] > 0 ? seasonWindow[$0] * 365 / Double(horizon) / seasonYear[$0] : .nan
     }
   }
 
-  static func median(sorted v: [Int32]) -> Double {
-    let n = v.count
-    return n % 2 == 1 ? Double(v[n / 2]) : (Double(v[n / 2 - 1]) + Double(v[n / 2])) / 2
+  @inline(__always)
+  static func bin(_ gap: Int32) -> Int {
+    min(medianBins - 1, max(0, Int((Double.log2(Double(gap)) * binsPerOctave).rounded(.down))))
+  }
+
+  static func binCenter(_ b: Int) -> Double { Double.exp2((Double(b) + 0.5) / binsPerOctave) }
+
+  /// Writes pair `p`'s row into `out[0 ..< count]` and returns the pair's
+  /// first purchase day on or after the origin (`Int32.max`: none before the
+  /// as-of day), or nil when the pair has no purchase before the origin.
+  /// `scratch` is reused between calls.
+  ///
+  /// - Complexity: O(g log g) for the pair's g gaps.
+  func row(pair p: Int, into out: UnsafeMutableBufferPointer<Double>, scratch: inout [Int32]) -> Int32? {
+    let h = histories
+    var d = h.firstDay[p]
+    guard d < origin else { return nil }
+    scratch.removeAll(keepingCapacity: true)
+    var next = Int32.max
+    var sumLog = 0.0, sum = 0.0
+    for g in h.gapStart[p]..<h.gapStart[p + 1] {
+      let gap = h.gaps[g]
+      let nd = d &+ gap
+      if nd >= origin { next = nd; break }
+      scratch.append(gap)
+      sumLog += Double.log(Double(gap))
+      sum += Double(gap)
+      d = nd
+    }
+    let n = scratch.count
+    var mean = Double.nan, median = Double.nan, lastGap = Double.nan
+    if n > 0 {
+      mean = sum / Double(n)
+      lastGap = Double(scratch[n - 1])
+      scratch.sort()
+      median = n % 2 == 1 ? Double(scratch[n / 2]) : (Double(scratch[n / 2 - 1]) + Double(scratch[n / 2])) / 2
+    }
+    let cat = Int(h.pairCategory[p])
+    let c = Int(h.pairCustomer[p])
+    let e = Double(origin - d)
+    let m = model.categories[cat]
+    var statistical = Double.nan, returning = Double.nan
+    if m.predicts, let family = m.family {
+      let (mu, s) = IntervalShrinkage.predictive(
+        m, family: family, customer: c, covariates: nil, gapCount: n, sumLogGaps: sumLog)
+      statistical = family.conditionalProbability(
+        elapsed: e, horizon: Double(horizon), location: mu, scale: s, logitReturn: m.logitReturnProbability)
+      returning = family.returnProbability(elapsed: e, location: mu, scale: s, logitReturn: m.logitReturnProbability)
+    }
+    let purchases = Double(n + 1)
+    out[0] = e
+    out[1] = purchases
+    out[2] = mean
+    out[3] = median
+    out[4] = lastGap
+    out[5] = e / mean
+    out[6] = categoryMedianGap[cat]
+    out[7] = categoryRate[cat]
+    out[8] = categoryBuyers[cat]
+    out[9] = categorySeason[cat]
+    out[10] = Double(origin - customers.last[c])
+    out[11] = customers.days[c]
+    out[12] = customers.monetary[c]
+    out[13] = Double(origin - customers.first[c])
+    out[14] = customers.last30[c]
+    out[15] = customers.last90[c]
+    out[16] = customerCategories[c]
+    out[17] = purchases / max(1, customers.days[c])
+    out[18] = statistical
+    out[19] = returning
+    out[20] = e / categoryMedianGap[cat]
+    for j in 0..<Self.count where !out[j].isFinite { out[j] = .nan }
+    return next
   }
 }

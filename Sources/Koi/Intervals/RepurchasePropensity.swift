@@ -48,12 +48,11 @@ enum RepurchasePropensity {
       return c
     }
     let q = PropensityFeatures.count
+    let statColumn = PropensityFeatures.statisticalProbability
     var knots = [Double](repeating: .nan, count: 3 * h.pairCount)
     var windows: [PropensityReport.Window] = []
     var gain = [Double](repeating: 0, count: q)
     for (w, horizon) in IntervalColumns.horizons.enumerated() {
-      let current = PropensityFeatures(
-        histories: h, customers: customers(asOf), model: model, origin: asOf, horizon: horizon, dataStart: dataStart)
       var report = PropensityReport.Window(days: horizon)
       // Training and held-out rows from the rolling origins.
       var snapshots: [PropensityFeatures] = []
@@ -64,21 +63,25 @@ enum RepurchasePropensity {
           histories: h, customers: customers(o), model: model, origin: o, horizon: horizon, dataStart: dataStart))
       }
       report.origins = snapshots.map { DayNumber.format($0.origin) }
-      let total = snapshots.reduce(0) { $0 + $1.pairs.count }
-      let keepBelow = total > maximumTrainingRows ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
+      var total = 0
+      for s in snapshots { for p in 0..<h.pairCount where h.firstDay[p] < s.origin { total += 1 } }
+      let keepBelow = total > maximumTrainingRows
+        ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
       var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
+      var row = [Double](repeating: 0, count: q)
+      var scratch: [Int32] = []
       for s in snapshots {
-        for i in s.pairs.indices {
-          let p = Int(s.pairs[i])
+        for p in 0..<h.pairCount where h.firstDay[p] < s.origin {
           let c = UInt64(UInt32(bitPattern: h.pairCustomer[p]))
           let key = c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
             ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
           guard (key >> 32) < keepBelow else { continue }
-          let row = s.values[(i * q)..<((i + 1) * q)]
+          guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else { continue }
+          let y: Double = next < s.origin &+ Int32(horizon) ? 1 : 0
           if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
-            held += row; heldY.append(s.label(i))
+            held += row; heldY.append(y)
           } else {
-            train += row; trainY.append(s.label(i))
+            train += row; trainY.append(y)
           }
         }
       }
@@ -86,12 +89,11 @@ enum RepurchasePropensity {
       report.heldOutRows = heldY.count
       let positives = Int(trainY.reduce(0, +))
       report.trainingPositives = positives
-      // The interval model's own probabilities, column `statistical_probability`.
-      let statColumn = PropensityFeatures.names.firstIndex(of: "statistical_probability") ?? 0
+      var boosted: GradientBoostedTrees?
       if positives >= minimumClassCount, trainY.count - positives >= minimumClassCount, !heldY.isEmpty {
-        let boosted = GradientBoostedTrees.fit(
+        let fitted = GradientBoostedTrees.fit(
           features: train, featureCount: q, labels: trainY, options: trees, validation: (held, heldY))
-        let predicted = boosted.predict(features: held, featureCount: q)
+        let predicted = fitted.predict(features: held, featureCount: q)
         var lossBoosted = 0.0, lossStatistical = 0.0, compared = 0.0
         for i in heldY.indices {
           let s = held[i * q + statColumn]
@@ -100,20 +102,33 @@ enum RepurchasePropensity {
           lossStatistical += logLoss(s, heldY[i])
           compared += 1
         }
-        report.trees = boosted.treeCount
+        report.trees = fitted.treeCount
         if compared > 0 {
           report.heldOutLogLossBoosted = lossBoosted / compared
           report.heldOutLogLossStatistical = lossStatistical / compared
         }
         if compared == 0 || lossBoosted <= lossStatistical {
           report.chosen = "boosted"
-          let scores = boosted.predict(features: current.values, featureCount: q)
-          for (i, p) in current.pairs.enumerated() { knots[3 * Int(p) + w] = scores[i] }
-          for j in 0..<q { gain[j] += boosted.featureGain[j] }
+          boosted = fitted
+          for j in 0..<q { gain[j] += fitted.featureGain[j] }
         }
       }
-      if report.chosen == "statistical" {
-        for (i, p) in current.pairs.enumerated() { knots[3 * Int(p) + w] = current.values[i * q + statColumn] }
+      // Score every pair as of the as-of day, in fixed chunks.
+      let current = PropensityFeatures(
+        histories: h, customers: customers(asOf), model: model, origin: asOf, horizon: horizon, dataStart: dataStart)
+      knots.withUnsafeMutableBufferPointer { knots in
+        let n = h.pairCount
+        Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: 8192)) { _, range in
+          var rows = [Double](repeating: 0, count: range.count * q)
+          var scratch: [Int32] = []
+          rows.withUnsafeMutableBufferPointer { rows in
+            for (i, p) in range.enumerated() {
+              _ = current.row(pair: p, into: UnsafeMutableBufferPointer(rebasing: rows[(i * q)..<((i + 1) * q)]), scratch: &scratch)
+            }
+          }
+          let scores = boosted?.predict(features: rows, featureCount: q)
+          for (i, p) in range.enumerated() { knots[3 * p + w] = scores?[i] ?? rows[i * q + statColumn] }
+        }
       }
       windows.append(report)
     }
