@@ -26,6 +26,7 @@ extension GradientBoostedTrees {
     precondition(featureCount >= 0, "featureCount must be non-negative")
     let rows = labels.count
     precondition(features.count == rows * featureCount, "features must be labels.count × featureCount")
+    precondition(rows <= Int(Int32.max), "at most Int32.max rows (row indices are Int32)")
     Self.checkLabels(labels, options.objective)
     if let v = validation {
       precondition(v.features.count == v.labels.count * featureCount, "validation features must be rows × featureCount")
@@ -52,7 +53,7 @@ extension GradientBoostedTrees {
     defer { grower.deallocate() }
     var leafValues: [Double] = []
 
-    for round in 1...max(1, options.maximumTrees) where options.maximumTrees > 0 {
+    for round in stride(from: 1, through: options.maximumTrees, by: 1) {
       grower.computeGradients(scores: scores, labels: labels)
       if !grower.grow() { break }
 

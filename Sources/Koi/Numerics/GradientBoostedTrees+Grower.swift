@@ -5,6 +5,8 @@
 ///
 /// Rows of a leaf are a contiguous range of `indices`, kept in ascending row
 /// order by a stable partition, so every histogram bin is a sum in row order.
+/// The rows' (g, h) pairs move with them (`gradients` is in `indices`
+/// order), so a leaf's histogram reads its gradients contiguously.
 /// Histograms are built in parallel over features (one thread owns a whole
 /// feature), never over rows: each bin's sum has one fixed order, and the
 /// model is bit-identical for any thread count.
@@ -58,12 +60,13 @@ struct GradientBoostedTreesGrower {
   let valueBins: [Int]
 
   let bins: UnsafeMutableBufferPointer<UInt8>
-  /// Interleaved (gᵢ, hᵢ) per row.
+  /// Interleaved (g, h) of row `indices[i]` at `[2i]`, `[2i + 1]`.
   let gradients: UnsafeMutableBufferPointer<Double>
-  /// Interleaved (g, h) of the leaf being histogrammed, in its row order.
-  let ordered: UnsafeMutableBufferPointer<Double>
+  let gradientScratch: UnsafeMutableBufferPointer<Double>
   let indices: UnsafeMutableBufferPointer<Int32>
   let scratch: UnsafeMutableBufferPointer<Int32>
+  /// The splittable features, in order.
+  let splitFeatures: [Int]
   /// `maximumLeaves` slots of `featureCount × stride × (g, h, count)`.
   let histograms: UnsafeMutableBufferPointer<Double>
   /// Residuals of one leaf (absolute-error leaf renewal).
@@ -85,8 +88,9 @@ struct GradientBoostedTreesGrower {
     _ = bins.initialize(from: binning.bins)
     gradients = .allocate(capacity: 2 * n)
     gradients.initialize(repeating: 0)
-    ordered = .allocate(capacity: 2 * n)
-    ordered.initialize(repeating: 0)
+    gradientScratch = .allocate(capacity: 2 * n)
+    gradientScratch.initialize(repeating: 0)
+    splitFeatures = (0..<featureCount).filter { binning.splittable[$0] }
     indices = .allocate(capacity: n)
     indices.initialize(repeating: 0)
     scratch = .allocate(capacity: n)
@@ -100,13 +104,14 @@ struct GradientBoostedTreesGrower {
   }
 
   func deallocate() {
-    bins.deallocate(); gradients.deallocate(); ordered.deallocate(); indices.deallocate()
+    bins.deallocate(); gradients.deallocate(); gradientScratch.deallocate(); indices.deallocate()
     scratch.deallocate(); histograms.deallocate(); residuals.deallocate()
   }
 
   // MARK: - Gradients
 
-  /// Fills `gradients` with (gᵢ, hᵢ) at `scores` (see `GradientBoostedTrees`).
+  /// Fills `gradients` with (gᵢ, hᵢ) at `scores` (see `GradientBoostedTrees`),
+  /// in row order (the order `grow` starts from).
   ///
   /// - Complexity: O(rows), parallel over fixed row chunks (element-wise, so
   ///   the result does not depend on the chunking).
@@ -166,7 +171,7 @@ struct GradientBoostedTreesGrower {
     nodes.append(Node(leaf: 0))
     leaves.append(Leaf(begin: 0, count: rows, depth: 0, node: 0, gradient: g, hessian: h, slot: 0))
     if canSplit(leaves[0]) {
-      buildHistogram(slot: 0, begin: 0, count: rows, ordered: false)
+      buildHistogram(slot: 0, begin: 0, count: rows)
       leaves[0].best = bestSplit(leaves[0])
     }
     if leaves[0].best.feature < 0 { return false }
@@ -223,12 +228,12 @@ struct GradientBoostedTreesGrower {
       let freeSlot = leaves.count  // slots 0..<leaves.count are taken by the leaves
       let leftSmaller = left.count <= right.count
       if leftSmaller {
-        buildHistogram(slot: freeSlot, begin: left.begin, count: left.count, ordered: true)
+        buildHistogram(slot: freeSlot, begin: left.begin, count: left.count, )
         subtractHistogram(from: parent.slot, freeSlot)
         left.slot = freeSlot
         right.slot = parent.slot
       } else {
-        buildHistogram(slot: freeSlot, begin: right.begin, count: right.count, ordered: true)
+        buildHistogram(slot: freeSlot, begin: right.begin, count: right.count, )
         subtractHistogram(from: parent.slot, freeSlot)
         right.slot = freeSlot
         left.slot = parent.slot
@@ -248,39 +253,41 @@ struct GradientBoostedTreesGrower {
 
   /// Histogram of the rows `indices[begin ..< begin + count]` into `slot`:
   /// for every splittable feature and bin, (Σg, Σh, rows) in row order.
-  /// `ordered == false` means the range is all rows in order (the root).
   ///
   /// - Complexity: O(count · features); parallel over features when large.
-  func buildHistogram(slot: Int, begin: Int, count: Int, ordered useIndices: Bool) {
-    let gh: UnsafePointer<Double>
-    let idx = UnsafePointer(indices.baseAddress! + begin)  // capacity ≥ 1, see the type's note
-    if useIndices {
-      let out = ordered.baseAddress!  // capacity ≥ 2, see the type's note
-      let all = gradients.baseAddress!  // capacity ≥ 2, see the type's note
-      for i in 0..<count {
-        let r = Int(idx[i])
-        out[2 * i] = all[2 * r]
-        out[2 * i + 1] = all[2 * r + 1]
-      }
-      gh = UnsafePointer(out)
-    } else {
-      gh = UnsafePointer(gradients.baseAddress!)  // capacity ≥ 2, see the type's note
-    }
+  func buildHistogram(slot: Int, begin: Int, count: Int) {
+    // The root's rows are all rows in order: no index indirection.
+    let idx: UnsafePointer<Int32>? =
+      count == rows ? nil : UnsafePointer(indices.baseAddress! + begin)  // capacity ≥ 1, see the type's note
+    let gh = UnsafePointer(gradients.baseAddress! + 2 * begin)  // capacity ≥ 2, see the type's note
     let hist = histograms.baseAddress! + slot * featureCount * stride * 3  // capacity ≥ 1, see the type's note
     let binBase = UnsafePointer(bins.baseAddress!)  // capacity ≥ 1, see the type's note
-    let rows = self.rows, stride = self.stride
-    let work = { (features: Range<Int>) in
-      for f in features where self.splittable[f] {
+    let rows = self.rows, stride = self.stride, features = splitFeatures
+    let work = { (range: Range<Int>) in
+      var k = range.lowerBound
+      while k + 4 <= range.upperBound {
+        let f0 = features[k], f1 = features[k + 1], f2 = features[k + 2], f3 = features[k + 3]
+        Self.accumulate4(
+          columns: (binBase + f0 * rows, binBase + f1 * rows, binBase + f2 * rows, binBase + f3 * rows),
+          indices: idx, gradients: gh, count: count,
+          histograms: (hist + f0 * stride * 3, hist + f1 * stride * 3, hist + f2 * stride * 3, hist + f3 * stride * 3),
+          stride: stride)
+        k += 4
+      }
+      while k < range.upperBound {
+        let f = features[k]
         Self.accumulate(
-          column: binBase + f * rows, indices: useIndices ? idx : nil, gradients: gh, count: count,
+          column: binBase + f * rows, indices: idx, gradients: gh, count: count,
           histogram: hist + f * stride * 3, stride: stride)
+        k += 1
       }
     }
-    let chunks = min(threads, featureCount)
-    if chunks > 1 && count * featureCount >= 200_000 {
-      Parallel.forEachChunk(count: featureCount, chunkCount: chunks) { _, range in work(range) }
+    // Whole features per thread; blocks of 4 features per pass over the rows.
+    let chunks = min(threads, (features.count + 3) / 4)
+    if chunks > 1 && count * features.count >= 200_000 {
+      Parallel.forEachChunk(count: features.count, chunkCount: chunks) { _, range in work(range) }
     } else {
-      work(0..<featureCount)
+      work(0..<features.count)
     }
   }
 
@@ -309,6 +316,41 @@ struct GradientBoostedTreesGrower {
         h[b &+ 1] += gh[2 &* i &+ 1]
         h[b &+ 2] += 1
       }
+    }
+  }
+
+  /// `accumulate` for four features in one pass over the rows: the index and
+  /// gradients are loaded once, and four independent histograms keep the
+  /// additions from waiting on each other. Each bin is still summed in row
+  /// order.
+  ///
+  /// - Complexity: O(count + stride).
+  @inline(__always)
+  static func accumulate4(
+    columns c: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>),
+    indices: UnsafePointer<Int32>?, gradients gh: UnsafePointer<Double>, count: Int,
+    histograms h: (
+      UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>,
+      UnsafeMutablePointer<Double>
+    ),
+    stride: Int
+  ) {
+    h.0.update(repeating: 0, count: stride * 3)
+    h.1.update(repeating: 0, count: stride * 3)
+    h.2.update(repeating: 0, count: stride * 3)
+    h.3.update(repeating: 0, count: stride * 3)
+    @inline(__always) func add(_ r: Int, _ i: Int) {
+      let g = gh[2 &* i], hh = gh[2 &* i &+ 1]
+      let b0 = Int(c.0[r]) &* 3, b1 = Int(c.1[r]) &* 3, b2 = Int(c.2[r]) &* 3, b3 = Int(c.3[r]) &* 3
+      h.0[b0] += g; h.0[b0 &+ 1] += hh; h.0[b0 &+ 2] += 1
+      h.1[b1] += g; h.1[b1 &+ 1] += hh; h.1[b1 &+ 2] += 1
+      h.2[b2] += g; h.2[b2 &+ 1] += hh; h.2[b2 &+ 2] += 1
+      h.3[b3] += g; h.3[b3 &+ 1] += hh; h.3[b3 &+ 2] += 1
+    }
+    if let idx = indices {
+      for i in 0..<count { add(Int(idx[i]), i) }
+    } else {
+      for i in 0..<count { add(i, i) }
     }
   }
 
@@ -373,29 +415,35 @@ struct GradientBoostedTreesGrower {
     return best
   }
 
-  /// Stable partition of `indices[begin ..< begin + count]`: rows whose bin
-  /// of `feature` is in `1…bin` (or missing, if `missingLeft`) first, each
-  /// side in its original order. Returns the left count.
+  /// Stable partition of `indices[begin ..< begin + count]` and of their
+  /// gradient pairs: rows whose bin of `feature` is in `1…bin` (or missing,
+  /// if `missingLeft`) first, each side in its original order. Returns the
+  /// left count. Branch-free: every row is written to both sides' cursors and
+  /// only the cursor of its side advances.
   ///
   /// - Complexity: O(count).
   func partition(begin: Int, count: Int, feature: Int, bin: Int, missingLeft: Bool) -> Int {
     let idx = indices.baseAddress! + begin  // capacity ≥ 1, see the type's note
+    let gh = gradients.baseAddress! + 2 * begin  // capacity ≥ 2, see the type's note
     let tmp = scratch.baseAddress!  // capacity ≥ 1, see the type's note
+    let tmpGH = gradientScratch.baseAddress!  // capacity ≥ 2, see the type's note
     let column = UnsafePointer(bins.baseAddress! + feature * rows)  // capacity ≥ 1, see the type's note
     let k = UInt8(truncatingIfNeeded: bin)
+    let missing = missingLeft ? 1 : 0
     var l = 0, r = 0
     for i in 0..<count {
       let row = idx[i]
+      let g = gh[2 &* i], h = gh[2 &* i &+ 1]
       let b = column[Int(row)]
-      if b == 0 ? missingLeft : b <= k {
-        idx[l] = row
-        l &+= 1
-      } else {
-        tmp[r] = row
-        r &+= 1
-      }
+      // b ≤ k for value bins (b − 1 < k; the missing bin 0 wraps to 255 ≥ k).
+      let left = ((b &- 1) < k ? 1 : 0) | ((b == 0 ? 1 : 0) & missing)
+      idx[l] = row; gh[2 &* l] = g; gh[2 &* l &+ 1] = h
+      tmp[r] = row; tmpGH[2 &* r] = g; tmpGH[2 &* r &+ 1] = h
+      l &+= left
+      r &+= 1 &- left
     }
     (idx + l).update(from: tmp, count: r)
+    (gh + 2 * l).update(from: tmpGH, count: 2 * r)
     return l
   }
 
