@@ -30,7 +30,11 @@ enum RepurchasePropensity {
 
   /// Log loss, at most 400 trees of 31 leaves, learning rate 0.05, at least
   /// 50 rows a leaf, early stopping after 30 rounds without improvement.
-  static let trees = GradientBoostedTrees.Options(objective: .logistic)
+  static let trees: GradientBoostedTrees.Options = {
+    var o = GradientBoostedTrees.Options(objective: .logistic)
+    o.learningRate = 0.1
+    return o
+  }()
 
   /// Trains one window's trees and scores the as-of pairs; `knots` are
   /// `3 × pairCount` (pair-major; NaN for a pair with no probability).
