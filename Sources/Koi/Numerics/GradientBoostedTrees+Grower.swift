@@ -1,7 +1,8 @@
 /// The working state of one `GradientBoostedTrees` fit: every buffer is
 /// allocated once per fit and reused by every tree, so the hot loops neither
-/// allocate nor touch reference counts. All unsafe access of the learner is
-/// in this file.
+/// allocate nor touch reference counts. The learner's pointer kernels are
+/// in this file (the only other unsafe access is the parallel write of bin
+/// indices in GradientBoostedTrees+Binning.swift).
 ///
 /// Rows of a leaf are a contiguous range of `indices`, kept in ascending row
 /// order by a stable partition, so every histogram bin is a sum in row order.
@@ -34,7 +35,8 @@ struct GradientBoostedTreesGrower {
     /// Index of the leaf's node in `nodes`.
     var node: Int
     var gradient: Double, hessian: Double
-    /// Histogram slot, or −1 if the leaf has none (it cannot be split).
+    /// Histogram slot; the slots of the leaves are always `0..<leaves.count`,
+    /// and a slot holds the leaf's histogram only if the leaf can be split.
     var slot: Int
     var best = Split()
   }
@@ -354,9 +356,9 @@ struct GradientBoostedTreesGrower {
     }
   }
 
-  /// `histogram[target] = histogram[parent] − histogram[target]` is what the
-  /// caller wants for the larger child; done in place in the parent's slot:
-  /// `histogram[parent] −= histogram[smaller]`.
+  /// Histogram subtraction: the larger child's histogram is the parent's
+  /// minus the smaller child's, computed in place in the parent's slot
+  /// (counts stay exact integers; g and h sums are exact up to rounding).
   ///
   /// - Complexity: O(features · stride).
   func subtractHistogram(from parent: Int, _ smaller: Int) {
