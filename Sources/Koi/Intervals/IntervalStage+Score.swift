@@ -101,9 +101,9 @@ extension IntervalStage {
 
   /// `score` on histories already built.
   ///
-  /// `knots`, when given, holds per pair (3 × pairCount, pair-major) the
-  /// propensity model's P(purchase within 30, 60, 90 days), NaN where it has
-  /// none; the pair's curve is bent through them (`NextPurchaseCurve`).
+  /// `knots`, when given, holds per pair (pair-major) the propensity model's
+  /// P(purchase within each of `RepurchasePropensity.windows`), NaN where it
+  /// has none; the pair's curve is bent through them (`NextPurchaseCurve`).
   public static func score(
     histories h: PurchaseHistories, categoryNames: [String], model: IntervalModel,
     covariates: IntervalCovariates? = nil, knots: [Double]? = nil
@@ -127,8 +127,9 @@ extension IntervalStage {
           for p in h.pairs(of: c) {
             let k = Int(map[Int(h.pairCategory[p])])
             let pairKnots = knots.flatMap { all -> [Double]? in
-              let k3 = [all[3 * p], all[3 * p + 1], all[3 * p + 2]]
-              return k3.allSatisfy(\.isFinite) ? k3 : nil
+              let w = RepurchasePropensity.windows.count
+              let own = Array(all[(w * p)..<(w * p + w)])
+              return own.allSatisfy(\.isFinite) ? own : nil
             }
             let row = k >= 0
               ? predict(
@@ -157,7 +158,7 @@ extension IntervalStage {
   static let logNormalQuantiles = (IntervalFamily.logNormal.quantileW(0.1), IntervalFamily.logNormal.quantileW(0.9))
 
   /// One pair's prediction from its statistical curve, bent through
-  /// `knots` (P(purchase within 30, 60, 90 days) from the propensity model)
+  /// `knots` (P(purchase within 30 and 90 days) from the propensity model)
   /// when given.
   static func predict(
     pair p: Int, histories h: PurchaseHistories, category m: CategoryIntervalModel, covariates: IntervalCovariates?,
@@ -185,7 +186,7 @@ extension IntervalStage {
       out.location = mu
       out.scale = s
     }
-    let knotList = knots.map { k in zip(IntervalColumns.horizons, k).map { (days: Double($0), probability: $1) } } ?? []
+    let knotList = knots.map { k in zip(RepurchasePropensity.windows, k).map { (days: Double($0), probability: $1) } } ?? []
     let curve = NextPurchaseCurve(statistical: statistical, knots: knotList)
     guard curve.isDefined else { return out }
     let horizon = Double(horizonDays)

@@ -17,13 +17,13 @@ import RealModule
 ///
 /// **Calibration to the boosted probabilities.** When the repurchase
 /// propensity model (`RepurchasePropensity`) gives P(purchase within t_i) at
-/// knots t₁ < t₂ < t₃ (30, 60, 90 days), the curve is bent through them by
+/// knots t₁ < t₂ < … (30 and 90 days), the curve is bent through them by
 /// scaling the statistical hazard by a constant λ_i on each segment
 /// (piecewise proportional hazards), t₀ = 0, L(0) = 0:
 /// ```
 /// L(t) = L(t_i) + λ_i · (L_s(t) − L_s(t_i))            t_i ≤ t ≤ t_{i+1}
 /// λ_i  = (L(t_{i+1}) − L(t_i)) / (L_s(t_{i+1}) − L_s(t_i))
-/// L(t) = L(t₃) + (L_s(t) − L_s(t₃))                    t ≥ t₃ (the statistical
+/// L(t) = L(t_n) + (L_s(t) − L_s(t_n))                  t ≥ t_n (the statistical
 ///                                                      conditional survival beyond
 ///                                                      the last knot)
 /// ```
@@ -151,7 +151,7 @@ struct NextPurchaseCurve {
   var returnProbability: Double {
     guard let s = statistical else { return knotDays.isEmpty ? 0 : 1 }
     guard let last = knotDays.last, let l = knotLogSurvival.last else { return s.returnProbability }
-    // L(∞) = L(t₃) + log(1 − ρ) − L_s(t₃)
+    // L(∞) = L(t_n) + log(1 − ρ) − L_s(t_n)
     let rho = s.returnProbability
     if rho >= 1 { return 1 }
     return -Double.expMinusOne(l + Double.log(onePlus: -rho) - s.logSurvival(last))

@@ -1,8 +1,9 @@
 import RealModule
 
 /// The repurchase propensity model: P(a pair buys its category again within
-/// h days), h = 30, 60, 90, learned from the run's own history by rolling
-/// origins, and the knots that bend each pair's `NextPurchaseCurve`.
+/// h days), h = 30 and 90 (`windows`), learned from the run's own history by
+/// rolling origins, and the knots that bend each pair's `NextPurchaseCurve`
+/// (its 60-day probability lies on the bent curve between them).
 ///
 /// For each h, training rows are the pairs at origins
 /// `O_j = asOf − h − 30·j` (j = 0 … `origins` − 1, each with at least 60 days
@@ -22,10 +23,12 @@ import RealModule
 /// - Complexity: O(origins · (rows + pairs)) for the features, plus the
 ///   boosting: O(trees · training rows · features) per window.
 enum RepurchasePropensity {
+  /// The knot windows, days.
+  static let windows = [30, 90]
   static let origins = 4
   static let originStep: Int32 = 30
   static let minimumHistoryDays: Int32 = 60
-  static let maximumTrainingRows = 300_000
+  static let maximumTrainingRows = 200_000
   static let minimumClassCount = 100
 
   /// Log loss, at most 400 trees of 31 leaves, learning rate 0.05, at least
@@ -36,8 +39,9 @@ enum RepurchasePropensity {
     return o
   }()
 
-  /// Trains one window's trees and scores the as-of pairs; `knots` are
-  /// `3 × pairCount` (pair-major; NaN for a pair with no probability).
+  /// Trains each window's trees and scores the as-of pairs; `knots` are
+  /// `windows.count × pairCount` (pair-major; NaN for a pair with no
+  /// probability).
   static func fit(
     ledger: Ledger, histories h: PurchaseHistories, model: IntervalModel
   ) -> (knots: [Double], report: PropensityReport) {
@@ -53,10 +57,11 @@ enum RepurchasePropensity {
     }
     let q = PropensityFeatures.count
     let statColumn = PropensityFeatures.statisticalProbability
-    var knots = [Double](repeating: .nan, count: 3 * h.pairCount)
-    var windows: [PropensityReport.Window] = []
+    let stride = windows.count
+    var knots = [Double](repeating: .nan, count: stride * h.pairCount)
+    var reports: [PropensityReport.Window] = []
     var gain = [Double](repeating: 0, count: q)
-    for (w, horizon) in IntervalColumns.horizons.enumerated() {
+    for (w, horizon) in windows.enumerated() {
       var report = PropensityReport.Window(days: horizon)
       // Training and held-out rows from the rolling origins.
       var snapshots: [PropensityFeatures] = []
@@ -131,17 +136,17 @@ enum RepurchasePropensity {
             }
           }
           let scores = boosted?.predict(features: rows, featureCount: q)
-          for (i, p) in range.enumerated() { knots[3 * p + w] = scores?[i] ?? rows[i * q + statColumn] }
+          for (i, p) in range.enumerated() { knots[stride * p + w] = scores?[i] ?? rows[i * q + statColumn] }
         }
       }
-      windows.append(report)
+      reports.append(report)
     }
     let totalGain = gain.reduce(0, +)
     let importance = totalGain > 0
       ? zip(PropensityFeatures.names, gain).map { PropensityReport.Importance(feature: $0.0, share: rounded($0.1 / totalGain, 4)) }
         .sorted { $0.share > $1.share }
       : []
-    return (knots, PropensityReport(windows: windows, features: PropensityFeatures.names, importance: importance))
+    return (knots, PropensityReport(windows: reports, features: PropensityFeatures.names, importance: importance))
   }
 
   static func logLoss(_ p: Double, _ y: Double) -> Double {
