@@ -2,8 +2,8 @@
 /// repurchase-interval stage).
 public struct CategoryNextPurchase: Sendable, Equatable {
   public var category: String
-  /// Days from the as-of date to the expected next purchase; negative when
-  /// overdue. Nil when the stage has no estimate.
+  /// Days from the as-of date to the expected next purchase (`expected_next`,
+  /// never negative). Nil when the stage has no estimate.
   public var dueInDays: Double?
   /// Probability of a purchase in this category within the export horizon
   /// (`exports.due_within_days`), when the stage gives one.
@@ -134,7 +134,9 @@ public struct CustomerFactTable: Sendable {
     next.withUnsafeMutableBufferPointer { out in
       Parallel.forEachChunk(count: customers, chunkCount: Parallel.chunkCount(for: customers)) { _, range in
         for c in range {
-          for p in intervals.pairs(of: c) where intervals.expectedNextDay[p] != IntervalColumns.noDay {
+          // A lapsed pair is not expected back within the horizon: no due facts.
+          for p in intervals.pairs(of: c)
+          where intervals.expectedNextDay[p] != IntervalColumns.noDay && intervals.status[p] != .lapsed {
             out[c].append(CategoryNextPurchase(
               category: model.categories[Int(intervals.category[p])].name,
               dueInDays: Double(intervals.expectedNextDay[p] - intervals.asOfDay),

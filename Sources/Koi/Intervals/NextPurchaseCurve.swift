@@ -147,9 +147,10 @@ struct NextPurchaseCurve {
   /// P(purchase within t days).
   func probability(within t: Double) -> Double { -Double.expMinusOne(logSurvival(t)) }
 
-  /// P(a purchase ever), given the silence so far.
+  /// P(a purchase ever), given the silence so far; NaN (unknown) without a
+  /// statistical part.
   var returnProbability: Double {
-    guard let s = statistical else { return knotDays.isEmpty ? 0 : 1 }
+    guard let s = statistical else { return .nan }
     guard let last = knotDays.last, let l = knotLogSurvival.last else { return s.returnProbability }
     // L(∞) = L(t_n) + log(1 − ρ) − L_s(t_n)
     let rho = s.returnProbability

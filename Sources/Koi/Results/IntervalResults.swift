@@ -47,7 +47,7 @@ public struct IntervalReport: Sendable, Codable {
     public var returnProbability: Double?
     public var observedGaps: Int
     public var customers: Int
-    /// Customers per status (`not_yet_due`, `due`, `overdue`, `one_off`, `unknown`).
+    /// Customers per status (`not_yet_due`, `due`, `overdue`, `lapsed`, `one_off`, `unknown`).
     public var status: [String: Int]
     /// Customers on the due list for the run's window.
     public var dueListed: Int
