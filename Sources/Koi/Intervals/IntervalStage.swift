@@ -41,11 +41,13 @@ public enum IntervalStage {
   ///    probability π unless `fitReturnProbability` is off; the family with
   ///    the larger log-likelihood is chosen (same parameter count). With `covariates`, the chosen family is
   ///    refitted with them and they are kept when AIC improves
-  ///    (2·Δlog L > 2·columns). Then the empirical-Bayes variance components
+  ///    (2·Δlog L > 2·columns) and they hold out (`covariatesHoldOut`). Then the empirical-Bayes variance components
   ///    (`IntervalShrinkage`). A fitted median gap above `oneOffMedianDays`
   ///    ⇒ `.oneOff`.
   /// 3. **Prior**: fewer gaps and a prior for the category name ⇒ `.prior`.
-  /// 4. Otherwise `.insufficientData` (no prediction).
+  /// 4. **Pooled**: the remaining categories together, when they have
+  ///    enough gaps (`poolSmallCategories`) ⇒ `.pooled`.
+  /// 5. Otherwise `.insufficientData` (no prediction).
   ///
   /// - Complexity: O(rows) to build the histories. The two intercept-only
   ///   fits work on one weighted observation per distinct (whole-day length,
