@@ -144,6 +144,11 @@ public struct IntervalBacktestReport: Codable, Sendable {
     public var days: Int
     public var pairCount: Int
     public var brierScore: Double?
+    /// Mean −[y log p + (1 − y) log(1 − p)], p clipped to [1e-6, 1 − 1e-6].
+    public var logLoss: Double?
+    /// Area under the ROC curve: the chance that a pair that bought is
+    /// ranked above one that did not (ties count half); nil without both.
+    public var auc: Double?
     public var observedRate: Double?
     public var calibration: [CalibrationBin]
 
@@ -151,6 +156,8 @@ public struct IntervalBacktestReport: Codable, Sendable {
       case days
       case pairCount = "n_pairs"
       case brierScore = "brier_score"
+      case logLoss = "log_loss"
+      case auc
       case observedRate = "observed_rate"
       case calibration
     }
@@ -162,11 +169,29 @@ public struct IntervalBacktestReport: Codable, Sendable {
       let n = predicted.count
       pairCount = n
       guard n > 0 else { calibration = []; return }
-      var brier = 0.0
-      for i in 0..<n { brier += (predicted[i] - observed[i]) * (predicted[i] - observed[i]) }
+      var brier = 0.0, loss = 0.0
+      for i in 0..<n {
+        brier += (predicted[i] - observed[i]) * (predicted[i] - observed[i])
+        loss += RepurchasePropensity.logLoss(predicted[i], observed[i])
+      }
       brierScore = brier / Double(n)
+      logLoss = loss / Double(n)
       observedRate = observed.reduce(0, +) / Double(n)
       let order = (0..<n).sorted { predicted[$0] != predicted[$1] ? predicted[$0] < predicted[$1] : $0 < $1 }
+      // AUC from average ranks (Mann–Whitney U), ties sharing their rank.
+      var rankSum = 0.0, positives = 0.0
+      var i = 0
+      while i < n {
+        var j = i
+        while j + 1 < n && predicted[order[j + 1]] == predicted[order[i]] { j += 1 }
+        let rank = Double(i + j) / 2 + 1
+        for k in i...j where observed[order[k]] > 0.5 { rankSum += rank; positives += 1 }
+        i = j + 1
+      }
+      let negatives = Double(n) - positives
+      if positives > 0 && negatives > 0 {
+        auc = (rankSum - positives * (positives + 1) / 2) / (positives * negatives)
+      }
       var bins: [CalibrationBin] = []
       for b in 0..<10 {
         let r = Parallel.chunk(b, of: 10, count: n)

@@ -73,6 +73,7 @@ public enum BacktestRun {
     ]
     for (m, b) in zip(intervals.model.horizons, intervals.baseline.horizons) {
       lines.append("  Brier \(m.days)d              \(f(m.brierScore))    \(f(b.brierScore))")
+      lines.append("  log loss / AUC \(m.days)d     \(f(m.logLoss)) / \(f(m.auc))    \(f(b.logLoss)) / \(f(b.auc))")
     }
     lines.append("lifetime: \(lifetime.customers) customers, \(lifetime.holdoutDays)-day holdout, \(Int(lifetime.actualPurchases)) actual purchase days; calibration chose \(lifetime.chosen)")
     lines.append("  model              predicted   MAE/customer   RMSE")
