@@ -95,8 +95,11 @@ public struct ScoringResult: Sendable {
 /// `koi score`: ingest one file, run the chosen stages, write the results.
 ///
 /// Output files (customers.jsonl, segments.json, model.json, rejects.csv,
-/// run.json) are each written under a temporary name and renamed into
-/// place; run.json goes last, so its presence marks a complete run.
+/// due.json, run.json) are all written into a staging directory inside the
+/// output directory and, once every one is complete, moved into place
+/// together (`StagingDirectory`), run.json last: a run that fails (a full
+/// disk) or is killed while writing leaves the previous results as they
+/// were.
 public enum ScoringRun {
   public static func run(
     _ options: ScoreOptions, progress: @escaping (ProgressEvent) -> Void = { _ in }
@@ -110,6 +113,8 @@ public enum ScoringRun {
       clock = now
     }
     try prepareDirectory(options.outputDirectory)
+    // Every output is written here first and published together at the end.
+    let staging = try StagingDirectory(destination: options.outputDirectory)
 
     progress(.stage("ingest"))
     let ingest = try TransactionReader.read(path: options.inputPath, options: options.ingest) {
@@ -144,7 +149,7 @@ public enum ScoringRun {
       lap("rfm")
     }
 
-    let dir = URL(fileURLWithPath: options.outputDirectory)
+    let dir = URL(fileURLWithPath: staging.path)
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
     var outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv"]
 
@@ -228,6 +233,7 @@ public enum ScoringRun {
     lap("tags")
 
     progress(.writing("customers.jsonl"))
+    var staleOutputs: [String] = []
     try CustomersWriter.write(to: path("customers.jsonl"), customerIDs: ingest.ledger.customerIDs, fields: fields)
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(report)) + [10], to: path("segments.json"))
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(model)) + [10], to: path("model.json"))
@@ -240,7 +246,7 @@ public enum ScoringRun {
       outputs.append("due.json")
     } else {
       // A due.json left by an earlier run with intervals would be stale.
-      try? FileManager.default.removeItem(atPath: path("due.json"))
+      staleOutputs.append("due.json")
     }
     lap("write")
     seconds["total"] = rounded(Date().timeIntervalSince(started), 3)
@@ -261,6 +267,7 @@ public enum ScoringRun {
       outputs: outputs + ["run.json"],
       warnings: warnings)
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(manifest)) + [10], to: path("run.json"))
+    try staging.publish(outputs, removing: staleOutputs, last: "run.json")
     return ScoringResult(
       manifest: manifest, ledger: ingest.ledger, table: table, model: model, rfm: rfmColumns,
       tiers: tierColumns, intervals: intervalColumns, lifetime: lifetimeColumns, facts: facts, tags: tags)
