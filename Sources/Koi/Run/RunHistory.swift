@@ -100,11 +100,14 @@ public final class RunHistory {
     }
   }
 
+  /// Marks a run failed and drops any customer rows it recorded (a run that
+  /// failed after `succeed`, while being published).
   public func fail(id: String, message: String, finishedAt: String) throws {
     try wrap {
       try db.write {
         try $0.execute(sql: "UPDATE runs SET status = 'failed', message = ?, finished_at = ? WHERE id = ?",
                        arguments: [message, finishedAt, id])
+        try $0.execute(sql: "DELETE FROM run_customers WHERE run_id = ?", arguments: [id])
       }
     }
   }

@@ -83,8 +83,12 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: out + "/latest/run.json"))
     let left = try FileManager.default.contentsOfDirectory(atPath: out + "/runs").filter { $0.hasPrefix(".") }
     #expect(left.isEmpty)
-    let runs = try RunHistory(path: out + "/history.sqlite").runs()
+    let history = try RunHistory(path: out + "/history.sqlite")
+    let runs = try history.runs()
     #expect(runs.map(\.status) == ["succeeded", "failed"])
+    // It had recorded its customers before the failure; a failed run keeps none.
+    #expect(try history.customers(ofRun: runs[1].id).isEmpty)
+    #expect(!FileManager.default.fileExists(atPath: out + "/runs/" + runs[1].id))
     // The next run warm-starts from the last good run, not the failed one.
     let next = try run("2025-07-01")
     #expect(next.warmStartModelPath == out + "/runs/\(first.runID)/model.json")
