@@ -114,15 +114,17 @@ public final class RunHistory {
 
   /// Records a finished run and its customers' segments (and tiers) in one
   /// transaction.
-  public func succeed(id: String, manifest: RunManifest, customerIDs: [String], segments: [String?], tiers: [Int?]?) throws {
+  public func succeed(
+    id: String, manifest: RunManifest, customerIDs: [String], segments: [String?], tiers: [Int?]?, message: String? = nil
+  ) throws {
     let seconds = String(decoding: (try? JSONEncoder.koiCompact.encode(manifest.seconds)) ?? Data("{}".utf8), as: UTF8.self)
     try wrap {
       try db.write { db in
         try db.execute(sql: """
           UPDATE runs SET status = 'succeeded', finished_at = ?, input_sha256 = ?, rows_read = ?, rows_used = ?,
-            rows_rejected = ?, customers = ?, seconds = ?, message = NULL WHERE id = ?
+            rows_rejected = ?, customers = ?, seconds = ?, message = ? WHERE id = ?
           """, arguments: [manifest.finishedAt, manifest.input.sha256, manifest.rows.read, manifest.rows.used,
-                           manifest.rows.rejected, manifest.customers, seconds, id])
+                           manifest.rows.rejected, manifest.customers, seconds, message, id])
         let stmt = try db.makeStatement(sql: "INSERT INTO run_customers (run_id, customer_id, segment, tier) VALUES (?, ?, ?, ?)")
         for c in customerIDs.indices {
           try stmt.execute(arguments: [id, customerIDs[c], segments[c], tiers?[c]])

@@ -202,6 +202,11 @@ public enum ScheduledRun {
   /// - a run recorded `succeeded` whose directory is still `.partial-<id>`
   ///   (killed between the record and the rename) is moved into place;
   ///   other `.partial-*` directories are removed;
+  /// - a run not recorded `succeeded` whose directory `runs/<id>` is in
+  ///   place was published by an earlier Koi, which renamed and repointed
+  ///   before recording (a kill in between left it `running`, then
+  ///   `abandoned`, without customer rows): it is recorded `succeeded` from
+  ///   its run.json and customers.jsonl (`recover`);
   /// - runs still `running` are marked `abandoned`;
   /// - `latest` is moved forward to the newest succeeded run on disk if it
   ///   points to an older run or to nothing (killed before the repoint);
@@ -210,7 +215,7 @@ public enum ScheduledRun {
   static func reconcile(out: String, history: RunHistory) throws {
     let runsDir = out + "/runs"
     let fm = FileManager.default
-    let succeeded = try history.runs().filter { $0.status == "succeeded" }.map(\.id)
+    var succeeded = try history.runs().filter { $0.status == "succeeded" }.map(\.id)
     let recorded = Set(succeeded)
     for name in (try? fm.contentsOfDirectory(atPath: runsDir)) ?? [] where name.hasPrefix(".partial-") {
       let id = String(name.dropFirst(".partial-".count))
@@ -220,6 +225,13 @@ public enum ScheduledRun {
       }
       try? fm.removeItem(atPath: runsDir + "/" + name)
     }
+    for r in try history.runs() where r.status == "running" || r.status == "abandoned" {
+      let dir = runsDir + "/" + r.id
+      guard fm.fileExists(atPath: dir + "/run.json") else { continue }
+      // Unreadable files leave the run as it was (abandoned; deleted in time by runs_to_keep).
+      if (try? recover(runID: r.id, from: dir, history: history)) != nil { succeeded.append(r.id) }
+    }
+    succeeded.sort()
     try history.abandonStale()
 
     let kept = succeeded.filter { fm.fileExists(atPath: runsDir + "/" + $0 + "/run.json") }
@@ -231,6 +243,52 @@ public enum ScheduledRun {
       if !targetExists || current < newest { try repointLatest(out: out, runID: newest) }
     }
     try history.forgetCustomers(ofRuns: succeeded.filter { !fm.fileExists(atPath: runsDir + "/" + $0) })
+  }
+
+  /// Records a published but unrecorded run as succeeded from its
+  /// directory: the manifest from run.json, each customer's segment and tier
+  /// id from customers.jsonl (read in 1 MB blocks, one line at a time).
+  ///
+  /// - Complexity: O(size of customers.jsonl).
+  static func recover(runID: String, from dir: String, history: RunHistory) throws {
+    let manifest = try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json")))
+    struct Record: Decodable {
+      struct Tier: Decodable { var id: Int }
+      var customer_id: String
+      var segment: String?
+      var tier: Tier?
+    }
+    guard let file = FileHandle(forReadingAtPath: dir + "/customers.jsonl") else {
+      throw OutputError(path: dir + "/customers.jsonl", message: "cannot be read")
+    }
+    defer { try? file.close() }
+    let decoder = JSONDecoder()
+    var ids: [String] = [], segments: [String?] = [], tiers: [Int?] = []
+    var pending = Data()
+    func take(_ line: Data) throws {
+      guard !line.isEmpty else { return }
+      let r = try decoder.decode(Record.self, from: line)
+      ids.append(r.customer_id)
+      segments.append(r.segment)
+      tiers.append(r.tier?.id)
+    }
+    while let block = try file.read(upToCount: 1 << 20), !block.isEmpty {
+      pending.append(block)
+      var start = pending.startIndex
+      while let nl = pending[start...].firstIndex(of: 10) {
+        try take(pending[start..<nl])
+        start = pending.index(after: nl)
+      }
+      pending = Data(pending[start...])
+    }
+    try take(pending)
+    guard ids.count == manifest.customers else {
+      throw OutputError(path: dir + "/customers.jsonl", message: "has \(ids.count) customers, run.json says \(manifest.customers)")
+    }
+    try history.succeed(
+      id: runID, manifest: manifest, customerIDs: ids, segments: segments,
+      tiers: tiers.contains { $0 != nil } ? tiers : nil,
+      message: "recorded by a later run from its directory (it was published, then killed before it was recorded)")
   }
 
   /// The `ScoreOptions` of one scheduled run.
