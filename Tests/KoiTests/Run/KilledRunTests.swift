@@ -163,7 +163,7 @@ import Testing
   /// runs that got recorded keep all their customer rows.
   @Test func killsSpreadOverARunNeverLoseHistory() throws {
     var g = GeneratorOptions()
-    g.customers = 2_000
+    g.customers = 1_000
     _ = try TransactionGenerator.generate(g, outputDirectory: dir.path("data"))
     let keep = 3
     let config = try dir.write("koi.toml", """
