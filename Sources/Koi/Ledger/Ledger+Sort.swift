@@ -139,6 +139,7 @@ extension Ledger {
     return [T](unsafeUninitializedCapacity: order.count) { out, count in
       column.withUnsafeBufferPointer { src in
         order.withUnsafeBufferPointer { o in
+          // The loop body runs only when order is non-empty, so the buffer has an address.
           for i in 0..<o.count { (out.baseAddress! + i).initialize(to: src[Int(o[i])]) }
         }
       }
