@@ -2,11 +2,16 @@ extension Ledger {
   /// Sorts the rows by (customer, day, input order) and fills `customerStart`.
   ///
   /// A stable counting sort on customer index, then a stable sort by day
-  /// within each customer's run (runs are short and usually already in order,
-  /// so insertion sort is the right tool), then one gather per column.
+  /// within each customer's run, then one gather per column. Runs are short
+  /// and usually already in order, so a run of at most
+  /// `insertionSortLimit` rows is insertion-sorted; a longer run that is out
+  /// of order is sorted by (day, row index) packed into one `UInt64` key
+  /// (`sortByDay(_:lo:hi:days:keys:)`), which is stable because row indices
+  /// within a run are increasing and distinct.
   ///
-  /// - Complexity: O(n + c) plus O(r²) for a customer run of length r that is
-  ///   out of order (O(r) when it is in order, the usual case).
+  /// - Complexity: O(n + c) plus, per customer run of length r, O(r) when it
+  ///   is in order, O(r²) with r ≤ `insertionSortLimit` (a constant), else
+  ///   O(r log r).
   mutating func sortByCustomerAndDay() {
     let n = customer.count
     let c = customerIDs.count
@@ -20,24 +25,18 @@ extension Ledger {
       order[next[k]] = Int32(truncatingIfNeeded: i)
       next[k] += 1
     }
-    // Stable insertion sort by day within each customer's run.
+    // Stable sort by day within each customer's run.
     let days = day
+    var keys: [UInt64] = []
     order.withUnsafeMutableBufferPointer { o in
       days.withUnsafeBufferPointer { d in
         for k in 0..<c {
           let lo = start[k], hi = start[k + 1]
           if hi - lo < 2 { continue }
-          var i = lo + 1
-          while i < hi {
-            let v = o[i]
-            let dv = d[Int(v)]
-            var j = i - 1
-            while j >= lo && d[Int(o[j])] > dv {
-              o[j + 1] = o[j]
-              j -= 1
-            }
-            o[j + 1] = v
-            i += 1
+          if hi - lo <= Ledger.insertionSortLimit {
+            Ledger.insertionSortByDay(o, lo: lo, hi: hi, days: d)
+          } else {
+            Ledger.sortByDay(o, lo: lo, hi: hi, days: d, keys: &keys)
           }
         }
       }
@@ -56,6 +55,69 @@ extension Ledger {
     Ledger.gather(&listPrice, order, scratch: &doubleScratch)
     promo = Ledger.gather(promo, order)
     customerStart = start
+  }
+
+  /// Longest customer run sorted by insertion: quadratic, but at most
+  /// 64·63/2 moves per 64 rows, and the fastest method on short, nearly
+  /// sorted runs (the usual case).
+  static let insertionSortLimit = 64
+
+  /// Stable insertion sort of `o[lo..<hi]` by `days[o[i]]`.
+  ///
+  /// - Complexity: O(r + inversions), r = hi − lo.
+  static func insertionSortByDay(
+    _ o: UnsafeMutableBufferPointer<Int32>, lo: Int, hi: Int, days d: UnsafeBufferPointer<Int32>
+  ) {
+    var i = lo + 1
+    while i < hi {
+      let v = o[i]
+      let dv = d[Int(v)]
+      var j = i - 1
+      while j >= lo && d[Int(o[j])] > dv {
+        o[j + 1] = o[j]
+        j -= 1
+      }
+      o[j + 1] = v
+      i += 1
+    }
+  }
+
+  /// Stable sort of `o[lo..<hi]` by `days[o[i]]` for a long run. `o[lo..<hi]`
+  /// holds distinct row indices in increasing order (the counting sort on
+  /// customer is stable), so the key
+  ///
+  /// ```
+  /// key(i) = (UInt32(bitPattern: day) ^ 0x8000_0000) << 32 | UInt32(row)
+  /// ```
+  ///
+  /// (day biased so that negative days order first) is distinct per row and
+  /// orders by day, then input order: any correct sort of the keys is the
+  /// stable sort by day. `keys` is scratch reused across runs.
+  ///
+  /// - Complexity: O(r) when the run is already in order (checked first),
+  ///   else O(r log r), r = hi − lo.
+  static func sortByDay(
+    _ o: UnsafeMutableBufferPointer<Int32>, lo: Int, hi: Int, days d: UnsafeBufferPointer<Int32>,
+    keys: inout [UInt64]
+  ) {
+    var inOrder = true
+    var previous = d[Int(o[lo])]
+    for i in (lo + 1)..<hi {
+      let v = d[Int(o[i])]
+      if v < previous { inOrder = false; break }
+      previous = v
+    }
+    if inOrder { return }
+    keys.removeAll(keepingCapacity: true)
+    for i in lo..<hi {
+      let row = o[i]
+      let biased = UInt64(UInt32(bitPattern: d[Int(row)]) ^ 0x8000_0000)
+      keys.append(biased << 32 | UInt64(UInt32(bitPattern: row)))
+    }
+    keys.sort()
+    for (i, key) in zip(lo..<hi, keys) {
+      o[i] = Int32(bitPattern: UInt32(truncatingIfNeeded: key))
+    }
   }
 
   /// Permutes `column` by `order` through `scratch` (same length), leaving
@@ -77,6 +139,7 @@ extension Ledger {
     return [T](unsafeUninitializedCapacity: order.count) { out, count in
       column.withUnsafeBufferPointer { src in
         order.withUnsafeBufferPointer { o in
+          // The loop body runs only when order is non-empty, so the buffer has an address.
           for i in 0..<o.count { (out.baseAddress! + i).initialize(to: src[Int(o[i])]) }
         }
       }

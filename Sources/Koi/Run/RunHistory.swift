@@ -100,26 +100,31 @@ public final class RunHistory {
     }
   }
 
+  /// Marks a run failed and drops any customer rows it recorded (a run that
+  /// failed after `succeed`, while being published).
   public func fail(id: String, message: String, finishedAt: String) throws {
     try wrap {
       try db.write {
         try $0.execute(sql: "UPDATE runs SET status = 'failed', message = ?, finished_at = ? WHERE id = ?",
                        arguments: [message, finishedAt, id])
+        try $0.execute(sql: "DELETE FROM run_customers WHERE run_id = ?", arguments: [id])
       }
     }
   }
 
   /// Records a finished run and its customers' segments (and tiers) in one
   /// transaction.
-  public func succeed(id: String, manifest: RunManifest, customerIDs: [String], segments: [String?], tiers: [Int?]?) throws {
+  public func succeed(
+    id: String, manifest: RunManifest, customerIDs: [String], segments: [String?], tiers: [Int?]?, message: String? = nil
+  ) throws {
     let seconds = String(decoding: (try? JSONEncoder.koiCompact.encode(manifest.seconds)) ?? Data("{}".utf8), as: UTF8.self)
     try wrap {
       try db.write { db in
         try db.execute(sql: """
           UPDATE runs SET status = 'succeeded', finished_at = ?, input_sha256 = ?, rows_read = ?, rows_used = ?,
-            rows_rejected = ?, customers = ?, seconds = ?, message = NULL WHERE id = ?
+            rows_rejected = ?, customers = ?, seconds = ?, message = ? WHERE id = ?
           """, arguments: [manifest.finishedAt, manifest.input.sha256, manifest.rows.read, manifest.rows.used,
-                           manifest.rows.rejected, manifest.customers, seconds, id])
+                           manifest.rows.rejected, manifest.customers, seconds, message, id])
         let stmt = try db.makeStatement(sql: "INSERT INTO run_customers (run_id, customer_id, segment, tier) VALUES (?, ?, ?, ?)")
         for c in customerIDs.indices {
           try stmt.execute(arguments: [id, customerIDs[c], segments[c], tiers?[c]])

@@ -62,18 +62,58 @@ public struct ScheduledRunResult: Sendable {
 ///
 /// Run id: `<start time UTC, yyyyMMdd'T'HHmmss'Z'>-<as-of yyyyMMdd>`, with
 /// `-2`, `-3` … when a run with the same id exists, so ids sort in start
-/// order. The run is written to `.partial-<id>`, renamed to `<id>`, and
-/// only then is `latest` repointed; a killed run leaves `latest` on the
-/// previous good run and nothing half-written under it.
+/// order.
+///
+/// The history is the commit point. A run writes everything to
+/// `.partial-<id>`, then records itself `succeeded` with its customers'
+/// rows (one transaction), then renames the directory to `<id>` and
+/// repoints `latest`. A kill at any instant leaves one of:
+///
+/// | killed                       | history           | on disk                  | the next run (lock held)           |
+/// | ---------------------------- | ----------------- | ------------------------ | ---------------------------------- |
+/// | before the record            | running           | `.partial-<id>` or none  | marks it abandoned, removes partial |
+/// | after the record, before the rename | succeeded, rows | `.partial-<id>` complete | renames it to `<id>`, repoints `latest` |
+/// | after the rename, before `latest`   | succeeded, rows | `<id>`                   | repoints `latest`                   |
+/// | while deleting old runs      | succeeded, rows   | fewer old runs           | drops rows of runs no longer on disk |
+///
+/// so after the next run's start, `latest` is the newest succeeded run,
+/// every run directory is a succeeded run, and every kept succeeded run has
+/// its customers' rows (`reconcile`).
 public enum ScheduledRun {
-  /// Test hooks: called after the run directory is in place and before
-  /// `latest` is repointed (a failure injected here must leave `latest`
-  /// alone).
+  /// Test hooks.
   public struct Hooks: Sendable {
+    /// Called after the run directory is in place and before `latest` is
+    /// repointed (a failure injected here must leave `latest` alone).
     public var beforeRepoint: @Sendable () throws -> Void = {}
     public var now: @Sendable () -> Date = { Date() }
+    /// Called at each step of the run; by default kills the process with
+    /// SIGKILL at the step named by the environment variable
+    /// `KOI_TEST_KILL_AT`, so tests can kill a real `koi run` at every
+    /// instant that matters.
+    public var checkpoint: @Sendable (Checkpoint) -> Void = { point in
+      if ScheduledRun.killPoint == point.rawValue { kill(getpid(), SIGKILL) }
+    }
     public init() {}
   }
+
+  /// The steps of a run at which a kill leaves a different state on disk.
+  public enum Checkpoint: String, Sendable, CaseIterable {
+    /// The history row says `running`; nothing written yet.
+    case begun
+    /// `.partial-<id>` is complete; not yet recorded.
+    case written
+    /// Recorded `succeeded` with its customer rows; still `.partial-<id>`.
+    case recorded
+    /// Renamed to `runs/<id>`; `latest` not yet repointed.
+    case moved
+    /// `latest` points to the run; old runs not yet deleted.
+    case published
+    /// Old run directories deleted; their customer rows not yet dropped.
+    case pruned
+  }
+
+  /// `KOI_TEST_KILL_AT`: see `Hooks.checkpoint`.
+  static let killPoint = ProcessInfo.processInfo.environment["KOI_TEST_KILL_AT"]
 
   public static func run(
     _ config: RunConfig, hooks: Hooks = Hooks(), progress: @escaping (ProgressEvent) -> Void = { _ in }
@@ -86,8 +126,7 @@ public enum ScheduledRun {
     defer { withExtendedLifetime(lock) {} }
 
     let history = try RunHistory(path: out + "/history.sqlite")
-    try history.abandonStale()
-    removePartials(in: runsDir)
+    try reconcile(out: out, history: history)
 
     let started = hooks.now()
     let asOfDay = config.asOfDay(now: started)
@@ -104,36 +143,152 @@ public enum ScheduledRun {
     }
 
     try history.begin(id: runID, asOf: DayNumber.format(asOfDay), startedAt: ScoringRun.iso8601(started), inputPath: config.inputPath)
+    hooks.checkpoint(.begun)
+    let scoring: ScoringResult
+    var warnings: [String]
+    let exports: (files: [String], warnings: [String])
+    var recorded = false
     do {
       let options = scoreOptions(config, asOfDay: asOfDay, outputDirectory: partialDir, warmStartModelPath: warmStart)
-      let scoring = try ScoringRun.run(options, progress: progress)
-      var warnings = scoring.manifest.warnings
+      scoring = try ScoringRun.run(options, progress: progress)
+      warnings = scoring.manifest.warnings
 
       progress(.writing("exports"))
-      let exports = try writeExports(scoring: scoring, config: config, runID: runID, directory: partialDir + "/exports")
+      exports = try writeExports(scoring: scoring, config: config, runID: runID, directory: partialDir + "/exports")
       warnings += exports.warnings
+      hooks.checkpoint(.written)
 
-      guard rename(partialDir, finalDir) == 0 else {
-        throw OutputError(path: finalDir, message: "cannot move the finished run into place (\(String(cString: strerror(errno))))")
-      }
-      try hooks.beforeRepoint()
-      try repointLatest(out: out, runID: runID)
-
+      // Record first: from here on the run exists, and a kill before it is
+      // published is finished by the next run (`reconcile`).
       let ids = scoring.ledger.customerIDs
       let segments: [String?] = scoring.rfm.map { $0.segment.map { Optional($0.rawValue) } } ?? Array(repeating: nil, count: ids.count)
       let tiers = scoring.tiers.map { $0.tier.map { $0?.rawValue } }
       try history.succeed(id: runID, manifest: scoring.manifest, customerIDs: ids, segments: segments, tiers: tiers)
+      recorded = true
+      hooks.checkpoint(.recorded)
 
-      let deleted = try pruneRuns(in: runsDir, keep: config.runsToKeep, sparing: runID)
-      try history.forgetCustomers(ofRuns: deleted)
-      return ScheduledRunResult(
-        runID: runID, runDirectory: finalDir, scoring: scoring, warmStartModelPath: warmStart,
-        exports: exports.files, deletedRuns: deleted, warnings: warnings)
+      guard rename(partialDir, finalDir) == 0 else {
+        throw OutputError(path: finalDir, message: "cannot move the finished run into place (\(String(cString: strerror(errno))))")
+      }
+      hooks.checkpoint(.moved)
+      try hooks.beforeRepoint()
+      try repointLatest(out: out, runID: runID)
     } catch {
+      // Not published: `latest` still points to the previous run.
       try? FileManager.default.removeItem(atPath: partialDir)
+      if recorded { try? FileManager.default.removeItem(atPath: finalDir) }
       try? history.fail(id: runID, message: "\(error)", finishedAt: ScoringRun.iso8601(hooks.now()))
       throw error
     }
+    hooks.checkpoint(.published)
+
+    // The run is published; failing to delete old runs does not undo it.
+    var deleted: [String] = []
+    do {
+      deleted = try pruneRuns(in: runsDir, keep: config.runsToKeep, sparing: runID)
+      hooks.checkpoint(.pruned)
+      try history.forgetCustomers(ofRuns: deleted)
+    } catch {
+      warnings.append("old runs were not all cleaned up (\(error)); the next run tries again.")
+    }
+    return ScheduledRunResult(
+      runID: runID, runDirectory: finalDir, scoring: scoring, warmStartModelPath: warmStart,
+      exports: exports.files, deletedRuns: deleted, warnings: warnings)
+  }
+
+  /// Brings the output directory and the history into agreement after a
+  /// killed run (call with the lock held, before a new run starts):
+  ///
+  /// - a run recorded `succeeded` whose directory is still `.partial-<id>`
+  ///   (killed between the record and the rename) is moved into place;
+  ///   other `.partial-*` directories are removed;
+  /// - a run not recorded `succeeded` whose directory `runs/<id>` is in
+  ///   place was published by an earlier Koi, which renamed and repointed
+  ///   before recording (a kill in between left it `running`, then
+  ///   `abandoned`, without customer rows): it is recorded `succeeded` from
+  ///   its run.json and customers.jsonl (`recover`);
+  /// - runs still `running` are marked `abandoned`;
+  /// - `latest` is moved forward to the newest succeeded run on disk if it
+  ///   points to an older run or to nothing (killed before the repoint);
+  /// - succeeded runs whose directories are gone lose their customer rows
+  ///   (killed between deleting old runs and dropping their rows).
+  static func reconcile(out: String, history: RunHistory) throws {
+    let runsDir = out + "/runs"
+    let fm = FileManager.default
+    var succeeded = try history.runs().filter { $0.status == "succeeded" }.map(\.id)
+    let recorded = Set(succeeded)
+    for name in (try? fm.contentsOfDirectory(atPath: runsDir)) ?? [] where name.hasPrefix(".partial-") {
+      let id = String(name.dropFirst(".partial-".count))
+      if recorded.contains(id) && !fm.fileExists(atPath: runsDir + "/" + id)
+        && rename(runsDir + "/" + name, runsDir + "/" + id) == 0 {
+        continue
+      }
+      try? fm.removeItem(atPath: runsDir + "/" + name)
+    }
+    for r in try history.runs() where r.status == "running" || r.status == "abandoned" {
+      let dir = runsDir + "/" + r.id
+      guard fm.fileExists(atPath: dir + "/run.json") else { continue }
+      // Unreadable files leave the run as it was (abandoned; deleted in time by runs_to_keep).
+      if (try? recover(runID: r.id, from: dir, history: history)) != nil { succeeded.append(r.id) }
+    }
+    succeeded.sort()
+    try history.abandonStale()
+
+    let kept = succeeded.filter { fm.fileExists(atPath: runsDir + "/" + $0 + "/run.json") }
+    if let newest = kept.last {
+      let target = (try? fm.destinationOfSymbolicLink(atPath: out + "/latest")) ?? ""
+      let current = target.hasPrefix("runs/") ? String(target.dropFirst("runs/".count)) : ""
+      let targetExists = !current.isEmpty && fm.fileExists(atPath: runsDir + "/" + current + "/run.json")
+      // Ids sort in start order; `latest` only moves forward.
+      if !targetExists || current < newest { try repointLatest(out: out, runID: newest) }
+    }
+    try history.forgetCustomers(ofRuns: succeeded.filter { !fm.fileExists(atPath: runsDir + "/" + $0) })
+  }
+
+  /// Records a published but unrecorded run as succeeded from its
+  /// directory: the manifest from run.json, each customer's segment and tier
+  /// id from customers.jsonl (read in 1 MB blocks, one line at a time).
+  ///
+  /// - Complexity: O(size of customers.jsonl).
+  static func recover(runID: String, from dir: String, history: RunHistory) throws {
+    let manifest = try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json")))
+    struct Record: Decodable {
+      struct Tier: Decodable { var id: Int }
+      var customer_id: String
+      var segment: String?
+      var tier: Tier?
+    }
+    guard let file = FileHandle(forReadingAtPath: dir + "/customers.jsonl") else {
+      throw OutputError(path: dir + "/customers.jsonl", message: "cannot be read")
+    }
+    defer { try? file.close() }
+    let decoder = JSONDecoder()
+    var ids: [String] = [], segments: [String?] = [], tiers: [Int?] = []
+    var pending = Data()
+    func take(_ line: Data) throws {
+      guard !line.isEmpty else { return }
+      let r = try decoder.decode(Record.self, from: line)
+      ids.append(r.customer_id)
+      segments.append(r.segment)
+      tiers.append(r.tier?.id)
+    }
+    while let block = try file.read(upToCount: 1 << 20), !block.isEmpty {
+      pending.append(block)
+      var start = pending.startIndex
+      while let nl = pending[start...].firstIndex(of: 10) {
+        try take(pending[start..<nl])
+        start = pending.index(after: nl)
+      }
+      pending = Data(pending[start...])
+    }
+    try take(pending)
+    guard ids.count == manifest.customers else {
+      throw OutputError(path: dir + "/customers.jsonl", message: "has \(ids.count) customers, run.json says \(manifest.customers)")
+    }
+    try history.succeed(
+      id: runID, manifest: manifest, customerIDs: ids, segments: segments,
+      tiers: tiers.contains { $0 != nil } ? tiers : nil,
+      message: "recorded by a later run from its directory (it was published, then killed before it was recorded)")
   }
 
   /// The `ScoreOptions` of one scheduled run.
@@ -228,12 +383,5 @@ public enum ScheduledRun {
     let old = Array(all.filter { $0 != current }.dropLast(max(0, keep - 1)))
     for id in old { try? FileManager.default.removeItem(atPath: dir + "/" + id) }
     return old
-  }
-
-  /// Leftovers of killed runs (the lock is held: none is in progress).
-  static func removePartials(in dir: String) {
-    for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(".partial-") {
-      try? FileManager.default.removeItem(atPath: dir + "/" + name)
-    }
   }
 }

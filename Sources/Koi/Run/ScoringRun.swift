@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The stages a scoring run can run, in pipeline order.
 public enum StageName: String, CaseIterable, Sendable, Codable {
@@ -95,8 +98,11 @@ public struct ScoringResult: Sendable {
 /// `koi score`: ingest one file, run the chosen stages, write the results.
 ///
 /// Output files (customers.jsonl, segments.json, model.json, rejects.csv,
-/// run.json) are each written under a temporary name and renamed into
-/// place; run.json goes last, so its presence marks a complete run.
+/// due.json, run.json) are all written into a staging directory inside the
+/// output directory and, once every one is complete, moved into place
+/// together (`StagingDirectory`), run.json last: a run that fails (a full
+/// disk) or is killed while writing leaves the previous results as they
+/// were.
 public enum ScoringRun {
   public static func run(
     _ options: ScoreOptions, progress: @escaping (ProgressEvent) -> Void = { _ in }
@@ -110,6 +116,8 @@ public enum ScoringRun {
       clock = now
     }
     try prepareDirectory(options.outputDirectory)
+    // Every output is written here first and published together at the end.
+    let staging = try StagingDirectory(destination: options.outputDirectory)
 
     progress(.stage("ingest"))
     let ingest = try TransactionReader.read(path: options.inputPath, options: options.ingest) {
@@ -144,7 +152,7 @@ public enum ScoringRun {
       lap("rfm")
     }
 
-    let dir = URL(fileURLWithPath: options.outputDirectory)
+    let dir = URL(fileURLWithPath: staging.path)
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
     var outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv"]
 
@@ -228,6 +236,7 @@ public enum ScoringRun {
     lap("tags")
 
     progress(.writing("customers.jsonl"))
+    var staleOutputs: [String] = []
     try CustomersWriter.write(to: path("customers.jsonl"), customerIDs: ingest.ledger.customerIDs, fields: fields)
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(report)) + [10], to: path("segments.json"))
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(model)) + [10], to: path("model.json"))
@@ -240,7 +249,7 @@ public enum ScoringRun {
       outputs.append("due.json")
     } else {
       // A due.json left by an earlier run with intervals would be stale.
-      try? FileManager.default.removeItem(atPath: path("due.json"))
+      staleOutputs.append("due.json")
     }
     lap("write")
     seconds["total"] = rounded(Date().timeIntervalSince(started), 3)
@@ -261,23 +270,41 @@ public enum ScoringRun {
       outputs: outputs + ["run.json"],
       warnings: warnings)
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(manifest)) + [10], to: path("run.json"))
+    try staging.publish(outputs, removing: staleOutputs, last: "run.json")
     return ScoringResult(
       manifest: manifest, ledger: ingest.ledger, table: table, model: model, rfm: rfmColumns,
       tiers: tierColumns, intervals: intervalColumns, lifetime: lifetimeColumns, facts: facts, tags: tags)
   }
 
+  /// Makes `path` a directory, creating it and its parents if missing.
+  /// Names the component that is in the way: `x.csv/out` with `x.csv` a
+  /// regular file fails with "x.csv is a file, not a directory".
   static func prepareDirectory(_ path: String) throws {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-      guard isDirectory.boolValue else {
-        throw OutputError(path: path, message: "exists and is not a directory; choose another --out")
-      }
-      return
+    func failure(_ message: String) -> OutputError {
+      OutputError(path: path, message: "cannot be used as the output directory: \(message)")
     }
-    do {
-      try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    } catch {
-      throw OutputError(path: path, message: "cannot create the output directory (\(error.localizedDescription))")
+    guard !path.isEmpty else { throw failure("the path is empty") }
+    // Each prefix of the path in turn: "a", "a/b", "a/b/c" (or "/a", …).
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+      prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+      var st = stat()
+      if stat(prefix, &st) == 0 {
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+          throw failure("\(prefix) is a file, not a directory; choose another output directory")
+        }
+        continue
+      }
+      let statError = errno
+      guard statError == ENOENT else {
+        throw failure("cannot look at \(prefix) (\(String(cString: strerror(statError))))")
+      }
+      if mkdir(prefix, 0o755) != 0 {
+        let e = errno
+        // Made meanwhile by another process: fine if it is a directory.
+        if e == EEXIST, stat(prefix, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { continue }
+        throw failure("cannot create \(prefix) (\(String(cString: strerror(e))))")
+      }
     }
   }
 

@@ -83,8 +83,12 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: out + "/latest/run.json"))
     let left = try FileManager.default.contentsOfDirectory(atPath: out + "/runs").filter { $0.hasPrefix(".") }
     #expect(left.isEmpty)
-    let runs = try RunHistory(path: out + "/history.sqlite").runs()
+    let history = try RunHistory(path: out + "/history.sqlite")
+    let runs = try history.runs()
     #expect(runs.map(\.status) == ["succeeded", "failed"])
+    // It had recorded its customers before the failure; a failed run keeps none.
+    #expect(try history.customers(ofRun: runs[1].id).isEmpty)
+    #expect(!FileManager.default.fileExists(atPath: out + "/runs/" + runs[1].id))
     // The next run warm-starts from the last good run, not the failed one.
     let next = try run("2025-07-01")
     #expect(next.warmStartModelPath == out + "/runs/\(first.runID)/model.json")
@@ -102,6 +106,38 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: out + "/runs/.partial-x"))
     let runs = try RunHistory(path: out + "/history.sqlite").runs()
     #expect(runs.first { $0.id == "x" }?.status == "abandoned")
+  }
+
+  /// What a kill between repointing `latest` and recording success left
+  /// with Koi before the history became the commit point: the published
+  /// run `running` (or, after the next run, `abandoned`) with no customer
+  /// rows. The next run records it from its directory.
+  @Test(arguments: ["running", "abandoned"])
+  func aPublishedButUnrecordedRunIsRecoveredFromItsDirectory(status: String) throws {
+    _ = try run("2025-01-01")
+    let second = try run("2025-04-01")
+    let history = try RunHistory(path: out + "/history.sqlite")
+    func rows(_ id: String) throws -> [String: String] {
+      try history.customers(ofRun: id).mapValues { "\($0.segment ?? "-") \($0.tier.map(String.init) ?? "-")" }
+    }
+    let recorded = try rows(second.runID)
+    let record = try #require(try history.runs().last)
+    try history.db.write { db in
+      try db.execute(sql: "UPDATE runs SET status = ?, finished_at = NULL, customers = NULL WHERE id = ?", arguments: [status, second.runID])
+      try db.execute(sql: "DELETE FROM run_customers WHERE run_id = ?", arguments: [second.runID])
+    }
+    #expect(try latestTarget() == "runs/" + second.runID)
+
+    let third = try run("2025-07-01")
+    let r = try #require(try history.runs().first { $0.id == second.runID })
+    #expect(r.status == "succeeded")
+    #expect(r.customers == record.customers && r.rowsRead == record.rowsRead && r.finishedAt == record.finishedAt)
+    #expect(r.message?.contains("recorded by a later run") == true)
+    #expect(try rows(second.runID) == recorded)
+    #expect(recorded.count == record.customers)
+    #expect(third.warmStartModelPath == out + "/runs/\(second.runID)/model.json")
+    #expect(try latestTarget() == "runs/" + third.runID)
+    #expect(try RunDiff(from: second.runID, to: third.runID, history: history).segments.total > 0)
   }
 
   @Test func aSecondRunOnTheSameOutputIsRefused() throws {
