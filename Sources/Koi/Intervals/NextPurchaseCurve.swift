@@ -41,16 +41,20 @@ struct NextPurchaseCurve {
     /// Days since the last purchase, ≥ 1.
     var elapsed: Double
     var logitReturn: Double?
-
     /// log S(e) of the gap distribution.
-    var logSurvivalAtElapsed: Double {
-      family.logSurvivalW((Double.log(elapsed) - location) / scale)
-    }
-
+    let logSurvivalAtElapsed: Double
     /// ρ: probability of buying again at all, given the silence so far.
-    var returnProbability: Double {
-      guard let alpha = logitReturn else { return 1 }
-      return family.returnProbability(logSurvival: logSurvivalAtElapsed, logitReturn: alpha)
+    let returnProbability: Double
+
+    init(family: IntervalFamily, location: Double, scale: Double, elapsed: Double, logitReturn: Double?) {
+      self.family = family
+      self.location = location
+      self.scale = scale
+      self.elapsed = elapsed
+      self.logitReturn = logitReturn
+      let a = family.logSurvivalW((Double.log(elapsed) - location) / scale)
+      logSurvivalAtElapsed = a
+      returnProbability = logitReturn.map { family.returnProbability(logSurvival: a, logitReturn: $0) } ?? 1
     }
 
     /// L_s(t).
@@ -82,6 +86,8 @@ struct NextPurchaseCurve {
   /// without calibration.
   var knotDays: [Double] = []
   var knotLogSurvival: [Double] = []
+  /// L_s at t₀ = 0 and at each knot, computed once.
+  private var knotStatistical: [Double] = []
 
   /// Builds the calibrated curve from probabilities of a purchase within
   /// each knot; they are made non-decreasing and kept inside [1e-6, 1 − 1e-6].
@@ -94,6 +100,7 @@ struct NextPurchaseCurve {
       knotDays.append(d)
       knotLogSurvival.append(Double.log(onePlus: -q))
     }
+    if let s = statistical { knotStatistical = [0] + knotDays.map { s.logSurvival($0) } }
   }
 
   /// Whether the curve can say anything.
@@ -110,12 +117,12 @@ struct NextPurchaseCurve {
     let i = knotDays.firstIndex { t <= $0 } ?? knotDays.count
     if i == knotDays.count {
       let (t0, l0, t1, l1) = segment(knotDays.count - 1)
-      if let s = statistical { return l1 + (s.logSurvival(t) - s.logSurvival(t1)) }
+      if let s = statistical { return l1 + (s.logSurvival(t) - knotStatistical[knotDays.count]) }
       return l1 + (l1 - l0) / (t1 - t0) * (t - t1)
     }
     let (t0, l0, t1, l1) = segment(i)
     if let s = statistical {
-      let s0 = s.logSurvival(t0), s1 = s.logSurvival(t1)
+      let s0 = knotStatistical[i], s1 = knotStatistical[i + 1]
       if s1 - s0 < -1e-12 { return l0 + (l1 - l0) / (s1 - s0) * (s.logSurvival(t) - s0) }
     }
     return l0 + (l1 - l0) / (t1 - t0) * (t - t0)
@@ -130,7 +137,7 @@ struct NextPurchaseCurve {
       let (t0, l0, t1, l1) = segment(i)
       guard target >= l1 else { continue }
       if let s = statistical {
-        let s0 = s.logSurvival(t0), s1 = s.logSurvival(t1)
+        let s0 = knotStatistical[i], s1 = knotStatistical[i + 1]
         if s1 - s0 < -1e-12, let t = s.time(atLogSurvival: s0 + (target - l0) * (s1 - s0) / (l1 - l0)) {
           return min(t1, max(t0, t))
         }
@@ -139,7 +146,7 @@ struct NextPurchaseCurve {
     }
     let (t0, l0, t1, l1) = segment(knotDays.count - 1)
     if let s = statistical {
-      return s.time(atLogSurvival: s.logSurvival(t1) + (target - l1)).map { max(t1, $0) }
+      return s.time(atLogSurvival: knotStatistical[knotDays.count] + (target - l1)).map { max(t1, $0) }
     }
     return l1 < l0 ? t1 + (target - l1) / ((l1 - l0) / (t1 - t0)) : nil
   }
@@ -151,11 +158,11 @@ struct NextPurchaseCurve {
   /// statistical part.
   var returnProbability: Double {
     guard let s = statistical else { return .nan }
-    guard let last = knotDays.last, let l = knotLogSurvival.last else { return s.returnProbability }
+    guard let l = knotLogSurvival.last else { return s.returnProbability }
     // L(∞) = L(t_n) + log(1 − ρ) − L_s(t_n)
     let rho = s.returnProbability
     if rho >= 1 { return 1 }
-    return -Double.expMinusOne(l + Double.log(onePlus: -rho) - s.logSurvival(last))
+    return -Double.expMinusOne(l + Double.log(onePlus: -rho) - knotStatistical[knotDays.count])
   }
 
   /// Day offset by which a purchase has happened with probability q, or nil

@@ -31,8 +31,10 @@ enum RepurchasePropensity {
   static let maximumTrainingRows = 200_000
   static let minimumClassCount = 100
 
-  /// Log loss, at most 400 trees of 31 leaves, learning rate 0.05, at least
-  /// 50 rows a leaf, early stopping after 30 rounds without improvement.
+  /// Log loss, at most 400 trees of 31 leaves, learning rate 0.1 (half the
+  /// trees of 0.05 for held-out AUC within 0.001 on CDNOW and Complete
+  /// Journey), at least 50 rows a leaf, early stopping after 30 rounds
+  /// without improvement.
   static let trees: GradientBoostedTrees.Options = {
     var o = GradientBoostedTrees.Options(objective: .logistic)
     o.learningRate = 0.1
