@@ -119,34 +119,42 @@ struct ByteInterner {
 }
 
 /// True when `bytes` is well-formed UTF-8 (no overlongs, surrogates or
-/// code points above U+10FFFF).
+/// code points above U+10FFFF, no sequence cut off at the end).
 func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
   var i = 0
-  let n = bytes.count
-  while i < n {
-    let b = bytes[i]
-    if b < 0x80 { i += 1; continue }
-    var need = 0
-    var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
-    switch b {
-    case 0xC2...0xDF: need = 1
-    case 0xE0: need = 2; lo = 0xA0
-    case 0xE1...0xEC, 0xEE...0xEF: need = 2
-    case 0xED: need = 2; hi = 0x9F
-    case 0xF0: need = 3; lo = 0x90
-    case 0xF1...0xF3: need = 3
-    case 0xF4: need = 3; hi = 0x8F
-    default: return false
-    }
-    guard i + need < n else { return false }  // truncated sequence
-    let c1 = bytes[i + 1]
-    guard c1 >= lo && c1 <= hi else { return false }
-    var k = 2
-    while k <= need {
-      guard bytes[i + k] & 0xC0 == 0x80 else { return false }
-      k += 1
-    }
-    i += need + 1
+  while i < bytes.count {
+    if bytes[i] < 0x80 { i += 1; continue }
+    let length = utf8SequenceLength(bytes, at: i)
+    guard length > 0 else { return false }
+    i += length
   }
   return true
+}
+
+/// The length of the well-formed UTF-8 sequence that starts with the
+/// non-ASCII byte at `i` (2–4); 0 when `bytes` ends inside one that is
+/// well-formed so far; minus the length of the maximal invalid subpart
+/// otherwise (−1 for a byte that cannot start a sequence).
+@inline(__always)
+func utf8SequenceLength<Bytes: RandomAccessCollection>(_ bytes: Bytes, at i: Int) -> Int
+where Bytes.Element == UInt8, Bytes.Index == Int {
+  var need = 0
+  var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+  switch bytes[i] {
+  case 0xC2...0xDF: need = 1
+  case 0xE0: need = 2; lo = 0xA0
+  case 0xE1...0xEC, 0xEE...0xEF: need = 2
+  case 0xED: need = 2; hi = 0x9F
+  case 0xF0: need = 3; lo = 0x90
+  case 0xF1...0xF3: need = 3
+  case 0xF4: need = 3; hi = 0x8F
+  default: return -1
+  }
+  for k in 1...need {
+    guard i + k < bytes.endIndex else { return 0 }
+    let c = bytes[i + k]
+    let (l, h) = k == 1 ? (lo, hi) : (UInt8(0x80), UInt8(0xBF))
+    guard c >= l && c <= h else { return -k }
+  }
+  return need + 1
 }

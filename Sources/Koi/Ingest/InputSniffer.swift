@@ -108,32 +108,6 @@ enum InputSniffer {
     return c
   }
 
-  /// The length of the well-formed UTF-8 sequence at `i` (2–4); 0 when the
-  /// block ends inside one that is well-formed so far; minus the length of
-  /// the maximal invalid subpart otherwise.
-  static func utf8SequenceLength(_ p: [UInt8], at i: Int) -> Int {
-    let b = p[i]
-    var need = 0
-    var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
-    switch b {
-    case 0xC2...0xDF: need = 1
-    case 0xE0: need = 2; lo = 0xA0
-    case 0xE1...0xEC, 0xEE...0xEF: need = 2
-    case 0xED: need = 2; hi = 0x9F
-    case 0xF0: need = 3; lo = 0x90
-    case 0xF1...0xF3: need = 3
-    case 0xF4: need = 3; hi = 0x8F
-    default: return -1
-    }
-    for k in 1...need {
-      guard i + k < p.count else { return 0 }
-      let c = p[i + k]
-      let (l, h) = k == 1 ? (lo, hi) : (UInt8(0x80), UInt8(0xBF))
-      guard c >= l && c <= h else { return -k }
-    }
-    return need + 1
-  }
-
   /// True when `bytes` is structurally GB18030: ASCII, two-byte characters
   /// (lead 81–FE, trail 40–7E or 80–FE) and four-byte ones (81–FE, 30–39,
   /// 81–FE, 30–39). A character cut off at the end is allowed.

@@ -155,7 +155,7 @@ extension GradientBoostedTrees {
     case .absoluteError:
       var copy = labels
       return copy.withUnsafeMutableBufferPointer { a in
-        GradientBoostedTreesGrower.median(a.baseAddress!, count: a.count)  // non-empty (guarded above)
+        Selection.median(a.baseAddress!, count: a.count)  // non-empty (guarded above)
       }
     }
   }

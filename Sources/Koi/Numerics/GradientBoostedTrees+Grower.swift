@@ -478,59 +478,6 @@ struct GradientBoostedTreesGrower {
         }
       }
     }
-    return Self.median(a, count: leaf.count)
-  }
-
-  /// The median of `a[0..<count]` (reorders `a`).
-  ///
-  /// - Complexity: O(count) expected.
-  static func median(_ a: UnsafeMutablePointer<Double>, count m: Int) -> Double {
-    let upper = select(a, count: m, k: m / 2)
-    if m % 2 == 1 { return upper }
-    var lower = a[0]
-    for i in 1..<(m / 2) where a[i] > lower { lower = a[i] }
-    return lower / 2 + upper / 2
-  }
-
-  /// The `k`-th smallest of `a[0..<count]`; afterwards `a[0..<k] ≤ a[k] ≤
-  /// a[k+1..<count]`. Hoare partition with a median-of-three pivot.
-  ///
-  /// - Complexity: O(count) expected.
-  static func select(_ a: UnsafeMutablePointer<Double>, count m: Int, k: Int) -> Double {
-    var lo = 0, hi = m - 1
-    while hi > lo {
-      let mid = lo + (hi - lo) / 2
-      if a[mid] < a[lo] { a.swapAt(mid, lo) }
-      if a[hi] < a[lo] { a.swapAt(hi, lo) }
-      if a[hi] < a[mid] { a.swapAt(hi, mid) }
-      let pivot = a[mid]
-      var i = lo, j = hi
-      while i <= j {
-        while a[i] < pivot { i += 1 }
-        while a[j] > pivot { j -= 1 }
-        if i <= j {
-          a.swapAt(i, j)
-          i += 1
-          j -= 1
-        }
-      }
-      if k <= j {
-        hi = j
-      } else if k >= i {
-        lo = i
-      } else {
-        break
-      }
-    }
-    return a[k]
-  }
-}
-
-extension UnsafeMutablePointer where Pointee == Double {
-  @inline(__always)
-  fileprivate func swapAt(_ i: Int, _ j: Int) {
-    let t = self[i]
-    self[i] = self[j]
-    self[j] = t
+    return Selection.median(a, count: leaf.count)
   }
 }

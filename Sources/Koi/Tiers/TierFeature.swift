@@ -239,36 +239,11 @@ extension TierFeatureTable {
 
   /// The median of a non-empty array (mean of the middle two for an even count).
   ///
-  /// - Complexity: O(n) expected (quickselect with a median-of-three pivot
-  ///   on a copy), O(n²) worst case.
+  /// - Complexity: O(n) expected (`Selection.median` on a copy).
   static func median(_ values: [Double]) -> Double {
     precondition(!values.isEmpty, "median of nothing")
     var v = values
-    let n = v.count
-    let h = n / 2
-    return v.withUnsafeMutableBufferPointer { a -> Double in
-      var lo = 0, hi = n - 1
-      while lo < hi {
-        // Median-of-three pivot, then Hoare partition.
-        let mid = lo + (hi - lo) / 2
-        if a[mid] < a[lo] { a.swapAt(mid, lo) }
-        if a[hi] < a[lo] { a.swapAt(hi, lo) }
-        if a[hi] < a[mid] { a.swapAt(hi, mid) }
-        let pivot = a[mid]
-        var i = lo, j = hi
-        while i <= j {
-          while a[i] < pivot { i += 1 }
-          while pivot < a[j] { j -= 1 }
-          if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
-        }
-        if h <= j { hi = j } else if h >= i { lo = i } else { break }
-      }
-      let upper = a[h]
-      if n % 2 == 1 { return upper }
-      // Everything before h is ≤ a[h]: the lower middle is their maximum.
-      var lower = a[0]
-      for q in 1..<h { lower = max(lower, a[q]) }
-      return (lower + upper) / 2
-    }
+    // Non-empty (checked above), so the buffer has a base address.
+    return v.withUnsafeMutableBufferPointer { Selection.median($0.baseAddress!, count: $0.count) }
   }
 }
