@@ -2,6 +2,10 @@
 /// with a hint), CR-only line ends (read as LF), and UTF-8 or GB18030 for
 /// `--encoding auto`.
 enum InputSniffer {
+  /// Bytes at the start of the file that the encoding is judged on, whatever
+  /// the reader's block size (8 MiB, the default block).
+  static let window = 8 << 20
+
   // MARK: UTF-16
 
   /// Why `block` (the start of a file) looks like UTF-16, or nil.

@@ -78,11 +78,20 @@ final class InputSource {
   /// Switches to transcoding GB18030 to UTF-8 for everything read from now on
   /// (and for `block`, returned converted). `fileOffset` is where `block`
   /// starts in the file (after a byte-order mark).
-  func startTranscoding(_ block: [UInt8], fileOffset: Int) throws -> [UInt8] {
+  /// `detected`: GB18030 was guessed, not named; decoding errors then say
+  /// the file is neither encoding, wherever the bad bytes sit.
+  func startTranscoding(_ block: [UInt8], fileOffset: Int, detected: Bool) throws -> [UInt8] {
     converter = try GB18030Converter()
     decodedOffset = Int64(fileOffset)
-    return try transcode(block, final: false)
+    encodingDetected = detected
+    do {
+      return try transcode(block, final: false)
+    } catch let error as GB18030DecodeError {
+      throw error.ingestError(path: path, detected: detected)
+    }
   }
+
+  private var encodingDetected = false
 
   /// Appends up to `count` more UTF-8 bytes to `out`. Returns false at the end
   /// of the file.
@@ -104,7 +113,7 @@ final class InputSource {
       do {
         out.append(contentsOf: try transcode(raw, final: n == 0))
       } catch let error as GB18030DecodeError {
-        throw error.ingestError(path: path)
+        throw error.ingestError(path: path, detected: encodingDetected)
       }
     } else {
       out.append(contentsOf: raw)
@@ -209,7 +218,13 @@ struct GB18030DecodeError: Error {
       : "the bytes \(hex) at byte offset \(offset) (line \(line)) are not GB18030"
   }
 
-  func ingestError(path: String) -> IngestError {
-    IngestError(.encoding, "\(what). If the file is UTF-8, run with --encoding utf8; otherwise convert it to UTF-8 first (for example with iconv).", at: SourceLocation(path: path, line: line))
+  /// One sentence per situation, wherever in the file the bytes sit:
+  /// `detected` (GB18030 was guessed) or named with `--encoding gb18030`.
+  func ingestError(path: String, detected: Bool) -> IngestError {
+    let location = SourceLocation(path: path, line: line)
+    if detected {
+      return IngestError(.encoding, "the file is neither UTF-8 nor GB18030: \(what). Convert it to UTF-8 (for example `iconv -f GBK -t UTF-8 \(UserText.excerpt(path, limit: UserText.pathLimit)) > utf8.csv`) or name the encoding with --encoding.", at: location)
+    }
+    return IngestError(.encoding, "\(what). If the file is UTF-8, run with --encoding utf8; otherwise convert it to UTF-8 first (for example with iconv).", at: location)
   }
 }

@@ -68,6 +68,11 @@ public enum TransactionReader {
     let location = SourceLocation(path: path)
     var pending = [UInt8]()
     var eof = !(try source.read(into: &pending, upTo: options.blockSize))
+    // The encoding is judged on the same window whatever the block size:
+    // the first `InputSniffer.window` bytes (one read at the default size).
+    while !eof && pending.count < InputSniffer.window {
+      eof = !(try source.read(into: &pending, upTo: options.blockSize))
+    }
     if pending.isEmpty {
       throw IngestError(.empty, "the file is empty; it needs a header line and at least one row.", at: location)
     }
@@ -104,14 +109,7 @@ public enum TransactionReader {
       detected = encoding == .gb18030
     }
     if encoding == .gb18030 {
-      do {
-        pending = try source.startTranscoding(pending, fileOffset: skipped)
-      } catch let error as GB18030DecodeError {
-        if detected {
-          throw IngestError(.encoding, "the file is neither UTF-8 nor GB18030: \(error.what). Convert it to UTF-8 (for example `iconv -f GBK -t UTF-8 \(UserText.excerpt(path, limit: UserText.pathLimit)) > utf8.csv`) or name the encoding with --encoding.", at: SourceLocation(path: path, line: error.line))
-        }
-        throw error.ingestError(path: path)
-      }
+      pending = try source.startTranscoding(pending, fileOffset: skipped, detected: detected)
     }
 
     // Header: the first record, by the rows' grammar.

@@ -264,4 +264,46 @@ import Testing
     let m = e?.message ?? ""
     #expect(m.count < 1000 && !m.contains("\n"), "\(m.prefix(400))")
   }
+
+  // MARK: - Fuzzer findings (fuzz/findings): the same outcome at any block size
+
+  /// What reading a file comes to: the error's code and message, or the
+  /// counts and the rejects' lines and reasons.
+  func outcome(_ bytes: [UInt8], block: Int) -> String {
+    do {
+      let r = try read(bytes: bytes) { $0.blockSize = block }
+      return "read \(r.counts.read) used \(r.counts.used) rejects \(r.rejects.map { "\($0.line):\($0.reason.rawValue)" })"
+    } catch let e as IngestError {
+      return "error \(e.code) \(e.message)"
+    } catch {
+      return "other \(error)"
+    }
+  }
+
+  /// F1: four damaged UTF-8 rows among 44 were guessed GB18030 in one block
+  /// but read as UTF-8 in small ones; a NUL-heavy first block of a few bytes
+  /// was called UTF-16. The encoding is now judged on the first 8 MiB.
+  @Test func theEncodingIsJudgedOnTheSameWindowAtAnyBlockSize() {
+    var text = "customer_id,date,item,amount\n"
+    for i in 0..<44 { text += "c\(i),2025-01-\(10 + i % 18),peel,\(100 + i)\n" }
+    var bytes = Array(text.utf8)
+    // A 0xFF byte in rows 2, 3, 4 and 44 (after each row's first character).
+    var starts = [0]
+    for (i, b) in bytes.enumerated() where b == 10 { starts.append(i + 1) }
+    for row in [44, 4, 3, 2] { bytes.insert(0xFF, at: starts[row] + 1) }
+    let reference = outcome(bytes, block: 8 << 20)
+    for block in [4, 61, 509, 4096] { #expect(outcome(bytes, block: block) == reference, "block \(block)") }
+    let nul: [UInt8] = Array("# ".utf8) + [0] + Array(" , ".utf8) + [0] + Array("\ncustomer_id,date,item,amount\na,2025-01-01,x,1\n".utf8)
+    let nulReference = outcome(nul, block: 8 << 20)
+    for block in [4, 5, 9, 61] { #expect(outcome(nul, block: block) == nulReference, "block \(block)") }
+  }
+
+  /// F3: an undecodable sequence in a file guessed to be GB18030 got one of
+  /// two sentences depending on whether the block ended inside it.
+  @Test func aGuessedGB18030FileGetsOneMessageForBadBytes() {
+    let bytes: [UInt8] = [0x63, 0x55, 0x81, 0x79, 0x79, 0x8B, 0x31, 0x0A] + Array("\"Str1ig,cr".utf8)
+    let reference = outcome(bytes, block: 8 << 20)
+    #expect(reference.contains("neither UTF-8 nor GB18030"), "\(reference)")
+    for block in [1, 2, 3, 5, 6, 7] { #expect(outcome(bytes, block: block) == reference, "block \(block)") }
+  }
 }
