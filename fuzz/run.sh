@@ -38,7 +38,7 @@ status=0
 runs=$(awk '/^stat::number_of_executed_units:/ {print $2}' "$log")
 rate=$(awk '/^stat::average_exec_per_sec:/ {print $2}' "$log")
 last=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1 || true)
-echo "fuzz: ${runs:-?} executions in ${seconds} s (${rate:-?} exec/s); with the build $(( $(date +%s) - start )) s"
+echo "fuzz: ${runs:-?} executions (${rate:-?} exec/s) in a run of at most ${seconds} s; with the build $(( $(date +%s) - start )) s"
 echo "fuzz: last status: ${last:-none}"
 if [ "$status" -ne 0 ]; then
   grep -E 'Fatal error|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY|Test unit written|^Base64' "$log" | head -20 >&2 || true

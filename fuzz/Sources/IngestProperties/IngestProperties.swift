@@ -181,8 +181,10 @@ public enum IngestProperties {
   /// Days from 1970-01-01 to 2200-01-01: 230 years, 56 of them leap years.
   static let firstDayOf2200: Int32 = 230 * 365 + 56
 
-  /// Stops the process so libFuzzer saves the input.
+  /// Stops the process so libFuzzer saves the input (and removes the
+  /// scratch file, which the exit handler would have).
   static func violated(_ property: String, _ what: String) -> Never {
+    ScratchFile.remove()
     fatalError("Koi ingest property violated (\(property)): \(what)")
   }
 }

@@ -12,9 +12,11 @@ enum ScratchFile {
     let dir = stat("/dev/shm", &st) == 0 && access("/dev/shm", W_OK) == 0
       ? "/dev/shm" : (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp")
     let path = "\(dir)/koi-ingest-fuzz-\(getpid()).csv"
-    atexit { unlink(ScratchFile.path) }
+    atexit { ScratchFile.remove() }
     return path
   }()
+
+  static func remove() { unlink(path) }
 
   /// Replaces the file's contents with `bytes`.
   static func write(_ bytes: UnsafeBufferPointer<UInt8>) {
