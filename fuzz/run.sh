@@ -14,7 +14,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 seconds="${1:-30}"
-case "$seconds" in ''|*[!0-9]*) echo "usage: fuzz/run.sh [SECONDS]" >&2; exit 64 ;; esac
+# (libFuzzer reads -max_total_time=0 as "no limit": refuse 0.)
+case "$seconds" in ''|*[!0-9]*|0) echo "usage: fuzz/run.sh [SECONDS], SECONDS >= 1" >&2; exit 64 ;; esac
 
 start=$(date +%s)
 swift build -c release --package-path "$here" -Xswiftc -sanitize=fuzzer,address
