@@ -11,12 +11,10 @@ import Koi
 ///    amounts, list prices, promo, channel, store), the same rejects (line,
 ///    reason, field, detail, raw text), the same counts, mapping, encoding and
 ///    checksum; or the same error (code, line, field, message). While known
-///    finding F1 stands, only for reads whose first block sniffs like the
-///    whole file; the others are compared with the encoding pinned (see
-///    `SniffWindow`). While F2 and F3 stand, a read in smaller blocks may
-///    stop at an earlier error than a GB18030 decoding error the one-block
-///    read stops at, or word the same decoding error differently (see
-///    `KnownFindings`).
+///    finding F2 stands, a read in smaller blocks may stop at an earlier
+///    error than a GB18030 decoding error the one-block read stops at, or
+///    quote another number of the same undecodable bytes (see
+///    `KnownFindings`). (F1 and F3 are fixed.)
 /// 3. **Accounting.** `read == used + rejected`, `used` is the ledger's row
 ///    count, `rejected` the number of rejects and the sum of
 ///    `rejected_by_reason`; rejects are in line order, each on a line between
@@ -37,32 +35,16 @@ public enum IngestProperties {
   public static func check(_ bytes: UnsafeBufferPointer<UInt8>) {
     ScratchFile.write(bytes)
     let facts = InputFacts(bytes)
-    let sniff = SniffWindow(bytes)
     let one = ReadPlan.oneBlock(size: bytes.count)
     let reference = read(one, strict: false)
     checkOutcome(reference, facts, "\(one)")
     checkStrict(read(one, strict: true), plain: reference, facts, one)
 
-    var pinnedReferences: [InputEncoding: IngestOutcome] = [:]
     for (k, plan) in ReadPlan.cutUp(size: bytes.count, salt: facts.byteSum).enumerated() {
       let outcome = read(plan, strict: false)
       checkOutcome(outcome, facts, "\(plan)")
       if k == 0 { checkStrict(read(plan, strict: true), plain: outcome, facts, plan) }
-      guard sniff.utf16Agrees(blockSize: plan.blockSize) else { continue }
-      if sniff.guessAgrees(blockSize: plan.blockSize) {
-        requireSame(outcome, reference, plan)
-      } else {
-        for encoding in [InputEncoding.utf8, .gb18030] {
-          let pinned = plan.with(encoding)
-          let outcome = read(pinned, strict: false)
-          checkOutcome(outcome, facts, "\(pinned)")
-          if pinnedReferences[encoding] == nil {
-            pinnedReferences[encoding] = read(one.with(encoding), strict: false)
-            checkOutcome(pinnedReferences[encoding]!, facts, "\(one.with(encoding))")  // set just above
-          }
-          requireSame(outcome, pinnedReferences[encoding]!, pinned)  // set just above
-        }
-      }
+      requireSame(outcome, reference, plan)
     }
   }
 

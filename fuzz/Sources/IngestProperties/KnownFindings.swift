@@ -7,7 +7,10 @@ import Glibc
 /// keeps looking for new ones; `KOI_FUZZ_CHECK_KNOWN=1` makes them
 /// violations again, to reproduce one or to check a fix.
 ///
-/// - F1, the sniff window is the first block: see `SniffWindow`.
+/// F1 (the sniff window was the first block) and F3 (two wordings of one
+/// decoding error) are fixed; their inputs stay in fuzz/findings as
+/// regression inputs.
+///
 /// - F2, GB18030 decoding errors depend on where blocks end:
 ///   (a) a decoding error in the first block comes before every other error:
 ///   the reader transcodes a whole block before it parses the header or any
@@ -16,19 +19,13 @@ import Glibc
 ///   first block, and the earlier fault when they do not;
 ///   (b) the message quotes "up to four bytes from the offset", but only the
 ///   bytes read so far: `FF` in one read, `FF FF FF FF` in another.
-/// - F3, with `--encoding auto`, a file detected as GB18030 whose bad bytes
-///   lie in the first block is refused as "neither UTF-8 nor GB18030" with an
-///   iconv hint; when they lie in a later block, as "not GB18030 … If the
-///   file is UTF-8, run with --encoding utf8". `koi` says one or the other of
-///   the same file depending on whether the bytes come before or after 8 MiB.
 enum KnownFindings {
   static let checked = getenv("KOI_FUZZ_CHECK_KNOWN").map { String(cString: $0) == "1" } ?? false
 
-  /// F2 or F3: (a) reading in one block stopped at a GB18030 decoding error
-  /// on line L, reading in smaller blocks at an earlier error, on a line in
-  /// 1…L; or (b, F3) both stopped at the same undecodable bytes (same line,
-  /// offset and first byte) but say so in other words or quote another
-  /// number of bytes.
+  /// F2: (a) reading in one block stopped at a GB18030 decoding error on
+  /// line L, reading in smaller blocks at an earlier error, on a line in
+  /// 1…L; or (b) both stopped at the same undecodable bytes (same line,
+  /// offset and first byte) but quote another number of them.
   static func tolerates(_ outcome: IngestOutcome, oneBlock: IngestOutcome) -> Bool {
     guard !checked, case .refused(let a) = outcome, case .refused(let b) = oneBlock, let late = b.decodingError else { return false }
     guard let other = a.decodingError else { return a.line >= 1 && a.line <= b.line }

@@ -8,8 +8,7 @@ import Koi
 /// place: inside a quoted newline, between CR and LF, inside a UTF-8 or
 /// GB18030 character, inside the header.
 ///
-/// The tiny block is 3 to 9 bytes: at least a UTF-8 byte-order mark, which
-/// the reader looks for in its first block only (see `SniffWindow`).
+/// The tiny block is 3 to 9 bytes: at least a UTF-8 byte-order mark.
 ///
 /// The smallest blocks are kept for small inputs: a record longer than a
 /// batch is parsed again each time a block is added, so the cost of a read
@@ -18,24 +17,14 @@ import Koi
 struct ReadPlan: CustomStringConvertible {
   var blockSize: Int
   var chunksPerBatch: Int
-  /// `--encoding`; `auto` unless a property pins it.
-  var encoding: InputEncoding = .auto
-
-  var description: String { "blockSize \(blockSize), chunksPerBatch \(chunksPerBatch), encoding \(encoding.rawValue)" }
+  var description: String { "blockSize \(blockSize), chunksPerBatch \(chunksPerBatch)" }
 
   func options(strict: Bool) -> IngestOptions {
     var o = IngestOptions()
     o.blockSize = blockSize
     o.chunksPerBatch = chunksPerBatch
-    o.encoding = encoding
     o.strict = strict
     return o
-  }
-
-  func with(_ encoding: InputEncoding) -> ReadPlan {
-    var p = self
-    p.encoding = encoding
-    return p
   }
 
   /// The whole input in one block and one chunk.
