@@ -126,9 +126,9 @@ extension IntervalStage {
         for c in range {
           for p in h.pairs(of: c) {
             let k = Int(map[Int(h.pairCategory[p])])
-            let pairKnots = knots.flatMap { all -> [Double]? in
+            let pairKnots = knots.flatMap { all -> ArraySlice<Double>? in
               let w = RepurchasePropensity.windows.count
-              let own = Array(all[(w * p)..<(w * p + w)])
+              let own = all[(w * p)..<(w * p + w)]
               return own.allSatisfy(\.isFinite) ? own : nil
             }
             let row = k >= 0
@@ -162,7 +162,7 @@ extension IntervalStage {
   /// when given.
   static func predict(
     pair p: Int, histories h: PurchaseHistories, category m: CategoryIntervalModel, covariates: IntervalCovariates?,
-    horizonDays: Int, knots: [Double]? = nil
+    horizonDays: Int, knots: ArraySlice<Double>? = nil
   ) -> IntervalPrediction {
     var out = IntervalPrediction()
     switch m.basis {

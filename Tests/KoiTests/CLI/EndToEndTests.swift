@@ -116,7 +116,7 @@ import Testing
     #expect(help.status == 0)
     for option in ["--out", "--as-of", "--column", "--strict", "--encoding", "--stages", "--rfm-bins",
                    "--due-within", "--due-min-probability", "--due-limit", "--prior", "--k", "--restarts", "--seed",
-                   "--init-model", "--tier-features", "--horizon-days", "--discount-rate", "--margin", "Example"] {
+                   "--init-model", "--tier-features", "--horizon-days", "--discount-rate", "--margin", "--next-within", "Example"] {
       #expect(help.stdout.contains(option), "score --help lacks \(option)")
     }
     let genHelp = try koi(["generate", "--help"])
@@ -124,7 +124,7 @@ import Testing
       #expect(genHelp.stdout.contains(option), "generate --help lacks \(option)")
     }
     let backtestHelp = try koi(["backtest", "--help"])
-    for option in ["--cutoff", "--out", "--column", "--encoding", "--horizon-days"] {
+    for option in ["--cutoff", "--out", "--column", "--encoding", "--horizon-days", "--prior", "--next-within"] {
       #expect(backtestHelp.stdout.contains(option), "backtest --help lacks \(option)")
     }
     let version = try koi(["--version"])
