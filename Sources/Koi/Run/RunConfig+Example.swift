@@ -52,6 +52,9 @@ extension RunConfig {
     # next-purchase dates lie within this many days; less likely than not
     # to buy within it = status "lapsed"
     next_within_days = 365
+    # false keeps the interval model's own 30/60/90-day probabilities
+    # (faster on very large files) instead of boosted trees
+    propensity = true
 
     [stages.lifetime]
     # Expected purchases and CLV look this many days ahead.

@@ -32,7 +32,7 @@ public struct RunConfig: Sendable {
   public var rfm = RFMStage.Options()
   /// `[stages.tiers]`: k, restarts, seed, features.
   public var tiers = TierOptions()
-  /// `[stages.intervals]`: minimum_gaps, next_within_days; cycles come from `[category_priors]`.
+  /// `[stages.intervals]`: minimum_gaps, next_within_days, propensity; cycles come from `[category_priors]`.
   public var intervals = IntervalOptions()
   /// `[stages.intervals]` due_min_probability and due_limit.
   public var dueMinimumProbability = 0.25
@@ -175,6 +175,7 @@ public struct RunConfig: Sendable {
       if let n = try iv.int("due_limit", in: 1...Int.max, expected: "a whole number ≥ 1") { c.dueLimit = n }
       if let n = try iv.int("minimum_gaps", in: 1...1_000_000, expected: "a whole number ≥ 1") { c.intervals.minimumGapsForFit = n }
       if let n = try iv.int("next_within_days", in: 1...3650, expected: "a number of days from 1 to 3650") { c.intervals.horizonDays = n }
+      if let b = try iv.bool("propensity") { c.intervals.propensity = b }
       try iv.finish()
     }
     if let lt = try t.table("lifetime") {

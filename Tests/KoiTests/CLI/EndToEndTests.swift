@@ -116,7 +116,7 @@ import Testing
     #expect(help.status == 0)
     for option in ["--out", "--as-of", "--column", "--strict", "--encoding", "--stages", "--rfm-bins",
                    "--due-within", "--due-min-probability", "--due-limit", "--prior", "--k", "--restarts", "--seed",
-                   "--init-model", "--tier-features", "--horizon-days", "--discount-rate", "--margin", "--next-within", "Example"] {
+                   "--init-model", "--tier-features", "--horizon-days", "--discount-rate", "--margin", "--next-within", "--no-propensity", "Example"] {
       #expect(help.stdout.contains(option), "score --help lacks \(option)")
     }
     let genHelp = try koi(["generate", "--help"])

@@ -68,6 +68,10 @@ import Testing
     #expect(throws: ConfigError.self) { try parse(minimal + "\n[stages.tiers]\nk = 1\n") }
     #expect(throws: ConfigError.self) { try parse(minimal + "\n[stages.tiers]\nfeatures = [\"shoe_size\"]\n") }
     #expect(throws: ConfigError.self) { try parse(minimal + "\n[stages.intervals]\nwindow = 3\n") }
+    let iv = try parse(minimal + "\n[stages.intervals]\nnext_within_days = 180\npropensity = false\n")
+    #expect(iv.intervals.horizonDays == 180 && !iv.intervals.propensity)
+    #expect(try parse(minimal).intervals.propensity && (try parse(minimal).intervals.horizonDays == 365))
+    #expect(throws: ConfigError.self) { try parse(minimal + "\n[stages.intervals]\nnext_within_days = 0\n") }
   }
 
   @Test func todayIsInTheConfiguredTimeZone() throws {
