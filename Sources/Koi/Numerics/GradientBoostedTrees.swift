@@ -173,7 +173,8 @@ struct GradientBoostedTrees: Codable, Sendable, Equatable {
       features.withUnsafeBufferPointer { x in
         out.withUnsafeMutableBufferPointer { out in
           for i in 0..<rows {
-            // The same sum, in the same order, as `rawScore`.
+            // F(x): the initial score plus each tree's leaf, in tree order
+            // (the order `fit` sums the validation scores in).
             var score = initialScore
             let row = i * featureCount
             for root in treeRoots {
@@ -213,25 +214,6 @@ struct GradientBoostedTrees: Codable, Sendable, Equatable {
         feature: nodeFeature[$0], left: nodeLeft[$0], right: nodeRight[$0], missingLeft: nodeMissingLeft[$0],
         threshold: nodeThreshold[$0], value: nodeValue[$0])
     }
-  }
-
-  /// F(x) for the row starting at `features[offset]`.
-  ///
-  /// - Complexity: O(Σ_t depth_t).
-  func rawScore(_ features: [Double], offset: Int) -> Double {
-    var score = initialScore
-    for root in treeRoots {
-      score += leafValue(tree: Int(root), features, offset: offset)
-    }
-    return score
-  }
-
-  /// The value of the leaf reached from `root` by the row at `offset`.
-  @inline(__always)
-  func leafValue(tree root: Int, _ features: [Double], offset: Int) -> Double {
-    Self.walk(
-      root: root, feature: nodeFeature, threshold: nodeThreshold, missingLeft: nodeMissingLeft,
-      left: nodeLeft, right: nodeRight, value: nodeValue, features: features, offset: offset)
   }
 
   // MARK: - Losses
