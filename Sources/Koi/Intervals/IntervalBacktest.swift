@@ -37,7 +37,7 @@ public enum IntervalBacktest {
     let h = PurchaseHistories(ledger: calibration, asOfDay: cutoffDay)
     // Exactly what `koi score --as-of cutoff` ships on these rows.
     let (model, cols) = IntervalStage.run(
-      ledger: calibration, table: CustomerTable(ledger: calibration, asOfDay: cutoffDay), options: options)
+      ledger: calibration, table: CustomerTable(ledger: calibration, asOfDay: cutoffDay), histories: h, options: options)
 
     // Outcome: first purchase day on or after the cutoff in the pair's category.
     var nextDay = [Int32](repeating: Int32.max, count: h.pairCount)

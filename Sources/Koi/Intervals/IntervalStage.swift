@@ -17,7 +17,14 @@ public enum IntervalStage {
   public static func run(
     ledger: Ledger, table: CustomerTable, options: IntervalOptions = IntervalOptions()
   ) -> (model: IntervalModel, columns: IntervalColumns) {
-    let histories = PurchaseHistories(ledger: ledger, asOfDay: table.asOfDay)
+    run(ledger: ledger, table: table, histories: PurchaseHistories(ledger: ledger, asOfDay: table.asOfDay), options: options)
+  }
+
+  /// `run` on histories already built (as of `table.asOfDay`).
+  static func run(
+    ledger: Ledger, table: CustomerTable, histories: PurchaseHistories, options: IntervalOptions
+  ) -> (model: IntervalModel, columns: IntervalColumns) {
+    precondition(histories.asOfDay == table.asOfDay, "histories and table as of the same day")
     let covariates = IntervalCovariates.standard(table: table)
     var model = fit(histories: histories, categoryNames: ledger.categories, options: options, covariates: covariates)
     var knots: [Double]?

@@ -273,6 +273,18 @@ import Testing
 }
 
 @Suite struct IntervalBacktestTests {
+  /// AUC by ranks (ties count half) and log loss, against hand counts.
+  @Test func aucAndLogLossOfAWindow() throws {
+    let h = IntervalBacktestReport.Horizon(days: 30, predicted: [0.1, 0.4, 0.35, 0.8], observed: [0, 0, 1, 1])
+    // Positive–negative pairs ranked right: (0.35, 0.1), (0.8, 0.1), (0.8, 0.4): 3 of 4.
+    #expect(try #require(h.auc).isApproximatelyEqual(to: 0.75, relativeTolerance: 1e-12))
+    let direct = -(log(0.9) + log(0.6) + log(0.35) + log(0.8)) / 4
+    #expect(try #require(h.logLoss).isApproximatelyEqual(to: direct, relativeTolerance: 1e-12))
+    let tie = IntervalBacktestReport.Horizon(days: 30, predicted: [0.5, 0.5, 0.2], observed: [1, 0, 0])
+    #expect(try #require(tie.auc).isApproximatelyEqual(to: 0.75, relativeTolerance: 1e-12))
+    #expect(IntervalBacktestReport.Horizon(days: 30, predicted: [0.3, 0.6], observed: [1, 1]).auc == nil)
+  }
+
   @Test(arguments: [0.0, 0.15])
   func modelBeatsTheNaiveBaselineOnSimulatedData(churn: Double) throws {
     var sim = IntervalSimulator(categories: [
