@@ -113,7 +113,7 @@ struct Score: ParsableCommand {
     guard let stages else { return StageName.allCases }
     var chosen = Set<StageName>()
     for s in stages.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !s.isEmpty {
-      guard let stage = StageName(rawValue: s) else {
+      guard let stage = StageName.allCases.first(where: { $0.rawValue == s }) else {
         throw ValidationError("--stages: unknown stage '\(s)'; the stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", ")).")
       }
       chosen.insert(stage)

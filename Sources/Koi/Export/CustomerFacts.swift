@@ -52,7 +52,8 @@ public struct CustomerFacts: Sendable, Equatable {
 /// and each later stage sets its own with one assignment.
 ///
 /// ```swift
-/// var facts = CustomerFactTable(ledger: ledger, rfm: rfm)
+/// var facts = CustomerFactTable(ledger: ledger)
+/// facts.add(rfm: rfmColumns)
 /// facts.add(tiers: tierColumns)
 /// facts.add(intervals: intervalColumns, model: intervalModel, horizonDays: 30, oneOff: [])
 /// ```
@@ -70,27 +71,13 @@ public struct CustomerFactTable: Sendable {
 
   public init(count: Int) { self.count = count }
 
-  /// The RFM facts and the treatments each customer bought; `oneOff` names
-  /// treatments known to be one-off (configured, or detected by the
-  /// interval stage via `add(intervals:…)`).
+  /// The treatments each customer bought; `oneOff` names treatments known
+  /// to be one-off (configured, or detected by the interval stage via
+  /// `add(intervals:…)`).
   ///
-  /// - Complexity: O(transactions + N log N).
-  public init(ledger: Ledger, rfm: RFMColumns?, oneOff: Set<String> = []) {
+  /// - Complexity: O(transactions).
+  public init(ledger: Ledger, oneOff: Set<String> = []) {
     count = ledger.customerCount
-    self.rfm = rfm
-    if let rfm {
-      // percentile = customers strictly below / N, with ties sharing a value.
-      let order = (0..<count).sorted { rfm.monetary[$0] < rfm.monetary[$1] }
-      var p = [Double](repeating: 0, count: count)
-      var i = 0
-      while i < order.count {
-        var j = i
-        while j < order.count && rfm.monetary[order[j]] == rfm.monetary[order[i]] { j += 1 }
-        for k in i..<j { p[order[k]] = Double(i) / Double(count) }
-        i = j
-      }
-      monetaryPercentile = p
-    }
     var cats = [[String]](repeating: [], count: count)
     cats.withUnsafeMutableBufferPointer { out in
       Parallel.forEachChunk(count: count, chunkCount: Parallel.chunkCount(for: count)) { _, range in
@@ -106,6 +93,30 @@ public struct CustomerFactTable: Sendable {
     }
     categories = cats
     if !oneOff.isEmpty { setOneOff(oneOff) }
+  }
+
+  /// Adds the RFM facts; the monetary percentile is the share of customers
+  /// strictly below, ties sharing a value.
+  ///
+  /// - Complexity: O(N log N).
+  public mutating func add(rfm: RFMColumns) {
+    self.rfm = rfm
+    let order = (0..<count).sorted { rfm.monetary[$0] < rfm.monetary[$1] }
+    var p = [Double](repeating: 0, count: count)
+    var i = 0
+    while i < order.count {
+      var j = i
+      while j < order.count && rfm.monetary[order[j]] == rfm.monetary[order[i]] { j += 1 }
+      for k in i..<j { p[order[k]] = Double(i) / Double(count) }
+      i = j
+    }
+    monetaryPercentile = p
+  }
+
+  /// Adds the lifetime facts (nil where the model gives no value).
+  public mutating func add(lifetime: LifetimeColumns) {
+    pAlive = lifetime.probabilityAlive.map { $0 ?? .nan }
+    clv = lifetime.clv.map { $0 ?? .nan }
   }
 
   private mutating func setOneOff(_ oneOff: Set<String>) {

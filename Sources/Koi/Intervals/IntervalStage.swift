@@ -7,7 +7,17 @@ import RealModule
 /// `score` turns it into per (customer, category) predictions
 /// (`IntervalColumns`). Splitting the two lets a backtest fit on a
 /// calibration window and score a holdout.
-public enum IntervalStage {
+public struct IntervalStage: Sendable {
+  public var options: IntervalOptions
+  /// The due lists of due.json (`--due-within`, `--due-min-probability`,
+  /// `--due-limit`).
+  public var due: DueListOptions
+
+  public init(_ options: IntervalOptions = IntervalOptions(), due: DueListOptions = DueListOptions()) {
+    self.options = options
+    self.due = due
+  }
+
   /// What `koi score` ships and `koi backtest` measures, in one call: the
   /// histories as of `table.asOfDay`, the standard covariates
   /// (`IntervalCovariates.standard`), the fit, the propensity model when
@@ -24,16 +34,32 @@ public enum IntervalStage {
   static func run(
     ledger: Ledger, table: CustomerTable, histories: PurchaseHistories, options: IntervalOptions
   ) -> (model: IntervalModel, columns: IntervalColumns) {
-    precondition(histories.asOfDay == table.asOfDay, "histories and table as of the same day")
-    let covariates = IntervalCovariates.standard(table: table)
-    var model = fit(histories: histories, categoryNames: ledger.categories, options: options, covariates: covariates)
-    var knots: [Double]?
+    let stage = IntervalStage(options)
+    let statistics = IntervalStatistics(batch: StageBatch(ledger: ledger, table: table), histories: histories)
+    let fitted = stage.fit(statistics)
+    return (fitted.model, stage.columns(statistics, fitted: fitted))
+  }
+
+  /// The interval model and, with `options.propensity`, the trees.
+  func fit(_ s: IntervalStatistics) -> IntervalFit {
+    let covariates = IntervalCovariates.standard(table: s.batch.table)
+    var model = Self.fit(
+      histories: s.histories, categoryNames: s.batch.ledger.categories, options: options, covariates: covariates)
+    var trained: RepurchasePropensity.Trained?
     if options.propensity {
-      (knots, model.propensity) = RepurchasePropensity.fit(ledger: ledger, histories: histories, model: model)
+      (trained, model.propensity) = RepurchasePropensity.fit(ledger: s.batch.ledger, histories: s.histories, model: model)
     }
-    let columns = score(
-      histories: histories, categoryNames: ledger.categories, model: model, covariates: covariates, knots: knots)
-    return (model, columns)
+    return IntervalFit(model: model, propensity: trained)
+  }
+
+  /// Every pair's predictions as of the statistics' as-of day.
+  func columns(_ s: IntervalStatistics, fitted: IntervalFit) -> IntervalColumns {
+    let knots = fitted.propensity.map {
+      RepurchasePropensity.knots(ledger: s.batch.ledger, histories: s.histories, model: fitted.model, trained: $0)
+    }
+    return Self.score(
+      histories: s.histories, categoryNames: s.batch.ledger.categories, model: fitted.model,
+      covariates: IntervalCovariates.standard(table: s.batch.table), knots: knots)
   }
 
   /// Fits the per-category interval model on `ledger` as of `table.asOfDay`.

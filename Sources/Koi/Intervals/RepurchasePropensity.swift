@@ -41,12 +41,18 @@ enum RepurchasePropensity {
     return o
   }()
 
-  /// Trains each window's trees and scores the as-of pairs; `knots` are
-  /// `windows.count × pairCount` (pair-major; NaN for a pair with no
-  /// probability).
+  /// What scoring needs of the training: each window's trees (nil where
+  /// the interval model's own probability won) and the first purchase day
+  /// of the training data (a feature is measured from it).
+  struct Trained: Sendable {
+    var trees: [GradientBoostedTrees?]
+    var dataStart: Int32
+  }
+
+  /// Trains each window's trees on the rolling origins of `h`.
   static func fit(
     ledger: Ledger, histories h: PurchaseHistories, model: IntervalModel
-  ) -> (knots: [Double], report: PropensityReport) {
+  ) -> (trained: Trained, report: PropensityReport) {
     let asOf = h.asOfDay
     var dataStart = Int32.max
     for p in 0..<h.pairCount { dataStart = min(dataStart, h.firstDay[p]) }
@@ -59,8 +65,7 @@ enum RepurchasePropensity {
     }
     let q = PropensityFeatures.count
     let statColumn = PropensityFeatures.statisticalProbability
-    let stride = windows.count
-    var knots = [Double](repeating: .nan, count: stride * h.pairCount)
+    var windowTrees: [GradientBoostedTrees?] = []
     var reports: [PropensityReport.Window] = []
     var gain = [Double](repeating: 0, count: q)
     for (w, horizon) in windows.enumerated() {
@@ -124,9 +129,35 @@ enum RepurchasePropensity {
           for j in 0..<q { gain[j] += fitted.featureGain[j] }
         }
       }
-      // Score every pair as of the as-of day, in fixed chunks.
+      windowTrees.append(boosted)
+      reports.append(report)
+    }
+    let totalGain = gain.reduce(0, +)
+    let importance = totalGain > 0
+      ? zip(PropensityFeatures.names, gain).map { PropensityReport.Importance(feature: $0.0, share: rounded($0.1 / totalGain, 4)) }
+        .sorted { $0.share > $1.share }
+      : []
+    return (
+      Trained(trees: windowTrees, dataStart: dataStart),
+      PropensityReport(windows: reports, features: PropensityFeatures.names, importance: importance))
+  }
+
+  /// Scores every pair of `h` as of its as-of day with the trained windows:
+  /// `windows.count × pairCount` knots (pair-major; NaN for a pair with no
+  /// probability), in fixed chunks.
+  static func knots(
+    ledger: Ledger, histories h: PurchaseHistories, model: IntervalModel, trained: Trained
+  ) -> [Double] {
+    let q = PropensityFeatures.count
+    let statColumn = PropensityFeatures.statisticalProbability
+    let stride = windows.count
+    var knots = [Double](repeating: .nan, count: stride * h.pairCount)
+    let customers = PropensityFeatures.Customers(ledger: ledger, origin: h.asOfDay)
+    for (w, horizon) in windows.enumerated() {
+      let boosted = trained.trees[w]
       let current = PropensityFeatures(
-        histories: h, customers: customers(asOf), model: model, origin: asOf, horizon: horizon, dataStart: dataStart)
+        histories: h, customers: customers, model: model, origin: h.asOfDay, horizon: horizon,
+        dataStart: trained.dataStart)
       knots.withUnsafeMutableBufferPointer { knots in
         let n = h.pairCount
         Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: 8192)) { _, range in
@@ -141,14 +172,8 @@ enum RepurchasePropensity {
           for (i, p) in range.enumerated() { knots[stride * p + w] = scores?[i] ?? rows[i * q + statColumn] }
         }
       }
-      reports.append(report)
     }
-    let totalGain = gain.reduce(0, +)
-    let importance = totalGain > 0
-      ? zip(PropensityFeatures.names, gain).map { PropensityReport.Importance(feature: $0.0, share: rounded($0.1 / totalGain, 4)) }
-        .sorted { $0.share > $1.share }
-      : []
-    return (knots, PropensityReport(windows: reports, features: PropensityFeatures.names, importance: importance))
+    return knots
   }
 
   static func logLoss(_ p: Double, _ y: Double) -> Double {

@@ -162,7 +162,11 @@ public struct LifetimeColumns: Sendable {
 ///   the population mean p γ/(q − 1); with q ≤ 1 (infinite mean) those get
 ///   null and the model says why.
 /// - CLV needs both a purchase model and a spend model; otherwise null.
-public enum LifetimeStage {
+public struct LifetimeStage: Sendable {
+  public var options: LifetimeOptions
+
+  public init(_ options: LifetimeOptions = LifetimeOptions()) { self.options = options }
+
   /// Fits the purchase models and the spend model. Never throws: failures are
   /// diagnostics in the returned model, and `score` then yields nulls.
   ///

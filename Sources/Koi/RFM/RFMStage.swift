@@ -5,45 +5,40 @@
 /// - Frequency: distinct purchase days (several items on one visit are one
 ///   occasion).
 /// - Monetary: net amount, refunds included.
-public enum RFMStage {
+public struct RFMStage: Sendable {
   public struct Options: Sendable {
     /// Score levels; 5 gives quintiles.
     public var bins = 5
     public init(bins: Int = 5) { self.bins = bins }
   }
 
+  public var options: Options
+
+  public init(_ options: Options = Options()) { self.options = options }
+
   /// Learns the cut points of the rank rule (see `RFMModel`).
   ///
   /// - Complexity: O(N log N) for N customers.
   public static func fit(_ table: CustomerTable, options: Options = Options()) -> RFMModel {
-    precondition(options.bins >= 2, "RFM needs at least 2 bins")
-    let recency = (0..<table.count).map { Double(table.asOfDay - table.lastPurchaseDay[$0]) }
-    return RFMModel(
-      bins: options.bins,
-      // Smaller recency is better: fit on −recency, report in days.
-      recency: cutPoints(recency.map { -$0 }, bins: options.bins).map { $0.map { -$0 } },
-      frequency: cutPoints(table.purchaseDays.map(Double.init), bins: options.bins),
-      monetary: cutPoints(table.netAmount, bins: options.bins))
+    fit(RFMStatistics(table: table), bins: options.bins)
   }
 
-  /// Cut points for "higher is better" values: for each score s ≥ 2, the
-  /// least value v with ⌊bins · #{x < v} / N⌋ ≥ s − 1, i.e. the least value
-  /// strictly above the m-th smallest, m = ⌈(s − 1) N / bins⌉.
+  /// Learns the cut points from the value counts of every customer.
+  ///
+  /// - Complexity: O(distinct values · bins).
+  static func fit(_ s: RFMStatistics, bins: Int) -> RFMModel {
+    precondition(Settings.rfmBins.problem(bins) == nil, "rfm_bins: \(Settings.rfmBins.problem(bins) ?? "")")
+    return RFMModel(
+      bins: bins,
+      // Smaller recency is better: fit on −recency, report in days.
+      recency: s.recencyDays.negated.cutPoints(bins: bins).map { $0.map { -$0 } },
+      frequency: s.purchaseDays.cutPoints(bins: bins),
+      monetary: s.netAmount.cutPoints(bins: bins))
+  }
+
+  /// Cut points of `values` (see `ValueCounts.cutPoints`).
   static func cutPoints(_ values: [Double], bins: Int) -> [Double?] {
-    let sorted = values.sorted()
-    let n = sorted.count
-    return (2...bins).map { s in
-      let m = ((s - 1) * n + bins - 1) / bins  // ⌈(s−1)·n/bins⌉ ≥ 1 for n ≥ 1
-      guard n > 0, m >= 1, m <= n else { return nil }
-      let below = sorted[m - 1]
-      // First value strictly greater than `below`.
-      var lo = m, hi = n
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if sorted[mid] > below { hi = mid } else { lo = mid + 1 }
-      }
-      return lo < n ? sorted[lo] : nil
-    }
+    ValueCounts(values).cutPoints(bins: bins)
   }
 
   @inline(__always)

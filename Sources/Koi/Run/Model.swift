@@ -1,23 +1,72 @@
-/// Everything global a run learned, saved as model.json. Splitting fit from
-/// score is what lets a scheduled run keep tier labels stable and a backtest
-/// fit on one window and score another.
+import Foundation
+
+/// Everything global a run learned, saved as model.json: the as-of date,
+/// the category list, and one section per stage that ran, under the stage's
+/// name. Splitting fit from score is what lets a scheduled run keep tier
+/// labels stable and a backtest fit on one window and score another.
 public struct Model: Sendable, Codable {
   public var koiVersion: String
   /// The as-of date, `YYYY-MM-DD`.
   public var asOf: String
   /// Treatment categories in category-index order.
   public var categories: [String]
-  public var rfm: RFMModel?
-  public var tiers: TierModel?
-  public var intervals: IntervalModel?
-  public var lifetime: LifetimeModel?
+  /// Stage sections by stage name.
+  var sections: [StageName: any StageSection] = [:]
+
+  public init(koiVersion: String, asOf: String, categories: [String]) {
+    self.koiVersion = koiVersion
+    self.asOf = asOf
+    self.categories = categories
+  }
+
+  /// The section of stage `S`, nil when the stage did not run.
+  public subscript<S: Stage>(_ stage: S.Type) -> S.Section? {
+    get { sections[S.name] as? S.Section }
+    set { sections[S.name] = newValue }
+  }
 
   enum CodingKeys: String, CodingKey {
     case koiVersion = "koi_version"
     case asOf = "as_of"
     case categories
-    case rfm, tiers, intervals, lifetime
   }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(koiVersion, forKey: .koiVersion)
+    try c.encode(asOf, forKey: .asOf)
+    try c.encode(categories, forKey: .categories)
+    var s = encoder.container(keyedBy: StageKey.self)
+    for (name, section) in sections { try s.encode(section, forKey: StageKey(name)) }
+  }
+
+  /// Reads the sections of the standard stages (`StageRegistry.standard`);
+  /// other keys are ignored.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    koiVersion = try c.decode(String.self, forKey: .koiVersion)
+    asOf = try c.decode(String.self, forKey: .asOf)
+    categories = try c.decode([String].self, forKey: .categories)
+    let s = try decoder.container(keyedBy: StageKey.self)
+    for stage in StageRegistry.standard {
+      if let section = try Self.decodeSection(of: stage, from: s) { sections[stage.name] = section }
+    }
+  }
+
+  private static func decodeSection<S: Stage>(
+    of stage: S.Type, from c: KeyedDecodingContainer<StageKey>
+  ) throws -> (any StageSection)? {
+    try c.decodeIfPresent(S.Section.self, forKey: StageKey(S.name))
+  }
+}
+
+/// A JSON key named after a stage.
+struct StageKey: CodingKey {
+  var stringValue: String
+  var intValue: Int? { nil }
+  init(_ name: StageName) { stringValue = name.rawValue }
+  init?(stringValue: String) { self.stringValue = stringValue }
+  init?(intValue: Int) { nil }
 }
 
 extension Model {
@@ -39,5 +88,3 @@ extension Model {
     }
   }
 }
-
-import Foundation

@@ -144,7 +144,7 @@ public struct RunConfig: Sendable {
     if let run = try t.stringArray("run", expected: "a list of stage names, e.g. [\"rfm\"]") {
       var chosen = Set<StageName>()
       for s in run {
-        guard let stage = StageName(rawValue: s) else {
+        guard let stage = StageName.allCases.first(where: { $0.rawValue == s }) else {
           throw t.error("run", "unknown stage \"\(s)\"; the stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         chosen.insert(stage)

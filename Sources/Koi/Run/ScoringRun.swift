@@ -3,14 +3,6 @@ import Foundation
 import Glibc
 #endif
 
-/// The stages a scoring run can run, in pipeline order.
-public enum StageName: String, CaseIterable, Sendable, Codable {
-  case rfm
-  case tiers
-  case intervals
-  case lifetime
-}
-
 /// What a long run reports while it works. The library never prints; the
 /// command line turns these into a progress line or log records.
 public enum ProgressEvent: Sendable {
@@ -47,6 +39,8 @@ public struct ScoreOptions: Sendable {
   /// The subcommand recorded in run.json `command`: `score`, or `run` for
   /// a scheduled run.
   public var command = "score"
+  /// How warnings name settings: flags for `koi score`, keys for `koi run`.
+  public var frontend: Frontend { command == "run" ? .configuration : .commandLine }
 
   public init(inputPath: String, outputDirectory: String) {
     self.inputPath = inputPath
@@ -86,10 +80,9 @@ public struct ScoringResult: Sendable {
   public var ledger: Ledger
   public var table: CustomerTable
   public var model: Model
-  public var rfm: RFMColumns?
-  public var tiers: TierColumns?
-  public var intervals: IntervalColumns?
-  public var lifetime: LifetimeColumns?
+  /// Each stage's columns (`outputs[TierStage.self]`); the standard stages
+  /// also have named accessors (`result.tiers`).
+  public var outputs: StageOutputs
   /// What tag rules and campaign lists look at, and the tags themselves.
   public var facts: CustomerFactTable
   public var tags: [[String]]
@@ -105,7 +98,8 @@ public struct ScoringResult: Sendable {
 /// were.
 public enum ScoringRun {
   public static func run(
-    _ options: ScoreOptions, progress: @escaping (ProgressEvent) -> Void = { _ in }
+    _ options: ScoreOptions, stages: [any Stage.Type] = StageRegistry.standard,
+    progress: @escaping (ProgressEvent) -> Void = { _ in }
   ) throws -> ScoringResult {
     let started = Date()
     var seconds: [String: Double] = [:]
@@ -118,6 +112,7 @@ public enum ScoringRun {
     try prepareDirectory(options.outputDirectory)
     // Every output is written here first and published together at the end.
     let staging = try StagingDirectory(destination: options.outputDirectory)
+    func path(_ name: String) -> String { staging.path + "/" + name }
 
     progress(.stage("ingest"))
     let ingest = try TransactionReader.read(path: options.inputPath, options: options.ingest) {
@@ -126,131 +121,48 @@ public enum ScoringRun {
     let table = CustomerTable(ledger: ingest.ledger, asOfDay: ingest.asOfDay)
     lap("ingest")
 
-    var warnings: [String] = []
+    var warnings: [RunWarning] = []
     if ingest.encodingDetected {
-      warnings.append("the input is not UTF-8; it was read as GB18030 (detected). Pass --encoding to make this explicit.")
+      warnings.append(RunWarning(
+        "the input is not UTF-8; it was read as GB18030 (detected).",
+        advice: .init(
+          lead: "Make this explicit with", commandLine: "--encoding gb18030",
+          configuration: "[input] encoding = \"gb18030\"")))
     }
     if ingest.counts.rejected > 0 {
-      warnings.append("\(ingest.counts.rejected) of \(ingest.counts.read) rows were rejected; see rejects.csv.")
+      warnings.append(RunWarning("\(ingest.counts.rejected) of \(ingest.counts.read) rows were rejected; see rejects.csv."))
     }
 
-    var model = Model(
-      koiVersion: Koi.version, asOf: DayNumber.format(ingest.asOfDay),
-      categories: ingest.ledger.categories)
-    var fields: [any CustomerRecordFields] = []
-    var rfmColumns: RFMColumns?
-    var report = SegmentsReport(asOf: model.asOf, customers: table.count, revenue: rounded(table.netAmount.reduce(0, +), 2))
-
-    if options.stages.contains(.rfm) {
-      progress(.stage("rfm"))
-      let m = RFMStage.fit(table, options: options.rfm)
-      let cols = RFMStage.score(table, model: m)
-      model.rfm = m
-      rfmColumns = cols
-      fields.append(RFMRecordFields(table: table, columns: cols))
-      report.rfm = RFMReport(columns: cols, bins: m.bins)
-      lap("rfm")
+    let batch = StageBatch(ledger: ingest.ledger, table: table)
+    var state = StageRunState(
+      batch: batch,
+      model: Model(koiVersion: Koi.version, asOf: DayNumber.format(ingest.asOfDay), categories: ingest.ledger.categories),
+      report: SegmentsReport(
+        asOf: DayNumber.format(ingest.asOfDay), customers: table.count,
+        revenue: rounded(table.netAmount.reduce(0, +), 2)),
+      facts: CustomerFactTable(ledger: ingest.ledger, oneOff: options.oneOffCategories),
+      context: StageContext(options: options, previousModel: try options.initModelPath.map { try Model.load(path: $0) }))
+    for stage in stages where options.stages.contains(stage.name) {
+      progress(.stage(stage.name.rawValue))
+      state.run(stage)
+      lap(stage.name.rawValue)
     }
+    warnings += state.warnings
 
-    let dir = URL(fileURLWithPath: staging.path)
-    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-    var outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv"]
-
-    var tierColumns: TierColumns?
-    if options.stages.contains(.tiers) {
-      progress(.stage("tiers"))
-      let previous = try options.initModelPath.map { try Model.load(path: $0) }
-      if previous != nil && previous?.tiers == nil {
-        warnings.append("the init model has no tiers; tiers were fitted from scratch.")
-      }
-      do {
-        let m = try TierStage.fit(ledger: ingest.ledger, table: table, options: options.tiers, warmStart: previous?.tiers)
-        let cols = TierStage.score(ledger: ingest.ledger, table: table, model: m)
-        var changed: Int?, compared: Int?
-        if let old = previous?.tiers {
-          let before = TierStage.score(ledger: ingest.ledger, table: table, model: old)
-          compared = zip(before.tier, cols.tier).filter { $0.0 != nil && $0.1 != nil }.count
-          changed = zip(before.tier, cols.tier).filter { $0.0 != nil && $0.1 != nil && $0.0 != $0.1 }.count
-        }
-        model.tiers = m
-        tierColumns = cols
-        fields.append(TierRecordFields(columns: cols))
-        report.tiers = TierReport(
-          k: m.k, inertia: rounded(m.inertia, 4), iterations: m.iterations, converged: m.converged,
-          warmStarted: m.warmStarted, changedSinceInitModel: changed, comparedWithInitModel: compared,
-          features: m.features.map(\.rawValue), droppedFeatures: m.droppedFeatures, notes: m.notes + cols.notes,
-          tiers: TierStage.profiles(table: table, model: m, columns: cols))
-        for d in m.droppedFeatures { warnings.append("tier feature \(d.feature.rawValue) dropped: \(d.reason)") }
-      } catch {
-        warnings.append("tiers were not computed: \(error)")
-      }
-      lap("tiers")
-    }
-
-    var intervalColumns: IntervalColumns?
-    var dueLists: (lists: [[IntervalDueEntry]], model: IntervalModel, columns: IntervalColumns)?
-    if options.stages.contains(.intervals) {
-      progress(.stage("intervals"))
-      let (m, cols) = IntervalStage.run(ledger: ingest.ledger, table: table, options: options.intervals)
-      let lists = m.categories.indices.map {
-        IntervalDueList.make(
-          columns: cols, model: m, category: $0, dueWithinDays: options.dueWithinDays,
-          minimumProbability: options.dueMinimumProbability, limit: options.dueLimit)
-      }
-      model.intervals = m
-      intervalColumns = cols
-      fields.append(IntervalRecordFields(model: m, columns: cols))
-      report.intervals = IntervalReport(model: m, columns: cols, dueLists: lists, dueWithinDays: options.dueWithinDays)
-      dueLists = (lists, m, cols)
-      for c in m.categories where c.basis == .insufficientData {
-        warnings.append("treatment '\(UserText.excerpt(c.name))' has \(c.gapCount) repeat gaps, too few to fit (\(options.intervals.minimumGapsForFit) needed), no prior, and the rare treatments together have too few to pool: its customers get status unknown. If it repeats, give its typical cycle with --prior '\(UserText.excerpt(c.name))=DAYS'.")
-      }
-      lap("intervals")
-    }
-
-    var lifetimeColumns: LifetimeColumns?
-    if options.stages.contains(.lifetime) {
-      progress(.stage("lifetime"))
-      let summary = LifetimeSummary(ledger: ingest.ledger, table: table)
-      let (m, cols) = LifetimeStage.run(summary, options: options.lifetime)
-      model.lifetime = m
-      lifetimeColumns = cols
-      fields.append(LifetimeRecordFields(columns: cols))
-      report.lifetime = LifetimeReport(model: m, columns: cols, options: options.lifetime, segments: rfmColumns?.segment)
-      for d in m.diagnostics { warnings.append("lifetime: \(d)") }
-      lap("lifetime")
-    }
-
-    var facts = CustomerFactTable(ledger: ingest.ledger, rfm: rfmColumns, oneOff: options.oneOffCategories)
-    if let lifetimeColumns {
-      facts.pAlive = lifetimeColumns.probabilityAlive.map { $0 ?? .nan }
-      facts.clv = lifetimeColumns.clv.map { $0 ?? .nan }
-    }
-    if let tierColumns { facts.add(tiers: tierColumns) }
-    if let intervalColumns, let m = model.intervals {
-      facts.add(intervals: intervalColumns, model: m, horizonDays: options.dueWithinDays, oneOff: options.oneOffCategories)
-    }
-    let (tags, tagWarnings) = TagEngine(rules: options.tagRules).tagAll(facts)
-    warnings += tagWarnings
-    fields.append(TagRecordFields(tags: tags))
+    let (tags, tagWarnings) = TagEngine(rules: options.tagRules).tagAll(state.facts)
+    warnings += tagWarnings.map { RunWarning($0) }
+    state.fields.append(TagRecordFields(tags: tags))
     lap("tags")
 
     progress(.writing("customers.jsonl"))
-    var staleOutputs: [String] = []
-    try CustomersWriter.write(to: path("customers.jsonl"), customerIDs: ingest.ledger.customerIDs, fields: fields)
-    try AtomicFile.write(try Array(JSONEncoder.koi.encode(report)) + [10], to: path("segments.json"))
-    try AtomicFile.write(try Array(JSONEncoder.koi.encode(model)) + [10], to: path("model.json"))
+    try CustomersWriter.write(to: path("customers.jsonl"), customerIDs: ingest.ledger.customerIDs, fields: state.fields)
+    try AtomicFile.write(try Array(JSONEncoder.koi.encode(state.report)) + [10], to: path("segments.json"))
+    try AtomicFile.write(try Array(JSONEncoder.koi.encode(state.model)) + [10], to: path("model.json"))
     try RejectsWriter.write(ingest.rejects, to: path("rejects.csv"))
-    if let due = dueLists {
-      try DueListWriter.write(
-        to: path("due.json"), lists: due.lists, model: due.model, columns: due.columns,
-        customerIDs: ingest.ledger.customerIDs, dueWithinDays: options.dueWithinDays,
-        minimumProbability: options.dueMinimumProbability, limit: options.dueLimit)
-      outputs.append("due.json")
-    } else {
-      // A due.json left by an earlier run with intervals would be stale.
-      staleOutputs.append("due.json")
-    }
+    let stageFiles = try state.writeFiles(to: staging.path)
+    let outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv"] + stageFiles
+    // Files of stages that did not run would be stale.
+    let staleOutputs = stages.flatMap { $0.files }.filter { !stageFiles.contains($0) }
     lap("write")
     seconds["total"] = rounded(Date().timeIntervalSince(started), 3)
 
@@ -263,17 +175,17 @@ public enum ScoringRun {
         path: options.inputPath, sha256: ingest.sha256, bytes: ingest.bytes,
         encoding: ingest.encoding.rawValue, encodingDetected: ingest.encodingDetected,
         columns: columns),
-      asOf: model.asOf,
+      asOf: state.model.asOf,
       asOfSource: options.ingest.asOfDay == nil ? "last_transaction_plus_one" : "option",
       rows: ingest.counts, customers: table.count, categories: ingest.ledger.categories.count,
       stages: options.stages.map(\.rawValue), options: options.echoed, seconds: seconds,
       outputs: outputs + ["run.json"],
-      warnings: warnings)
+      warnings: warnings.map { $0.text(for: options.frontend) })
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(manifest)) + [10], to: path("run.json"))
     try staging.publish(outputs, removing: staleOutputs, last: "run.json")
     return ScoringResult(
-      manifest: manifest, ledger: ingest.ledger, table: table, model: model, rfm: rfmColumns,
-      tiers: tierColumns, intervals: intervalColumns, lifetime: lifetimeColumns, facts: facts, tags: tags)
+      manifest: manifest, ledger: ingest.ledger, table: table, model: state.model, outputs: state.outputs,
+      facts: state.facts, tags: tags)
   }
 
   /// Makes `path` a directory, creating it and its parents if missing.
@@ -312,27 +224,5 @@ public enum ScoringRun {
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime]
     return f.string(from: d)
-  }
-}
-
-/// segments.json: population totals and one section per stage.
-public struct SegmentsReport: Sendable, Codable {
-  public var asOf: String
-  public var customers: Int
-  public var revenue: Double
-  public var rfm: RFMReport?
-  public var tiers: TierReport?
-  public var intervals: IntervalReport?
-  public var lifetime: LifetimeReport?
-
-  public init(asOf: String, customers: Int, revenue: Double) {
-    self.asOf = asOf
-    self.customers = customers
-    self.revenue = revenue
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case asOf = "as_of"
-    case customers, revenue, rfm, tiers, intervals, lifetime
   }
 }

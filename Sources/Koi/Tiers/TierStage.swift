@@ -5,7 +5,11 @@
 /// fit:   ledger, table ──► TierFeatureTable ──► TierScaling ──► KMeans ──► TierModel
 /// score: ledger, table, model ──► features scaled by model.scaling ──► nearest centroid
 /// ```
-public enum TierStage {
+public struct TierStage: Sendable {
+  public var options: TierOptions
+
+  public init(_ options: TierOptions = TierOptions()) { self.options = options }
+
   /// Fits the tier model.
   ///
   /// Degenerate inputs never trap; they shrink the model and say so in

@@ -1,0 +1,54 @@
+/// The intervals section of segments.json: per category how the interval
+/// distribution was obtained, its typical cycle, and how many customers are
+/// in each status.
+public struct IntervalReport: Sendable, Codable {
+  public struct Category: Sendable, Codable {
+    public var category: String
+    public var basis: String
+    public var family: String?
+    public var medianGapDays: Double?
+    public var meanGapDays: Double?
+    public var returnProbability: Double?
+    public var observedGaps: Int
+    public var customers: Int
+    /// Customers per status (`not_yet_due`, `due`, `overdue`, `lapsed`, `one_off`, `unknown`).
+    public var status: [String: Int]
+    /// Customers on the due list for the run's window.
+    public var dueListed: Int
+
+    enum CodingKeys: String, CodingKey {
+      case category, basis, family, customers, status
+      case medianGapDays = "median_gap_days"
+      case meanGapDays = "mean_gap_days"
+      case returnProbability = "return_probability"
+      case observedGaps = "observed_gaps"
+      case dueListed = "due_listed"
+    }
+  }
+
+  public var dueWithinDays: Int
+  public var categories: [Category]
+
+  enum CodingKeys: String, CodingKey {
+    case dueWithinDays = "due_within_days"
+    case categories
+  }
+
+  public init(model: IntervalModel, columns: IntervalColumns, dueLists: [[IntervalDueEntry]], dueWithinDays: Int) {
+    self.dueWithinDays = dueWithinDays
+    var counts = [[String: Int]](repeating: [:], count: model.categories.count)
+    var customers = [Int](repeating: 0, count: model.categories.count)
+    for p in 0..<columns.pairCount {
+      let k = Int(columns.category[p])
+      counts[k][columns.status[p].rawValue, default: 0] += 1
+      customers[k] += 1
+    }
+    categories = model.categories.enumerated().map { k, m in
+      Category(
+        category: m.name, basis: m.basis.rawValue, family: m.family?.rawValue,
+        medianGapDays: m.medianGapDays.map { rounded($0, 1) }, meanGapDays: m.meanGapDays.map { rounded($0, 1) },
+        returnProbability: m.returnProbability.map { rounded($0, 4) }, observedGaps: m.gapCount,
+        customers: customers[k], status: counts[k], dueListed: dueLists[k].count)
+    }
+  }
+}

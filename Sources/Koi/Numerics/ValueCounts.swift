@@ -1,0 +1,74 @@
+/// A multiset of numbers as ascending distinct values with their counts:
+/// the exact, mergeable summary of a column that rank rules (quantile cut
+/// points) need. Merging the counts of two batches gives the counts of
+/// both, whatever the order of the batches or of their values.
+public struct ValueCounts: Sendable, Equatable {
+  /// Distinct values, ascending.
+  public private(set) var values: [Double] = []
+  /// How often each value occurs.
+  public private(set) var counts: [Int] = []
+
+  /// The number of values counted.
+  public var total: Int { counts.reduce(0, +) }
+
+  /// - Precondition: no NaN.
+  /// - Complexity: O(n log n).
+  public init<S: Sequence>(_ values: S) where S.Element == Double {
+    for v in values.sorted() {
+      precondition(!v.isNaN, "values are ordered numbers")
+      if let last = self.values.last, last == v { counts[counts.count - 1] += 1 } else {
+        self.values.append(v)
+        counts.append(1)
+      }
+    }
+  }
+
+  /// Adds the counts of `other`.
+  ///
+  /// - Complexity: O(distinct values of both).
+  public mutating func merge(_ other: ValueCounts) {
+    var v: [Double] = [], c: [Int] = []
+    v.reserveCapacity(values.count + other.values.count)
+    c.reserveCapacity(v.capacity)
+    var i = 0, j = 0
+    while i < values.count || j < other.values.count {
+      if j == other.values.count || (i < values.count && values[i] < other.values[j]) {
+        v.append(values[i]); c.append(counts[i]); i += 1
+      } else if i == values.count || other.values[j] < values[i] {
+        v.append(other.values[j]); c.append(other.counts[j]); j += 1
+      } else {
+        v.append(values[i]); c.append(counts[i] + other.counts[j]); i += 1; j += 1
+      }
+    }
+    values = v
+    counts = c
+  }
+
+  /// The counts of the negated values.
+  public var negated: ValueCounts {
+    var n = self
+    n.values = values.reversed().map { -$0 }
+    n.counts = counts.reversed()
+    return n
+  }
+
+  /// Cut points of a "higher is better" score from 1 to `bins` (≥ 2): for each
+  /// score s ≥ 2, the least value v with ⌊bins · #{x < v} / N⌋ ≥ s − 1, i.e.
+  /// the least value strictly above the m-th smallest, m = ⌈(s − 1) N / bins⌉;
+  /// nil when no value is above it.
+  ///
+  /// - Complexity: O(distinct values + bins).
+  public func cutPoints(bins: Int) -> [Double?] {
+    let n = total
+    var result: [Double?] = []
+    var j = 0, below = counts.first ?? 0  // values ≤ values[j]
+    for s in 2...bins {
+      let m = ((s - 1) * n + bins - 1) / bins  // ⌈(s−1)·n/bins⌉ ≥ 1 for n ≥ 1
+      guard n > 0, m >= 1, m <= n else { result.append(nil); continue }
+      while below < m { j += 1; below += counts[j] }
+      // values[j] is the m-th smallest; the next distinct value is the cut.
+      result.append(j + 1 < values.count ? values[j + 1] : nil)
+    }
+    return result
+  }
+}

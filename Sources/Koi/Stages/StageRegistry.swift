@@ -1,0 +1,14 @@
+/// The stages of a scoring run, in pipeline order: a stage reads the
+/// columns of stages before it (`Stage.reads`), and customers.jsonl carries
+/// their fields in this order. Adding a stage is one line here.
+public enum StageRegistry {
+  public static let standard: [any Stage.Type] = [
+    RFMStage.self,
+    TierStage.self,
+    IntervalStage.self,
+    LifetimeStage.self,
+  ]
+
+  /// The names of the standard stages, in pipeline order.
+  public static var standardNames: [StageName] { standard.map { $0.name } }
+}

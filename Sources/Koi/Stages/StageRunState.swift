@@ -1,0 +1,58 @@
+/// What the stages of one run have produced so far: the loop in
+/// `ScoringRun` hands each stage to `run`, which takes it through its steps
+/// and files its results here.
+struct StageRunState {
+  let batch: StageBatch
+  var model: Model
+  var report: SegmentsReport
+  var facts: CustomerFactTable
+  let context: StageContext
+  var outputs = StageOutputs()
+  var fields: [any CustomerRecordFields] = []
+  var warnings: [RunWarning] = []
+  /// Writers of the stages' own files, in stage order; the run calls them
+  /// after the shared files (`writeFiles`).
+  private var fileWriters: [(String) throws -> [String]] = []
+
+  init(
+    batch: StageBatch, model: Model, report: SegmentsReport, facts: CustomerFactTable, context: StageContext
+  ) {
+    self.batch = batch
+    self.model = model
+    self.report = report
+    self.facts = facts
+    self.context = context
+  }
+
+  /// Runs stage `S` on the run's one batch. A stage whose fit throws is left
+  /// out with a warning; the stages after it run without its columns.
+  ///
+  mutating func run<S: Stage>(_ type: S.Type) {
+    let stage = S(options: context.options)
+    let statistics = stage.statistics(of: batch)
+    let fitted: S.Fitted
+    do {
+      fitted = try stage.fit(statistics, context: context)
+    } catch {
+      warnings.append(RunWarning("\(S.name) were not computed: \(error)"))
+      return
+    }
+    let columns = stage.score(batch, statistics: statistics, fitted: fitted, upstream: outputs)
+    model[S.self] = stage.section(of: fitted)
+    if let section = stage.report(batch, fitted: fitted, columns: columns, upstream: outputs, context: context) {
+      report[S.name] = section
+    }
+    fields.append(stage.recordFields(batch, fitted: fitted, columns: columns))
+    warnings += stage.warnings(fitted: fitted, columns: columns, context: context)
+    stage.contribute(columns, fitted: fitted, to: &facts, context: context)
+    fileWriters.append { [batch, context] directory in
+      try stage.writeFiles(batch, fitted: fitted, columns: columns, to: directory, context: context)
+    }
+    outputs[S.self] = columns
+  }
+
+  /// Writes every stage's own files into `directory`; returns their names.
+  func writeFiles(to directory: String) throws -> [String] {
+    try fileWriters.flatMap { try $0(directory) }
+  }
+}

@@ -1,0 +1,18 @@
+/// The tier part of a customer record: `"tier": {id, name, distance,
+/// confidence}`, or null when the model has no clusters.
+public struct TierRecordFields: CustomerRecordFields {
+  let columns: TierColumns
+
+  public init(columns: TierColumns) { self.columns = columns }
+
+  public func write(customer c: Int, into w: inout JSONWriter) {
+    w.key("tier")
+    guard let tier = columns.tier[c] else { w.null(); return }
+    w.beginObject()
+    w.key("id"); w.int(tier.rawValue)
+    w.key("name"); w.string(tier.id)
+    w.key("distance"); w.number(columns.distance[c], decimals: 4)
+    w.key("confidence"); w.number(columns.confidence[c], decimals: 4)
+    w.endObject()
+  }
+}
