@@ -51,3 +51,31 @@ extension CustomerTable {
     refundAmount += later.refundAmount
   }
 }
+
+extension StageBatch {
+  /// The customers `range` of this batch (their rows and aggregates), with
+  /// the same dictionaries: what one shard of a multi-batch run holds.
+  public func slice(customers range: Range<Int>) -> StageBatch {
+    let rows = ledger.customerStart[range.lowerBound]..<ledger.customerStart[range.upperBound]
+    var l = ledger
+    l.customerIDs = Array(ledger.customerIDs[range])
+    l.customer = ledger.customer[rows].map { $0 - Int32(range.lowerBound) }
+    l.day = Array(ledger.day[rows])
+    l.category = Array(ledger.category[rows])
+    l.amount = Array(ledger.amount[rows])
+    l.listPrice = Array(ledger.listPrice[rows])
+    l.promo = Array(ledger.promo[rows])
+    l.channel = Array(ledger.channel[rows])
+    l.store = Array(ledger.store[rows])
+    l.customerStart = ledger.customerStart[range.lowerBound...range.upperBound].map { $0 - rows.lowerBound }
+    var t = table
+    t.firstPurchaseDay = Array(table.firstPurchaseDay[range])
+    t.lastPurchaseDay = Array(table.lastPurchaseDay[range])
+    t.purchaseDays = Array(table.purchaseDays[range])
+    t.purchaseCount = Array(table.purchaseCount[range])
+    t.netAmount = Array(table.netAmount[range])
+    t.grossAmount = Array(table.grossAmount[range])
+    t.refundAmount = Array(table.refundAmount[range])
+    return StageBatch(ledger: l, table: t)
+  }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+@testable import Koi
+
+/// The stage shape: a stage added in one place runs, writes and reports
+/// like the standard ones, and statistics of customer-disjoint batches
+/// merge into the statistics of all.
+@Suite struct StageShapeTests {
+  let dir = TemporaryDirectory()
+  static let sample = repositoryRoot.appendingPathComponent("datasets/sample/transactions.csv").path
+
+  /// A toy fifth stage, written as a newcomer would: everything is here,
+  /// and the run picks it up from the stage list.
+  struct VisitStage: Stage {
+    static let name = StageName("visits")
+    static let reads = [StageName.rfm]
+    static let files = ["visits.txt"]
+
+    struct Statistics: StageStatistics {
+      var visits: [Int32]
+      mutating func merge(_ later: Statistics) { visits += later.visits }
+    }
+    struct Section: StageSection, Equatable { var meanVisits: Double }
+    struct Report: StageReportSection { var aboveMean: Int; var withSegment: Int }
+    struct Fields: CustomerRecordFields {
+      let visits: [Int32]
+      let mean: Double
+      func write(customer c: Int, into w: inout JSONWriter) {
+        w.key("visits_vs_mean"); w.number(Double(visits[c]) / mean, decimals: 3)
+      }
+    }
+
+    init(options: ScoreOptions) {}
+    func statistics(of batch: StageBatch) -> Statistics { Statistics(visits: batch.table.purchaseDays) }
+    func fit(_ s: Statistics, context: StageContext) throws -> Section {
+      Section(meanVisits: Double(s.visits.reduce(0) { $0 + Int($1) }) / Double(max(1, s.visits.count)))
+    }
+    func section(of fitted: Section) -> Section { fitted }
+    func score(_ batch: StageBatch, statistics: Statistics, fitted: Section, upstream: StageOutputs) -> [Int32] {
+      statistics.visits
+    }
+    func recordFields(_ batch: StageBatch, fitted: Section, columns: [Int32]) -> any CustomerRecordFields {
+      Fields(visits: columns, mean: fitted.meanVisits)
+    }
+    func report(
+      _ batch: StageBatch, fitted: Section, columns: [Int32], upstream: StageOutputs, context: StageContext
+    ) -> (any StageReportSection)? {
+      Report(
+        aboveMean: columns.filter { Double($0) > fitted.meanVisits }.count,
+        withSegment: upstream[RFMStage.self]?.segment.count ?? 0)
+    }
+    func warnings(fitted: Section, columns: [Int32], context: StageContext) -> [RunWarning] {
+      [RunWarning("visits: mean \(fitted.meanVisits)", advice: .init(lead: "See", commandLine: "--help", configuration: "koi init"))]
+    }
+    func writeFiles(
+      _ batch: StageBatch, fitted: Section, columns: [Int32], to directory: String, context: StageContext
+    ) throws -> [String] {
+      try AtomicFile.write(Array("\(columns.count)\n".utf8), to: directory + "/visits.txt")
+      return ["visits.txt"]
+    }
+  }
+
+  @Test func aFifthStageRunsFromOneRegistrationLine() throws {
+    var o = ScoreOptions(inputPath: Self.sample, outputDirectory: dir.path("out"))
+    o.stages = [.rfm, VisitStage.name]
+    let result = try ScoringRun.run(o, stages: StageRegistry.standard + [VisitStage.self])
+    let out = URL(fileURLWithPath: dir.path("out"))
+    func json(_ name: String) throws -> [String: Any] {
+      try #require(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(name))) as? [String: Any])
+    }
+    let section = try #require(result.model[VisitStage.self])
+    #expect(section.meanVisits > 1)
+    let model = try json("model.json")
+    #expect((model["visits"] as? [String: Any])?["meanVisits"] as? Double == section.meanVisits)
+    #expect(model["tiers"] == nil)
+    let report = try #require(try json("segments.json")["visits"] as? [String: Any])
+    #expect(report["withSegment"] as? Int == result.table.count)
+    #expect((report["aboveMean"] as? Int ?? 0) > 0)
+    let first = try String(contentsOf: out.appendingPathComponent("customers.jsonl"), encoding: .utf8)
+      .prefix { $0 != "\n" }
+    // After the RFM fields, before the tags.
+    let visits = try #require(first.range(of: "\"visits_vs_mean\":"))
+    #expect(try #require(first.range(of: "\"segment\":")).lowerBound < visits.lowerBound)
+    #expect(try #require(first.range(of: "\"tags\":")).lowerBound > visits.lowerBound)
+    #expect(try String(contentsOf: out.appendingPathComponent("visits.txt"), encoding: .utf8) == "\(result.table.count)\n")
+    let run = try json("run.json")
+    #expect((run["seconds"] as? [String: Any])?["visits"] != nil)
+    #expect((run["outputs"] as? [String])?.contains("visits.txt") == true)
+    #expect((run["warnings"] as? [String])?.contains("visits: mean \(section.meanVisits) See --help.") == true)
+
+    // Without the stage its file is stale and goes.
+    o.stages = [.rfm]
+    _ = try ScoringRun.run(o, stages: StageRegistry.standard + [VisitStage.self])
+    #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("visits.txt").path))
+  }
+
+  /// The sample's batch, read once.
+  static let batch: StageBatch = {
+    let ingest = try! TransactionReader.read(path: sample, options: IngestOptions())
+    return StageBatch(ledger: ingest.ledger, table: CustomerTable(ledger: ingest.ledger, asOfDay: ingest.asOfDay))
+  }()
+
+  /// The statistics of `shards` customer-contiguous batches, merged in order.
+  static func merged<S: Stage>(_ stage: S, shards: Int) -> S.Statistics {
+    let n = batch.table.count
+    let bounds = (0...shards).map { $0 * n / shards }
+    var s = stage.statistics(of: batch.slice(customers: bounds[0]..<bounds[1]))
+    for k in 1..<shards { s.merge(stage.statistics(of: batch.slice(customers: bounds[k]..<bounds[k + 1]))) }
+    return s
+  }
+
+  @Test(arguments: [1, 2, 7])
+  func mergedStatisticsFitTheSameModels(shards: Int) throws {
+    let options = ScoreOptions(inputPath: Self.sample, outputDirectory: dir.path("unused"))
+    let context = StageContext(options: options)
+
+    let rfm = RFMStage(options: options)
+    #expect(Self.merged(rfm, shards: shards) == rfm.statistics(of: Self.batch))
+    #expect(rfm.fit(Self.merged(rfm, shards: shards), context: context) == rfm.fit(rfm.statistics(of: Self.batch), context: context))
+
+    let lifetime = LifetimeStage(options: options)
+    #expect(
+      lifetime.fit(Self.merged(lifetime, shards: shards), context: context)
+        == lifetime.fit(lifetime.statistics(of: Self.batch), context: context))
+
+    var tierOptions = options
+    tierOptions.tiers.restarts = 1
+    let tiers = TierStage(options: tierOptions)
+    #expect(
+      try tiers.fit(Self.merged(tiers, shards: shards), context: context)
+        == tiers.fit(tiers.statistics(of: Self.batch), context: context))
+
+    var intervalOptions = options
+    intervalOptions.intervals.propensity = false
+    let intervals = IntervalStage(options: intervalOptions)
+    let m = Self.merged(intervals, shards: shards)
+    let whole = intervals.statistics(of: Self.batch)
+    #expect(m.histories.gaps == whole.histories.gaps && m.histories.pairStart == whole.histories.pairStart)
+    #expect(m.histories.pairCustomer == whole.histories.pairCustomer && m.histories.gapStart == whole.histories.gapStart)
+    #expect(intervals.fit(m, context: context).model == intervals.fit(whole, context: context).model)
+  }
+
+  @Test func valueCountsCutPointsMatchTheSortedRule() {
+    var g = SeededGenerator(seed: 11)
+    for trial in 0..<200 {
+      let n = Int.random(in: 0...60, using: &g)
+      let values = (0..<n).map { _ in Double(Int.random(in: -5...12, using: &g)) / 2 }
+      let bins = Int.random(in: 2...9, using: &g)
+      // The rule on the sorted list: the least value above the m-th smallest.
+      let sorted = values.sorted()
+      let expected: [Double?] = (2...bins).map { s in
+        let m = ((s - 1) * n + bins - 1) / bins
+        guard n > 0, m >= 1, m <= n else { return nil }
+        return sorted.first { $0 > sorted[m - 1] }
+      }
+      #expect(ValueCounts(values).cutPoints(bins: bins) == expected, "trial \(trial)")
+      // Merged halves count the same.
+      var a = ValueCounts(values.prefix(n / 2))
+      a.merge(ValueCounts(values.suffix(n - n / 2)))
+      #expect(a == ValueCounts(values))
+    }
+  }
+}
