@@ -43,19 +43,17 @@ struct Score: ParsableCommand {
     valueName: "list"))
   var stages: String?
 
-  @Option(name: .customLong("rfm-bins"), help: ArgumentHelp("Score levels for R, F and M (5 = quintiles). Example: --rfm-bins 5", valueName: "n"))
-  var rfmBins = 5
+  @Option(name: .customLong("rfm-bins"), help: help(Settings.rfmBins, example: "5", valueName: "n"))
+  var rfmBins = Settings.rfmBins.defaultValue
 
-  @Option(name: .customLong("k"), help: ArgumentHelp(
-    "Clusters for the price-sensitivity tiers (2–256); 4 gives one cluster per tier, more are each named after the tier whose quadrant they point into. Example: --k 4",
-    valueName: "n"))
-  var k = 4
+  @Option(name: .customLong("k"), help: help(Settings.k, example: "4", valueName: "n"))
+  var k = Settings.k.defaultValue
 
-  @Option(name: .long, help: ArgumentHelp("k-means restarts; the lowest-inertia one is kept. Example: --restarts 4", valueName: "n"))
-  var restarts = 4
+  @Option(name: .long, help: help(Settings.restarts, example: "4", valueName: "n"))
+  var restarts = Settings.restarts.defaultValue
 
-  @Option(name: .long, help: ArgumentHelp("Random seed for k-means seeding; echoed in run.json. Example: --seed 7", valueName: "s"))
-  var seed: UInt64 = 0
+  @Option(name: .long, help: help(Settings.seed, example: "7", valueName: "s"))
+  var seed: UInt64 = UInt64(Settings.seed.defaultValue)
 
   @Option(name: .customLong("init-model"), help: ArgumentHelp(
     "A previous run's model.json: tiers start from its centroids so tier identities stay stable, and segments.json reports how many customers changed tier. Example: --init-model out/model.json",
@@ -67,19 +65,13 @@ struct Score: ParsableCommand {
     valueName: "list"))
   var tierFeatures: String?
 
-  @Option(name: .customLong("due-within"), help: ArgumentHelp(
-    "Window of the due lists in due.json, days: customers likely to buy a treatment again within it. Example: --due-within 30",
-    valueName: "days"))
-  var dueWithin = 30
+  @Option(name: .customLong("due-within"), help: help(Settings.dueWithin, example: "30", valueName: "days"))
+  var dueWithin = Settings.dueWithin.defaultValue
 
-  @Option(name: .customLong("due-min-probability"), help: ArgumentHelp(
-    "Leave customers below this probability of buying within the window off the due lists. Example: --due-min-probability 0.25",
-    valueName: "p"))
-  var dueMinProbability = 0.25
+  @Option(name: .customLong("due-min-probability"), help: help(Settings.dueMinimumProbability, example: "0.25", valueName: "p"))
+  var dueMinProbability = Settings.dueMinimumProbability.defaultValue
 
-  @Option(name: .customLong("due-limit"), help: ArgumentHelp(
-    "At most this many customers per treatment on the due lists (default: no cap). Example: --due-limit 500",
-    valueName: "n"))
+  @Option(name: .customLong("due-limit"), help: help(Settings.dueLimit, example: "500", valueName: "n"))
   var dueLimit: Int?
 
   @OptionGroup var reading: InputArguments
@@ -90,23 +82,17 @@ struct Score: ParsableCommand {
   var quiet = false
 
   func validate() throws {
-    guard dueWithin >= 1 && dueWithin <= 3650 else {
-      throw ValidationError("--due-within must be between 1 and 3650 days, got \(dueWithin).")
-    }
-    guard (0...1).contains(dueMinProbability) else {
-      throw ValidationError("--due-min-probability is a probability from 0 to 1, got \(dueMinProbability).")
-    }
-    guard (2...256).contains(k) else { throw ValidationError("--k must be between 2 and 256, got \(k).") }
-    guard (1...100).contains(restarts) else { throw ValidationError("--restarts must be between 1 and 100, got \(restarts).") }
-    if let dueLimit, dueLimit < 1 { throw ValidationError("--due-limit must be at least 1, got \(dueLimit).") }
+    try check(Settings.dueWithin, dueWithin)
+    try check(Settings.dueMinimumProbability, dueMinProbability)
+    try check(Settings.k, k)
+    try check(Settings.restarts, restarts)
+    if let dueLimit { try check(Settings.dueLimit, dueLimit) }
+    try check(Settings.rfmBins, rfmBins)
     if let tierFeatures { _ = try parseTierFeatures(tierFeatures) }
     if let asOf, DayNumber.parse(asOf) == nil {
       throw ValidationError("--as-of '\(asOf)' is not a date; write it as YYYY-MM-DD, e.g. --as-of 2025-07-01.")
     }
     _ = try parsedStages()
-    guard (2...100).contains(rfmBins) else {
-      throw ValidationError("--rfm-bins must be between 2 and 100, got \(rfmBins).")
-    }
   }
 
   func parsedStages() throws -> [StageName] {

@@ -37,10 +37,8 @@ struct RepurchaseArguments: ParsableArguments {
     valueName: "item=days"))
   var priors: [String] = []
 
-  @Option(name: .customLong("next-within"), help: ArgumentHelp(
-    "Repurchase horizon in days (1–3650): next-purchase dates and P10/P50/P90 lie within it, and a customer less likely than not to buy a treatment within it is 'lapsed'. Example: --next-within 365",
-    valueName: "days"))
-  var nextWithin = 365
+  @Option(name: .customLong("next-within"), help: help(Settings.nextWithin, example: "365", valueName: "days"))
+  var nextWithin = Settings.nextWithin.defaultValue
 
   @Flag(name: .customLong("no-propensity"), help: ArgumentHelp(
     "Keep the interval model's own 30/60/90-day probabilities instead of training boosted trees on the run's history (faster on very large files; the trees were better on every real log measured)."))
@@ -48,18 +46,17 @@ struct RepurchaseArguments: ParsableArguments {
 
   func validate() throws {
     _ = try parsedPriors()
-    guard (1...3650).contains(nextWithin) else {
-      throw ValidationError("--next-within must be between 1 and 3650 days, got \(nextWithin).")
-    }
+    try check(Settings.nextWithin, nextWithin)
   }
 
   func parsedPriors() throws -> [String: Double] {
     var out: [String: Double] = [:]
     for p in priors {
       let parts = p.split(separator: "=", maxSplits: 1).map(String.init)
-      guard parts.count == 2, !parts[0].isEmpty, let days = Double(parts[1]), days > 0, days.isFinite else {
-        throw ValidationError("--prior '\(p)' needs the form item=days with days > 0, e.g. --prior filler=180.")
+      guard parts.count == 2, !parts[0].isEmpty, let days = Double(parts[1]) else {
+        throw ValidationError("--prior '\(p)' needs the form item=days, e.g. --prior filler=180.")
       }
+      try check(Settings.priorDays, days)
       out[parts[0]] = days
     }
     return out
@@ -74,33 +71,39 @@ struct RepurchaseArguments: ParsableArguments {
 
 /// Lifetime-value horizon and money: shared by `score` and `backtest`.
 struct LifetimeArguments: ParsableArguments {
-  @Option(name: .customLong("horizon-days"), help: ArgumentHelp(
-    "Lifetime horizon in days: expected purchases, P(no purchase) and CLV look this far ahead. Example: --horizon-days 365",
-    valueName: "days"))
-  var horizonDays = 365.0
+  @Option(name: .customLong("horizon-days"), help: help(Settings.horizonDays, example: "365", valueName: "days"))
+  var horizonDays = Settings.horizonDays.defaultValue
 
-  @Option(name: .customLong("discount-rate"), help: ArgumentHelp(
-    "Annual discount rate for CLV, as a fraction (0.1 = 10% a year), applied in 30-day steps. Example: --discount-rate 0.1",
-    valueName: "rate"))
-  var discountRate = 0.10
+  @Option(name: .customLong("discount-rate"), help: help(Settings.discountRate, example: "0.1", valueName: "rate"))
+  var discountRate = Settings.discountRate.defaultValue
 
-  @Option(name: .long, help: ArgumentHelp(
-    "Gross margin as a fraction of spend; CLV = margin × expected discounted spend. Example: --margin 0.6",
-    valueName: "fraction"))
-  var margin = 1.0
+  @Option(name: .long, help: help(Settings.margin, example: "0.6", valueName: "fraction"))
+  var margin = Settings.margin.defaultValue
 
-  @Option(name: .customLong("max-erlang-k"), help: ArgumentHelp(
-    "Largest Erlang order k tried for the regular-timing model MBG/CNBD-k, which replaces BG/NBD when it fits better; 0 keeps BG/NBD only (0–12). Example: --max-erlang-k 0",
-    valueName: "k"))
-  var maxErlangK = 4
+  @Option(name: .customLong("max-erlang-k"), help: help(Settings.maxErlangK, example: "0", valueName: "k"))
+  var maxErlangK = Settings.maxErlangK.defaultValue
 
   var options: LifetimeOptions {
     LifetimeOptions(horizonDays: horizonDays, annualDiscountRate: discountRate, margin: margin, maximumErlangK: maxErlangK)
   }
 
   func validate() throws {
-    if let problem = options.problems.first { throw ValidationError(problem + ".") }
+    try check(Settings.horizonDays, horizonDays)
+    try check(Settings.discountRate, discountRate)
+    try check(Settings.margin, margin)
+    try check(Settings.maxErlangK, maxErlangK)
   }
+}
+
+/// Help text of an option from its one definition: its meaning, its range
+/// and an example.
+func help<V>(_ s: Setting<V>, example: String, valueName: String) -> ArgumentHelp {
+  ArgumentHelp("\(s.meaning) Allowed: \(s.expected). Example: \(s.flag ?? "") \(example)", valueName: valueName)
+}
+
+/// Throws the setting's one sentence for an out-of-range value, after its flag.
+func check<V>(_ s: Setting<V>, _ value: V) throws {
+  if let problem = s.problem(value) { throw ValidationError("\(s.flag ?? s.name): \(problem).") }
 }
 
 extension InputEncoding: ExpressibleByArgument {}

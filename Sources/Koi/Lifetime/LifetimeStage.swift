@@ -37,15 +37,18 @@ public struct LifetimeOptions: Sendable, Codable, Equatable {
     case maximumIterations = "maximum_iterations"
   }
 
-  /// Sentences a user understands, one per invalid option; empty when valid.
-  /// The CLI turns these into `ValidationError`s; the stage assumes valid
-  /// options (precondition).
+  /// Sentences a user understands, one per invalid option, each the
+  /// option's name and its `Settings` sentence; empty when valid. The front
+  /// ends check the same settings; the stage assumes valid options
+  /// (precondition).
   public var problems: [String] {
     var p = [String]()
-    if !(horizonDays > 0 && horizonDays.isFinite) { p.append("--horizon-days must be a positive number of days, got \(horizonDays)") }
-    if !(annualDiscountRate >= 0 && annualDiscountRate.isFinite) { p.append("--discount-rate must be a non-negative annual fraction such as 0.1, got \(annualDiscountRate)") }
-    if !(margin >= 0 && margin <= 1) { p.append("--margin must be a fraction between 0 and 1, got \(margin)") }
-    if !(0...12).contains(maximumErlangK) { p.append("--max-erlang-k must be between 0 and 12, got \(maximumErlangK)") }
+    for (setting, value) in [
+      (Settings.horizonDays, horizonDays), (Settings.discountRate, annualDiscountRate), (Settings.margin, margin),
+    ] {
+      if let problem = setting.problem(value) { p.append("\(setting.name): \(problem)") }
+    }
+    if let problem = Settings.maxErlangK.problem(maximumErlangK) { p.append("max_erlang_k: \(problem)") }
     if !(discountStepDays > 0 && discountStepDays.isFinite) { p.append("discount step must be a positive number of days, got \(discountStepDays)") }
     if maximumIterations < 1 { p.append("maximum iterations must be at least 1") }
     return p

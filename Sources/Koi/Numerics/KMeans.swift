@@ -93,8 +93,8 @@ public struct KMeansOptions: Sendable, Equatable, Codable {
 
   /// Throws `KMeansError.invalidOptions` with a sentence naming the option.
   public func validate() throws {
-    guard (2...256).contains(k) else { throw KMeansError(.invalidOptions, "k must be between 2 and 256, got \(k)") }
-    guard restarts >= 1 else { throw KMeansError(.invalidOptions, "restarts must be at least 1, got \(restarts)") }
+    if let problem = Settings.k.problem(k) { throw KMeansError(.invalidOptions, "k: \(problem)") }
+    if let problem = Settings.restarts.problem(restarts) { throw KMeansError(.invalidOptions, "restarts: \(problem)") }
     guard maxIterations >= 1 else { throw KMeansError(.invalidOptions, "maxIterations must be at least 1, got \(maxIterations)") }
     guard tolerance >= 0, tolerance.isFinite else { throw KMeansError(.invalidOptions, "tolerance must be a finite number ≥ 0, got \(tolerance)") }
     if let t = threads, t < 1 { throw KMeansError(.invalidOptions, "threads must be at least 1, got \(t)") }

@@ -24,7 +24,8 @@ public struct Setting<Value: Comparable & Sendable>: Sendable {
   /// One sentence for help texts and README.
   public let meaning: String
 
-  /// Nil when `value` is allowed, else "expected …, got …".
+  /// Nil when `value` is allowed, else "expected …, got …". NaN is out of
+  /// every range.
   public func problem(_ value: Value) -> String? {
     range.contains(value) ? nil : "expected \(expected), got \(value)"
   }
@@ -49,11 +50,6 @@ extension Setting where Value == Double {
     expected: String, meaning: String
   ) -> Setting {
     Setting(name: name, flag: flag, key: key, defaultValue: value, range: range, expected: expected, meaning: meaning)
-  }
-
-  /// NaN is out of every range.
-  public func problem(_ value: Double) -> String? {
-    range.contains(value) ? nil : "expected \(expected), got \(value)"
   }
 }
 

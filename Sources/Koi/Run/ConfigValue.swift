@@ -111,21 +111,24 @@ final class ConfigTableReader {
     return s
   }
 
-  func int(_ key: String, in range: ClosedRange<Int>, expected: String) throws -> Int? {
+  /// The value of `setting` (its last key component is `key`), checked
+  /// with the setting's own sentence.
+  func int(_ key: String, _ setting: Setting<Int>) throws -> Int? {
     guard let v = take(key) else { return nil }
-    guard case let .int(i) = v, range.contains(i) else { throw error(key, "expected \(expected), got \(v)") }
+    guard case let .int(i) = v else { throw error(key, "expected \(setting.expected), got \(v)") }
+    if let problem = setting.problem(i) { throw error(key, problem) }
     return i
   }
 
-  func double(_ key: String, in range: ClosedRange<Double>, expected: String) throws -> Double? {
+  func double(_ key: String, _ setting: Setting<Double>) throws -> Double? {
     guard let v = take(key) else { return nil }
     let d: Double
     switch v {
     case let .int(i): d = Double(i)
     case let .double(x): d = x
-    default: throw error(key, "expected \(expected), got \(v)")
+    default: throw error(key, "expected \(setting.expected), got \(v)")
     }
-    guard range.contains(d) else { throw error(key, "expected \(expected), got \(v)") }
+    if setting.problem(d) != nil { throw error(key, "expected \(setting.expected), got \(v)") }
     return d
   }
 

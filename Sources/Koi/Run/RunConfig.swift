@@ -112,7 +112,7 @@ public struct RunConfig: Sendable {
       default: throw root.error("as_of", "expected \"today\" or a date YYYY-MM-DD, got \(v)")
       }
     }
-    if let n = try root.int("runs_to_keep", in: 1...10_000, expected: "a whole number ≥ 1") { c.runsToKeep = n }
+    if let n = try root.int("runs_to_keep", Settings.runsToKeep) { c.runsToKeep = n }
 
     if let stages = try root.table("stages") { try parseStages(stages, into: &c) }
 
@@ -120,9 +120,9 @@ public struct RunConfig: Sendable {
       for (item, v) in priors.values.sorted(by: { $0.key < $1.key }) {
         _ = priors.take(item)
         switch v {
-        case let .int(d) where d >= 1: c.categoryPriors[item] = .cycleDays(d)
+        case let .int(d) where Settings.priorDays.problem(Double(d)) == nil: c.categoryPriors[item] = .cycleDays(d)
         case .string("one_off"): c.categoryPriors[item] = .oneOff
-        default: throw priors.error(item, "expected a cycle in whole days ≥ 1 or \"one_off\", got \(v)")
+        default: throw priors.error(item, "expected \(Settings.priorDays.expected) or \"one_off\", got \(v)")
         }
       }
       try priors.finish()
@@ -153,13 +153,13 @@ public struct RunConfig: Sendable {
       c.stages = StageName.allCases.filter(chosen.contains)
     }
     if let rfm = try t.table("rfm") {
-      if let b = try rfm.int("bins", in: 2...100, expected: "a whole number from 2 to 100") { c.rfm.bins = b }
+      if let b = try rfm.int("bins", Settings.rfmBins) { c.rfm.bins = b }
       try rfm.finish()
     }
     if let tiers = try t.table("tiers") {
-      if let k = try tiers.int("k", in: 2...256, expected: "a whole number from 2 to 256") { c.tiers.k = k }
-      if let r = try tiers.int("restarts", in: 1...100, expected: "a whole number from 1 to 100") { c.tiers.restarts = r }
-      if let s = try tiers.int("seed", in: 0...Int.max, expected: "a whole number ≥ 0") { c.tiers.seed = UInt64(s) }
+      if let k = try tiers.int("k", Settings.k) { c.tiers.k = k }
+      if let r = try tiers.int("restarts", Settings.restarts) { c.tiers.restarts = r }
+      if let s = try tiers.int("seed", Settings.seed) { c.tiers.seed = UInt64(s) }
       if let names = try tiers.stringArray("features", expected: "a list of feature names") {
         c.tiers.features = try names.map { name in
           guard let f = TierFeature(rawValue: name) else {
@@ -171,18 +171,18 @@ public struct RunConfig: Sendable {
       try tiers.finish()
     }
     if let iv = try t.table("intervals") {
-      if let p = try iv.double("due_min_probability", in: 0...1, expected: "a probability from 0 to 1") { c.dueMinimumProbability = p }
-      if let n = try iv.int("due_limit", in: 1...Int.max, expected: "a whole number ≥ 1") { c.dueLimit = n }
-      if let n = try iv.int("minimum_gaps", in: 1...1_000_000, expected: "a whole number ≥ 1") { c.intervals.minimumGapsForFit = n }
-      if let n = try iv.int("next_within_days", in: 1...3650, expected: "a number of days from 1 to 3650") { c.intervals.horizonDays = n }
+      if let p = try iv.double("due_min_probability", Settings.dueMinimumProbability) { c.dueMinimumProbability = p }
+      if let n = try iv.int("due_limit", Settings.dueLimit) { c.dueLimit = n }
+      if let n = try iv.int("minimum_gaps", Settings.minimumGaps) { c.intervals.minimumGapsForFit = n }
+      if let n = try iv.int("next_within_days", Settings.nextWithin) { c.intervals.horizonDays = n }
       if let b = try iv.bool("propensity") { c.intervals.propensity = b }
       try iv.finish()
     }
     if let lt = try t.table("lifetime") {
-      if let h = try lt.double("horizon_days", in: 1...36_500, expected: "a number of days from 1 to 36500") { c.lifetime.horizonDays = h }
-      if let r = try lt.double("discount_rate", in: 0...10, expected: "an annual fraction such as 0.1") { c.lifetime.annualDiscountRate = r }
-      if let m = try lt.double("margin", in: 0...1, expected: "a fraction from 0 to 1") { c.lifetime.margin = m }
-      if let k = try lt.int("max_erlang_k", in: 0...12, expected: "a whole number from 0 to 12") { c.lifetime.maximumErlangK = k }
+      if let h = try lt.double("horizon_days", Settings.horizonDays) { c.lifetime.horizonDays = h }
+      if let r = try lt.double("discount_rate", Settings.discountRate) { c.lifetime.annualDiscountRate = r }
+      if let m = try lt.double("margin", Settings.margin) { c.lifetime.margin = m }
+      if let k = try lt.int("max_erlang_k", Settings.maxErlangK) { c.lifetime.maximumErlangK = k }
       try lt.finish()
     }
     try t.finish()
@@ -229,8 +229,8 @@ public struct ExportOptions: Sendable, Equatable {
         return k
       }
     }
-    if let d = try t.int("due_within_days", in: 1...3650, expected: "a whole number of days from 1 to 3650") { o.dueWithinDays = d }
-    if let k = try t.int("contact_cap", in: 1...1000, expected: "a whole number ≥ 1") { o.contactCap = k }
+    if let d = try t.int("due_within_days", Settings.dueWithin) { o.dueWithinDays = d }
+    if let k = try t.int("contact_cap", Settings.contactCap) { o.contactCap = k }
     if let s = try t.string("hash_ids_salt", expected: "a secret string") {
       o.hashIDsSalt = s.isEmpty ? nil : s
     }

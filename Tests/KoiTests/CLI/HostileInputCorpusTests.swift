@@ -107,7 +107,7 @@ import Testing
       return (p, ["--no-out-given"], Expected(status: 64, message: nil))
     case .badOptionValue:
       try dir.write(c.rawValue + ".csv", Self.header + Self.rows(5))
-      return (p, ["--k", "1"], Expected(status: 64, message: "--k must be between 2 and 256"))
+      return (p, ["--k", "1"], Expected(status: 64, message: "--k: expected a whole number from 2 to 256, got 1"))
     case .unknownOption:
       try dir.write(c.rawValue + ".csv", Self.header + Self.rows(5))
       return (p, ["--colour", "blue"], Expected(status: 64, message: "Unknown option '--colour'"))

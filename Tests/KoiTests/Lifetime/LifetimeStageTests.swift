@@ -76,11 +76,16 @@ struct LifetimeStageTests {
     #expect(li[1] == 0)
   }
 
-  @Test("options problems are sentences naming the flag")
+  @Test("options problems name the option with the sentence every front end uses")
   func optionProblems() {
     #expect(LifetimeOptions().problems.isEmpty)
-    let bad = LifetimeOptions(horizonDays: 0, annualDiscountRate: -1, margin: 2)
-    #expect(bad.problems.count == 3)
-    #expect(bad.problems[0].contains("--horizon-days"))
+    let bad = LifetimeOptions(horizonDays: 0, annualDiscountRate: -1, margin: 2, maximumErlangK: 13)
+    #expect(bad.problems == [
+      "horizon_days: expected a number of days from 1 to 36500, got 0.0",
+      "discount_rate: expected an annual fraction from 0 to 10, such as 0.1, got -1.0",
+      "margin: expected a fraction from 0 to 1, got 2.0",
+      "max_erlang_k: expected a whole number from 0 to 12, got 13",
+    ])
+    #expect(LifetimeOptions(horizonDays: .nan).problems.count == 1)
   }
 }

@@ -161,3 +161,26 @@ import Testing
     }
   }
 }
+
+/// One definition per option: the command line and koi.toml reject an
+/// out-of-range value with the same sentence.
+@Suite struct SettingsTests {
+  @Test(arguments: [
+    ("--k", "1", "[stages.tiers]\nk = 1", "k"),
+    ("--horizon-days", "0", "[stages.lifetime]\nhorizon_days = 0", "horizon_days"),
+    ("--next-within", "4000", "[stages.intervals]\nnext_within_days = 4000", "next_within_days"),
+    ("--rfm-bins", "101", "[stages.rfm]\nbins = 101", "bins"),
+  ])
+  func theCommandLineAndTheConfigurationSayTheSame(flag: String, value: String, toml: String, key: String) throws {
+    let dir = TemporaryDirectory()
+    let cli = try EndToEndTests().koi(["score", "x.csv", "--out", dir.path("o"), flag, value])
+    #expect(cli.status == 64)
+    let text = "output_directory = \"out\"\n[input]\npath = \"x.csv\"\n\(toml)\n"
+    var message = ""
+    do { _ = try RunConfig.parse(text, path: dir.path("koi.toml")) } catch { message = "\(error)" }
+    // "koi.toml: stages.tiers.k: expected …" and "--k: expected …".
+    let sentence = try #require(message.components(separatedBy: ".\(key): ").last)
+    #expect(sentence.hasPrefix("expected "), "\(message)")
+    #expect(cli.stderr.contains("\(flag): \(sentence)"), "\(cli.stderr) vs \(message)")
+  }
+}
