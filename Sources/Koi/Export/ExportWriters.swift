@@ -52,7 +52,7 @@ public enum CampaignListWriter {
   /// (`customer_id,reason,priority`, UTF-8 with BOM, formula-escaped).
   /// Returns the file names written.
   public static func write(_ lists: [CampaignList], to dir: String, csv: Bool) throws -> [String] {
-    try ScoringRun.prepareDirectory(dir)
+    try OutputDirectory.prepare(dir)
     var names: [String] = []
     for l in lists {
       let json = l.list + ".json"

@@ -83,7 +83,7 @@ public enum TransactionGenerator {
     progress: (_ customersDone: Int, _ total: Int) -> Void = { _, _ in }
   ) throws -> GeneratorSummary {
     precondition(options.endDay > options.startDay, "the date range is empty")
-    try ScoringRun.prepareDirectory(outputDirectory)
+    try OutputDirectory.prepare(outputDirectory)
     let dir = URL(fileURLWithPath: outputDirectory)
     let transactions = try AtomicFile(path: dir.appendingPathComponent("transactions.csv").path)
     let truth = try AtomicFile(path: dir.appendingPathComponent("truth.csv").path)

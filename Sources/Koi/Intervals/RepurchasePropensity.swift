@@ -68,7 +68,7 @@ enum RepurchasePropensity {
     var windowTrees: [GradientBoostedTrees?] = []
     var reports: [PropensityReport.Window] = []
     var gain = [Double](repeating: 0, count: q)
-    for (w, horizon) in windows.enumerated() {
+    for horizon in windows {
       var report = PropensityReport.Window(days: horizon)
       // Training and held-out rows from the rolling origins.
       var snapshots: [PropensityFeatures] = []

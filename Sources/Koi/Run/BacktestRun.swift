@@ -44,7 +44,7 @@ public enum BacktestRun {
   public static func run(
     _ options: BacktestOptions, progress: @escaping (ProgressEvent) -> Void = { _ in }
   ) throws -> Result {
-    try ScoringRun.prepareDirectory(options.outputDirectory)
+    try OutputDirectory.prepare(options.outputDirectory)
     progress(.stage("ingest"))
     let ingest = try TransactionReader.read(path: options.inputPath, options: options.ingest) {
       progress(.reading(bytesRead: $0, totalBytes: $1))

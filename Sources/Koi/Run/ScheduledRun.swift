@@ -120,8 +120,8 @@ public enum ScheduledRun {
   ) throws -> ScheduledRunResult {
     let out = config.outputDirectory
     let runsDir = out + "/runs"
-    try ScoringRun.prepareDirectory(out)
-    try ScoringRun.prepareDirectory(runsDir)
+    try OutputDirectory.prepare(out)
+    try OutputDirectory.prepare(runsDir)
     let lock = try RunLock(directory: out)
     defer { withExtendedLifetime(lock) {} }
 

@@ -109,7 +109,7 @@ public enum ScoringRun {
       seconds[name] = rounded(now.timeIntervalSince(clock), 3)
       clock = now
     }
-    try prepareDirectory(options.outputDirectory)
+    try OutputDirectory.prepare(options.outputDirectory)
     // Every output is written here first and published together at the end.
     let staging = try StagingDirectory(destination: options.outputDirectory)
     func path(_ name: String) -> String { staging.path + "/" + name }
@@ -186,38 +186,6 @@ public enum ScoringRun {
     return ScoringResult(
       manifest: manifest, ledger: ingest.ledger, table: table, model: state.model, outputs: state.outputs,
       facts: state.facts, tags: tags)
-  }
-
-  /// Makes `path` a directory, creating it and its parents if missing.
-  /// Names the component that is in the way: `x.csv/out` with `x.csv` a
-  /// regular file fails with "x.csv is a file, not a directory".
-  static func prepareDirectory(_ path: String) throws {
-    func failure(_ message: String) -> OutputError {
-      OutputError(path: path, message: "cannot be used as the output directory: \(message)")
-    }
-    guard !path.isEmpty else { throw failure("the path is empty") }
-    // Each prefix of the path in turn: "a", "a/b", "a/b/c" (or "/a", …).
-    var prefix = path.hasPrefix("/") ? "/" : ""
-    for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-      prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
-      var st = stat()
-      if stat(prefix, &st) == 0 {
-        guard (st.st_mode & S_IFMT) == S_IFDIR else {
-          throw failure("\(prefix) is a file, not a directory; choose another output directory")
-        }
-        continue
-      }
-      let statError = errno
-      guard statError == ENOENT else {
-        throw failure("cannot look at \(prefix) (\(String(cString: strerror(statError))))")
-      }
-      if mkdir(prefix, 0o755) != 0 {
-        let e = errno
-        // Made meanwhile by another process: fine if it is a directory.
-        if e == EEXIST, stat(prefix, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { continue }
-        throw failure("cannot create \(prefix) (\(String(cString: strerror(e))))")
-      }
-    }
   }
 
   static func iso8601(_ d: Date) -> String {

@@ -40,11 +40,11 @@ import Testing
   }
 
   @Test func missingParentsAreMadeAndAFileInTheWayIsNamed() throws {
-    try ScoringRun.prepareDirectory(dir.path("f") + "/x/")
+    try OutputDirectory.prepare(dir.path("f") + "/x/")
     var isDirectory: ObjCBool = false
     #expect(FileManager.default.fileExists(atPath: dir.path("f/x"), isDirectory: &isDirectory) && isDirectory.boolValue)
     let file = try dir.write("plain", "x")
-    let e = #expect(throws: OutputError.self) { try ScoringRun.prepareDirectory(file + "/x/y") }
+    let e = #expect(throws: OutputError.self) { try OutputDirectory.prepare(file + "/x/y") }
     #expect(e?.description == "\(file)/x/y: cannot be used as the output directory: \(file) is a file, not a directory; choose another output directory")
   }
 }
