@@ -184,3 +184,30 @@ import Testing
     #expect(cli.stderr.contains("\(flag): \(sentence)"), "\(cli.stderr) vs \(message)")
   }
 }
+
+/// Warnings are values: the library never names a flag; each front end
+/// words the setting its own way.
+@Suite struct RunWarningTests {
+  @Test func aRareTreatmentsWarningNamesThePriorAsEachFrontEndSpellsIt() throws {
+    // Two customers, one gap: far too few to fit, no prior, nothing to pool.
+    let dir = TemporaryDirectory()
+    let path = try dir.write(
+      "t.csv", "customer_id,date,item,amount\nc1,2025-01-01,peel,100\nc1,2025-02-01,peel,100\nc2,2025-01-05,peel,90\n")
+    let ledger = try TransactionReader.read(path: path).ledger
+    let table = CustomerTable(ledger: ledger, asOfDay: DayNumber.from(year: 2025, month: 6, day: 1))
+    let options = ScoreOptions(inputPath: "-", outputDirectory: "-")
+    let stage = IntervalStage(options: options)
+    let batch = StageBatch(ledger: ledger, table: table)
+    let statistics = stage.statistics(of: batch)
+    let fitted = stage.fit(statistics, context: StageContext(options: options))
+    let columns = stage.score(batch, statistics: statistics, fitted: fitted, upstream: StageOutputs())
+    let warning = try #require(stage.warnings(fitted: fitted, columns: columns, context: StageContext(options: options)).first)
+    #expect(!warning.message.contains("--"))
+    #expect(warning.text(for: .commandLine).hasSuffix("If it repeats, give its typical cycle with --prior 'peel=DAYS'."))
+    #expect(warning.text(for: .configuration).hasSuffix(
+      "If it repeats, give its typical cycle with [category_priors] \"peel\" = DAYS in the configuration."))
+    var run = options
+    run.command = "run"
+    #expect(run.frontend == .configuration && options.frontend == .commandLine)
+  }
+}
