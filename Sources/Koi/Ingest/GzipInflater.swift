@@ -67,8 +67,7 @@ final class GzipInflater {
           throw GzipError(message: "zlib made no progress", offset: consumed)
         }
       default:
-        let why = stream.msg.map { String(cString: $0) } ?? "error \(r)"
-        throw GzipError(message: "the data is damaged (\(why))", offset: consumed)
+        throw GzipError(message: "the compressed data is damaged (zlib error \(r))", offset: consumed)
       }
     }
   }
@@ -84,12 +83,15 @@ final class GzipInflater {
   }
 }
 
-/// Damage in a gzip stream, at a compressed byte offset.
+/// Damage in a gzip stream; `offset`: compressed bytes consumed when it was
+/// noticed (for debugging; not in the message).
 struct GzipError: Error {
   var message: String
   var offset: Int64
 
   func ingestError(path: String) -> IngestError {
-    IngestError(.corrupt, "cannot read this .gz file: \(message), after \(offset) compressed bytes. Copy or export the file again; `gzip -t FILE` checks it.", at: SourceLocation(path: path))
+    // No byte offset: where zlib notices damage depends on how the file was
+    // cut into blocks, and the message must not.
+    IngestError(.corrupt, "cannot read this .gz file: \(message). Copy or export the file again; `gzip -t FILE` checks it.", at: SourceLocation(path: path))
   }
 }
