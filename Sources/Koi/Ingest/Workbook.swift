@@ -87,9 +87,9 @@ final class Workbook {
       var pos = 0
       while let (_, tag) = WorkbookXML.nextTag(rels, from: pos) {
         pos = tag.end
-        guard !tag.isEnd, WorkbookXML.nameIs(tag.name, "Relationship"),
-              let type = WorkbookXML.attributeString("Type", in: tag.attributes), type.hasSuffix("/officeDocument"),
-              let target = WorkbookXML.attributeString("Target", in: tag.attributes) else { continue }
+        guard !tag.isEnd, WorkbookXML.nameIs(rels, tag.name, "Relationship"),
+              let type = WorkbookXML.attributeString("Type", in: rels, tag.attributes), type.hasSuffix("/officeDocument"),
+              let target = WorkbookXML.attributeString("Target", in: rels, tag.attributes) else { continue }
         let part = target.hasPrefix("/") ? String(target.dropFirst()) : target
         if entry(part) != nil { return part }
       }
@@ -103,10 +103,10 @@ final class Workbook {
     var pos = 0
     while let (_, tag) = WorkbookXML.nextTag(xml, from: pos) {
       pos = tag.end
-      guard !tag.isEnd, WorkbookXML.nameIs(tag.name, "Relationship"),
-            let id = WorkbookXML.attributeString("Id", in: tag.attributes),
-            let target = WorkbookXML.attributeString("Target", in: tag.attributes) else { continue }
-      let type = WorkbookXML.attributeString("Type", in: tag.attributes) ?? ""
+      guard !tag.isEnd, WorkbookXML.nameIs(xml, tag.name, "Relationship"),
+            let id = WorkbookXML.attributeString("Id", in: xml, tag.attributes),
+            let target = WorkbookXML.attributeString("Target", in: xml, tag.attributes) else { continue }
+      let type = WorkbookXML.attributeString("Type", in: xml, tag.attributes) ?? ""
       out[id] = (type, Self.resolve(target, base: base))
     }
     return out
@@ -129,13 +129,13 @@ final class Workbook {
     while let (_, tag) = WorkbookXML.nextTag(xml, from: pos) {
       pos = tag.end
       if tag.isEnd { continue }
-      if WorkbookXML.nameIs(tag.name, "workbookPr") {
-        let v = WorkbookXML.attributeString("date1904", in: tag.attributes)?.lowercased()
+      if WorkbookXML.nameIs(xml, tag.name, "workbookPr") {
+        let v = WorkbookXML.attributeString("date1904", in: xml, tag.attributes)?.lowercased()
         uses1904 = v == "1" || v == "true"
-      } else if WorkbookXML.nameIs(tag.name, "sheet") {
-        let name = WorkbookXML.attributeString("name", in: tag.attributes) ?? "Sheet\(sheets.count + 1)"
-        let state = WorkbookXML.attributeString("state", in: tag.attributes) ?? "visible"
-        let rid = WorkbookXML.attributeString("r:id", in: tag.attributes) ?? WorkbookXML.attributeString("id", in: tag.attributes)
+      } else if WorkbookXML.nameIs(xml, tag.name, "sheet") {
+        let name = WorkbookXML.attributeString("name", in: xml, tag.attributes) ?? "Sheet\(sheets.count + 1)"
+        let state = WorkbookXML.attributeString("state", in: xml, tag.attributes) ?? "visible"
+        let rid = WorkbookXML.attributeString("r:id", in: xml, tag.attributes) ?? WorkbookXML.attributeString("id", in: xml, tag.attributes)
         var sheetPart: String?
         if let rid, let t = targets[rid], t.type.isEmpty || t.type.hasSuffix("/worksheet"), entry(t.target) != nil {
           sheetPart = t.target
@@ -185,17 +185,17 @@ final class Workbook {
     var inCellXfs = false
     while let (_, tag) = WorkbookXML.nextTag(xml, from: pos) {
       pos = tag.end
-      if WorkbookXML.nameIs(tag.name, "cellXfs") {
+      if WorkbookXML.nameIs(xml, tag.name, "cellXfs") {
         inCellXfs = !tag.isEnd && !tag.selfClosing
         continue
       }
       if tag.isEnd { continue }
-      if WorkbookXML.nameIs(tag.name, "numFmt"),
-         let id = WorkbookXML.attributeString("numFmtId", in: tag.attributes).flatMap({ Int($0) }),
-         let code = WorkbookXML.attributeString("formatCode", in: tag.attributes) {
+      if WorkbookXML.nameIs(xml, tag.name, "numFmt"),
+         let id = WorkbookXML.attributeString("numFmtId", in: xml, tag.attributes).flatMap({ Int($0) }),
+         let code = WorkbookXML.attributeString("formatCode", in: xml, tag.attributes) {
         custom[id] = Self.isDateFormatCode(code)
-      } else if inCellXfs && WorkbookXML.nameIs(tag.name, "xf") {
-        let id = WorkbookXML.attributeString("numFmtId", in: tag.attributes).flatMap { Int($0) } ?? 0
+      } else if inCellXfs && WorkbookXML.nameIs(xml, tag.name, "xf") {
+        let id = WorkbookXML.attributeString("numFmtId", in: xml, tag.attributes).flatMap { Int($0) } ?? 0
         dateStyles.append(custom[id] ?? Self.isBuiltinDateFormat(id))
       }
     }
@@ -225,8 +225,8 @@ final class Workbook {
     var inPhonetic = false
     while let (_, tag) = WorkbookXML.nextTag(b, from: pos, to: end) {
       pos = tag.end
-      if WorkbookXML.nameIs(tag.name, "rPh") { inPhonetic = !tag.isEnd && !tag.selfClosing; continue }
-      guard !tag.isEnd, !tag.selfClosing, !inPhonetic, WorkbookXML.nameIs(tag.name, "t") else { continue }
+      if WorkbookXML.nameIs(b, tag.name, "rPh") { inPhonetic = !tag.isEnd && !tag.selfClosing; continue }
+      guard !tag.isEnd, !tag.selfClosing, !inPhonetic, WorkbookXML.nameIs(b, tag.name, "t") else { continue }
       let close = WorkbookXML.index(of: 60, in: b, from: tag.end, to: end) ?? end
       WorkbookXML.appendDecoded(b[tag.end..<close], to: &out)
       pos = close

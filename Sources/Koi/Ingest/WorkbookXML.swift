@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A small scanner for the XML of an .xlsx package: tags, attributes and
 /// text, on UTF-8 bytes, with namespace prefixes ignored (`<x:row>` is
 /// `row`). Enough for the parts Koi reads (workbook, relationships, styles,
@@ -5,12 +9,16 @@
 ///
 /// - Complexity: O(bytes); no allocation except the text it returns.
 struct XMLTag {
-  /// Local name (after any `prefix:`).
-  var name: ArraySlice<UInt8>
+  /// Local name (after any `prefix:`), as offsets into the scanned buffer
+  /// (offsets, not slices: a slice retains the buffer, and a sheet has
+  /// tens of millions of tags).
+  var name: Range<Int>
+  /// The qualified name (with any prefix).
+  var qualifiedName: Range<Int>
   var isEnd: Bool
   var selfClosing: Bool
   /// The bytes between the name and `>` (or `/>`).
-  var attributes: ArraySlice<UInt8>
+  var attributes: Range<Int>
   /// Offset just past `>`.
   var end: Int
 }
@@ -47,8 +55,7 @@ enum WorkbookXML {
         j += 1
       }
       guard j < n else { return nil }
-      _ = nameStart
-      let name = b[localStart..<j]
+      let name = localStart..<j
       // The end of the tag: `>` outside quoted attribute values.
       var k = j
       var quote: UInt8 = 0
@@ -65,17 +72,16 @@ enum WorkbookXML {
       }
       guard k < n else { return nil }
       let selfClosing = k > j && b[k - 1] == 47
-      let attrs = b[j..<(selfClosing ? k - 1 : k)]
-      return (lt, XMLTag(name: name, isEnd: isEnd, selfClosing: selfClosing, attributes: attrs, end: k + 1))
+      let attrs = j..<(selfClosing ? k - 1 : k)
+      return (lt, XMLTag(name: name, qualifiedName: nameStart..<j, isEnd: isEnd, selfClosing: selfClosing, attributes: attrs, end: k + 1))
     }
     return nil
   }
 
   /// An attribute's raw value (entities not decoded), by local name.
-  static func attribute(_ name: String, in attrs: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
-    let key = Array(name.utf8)
-    var i = attrs.startIndex
-    let n = attrs.endIndex
+  static func attribute(_ name: StaticString, in attrs: [UInt8], _ range: Range<Int>) -> Range<Int>? {
+    var i = range.lowerBound
+    let n = range.upperBound
     while i < n {
       while i < n, isSpace(attrs[i]) { i += 1 }
       let nameStart = i
@@ -84,33 +90,46 @@ enum WorkbookXML {
         if attrs[i] == 58 { localStart = i + 1 }
         i += 1
       }
-      let attrName = attrs[localStart..<i]
+      let attrName = localStart..<i
       while i < n, attrs[i] != 34, attrs[i] != 39 { i += 1 }
       guard i < n else { return nil }
       let q = attrs[i]
       i += 1
       let vs = i
       while i < n, attrs[i] != q { i += 1 }
-      let value = attrs[vs..<min(i, n)]
+      let value = vs..<min(i, n)
       i += 1
       // `r:id` and `id` differ only by prefix: match the qualified name
       // first, then the local one.
-      if attrs[nameStart..<attrName.endIndex].elementsEqual(key) || attrName.elementsEqual(key) { return value }
+      if nameIs(attrs, nameStart..<attrName.upperBound, name) || nameIs(attrs, attrName, name) { return value }
     }
     return nil
   }
 
-  static func attributeString(_ name: String, in attrs: ArraySlice<UInt8>) -> String? {
-    attribute(name, in: attrs).map { decode($0) }
+  static func attributeString(_ name: StaticString, in attrs: [UInt8], _ range: Range<Int>) -> String? {
+    attribute(name, in: attrs, range).map { decode(attrs[$0]) }
   }
 
   static func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 10 || b == 13 }
 
   static func index(of byte: UInt8, in b: [UInt8], from: Int, to n: Int) -> Int? {
+    guard from < n else { return nil }
+    return b.withUnsafeBufferPointer { p -> Int? in
+      guard let base = p.baseAddress, let hit = memchr(base + from, Int32(byte), min(n, p.count) - from) else { return nil }
+      return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+    }
+  }
+
+  /// The first `needle` in `b` from `from` (memchr for its first byte).
+  static func search(_ needle: [UInt8], in b: [UInt8], from: Int) -> Int? {
+    guard let first = needle.first else { return nil }
     var i = from
-    while i < n {
-      if b[i] == byte { return i }
-      i += 1
+    while let hit = index(of: first, in: b, from: i, to: b.count) {
+      guard hit + needle.count <= b.count else { return nil }
+      var k = 1
+      while k < needle.count && b[hit + k] == needle[k] { k += 1 }
+      if k == needle.count { return hit }
+      i = hit + 1
     }
     return nil
   }
@@ -136,7 +155,21 @@ enum WorkbookXML {
     return true
   }
 
-  static func nameIs(_ name: ArraySlice<UInt8>, _ s: StaticString) -> Bool {
+  static func nameIs(_ b: [UInt8], _ name: Range<Int>, _ s: StaticString) -> Bool {
+    let count = s.utf8CodeUnitCount
+    guard name.count == count else { return false }
+    return s.withUTF8Buffer { u in
+      var i = name.lowerBound
+      for c in u {
+        if b[i] != c { return false }
+        i += 1
+      }
+      return true
+    }
+  }
+
+  /// Entity names, as in `nameIs` for a slice.
+  static func sliceIs(_ name: ArraySlice<UInt8>, _ s: StaticString) -> Bool {
     let count = s.utf8CodeUnitCount
     guard name.count == count else { return false }
     return s.withUTF8Buffer { u in
@@ -160,7 +193,7 @@ enum WorkbookXML {
       if b == 38, let semi = t[i..<min(n, i + 12)].firstIndex(of: 59) {  // &…;
         let ent = t[(i + 1)..<semi]
         var scalar: UInt32?
-        if nameIs(ent, "amp") { scalar = 38 } else if nameIs(ent, "lt") { scalar = 60 } else if nameIs(ent, "gt") { scalar = 62 } else if nameIs(ent, "quot") { scalar = 34 } else if nameIs(ent, "apos") { scalar = 39 } else if ent.first == 35 {
+        if sliceIs(ent, "amp") { scalar = 38 } else if sliceIs(ent, "lt") { scalar = 60 } else if sliceIs(ent, "gt") { scalar = 62 } else if sliceIs(ent, "quot") { scalar = 34 } else if sliceIs(ent, "apos") { scalar = 39 } else if ent.first == 35 {
           let digits = ent.dropFirst()
           if digits.first == 120 || digits.first == 88 {
             scalar = UInt32(String(decoding: digits.dropFirst(), as: UTF8.self), radix: 16)
@@ -202,11 +235,11 @@ enum WorkbookXML {
     var pos = start
     while let (s, tag) = nextTag(buffer, from: pos) {
       if tag.isEnd {
-        if let stop, nameIs(tag.name, stop) { return nil }
+        if let stop, nameIs(buffer, tag.name, stop) { return nil }
         pos = tag.end
         continue
       }
-      guard nameIs(tag.name, name) else {
+      guard nameIs(buffer, tag.name, name) else {
         pos = tag.end
         continue
       }
@@ -215,14 +248,13 @@ enum WorkbookXML {
         pos = tag.end
         continue
       }
-      // The matching end tag (these elements do not nest).
-      var k = tag.end
-      var closed: Int?
-      while let (_, inner) = nextTag(buffer, from: k) {
-        k = inner.end
-        if inner.isEnd && nameIs(inner.name, name) { closed = inner.end; break }
-      }
-      guard let closed else { return s }
+      // The matching end tag (these elements do not nest): `</` + the
+      // qualified name + `>`, searched as bytes.
+      var needle: [UInt8] = [60, 47]
+      needle += buffer[tag.qualifiedName]
+      needle.append(62)
+      guard let close = search(needle, in: buffer, from: tag.end) else { return s }
+      let closed = close + needle.count
       try body(s, closed)
       pos = closed
     }
