@@ -18,6 +18,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    // Reading .xlsx workbooks: the zip container (the sheet XML is streamed
+    // in chunks through `Archive.extract(_:consumer:)`).
+    .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
   ],
   targets: [
     // MARK: - Public API
@@ -27,9 +30,11 @@ let package = Package(
         "CBLAS",
         "CLAPACKE",
         "CLibCrypto",
+        "CLibZ",
         .product(name: "RealModule", package: "swift-numerics"),
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "TOMLKit", package: "TOMLKit"),
+        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]
     ),
     .executableTarget(
@@ -56,6 +61,13 @@ let package = Package(
       name: "CLibCrypto",
       pkgConfig: "libcrypto",
       providers: [.apt(["libssl-dev"])]
+    ),
+
+    // `.csv.gz` input, inflated as it is read.
+    .systemLibrary(
+      name: "CLibZ",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
     ),
 
     // MARK: - Tests

@@ -18,8 +18,10 @@ struct Backtest: ParsableCommand {
       """
   )
 
-  @Argument(help: ArgumentHelp("The transactions CSV.", valueName: "transactions.csv"))
-  var input: String
+  @Argument(help: ArgumentHelp(
+    "The transactions: files, directories, globs or - (standard input), as for koi score.",
+    valueName: "input"))
+  var input: [String]
 
   @Option(help: ArgumentHelp("First day of the holdout: the model sees only rows before it. Example: --cutoff 2025-07-01", valueName: "yyyy-mm-dd"))
   var cutoff: String
@@ -41,7 +43,8 @@ struct Backtest: ParsableCommand {
   }
 
   func run() throws {
-    var options = BacktestOptions(inputPath: input, outputDirectory: out, cutoffDay: DayNumber.parse(cutoff) ?? 0)
+    var options = BacktestOptions(inputPath: "-", outputDirectory: out, cutoffDay: DayNumber.parse(cutoff) ?? 0)
+    options.inputs = input
     reading.apply(to: &options.ingest)
     options.lifetime = lifetime.options
     try repurchase.apply(to: &options.intervals)

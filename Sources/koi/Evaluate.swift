@@ -34,7 +34,7 @@ struct Evaluate: ParsableCommand {
 
   func run() throws {
     do {
-      let ingest = try TransactionReader.read(path: input)
+      let ingest = try TransactionReader.read(inputs: InputList.expand([input]))
       let table = CustomerTable(ledger: ingest.ledger, asOfDay: ingest.asOfDay)
       let truth = try GroundTruth(path: truth)
       var options = TierOptions()

@@ -21,11 +21,16 @@ struct Score: ParsableCommand {
       Examples:
         koi score datasets/sample/transactions.csv --out out
         koi score export.csv --out out --as-of 2025-07-01 --column customer_id=会员卡号
+        koi score 'exports/2025-*.csv' --out out --duplicates drop-across-files
+        koi score sales.xlsx --sheet all --header-row 3 --out out
+        zcat export.csv.gz | koi score - --out out
       """
   )
 
-  @Argument(help: ArgumentHelp("The transactions CSV.", valueName: "transactions.csv"))
-  var input: String
+  @Argument(help: ArgumentHelp(
+    "The transactions: CSV, CSV.gz or .xlsx files, directories (their *.csv, *.csv.gz, *.xlsx by name), globs Koi expands itself ('exports/2025-*.csv', by path), or - for standard input; read in the order given.",
+    valueName: "input"))
+  var input: [String]
 
   @Option(name: .long, help: ArgumentHelp("Directory for the results; created if missing. Example: --out out", valueName: "dir"))
   var out: String
@@ -109,7 +114,8 @@ struct Score: ParsableCommand {
   }
 
   func run() throws {
-    var options = ScoreOptions(inputPath: input, outputDirectory: out)
+    var options = ScoreOptions(inputPath: "-", outputDirectory: out)
+    options.inputs = input
     options.ingest.asOfDay = asOf.flatMap(DayNumber.parse)
     options.ingest.strict = strict
     reading.apply(to: &options.ingest)

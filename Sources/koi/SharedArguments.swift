@@ -13,15 +13,37 @@ struct InputArguments: ParsableArguments {
     valueName: "auto|utf8|gb18030"))
   var encoding: InputEncoding = .auto
 
+  @Option(name: .long, help: ArgumentHelp(
+    "Which sheets of a workbook (.xlsx) to read: a name, a number (1 = the first sheet, hidden ones counted), or all (every visible sheet, in workbook order). Default: the first visible sheet. Example: --sheet 2024",
+    valueName: "name|number|all"))
+  var sheet: String?
+
+  @Option(name: .customLong("header-row"), help: ArgumentHelp(
+    "The line (workbook row) the header is on; the title lines above it are skipped. Example: --header-row 3",
+    valueName: "n"))
+  var headerRow = 1
+
+  @Option(name: .long, help: ArgumentHelp(
+    "Rows that repeat a row of an earlier file exactly (overlapping exports): report (count them in run.json and warn, keep them) or drop-across-files (reject them as duplicate_across_files). Example: --duplicates drop-across-files",
+    valueName: "report|drop-across-files"))
+  var duplicates: DuplicatePolicy = .report
+
   func validate() throws {
     for c in columns where !c.contains("=") {
       throw ValidationError("--column '\(c)' needs the form canonical=header, e.g. --column customer_id=会员卡号.")
     }
+    guard (1...1_000_000).contains(headerRow) else {
+      throw ValidationError("--header-row must be a line number from 1, got \(headerRow).")
+    }
+    if let sheet, sheet.isEmpty { throw ValidationError("--sheet needs a sheet name, a number or all.") }
   }
 
   /// Sets the encoding and column overrides of `options`.
   func apply(to options: inout IngestOptions) {
     options.encoding = encoding
+    options.sheet = sheet
+    options.headerRow = headerRow
+    options.duplicates = duplicates
     for c in columns {
       let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
       options.columnOverrides[parts[0]] = parts.count > 1 ? parts[1] : ""
@@ -107,3 +129,4 @@ func check<V>(_ s: Setting<V>, _ value: V) throws {
 }
 
 extension InputEncoding: ExpressibleByArgument {}
+extension DuplicatePolicy: ExpressibleByArgument {}

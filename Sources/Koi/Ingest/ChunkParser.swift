@@ -15,6 +15,12 @@ struct RecordLayout {
   var store: Int = -1
   /// Rows dated on or after this day are rejected.
   var asOfDay: Int32?
+  /// Keep a hash, line and byte range of every used row, to find rows
+  /// repeated across files (only when a run reads several).
+  var hashRows = false
+  /// The text comes from a workbook sheet (`WorkbookSheetRows`): a raw row
+  /// shows an unsaved formula as `=FORMULA`, without its marker byte.
+  var workbook = false
 
   init(mapping: ColumnMapping, asOfDay: Int32?) {
     let ix = mapping.index
@@ -60,6 +66,13 @@ struct ParsedChunk {
   /// Bytes parsed: the buffer's length, or where an incomplete last record
   /// starts.
   var consumed = 0
+  /// With `RecordLayout.hashRows`, per used row: the hash of its canonical
+  /// fields' text (`DuplicateRows.rowHash`), its chunk-local line and its
+  /// bytes in the chunk (for a reject's raw text).
+  var rowHash: [UInt64] = []
+  var rowLine: [Int32] = []
+  var rowStart: [Int32] = []
+  var rowEnd: [Int32] = []
 }
 
 /// Splits UTF-8 CSV bytes (RFC 4180: quoted fields with `""` escapes and
@@ -69,6 +82,9 @@ struct ParsedChunk {
 /// - Complexity: O(bytes). No allocation per row on the happy path.
 struct ChunkParser {
   let layout: RecordLayout
+
+  /// Cells that mark a total row (compared lower-cased, without a final colon).
+  static let totalWords: Set<String> = ["合计", "总计", "小计", "总额", "合计金额", "total", "totals", "grand total", "subtotal", "sum"]
 
   private static let maxRawBytes = 2000
 
@@ -122,10 +138,38 @@ struct ChunkParser {
 
       func raw() -> String {
         let hi = min(recordEnd, recordStart + ChunkParser.maxRawBytes)
-        return String(decoding: UnsafeBufferPointer(rebasing: buf[recordStart..<hi]), as: UTF8.self)
+        let bytes = UnsafeBufferPointer(rebasing: buf[recordStart..<hi])
+        if layout.workbook && bytes.contains(WorkbookSheetRows.uncachedFormulaMarker) {
+          return String(decoding: bytes.filter { $0 != WorkbookSheetRows.uncachedFormulaMarker }, as: UTF8.self)
+        }
+        return String(decoding: bytes, as: UTF8.self)
       }
       func reject(_ reason: RejectReason, _ field: CanonicalColumn?, _ detail: String) {
+        var detail = detail
+        if [.badDate, .missingCustomerID, .missingItem, .badAmount].contains(reason), let label = totalLabel() {
+          detail += "; the row reads '\(label)': a total row, not a transaction (totals are never used)"
+        }
         out.rejects.append(Reject(line: recordLine, reason: reason, field: field, detail: detail, raw: raw()))
+      }
+      // A cell such as 合计 or Total in a row that did not parse: a total row.
+      func totalLabel() -> String? {
+        for k in 0..<min(fieldCount, layout.headerFieldCount) {
+          let f = field(k)
+          guard !f.isEmpty, f.count <= 24 else { continue }
+          let t = String(decoding: f, as: UTF8.self)
+          var l = t.lowercased()
+          while l.hasSuffix(":") || l.hasSuffix("：") { l.removeLast() }
+          if ChunkParser.totalWords.contains(l) { return t }
+        }
+        return nil
+      }
+      // A workbook formula with no saved value (`WorkbookSheetRows`).
+      func isUncachedFormula(_ f: UnsafeBufferPointer<UInt8>) -> Bool {
+        f.count >= 2 && f[0] == WorkbookSheetRows.uncachedFormulaMarker && f[1] == 61
+      }
+      func rejectFormula(_ f: UnsafeBufferPointer<UInt8>, _ column: CanonicalColumn) {
+        let formula = String(decoding: UnsafeBufferPointer(rebasing: f[1...]), as: UTF8.self)
+        reject(.formulaWithoutValue, column, "the \(column.rawValue) is a formula (\(UserText.excerpt(formula))) with no saved value: the workbook was written by a program that does not calculate. Open it in Excel and save it (or paste values) so the results are stored")
       }
 
       if split.unterminated {
@@ -177,7 +221,9 @@ struct ChunkParser {
       // Rejects a field that did not parse: as `invalid_encoding` when its
       // bytes are not UTF-8 (the cause), else for `reason`.
       func rejectField(_ f: UnsafeBufferPointer<UInt8>, _ reason: RejectReason, _ column: CanonicalColumn, _ detail: @autoclosure () -> String) {
-        if isValidUTF8(f) {
+        if isUncachedFormula(f) {
+          rejectFormula(f, column)
+        } else if isValidUTF8(f) {
           reject(reason, column, detail())
         } else {
           reject(.invalidEncoding, column, "the \(column.rawValue) is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030")
@@ -233,6 +279,7 @@ struct ChunkParser {
         continue
       }
       guard let customer = intern(customerField, &out.customers) else {
+        if isUncachedFormula(customerField) { rejectFormula(customerField, .customerID); continue }
         reject(.invalidEncoding, .customerID, "the customer id is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030")
         continue
       }
@@ -242,6 +289,7 @@ struct ChunkParser {
         continue
       }
       guard let category = intern(itemField, &out.categories) else {
+        if isUncachedFormula(itemField) { rejectFormula(itemField, .item); continue }
         reject(.invalidEncoding, .item, "the item is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030")
         continue
       }
@@ -253,12 +301,20 @@ struct ChunkParser {
         return FieldParsers.isMissing(f) ? -1 : intern(f, &table)
       }
       guard let channel = optionalText(layout.channel, &out.channels) else {
-        reject(.invalidEncoding, .channel, "the channel is not valid UTF-8")
+        let f = field(layout.channel)
+        if isUncachedFormula(f) { rejectFormula(f, .channel) } else { reject(.invalidEncoding, .channel, "the channel is not valid UTF-8") }
         continue
       }
       guard let store = optionalText(layout.store, &out.stores) else {
-        reject(.invalidEncoding, .store, "the store is not valid UTF-8")
+        let f = field(layout.store)
+        if isUncachedFormula(f) { rejectFormula(f, .store) } else { reject(.invalidEncoding, .store, "the store is not valid UTF-8") }
         continue
+      }
+      if layout.hashRows {
+        out.rowHash.append(DuplicateRows.rowHash(layout: layout, field: field))
+        out.rowLine.append(Int32(truncatingIfNeeded: recordLine))
+        out.rowStart.append(Int32(truncatingIfNeeded: recordStart))
+        out.rowEnd.append(Int32(truncatingIfNeeded: recordEnd))
       }
       if !isPurchase(amount) {
         out.nonPurchases.append((out.customer.count, recordLine, raw()))

@@ -5,15 +5,20 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
   public var line: Int
   /// Canonical column name, when one field is at fault.
   public var field: String?
+  /// The sheet of a workbook (`line` is then its row number).
+  public var sheet: String?
 
-  public init(path: String, line: Int = 0, field: String? = nil) {
+  public init(path: String, line: Int = 0, field: String? = nil, sheet: String? = nil) {
     self.path = path
     self.line = line
     self.field = field
+    self.sheet = sheet
   }
 
+  /// `FILE:LINE (field)`, or `FILE[SHEET]:ROW (field)` in a workbook.
   public var description: String {
     var s = UserText.excerpt(path, limit: UserText.pathLimit)
+    if let sheet { s += "[\(UserText.excerpt(sheet))]" }
     if line > 0 { s += ":\(line)" }
     if let field { s += " (\(field))" }
     return s
@@ -37,6 +42,10 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
       case badRow = "bad_row"
       case noUsableRows = "no_usable_rows"
       case badModel = "bad_model"
+      case corrupt
+      case noSuchSheet = "no_such_sheet"
+      case namedTwice = "named_twice"
+      case mismatchedColumns = "mismatched_columns"
     }
     let kind: Kind
     public var description: String { kind.rawValue }
@@ -51,6 +60,15 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
     public static let noUsableRows = Code(kind: .noUsableRows)
     /// A model file (`--init-model`) that cannot be read or decoded.
     public static let badModel = Code(kind: .badModel)
+    /// A damaged or truncated .csv.gz or .xlsx, a file that is not a
+    /// workbook, a password-protected workbook.
+    public static let corrupt = Code(kind: .corrupt)
+    /// `--sheet` names a sheet the workbook does not have.
+    public static let noSuchSheet = Code(kind: .noSuchSheet)
+    /// The same file named twice among the inputs.
+    public static let namedTwice = Code(kind: .namedTwice)
+    /// A file whose header maps other canonical columns than the first file's.
+    public static let mismatchedColumns = Code(kind: .mismatchedColumns)
   }
 
   public let code: Code

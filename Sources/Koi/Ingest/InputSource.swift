@@ -13,16 +13,32 @@ public enum InputEncoding: String, CaseIterable, Sendable, Codable {
   case gb18030
 }
 
-/// Reads a file sequentially in large blocks, computing its SHA-256 as it
-/// goes, and (for GB18030 input) transcoding to UTF-8 through iconv.
+/// What a file holds, from its first bytes (the name only confirms).
+public enum InputFormat: String, Sendable, Codable {
+  case csv
+  /// gzip-compressed CSV (magic 1F 8B).
+  case csvGzip = "csv.gz"
+  /// An Office Open XML workbook: a zip archive (magic 50 4B 03 04).
+  case xlsx
+}
+
+/// Reads a file (or standard input, `-`) sequentially in large blocks,
+/// computing the SHA-256 of its bytes as they are on disk as it goes,
+/// inflating gzip, and (for GB18030 input) transcoding to UTF-8 through iconv.
 final class InputSource {
   let path: String
   private let fd: Int32
+  /// Bytes in the file; 0 when unknown (a pipe).
   let size: Int64
   private(set) var bytesRead: Int64 = 0
   private let digest: OpaquePointer
   private var converter: GB18030Converter?
   private var pending: [UInt8] = []  // undecoded tail of a GB18030 block
+  /// The first bytes, read to tell the format, not yet handed out.
+  private var lookahead: [UInt8] = []
+  private var inflater: GzipInflater?
+  private var rawEOF = false
+  private(set) var format: InputFormat = .csv
 
   /// Reads every CR as LF (a file whose lines end in CR alone), before
   /// decoding; the checksum is of the bytes as they are in the file.
@@ -31,23 +47,82 @@ final class InputSource {
   init(path: String) throws {
     self.path = path
     var st = stat()
-    guard stat(path, &st) == 0 else { throw InputSource.openError(path: path, errno: errno) }
-    guard (st.st_mode & S_IFMT) == S_IFREG else {
-      let what = (st.st_mode & S_IFMT) == S_IFDIR ? "a directory, not a file; give the path of the CSV file in it." : "not a regular file."
-      throw IngestError(.unreadable, what, at: SourceLocation(path: path))
+    if path == "-" {
+      fd = 0
+      size = fstat(0, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int64(st.st_size) : 0
+    } else {
+      guard stat(path, &st) == 0 else { throw InputSource.openError(path: path, errno: errno) }
+      guard (st.st_mode & S_IFMT) == S_IFREG else {
+        let what = (st.st_mode & S_IFMT) == S_IFDIR ? "a directory, not a file; give the path of the CSV file in it." : "not a regular file."
+        throw IngestError(.unreadable, what, at: SourceLocation(path: path))
+      }
+      let fd = open(path, O_RDONLY)
+      guard fd >= 0 else { throw InputSource.openError(path: path, errno: errno) }
+      self.fd = fd
+      size = Int64(st.st_size)
     }
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw InputSource.openError(path: path, errno: errno) }
-    self.fd = fd
-    size = Int64(st.st_size)
     guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new failed: out of memory") }
     EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
     digest = ctx
+    // The format, from the first bytes (kept for the first read).
+    var head: [UInt8] = []
+    while head.count < 8 {
+      let more = try readRaw(8 - head.count)
+      if more.isEmpty { break }
+      head += more
+    }
+    lookahead = head
+    format = try InputSource.format(of: head, path: path)
+    if format == .csvGzip { inflater = try GzipInflater() }
   }
 
   deinit {
-    close(fd)
+    if fd != 0 { close(fd) }
     EVP_MD_CTX_free(digest)
+  }
+
+  /// The format of a file starting with `head`; refuses what Koi cannot read
+  /// (a legacy or password-protected workbook, a non-workbook named .xlsx).
+  static func format(of head: [UInt8], path: String) throws -> InputFormat {
+    let at = SourceLocation(path: path)
+    let lower = path.lowercased()
+    if head.isEmpty { return .csv }  // an empty file, whatever its name
+    if head.starts(with: [0x1F, 0x8B]) { return .csvGzip }
+    if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
+      guard path != "-" else {
+        throw IngestError(.unreadable, "standard input holds a workbook (zip archive); Koi reads a workbook from a file. Save it to a file and give its path.", at: at)
+      }
+      return .xlsx
+    }
+    if head.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+      throw IngestError(.corrupt, "this is an OLE compound file: a password-protected (encrypted) workbook or an old .xls. Open it in Excel, remove the password (File > Info > Protect Workbook) and save it as .xlsx or CSV UTF-8.", at: at)
+    }
+    if lower.hasSuffix(".xlsx") {
+      throw IngestError(.corrupt, "named .xlsx but not an Excel workbook (it is not a zip archive). Save it from Excel as .xlsx, or rename it if it is a CSV file.", at: at)
+    }
+    if lower.hasSuffix(".gz") {
+      throw IngestError(.corrupt, "named .gz but not gzip data. Compress it with gzip, or rename it.", at: at)
+    }
+    return .csv
+  }
+
+  /// Up to `count` bytes of the file as they are on disk (empty at the end),
+  /// added to the checksum.
+  private func readRaw(_ count: Int) throws -> [UInt8] {
+    if rawEOF { return [] }
+    var raw = [UInt8](repeating: 0, count: count)
+    var n = 0
+    repeat {
+      n = raw.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) }
+    } while n < 0 && errno == EINTR
+    guard n >= 0 else {
+      throw IngestError(.unreadable, "read failed (\(String(cString: strerror(errno)))).", at: SourceLocation(path: path))
+    }
+    raw.removeLast(count - n)
+    if n == 0 { rawEOF = true }
+    raw.withUnsafeBytes { _ = EVP_DigestUpdate(digest, $0.baseAddress, n) }
+    bytesRead += Int64(n)
+    return raw
   }
 
   /// What a failed `stat` or `open` of the input means, in words.
@@ -93,17 +168,31 @@ final class InputSource {
 
   private var encodingDetected = false
 
-  /// Appends up to `count` more UTF-8 bytes to `out`. Returns false at the end
-  /// of the file.
+  /// Appends up to about `count` more UTF-8 bytes to `out`. Returns false at
+  /// the end of the file.
   func read(into out: inout [UInt8], upTo count: Int) throws -> Bool {
-    var raw = [UInt8](repeating: 0, count: count)
-    let n = raw.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) }
-    guard n >= 0 else {
-      throw IngestError(.unreadable, "read failed (\(String(cString: strerror(errno)))).", at: SourceLocation(path: path))
+    var raw: [UInt8]
+    var atEnd: Bool
+    if let inflater {
+      // Compressed text inflates several times over: read less of it.
+      raw = []
+      repeat {
+        var compressed = lookahead
+        lookahead = []
+        compressed += try readRaw(max(1 << 16, count / 8))
+        atEnd = compressed.isEmpty
+        if atEnd {
+          do { try inflater.finish() } catch let e as GzipError { throw e.ingestError(path: path) }
+        } else {
+          do { try inflater.inflate(compressed, into: &raw) } catch let e as GzipError { throw e.ingestError(path: path) }
+        }
+      } while raw.isEmpty && !atEnd
+    } else {
+      raw = lookahead
+      lookahead = []
+      if raw.count < count { raw += try readRaw(count - raw.count) }
+      atEnd = raw.isEmpty
     }
-    raw.removeLast(count - n)
-    raw.withUnsafeBytes { _ = EVP_DigestUpdate(digest, $0.baseAddress, n) }
-    bytesRead += Int64(n)
     if readsCarriageReturnsAsNewlines {
       raw.withUnsafeMutableBufferPointer { p in
         for i in p.indices where p[i] == 13 { p[i] = 10 }
@@ -111,14 +200,14 @@ final class InputSource {
     }
     if converter != nil {
       do {
-        out.append(contentsOf: try transcode(raw, final: n == 0))
+        out.append(contentsOf: try transcode(raw, final: atEnd))
       } catch let error as GB18030DecodeError {
         throw error.ingestError(path: path, detected: encodingDetected)
       }
     } else {
       out.append(contentsOf: raw)
     }
-    return n > 0
+    return !atEnd
   }
 
   /// File offset of `pending[0]`, and the newlines decoded before it.
@@ -147,13 +236,39 @@ final class InputSource {
     return utf8
   }
 
+  /// Reads the rest of the file for its checksum only (a workbook, which
+  /// is read through its zip directory instead) and returns it.
+  func digestOfWholeFile() throws -> String {
+    lookahead = []
+    while !(try readRaw(1 << 20)).isEmpty {}
+    return finishDigest()
+  }
+
   /// The SHA-256 of every byte read so far, as lower-case hex. Call once, at
   /// the end.
   func finishDigest() -> String {
     var md = [UInt8](repeating: 0, count: 32)
     var len: UInt32 = 0
     EVP_DigestFinal_ex(digest, &md, &len)
-    return md.prefix(Int(len)).map { b in
+    return SHA256Hex.hex(Array(md.prefix(Int(len))))
+  }
+}
+
+/// SHA-256 as lower-case hex.
+enum SHA256Hex {
+  static func of(_ bytes: [UInt8]) -> String {
+    var md = [UInt8](repeating: 0, count: 32)
+    var len: UInt32 = 0
+    guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new failed: out of memory") }
+    defer { EVP_MD_CTX_free(ctx) }
+    EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
+    bytes.withUnsafeBytes { _ = EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
+    EVP_DigestFinal_ex(ctx, &md, &len)
+    return hex(Array(md.prefix(Int(len))))
+  }
+
+  static func hex(_ md: [UInt8]) -> String {
+    md.map { b in
       let h = "0123456789abcdef".utf8
       return String(decoding: [h[h.index(h.startIndex, offsetBy: Int(b >> 4))], h[h.index(h.startIndex, offsetBy: Int(b & 15))]], as: UTF8.self)
     }.joined()

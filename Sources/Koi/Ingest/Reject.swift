@@ -19,6 +19,11 @@ public enum RejectReason: String, CaseIterable, Sendable, Codable {
   /// The row's customer has no purchase before the as-of date (only refunds
   /// or zero amounts), so there is nothing to score.
   case noPurchase = "no_purchase"
+  /// An exact copy of a row in an earlier file, dropped with
+  /// `--duplicates drop-across-files`.
+  case duplicateAcrossFiles = "duplicate_across_files"
+  /// A workbook formula cell in a column Koi needs has no saved value.
+  case formulaWithoutValue = "formula_without_value"
 }
 
 /// One rejected input row: where it was, why, and its text.
@@ -32,8 +37,11 @@ public struct Reject: Sendable, Equatable {
   public var detail: String
   /// The record as it appeared in the file (UTF-8; at most 2,000 bytes).
   public var raw: String
+  /// Which input it came from: an index into `IngestResult.files`.
+  public var file = 0
 
-  public init(line: Int, reason: RejectReason, field: CanonicalColumn?, detail: String, raw: String) {
+  public init(line: Int, reason: RejectReason, field: CanonicalColumn?, detail: String, raw: String, file: Int = 0) {
+    self.file = file
     self.line = line
     self.reason = reason
     self.field = field

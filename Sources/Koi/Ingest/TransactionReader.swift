@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Options for reading a transactions file.
 public struct IngestOptions: Sendable {
   /// `--column canonical=header` overrides.
@@ -12,6 +16,15 @@ public struct IngestOptions: Sendable {
   public var blockSize = 8 << 20
   /// Parallel chunks per batch (defaults to the core count).
   public var chunksPerBatch = Parallel.coreCount
+  /// `--sheet`: which sheets of a workbook to read: nil for the first
+  /// visible one, `all` for every visible one, or a name or 1-based number.
+  public var sheet: String?
+  /// `--header-row N`: the header is on line (workbook row) N; the lines
+  /// above it (title rows) are left out and not counted.
+  public var headerRow = 1
+  /// `--duplicates`: rows repeated across files are reported and kept, or
+  /// rejected.
+  public var duplicates: DuplicatePolicy = .report
 
   public init() {}
 }
@@ -34,83 +47,281 @@ public struct RowCounts: Sendable, Equatable, Codable {
   }
 }
 
+/// One input read: a file, or one sheet of a workbook. run.json
+/// `input.files[]`.
+public struct IngestedFile: Sendable, Codable, Equatable {
+  /// Rows of one input: `read == used + rejected`.
+  public struct Rows: Sendable, Codable, Equatable {
+    public var read = 0
+    public var used = 0
+    public var rejected = 0
+    public var blankLines = 0
+
+    enum CodingKeys: String, CodingKey {
+      case read, used, rejected
+      case blankLines = "blank_lines"
+    }
+  }
+
+  /// As named or expanded; `-` for standard input.
+  public var path: String
+  /// The sheet, for a workbook.
+  public var sheet: String?
+  public var format: InputFormat
+  /// Bytes of the file as on disk (compressed for .csv.gz), and their SHA-256.
+  public var bytes: Int64
+  public var sha256: String
+  /// `utf8` or `gb18030` (a workbook's text is UTF-8).
+  public var encoding: InputEncoding
+  public var encodingDetected: Bool
+  /// Canonical column → header cell (empty for an empty file).
+  public var columns: [String: String]
+  public var rows = Rows()
+
+  enum CodingKeys: String, CodingKey {
+    case path, sheet, format, bytes, sha256, encoding, columns, rows
+    case encodingDetected = "encoding_detected"
+  }
+
+  /// Where a row of this input is, for messages.
+  func location(line: Int = 0, field: String? = nil) -> SourceLocation {
+    SourceLocation(path: path, line: line, field: field, sheet: sheet)
+  }
+}
+
 /// What ingest produced: the ledger, every rejected row, and the facts about
 /// the input that go into run.json.
 public struct IngestResult: Sendable {
   public var ledger: Ledger
-  /// Rejected rows in line order.
+  /// Rejected rows in read order: by input, then line.
   public var rejects: [Reject]
   public var counts: RowCounts
+  /// The first input's mapping (every input maps the same canonical columns).
   public var mapping: ColumnMapping
-  /// The encoding actually used, and whether it was detected.
+  /// The encoding actually used, and whether it was detected (several
+  /// inputs: the first non-empty one's; each is in `files`).
   public var encoding: InputEncoding
   public var encodingDetected: Bool
+  /// One file: its SHA-256; several: the SHA-256 of their SHA-256s in read
+  /// order, each as 64 hex digits and a newline.
   public var sha256: String
   public var bytes: Int64
   /// The reference day: the option's, or the day after the last used row.
   public var asOfDay: Int32
+  /// Every input read, in read order (a workbook once per sheet read).
+  public var files: [IngestedFile] = []
+  /// Rows repeated across inputs; nil when the run reads one input.
+  public var duplicates: DuplicateReport?
+  /// Empty files, hidden sheets left out, duplicates kept.
+  public var warnings: [RunWarning] = []
+  /// rejects.csv names the file (and sheet) of each row: the input could be
+  /// several files (several names, a directory, a glob) or is a workbook.
+  public var rejectsNameFiles = false
 }
 
-/// Reads a transactions CSV into a `Ledger`, streaming it in batches parsed
-/// on every core. Memory grows with the rows kept, not with the file size.
+/// A source of CSV text: a file (`InputSource`) or a workbook sheet.
+private enum PartSource {
+  case text(InputSource)
+  case sheet(WorkbookSheetRows)
+
+  func read(into out: inout [UInt8], upTo count: Int) throws -> Bool {
+    switch self {
+    case let .text(s): return try s.read(into: &out, upTo: count)
+    case let .sheet(s): return try s.read(into: &out, upTo: count)
+    }
+  }
+}
+
+/// Reads transactions (CSV, CSV.gz, workbooks; one file or several) into a
+/// `Ledger`, streaming each in batches parsed on every core. Memory grows
+/// with the rows kept, not with the file sizes.
 ///
 /// Every record is used or rejected with a reason; blank lines are counted
 /// apart. A customer whose rows are all refunds or zero amounts has nothing
-/// to score, so those rows are rejected as `no_purchase`.
+/// to score, so those rows are rejected as `no_purchase` (over all inputs:
+/// a purchase in one file counts for a refund in another).
 ///
-/// - Complexity: O(bytes + rows); one pass over the file.
+/// Several inputs are read in `InputList` order into one ledger. Each may
+/// have its own header order and encoding but must map the same canonical
+/// columns. Rows repeated across inputs are found by `DuplicateRows`.
+///
+/// - Complexity: O(bytes + rows); one pass over each file.
 public enum TransactionReader {
   public static func read(
     path: String, options: IngestOptions = IngestOptions(),
     progress: ((_ bytesRead: Int64, _ totalBytes: Int64) -> Void)? = nil
   ) throws -> IngestResult {
-    let source = try InputSource(path: path)
-    let location = SourceLocation(path: path)
+    try read(inputs: InputList(single: path), options: options, progress: progress)
+  }
+
+  public static func read(
+    inputs: InputList, options: IngestOptions = IngestOptions(),
+    progress: ((_ bytesRead: Int64, _ totalBytes: Int64) -> Void)? = nil
+  ) throws -> IngestResult {
+    var totalBytes: Int64 = 0
+    for f in inputs.files where f != "-" {
+      var st = stat()
+      if stat(f, &st) == 0 { totalBytes += Int64(st.st_size) }
+    }
+    let several = inputs.couldBeSeveral || options.sheet?.lowercased() == "all"
+    var state = ReadState(options: options, several: several)
+    var doneBytes: Int64 = 0
+    var warnings: [RunWarning] = []
+    for path in inputs.files {
+      let source = try InputSource(path: path)
+      if source.format == .xlsx {
+        let workbook = try Workbook(path: path)
+        let (sheets, skipped) = try workbook.select(options.sheet)
+        for h in skipped {
+          let sheet = UserText.excerpt(h.name)
+          warnings.append(RunWarning(
+            "\(UserText.excerpt(path, limit: UserText.pathLimit)): hidden sheet '\(sheet)' was not read.",
+            advice: .init(
+              lead: "To read it, name it with", commandLine: "--sheet '\(sheet)'",
+              configuration: "[input] sheet = \"\(sheet)\"")))
+        }
+        let sha = try source.digestOfWholeFile()
+        for sheet in sheets {
+          let rows = WorkbookSheetRows(workbook: workbook, sheet: sheet, headerRow: options.headerRow)
+          var file = IngestedFile(
+            path: path, sheet: sheet.name, format: .xlsx, bytes: source.size, sha256: sha,
+            encoding: .utf8, encodingDetected: false, columns: [:])
+          defer { rows.cancel() }
+          let base = doneBytes
+          try state.readPart(.sheet(rows), file: &file, warnings: &warnings) {
+            let share = rows.xmlBytes > 0 ? Double(rows.xmlBytesRead) / Double(rows.xmlBytes) : 0
+            progress?(base + Int64(Double(source.size) * min(1, share) / Double(max(1, sheets.count))), totalBytes)
+          }
+          doneBytes += source.size / Int64(max(1, sheets.count))
+        }
+        state.rejectsNameFiles = true
+      } else {
+        var file = IngestedFile(
+          path: path, sheet: nil, format: source.format, bytes: 0, sha256: "",
+          encoding: .utf8, encodingDetected: false, columns: [:])
+        let base = doneBytes
+        try state.readPart(.text(source), file: &file, warnings: &warnings) {
+          progress?(base + source.bytesRead, totalBytes)
+        }
+        file.sha256 = source.finishDigest()
+        file.bytes = source.bytesRead
+        state.files[state.files.count - 1] = file
+        doneBytes += source.bytesRead
+      }
+    }
+    return try state.finish(inputs: inputs, warnings: warnings)
+  }
+
+  /// How far the header may run before the reader gives up on it.
+  static let maxHeaderBytes = 16 << 20
+
+  /// Why no row is usable, told in the message itself: no rejects.csv is
+  /// written when the run stops here.
+  static func noUsableRows(counts: RowCounts, first: Reject?, location: SourceLocation, several: Bool) -> IngestError {
+    guard counts.read > 0, let first else {
+      return IngestError(.noUsableRows, several ? "the files have headers but no rows." : "the file has a header but no rows.", at: location)
+    }
+    let reasons = counts.rejectedByReason.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+      .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+    let field = first.field.map { " (\($0.rawValue))" } ?? ""
+    return IngestError(.noUsableRows, "none of its \(counts.read) rows is usable (\(reasons)); the first, line \(first.line)\(field): \(first.detail). Fix the rows, or run with --strict to stop at the first bad one.", at: location)
+  }
+
+  static func strictError(_ r: Reject, file: IngestedFile) -> IngestError {
+    IngestError(.badRow, "\(r.detail) [\(r.reason.rawValue)]. Without --strict this row would be rejected and the run would go on.", at: file.location(line: r.line, field: r.field?.rawValue))
+  }
+}
+
+/// The state of one read over all inputs.
+private struct ReadState {
+  let options: IngestOptions
+  /// Several inputs: find rows repeated across them.
+  let several: Bool
+  var merger: ChunkMerger?
+  var firstMapping: ColumnMapping?
+  var files: [IngestedFile] = []
+  var rejectsNameFiles: Bool
+
+  init(options: IngestOptions, several: Bool) {
+    self.options = options
+    self.several = several
+    rejectsNameFiles = several
+  }
+
+  /// Reads one input into the merger and appends its `file` record.
+  mutating func readPart(
+    _ source: PartSource, file: inout IngestedFile, warnings: inout [String], progress: () -> Void
+  ) throws {
+    let part = files.count
+    files.append(file)
+    defer { files[part] = file }
+    let isSheet: Bool
+    if case .sheet = source { isSheet = true } else { isSheet = false }
+    let blockSize = options.blockSize
     var pending = [UInt8]()
-    var eof = !(try source.read(into: &pending, upTo: options.blockSize))
-    // The encoding is judged on the same window whatever the block size:
-    // the first `InputSniffer.window` bytes (one read at the default size).
-    while !eof && pending.count < InputSniffer.window {
-      eof = !(try source.read(into: &pending, upTo: options.blockSize))
-    }
-    if pending.isEmpty {
-      throw IngestError(.empty, "the file is empty; it needs a header line and at least one row.", at: location)
-    }
-    // UTF-16 (Excel's "Unicode Text") is never read as bytes of another encoding.
-    if let why = InputSniffer.utf16Evidence(pending) {
-      throw IngestError(.encoding, "the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel) and run again (\(why)).", at: location)
-    }
-
-    // A UTF-8 byte-order mark settles the encoding.
-    var encoding = options.encoding
-    var detected = false
+    var eof = !(try source.read(into: &pending, upTo: blockSize))
     var skipped = 0
-    if pending.starts(with: [0xEF, 0xBB, 0xBF]) {
-      pending.removeFirst(3)
-      skipped = 3
-      if encoding == .auto { encoding = .utf8 }
+    var encoding = isSheet ? InputEncoding.utf8 : options.encoding
+    var detected = false
+    if case let .text(text) = source {
+      // The encoding is judged on the same window whatever the block size:
+      // the first `InputSniffer.window` bytes (one read at the default size).
+      while !eof && pending.count < InputSniffer.window {
+        eof = !(try source.read(into: &pending, upTo: blockSize))
+      }
+      if pending.isEmpty {
+        if !several {
+          throw IngestError(.empty, "the file is empty; it needs a header line and at least one row.", at: file.location())
+        }
+        warnings.append(RunWarning("\(UserText.excerpt(file.path, limit: UserText.pathLimit)): the file is empty; it adds no rows."))
+        return
+      }
+      // UTF-16 (Excel's "Unicode Text") is never read as bytes of another encoding.
+      if let why = InputSniffer.utf16Evidence(pending) {
+        throw IngestError(.encoding, "the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel) and run again (\(why)).", at: file.location())
+      }
+      // A UTF-8 byte-order mark settles the encoding.
+      if pending.starts(with: [0xEF, 0xBB, 0xBF]) {
+        pending.removeFirst(3)
+        skipped = 3
+        if encoding == .auto { encoding = .utf8 }
+      }
+      // Line ends: read on to the first one. CR alone is read as LF.
+      var lineEnds = InputSniffer.lineEnds(pending, atEnd: eof)
+      while lineEnds == nil {
+        guard pending.count < TransactionReader.maxHeaderBytes else { break }
+        eof = !(try source.read(into: &pending, upTo: blockSize))
+        lineEnds = InputSniffer.lineEnds(pending, atEnd: eof)
+      }
+      if lineEnds == .crOnly {
+        for i in pending.indices where pending[i] == 13 { pending[i] = 10 }
+        text.readsCarriageReturnsAsNewlines = true
+      }
+      // Otherwise the first block decides (see `InputSniffer.guess`).
+      if encoding == .auto {
+        encoding = InputSniffer.guess(pending)
+        detected = encoding == .gb18030
+      }
+      if encoding == .gb18030 {
+        pending = try text.startTranscoding(pending, fileOffset: skipped, detected: detected)
+      }
+      // Title lines above the header (`--header-row`).
+      var lines = options.headerRow - 1
+      while lines > 0 {
+        if let lf = pending.firstIndex(of: 10) {
+          pending.removeFirst(lf + 1)
+          lines -= 1
+        } else if eof {
+          throw IngestError(.badHeader, "the file has fewer than \(options.headerRow) lines, so line \(options.headerRow) cannot be the header (--header-row \(options.headerRow)).", at: file.location())
+        } else {
+          eof = !(try source.read(into: &pending, upTo: blockSize))
+        }
+      }
+    } else if pending.isEmpty {
+      throw IngestError(.badHeader, "the sheet has no row \(options.headerRow) or below, so it has no header. Give the header's row with --header-row N, or choose another sheet with --sheet.", at: file.location())
     }
-
-    // Line ends: read on to the first one. CR alone is read as LF.
-    var lineEnds = InputSniffer.lineEnds(pending, atEnd: eof)
-    while lineEnds == nil {
-      guard pending.count < maxHeaderBytes else { break }
-      eof = !(try source.read(into: &pending, upTo: options.blockSize))
-      lineEnds = InputSniffer.lineEnds(pending, atEnd: eof)
-    }
-    if lineEnds == .crOnly {
-      for i in pending.indices where pending[i] == 13 { pending[i] = 10 }
-      source.readsCarriageReturnsAsNewlines = true
-    }
-
-    // Otherwise the first block decides (see `InputSniffer.guess`).
-    if encoding == .auto {
-      encoding = InputSniffer.guess(pending)
-      detected = encoding == .gb18030
-    }
-    if encoding == .gb18030 {
-      pending = try source.startTranscoding(pending, fileOffset: skipped, detected: detected)
-    }
+    file.encoding = encoding
+    file.encodingDetected = detected
 
     // Header: the first record, by the rows' grammar.
     let header: CSVRecord.Header
@@ -119,12 +330,13 @@ public enum TransactionReader {
         header = h
         break
       }
-      if pending.count >= maxHeaderBytes {
-        throw IngestError(.badHeader, "the header line does not end within the first \(maxHeaderBytes >> 20) MiB; a quote opened in it is probably never closed.", at: SourceLocation(path: path, line: 1))
+      if pending.count >= TransactionReader.maxHeaderBytes {
+        throw IngestError(.badHeader, "the header line does not end within the first \(TransactionReader.maxHeaderBytes >> 20) MiB; a quote opened in it is probably never closed.", at: file.location(line: options.headerRow))
       }
-      eof = !(try source.read(into: &pending, upTo: options.blockSize))
+      eof = !(try source.read(into: &pending, upTo: blockSize))
     }
-    let headerLocation = SourceLocation(path: path, line: 1)
+    let headerLocation = file.location(line: options.headerRow)
+    let rowHint = isSheet || options.headerRow > 1 ? " If the header is on another row (title rows above it), give its row with --header-row N." : ""
     if header.unterminated {
       throw IngestError(.badHeader, "a quote opened at the start of a header cell is never closed, so the header runs to the end of the file. Close the quote (and double any quote inside the cell), or remove it.", at: headerLocation)
     }
@@ -132,27 +344,59 @@ public enum TransactionReader {
       throw IngestError(.badHeader, "text follows a closing quote in a header cell; quote the whole cell and double any quote inside it.", at: headerLocation)
     }
     if header.cells.allSatisfy({ $0.trimmingSpaces.isEmpty }) {
-      throw IngestError(.badHeader, "the first line is empty; it must be the header (customer_id,date,item,amount,…).", at: headerLocation)
+      let what = isSheet ? "row \(options.headerRow) of the sheet is empty" : (options.headerRow > 1 ? "line \(options.headerRow) is empty" : "the first line is empty")
+      throw IngestError(.badHeader, "\(what); it must be the header (customer_id,date,item,amount,…).\(rowHint)", at: headerLocation)
     }
-    let mapping = try ColumnMapping(header: header.cells, overrides: options.columnOverrides, path: path)
+    let mapping: ColumnMapping
+    do {
+      mapping = try ColumnMapping(header: header.cells, overrides: options.columnOverrides, path: file.path)
+    } catch let e as IngestError {
+      throw IngestError(e.code, e.message + rowHint, at: headerLocation)
+    }
+    for (c, i) in mapping.index { file.columns[c.rawValue] = mapping.header[i] }
+    if let first = firstMapping {
+      let mine = Set(mapping.index.keys), theirs = Set(first.index.keys)
+      if mine != theirs {
+        let names = { (s: Set<CanonicalColumn>) in CanonicalColumn.allCases.filter(s.contains).map(\.rawValue).joined(separator: ", ") }
+        let firstFile = files[0]
+        let extra = mine.subtracting(theirs), missing = theirs.subtracting(mine)
+        var diff: [String] = []
+        if !extra.isEmpty { diff.append("it has \(names(extra)), which the first has not") }
+        if !missing.isEmpty { diff.append("it lacks \(names(missing))") }
+        throw IngestError(.mismatchedColumns, "its columns map to \(names(mine)), but the first input (\(firstFile.location())) maps \(names(theirs)): \(diff.joined(separator: "; ")). Every file must have the same columns: add or remove them (or map them with --column), or score the files in separate runs.", at: headerLocation)
+      }
+    }
     pending.removeFirst(header.byteCount)
-    let layout = RecordLayout(mapping: mapping, asOfDay: options.asOfDay)
+    var layout = RecordLayout(mapping: mapping, asOfDay: options.asOfDay)
+    layout.hashRows = several
+    layout.workbook = isSheet
+    if case let .sheet(rows) = source { rows.dateColumn = layout.date }
+    if firstMapping == nil {
+      firstMapping = mapping
+      merger = ChunkMerger(
+        columns: Ledger.OptionalColumns(
+          listPrice: layout.listPrice >= 0, promo: layout.promo >= 0,
+          channel: layout.channel >= 0, store: layout.store >= 0),
+        duplicates: several ? options.duplicates : nil)
+    }
+    while merger!.partNames.count <= part {  // set above
+      let f = files[merger!.partNames.count]
+      merger!.partNames.append(SourceLocation(path: f.path, sheet: f.sheet).description)
+    }
     let parser = ChunkParser(layout: layout)
-
-    var merger = ChunkMerger(columns: Ledger.OptionalColumns(
-      listPrice: layout.listPrice >= 0, promo: layout.promo >= 0,
-      channel: layout.channel >= 0, store: layout.store >= 0))
-    var baseLine = header.newlines  // newlines before the first data record: the header's
-    let batchBytes = options.blockSize * max(1, options.chunksPerBatch)
+    // Newlines before the first data record: the title lines and the header's.
+    var baseLine = options.headerRow - 1 + header.newlines
+    let batchBytes = blockSize * max(1, options.chunksPerBatch)
+    let chunksPerBatch = options.chunksPerBatch
 
     while true {
       while !eof && pending.count < batchBytes {
-        eof = !(try source.read(into: &pending, upTo: options.blockSize))
+        eof = !(try source.read(into: &pending, upTo: blockSize))
       }
       if pending.isEmpty { break }
       let atEOF = eof
-      let (chunks, consumed): ([ParsedChunk], Int) = pending.withUnsafeBufferPointer { all in
-        var ranges = RecordBoundaries.split(all, parts: max(1, options.chunksPerBatch))
+      let consumed: Int = pending.withUnsafeBufferPointer { all in
+        var ranges = RecordBoundaries.split(all, parts: max(1, chunksPerBatch))
         let last = ranges.count - 1
         var results = [ParsedChunk?](repeating: nil, count: ranges.count)
         results.withUnsafeMutableBufferPointer { slots in
@@ -162,12 +406,12 @@ public enum TransactionReader {
         }
         // A cut inside a quoted field shows as an incomplete piece: parse
         // again from its last record start through the next piece.
-        var accepted: [ParsedChunk] = []
         var consumed = 0
         var c = 0
         while c <= last {
           let chunk = results[c]!  // filled above or by the re-parse below
-          accepted.append(chunk)
+          merger!.merge(chunk, baseLine: baseLine, part: part, base: ranges[c].lowerBound, buffer: all)  // set above
+          baseLine += chunk.newlines
           consumed = ranges[c].lowerBound + chunk.consumed
           if consumed < ranges[c].upperBound && c < last {
             ranges[c + 1] = consumed..<ranges[c + 1].upperBound
@@ -175,60 +419,84 @@ public enum TransactionReader {
           }
           c += 1
         }
-        return (accepted, consumed)
+        return consumed
       }
-      for chunk in chunks {
-        merger.merge(chunk, baseLine: baseLine)
-        baseLine += chunk.newlines
-      }
-      if options.strict, let first = merger.rejects.first {
-        throw strictError(first, path: path)
+      if options.strict, let first = merger!.rejects.first {  // set above
+        throw TransactionReader.strictError(first, file: files[first.file])
       }
       pending.removeFirst(consumed)
-      progress?(source.bytesRead, source.size)
+      progress()
       if eof && pending.isEmpty { break }
       if consumed == 0 {
         // One record longer than the batch: read on before parsing again.
         precondition(!eof, "a final parse consumes everything")
-        eof = !(try source.read(into: &pending, upTo: max(options.blockSize, pending.count)))
+        eof = !(try source.read(into: &pending, upTo: max(blockSize, pending.count)))
       }
     }
+    progress()
+  }
 
-    let sha = source.finishDigest()
-    var (ledger, rejects, counts, lastDay) = merger.finish()
-    if options.strict, let first = rejects.first {
-      throw strictError(first, path: path)
+  mutating func finish(inputs: InputList, warnings: [String]) throws -> IngestResult {
+    var warnings = warnings
+    let wholeLocation = SourceLocation(path: inputs.names.joined(separator: " "))
+    guard var merger, let mapping = firstMapping else {
+      // Every input was empty.
+      throw IngestError(.empty, "every input is empty; they need a header line and at least one row.", at: wholeLocation)
     }
-    rejects.sort { $0.line < $1.line }
+    var (ledger, rejects, counts, lastDay) = merger.finish()
+    let partCounts = merger.partCounts(parts: files.count, rejects: rejects)
+    for k in files.indices { files[k].rows = partCounts[k] }
+    if options.strict, let first = rejects.first {
+      throw TransactionReader.strictError(first, file: files[first.file])
+    }
+    rejects.sort { ($0.file, $0.line) < ($1.file, $1.line) }
     if ledger.rowCount == 0 {
-      throw noUsableRows(counts: counts, first: rejects.first, path: path)
+      let location = inputs.files.count == 1 && files.count == 1 ? files[0].location() : wholeLocation
+      throw TransactionReader.noUsableRows(counts: counts, first: rejects.first, location: location, several: files.count > 1)
     }
     let asOf = options.asOfDay ?? (lastDay + 1)
     ledger.sortByCustomerAndDay()
+    var duplicates: DuplicateReport?
+    if several {
+      var report = DuplicateReport(rows: merger.duplicateCount, action: options.duplicates == .report ? "kept" : "dropped")
+      report.examples = merger.duplicateExamples.map { e in
+        DuplicateReport.Example(
+          file: files[e.part].path, sheet: files[e.part].sheet, line: e.line,
+          sameAsFile: files[e.firstPart].path, sameAsSheet: files[e.firstPart].sheet, sameAsLine: e.firstLine)
+      }
+      if report.rows > 0 {
+        let e = report.examples[0]
+        let at = SourceLocation(path: e.file, line: e.line, sheet: e.sheet)
+        let first = SourceLocation(path: e.sameAsFile, line: e.sameAsLine, sheet: e.sameAsSheet)
+        let repeats = "\(report.rows) \(report.rows == 1 ? "row repeats" : "rows repeat") a row of an earlier file exactly"
+        warnings.append(options.duplicates == .report
+          ? RunWarning(
+            "\(repeats) (overlapping exports?), e.g. \(at) = \(first); they were kept and count twice; run.json lists the first \(DuplicateReport.exampleLimit).",
+            advice: .init(
+              lead: "To reject them, set", commandLine: "--duplicates drop-across-files",
+              configuration: "[input] duplicates = \"drop-across-files\""))
+          : RunWarning("\(repeats), e.g. \(at) = \(first); they were rejected as duplicate_across_files (see rejects.csv)."))
+      }
+      duplicates = report
+    }
+    let nonEmpty = files.first { !$0.columns.isEmpty } ?? files[0]
+    let sha: String
+    if inputs.files.count == 1 && files.count == 1 {
+      sha = files[0].sha256
+    } else {
+      var distinct: [String] = []
+      var seen = Set<String>()
+      for f in files where seen.insert(f.path).inserted { distinct.append(f.sha256) }
+      sha = SHA256Hex.of(Array(distinct.map { $0 + "\n" }.joined().utf8))
+    }
+    var bytes: Int64 = 0
+    var seenPaths = Set<String>()
+    for f in files where seenPaths.insert(f.path).inserted { bytes += f.bytes }
     return IngestResult(
       ledger: ledger, rejects: rejects, counts: counts, mapping: mapping,
-      encoding: encoding, encodingDetected: detected, sha256: sha,
-      bytes: source.bytesRead, asOfDay: asOf)
-  }
-
-  /// How far the header may run before the reader gives up on it.
-  static let maxHeaderBytes = 16 << 20
-
-  /// Why no row is usable, told in the message itself: no rejects.csv is
-  /// written when the run stops here.
-  static func noUsableRows(counts: RowCounts, first: Reject?, path: String) -> IngestError {
-    let location = SourceLocation(path: path)
-    guard counts.read > 0, let first else {
-      return IngestError(.noUsableRows, "the file has a header but no rows.", at: location)
-    }
-    let reasons = counts.rejectedByReason.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-      .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-    let field = first.field.map { " (\($0.rawValue))" } ?? ""
-    return IngestError(.noUsableRows, "none of its \(counts.read) rows is usable (\(reasons)); the first, line \(first.line)\(field): \(first.detail). Fix the rows, or run with --strict to stop at the first bad one.", at: location)
-  }
-
-  static func strictError(_ r: Reject, path: String) -> IngestError {
-    IngestError(.badRow, "\(r.detail) [\(r.reason.rawValue)]. Without --strict this row would be rejected and the run would go on.", at: SourceLocation(path: path, line: r.line, field: r.field?.rawValue))
+      encoding: nonEmpty.encoding, encodingDetected: nonEmpty.encodingDetected, sha256: sha,
+      bytes: bytes, asOfDay: asOf, files: files, duplicates: duplicates, warnings: warnings,
+      rejectsNameFiles: rejectsNameFiles)
   }
 }
 
@@ -242,11 +510,43 @@ struct ChunkMerger {
   private var channels = ByteInterner(capacity: 16)
   private var stores = ByteInterner(capacity: 16)
   private(set) var rejects: [Reject] = []
-  private var nonPurchases: [(row: Int, line: Int, raw: String)] = []
+  private var nonPurchases: [(row: Int, line: Int, raw: String, part: Int)] = []
   private var counts = RowCounts()
+  /// Per input: records read and blank lines.
+  private var partRead: [Int] = []
+  private var partBlank: [Int] = []
 
-  init(columns: Ledger.OptionalColumns) {
+  // Rows repeated across inputs (only when a run reads several).
+  private let duplicatePolicy: DuplicatePolicy?
+  private var duplicateRows = DuplicateRows()
+  /// Per ledger row (before purchase-less customers are removed): its input
+  /// and line, to say where the first of a repeated row is.
+  private var rowPart: [Int32] = []
+  private var rowLine: [Int32] = []
+  private(set) var duplicateCount = 0
+  private(set) var duplicateExamples: [(part: Int, line: Int, firstPart: Int, firstLine: Int)] = []
+  /// Each input as messages name it (`FILE` or `FILE[SHEET]`).
+  var partNames: [String] = []
+
+  init(columns: Ledger.OptionalColumns, duplicates: DuplicatePolicy? = nil) {
     ledger = Ledger(empty: columns)
+    duplicatePolicy = duplicates
+  }
+
+  static func name(_ names: [String], _ part: Int) -> String {
+    part < names.count ? names[part] : "input \(part + 1)"
+  }
+
+  /// Rows read, used and rejected per input.
+  func partCounts(parts: Int, rejects: [Reject]) -> [IngestedFile.Rows] {
+    var out = [IngestedFile.Rows](repeating: .init(), count: parts)
+    for p in 0..<min(parts, partRead.count) {
+      out[p].read = partRead[p]
+      out[p].blankLines = partBlank[p]
+    }
+    for r in rejects where r.file < parts { out[r.file].rejected += 1 }
+    for p in out.indices { out[p].used = out[p].read - out[p].rejected }
+    return out
   }
 
   private static func remap(_ local: ByteInterner, into global: inout ByteInterner) -> [Int32] {
@@ -261,25 +561,107 @@ struct ChunkMerger {
     for id in ids { column.append(id < 0 ? -1 : map[Int(id)]) }
   }
 
-  mutating func merge(_ chunk: ParsedChunk, baseLine: Int) {
+  /// Appends `chunk`, which was parsed from `buffer[base...]`, from input
+  /// `part`, whose first line is `baseLine + 1`.
+  mutating func merge(_ chunk: ParsedChunk, baseLine: Int, part: Int, base: Int = 0, buffer: UnsafeBufferPointer<UInt8>? = nil) {
+    var chunk = chunk
     let firstRow = ledger.customer.count
-    Self.appendMapped(chunk.customer, Self.remap(chunk.customers, into: &customers), to: &ledger.customer)
-    Self.appendMapped(chunk.category, Self.remap(chunk.categories, into: &categories), to: &ledger.category)
-    Self.appendMapped(chunk.channel, Self.remap(chunk.channels, into: &channels), to: &ledger.channel)
-    Self.appendMapped(chunk.store, Self.remap(chunk.stores, into: &stores), to: &ledger.store)
+    let customerMap = Self.remap(chunk.customers, into: &customers)
+    let categoryMap = Self.remap(chunk.categories, into: &categories)
+    let channelMap = Self.remap(chunk.channels, into: &channels)
+    let storeMap = Self.remap(chunk.stores, into: &stores)
+    if let policy = duplicatePolicy {
+      findDuplicates(&chunk, policy: policy, maps: (customerMap, categoryMap, channelMap, storeMap), baseLine: baseLine, part: part, base: base, buffer: buffer)
+    }
+    Self.appendMapped(chunk.customer, customerMap, to: &ledger.customer)
+    Self.appendMapped(chunk.category, categoryMap, to: &ledger.category)
+    Self.appendMapped(chunk.channel, channelMap, to: &ledger.channel)
+    Self.appendMapped(chunk.store, storeMap, to: &ledger.store)
     ledger.day.append(contentsOf: chunk.day)
     ledger.amount.append(contentsOf: chunk.amount)
     ledger.listPrice.append(contentsOf: chunk.listPrice)
     ledger.promo.append(contentsOf: chunk.promo)
     for var r in chunk.rejects {
       r.line += baseLine + 1
+      r.file = part
       rejects.append(r)
     }
     for p in chunk.nonPurchases {
-      nonPurchases.append((firstRow + p.row, baseLine + 1 + p.line, p.raw))
+      nonPurchases.append((firstRow + p.row, baseLine + 1 + p.line, p.raw, part))
     }
     counts.read += chunk.records
     counts.blankLines += chunk.blankLines
+    while partRead.count <= part { partRead.append(0); partBlank.append(0) }
+    partRead[part] += chunk.records
+    partBlank[part] += chunk.blankLines
+  }
+
+  /// Marks the chunk's rows that repeat a row of an earlier input; with
+  /// `dropAcrossFiles`, removes them from the chunk and rejects them.
+  private mutating func findDuplicates(
+    _ chunk: inout ParsedChunk, policy: DuplicatePolicy,
+    maps: (customer: [Int32], category: [Int32], channel: [Int32], store: [Int32]),
+    baseLine: Int, part: Int, base: Int, buffer: UnsafeBufferPointer<UInt8>?
+  ) {
+    let n = chunk.customer.count
+    var drop: [Bool]? = nil
+    var kept = 0
+    let firstRow = Int32(ledger.customer.count)
+    let l = ledger
+    for i in 0..<n {
+      func global(_ id: Int32, _ map: [Int32]) -> Int32 { id < 0 ? -1 : map[Int(id)] }
+      let customer = global(chunk.customer[i], maps.customer)
+      let category = global(chunk.category[i], maps.category)
+      let channel = global(chunk.channel[i], maps.channel)
+      let store = global(chunk.store[i], maps.store)
+      let row = firstRow + Int32(kept)
+      let match = duplicateRows.findOrInsert(hash: chunk.rowHash[i], row: row) { r in
+        let k = Int(r)
+        if k >= l.customer.count { return false }  // a row of this chunk: same input
+        return l.customer[k] == customer && l.day[k] == chunk.day[i] && l.category[k] == category
+          && l.amount[k].bitPattern == chunk.amount[i].bitPattern
+          && l.listPrice[k].bitPattern == chunk.listPrice[i].bitPattern
+          && l.promo[k] == chunk.promo[i] && l.channel[k] == channel && l.store[k] == store
+      }
+      let line = baseLine + 1 + Int(chunk.rowLine[i])
+      if let match, Int(rowPart[Int(match)]) != part {
+        duplicateCount += 1
+        if duplicateExamples.count < DuplicateReport.exampleLimit {
+          duplicateExamples.append((part, line, Int(rowPart[Int(match)]), Int(rowLine[Int(match)])))
+        }
+        if policy == .dropAcrossFiles {
+          if drop == nil { drop = [Bool](repeating: false, count: n) }
+          drop![i] = true  // set just above
+          var raw = ""
+          if let buffer {
+            let lo = base + Int(chunk.rowStart[i])
+            let hi = min(base + Int(chunk.rowEnd[i]), lo + 2000)
+            if lo <= hi && hi <= buffer.count { raw = String(decoding: UnsafeBufferPointer(rebasing: buffer[lo..<hi]), as: UTF8.self) }
+          }
+          let first = Int(rowLine[Int(match)])
+          rejects.append(Reject(
+            line: line, reason: .duplicateAcrossFiles, field: nil,
+            detail: "the same row as \(Self.name(partNames, Int(rowPart[Int(match)]))):\(first), an earlier file; dropped by --duplicates drop-across-files",
+            raw: raw, file: part))
+          continue
+        }
+      }
+      rowPart.append(Int32(part))
+      rowLine.append(Int32(truncatingIfNeeded: line))
+      kept += 1
+    }
+    guard let drop else { return }
+    // Remove the dropped rows; renumber the non-purchases that stay.
+    var newIndex = [Int](repeating: -1, count: n)
+    var k = 0
+    for i in 0..<n where !drop[i] { newIndex[i] = k; k += 1 }
+    func keep<T>(_ a: [T]) -> [T] { (0..<n).filter { !drop[$0] }.map { a[$0] } }
+    chunk.customer = keep(chunk.customer); chunk.day = keep(chunk.day); chunk.category = keep(chunk.category)
+    chunk.amount = keep(chunk.amount); chunk.listPrice = keep(chunk.listPrice); chunk.promo = keep(chunk.promo)
+    chunk.channel = keep(chunk.channel); chunk.store = keep(chunk.store)
+    chunk.nonPurchases = chunk.nonPurchases.compactMap { p in
+      newIndex[p.row] < 0 ? nil : (newIndex[p.row], p.line, p.raw)
+    }
   }
 
   /// The unsorted ledger with purchase-less customers removed, all rejects,
@@ -302,7 +684,7 @@ struct ChunkMerger {
         rejects.append(Reject(
           line: p.line, reason: .noPurchase, field: .customerID,
           detail: "customer '\(id)' has no purchase before the as-of date, only refunds or zero amounts",
-          raw: p.raw))
+          raw: p.raw, file: p.part))
       }
       var newID = [Int32](repeating: -1, count: l.customerIDs.count)
       var ids: [String] = []

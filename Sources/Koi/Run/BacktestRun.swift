@@ -2,7 +2,13 @@ import Foundation
 
 /// Options of `koi backtest`.
 public struct BacktestOptions: Sendable {
-  public var inputPath: String
+  /// The inputs as named: files, directories, globs, `-` (`InputList`).
+  public var inputs: [String]
+  /// The inputs as one string (backtest.json `input`).
+  public var inputPath: String {
+    get { inputs.joined(separator: " ") }
+    set { inputs = [newValue] }
+  }
   public var outputDirectory: String
   /// First day of the holdout.
   public var cutoffDay: Int32
@@ -11,7 +17,7 @@ public struct BacktestOptions: Sendable {
   public var lifetime = LifetimeOptions()
 
   public init(inputPath: String, outputDirectory: String, cutoffDay: Int32) {
-    self.inputPath = inputPath
+    self.inputs = [inputPath]
     self.outputDirectory = outputDirectory
     self.cutoffDay = cutoffDay
   }
@@ -46,7 +52,7 @@ public enum BacktestRun {
   ) throws -> Result {
     try OutputDirectory.prepare(options.outputDirectory)
     progress(.stage("ingest"))
-    let ingest = try TransactionReader.read(path: options.inputPath, options: options.ingest) {
+    let ingest = try TransactionReader.read(inputs: InputList.expand(options.inputs), options: options.ingest) {
       progress(.reading(bytesRead: $0, totalBytes: $1))
     }
     guard let first = ingest.ledger.day.min(), first < options.cutoffDay, ingest.asOfDay > options.cutoffDay else {

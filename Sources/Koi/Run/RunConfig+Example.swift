@@ -15,11 +15,22 @@ extension RunConfig {
     time_zone = "Asia/Shanghai"
 
     [input]
+    # A file (CSV, CSV.gz, .xlsx), a directory (its *.csv, *.csv.gz, *.xlsx by
+    # name), a glob ("exports/2025-*.csv", by path), or a list of them, read
+    # in the order given: path = ["exports/2025-*.csv", "extra.xlsx"].
     path = "transactions.csv"
     # auto (UTF-8, or GB18030 when not UTF-8), utf8 or gb18030.
     encoding = "auto"
     # true: stop at the first bad row (exit code 2) instead of rejecting it.
     strict = false
+    # Workbooks: the sheet to read, by name or number, or "all" (every visible
+    # sheet); default the first visible sheet.
+    # sheet = "all"
+    # The line (workbook row) the header is on, below any title rows.
+    header_row = 1
+    # Rows repeating a row of an earlier file exactly: "report" (warn, keep)
+    # or "drop-across-files" (reject as duplicate_across_files).
+    duplicates = "report"
 
     # Read canonical columns from other headers (optional).
     [input.columns]

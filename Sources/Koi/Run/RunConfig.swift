@@ -22,7 +22,15 @@ public struct RunConfig: Sendable {
   }
 
   public var configPath: String
-  public var inputPath: String
+  /// `input.path`: files, directories and globs (resolved against the
+  /// configuration's folder), read as `InputList` says.
+  public var inputs: [String]
+  /// The inputs as one string (the history's `input_path`); setting it
+  /// names one input.
+  public var inputPath: String {
+    get { inputs.joined(separator: " ") }
+    set { inputs = [newValue] }
+  }
   public var ingest = IngestOptions()
   public var asOf: AsOf = .today
   public var timeZone = "Asia/Shanghai"
@@ -46,7 +54,7 @@ public struct RunConfig: Sendable {
 
   public init(configPath: String, inputPath: String, outputDirectory: String) {
     self.configPath = configPath
-    self.inputPath = inputPath
+    self.inputs = [inputPath]
     self.outputDirectory = outputDirectory
   }
 
@@ -74,13 +82,27 @@ public struct RunConfig: Sendable {
     guard let input = try root.table("input") else {
       throw root.error("input", "missing; add an [input] table with path = \"transactions.csv\"")
     }
-    guard let inputPath = try input.string("path", expected: "the transactions file as a string, e.g. \"transactions.csv\"") else {
+    let pathExpected = "a file, directory or glob as a string, or a list of them, e.g. \"transactions.csv\" or [\"exports/2025-*.csv\", \"extra.xlsx\"]"
+    let inputPaths: [String]
+    switch input.take("path") {
+    case nil:
       throw input.error("path", "missing; the transactions CSV, e.g. path = \"transactions.csv\"")
+    case let .string(p)? where !p.isEmpty:
+      inputPaths = [p]
+    case let .array(items)? where !items.isEmpty:
+      inputPaths = try items.map {
+        guard case let .string(p) = $0, !p.isEmpty else { throw input.error("path", "expected \(pathExpected), got \(ConfigValue.array(items))") }
+        return p
+      }
+    case let v?:
+      throw input.error("path", "expected \(pathExpected), got \(v)")
     }
+    let inputPath = inputPaths[0]
     guard let out = try root.string("output_directory", expected: "a directory as a string, e.g. \"out\"") else {
       throw root.error("output_directory", "missing; where runs are kept, e.g. output_directory = \"out\"")
     }
     var c = RunConfig(configPath: path, inputPath: resolve(inputPath), outputDirectory: resolve(out))
+    c.inputs = inputPaths.map { $0 == "-" ? $0 : resolve($0) }
 
     if let e = try input.string("encoding", expected: "one of \"auto\", \"utf8\", \"gb18030\"") {
       guard let enc = InputEncoding(rawValue: e) else {
@@ -89,6 +111,19 @@ public struct RunConfig: Sendable {
       c.ingest.encoding = enc
     }
     if let s = try input.bool("strict") { c.ingest.strict = s }
+    switch input.take("sheet") {
+    case nil: break
+    case let .string(s)? where !s.isEmpty: c.ingest.sheet = s
+    case let .int(n)? where n >= 1: c.ingest.sheet = String(n)
+    case let v?: throw input.error("sheet", "expected a sheet name, a number from 1 or \"all\", got \(v)")
+    }
+    if let n = try input.int("header_row", in: 1...1_000_000, expected: "a line number from 1") { c.ingest.headerRow = n }
+    if let d = try input.string("duplicates", expected: "\"report\" or \"drop-across-files\"") {
+      guard let policy = DuplicatePolicy(rawValue: d) else {
+        throw input.error("duplicates", "expected \"report\" or \"drop-across-files\", got \"\(d)\"")
+      }
+      c.ingest.duplicates = policy
+    }
     if let cols = try input.table("columns") {
       let canonical = ["customer_id", "date", "item", "amount", "list_price", "promo", "channel", "store"]
       for k in canonical {

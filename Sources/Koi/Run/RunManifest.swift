@@ -11,10 +11,15 @@ public struct RunManifest: Sendable, Codable {
     public var encodingDetected: Bool
     /// Canonical column → header cell it was read from.
     public var columns: [String: String]
+    /// Every input read, in read order: a file, or a sheet of a workbook.
+    public var files: [IngestedFile]?
+    /// Rows repeated across inputs; only when the input could be several.
+    public var duplicatesAcrossFiles: DuplicateReport?
 
     enum CodingKeys: String, CodingKey {
-      case path, sha256, bytes, encoding, columns
+      case path, sha256, bytes, encoding, columns, files
       case encodingDetected = "encoding_detected"
+      case duplicatesAcrossFiles = "duplicates_across_files"
     }
   }
 

@@ -296,6 +296,7 @@ public enum ScheduledRun {
     _ config: RunConfig, asOfDay: Int32, outputDirectory: String, warmStartModelPath: String?
   ) -> ScoreOptions {
     var options = ScoreOptions(inputPath: config.inputPath, outputDirectory: outputDirectory)
+    options.inputs = config.inputs
     options.command = "run"
     options.ingest = config.ingest
     options.ingest.asOfDay = asOfDay

@@ -13,7 +13,14 @@ public enum ProgressEvent: Sendable {
 
 /// Options of `koi score`.
 public struct ScoreOptions: Sendable {
-  public var inputPath: String
+  /// The inputs as named: files, directories, globs, `-` (`InputList`).
+  public var inputs: [String]
+  /// The inputs as one string (run.json `input.path`); setting it names
+  /// one input.
+  public var inputPath: String {
+    get { inputs.joined(separator: " ") }
+    set { inputs = [newValue] }
+  }
   public var outputDirectory: String
   public var ingest = IngestOptions()
   public var stages: [StageName] = StageName.allCases
@@ -43,7 +50,7 @@ public struct ScoreOptions: Sendable {
   public var frontend: Frontend { command == "run" ? .configuration : .commandLine }
 
   public init(inputPath: String, outputDirectory: String) {
-    self.inputPath = inputPath
+    self.inputs = [inputPath]
     self.outputDirectory = outputDirectory
   }
 
@@ -60,6 +67,9 @@ public struct ScoreOptions: Sendable {
     o["tiers_restarts"] = String(tiers.restarts)
     o["seed"] = String(tiers.seed)
     if let initModelPath { o["init_model"] = initModelPath }
+    if let sheet = ingest.sheet { o["sheet"] = sheet }
+    if ingest.headerRow != 1 { o["header_row"] = String(ingest.headerRow) }
+    if ingest.duplicates != .report { o["duplicates"] = ingest.duplicates.rawValue }
     o["due_within_days"] = String(dueWithinDays)
     o["due_minimum_probability"] = String(dueMinimumProbability)
     if let dueLimit { o["due_limit"] = String(dueLimit) }
@@ -115,7 +125,8 @@ public enum ScoringRun {
     func path(_ name: String) -> String { staging.path + "/" + name }
 
     progress(.stage("ingest"))
-    let ingest = try TransactionReader.read(path: options.inputPath, options: options.ingest) {
+    let inputs = try InputList.expand(options.inputs)
+    let ingest = try TransactionReader.read(inputs: inputs, options: options.ingest) {
       progress(.reading(bytesRead: $0, totalBytes: $1))
     }
     let table = CustomerTable(ledger: ingest.ledger, asOfDay: ingest.asOfDay)
@@ -129,6 +140,7 @@ public enum ScoringRun {
           lead: "Make this explicit with", commandLine: "--encoding gb18030",
           configuration: "[input] encoding = \"gb18030\"")))
     }
+    warnings += ingest.warnings
     if ingest.counts.rejected > 0 {
       warnings.append(RunWarning("\(ingest.counts.rejected) of \(ingest.counts.read) rows were rejected; see rejects.csv."))
     }
@@ -158,7 +170,7 @@ public enum ScoringRun {
     try CustomersWriter.write(to: path("customers.jsonl"), customerIDs: ingest.ledger.customerIDs, fields: state.fields)
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(state.report)) + [10], to: path("segments.json"))
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(state.model)) + [10], to: path("model.json"))
-    try RejectsWriter.write(ingest.rejects, to: path("rejects.csv"))
+    try RejectsWriter.write(ingest.rejects, files: ingest.rejectsNameFiles ? ingest.files : nil, to: path("rejects.csv"))
     let stageFiles = try state.writeFiles(to: staging.path)
     let outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv"] + stageFiles
     // Files of stages that did not run would be stale.
@@ -174,7 +186,7 @@ public enum ScoringRun {
       input: .init(
         path: options.inputPath, sha256: ingest.sha256, bytes: ingest.bytes,
         encoding: ingest.encoding.rawValue, encodingDetected: ingest.encodingDetected,
-        columns: columns),
+        columns: columns, files: ingest.files, duplicatesAcrossFiles: ingest.duplicates),
       asOf: state.model.asOf,
       asOfSource: options.ingest.asOfDay == nil ? "last_transaction_plus_one" : "option",
       rows: ingest.counts, customers: table.count, categories: ingest.ledger.categories.count,
