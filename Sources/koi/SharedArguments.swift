@@ -18,10 +18,8 @@ struct InputArguments: ParsableArguments {
     valueName: "name|number|all"))
   var sheet: String?
 
-  @Option(name: .customLong("header-row"), help: ArgumentHelp(
-    "The line (workbook row) the header is on; the title lines above it are skipped. Example: --header-row 3",
-    valueName: "n"))
-  var headerRow = 1
+  @Option(name: .customLong("header-row"), help: help(Settings.headerRow, example: "3", valueName: "n"))
+  var headerRow = Settings.headerRow.defaultValue
 
   @Option(name: .long, help: ArgumentHelp(
     "Rows that repeat a row of an earlier file exactly (overlapping exports): report (count them in run.json and warn, keep them) or drop-across-files (reject them as duplicate_across_files). Example: --duplicates drop-across-files",
@@ -32,9 +30,7 @@ struct InputArguments: ParsableArguments {
     for c in columns where !c.contains("=") {
       throw ValidationError("--column '\(c)' needs the form canonical=header, e.g. --column customer_id=会员卡号.")
     }
-    guard (1...1_000_000).contains(headerRow) else {
-      throw ValidationError("--header-row must be a line number from 1, got \(headerRow).")
-    }
+    try check(Settings.headerRow, headerRow)
     if let sheet, sheet.isEmpty { throw ValidationError("--sheet needs a sheet name, a number or all.") }
   }
 

@@ -250,7 +250,7 @@ private struct ReadState {
 
   /// Reads one input into the merger and appends its `file` record.
   mutating func readPart(
-    _ source: PartSource, file: inout IngestedFile, warnings: inout [String], progress: () -> Void
+    _ source: PartSource, file: inout IngestedFile, warnings: inout [RunWarning], progress: () -> Void
   ) throws {
     let part = files.count
     files.append(file)
@@ -436,7 +436,7 @@ private struct ReadState {
     progress()
   }
 
-  mutating func finish(inputs: InputList, warnings: [String]) throws -> IngestResult {
+  mutating func finish(inputs: InputList, warnings: [RunWarning]) throws -> IngestResult {
     var warnings = warnings
     let wholeLocation = SourceLocation(path: inputs.names.joined(separator: " "))
     guard var merger, let mapping = firstMapping else {

@@ -57,6 +57,11 @@ extension Setting where Value == Double {
 /// example configuration (`koi init`) list the same names, ranges and
 /// defaults.
 public enum Settings {
+  // Input
+  public static let headerRow = Setting<Int>.integer(
+    "header_row", flag: "--header-row", key: "input.header_row", default: 1, range: 1...1_000_000,
+    meaning: "The line (workbook row) the header is on; the title lines above it are skipped.")
+
   // RFM
   public static let rfmBins = Setting<Int>.integer(
     "rfm_bins", flag: "--rfm-bins", key: "stages.rfm.bins", default: 5, range: 2...100,

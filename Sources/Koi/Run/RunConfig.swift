@@ -117,7 +117,7 @@ public struct RunConfig: Sendable {
     case let .int(n)? where n >= 1: c.ingest.sheet = String(n)
     case let v?: throw input.error("sheet", "expected a sheet name, a number from 1 or \"all\", got \(v)")
     }
-    if let n = try input.int("header_row", in: 1...1_000_000, expected: "a line number from 1") { c.ingest.headerRow = n }
+    if let n = try input.int("header_row", Settings.headerRow) { c.ingest.headerRow = n }
     if let d = try input.string("duplicates", expected: "\"report\" or \"drop-across-files\"") {
       guard let policy = DuplicatePolicy(rawValue: d) else {
         throw input.error("duplicates", "expected \"report\" or \"drop-across-files\", got \"\(d)\"")

@@ -45,7 +45,7 @@ import Testing
     #expect(r.counts.read == r.files.map(\.rows.read).reduce(0, +))
     // The reject names its file and line in that file.
     #expect(r.rejects.count == 1 && r.rejects[0].file == 1 && r.rejects[0].line == 4)
-    #expect(r.warnings.contains { $0.contains("2025-03.csv: the file is empty; it adds no rows") })
+    #expect(r.warnings.contains { $0.message.contains("2025-03.csv: the file is empty; it adds no rows") })
     #expect(r.rejectsNameFiles)
     // Customers in order of first appearance across files.
     #expect(r.ledger.customerIDs == ["a", "b", "c"])
@@ -62,7 +62,7 @@ import Testing
     #expect(dup.examples[0].line == 2 && dup.examples[0].sameAsLine == 3)
     #expect(dup.examples[0].file.hasSuffix("2025-02.csv") && dup.examples[0].sameAsFile.hasSuffix("2025-01.csv"))
     #expect(r.counts.used == 5)
-    #expect(r.warnings.contains { $0.contains("1 row repeats a row of an earlier file") })
+    #expect(r.warnings.contains { $0.message.contains("1 row repeats a row of an earlier file") })
   }
 
   @Test func dropAcrossFilesRejectsThemAndCountsReconcile() throws {

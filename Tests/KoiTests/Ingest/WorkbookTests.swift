@@ -72,7 +72,7 @@ import Testing
   @Test func allSheetsInWorkbookOrderWithTheOverlapFound() throws {
     let r = try read([Self.fixture("two-sheets.xlsx")]) { $0.sheet = "all" }
     #expect(r.files.map(\.sheet) == ["2024", "2025"])
-    #expect(r.warnings.contains { $0.contains("hidden sheet 'lookup' was not read") })
+    #expect(r.warnings.contains { $0.message.contains("hidden sheet 'lookup' was not read") })
     #expect(r.counts.read == 6 && r.counts.used == 6)
     let dup = try #require(r.duplicates)
     #expect(dup.rows == 1 && dup.examples[0].sheet == "2025" && dup.examples[0].line == 2)
