@@ -15,6 +15,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
@@ -26,7 +27,7 @@ let package = Package(
       dependencies: [
         "CBLAS",
         "CLAPACKE",
-        "CLibCrypto",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "RealModule", package: "swift-numerics"),
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "TOMLKit", package: "TOMLKit"),
@@ -50,12 +51,6 @@ let package = Package(
       name: "CLAPACKE",
       pkgConfig: "lapacke",
       providers: [.apt(["liblapacke-dev"])]
-    ),
-
-    .systemLibrary(
-      name: "CLibCrypto",
-      pkgConfig: "libcrypto",
-      providers: [.apt(["libssl-dev"])]
     ),
 
     // MARK: - Tests

@@ -1,4 +1,4 @@
-import CLibCrypto
+import Crypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +20,7 @@ final class InputSource {
   private let fd: Int32
   let size: Int64
   private(set) var bytesRead: Int64 = 0
-  private let digest: OpaquePointer
+  private var digest = SHA256()
   private var converter: GB18030Converter?
   private var pending: [UInt8] = []  // undecoded tail of a GB18030 block
 
@@ -40,14 +40,10 @@ final class InputSource {
     guard fd >= 0 else { throw InputSource.openError(path: path, errno: errno) }
     self.fd = fd
     size = Int64(st.st_size)
-    guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new failed: out of memory") }
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
-    digest = ctx
   }
 
   deinit {
     close(fd)
-    EVP_MD_CTX_free(digest)
   }
 
   /// What a failed `stat` or `open` of the input means, in words.
@@ -102,7 +98,7 @@ final class InputSource {
       throw IngestError(.unreadable, "read failed (\(String(cString: strerror(errno)))).", at: SourceLocation(path: path))
     }
     raw.removeLast(count - n)
-    raw.withUnsafeBytes { _ = EVP_DigestUpdate(digest, $0.baseAddress, n) }
+    raw.withUnsafeBytes { digest.update(bufferPointer: $0) }
     bytesRead += Int64(n)
     if readsCarriageReturnsAsNewlines {
       raw.withUnsafeMutableBufferPointer { p in
@@ -150,10 +146,7 @@ final class InputSource {
   /// The SHA-256 of every byte read so far, as lower-case hex. Call once, at
   /// the end.
   func finishDigest() -> String {
-    var md = [UInt8](repeating: 0, count: 32)
-    var len: UInt32 = 0
-    EVP_DigestFinal_ex(digest, &md, &len)
-    return md.prefix(Int(len)).map { b in
+    return digest.finalize().map { b in
       let h = "0123456789abcdef".utf8
       return String(decoding: [h[h.index(h.startIndex, offsetBy: Int(b >> 4))], h[h.index(h.startIndex, offsetBy: Int(b & 15))]], as: UTF8.self)
     }.joined()
