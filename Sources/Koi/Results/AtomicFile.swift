@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,10 @@ public struct OutputError: Error, Sendable, CustomStringConvertible {
 public final class AtomicFile {
   public let path: String
   private let temporaryPath: String
-  private let fd: Int32
+  private let fd: FileDescriptor
+  /// Set once `close` was called: close(2) releases the descriptor even when
+  /// it reports an error, so it must not be closed again.
+  private var closed = false
   private var buffer: [UInt8] = []
   private var committed = false
   private let streamed: Bool
@@ -37,16 +41,19 @@ public final class AtomicFile {
     let url = URL(fileURLWithPath: path)
     temporaryPath = url.deletingLastPathComponent()
       .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
-    fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else {
-      throw OutputError(path: path, message: "cannot create (\(String(cString: strerror(errno)))); check that the output directory is writable")
+    do {
+      fd = try FileDescriptor.open(
+        FilePath(temporaryPath), .writeOnly, options: [.create, .truncate], permissions: FilePermissions(rawValue: 0o644))
+    } catch {
+      // `Errno` describes itself with strerror(3).
+      throw OutputError(path: path, message: "cannot create (\(error)); check that the output directory is writable")
     }
     buffer.reserveCapacity(AtomicFile.flushThreshold * 2)
   }
 
   deinit {
     if !committed {
-      close(fd)
+      if !closed { try? fd.close() }
       unlink(temporaryPath)
     }
   }
@@ -71,26 +78,30 @@ public final class AtomicFile {
     buffer.removeAll(keepingCapacity: true)
   }
 
+  /// Writes all of `bytes` (`FileDescriptor.writeAll` retries short writes
+  /// and EINTR), or as many as `WriteFaults` allows before failing as with
+  /// ENOSPC.
   private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-    var offset = 0
-    while offset < bytes.count {
-      let allowed = WriteFaults.shared.allowance(path: temporaryPath, bytes: bytes.count - offset)
-      let n = allowed == 0 ? -1 : Glibc.write(fd, bytes.baseAddress! + offset, allowed)  // non-empty: offset < count
-      guard n > 0 else {
-        let reason = allowed == 0 ? String(cString: strerror(ENOSPC)) : String(cString: strerror(errno))
-        throw OutputError(path: path, message: "write failed (\(reason))")
-      }
-      offset += n
+    let allowed = WriteFaults.shared.allowance(path: temporaryPath, bytes: bytes.count)
+    do {
+      try fd.writeAll(UnsafeRawBufferPointer(rebasing: bytes[..<allowed]))
+      if allowed < bytes.count { throw Errno.noSpace }
+    } catch {
+      throw OutputError(path: path, message: "write failed (\(error))")
     }
     // Advice: its result does not matter, and write errors surface at fsync.
-    if streamed { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) }
+    if streamed { _ = posix_fadvise(fd.rawValue, 0, 0, POSIX_FADV_DONTNEED) }
   }
 
   /// Flushes, syncs and renames into place.
   public func commit() throws {
     try flush()
-    guard fsync(fd) == 0, close(fd) == 0 else {
-      throw OutputError(path: path, message: "could not be saved (\(String(cString: strerror(errno))))")
+    do {
+      guard fsync(fd.rawValue) == 0 else { throw Errno(rawValue: errno) }
+      closed = true
+      try fd.close()
+    } catch {
+      throw OutputError(path: path, message: "could not be saved (\(error))")
     }
     committed = true
     guard rename(temporaryPath, path) == 0 else {
