@@ -4,13 +4,6 @@ import SystemPackage
 import Glibc
 #endif
 
-/// An error writing results: the path and what the system said.
-public struct OutputError: Error, Sendable, CustomStringConvertible {
-  public let path: String
-  public let message: String
-  public var description: String { "\(path): \(message)" }
-}
-
 /// A file written under a temporary name in its destination directory and
 /// renamed into place by `commit()`, so readers see either the previous file
 /// or the complete new one. A file never committed is removed.
@@ -116,61 +109,4 @@ public final class AtomicFile {
     try f.write(bytes)
     try f.commit()
   }
-}
-
-/// Test hook: simulated "disk full" for files written under a directory.
-/// A directory given a budget of N bytes accepts N more bytes of writes
-/// through `AtomicFile` (all files under it together), then every write
-/// fails as with `ENOSPC`. Keyed by directory so tests running in parallel
-/// in one process do not see each other's faults; with no budget set, a
-/// write costs one uncontended lock per flushed block (1 MB).
-final class WriteFaults: @unchecked Sendable {
-  static let shared = WriteFaults()
-  private let lock = NSLock()
-  /// Directory path with a trailing slash → bytes still writable.
-  private var budgets: [String: Int] = [:]
-
-  /// From now on, at most `bytes` more bytes can be written under `directory`.
-  func failWrites(under directory: String, after bytes: Int) {
-    lock.withLock { budgets[WriteFaults.key(directory)] = bytes }
-  }
-
-  func removeFault(under directory: String) {
-    lock.withLock { _ = budgets.removeValue(forKey: WriteFaults.key(directory)) }
-  }
-
-  static func key(_ directory: String) -> String {
-    URL(fileURLWithPath: directory).standardizedFileURL.path + "/"
-  }
-
-  /// How many of `bytes` a write to `path` may write now (0: fail).
-  func allowance(path: String, bytes: Int) -> Int {
-    lock.withLock {
-      if budgets.isEmpty { return bytes }
-      guard let k = budgets.keys.first(where: { path.hasPrefix($0) }), let left = budgets[k] else { return bytes }
-      let n = min(left, bytes)
-      budgets[k] = left - n
-      return n
-    }
-  }
-}
-
-extension JSONEncoder {
-  /// The encoder for Koi's JSON documents: sorted keys, two-space indent,
-  /// no escaped slashes, so equal values give equal bytes.
-  public static var koi: JSONEncoder {
-    let e = JSONEncoder()
-    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return e
-  }
-}
-
-/// Rounds to `places` decimals for reports, so that a share prints as 0.3,
-/// not 0.30000000000000004.
-@inlinable
-public func rounded(_ x: Double, _ places: Int) -> Double {
-  guard x.isFinite else { return x }
-  var p = 1.0
-  for _ in 0..<places { p *= 10 }
-  return (x * p).rounded(.toNearestOrAwayFromZero) / p
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything global a run learned, saved as model.json. Splitting fit from
 /// score is what lets a scheduled run keep tier labels stable and a backtest
 /// fit on one window and score another.
@@ -39,5 +41,3 @@ extension Model {
     }
   }
 }
-
-import Foundation

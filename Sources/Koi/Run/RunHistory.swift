@@ -172,12 +172,3 @@ public final class RunHistory {
     }
   }
 }
-
-extension JSONEncoder {
-  /// Sorted keys, one line: for JSON stored in database columns.
-  static var koiCompact: JSONEncoder {
-    let e = JSONEncoder()
-    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return e
-  }
-}
