@@ -58,7 +58,7 @@ let package = Package(
     // MARK: - Tests
     .testTarget(
       name: "KoiTests",
-      dependencies: ["Koi"],
+      dependencies: ["Koi", .product(name: "GRDB", package: "GRDB.swift")],
       resources: [.copy("Fixtures")]
     ),
   ],
