@@ -15,7 +15,9 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     // Reading .xlsx workbooks: the zip container (the sheet XML is streamed
@@ -29,9 +31,10 @@ let package = Package(
       dependencies: [
         "CBLAS",
         "CLAPACKE",
-        "CLibCrypto",
         "CLibZ",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "RealModule", package: "swift-numerics"),
+        .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "TOMLKit", package: "TOMLKit"),
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -57,12 +60,6 @@ let package = Package(
       providers: [.apt(["liblapacke-dev"])]
     ),
 
-    .systemLibrary(
-      name: "CLibCrypto",
-      pkgConfig: "libcrypto",
-      providers: [.apt(["libssl-dev"])]
-    ),
-
     // `.csv.gz` input, inflated as it is read.
     .systemLibrary(
       name: "CLibZ",
@@ -73,7 +70,7 @@ let package = Package(
     // MARK: - Tests
     .testTarget(
       name: "KoiTests",
-      dependencies: ["Koi"],
+      dependencies: ["Koi", .product(name: "GRDB", package: "GRDB.swift")],
       resources: [.copy("Fixtures")]
     ),
   ],

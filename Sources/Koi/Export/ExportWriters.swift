@@ -1,4 +1,4 @@
-import CLibCrypto
+import Crypto
 import Foundation
 
 /// Pseudonymous customer ids for exports.
@@ -11,38 +11,19 @@ import Foundation
 /// 64 bits: collisions are negligible below ~100 million customers; the same
 /// salt always gives the same pseudonym, so an SCRM can match across runs.
 public struct Pseudonymizer: Sendable {
-  let innerKey: [UInt8]
-  let outerKey: [UInt8]
+  let key: SymmetricKey
 
   public init(salt: String) { self.init(key: Array(salt.utf8)) }
 
-  init(key raw: [UInt8]) {
-    var key = raw
-    if key.count > 64 { key = Pseudonymizer.sha256(key) }
-    key += [UInt8](repeating: 0, count: 64 - key.count)
-    innerKey = key.map { $0 ^ 0x36 }
-    outerKey = key.map { $0 ^ 0x5c }
-  }
+  init(key: [UInt8]) { self.key = SymmetricKey(data: key) }
 
-  /// The full HMAC-SHA256 of `message`.
+  /// The full HMAC-SHA256 of `message` (swift-crypto's `HMAC<SHA256>`).
   public func hmac(_ message: [UInt8]) -> [UInt8] {
-    Pseudonymizer.sha256(outerKey + Pseudonymizer.sha256(innerKey + message))
+    Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
   }
 
   public func pseudonym(_ id: String) -> String {
     hmac(Array(id.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
-  }
-
-  static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-    // EVP_MD_CTX_new only fails when out of memory.
-    guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new failed: out of memory") }
-    defer { EVP_MD_CTX_free(ctx) }
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
-    bytes.withUnsafeBytes { _ = EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
-    var md = [UInt8](repeating: 0, count: 32)
-    var len: UInt32 = 0
-    EVP_DigestFinal_ex(ctx, &md, &len)
-    return md
   }
 }
 

@@ -1,4 +1,4 @@
-import CLibCrypto
+import Crypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,7 +31,7 @@ final class InputSource {
   /// Bytes in the file; 0 when unknown (a pipe).
   let size: Int64
   private(set) var bytesRead: Int64 = 0
-  private let digest: OpaquePointer
+  private var digest = SHA256()
   private var converter: GB18030Converter?
   private var pending: [UInt8] = []  // undecoded tail of a GB18030 block
   /// The first bytes, read to tell the format, not yet handed out.
@@ -61,9 +61,6 @@ final class InputSource {
       self.fd = fd
       size = Int64(st.st_size)
     }
-    guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new failed: out of memory") }
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
-    digest = ctx
     // The format, from the first bytes (kept for the first read).
     var head: [UInt8] = []
     while head.count < 8 {
@@ -78,7 +75,6 @@ final class InputSource {
 
   deinit {
     if fd != 0 { close(fd) }
-    EVP_MD_CTX_free(digest)
   }
 
   /// The format of a file starting with `head`; refuses what Koi cannot read
@@ -120,7 +116,7 @@ final class InputSource {
     }
     raw.removeLast(count - n)
     if n == 0 { rawEOF = true }
-    raw.withUnsafeBytes { _ = EVP_DigestUpdate(digest, $0.baseAddress, n) }
+    raw.withUnsafeBytes { digest.update(bufferPointer: $0) }
     bytesRead += Int64(n)
     return raw
   }
@@ -247,25 +243,13 @@ final class InputSource {
   /// The SHA-256 of every byte read so far, as lower-case hex. Call once, at
   /// the end.
   func finishDigest() -> String {
-    var md = [UInt8](repeating: 0, count: 32)
-    var len: UInt32 = 0
-    EVP_DigestFinal_ex(digest, &md, &len)
-    return SHA256Hex.hex(Array(md.prefix(Int(len))))
+    SHA256Hex.hex(Array(digest.finalize()))
   }
 }
 
 /// SHA-256 as lower-case hex.
 enum SHA256Hex {
-  static func of(_ bytes: [UInt8]) -> String {
-    var md = [UInt8](repeating: 0, count: 32)
-    var len: UInt32 = 0
-    guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new failed: out of memory") }
-    defer { EVP_MD_CTX_free(ctx) }
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
-    bytes.withUnsafeBytes { _ = EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
-    EVP_DigestFinal_ex(ctx, &md, &len)
-    return hex(Array(md.prefix(Int(len))))
-  }
+  static func of(_ bytes: [UInt8]) -> String { hex(Array(SHA256.hash(data: bytes))) }
 
   static func hex(_ md: [UInt8]) -> String {
     md.map { b in

@@ -62,10 +62,10 @@ struct IntervalRegressionFit: Sendable {
 /// ones).
 ///
 /// Newton–Raphson on `(β, η[, α])` with analytic derivatives, summed in
-/// fixed chunks in parallel and reduced in chunk order (deterministic); the step
-/// solves `(−H) Δ = ∇ℓ` by Cholesky (`LinearAlgebra.solveSymmetricPositiveDefinite`),
-/// with a growing ridge when −H is not positive definite, and halves until
-/// the log-likelihood does not decrease. Standard errors are the square roots
+/// fixed chunks in parallel and reduced in chunk order (deterministic), by
+/// `NewtonOptimizer` with step halving: the step solves `(−H) Δ = ∇ℓ` by
+/// Cholesky, with a growing ridge when −H is not positive definite, and
+/// halves until the log-likelihood does not decrease. Standard errors are the square roots
 /// of the diagonal of `(−H)⁻¹` at the optimum (`inverseSymmetricPositiveDefinite`).
 /// `σ` is floored at 0.02 (gaps varying by less than 2 %, below the one-day
 /// resolution of typical cycles) so identical gaps cannot send the density
@@ -232,6 +232,16 @@ enum IntervalRegression {
     }
   }
 
+  /// Newton with step halving (`NewtonOptimizer`): converged when a step
+  /// changes no parameter by 1e-8 or the log-likelihood by 1e-11 relative,
+  /// or when no step along the Newton direction increases it (at the
+  /// optimum to rounding).
+  static func newtonOptions(maximumIterations: Int) -> NewtonOptimizer.Options {
+    NewtonOptimizer.Options(
+      stepControl: .halving(maximumHalvings: 40), maximumIterations: maximumIterations, acceptance: 1e-12,
+      parameterTolerance: 1e-8, valueTolerance: 1e-11, noAscentIsConvergence: true)
+  }
+
   /// - Parameters:
   ///   - start: starting `(β, η)`; moments of the gaps when `nil`.
   ///   - cure: also fit the return probability π = 1/(1 + e^−α) (see
@@ -240,69 +250,37 @@ enum IntervalRegression {
     _ obs: IntervalObservations, family: IntervalFamily, start initial: ([Double], Double)? = nil,
     cure: Bool = false, startLogitReturn: Double = 2, maximumIterations: Int = 100
   ) -> IntervalRegressionFit {
-    var (beta, eta) = initial ?? start(obs, family: family)
-    var alpha: Double? = cure ? startLogitReturn : nil
-    var current = evaluate(obs, family: family, beta: beta, logScale: eta, logitReturn: alpha, derivatives: true)
-    var converged = false
-    var iterations = 0
-    let p = beta.count
+    let (startBeta, startEta) = initial ?? start(obs, family: family)
+    let p = startBeta.count
     let dim = p + 1 + (cure ? 1 : 0)
-    while iterations < maximumIterations {
-      iterations += 1
-      // Newton direction, with a ridge if −H is not positive definite.
-      var step: [Double]? = nil
-      var ridge = 0.0
-      let diagScale = (0..<dim).map { abs(current.negativeHessian[$0, $0]) }.max() ?? 1
-      for _ in 0..<12 {
-        var m = current.negativeHessian
-        if ridge > 0 { for j in 0..<dim { m[j, j] += ridge } }
-        if let s = try? LinearAlgebra.solveSymmetricPositiveDefinite(m, current.gradient),
-           s.allSatisfy(\.isFinite) {
-          step = s
-          break
-        }
-        ridge = ridge == 0 ? 1e-8 * max(1, diagScale) : ridge * 10
-      }
-      guard let direction = step else { break }
-      var t = 1.0
-      var accepted: Evaluation? = nil
-      var newBeta = beta, newEta = eta, newAlpha = alpha
-      for _ in 0..<40 {
-        for j in 0..<p { newBeta[j] = beta[j] + t * direction[j] }
-        newEta = max(minimumLogScale, eta + t * direction[p])
-        if let a = alpha { newAlpha = min(maximumLogitReturn, max(-maximumLogitReturn, a + t * direction[p + 1])) }
-        // Full step is the usual case: evaluate derivatives with it so an
-        // accepted trial is the next iterate's evaluation.
-        let trial = evaluate(
-          obs, family: family, beta: newBeta, logScale: newEta, logitReturn: newAlpha, derivatives: t == 1)
-        if trial.logLikelihood.isFinite
-          && trial.logLikelihood >= current.logLikelihood - 1e-12 * abs(current.logLikelihood) {
-          accepted = trial
-          break
-        }
-        t *= 0.5
-      }
-      guard let trial = accepted else { converged = true; break }  // no ascent possible: at the optimum to rounding
-      var change = max(zip(newBeta, beta).map { abs($0 - $1) }.max() ?? 0, abs(newEta - eta))
-      if let a = alpha, let b = newAlpha { change = max(change, abs(a - b)) }
-      let previous = current.logLikelihood
-      beta = newBeta
-      eta = newEta
-      alpha = newAlpha
-      current = t == 1
-        ? trial : evaluate(obs, family: family, beta: beta, logScale: eta, logitReturn: alpha, derivatives: true)
-      if change < 1e-8 || abs(current.logLikelihood - previous) < 1e-11 * max(1, abs(previous)) {
-        converged = true
-        break
-      }
+    // θ = (β, η[, α]).
+    func evaluation(_ theta: [Double], derivatives: Bool) -> NewtonOptimizer.Evaluation {
+      let e = evaluate(
+        obs, family: family, beta: Array(theta[..<p]), logScale: theta[p], logitReturn: cure ? theta[p + 1] : nil,
+        derivatives: derivatives)
+      return NewtonOptimizer.Evaluation(value: e.logLikelihood, gradient: e.gradient, negativeHessian: e.negativeHessian)
     }
+    let theta0 = startBeta + [startEta] + (cure ? [startLogitReturn] : [])
+    let result = NewtonOptimizer.maximize(
+      start: theta0, at: evaluation(theta0, derivatives: true), options: newtonOptions(maximumIterations: maximumIterations),
+      project: { theta in
+        var theta = theta
+        theta[p] = max(minimumLogScale, theta[p])
+        if cure { theta[p + 1] = min(maximumLogitReturn, max(-maximumLogitReturn, theta[p + 1])) }
+        return theta
+      },
+      objective: { evaluation($0, derivatives: $1) })
+    let beta = Array(result.theta[..<p])
+    let eta = result.theta[p]
+    let alpha: Double? = cure ? result.theta[p + 1] : nil
     var se: [Double]? = nil
-    if let inv = try? LinearAlgebra.inverseSymmetricPositiveDefinite(current.negativeHessian) {
+    if let inv = try? LinearAlgebra.inverseSymmetricPositiveDefinite(result.evaluation.negativeHessian) {
       let d = (0..<dim).map { inv[$0, $0] }
       if d.allSatisfy({ $0 >= 0 && $0.isFinite }) { se = d.map { $0.squareRoot() } }
     }
     return IntervalRegressionFit(
       family: family, coefficients: beta, logScale: eta, logitReturn: alpha,
-      logLikelihood: current.logLikelihood, standardErrors: se, converged: converged, iterations: iterations)
+      logLikelihood: result.evaluation.value, standardErrors: se, converged: result.converged,
+      iterations: result.iterations)
   }
 }

@@ -23,12 +23,10 @@ public struct FitDiagnostics: Sendable, Codable, Equatable {
 }
 
 /// Value, gradient and Hessian of a mean log-likelihood at one point of the
-/// log-parameters θ.
-struct Evaluation {
-  var value: Double
-  var gradient: [Double]
-  var hessian: Matrix
+/// log-parameters θ: what the lifetime models hand `NewtonOptimizer`.
+typealias Evaluation = NewtonOptimizer.Evaluation
 
+extension NewtonOptimizer.Evaluation {
   /// Converts sums over the data of ℓ and its derivatives with respect to
   /// the natural parameters p = e^θ into the mean and its log-scale
   /// derivatives:
@@ -57,10 +55,6 @@ struct Evaluation {
     guard value.isFinite, gradient.allSatisfy({ $0.isFinite }), hessian.values.allSatisfy({ $0.isFinite }) else { return nil }
     self.init(value: value, gradient: gradient, hessian: hessian)
   }
-
-  init(value: Double, gradient: [Double], hessian: Matrix) {
-    self.value = value; self.gradient = gradient; self.hessian = hessian
-  }
 }
 
 /// Index of ∂²/∂pᵢ∂pⱼ (i ≤ j) in the packed derivative sums of an
@@ -71,11 +65,12 @@ func hessianSlot(_ i: Int, _ j: Int, of n: Int) -> Int {
 }
 
 /// Damped Newton ascent on a smooth log-likelihood of unconstrained
-/// (log-scale) parameters, with the model's analytic Hessian.
+/// (log-scale) parameters, with the model's analytic Hessian:
+/// `NewtonOptimizer` with Levenberg–Marquardt damping.
 ///
 /// ```
 /// maximise ℓ(θ)/W  (W = total weight, so tolerances do not scale with n)
-/// step:  (−H + μ·I) d = g      (LAPACK dposv, Cholesky)
+/// step:  (−H + μ·s·I) d = g    (LAPACK dposv, Cholesky; s = max(1e-8, maxᵢ |Hᵢᵢ|))
 /// μ      0 while −H is positive definite and the step increases ℓ;
 ///        otherwise raised ×10 (Levenberg–Marquardt damping); lowered ×10 on success
 /// stop   ‖g‖∞ < 1e-9 (converged); steps below 1e-14 with ‖g‖∞ < 1e-6
@@ -95,6 +90,12 @@ enum NewtonMaximizer {
     var converged: Bool
   }
 
+  static func options(maximumIterations: Int) -> NewtonOptimizer.Options {
+    NewtonOptimizer.Options(
+      stepControl: .damping(maximumStep: 3), maximumIterations: maximumIterations, acceptance: 1e-15,
+      gradientTolerance: 1e-9, stall: (step: 1e-14, gradient: 1e-6))
+  }
+
   /// Whether `candidate` should replace `incumbent` among multi-start
   /// results: converged beats not converged, then the higher likelihood.
   static func isBetter(_ candidate: Result, than incumbent: Result?) -> Bool {
@@ -104,47 +105,15 @@ enum NewtonMaximizer {
   }
 
   /// `objective(θ)` returns the mean log-likelihood with its gradient and
-  /// Hessian, or nil when θ is outside the region where they are finite.
+  /// Hessian, or nil when θ is outside the region where they are finite
+  /// (then, at `start`, the result is nil).
   static func maximize(start: [Double], maximumIterations: Int, objective: ([Double]) -> Evaluation?) -> Result? {
-    let n = start.count
-    guard var current = objective(start) else { return nil }
-    var theta = start
-    var mu = 0.0
-    var iterations = 0
-    func gradientNorm(_ g: [Double]) -> Double { g.map(abs).max() ?? 0 }
-    func result(converged: Bool) -> Result {
-      Result(theta: theta, value: current.value, gradient: current.gradient, hessian: current.hessian,
-             iterations: iterations, converged: converged)
-    }
-    while iterations < maximumIterations {
-      if gradientNorm(current.gradient) < 1e-9 { return result(converged: true) }
-      iterations += 1
-      var accepted = false
-      while mu <= 1e12 {
-        var a = Matrix(rows: n, columns: n)
-        for i in 0..<n { for j in 0..<n { a[i, j] = -current.hessian[i, j] } }
-        let scale = max(1e-8, (0..<n).map { abs(current.hessian[$0, $0]) }.max() ?? 1)
-        for i in 0..<n { a[i, i] += mu * scale }
-        guard var d = try? LinearAlgebra.solveSymmetricPositiveDefinite(a, current.gradient) else {
-          mu = mu == 0 ? 1e-6 : mu * 10
-          continue
-        }
-        let dMax = gradientNorm(d)
-        if dMax > 3 { d = d.map { $0 * 3 / dMax } }
-        let candidate = zip(theta, d).map { $0 + $1 }
-        if let next = objective(candidate), next.value >= current.value - 1e-15 * abs(current.value) {
-          theta = candidate
-          current = next
-          mu = mu < 1e-6 ? 0 : mu / 10
-          accepted = true
-          if dMax < 1e-14 { return result(converged: gradientNorm(current.gradient) < 1e-6) }
-          break
-        }
-        mu = mu == 0 ? 1e-6 : mu * 10
-      }
-      if !accepted { break }
-    }
-    return result(converged: gradientNorm(current.gradient) < 1e-9)
+    guard let initial = objective(start) else { return nil }
+    let r = NewtonOptimizer.maximize(
+      start: start, at: initial, options: options(maximumIterations: maximumIterations)
+    ) { theta, _ in objective(theta) }
+    return Result(theta: r.theta, value: r.evaluation.value, gradient: r.evaluation.gradient,
+                  hessian: r.evaluation.hessian, iterations: r.iterations, converged: r.converged)
   }
 
   /// Standard errors on the natural scale from the observed information of

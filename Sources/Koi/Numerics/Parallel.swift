@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// Fixed, deterministic chunking for data-parallel loops.
 ///
@@ -42,8 +43,6 @@ public enum Parallel {
     max(1, min(maximumChunks, count / max(1, minimumChunk)))
   }
 }
-
-import Foundation
 
 private enum System {
   static var activeProcessorCount: Int { ProcessInfo.processInfo.activeProcessorCount }

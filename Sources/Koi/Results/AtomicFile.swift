@@ -1,14 +1,8 @@
 import Foundation
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// An error writing results: the path and what the system said.
-public struct OutputError: Error, Sendable, CustomStringConvertible {
-  public let path: String
-  public let message: String
-  public var description: String { "\(path): \(message)" }
-}
 
 /// A file written under a temporary name in its destination directory and
 /// renamed into place by `commit()`, so readers see either the previous file
@@ -16,7 +10,10 @@ public struct OutputError: Error, Sendable, CustomStringConvertible {
 public final class AtomicFile {
   public let path: String
   private let temporaryPath: String
-  private let fd: Int32
+  private let fd: FileDescriptor
+  /// Set once `close` was called: close(2) releases the descriptor even when
+  /// it reports an error, so it must not be closed again.
+  private var closed = false
   private var buffer: [UInt8] = []
   private var committed = false
   private let streamed: Bool
@@ -37,16 +34,19 @@ public final class AtomicFile {
     let url = URL(fileURLWithPath: path)
     temporaryPath = url.deletingLastPathComponent()
       .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
-    fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else {
-      throw OutputError(path: path, message: "cannot create (\(String(cString: strerror(errno)))); check that the output directory is writable")
+    do {
+      fd = try FileDescriptor.open(
+        FilePath(temporaryPath), .writeOnly, options: [.create, .truncate], permissions: FilePermissions(rawValue: 0o644))
+    } catch {
+      // `Errno` describes itself with strerror(3).
+      throw OutputError(path: path, message: "cannot create (\(error)); check that the output directory is writable")
     }
     buffer.reserveCapacity(AtomicFile.flushThreshold * 2)
   }
 
   deinit {
     if !committed {
-      close(fd)
+      if !closed { try? fd.close() }
       unlink(temporaryPath)
     }
   }
@@ -71,26 +71,30 @@ public final class AtomicFile {
     buffer.removeAll(keepingCapacity: true)
   }
 
+  /// Writes all of `bytes` (`FileDescriptor.writeAll` retries short writes
+  /// and EINTR), or as many as `WriteFaults` allows before failing as with
+  /// ENOSPC.
   private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-    var offset = 0
-    while offset < bytes.count {
-      let allowed = WriteFaults.shared.allowance(path: temporaryPath, bytes: bytes.count - offset)
-      let n = allowed == 0 ? -1 : Glibc.write(fd, bytes.baseAddress! + offset, allowed)  // non-empty: offset < count
-      guard n > 0 else {
-        let reason = allowed == 0 ? String(cString: strerror(ENOSPC)) : String(cString: strerror(errno))
-        throw OutputError(path: path, message: "write failed (\(reason))")
-      }
-      offset += n
+    let allowed = WriteFaults.shared.allowance(path: temporaryPath, bytes: bytes.count)
+    do {
+      try fd.writeAll(UnsafeRawBufferPointer(rebasing: bytes[..<allowed]))
+      if allowed < bytes.count { throw Errno.noSpace }
+    } catch {
+      throw OutputError(path: path, message: "write failed (\(error))")
     }
     // Advice: its result does not matter, and write errors surface at fsync.
-    if streamed { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) }
+    if streamed { _ = posix_fadvise(fd.rawValue, 0, 0, POSIX_FADV_DONTNEED) }
   }
 
   /// Flushes, syncs and renames into place.
   public func commit() throws {
     try flush()
-    guard fsync(fd) == 0, close(fd) == 0 else {
-      throw OutputError(path: path, message: "could not be saved (\(String(cString: strerror(errno))))")
+    do {
+      guard fsync(fd.rawValue) == 0 else { throw Errno(rawValue: errno) }
+      closed = true
+      try fd.close()
+    } catch {
+      throw OutputError(path: path, message: "could not be saved (\(error))")
     }
     committed = true
     guard rename(temporaryPath, path) == 0 else {
@@ -105,61 +109,4 @@ public final class AtomicFile {
     try f.write(bytes)
     try f.commit()
   }
-}
-
-/// Test hook: simulated "disk full" for files written under a directory.
-/// A directory given a budget of N bytes accepts N more bytes of writes
-/// through `AtomicFile` (all files under it together), then every write
-/// fails as with `ENOSPC`. Keyed by directory so tests running in parallel
-/// in one process do not see each other's faults; with no budget set, a
-/// write costs one uncontended lock per flushed block (1 MB).
-final class WriteFaults: @unchecked Sendable {
-  static let shared = WriteFaults()
-  private let lock = NSLock()
-  /// Directory path with a trailing slash → bytes still writable.
-  private var budgets: [String: Int] = [:]
-
-  /// From now on, at most `bytes` more bytes can be written under `directory`.
-  func failWrites(under directory: String, after bytes: Int) {
-    lock.withLock { budgets[WriteFaults.key(directory)] = bytes }
-  }
-
-  func removeFault(under directory: String) {
-    lock.withLock { _ = budgets.removeValue(forKey: WriteFaults.key(directory)) }
-  }
-
-  static func key(_ directory: String) -> String {
-    URL(fileURLWithPath: directory).standardizedFileURL.path + "/"
-  }
-
-  /// How many of `bytes` a write to `path` may write now (0: fail).
-  func allowance(path: String, bytes: Int) -> Int {
-    lock.withLock {
-      if budgets.isEmpty { return bytes }
-      guard let k = budgets.keys.first(where: { path.hasPrefix($0) }), let left = budgets[k] else { return bytes }
-      let n = min(left, bytes)
-      budgets[k] = left - n
-      return n
-    }
-  }
-}
-
-extension JSONEncoder {
-  /// The encoder for Koi's JSON documents: sorted keys, two-space indent,
-  /// no escaped slashes, so equal values give equal bytes.
-  public static var koi: JSONEncoder {
-    let e = JSONEncoder()
-    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return e
-  }
-}
-
-/// Rounds to `places` decimals for reports, so that a share prints as 0.3,
-/// not 0.30000000000000004.
-@inlinable
-public func rounded(_ x: Double, _ places: Int) -> Double {
-  guard x.isFinite else { return x }
-  var p = 1.0
-  for _ in 0..<places { p *= 10 }
-  return (x * p).rounded(.toNearestOrAwayFromZero) / p
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -95,8 +96,9 @@ final class StagingDirectory {
     try move(last)
     finished = true
     // The renames reach the disk with the directory; a failure here loses nothing already visible.
-    let dfd = open(destination, O_RDONLY | O_DIRECTORY)
-    if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    if let directory = try? FileDescriptor.open(FilePath(destination), .readOnly, options: .directory) {
+      _ = try? directory.closeAfter { fsync(directory.rawValue) }
+    }
     unlinkTree(path)
   }
 

