@@ -86,6 +86,9 @@ extension RunConfig {
     hash_ids_salt = ""
     # Also write each list as CSV (UTF-8 with BOM, formula-escaped).
     csv = true
+    # Language of the CSVs' headers and reasons: "en", or "zh" (客户编号, 原因, 优先级)
+    # for operators who open them in Excel. JSON exports stay English.
+    lang = "en"
 
     # Tag rules. Without any [[tags]] the built-in rules apply (vip, high_value,
     # win_back, koc_candidate, one_off_only, {category}_due_30d). A tag is given

@@ -334,7 +334,7 @@ public enum ScheduledRun {
     let (lists, listWarnings) = CampaignLists.build(
       facts: scoring.facts, tags: tags, customerIDs: ids, exportedIDs: exported,
       options: config.exports, runID: runID, asOf: scoring.model.asOf)
-    var files = try CampaignListWriter.write(lists, to: directory, csv: config.exports.csv)
+    var files = try CampaignListWriter.write(lists, to: directory, csv: config.exports.csv, language: config.exports.language)
     try CustomersWriter.write(to: directory + "/tags.jsonl", customerIDs: exported, fields: [TagRecordFields(tags: tags)])
     files.append("tags.jsonl")
     return (files.map { "exports/" + $0 }, listWarnings)
