@@ -31,11 +31,83 @@ public enum CampaignListKind: String, CaseIterable, Sendable, Codable {
   }
 }
 
+/// Why a customer is on a list, in words for the CSV's language
+/// (`exports.lang`). Category and tier names from the data are kept as
+/// they are in both languages.
+public enum CampaignReason: Sendable, Equatable {
+  /// Due within the horizon: days until the expected date, rounded up.
+  case due(category: String, inDays: Int)
+  /// The expected date has passed.
+  case overdue(category: String, byDays: Int)
+  /// at_risk or cant_lose_them and in the top `percent`% by net amount.
+  case highValueAtRisk(segment: RFMSegment, topPercent: Int)
+  /// A KOC candidate of the given tier (tier id such as `savvy_quality_focused`).
+  case kocCandidate(tier: String?)
+  /// Slipping or gone: the segment and days since the last purchase.
+  case winBack(segment: RFMSegment?, daysSinceLastPurchase: Int)
+  /// Bought only one-off treatments.
+  case crossSell(categories: [String])
+
+  public func text(_ language: ExportLanguage) -> String {
+    switch (self, language) {
+    case let (.due(c, d), .en): return "\(c) due in \(d) days"
+    case let (.due(c, d), .zh): return "\(c)：\(d)天后到期"
+    case let (.overdue(c, d), .en): return "\(c) overdue by \(d) days"
+    case let (.overdue(c, d), .zh): return "\(c)：已逾期\(d)天"
+    case let (.highValueAtRisk(s, p), .en): return "\(s.rawValue), top \(p)% by spend"
+    case let (.highValueAtRisk(s, p), .zh): return "\(s.nameZH)，消费额前\(p)%"
+    case let (.kocCandidate(t), .en): return "tier \(t ?? "?"), high value"
+    case let (.kocCandidate(t), .zh):
+      let name = t.flatMap { id in PriceSensitivityTier.allCases.first { $0.id == id }?.nameZH } ?? t ?? "未知"
+      return "\(name)，高价值"
+    case let (.winBack(s, d), .en): return "\(s?.rawValue ?? "?"), \(d) days since last purchase"
+    case let (.winBack(s, d), .zh): return "\(s?.nameZH ?? "未知分层")，距上次消费\(d)天"
+    case let (.crossSell(cs), .en): return "bought only one-off treatments: \(cs.joined(separator: ", "))"
+    case let (.crossSell(cs), .zh): return "仅购买过一次性项目：\(cs.joined(separator: "、"))"
+    }
+  }
+}
+
+extension RFMSegment {
+  /// The segment's name in Chinese, for the zh campaign-list CSVs.
+  public var nameZH: String {
+    switch self {
+    case .champions: return "重要价值客户"
+    case .loyal: return "忠诚客户"
+    case .potentialLoyalist: return "潜力忠诚客户"
+    case .newCustomers: return "新客户"
+    case .promising: return "潜力新客"
+    case .needAttention: return "需关注客户"
+    case .aboutToSleep: return "即将沉睡客户"
+    case .atRisk: return "流失风险客户"
+    case .cantLoseThem: return "重要挽留客户"
+    case .hibernating: return "沉睡客户"
+    case .lost: return "已流失客户"
+    }
+  }
+}
+
+extension PriceSensitivityTier {
+  /// The tier's name in Chinese, as DOMAIN.md §2 gives it.
+  public var nameZH: String {
+    switch self {
+    case .savvyPriceSensitive: return "很懂，对价格尤其敏感"
+    case .savvyQualityFocused: return "很懂，在意产品服务品质"
+    case .noviceCrowdFollower: return "不太懂，但随大流"
+    case .noviceDealSeeker: return "不太懂，对价格尤其敏感"
+    }
+  }
+}
+
 /// One customer on one list.
 public struct CampaignEntry: Sendable, Equatable, Codable {
   public var customerID: String
+  /// The reason in English (JSON, and the CSV when `exports.lang = "en"`).
   public var reason: String
   public var priority: Double
+  /// The reason as data, for the CSV in another language; nil in entries
+  /// read back from JSON (the writer then uses `reason`).
+  public var why: CampaignReason? = nil
 
   enum CodingKeys: String, CodingKey {
     case customerID = "customer_id"
@@ -70,8 +142,8 @@ public enum CampaignLists {
   /// priority), plus warnings for lists that cannot be filled yet.
   static func candidates(
     _ kind: CampaignListKind, facts: CustomerFactTable, tags: [[String]], options: ExportOptions
-  ) -> (entries: [(Int, String, Double)], warning: String?) {
-    var out: [(Int, String, Double)] = []
+  ) -> (entries: [(Int, CampaignReason, Double)], warning: String?) {
+    var out: [(Int, CampaignReason, Double)] = []
     let highValueFloor = 1 - options.highValueShare
     switch kind {
     case .dueSoon:
@@ -89,27 +161,28 @@ public enum CampaignLists {
       let aov = f.averageOrderValue ?? 0
       switch kind {
       case .dueSoon:
-        var best: (String, Double)?
+        var best: (CampaignReason, Double)?
         for np in f.nextPurchases ?? [] {
           guard let d = np.dueInDays, d <= Double(options.dueWithinDays) else { continue }
           let p = np.probabilityWithinHorizon ?? 1
-          let reason = d < 0 ? "\(np.category) overdue by \(Int(-d)) days" : "\(np.category) due in \(Int(d.rounded(.up))) days"
+          let reason: CampaignReason = d < 0
+            ? .overdue(category: np.category, byDays: Int(-d)) : .due(category: np.category, inDays: Int(d.rounded(.up)))
           if best.map({ p * aov > $0.1 }) ?? true { best = (reason, p * aov) }
         }
         if let best { out.append((c, best.0, best.1)) }
       case .highValueAtRisk:
         guard let s = f.segment, s == .atRisk || s == .cantLoseThem,
               let pct = f.monetaryPercentile, pct >= highValueFloor else { continue }
-        out.append((c, "\(s.rawValue), top \(Int((options.highValueShare * 100).rounded()))% by spend", f.clv ?? f.monetary ?? 0))
+        out.append((c, .highValueAtRisk(segment: s, topPercent: Int((options.highValueShare * 100).rounded())), f.clv ?? f.monetary ?? 0))
       case .kocCandidates:
         guard tags[c].contains("koc_candidate") else { continue }
-        out.append((c, "tier \(f.tierName ?? f.tierID.map(String.init) ?? "?"), high value", f.clv ?? f.monetary ?? 0))
+        out.append((c, .kocCandidate(tier: f.tierName ?? f.tierID.map(String.init)), f.clv ?? f.monetary ?? 0))
       case .winBack:
         guard tags[c].contains("win_back") else { continue }
-        out.append((c, "\(f.segment?.rawValue ?? "?"), \(f.recencyDays ?? 0) days since last purchase", aov * (f.pAlive ?? 1)))
+        out.append((c, .winBack(segment: f.segment, daysSinceLastPurchase: f.recencyDays ?? 0), aov * (f.pAlive ?? 1)))
       case .crossSell:
         guard f.oneOffOnly == true, f.segment != .lost else { continue }
-        out.append((c, "bought only one-off treatments: \((f.categories ?? []).joined(separator: ", "))", aov))
+        out.append((c, .crossSell(categories: f.categories ?? []), aov))
       }
     }
     return (out, nil)
@@ -129,7 +202,7 @@ public enum CampaignLists {
     options: ExportOptions, runID: String, asOf: String
   ) -> (lists: [CampaignList], warnings: [String]) {
     var warnings: [String] = []
-    var perList: [[(Int, String, Double)]] = []
+    var perList: [[(Int, CampaignReason, Double)]] = []
     for kind in options.lists {
       let (e, w) = candidates(kind, facts: facts, tags: tags, options: options)
       if let w { warnings.append(w) }
@@ -154,7 +227,7 @@ public enum CampaignLists {
       lists.append(CampaignList(
         list: kind.rawValue, runID: runID, asOf: asOf, priority: kind.priorityDefinition,
         ids: idsKind, contactCap: options.contactCap,
-        entries: kept.map { CampaignEntry(customerID: exportedIDs[$0.0], reason: $0.1, priority: $0.2) }))
+        entries: kept.map { CampaignEntry(customerID: exportedIDs[$0.0], reason: $0.1.text(.en), priority: $0.2, why: $0.1) }))
     }
     return (lists, warnings)
   }

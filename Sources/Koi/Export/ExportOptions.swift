@@ -1,3 +1,11 @@
+/// The language of the campaign-list CSVs (`exports.lang`): headers and
+/// reasons. JSON exports are English whatever the language (keys and
+/// values are for programs).
+public enum ExportLanguage: String, Sendable, CaseIterable {
+  case en
+  case zh
+}
+
 /// `[exports]`: which campaign lists to write and how.
 public struct ExportOptions: Sendable, Equatable {
   /// Lists to write, in tie-break order for the contact cap.
@@ -12,6 +20,9 @@ public struct ExportOptions: Sendable, Equatable {
   public var csv = true
   /// Share of customers (by net amount) counted as high value.
   public var highValueShare = 0.2
+  /// Headers and reasons of the CSVs: `en` or `zh` (for operators opening
+  /// them in Excel).
+  public var language = ExportLanguage.en
 
   public init() {}
 
@@ -32,6 +43,12 @@ public struct ExportOptions: Sendable, Equatable {
       o.hashIDsSalt = s.isEmpty ? nil : s
     }
     if let b = try t.bool("csv") { o.csv = b }
+    if let l = try t.string("lang", expected: "\"en\" or \"zh\"") {
+      guard let language = ExportLanguage(rawValue: l) else {
+        throw t.error("lang", "expected \"en\" or \"zh\", got \"\(UserText.excerpt(l))\"")
+      }
+      o.language = language
+    }
     if let v = t.take("high_value_share") {
       switch v {
       case let .double(x) where x > 0 && x <= 1: o.highValueShare = x

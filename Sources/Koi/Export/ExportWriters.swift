@@ -29,10 +29,22 @@ public struct Pseudonymizer: Sendable {
 
 /// Writes campaign lists as JSON and CSV.
 public enum CampaignListWriter {
+  /// The CSV header in each language. zh: 客户编号 (customer id), 原因
+  /// (reason), 优先级 (priority).
+  public static func csvHeader(_ language: ExportLanguage) -> [String] {
+    switch language {
+    case .en: return ["customer_id", "reason", "priority"]
+    case .zh: return ["客户编号", "原因", "优先级"]
+    }
+  }
+
   /// `DIR/<list>.json`, and with `csv` also `DIR/<list>.csv`
-  /// (`customer_id,reason,priority`, UTF-8 with BOM, formula-escaped).
-  /// Returns the file names written.
-  public static func write(_ lists: [CampaignList], to dir: String, csv: Bool) throws -> [String] {
+  /// (`customer_id,reason,priority`, or the Chinese header and reasons with
+  /// `language` zh; UTF-8 with BOM, formula-escaped). The JSON is English
+  /// in every language. Returns the file names written.
+  public static func write(
+    _ lists: [CampaignList], to dir: String, csv: Bool, language: ExportLanguage = .en
+  ) throws -> [String] {
     try OutputDirectory.prepare(dir)
     var names: [String] = []
     for l in lists {
@@ -43,9 +55,9 @@ public enum CampaignListWriter {
         let name = l.list + ".csv"
         let f = try AtomicFile(path: dir + "/" + name)
         try f.write([0xEF, 0xBB, 0xBF])
-        try f.write("customer_id,reason,priority\n")
+        try f.write(csvHeader(language).map(csvCell).joined(separator: ",") + "\n")
         for e in l.entries {
-          let row = [e.customerID, e.reason, String(format: "%.2f", e.priority)]
+          let row = [e.customerID, e.why?.text(language) ?? e.reason, String(format: "%.2f", e.priority)]
           try f.write(row.map(csvCell).joined(separator: ",") + "\n")
         }
         try f.commit()

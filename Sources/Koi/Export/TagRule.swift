@@ -114,18 +114,37 @@ public struct TagCondition: Sendable, Equatable, CustomStringConvertible {
 /// `per_category = true` the rule is tried once per category the interval
 /// stage predicts, and `{category}` in the name is replaced by the
 /// category's slug (`hyaluronic_acid_filler_due_30d`).
+///
+/// `group` and `name_zh` are for the SCRM: the tag group the tag belongs to
+/// and the name operators see (`{category}` in `name_zh` is replaced by the
+/// category's name as in the data). customers.jsonl, tags.jsonl and
+/// tag_changes.jsonl carry `name`; exports/tag_dictionary.json maps each
+/// name to its group and display name. All three are checked against
+/// `WeComTagLimits` at load.
 public struct TagRule: Sendable, Equatable {
   public var name: String
   public var all: [TagCondition]
   public var any: [TagCondition]
   public var perCategory: Bool
+  /// The SCRM tag group (WeCom 标签组), nil when not set.
+  public var group: String?
+  /// The display name (WeCom 标签名称), nil to show `name`.
+  public var nameZH: String?
 
-  public init(name: String, all: [TagCondition] = [], any: [TagCondition] = [], perCategory: Bool = false) {
+  public init(
+    name: String, all: [TagCondition] = [], any: [TagCondition] = [], perCategory: Bool = false,
+    group: String? = nil, nameZH: String? = nil
+  ) {
     self.name = name
     self.all = all
     self.any = any
     self.perCategory = perCategory
+    self.group = group
+    self.nameZH = nameZH
   }
+
+  /// The name the SCRM shows: `name_zh` when set, else `name`.
+  public var displayName: String { nameZH ?? name }
 
   /// The facts this rule reads.
   public var facts: Set<TagFact> { Set((all + any).map(\.fact)) }
@@ -151,8 +170,19 @@ public struct TagRule: Sendable, Equatable {
     if perCategory && !name.contains("{category}") {
       throw t.error("name", "a per-category rule needs {category} in its name, e.g. \"{category}_due_30d\"")
     }
+    let placeholder = perCategory ? "{category}" : nil
+    if let p = WeComTagLimits.problem(name, what: "the tag name", placeholder: placeholder) { throw t.error("name", p) }
+    let group = try t.string("group", expected: "a tag group name such as \"客户价值\"")
+    if let group, let p = WeComTagLimits.problem(group, what: "the group name") { throw t.error("group", p) }
+    let nameZH = try t.string("name_zh", expected: "a display name such as \"高价值客户\"")
+    if let nameZH {
+      if let p = WeComTagLimits.problem(nameZH, what: "the display name", placeholder: placeholder) { throw t.error("name_zh", p) }
+      if perCategory && !nameZH.contains("{category}") {
+        throw t.error("name_zh", "a per-category rule needs {category} in its display name too (one tag per category), e.g. \"{category}30天内到期\"")
+      }
+    }
     try t.finish()
-    return TagRule(name: name, all: all, any: any, perCategory: perCategory)
+    return TagRule(name: name, all: all, any: any, perCategory: perCategory, group: group, nameZH: nameZH)
   }
 
   private static func c(_ s: String) -> TagCondition {
@@ -164,12 +194,16 @@ public struct TagRule: Sendable, Equatable {
 
   /// The built-in rules, used when the configuration has no `[[tags]]`.
   public static let defaults: [TagRule] = [
-    TagRule(name: "vip", any: [c("segment == champions"), c("monetary_percentile >= 0.95")]),
-    TagRule(name: "high_value", all: [c("monetary_percentile >= 0.8")]),
-    TagRule(name: "win_back", all: [c("segment in [at_risk, cant_lose_them, hibernating]")]),
-    TagRule(name: "koc_candidate", all: [c("tier_id == 2"), c("monetary_percentile >= 0.8")]),
-    TagRule(name: "one_off_only", all: [c("one_off_only == true")]),
-    TagRule(name: "{category}_due_30d", all: [c("due_in_days <= 30")], perCategory: true),
+    TagRule(name: "vip", any: [c("segment == champions"), c("monetary_percentile >= 0.95")],
+            group: "客户价值", nameZH: "VIP客户"),
+    TagRule(name: "high_value", all: [c("monetary_percentile >= 0.8")], group: "客户价值", nameZH: "高价值客户"),
+    TagRule(name: "win_back", all: [c("segment in [at_risk, cant_lose_them, hibernating]")],
+            group: "客户状态", nameZH: "待挽回"),
+    TagRule(name: "koc_candidate", all: [c("tier_id == 2"), c("monetary_percentile >= 0.8")],
+            group: "客户价值", nameZH: "KOC候选"),
+    TagRule(name: "one_off_only", all: [c("one_off_only == true")], group: "消费特征", nameZH: "仅一次性项目"),
+    TagRule(name: "{category}_due_30d", all: [c("due_in_days <= 30")], perCategory: true,
+            group: "复购提醒", nameZH: "{category}30天内到期"),
   ]
 }
 

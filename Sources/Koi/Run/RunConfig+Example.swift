@@ -97,6 +97,9 @@ extension RunConfig {
     hash_ids_salt = ""
     # Also write each list as CSV (UTF-8 with BOM, formula-escaped).
     csv = true
+    # Language of the CSVs' headers and reasons: "en", or "zh" (客户编号, 原因, 优先级)
+    # for operators who open them in Excel. JSON exports stay English.
+    lang = "en"
 
     # Tag rules. Without any [[tags]] the built-in rules apply (vip, high_value,
     # win_back, koc_candidate, one_off_only, {category}_due_30d). A tag is given
@@ -106,28 +109,45 @@ extension RunConfig {
     # average_order_value, recency_days, frequency, one_off_only, tier_id, tier_name,
     # p_alive, clv; per category (per_category = true): due_in_days, due_probability.
     # A rule whose fact is not available yet does not fire (the run warns once).
+    # Optional, for the SCRM: group (WeCom tag group) and name_zh (the name
+    # operators see; {category} is replaced by the category's name). Exports
+    # carry `name`; exports/tag_dictionary.json maps it to group and name_zh.
+    # WeCom's limits are checked here: names and groups at most 30 characters,
+    # at most 3,000 rules.
     [[tags]]
     name = "vip"
+    group = "客户价值"
+    name_zh = "VIP客户"
     any = ["segment == champions", "monetary_percentile >= 0.95"]
 
     [[tags]]
     name = "high_value"
+    group = "客户价值"
+    name_zh = "高价值客户"
     all = ["monetary_percentile >= 0.8"]
 
     [[tags]]
     name = "win_back"
+    group = "客户状态"
+    name_zh = "待挽回"
     all = ["segment in [at_risk, cant_lose_them, hibernating]"]
 
     [[tags]]
     name = "koc_candidate"
+    group = "客户价值"
+    name_zh = "KOC候选"
     all = ["tier_id == 2", "monetary_percentile >= 0.8"]
 
     [[tags]]
     name = "one_off_only"
+    group = "消费特征"
+    name_zh = "仅一次性项目"
     all = ["one_off_only == true"]
 
     [[tags]]
     name = "{category}_due_30d"
+    group = "复购提醒"
+    name_zh = "{category}30天内到期"
     per_category = true
     all = ["due_in_days <= 30"]
 

@@ -169,10 +169,31 @@ public struct RunConfig: Sendable {
       for (i, r) in c.tagRules.enumerated() where !seen.insert(r.name).inserted {
         throw root.error("tags[\(i)].name", "the tag \"\(r.name)\" is defined twice")
       }
+      try checkWeComLimits(c.tagRules, root)
     }
     if let e = try root.table("exports") { c.exports = try ExportOptions.parse(e) }
     try root.finish()
     return c
+  }
+
+  /// What WeCom checks across tags (`WeComTagLimits`): at most 3,000
+  /// (counted as rules: a per-category rule counts once here, its expansion
+  /// per category is checked when a run knows the categories), and no two
+  /// with the same display name in one group.
+  static func checkWeComLimits(_ rules: [TagRule], _ root: ConfigTableReader) throws {
+    if rules.count > WeComTagLimits.tagsPerEnterprise {
+      throw root.error("tags", "\(rules.count) tag rules; WeCom allows at most \(WeComTagLimits.tagsPerEnterprise) tags per enterprise")
+    }
+    var shown: [String: Int] = [:]
+    for (i, r) in rules.enumerated() {
+      let key = (r.group ?? "") + "\u{0}" + r.displayName
+      if let first = shown[key] {
+        throw root.error(
+          "tags[\(i)].\(r.nameZH == nil ? "name" : "name_zh")",
+          "the display name \"\(UserText.excerpt(r.displayName))\" is also that of tags[\(first)] in the same group; WeCom needs distinct names within a group")
+      }
+      shown[key] = i
+    }
   }
 
   static func parseStages(_ t: ConfigTableReader, into c: inout RunConfig) throws {

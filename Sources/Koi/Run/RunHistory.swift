@@ -97,6 +97,13 @@ public final class RunHistory {
         ) WITHOUT ROWID;
         """)
     }
+    // Each customer's tags, the "previous" side of the next run's
+    // tag_changes.jsonl: names joined by line feeds (tag names have no
+    // control characters, checked at load), "" for none, NULL for runs
+    // recorded before this migration.
+    m.registerMigration("v2: customer tags") { db in
+      try db.execute(sql: "ALTER TABLE run_customers ADD COLUMN tags TEXT")
+    }
     return m
   }
 
@@ -138,10 +145,11 @@ public final class RunHistory {
     }
   }
 
-  /// Records a finished run and its customers' segments (and tiers) in one
-  /// transaction.
+  /// Records a finished run and its customers' segments (and tiers, and
+  /// tags) in one transaction.
   public func succeed(
-    id: String, manifest: RunManifest, customerIDs: [String], segments: [String?], tiers: [Int?]?, message: String? = nil
+    id: String, manifest: RunManifest, customerIDs: [String], segments: [String?], tiers: [Int?]?, message: String? = nil,
+    tags: [[String]]? = nil
   ) throws {
     let seconds = String(decoding: (try? JSONEncoder.koiCompact.encode(manifest.seconds)) ?? Data("{}".utf8), as: UTF8.self)
     try wrap {
@@ -162,9 +170,9 @@ public final class RunHistory {
         // One prepared statement for the bulk insert: RunCustomerRecord.insert
         // costs about 3.4 times as much per row (a `koi run` of 200,000
         // customers: 5.6% of its CPU time against 1.6%).
-        let stmt = try db.makeStatement(sql: "INSERT INTO run_customers (run_id, customer_id, segment, tier) VALUES (?, ?, ?, ?)")
+        let stmt = try db.makeStatement(sql: "INSERT INTO run_customers (run_id, customer_id, segment, tier, tags) VALUES (?, ?, ?, ?, ?)")
         for c in customerIDs.indices {
-          try stmt.execute(arguments: [id, customerIDs[c], segments[c], tiers?[c]])
+          try stmt.execute(arguments: [id, customerIDs[c], segments[c], tiers?[c], tags?[c].joined(separator: "\n")])
         }
       }
     }
@@ -205,5 +213,27 @@ public final class RunHistory {
 
   static func deleteCustomers(ofRun id: String, _ db: Database) throws {
     _ = try RunCustomerRecord.filter(Column(RunCustomerRecord.CodingKeys.runID) == id).deleteAll(db)
+  }
+}
+
+extension RunHistory {
+  /// Each customer's tags in one succeeded run, or nil when the run's tags
+  /// are not all there: recorded by a Koi before tags were kept, or its
+  /// rows dropped with its directory.
+  public func tags(ofRun id: String) throws -> [String: [String]]? {
+    try wrap {
+      try db.read { db in
+        let expected = try Int.fetchOne(db, sql: "SELECT customers FROM runs WHERE id = ? AND status = 'succeeded'", arguments: [id])
+        guard let expected else { return nil }
+        var out: [String: [String]] = [:]
+        out.reserveCapacity(expected)
+        let rows = try Row.fetchCursor(db, sql: "SELECT customer_id, tags FROM run_customers WHERE run_id = ?", arguments: [id])
+        while let r = try rows.next() {
+          guard let joined: String = r["tags"] else { return nil }
+          out[r["customer_id"]] = joined.isEmpty ? [] : joined.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        }
+        return out.count == expected ? out : nil
+      }
+    }
   }
 }

@@ -40,6 +40,8 @@ public struct RunManifest: Sendable, Codable {
   public var seconds: [String: Double]
   public var outputs: [String]
   public var warnings: [String]
+  /// `koi run` only: the totals of exports/tag_changes.jsonl.
+  public var tagChanges: TagChangeSummary?
 
   enum CodingKeys: String, CodingKey {
     case koiVersion = "koi_version"
@@ -50,5 +52,6 @@ public struct RunManifest: Sendable, Codable {
     case asOf = "as_of"
     case asOfSource = "as_of_source"
     case rows, customers, categories, stages, options, seconds, outputs, warnings
+    case tagChanges = "tag_changes"
   }
 }

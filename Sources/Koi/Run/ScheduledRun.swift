@@ -55,7 +55,8 @@ public struct ScheduledRunResult: Sendable {
 /// OUT/.koi.lock            flock: one run at a time
 /// OUT/history.sqlite       every run, and per kept run each customer's segment/tier
 /// OUT/runs/<run-id>/       customers.jsonl, segments.json, model.json, rejects.csv,
-///                          run.json, exports/ (lists as JSON and CSV, tags.jsonl)
+///                          run.json, exports/ (lists as JSON and CSV, tags.jsonl,
+///                          tag_changes.jsonl, tag_dictionary.json)
 /// OUT/runs/.partial-<id>/  a run being written (removed on failure)
 /// OUT/latest -> runs/<id>  the newest successful run (symlink, repointed by rename)
 /// ```
@@ -142,11 +143,15 @@ public enum ScheduledRun {
       if FileManager.default.fileExists(atPath: p) { warmStart = p; break }
     }
 
+    // Tag changes compare with the newest succeeded run. Its tags come from
+    // the history, the commit point: a failed run never has rows there, so it
+    // never becomes "previous", and no run directory needs to be read.
+    let previousRun = try history.runs().last { $0.status == "succeeded" }?.id
     try history.begin(id: runID, asOf: DayNumber.format(asOfDay), startedAt: ScoringRun.iso8601(started), inputPath: config.inputPath)
     hooks.checkpoint(.begun)
-    let scoring: ScoringResult
+    var scoring: ScoringResult
     var warnings: [String]
-    let exports: (files: [String], warnings: [String])
+    let exports: (files: [String], warnings: [String], tagChanges: TagChangeSummary)
     var recorded = false
     do {
       let options = scoreOptions(config, asOfDay: asOfDay, outputDirectory: partialDir, warmStartModelPath: warmStart)
@@ -154,8 +159,24 @@ public enum ScheduledRun {
       warnings = scoring.manifest.warnings
 
       progress(.writing("exports"))
-      exports = try writeExports(scoring: scoring, config: config, runID: runID, directory: partialDir + "/exports")
+      var previousTags: [String: [String]]?
+      if let previousRun {
+        previousTags = try history.tags(ofRun: previousRun)
+        if previousTags == nil {
+          warnings.append("the previous run \(previousRun) has no recorded tags (recorded by an older Koi, or its rows were dropped); tag_changes.jsonl lists every tag as added.")
+        }
+      }
+      exports = try writeExports(
+        scoring: scoring, config: config, runID: runID, directory: partialDir + "/exports",
+        previous: previousTags.map { ($0, previousRun ?? "") })
       warnings += exports.warnings
+      // run.json, written by the scoring run, gains the exports, their
+      // warnings and the tag-change totals; the run directory is published
+      // as a whole (renamed), so this rewrite is not visible half-done.
+      scoring.manifest.outputs.insert(contentsOf: exports.files, at: max(0, scoring.manifest.outputs.count - 1))  // run.json stays last
+      scoring.manifest.warnings = warnings
+      scoring.manifest.tagChanges = exports.tagChanges
+      try AtomicFile.write(try Array(JSONEncoder.koi.encode(scoring.manifest)) + [10], to: partialDir + "/run.json")
       hooks.checkpoint(.written)
 
       // Record first: from here on the run exists, and a kill before it is
@@ -163,7 +184,8 @@ public enum ScheduledRun {
       let ids = scoring.ledger.customerIDs
       let segments: [String?] = scoring.rfm.map { $0.segment.map { Optional($0.rawValue) } } ?? Array(repeating: nil, count: ids.count)
       let tiers = scoring.tiers.map { $0.tier.map { $0?.rawValue } }
-      try history.succeed(id: runID, manifest: scoring.manifest, customerIDs: ids, segments: segments, tiers: tiers)
+      try history.succeed(
+        id: runID, manifest: scoring.manifest, customerIDs: ids, segments: segments, tiers: tiers, tags: scoring.tags)
       recorded = true
       hooks.checkpoint(.recorded)
 
@@ -257,13 +279,14 @@ public enum ScheduledRun {
       var customer_id: String
       var segment: String?
       var tier: Tier?
+      var tags: [String]?
     }
     guard let file = FileHandle(forReadingAtPath: dir + "/customers.jsonl") else {
       throw OutputError(path: dir + "/customers.jsonl", message: "cannot be read")
     }
     defer { try? file.close() }
     let decoder = JSONDecoder()
-    var ids: [String] = [], segments: [String?] = [], tiers: [Int?] = []
+    var ids: [String] = [], segments: [String?] = [], tiers: [Int?] = [], tags: [[String]?] = []
     var pending = Data()
     func take(_ line: Data) throws {
       guard !line.isEmpty else { return }
@@ -271,6 +294,7 @@ public enum ScheduledRun {
       ids.append(r.customer_id)
       segments.append(r.segment)
       tiers.append(r.tier?.id)
+      tags.append(r.tags)
     }
     while let block = try file.read(upToCount: 1 << 20), !block.isEmpty {
       pending.append(block)
@@ -288,7 +312,8 @@ public enum ScheduledRun {
     try history.succeed(
       id: runID, manifest: manifest, customerIDs: ids, segments: segments,
       tiers: tiers.contains { $0 != nil } ? tiers : nil,
-      message: "recorded by a later run from its directory (it was published, then killed before it was recorded)")
+      message: "recorded by a later run from its directory (it was published, then killed before it was recorded)",
+      tags: tags.contains { $0 == nil } ? nil : tags.map { $0 ?? [] })
   }
 
   /// The `ScoreOptions` of one scheduled run.
@@ -319,26 +344,40 @@ public enum ScheduledRun {
     return options
   }
 
-  /// Tags for every customer, the campaign lists, and exports/tags.jsonl.
+  /// The campaign lists, exports/tags.jsonl, exports/tag_changes.jsonl
+  /// (against `previous`: raw customer id → tags, and that run's id; nil
+  /// on a first run) and exports/tag_dictionary.json. Ids are pseudonymised
+  /// alike in every file when `hash_ids_salt` is set.
   static func writeExports(
-    scoring: ScoringResult, config: RunConfig, runID: String, directory: String
-  ) throws -> (files: [String], warnings: [String]) {
+    scoring: ScoringResult, config: RunConfig, runID: String, directory: String,
+    previous: (tags: [String: [String]], runID: String)? = nil
+  ) throws -> (files: [String], warnings: [String], tagChanges: TagChangeSummary) {
     let tags = scoring.tags
     let ids = scoring.ledger.customerIDs
-    let exported: [String]
+    let pseudonym: (String) -> String
     if let salt = config.exports.hashIDsSalt {
       let p = Pseudonymizer(salt: salt)
-      exported = ids.map(p.pseudonym)
+      pseudonym = p.pseudonym
     } else {
-      exported = ids
+      pseudonym = { $0 }
     }
+    let exported = config.exports.hashIDsSalt == nil ? ids : ids.map(pseudonym)
     let (lists, listWarnings) = CampaignLists.build(
       facts: scoring.facts, tags: tags, customerIDs: ids, exportedIDs: exported,
       options: config.exports, runID: runID, asOf: scoring.model.asOf)
-    var files = try CampaignListWriter.write(lists, to: directory, csv: config.exports.csv)
+    var files = try CampaignListWriter.write(lists, to: directory, csv: config.exports.csv, language: config.exports.language)
     try CustomersWriter.write(to: directory + "/tags.jsonl", customerIDs: exported, fields: [TagRecordFields(tags: tags)])
     files.append("tags.jsonl")
-    return (files.map { "exports/" + $0 }, listWarnings)
+    let (changes, summary) = TagChanges.compute(
+      customerIDs: ids, exportedIDs: exported, tags: tags, previous: previous?.tags, previousRun: previous?.runID,
+      pseudonym: pseudonym)
+    try TagChanges.write(changes, to: directory + "/tag_changes.jsonl")
+    files.append("tag_changes.jsonl")
+    let (dictionary, dictionaryWarnings) = TagDictionary.build(
+      rules: config.tagRules, categories: scoring.ledger.categories, runID: runID)
+    try AtomicFile.write(try Array(JSONEncoder.koi.encode(dictionary)) + [10], to: directory + "/tag_dictionary.json")
+    files.append("tag_dictionary.json")
+    return (files.map { "exports/" + $0 }, listWarnings + dictionaryWarnings, summary)
   }
 
   static func runID(started: Date, asOfDay: Int32) -> String {

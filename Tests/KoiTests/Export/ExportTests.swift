@@ -94,6 +94,8 @@ import Testing
     #expect(!warnings.contains { $0.contains("due_in_days") })
     let (lists, _) = CampaignLists.build(facts: t, tags: tags, customerIDs: ["a"], exportedIDs: ["a"], options: ExportOptions(), runID: "r", asOf: "x")
     let due = lists.first { $0.list == "due_soon" }
-    #expect(due?.entries == [CampaignEntry(customerID: "a", reason: "Skin booster due in 12 days", priority: 25)])
+    #expect(due?.entries == [CampaignEntry(
+      customerID: "a", reason: "Skin booster due in 12 days", priority: 25, why: .due(category: "Skin booster", inDays: 12))])
+    #expect(due?.entries.first?.why?.text(.zh) == "Skin booster：12天后到期")
   }
 }

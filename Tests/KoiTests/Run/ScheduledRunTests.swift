@@ -121,6 +121,7 @@ import Testing
       try history.customers(ofRun: id).mapValues { "\($0.segment ?? "-") \($0.tier.map(String.init) ?? "-")" }
     }
     let recorded = try rows(second.runID)
+    let recordedTags = try #require(try history.tags(ofRun: second.runID))
     let record = try #require(try history.runs().last)
     try history.db.write { db in
       try db.execute(sql: "UPDATE runs SET status = ?, finished_at = NULL, customers = NULL WHERE id = ?", arguments: [status, second.runID])
@@ -134,6 +135,9 @@ import Testing
     #expect(r.customers == record.customers && r.rowsRead == record.rowsRead && r.finishedAt == record.finishedAt)
     #expect(r.message?.contains("recorded by a later run") == true)
     #expect(try rows(second.runID) == recorded)
+    // Its tags too (from customers.jsonl), so the third run's tag changes compare with it.
+    #expect(try history.tags(ofRun: second.runID) == recordedTags)
+    #expect(third.scoring.manifest.tagChanges?.previousRun == second.runID)
     #expect(recorded.count == record.customers)
     #expect(third.warmStartModelPath == out + "/runs/\(second.runID)/model.json")
     #expect(try latestTarget() == "runs/" + third.runID)

@@ -1,0 +1,130 @@
+/// What changed in one customer's tags since the previous successful run:
+/// a line of exports/tag_changes.jsonl.
+public struct TagChange: Sendable, Equatable {
+  /// As exported (a pseudonym when ids are hashed).
+  public var customerID: String
+  /// Tags the customer has now and did not have, in this run's tag order.
+  public var added: [String]
+  /// Tags the customer had and has no longer, in the previous run's order.
+  public var removed: [String]
+}
+
+/// run.json `tag_changes`: the totals of exports/tag_changes.jsonl.
+///
+/// ```
+/// customers_changed = lines of tag_changes.jsonl
+/// added   = Σ over lines of |added|   = Σ over tags of by_tag[t].added
+/// removed = Σ over lines of |removed| = Σ over tags of by_tag[t].removed
+/// ```
+public struct TagChangeSummary: Sendable, Equatable, Codable {
+  public struct Counts: Sendable, Equatable, Codable {
+    public var added = 0
+    public var removed = 0
+  }
+
+  /// The run compared with; nil on a first run (every tag is added).
+  public var previousRun: String?
+  public var customersChanged = 0
+  /// Customers of the previous run not in this one (all tags removed).
+  public var customersGone = 0
+  public var added = 0
+  public var removed = 0
+  /// Per tag name, sorted by name in JSON.
+  public var byTag: [String: Counts] = [:]
+
+  enum CodingKeys: String, CodingKey {
+    case previousRun = "previous_run"
+    case customersChanged = "customers_changed"
+    case customersGone = "customers_gone"
+    case added, removed
+    case byTag = "by_tag"
+  }
+
+  public init(previousRun: String?) { self.previousRun = previousRun }
+
+  /// `previous_run` is written as null on a first run, not left out.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(previousRun, forKey: .previousRun)
+    try c.encode(customersChanged, forKey: .customersChanged)
+    try c.encode(customersGone, forKey: .customersGone)
+    try c.encode(added, forKey: .added)
+    try c.encode(removed, forKey: .removed)
+    try c.encode(byTag, forKey: .byTag)
+  }
+}
+
+/// The tag deltas an SCRM sync sends (`exports/tag_changes.jsonl`).
+public enum TagChanges {
+  /// Per customer, the tags added and removed since `previous` (raw
+  /// customer id → tags of the previous successful run; nil when there is
+  /// none, so every tag is added). Customers whose tags did not change have
+  /// no line.
+  ///
+  /// Order: this run's customers in customers.jsonl order, then customers
+  /// of the previous run missing from this one, by exported id; each of
+  /// those loses all its tags (Koi no longer backs them). A tag listed
+  /// twice for one customer (two categories with one slug) counts once.
+  ///
+  /// - Complexity: O(C × T) for C customers of both runs and T tags each.
+  public static func compute(
+    customerIDs: [String], exportedIDs: [String], tags: [[String]], previous: [String: [String]]?,
+    previousRun: String?, pseudonym: (String) -> String
+  ) -> (changes: [TagChange], summary: TagChangeSummary) {
+    precondition(customerIDs.count == tags.count && exportedIDs.count == tags.count, "one tag list per customer")
+    var summary = TagChangeSummary(previousRun: previous == nil ? nil : previousRun)
+    var changes: [TagChange] = []
+    func record(_ change: TagChange) {
+      guard !change.added.isEmpty || !change.removed.isEmpty else { return }
+      changes.append(change)
+      summary.customersChanged += 1
+      summary.added += change.added.count
+      summary.removed += change.removed.count
+      for t in change.added { summary.byTag[t, default: .init()].added += 1 }
+      for t in change.removed { summary.byTag[t, default: .init()].removed += 1 }
+    }
+    var present = Set<String>()
+    present.reserveCapacity(customerIDs.count)
+    for c in customerIDs.indices {
+      present.insert(customerIDs[c])
+      let before = previous?[customerIDs[c]] ?? []
+      let now = unique(tags[c])
+      let had = Set(before), has = Set(now)
+      record(TagChange(
+        customerID: exportedIDs[c], added: now.filter { !had.contains($0) },
+        removed: unique(before).filter { !has.contains($0) }))
+    }
+    var gone: [TagChange] = []
+    for (id, before) in previous ?? [:] where !present.contains(id) {
+      gone.append(TagChange(customerID: pseudonym(id), added: [], removed: unique(before)))
+    }
+    summary.customersGone = gone.count
+    for g in gone.sorted(by: { $0.customerID < $1.customerID }) { record(g) }
+    return (changes, summary)
+  }
+
+  /// `tags` without repeats, first occurrence kept.
+  static func unique(_ tags: [String]) -> [String] {
+    if tags.count < 2 { return tags }
+    var seen = Set<String>()
+    return tags.filter { seen.insert($0).inserted }
+  }
+
+  /// Writes `changes` as JSON lines: `{"customer_id", "added", "removed"}`
+  /// in that key order.
+  public static func write(_ changes: [TagChange], to path: String) throws {
+    let file = try AtomicFile(path: path)
+    var w = JSONWriter(capacity: 1 << 16)
+    for ch in changes {
+      w.beginObject()
+      w.key("customer_id"); w.string(ch.customerID)
+      w.key("added"); w.beginArray(); for t in ch.added { w.string(t) }; w.endArray()
+      w.key("removed"); w.beginArray(); for t in ch.removed { w.string(t) }; w.endArray()
+      w.endObject()
+      w.newline()
+      if w.bytes.count >= 1 << 20 { try w.flush(to: file) }
+    }
+    try w.flush(to: file)
+    try file.commit()
+  }
+}
