@@ -226,7 +226,7 @@ struct ChunkParser {
         } else if isValidUTF8(f) {
           reject(reason, column, detail())
         } else {
-          reject(.invalidEncoding, column, "the \(column.rawValue) is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030")
+          reject(.invalidEncoding, column, "the \(column.rawValue) is not valid UTF-8; if the file is GB18030/GBK, set the input encoding to gb18030")
         }
       }
       // Interns a text field; nil when it is not valid UTF-8.
@@ -280,7 +280,7 @@ struct ChunkParser {
       }
       guard let customer = intern(customerField, &out.customers) else {
         if isUncachedFormula(customerField) { rejectFormula(customerField, .customerID); continue }
-        reject(.invalidEncoding, .customerID, "the customer id is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030")
+        reject(.invalidEncoding, .customerID, "the customer id is not valid UTF-8; if the file is GB18030/GBK, set the input encoding to gb18030")
         continue
       }
       let itemField = field(layout.item)
@@ -290,7 +290,7 @@ struct ChunkParser {
       }
       guard let category = intern(itemField, &out.categories) else {
         if isUncachedFormula(itemField) { rejectFormula(itemField, .item); continue }
-        reject(.invalidEncoding, .item, "the item is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030")
+        reject(.invalidEncoding, .item, "the item is not valid UTF-8; if the file is GB18030/GBK, set the input encoding to gb18030")
         continue
       }
       // An optional text column's id: -1 when the column is absent or the

@@ -73,10 +73,10 @@ public struct ColumnMapping: Sendable, Equatable {
     for (name, headerName) in overrides.sorted(by: { $0.key < $1.key }) {
       guard let column = CanonicalColumn(rawValue: name) else {
         let known = CanonicalColumn.allCases.map(\.rawValue).joined(separator: ", ")
-        throw IngestError(.badHeader, "--column \(UserText.excerpt(name))=\(UserText.excerpt(headerName)): unknown column name '\(UserText.excerpt(name))'; the names are \(known).", at: location)
+        throw IngestError(.badHeader, "column mapping \(UserText.excerpt(name))=\(UserText.excerpt(headerName)): unknown column name '\(UserText.excerpt(name))'; the names are \(known).", at: location)
       }
       guard let at = normalised.firstIndex(of: normal(headerName)) else {
-        throw IngestError(.badHeader, "--column \(name)=\(UserText.excerpt(headerName)): the header has no column '\(UserText.excerpt(headerName))'; it has \(Self.describe(header)).\(Self.encodingHint(header))", at: location)
+        throw IngestError(.badHeader, "column mapping \(name)=\(UserText.excerpt(headerName)): the header has no column '\(UserText.excerpt(headerName))'; it has \(Self.describe(header)).\(Self.encodingHint(header))", at: location)
       }
       found[column] = at
     }
@@ -85,14 +85,14 @@ public struct ColumnMapping: Sendable, Equatable {
       let matches = normalised.indices.filter { !claimed.contains($0) && column.aliases.contains(normalised[$0]) }
       if matches.count > 1 {
         let names = matches.map { "'\(UserText.excerpt(header[$0]))'" }.joined(separator: " and ")
-        throw IngestError(.badHeader, "columns \(names) both look like \(column.rawValue); choose one with --column \(column.rawValue)=HEADER.", at: location)
+        throw IngestError(.badHeader, "columns \(names) both look like \(column.rawValue); choose one with {{column \(column.rawValue)=HEADER}}.", at: location)
       }
       if let m = matches.first { found[column] = m }
     }
     let missing = CanonicalColumn.allCases.filter { $0.isRequired && found[$0] == nil }
     if !missing.isEmpty {
       let names = missing.map(\.rawValue).joined(separator: ", ")
-      throw IngestError(.badHeader, "missing required column\(missing.count > 1 ? "s" : "") \(names). The header is: \(Self.describe(header)). Map a column with --column \(missing[0].rawValue)=HEADER.\(Self.encodingHint(header))", at: location)
+      throw IngestError(.badHeader, "missing required column\(missing.count > 1 ? "s" : "") \(names). The header is: \(Self.describe(header)). Map a column with {{column \(missing[0].rawValue)=HEADER}}.\(Self.encodingHint(header))", at: location)
     }
     index = found
   }
@@ -106,7 +106,7 @@ public struct ColumnMapping: Sendable, Equatable {
   /// A hint when the header did not decode as UTF-8.
   static func encodingHint(_ header: [String]) -> String {
     header.contains { $0.unicodeScalars.contains("\u{FFFD}") }
-      ? " The header is not valid UTF-8; if the file is GB18030/GBK, run with --encoding gb18030."
+      ? " The header is not valid UTF-8; if the file is GB18030/GBK, set {{encoding gb18030}}."
       : ""
   }
 }

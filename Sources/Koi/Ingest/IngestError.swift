@@ -81,5 +81,12 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
     self.location = location
   }
 
-  public var description: String { "\(location): \(message)" }
+  /// How the message spells the options it names (`OptionSpelling`):
+  /// `koi run` sets `.configuration` on the errors it passes on.
+  public var frontend = Frontend.commandLine
+
+  /// The message with its options spelled for `frontend`.
+  public var text: String { OptionSpelling.render(message, for: frontend) }
+
+  public var description: String { "\(location): \(text)" }
 }

@@ -322,8 +322,8 @@ struct GB18030DecodeError: Error {
   func ingestError(path: String, detected: Bool) -> IngestError {
     let location = SourceLocation(path: path, line: line)
     if detected {
-      return IngestError(.encoding, "the file is neither UTF-8 nor GB18030: \(what). Convert it to UTF-8 (for example `iconv -f GBK -t UTF-8 \(UserText.excerpt(path, limit: UserText.pathLimit)) > utf8.csv`) or name the encoding with --encoding.", at: location)
+      return IngestError(.encoding, "the file is neither UTF-8 nor GB18030: \(what). Convert it to UTF-8 (for example `iconv -f GBK -t UTF-8 \(UserText.excerpt(path, limit: UserText.pathLimit)) > utf8.csv`) or name the encoding with {{encoding gb18030}}.", at: location)
     }
-    return IngestError(.encoding, "\(what). If the file is UTF-8, run with --encoding utf8; otherwise convert it to UTF-8 first (for example with iconv).", at: location)
+    return IngestError(.encoding, "\(what). If the file is UTF-8, set {{encoding utf8}}; otherwise convert it to UTF-8 first (for example with iconv).", at: location)
   }
 }

@@ -224,11 +224,11 @@ public enum TransactionReader {
     let reasons = counts.rejectedByReason.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
       .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
     let field = first.field.map { " (\($0.rawValue))" } ?? ""
-    return IngestError(.noUsableRows, "none of its \(counts.read) rows is usable (\(reasons)); the first, line \(first.line)\(field): \(first.detail). Fix the rows, or run with --strict to stop at the first bad one.", at: location)
+    return IngestError(.noUsableRows, "none of its \(counts.read) rows is usable (\(reasons)); the first, line \(first.line)\(field): \(first.detail). Fix the rows, or set {{strict}} to stop at the first bad one.", at: location)
   }
 
   static func strictError(_ r: Reject, file: IngestedFile) -> IngestError {
-    IngestError(.badRow, "\(r.detail) [\(r.reason.rawValue)]. Without --strict this row would be rejected and the run would go on.", at: file.location(line: r.line, field: r.field?.rawValue))
+    IngestError(.badRow, "\(r.detail) [\(r.reason.rawValue)]. Without {{strict}} this row would be rejected and the run would go on.", at: file.location(line: r.line, field: r.field?.rawValue))
   }
 }
 
@@ -312,13 +312,13 @@ private struct ReadState {
           pending.removeFirst(lf + 1)
           lines -= 1
         } else if eof {
-          throw IngestError(.badHeader, "the file has fewer than \(options.headerRow) lines, so line \(options.headerRow) cannot be the header (--header-row \(options.headerRow)).", at: file.location())
+          throw IngestError(.badHeader, "the file has fewer than \(options.headerRow) lines, so line \(options.headerRow) cannot be the header ({{header-row \(options.headerRow)}}).", at: file.location())
         } else {
           eof = !(try source.read(into: &pending, upTo: blockSize))
         }
       }
     } else if pending.isEmpty {
-      throw IngestError(.badHeader, "the sheet has no row \(options.headerRow) or below, so it has no header. Give the header's row with --header-row N, or choose another sheet with --sheet.", at: file.location())
+      throw IngestError(.badHeader, "the sheet has no row \(options.headerRow) or below, so it has no header. Give the header's row with {{header-row N}}, or choose another sheet with {{sheet NAME}}.", at: file.location())
     }
     file.encoding = encoding
     file.encodingDetected = detected
@@ -336,7 +336,7 @@ private struct ReadState {
       eof = !(try source.read(into: &pending, upTo: blockSize))
     }
     let headerLocation = file.location(line: options.headerRow)
-    let rowHint = isSheet || options.headerRow > 1 ? " If the header is on another row (title rows above it), give its row with --header-row N." : ""
+    let rowHint = isSheet || options.headerRow > 1 ? " If the header is on another row (title rows above it), give its row with {{header-row N}}." : ""
     if header.unterminated {
       throw IngestError(.badHeader, "a quote opened at the start of a header cell is never closed, so the header runs to the end of the file. Close the quote (and double any quote inside the cell), or remove it.", at: headerLocation)
     }
@@ -363,7 +363,7 @@ private struct ReadState {
         var diff: [String] = []
         if !extra.isEmpty { diff.append("it has \(names(extra)), which the first has not") }
         if !missing.isEmpty { diff.append("it lacks \(names(missing))") }
-        throw IngestError(.mismatchedColumns, "its columns map to \(names(mine)), but the first input (\(firstFile.location())) maps \(names(theirs)): \(diff.joined(separator: "; ")). Every file must have the same columns: add or remove them (or map them with --column), or score the files in separate runs.", at: headerLocation)
+        throw IngestError(.mismatchedColumns, "its columns map to \(names(mine)), but the first input (\(firstFile.location())) maps \(names(theirs)): \(diff.joined(separator: "; ")). Every file must have the same columns: add or remove them (or map them with {{column CANONICAL=HEADER}}), or score the files in separate runs.", at: headerLocation)
       }
     }
     pending.removeFirst(header.byteCount)
@@ -641,7 +641,7 @@ struct ChunkMerger {
           let first = Int(rowLine[Int(match)])
           rejects.append(Reject(
             line: line, reason: .duplicateAcrossFiles, field: nil,
-            detail: "the same row as \(Self.name(partNames, Int(rowPart[Int(match)]))):\(first), an earlier file; dropped by --duplicates drop-across-files",
+            detail: "the same row as \(Self.name(partNames, Int(rowPart[Int(match)]))):\(first), an earlier file; dropped by the duplicates policy drop-across-files",
             raw: raw, file: part))
           continue
         }

@@ -245,14 +245,14 @@ final class Workbook {
     let hidden = readable.filter(\.hidden)
     guard let selection, !selection.isEmpty else {
       guard let first = readable.first(where: { !$0.hidden }) else {
-        throw IngestError(.noSuchSheet, "the workbook has no visible worksheet (sheets: \(describeSheets())). Name one with --sheet.", at: SourceLocation(path: path))
+        throw IngestError(.noSuchSheet, "the workbook has no visible worksheet (sheets: \(describeSheets())). Name one with {{sheet NAME}}.", at: SourceLocation(path: path))
       }
       return ([first], [])
     }
     if selection.lowercased() == "all" {
       let visible = readable.filter { !$0.hidden }
       guard !visible.isEmpty else {
-        throw IngestError(.noSuchSheet, "the workbook has no visible worksheet (sheets: \(describeSheets())). Name one with --sheet.", at: SourceLocation(path: path))
+        throw IngestError(.noSuchSheet, "the workbook has no visible worksheet (sheets: \(describeSheets())). Name one with {{sheet NAME}}.", at: SourceLocation(path: path))
       }
       return (visible, hidden)
     }
@@ -260,7 +260,7 @@ final class Workbook {
       ?? sheets.first { $0.name.lowercased() == selection.lowercased() }
       ?? Int(selection).flatMap { n in sheets.first { $0.number == n } }
     guard let match else {
-      throw IngestError(.noSuchSheet, "the workbook has no sheet '\(UserText.excerpt(selection))'; its sheets are \(describeSheets()). Give one of them with --sheet NAME or NUMBER, or --sheet all.", at: SourceLocation(path: path))
+      throw IngestError(.noSuchSheet, "the workbook has no sheet '\(UserText.excerpt(selection))'; its sheets are \(describeSheets()). Give one of them with {{sheet NAME}} (a name, a number or all).", at: SourceLocation(path: path))
     }
     guard match.part != nil else {
       throw IngestError(.noSuchSheet, "sheet '\(UserText.excerpt(match.name))' is a chart sheet or has no cells; its sheets are \(describeSheets()).", at: SourceLocation(path: path))

@@ -125,9 +125,15 @@ public enum ScoringRun {
     func path(_ name: String) -> String { staging.path + "/" + name }
 
     progress(.stage("ingest"))
-    let inputs = try InputList.expand(options.inputs)
-    let ingest = try TransactionReader.read(inputs: inputs, options: options.ingest) {
-      progress(.reading(bytesRead: $0, totalBytes: $1))
+    let ingest: IngestResult
+    do {
+      let inputs = try InputList.expand(options.inputs)
+      ingest = try TransactionReader.read(inputs: inputs, options: options.ingest) {
+        progress(.reading(bytesRead: $0, totalBytes: $1))
+      }
+    } catch var e as IngestError {
+      e.frontend = options.frontend  // options named as the user sets them
+      throw e
     }
     let table = CustomerTable(ledger: ingest.ledger, asOfDay: ingest.asOfDay)
     lap("ingest")

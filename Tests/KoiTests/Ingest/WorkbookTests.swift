@@ -48,7 +48,7 @@ import Testing
     let e = #expect(throws: IngestError.self) { try read([Self.fixture("chinese.xlsx")]) }
     #expect(e?.code == .badHeader)
     #expect(e?.location.sheet == "消费明细" && e?.location.line == 1)
-    #expect(e?.message.contains("--header-row N") == true)
+    #expect(e?.text.contains("--header-row N") == true)
   }
 
   @Test func firstVisibleSheetByDefaultHiddenSheetsOnlyWhenNamed() throws {

@@ -211,3 +211,29 @@ import Testing
     #expect(run.frontend == .configuration && options.frontend == .commandLine)
   }
 }
+
+/// Errors that name an input option spell it as the user sets it.
+@Suite struct OptionSpellingTests {
+  @Test func tokensAreSpelledPerFrontEnd() {
+    let text = "set {{encoding gb18030}}, {{header-row 3}}, {{strict}} or {{column customer_id=会员卡号}}; {{nope x}} stays"
+    #expect(OptionSpelling.render(text, for: .commandLine)
+      == "set --encoding gb18030, --header-row 3, --strict or --column customer_id=会员卡号; {{nope x}} stays")
+    #expect(OptionSpelling.render(text, for: .configuration)
+      == "set encoding = \"gb18030\" in [input], header_row = 3 in [input], strict = true in [input] or customer_id = \"会员卡号\" in [input.columns]; {{nope x}} stays")
+  }
+
+  @Test func aScheduledRunsIngestErrorNamesTheConfigurationKey() throws {
+    let dir = TemporaryDirectory()
+    let path = try dir.write("t.csv", "who,date,item,amount\nc1,2025-01-01,peel,100\n")
+    var o = ScoreOptions(inputPath: path, outputDirectory: dir.path("out"))
+    o.command = "run"
+    #expect {
+      _ = try ScoringRun.run(o)
+    } throws: { error in
+      let text = "\(error)"
+      return text.contains("customer_id = \"HEADER\" in [input.columns]") && !text.contains("--column")
+    }
+    o.command = "score"
+    #expect { _ = try ScoringRun.run(o) } throws: { "\($0)".contains("--column customer_id=HEADER") }
+  }
+}
