@@ -109,8 +109,10 @@ public struct CampaignEntry: Sendable, Equatable, Codable {
   /// read back from JSON (the writer then uses `reason`).
   public var why: CampaignReason? = nil
 
+  /// `why` stays out of the JSON; `customerId` is what the snake-case
+  /// strategies map to and from `customer_id`.
   enum CodingKeys: String, CodingKey {
-    case customerID = "customer_id"
+    case customerID = "customerId"
     case reason, priority
   }
 }
@@ -126,13 +128,10 @@ public struct CampaignList: Sendable, Codable {
   public var contactCap: Int
   public var entries: [CampaignEntry]
 
+  /// `runId` is what the snake-case strategies map to and from `run_id`.
   enum CodingKeys: String, CodingKey {
-    case list
-    case runID = "run_id"
-    case asOf = "as_of"
-    case priority, ids
-    case contactCap = "contact_cap"
-    case entries
+    case list, asOf, priority, ids, contactCap, entries
+    case runID = "runId"
   }
 }
 

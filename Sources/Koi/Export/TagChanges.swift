@@ -32,14 +32,6 @@ public struct TagChangeSummary: Sendable, Equatable, Codable {
   /// Per tag name, sorted by name in JSON.
   public var byTag: [String: Counts] = [:]
 
-  enum CodingKeys: String, CodingKey {
-    case previousRun = "previous_run"
-    case customersChanged = "customers_changed"
-    case customersGone = "customers_gone"
-    case added, removed
-    case byTag = "by_tag"
-  }
-
   public init(previousRun: String?) { self.previousRun = previousRun }
 
   /// `previous_run` is written as null on a first run, not left out.

@@ -12,9 +12,11 @@ public struct TagDefinition: Sendable, Equatable, Codable {
   /// category), nil when not set.
   public var nameZH: String?
 
+  /// Only keys the snake-case strategies cannot derive from the property
+  /// name, given in the camelCase those strategies map to the file's key.
   enum CodingKeys: String, CodingKey {
     case name, rule, category, group
-    case nameZH = "name_zh"
+    case nameZH = "nameZh"
   }
 
   /// Every key is written; unset ones as null.
@@ -40,9 +42,11 @@ public struct TagDictionary: Sendable, Codable {
   public var runID: String
   public var tags: [TagDefinition]
 
+  /// Only keys the snake-case strategies cannot derive from the property
+  /// name, given in the camelCase those strategies map to the file's key.
   enum CodingKeys: String, CodingKey {
-    case runID = "run_id"
     case tags
+    case runID = "runId"
   }
 
   /// The dictionary, and a warning for each WeCom limit (`WeComTagLimits`)

@@ -49,10 +49,11 @@ public struct TierRecovery: Sendable, Codable {
   public var namedAccuracy: Double
   public var customers: Int
 
+  /// Only keys the snake-case strategies cannot derive from the property
+  /// name, given in the camelCase those strategies map to the file's key.
   enum CodingKeys: String, CodingKey {
-    case koi, customers
-    case rawKMeans = "raw_kmeans"
-    case namedAccuracy = "named_accuracy"
+    case koi, customers, namedAccuracy
+    case rawKMeans = "rawKmeans"
   }
 
   public static func measure(

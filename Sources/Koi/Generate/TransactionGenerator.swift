@@ -27,11 +27,6 @@ public struct GeneratorSummary: Sendable, Codable {
   public var badRows: Int
   public var bytes: Int64
   public var seed: UInt64
-
-  enum CodingKeys: String, CodingKey {
-    case customers, rows, bytes, seed
-    case badRows = "bad_rows"
-  }
 }
 
 /// A seeded, streaming generator of clinic transactions with ground truth.

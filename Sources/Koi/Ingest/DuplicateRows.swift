@@ -99,13 +99,6 @@ public struct DuplicateReport: Sendable, Codable, Equatable {
     public var sameAsFile: String
     public var sameAsSheet: String?
     public var sameAsLine: Int
-
-    enum CodingKeys: String, CodingKey {
-      case file, sheet, line
-      case sameAsFile = "same_as_file"
-      case sameAsSheet = "same_as_sheet"
-      case sameAsLine = "same_as_line"
-    }
   }
 
   /// Rows that repeat a row of an earlier file.

@@ -39,12 +39,6 @@ public struct RowCounts: Sendable, Equatable, Codable {
   public var blankLines = 0
   /// Rejected rows by reason (only reasons that occurred).
   public var rejectedByReason: [String: Int] = [:]
-
-  enum CodingKeys: String, CodingKey {
-    case read, used, rejected
-    case blankLines = "blank_lines"
-    case rejectedByReason = "rejected_by_reason"
-  }
 }
 
 /// One input read: a file, or one sheet of a workbook. run.json
@@ -56,11 +50,6 @@ public struct IngestedFile: Sendable, Codable, Equatable {
     public var used = 0
     public var rejected = 0
     public var blankLines = 0
-
-    enum CodingKeys: String, CodingKey {
-      case read, used, rejected
-      case blankLines = "blank_lines"
-    }
   }
 
   /// As named or expanded; `-` for standard input.
@@ -77,11 +66,6 @@ public struct IngestedFile: Sendable, Codable, Equatable {
   /// Canonical column → header cell (empty for an empty file).
   public var columns: [String: String]
   public var rows = Rows()
-
-  enum CodingKeys: String, CodingKey {
-    case path, sheet, format, bytes, sha256, encoding, columns, rows
-    case encodingDetected = "encoding_detected"
-  }
 
   /// Where a row of this input is, for messages.
   func location(line: Int = 0, field: String? = nil) -> SourceLocation {

@@ -122,21 +122,22 @@ public struct IntervalBacktestReport: Codable, Sendable {
   /// The model fitted on the calibration rows.
   public var intervalModel: IntervalModel
 
+  /// Only keys the snake-case strategies cannot derive from the property
+  /// name, given in the camelCase those strategies map to the file's key.
   enum CodingKeys: String, CodingKey {
-    case cutoffDay = "cutoff_day"
-    case endDay = "end_day"
-    case evaluatedPairCount = "n_evaluated_pairs"
-    case returnedPairCount = "n_returned_pairs"
-    case model, baseline
-    case intervalModel = "interval_model"
+    case cutoffDay, endDay, model, baseline, intervalModel
+    case evaluatedPairCount = "nEvaluatedPairs"
+    case returnedPairCount = "nReturnedPairs"
   }
 
   public struct Metrics: Codable, Sendable {
     public var nextPurchaseMeanAbsoluteErrorDays: Double?
     public var horizons: [Horizon]
+    /// Only keys the snake-case strategies cannot derive from the property
+    /// name, given in the camelCase those strategies map to the file's key.
     enum CodingKeys: String, CodingKey {
-      case nextPurchaseMeanAbsoluteErrorDays = "next_purchase_mae_days"
       case horizons
+      case nextPurchaseMeanAbsoluteErrorDays = "nextPurchaseMaeDays"
     }
   }
 
@@ -152,14 +153,11 @@ public struct IntervalBacktestReport: Codable, Sendable {
     public var observedRate: Double?
     public var calibration: [CalibrationBin]
 
+    /// Only keys the snake-case strategies cannot derive from the property
+    /// name, given in the camelCase those strategies map to the file's key.
     enum CodingKeys: String, CodingKey {
-      case days
-      case pairCount = "n_pairs"
-      case brierScore = "brier_score"
-      case logLoss = "log_loss"
-      case auc
-      case observedRate = "observed_rate"
-      case calibration
+      case days, brierScore, logLoss, auc, observedRate, calibration
+      case pairCount = "nPairs"
     }
 
     /// Brier score and ten equal-count calibration bins (sorted by the
@@ -209,11 +207,6 @@ public struct IntervalBacktestReport: Codable, Sendable {
     public var count: Int
     public var meanPredicted: Double
     public var observedRate: Double
-    enum CodingKeys: String, CodingKey {
-      case decile, count
-      case meanPredicted = "mean_predicted"
-      case observedRate = "observed_rate"
-    }
   }
 }
 

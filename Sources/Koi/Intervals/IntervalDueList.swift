@@ -6,10 +6,6 @@ public struct IntervalDueEntry: Codable, Sendable, Equatable {
   /// `P(purchase within the window | no purchase since the last one)`.
   public var probability: Double
   public var status: IntervalStatus
-
-  enum CodingKeys: String, CodingKey {
-    case customer, pair, probability, status
-  }
 }
 
 /// Outreach lists: who is due for a category within a window.

@@ -62,19 +62,6 @@ public struct IntervalOptions: Codable, Sendable, Equatable {
     self.propensity = propensity
   }
 
-  enum CodingKeys: String, CodingKey {
-    case minimumGapsForFit = "minimum_gaps_for_fit"
-    case priors
-    case priorLogScale = "prior_log_scale"
-    case defaultShrinkageRatio = "default_shrinkage_ratio"
-    case oneOffRepeatShare = "one_off_repeat_share"
-    case oneOffExposureDays = "one_off_exposure_days"
-    case oneOffMinimumExposedPairs = "one_off_minimum_exposed_pairs"
-    case oneOffMedianDays = "one_off_median_days"
-    case fitReturnProbability = "fit_return_probability"
-    case horizonDays = "horizon_days"
-    case propensity
-  }
 
   /// Decodes models written before `horizon_days` and `propensity` existed
   /// with their defaults (a previous run's model.json is read for warm starts).
@@ -198,33 +185,15 @@ public struct CategoryIntervalModel: Codable, Sendable, Equatable {
   public var shrinkageRatio: Double?
   public var shrinkageCenter: Double?
 
+  /// Raw values are the camelCase forms that the snake-case key
+  /// strategies of `JSONEncoder.koi` and `JSONDecoder.koi` turn into the
+  /// file's keys and back.
   enum CodingKeys: String, CodingKey {
-    case name, basis, family, coefficients
-    case coefficientStandardErrors = "coefficient_standard_errors"
-    case logScale = "log_scale"
-    case logScaleStandardError = "log_scale_standard_error"
-    case returnProbability = "return_probability"
-    case logitReturnProbability = "logit_return_probability"
-    case logitReturnProbabilityStandardError = "logit_return_probability_standard_error"
-    case covariateNames = "covariate_names"
-    case covariateMeans = "covariate_means"
-    case covariateScales = "covariate_scales"
-    case weibullLogLikelihood = "weibull_log_likelihood"
-    case logNormalLogLikelihood = "log_normal_log_likelihood"
-    case covariateLogLikelihood = "covariate_log_likelihood"
-    case converged
-    case gapCount = "n_gaps"
-    case censoredCount = "n_censored"
-    case pairCount = "n_customers"
-    case exposedPairCount = "n_exposed_customers"
-    case repeatShare = "repeat_share"
-    case medianGapDays = "median_gap_days"
-    case meanGapDays = "mean_gap_days"
-    case priorDays = "prior_days"
-    case withinVariance = "within_variance"
-    case betweenVariance = "between_variance"
-    case shrinkageRatio = "shrinkage_ratio"
-    case shrinkageCenter = "shrinkage_center"
+    case name, basis, family, coefficients, coefficientStandardErrors, logScale, logScaleStandardError, returnProbability, logitReturnProbability, logitReturnProbabilityStandardError, covariateNames, covariateMeans, covariateScales, weibullLogLikelihood, logNormalLogLikelihood, covariateLogLikelihood, converged, repeatShare, medianGapDays, meanGapDays, priorDays, withinVariance, betweenVariance, shrinkageRatio, shrinkageCenter
+    case gapCount = "nGaps"
+    case censoredCount = "nCensored"
+    case pairCount = "nCustomers"
+    case exposedPairCount = "nExposedCustomers"
   }
 
   /// Whether pairs of this category get interval predictions.
@@ -244,13 +213,6 @@ public struct IntervalModel: Codable, Sendable, Equatable {
   /// model's own, propensity model off).
   public var propensity: PropensityReport?
 
-  enum CodingKeys: String, CodingKey {
-    case asOfDay = "as_of_day"
-    case engineVersion = "engine_version"
-    case options
-    case covariateNames = "covariate_names"
-    case categories, propensity
-  }
 
   /// Index of the category named `name`, if the model knows it.
   public func categoryIndex(named name: String) -> Int? {

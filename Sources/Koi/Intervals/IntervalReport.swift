@@ -15,24 +15,10 @@ public struct IntervalReport: Sendable, Codable {
     public var status: [String: Int]
     /// Customers on the due list for the run's window.
     public var dueListed: Int
-
-    enum CodingKeys: String, CodingKey {
-      case category, basis, family, customers, status
-      case medianGapDays = "median_gap_days"
-      case meanGapDays = "mean_gap_days"
-      case returnProbability = "return_probability"
-      case observedGaps = "observed_gaps"
-      case dueListed = "due_listed"
-    }
   }
 
   public var dueWithinDays: Int
   public var categories: [Category]
-
-  enum CodingKeys: String, CodingKey {
-    case dueWithinDays = "due_within_days"
-    case categories
-  }
 
   public init(model: IntervalModel, columns: IntervalColumns, dueLists: [[IntervalDueEntry]], dueWithinDays: Int) {
     self.dueWithinDays = dueWithinDays

@@ -202,15 +202,6 @@ public struct PropensityReport: Codable, Sendable, Equatable {
     public var chosen = "statistical"
 
     init(days: Int) { self.days = days }
-
-    enum CodingKeys: String, CodingKey {
-      case days, origins, trees, chosen
-      case trainingRows = "training_rows"
-      case trainingPositives = "training_positives"
-      case heldOutRows = "held_out_rows"
-      case heldOutLogLossBoosted = "held_out_log_loss_boosted"
-      case heldOutLogLossStatistical = "held_out_log_loss_statistical"
-    }
   }
 
   public struct Importance: Codable, Sendable, Equatable {

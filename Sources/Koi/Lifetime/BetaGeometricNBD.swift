@@ -38,13 +38,6 @@ public struct BGNBDFit: Sendable, Codable, Equatable {
   /// Total log-likelihood of the summary (x, t_x, T), in the summary's unit.
   public var logLikelihood: Double
   public var diagnostics: FitDiagnostics
-
-  enum CodingKeys: String, CodingKey {
-    case parameters
-    case standardErrors = "standard_errors"
-    case logLikelihood = "log_likelihood"
-    case diagnostics
-  }
 }
 
 public enum BGNBD {

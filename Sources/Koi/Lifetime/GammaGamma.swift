@@ -35,16 +35,6 @@ public struct GammaGammaFit: Sendable, Codable, Equatable {
   /// worth a look.
   public var frequencySpendCorrelation: Double?
   public var diagnostics: FitDiagnostics
-
-  enum CodingKeys: String, CodingKey {
-    case parameters
-    case standardErrors = "standard_errors"
-    case logLikelihood = "log_likelihood"
-    case customersUsed = "customers_used"
-    case populationMeanSpend = "population_mean_spend"
-    case frequencySpendCorrelation = "frequency_spend_correlation"
-    case diagnostics
-  }
 }
 
 public enum GammaGamma {

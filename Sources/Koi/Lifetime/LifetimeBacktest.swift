@@ -55,13 +55,6 @@ public struct LifetimeBacktestReport: Sendable, Codable {
     public var customers: Int
     public var meanActual: Double
     public var meanPredicted: Double
-
-    enum CodingKeys: String, CodingKey {
-      case customers
-      case calibrationRepeats = "calibration_repeats"
-      case meanActual = "mean_actual"
-      case meanPredicted = "mean_predicted"
-    }
   }
 
   public struct ModelHoldout: Sendable, Codable {
@@ -72,14 +65,6 @@ public struct LifetimeBacktestReport: Sendable, Codable {
     public var rootMeanSquaredError: Double
     /// Mean actual and predicted purchases by calibration repeat count 0 … 7+.
     public var byCalibrationRepeats: [Bucket]
-
-    enum CodingKeys: String, CodingKey {
-      case model
-      case predictedPurchases = "predicted_purchases"
-      case meanAbsoluteError = "mean_absolute_error"
-      case rootMeanSquaredError = "root_mean_squared_error"
-      case byCalibrationRepeats = "by_calibration_repeats"
-    }
 
     init(model: String, predicted: [Double], actual: [Double], frequency: [Int32]) {
       self.model = model
@@ -115,12 +100,4 @@ public struct LifetimeBacktestReport: Sendable, Codable {
   public var models: [ModelHoldout]
   /// The models fitted on the calibration window.
   public var model: LifetimeModel
-
-  enum CodingKeys: String, CodingKey {
-    case cutoffDay = "cutoff_day"
-    case endDay = "end_day"
-    case holdoutDays = "holdout_days"
-    case customers, chosen, models, model
-    case actualPurchases = "actual_purchases"
-  }
 }

@@ -9,11 +9,11 @@ public struct LifetimeReport: Sendable, Codable {
     public var clv: Double
     public var shareOfCLV: Double
 
+    /// Only keys the snake-case strategies cannot derive from the property
+    /// name, given in the camelCase those strategies map to the file's key.
     enum CodingKeys: String, CodingKey {
-      case group, customers, clv
-      case meanPAlive = "mean_p_alive"
-      case expectedPurchases = "expected_purchases"
-      case shareOfCLV = "share_of_clv"
+      case group, customers, clv, meanPAlive, expectedPurchases
+      case shareOfCLV = "shareOfClv"
     }
   }
 
@@ -25,14 +25,6 @@ public struct LifetimeReport: Sendable, Codable {
   public var total: Group
   public var bySegment: [Group]
   public var diagnostics: [String]
-
-  enum CodingKeys: String, CodingKey {
-    case chosen, margin, total, diagnostics
-    case horizonDays = "horizon_days"
-    case annualDiscountRate = "annual_discount_rate"
-    case customersScored = "customers_scored"
-    case bySegment = "by_segment"
-  }
 
   public init(model: LifetimeModel, columns: LifetimeColumns, options: LifetimeOptions, segments: [RFMSegment]?) {
     chosen = model.chosen.rawValue

@@ -28,15 +28,6 @@ public struct LifetimeOptions: Sendable, Codable, Equatable {
     self.maximumIterations = maximumIterations
   }
 
-  enum CodingKeys: String, CodingKey {
-    case horizonDays = "horizon_days"
-    case annualDiscountRate = "annual_discount_rate"
-    case margin
-    case maximumErlangK = "maximum_erlang_k"
-    case discountStepDays = "discount_step_days"
-    case maximumIterations = "maximum_iterations"
-  }
-
   /// Sentences a user understands, one per invalid option, each the
   /// option's name and its `Settings` sentence; empty when valid. The front
   /// ends check the same settings; the stage assumes valid options
@@ -75,10 +66,12 @@ public struct LifetimeModelSelection: Sendable, Codable, Equatable {
   public var regularTimingAIC: Double?
   public var rule: String
 
+  /// Only keys the snake-case strategies cannot derive from the property
+  /// name, given in the camelCase those strategies map to the file's key.
   enum CodingKeys: String, CodingKey {
-    case bgnbdAIC = "bg_nbd_aic"
-    case regularTimingAIC = "mbg_cnbd_k_aic"
     case rule
+    case bgnbdAIC = "bgNbdAic"
+    case regularTimingAIC = "mbgCnbdKAic"
   }
 }
 
@@ -99,16 +92,12 @@ public struct LifetimeModel: Sendable, Codable, Equatable {
   /// Sentences for the operator, empty when all went well.
   public var diagnostics: [String]
 
+  /// Only keys the snake-case strategies cannot derive from the property
+  /// name, given in the camelCase those strategies map to the file's key.
   enum CodingKeys: String, CodingKey {
-    case timeUnitDays = "time_unit_days"
-    case customers
-    case invalidCustomers = "invalid_customers"
-    case uniqueRecencyRows = "unique_recency_rows"
-    case chosen, selection
-    case bgnbd = "bg_nbd"
-    case regularTiming = "mbg_cnbd_k"
-    case gammaGamma = "gamma_gamma"
-    case diagnostics
+    case timeUnitDays, customers, invalidCustomers, uniqueRecencyRows, chosen, selection, gammaGamma, diagnostics
+    case bgnbd = "bgNbd"
+    case regularTiming = "mbgCnbdK"
   }
 }
 

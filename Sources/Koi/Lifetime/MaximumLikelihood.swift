@@ -14,12 +14,6 @@ public struct FitDiagnostics: Sendable, Codable, Equatable {
   public var attempts: [String]
   /// A sentence for the operator when something went wrong, else nil.
   public var message: String?
-
-  enum CodingKeys: String, CodingKey {
-    case converged, iterations
-    case gradientMaxNorm = "gradient_max_norm"
-    case attempts, message
-  }
 }
 
 /// Value, gradient and Hessian of a mean log-likelihood at one point of the

@@ -52,14 +52,6 @@ public struct RegularTimingFit: Sendable, Codable, Equatable {
   /// failed. Shorter than the maximum K when the search stopped early.
   public var logLikelihoodByK: [Double?]
   public var diagnostics: FitDiagnostics
-
-  enum CodingKeys: String, CodingKey {
-    case parameters
-    case standardErrors = "standard_errors"
-    case logLikelihood = "log_likelihood"
-    case logLikelihoodByK = "log_likelihood_by_k"
-    case diagnostics
-  }
 }
 
 public enum RegularTimingMBG {

@@ -81,19 +81,6 @@ struct GradientBoostedTrees: Codable, Sendable, Equatable {
 
     init(objective: Objective) { self.objective = objective }
 
-    enum CodingKeys: String, CodingKey {
-      case objective
-      case maximumTrees = "maximum_trees"
-      case learningRate = "learning_rate"
-      case maximumLeaves = "maximum_leaves"
-      case maximumDepth = "maximum_depth"
-      case minimumLeafCount = "minimum_leaf_count"
-      case minimumLeafHessian = "minimum_leaf_hessian"
-      case l2
-      case bins
-      case earlyStoppingRounds = "early_stopping_rounds"
-    }
-
     /// Checks that the options describe a model that can be fitted
     /// (programmer errors trap).
     func validate() {
@@ -136,21 +123,6 @@ struct GradientBoostedTrees: Codable, Sendable, Equatable {
 
   /// Number of trees kept (the best round's count after early stopping).
   var treeCount: Int { treeRoots.count }
-
-  enum CodingKeys: String, CodingKey {
-    case options
-    case featureCount = "feature_count"
-    case initialScore = "initial_score"
-    case treeRoots = "tree_roots"
-    case nodeFeature = "node_feature"
-    case nodeThreshold = "node_threshold"
-    case nodeMissingLeft = "node_missing_left"
-    case nodeLeft = "node_left"
-    case nodeRight = "node_right"
-    case nodeValue = "node_value"
-    case validationLoss = "validation_loss"
-    case featureGain = "feature_gain"
-  }
 
   // MARK: - Prediction
 

@@ -73,11 +73,6 @@ public struct KMeansOptions: Sendable, Equatable, Codable {
   /// Worker threads; `nil` uses every core. Results never depend on it.
   public var threads: Int?
 
-  enum CodingKeys: String, CodingKey {
-    case k, restarts, tolerance, seed, kernel, threads
-    case maxIterations = "max_iterations"
-  }
-
   public init(
     k: Int = 4, restarts: Int = 4, maxIterations: Int = 300, tolerance: Double = 1e-4,
     seed: UInt64 = 0, kernel: Kernel = .automatic, threads: Int? = nil

@@ -21,11 +21,14 @@ public struct RFMModel: Sendable, Equatable, Codable {
   public var frequency: [Double?]
   public var monetary: [Double?]
 
+  /// Raw values are the camelCase forms that the snake-case key
+  /// strategies of `JSONEncoder.koi` and `JSONDecoder.koi` turn into the
+  /// file's keys and back.
   enum CodingKeys: String, CodingKey {
     case bins
-    case recency = "recency_cut_points"
-    case frequency = "frequency_cut_points"
-    case monetary = "monetary_cut_points"
+    case recency = "recencyCutPoints"
+    case frequency = "frequencyCutPoints"
+    case monetary = "monetaryCutPoints"
   }
 }
 

@@ -14,18 +14,6 @@ public struct RFMReport: Sendable, Codable, Equatable {
     public var meanRScore: Double?
     public var meanFScore: Double?
     public var meanMScore: Double?
-
-    enum CodingKeys: String, CodingKey {
-      case segment, meaning, customers, revenue
-      case shareOfCustomers = "share_of_customers"
-      case shareOfRevenue = "share_of_revenue"
-      case meanRecencyDays = "mean_recency_days"
-      case meanFrequency = "mean_frequency"
-      case meanMonetary = "mean_monetary"
-      case meanRScore = "mean_r_score"
-      case meanFScore = "mean_f_score"
-      case meanMScore = "mean_m_score"
-    }
   }
 
   /// Customers and value range of one score of one dimension.
@@ -45,9 +33,10 @@ public struct RFMReport: Sendable, Codable, Equatable {
   /// 80/20 working assumption, measured).
   public var top20PercentRevenueShare: Double
 
+  /// Only keys the snake-case strategies cannot derive from the property
+  /// name, given in the camelCase those strategies map to the file's key.
   enum CodingKeys: String, CodingKey {
-    case bins, segments, frequency, monetary
-    case recencyDays = "recency_days"
+    case bins, segments, frequency, monetary, recencyDays
     case top20PercentRevenueShare = "top_20_percent_revenue_share"
   }
 

@@ -1,11 +1,14 @@
 import Foundation
 
 extension JSONEncoder {
-  /// The encoder for Koi's JSON documents: sorted keys, two-space indent,
-  /// no escaped slashes, so equal values give equal bytes.
+  /// The encoder for Koi's JSON documents: snake_case keys from the
+  /// property names (a type spells out only keys that differ), sorted keys,
+  /// two-space indent, no escaped slashes, so equal values give equal bytes.
+  /// String-keyed dictionaries keep their keys (treatment and tag names).
   public static var koi: JSONEncoder {
     let e = JSONEncoder()
     e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    e.keyEncodingStrategy = .convertToSnakeCase
     return e
   }
 
@@ -13,6 +16,16 @@ extension JSONEncoder {
   static var koiCompact: JSONEncoder {
     let e = JSONEncoder()
     e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    e.keyEncodingStrategy = .convertToSnakeCase
     return e
+  }
+}
+
+extension JSONDecoder {
+  /// Reads what `JSONEncoder.koi` wrote (model.json, run.json).
+  public static var koi: JSONDecoder {
+    let d = JSONDecoder()
+    d.keyDecodingStrategy = .convertFromSnakeCase
+    return d
   }
 }

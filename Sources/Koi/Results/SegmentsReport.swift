@@ -20,8 +20,7 @@ public struct SegmentsReport: Sendable, Encodable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case asOf = "as_of"
-    case customers, revenue
+    case asOf, customers, revenue
   }
 
   public func encode(to encoder: Encoder) throws {

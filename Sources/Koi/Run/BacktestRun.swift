@@ -31,11 +31,6 @@ public struct BacktestReport: Sendable, Codable {
   public var cutoff: String
   public var intervals: IntervalBacktestReport
   public var lifetime: LifetimeBacktestReport
-
-  enum CodingKeys: String, CodingKey {
-    case koiVersion = "koi_version"
-    case input, sha256, cutoff, intervals, lifetime
-  }
 }
 
 /// `koi backtest`: fit before a cutoff, compare with what happened after,

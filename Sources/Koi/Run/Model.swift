@@ -26,9 +26,7 @@ public struct Model: Sendable, Codable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case koiVersion = "koi_version"
-    case asOf = "as_of"
-    case categories
+    case koiVersion, asOf, categories
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -82,7 +80,7 @@ extension Model {
       throw IngestError(.badModel, "cannot read the model file; give the model.json of an earlier run.", at: SourceLocation(path: path))
     }
     do {
-      return try JSONDecoder().decode(Model.self, from: data)
+      return try JSONDecoder.koi.decode(Model.self, from: data)
     } catch {
       throw IngestError(.badModel, "not a Koi model.json (\(error)).", at: SourceLocation(path: path))
     }

@@ -16,9 +16,11 @@ public struct RunDiff: Sendable, Codable {
     public var customerID: String
     public var from: String
     public var to: String
+    /// Only keys the snake-case strategies cannot derive from the property
+    /// name, given in the camelCase those strategies map to the file's key.
     enum CodingKeys: String, CodingKey {
-      case customerID = "customer_id"
       case from, to
+      case customerID = "customerId"
     }
   }
 
@@ -35,11 +37,6 @@ public struct RunDiff: Sendable, Codable {
   /// (`savvy_quality_focused`, …).
   public var tiers: Matrix?
   public var movedIntoAtRisk: [Move]
-
-  enum CodingKeys: String, CodingKey {
-    case from, to, segments, tiers
-    case movedIntoAtRisk = "moved_into_at_risk"
-  }
 
   public static let absent = "absent"
 

@@ -15,12 +15,6 @@ public struct RunManifest: Sendable, Codable {
     public var files: [IngestedFile]?
     /// Rows repeated across inputs; only when the input could be several.
     public var duplicatesAcrossFiles: DuplicateReport?
-
-    enum CodingKeys: String, CodingKey {
-      case path, sha256, bytes, encoding, columns, files
-      case encodingDetected = "encoding_detected"
-      case duplicatesAcrossFiles = "duplicates_across_files"
-    }
   }
 
   public var koiVersion: String
@@ -42,16 +36,4 @@ public struct RunManifest: Sendable, Codable {
   public var warnings: [String]
   /// `koi run` only: the totals of exports/tag_changes.jsonl.
   public var tagChanges: TagChangeSummary?
-
-  enum CodingKeys: String, CodingKey {
-    case koiVersion = "koi_version"
-    case command
-    case startedAt = "started_at"
-    case finishedAt = "finished_at"
-    case input
-    case asOf = "as_of"
-    case asOfSource = "as_of_source"
-    case rows, customers, categories, stages, options, seconds, outputs, warnings
-    case tagChanges = "tag_changes"
-  }
 }

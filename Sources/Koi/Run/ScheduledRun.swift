@@ -273,7 +273,7 @@ public enum ScheduledRun {
   ///
   /// - Complexity: O(size of customers.jsonl).
   static func recover(runID: String, from dir: String, history: RunHistory) throws {
-    let manifest = try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json")))
+    let manifest = try JSONDecoder.koi.decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json")))
     struct Record: Decodable {
       struct Tier: Decodable { var id: Int }
       var customer_id: String

@@ -77,11 +77,6 @@ public struct TierAxes: Sendable, Codable, Equatable {
   public let savvy: Double
   public let priceSensitivity: Double
 
-  enum CodingKeys: String, CodingKey {
-    case savvy
-    case priceSensitivity = "price_sensitivity"
-  }
-
   public init(savvy: Double, priceSensitivity: Double) {
     self.savvy = savvy
     self.priceSensitivity = priceSensitivity

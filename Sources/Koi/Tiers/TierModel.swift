@@ -11,10 +11,6 @@ public struct TierOptions: Sendable, Codable, Equatable {
   /// Features to use (those the data cannot supply are dropped and reported).
   public var features: [TierFeature]
 
-  enum CodingKeys: String, CodingKey {
-    case k, restarts, seed, kernel, features, tolerance
-    case maxIterations = "max_iterations"
-  }
 
   public init(
     k: Int = 4, restarts: Int = 4, maxIterations: Int = 300, tolerance: Double = 1e-4, seed: UInt64 = 0,
@@ -60,15 +56,6 @@ public struct TierModel: Sendable, Codable, Equatable {
   /// Degenerate cases and fallbacks, in plain sentences.
   public let notes: [String]
 
-  enum CodingKeys: String, CodingKey {
-    case features, scaling, k, restarts, seed, iterations, converged, inertia, centroids, notes
-    case droppedFeatures = "dropped_features"
-    case constantFeatures = "constant_features"
-    case clusterTiers = "cluster_tiers"
-    case clusterAxes = "cluster_axes"
-    case clusterSizes = "cluster_sizes"
-    case warmStarted = "warm_started"
-  }
 }
 
 /// Per-customer tier results, struct of arrays by customer index.
@@ -106,10 +93,6 @@ public struct TierProfile: Sendable, Codable, Equatable {
   /// Axes of that standardised centroid.
   public let axes: TierAxes?
 
-  enum CodingKeys: String, CodingKey {
-    case tier, id, name, size, share, centroid, axes
-    case revenueShare = "revenue_share"
-  }
 }
 
 /// Errors of the tier stage that a caller can act on.

@@ -14,12 +14,4 @@ public struct TierReport: Sendable, Codable {
   public var droppedFeatures: [DroppedTierFeature]
   public var notes: [String]
   public var tiers: [TierProfile]
-
-  enum CodingKeys: String, CodingKey {
-    case k, inertia, iterations, converged, features, notes, tiers
-    case warmStarted = "warm_started"
-    case changedSinceInitModel = "changed_since_init_model"
-    case comparedWithInitModel = "compared_with_init_model"
-    case droppedFeatures = "dropped_features"
-  }
 }

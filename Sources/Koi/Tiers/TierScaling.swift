@@ -18,13 +18,6 @@ public struct TierScaling: Sendable, Codable, Equatable {
   public let means: [Double]
   public let standardDeviations: [Double]
 
-  enum CodingKeys: String, CodingKey {
-    case features
-    case logTransformed = "log_transformed"
-    case means
-    case standardDeviations = "standard_deviations"
-  }
-
   public init(features: [TierFeature], logTransformed: [Bool], means: [Double], standardDeviations: [Double]) {
     self.features = features
     self.logTransformed = logTransformed

@@ -81,7 +81,7 @@ import Testing
         #expect(!reason.contains { $0.isASCII && $0.isLetter }, "\(kind.rawValue): \(line)")
       }
       // JSON stays English.
-      let list = try JSONDecoder().decode(CampaignList.self, from: Data(contentsOf: URL(fileURLWithPath: r.runDirectory + "/exports/\(kind.rawValue).json")))
+      let list = try JSONDecoder.koi.decode(CampaignList.self, from: Data(contentsOf: URL(fileURLWithPath: r.runDirectory + "/exports/\(kind.rawValue).json")))
       #expect(list.entries.allSatisfy { $0.reason.contains { $0.isASCII && $0.isLetter } && $0.reason.allSatisfy(\.isASCII) })
     }
     #expect(rows > 0)

@@ -114,12 +114,12 @@ import Testing
   }
 
   @Test func modelRoundTripsThroughJSONWithSnakeCaseKeys() throws {
-    let data = try JSONEncoder().encode(Self.model)
+    let data = try JSONEncoder.koi.encode(Self.model)
     let text = String(decoding: data, as: UTF8.self)
     #expect(text.contains("\"n_gaps\""))
     #expect(text.contains("\"weibull_log_likelihood\""))
     #expect(text.contains("\"one_off\""))
-    let back = try JSONDecoder().decode(IntervalModel.self, from: data)
+    let back = try JSONDecoder.koi.decode(IntervalModel.self, from: data)
     #expect(back == Self.model)
   }
 

@@ -42,7 +42,7 @@ struct LifetimeStageTests {
   @Test("model.json round-trips with snake_case keys")
   func codable() throws {
     let model = LifetimeStage.fit(try CDNOWData.summary())
-    let encoder = JSONEncoder()
+    let encoder = JSONEncoder.koi
     encoder.outputFormatting = [.sortedKeys]
     let data = try encoder.encode(model)
     let text = String(decoding: data, as: UTF8.self)
@@ -50,7 +50,7 @@ struct LifetimeStageTests {
     #expect(text.contains("\"log_likelihood\""))
     #expect(text.contains("\"standard_errors\""))
     #expect(text.contains("\"gamma_gamma\""))
-    #expect(try JSONDecoder().decode(LifetimeModel.self, from: data) == model)
+    #expect(try JSONDecoder.koi.decode(LifetimeModel.self, from: data) == model)
   }
 
   @Test("the summary built from a ledger: x, t_x, T in days, repeat spend net of refunds, log gaps")

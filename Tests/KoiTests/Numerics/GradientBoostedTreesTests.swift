@@ -352,10 +352,10 @@ import Testing
     var x = train.x
     for i in stride(from: 0, to: x.count, by: 7) { x[i] = .nan }
     let model = GBT.fit(features: x, featureCount: 4, labels: train.y, options: options)
-    let encoder = JSONEncoder()
+    let encoder = JSONEncoder.koi
     encoder.outputFormatting = [.sortedKeys]
     let json = try encoder.encode(model)
-    let decoded = try JSONDecoder().decode(GBT.self, from: json)
+    let decoded = try JSONDecoder.koi.decode(GBT.self, from: json)
     #expect(decoded == model)
     #expect(decoded.predict(features: x, featureCount: 4) == model.predict(features: x, featureCount: 4))
     let text = String(decoding: json, as: UTF8.self)

@@ -13,7 +13,7 @@ import Testing
        "as_of":"2026-01-01","as_of_source":"option","rows":{"read":3,"used":3,"rejected":0,"blank_lines":0,"rejected_by_reason":{}},
        "customers":\(customers),"categories":1,"stages":["rfm"],"options":{},"seconds":{"total":1.5},"outputs":[],"warnings":[]}
       """
-    return try JSONDecoder().decode(RunManifest.self, from: Data(json.utf8))
+    return try JSONDecoder.koi.decode(RunManifest.self, from: Data(json.utf8))
   }
 
   @Test func tierMatrixAppearsWhenBothRunsHaveTiers() throws {

@@ -64,7 +64,7 @@ import Testing
     var perCustomer: [String: Int] = [:]
     for kind in CampaignListKind.allCases {
       let data = try Data(contentsOf: URL(fileURLWithPath: out + "/latest/exports/\(kind.rawValue).json"))
-      let list = try JSONDecoder().decode(CampaignList.self, from: data)
+      let list = try JSONDecoder.koi.decode(CampaignList.self, from: data)
       #expect(list.entries.map(\.priority) == list.entries.map(\.priority).sorted(by: >))
       for e in list.entries { perCustomer[e.customerID, default: 0] += 1 }
     }
@@ -163,7 +163,7 @@ import Testing
   @Test func hashedIDsInExports() throws {
     let r = try run("2025-07-01", exports: "hash_ids_salt = \"s3cret\"")
     let data = try Data(contentsOf: URL(fileURLWithPath: r.runDirectory + "/exports/win_back.json"))
-    let list = try JSONDecoder().decode(CampaignList.self, from: data)
+    let list = try JSONDecoder.koi.decode(CampaignList.self, from: data)
     #expect(list.ids == "hmac-sha256-16")
     let raw = Set(r.scoring.ledger.customerIDs)
     let p = Pseudonymizer(salt: "s3cret")

@@ -31,7 +31,7 @@ import Testing
 
   /// run.json as written, decoded by the same model the history reads.
   func manifest(_ r: ScheduledRunResult) throws -> RunManifest {
-    try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: r.runDirectory + "/run.json")))
+    try JSONDecoder.koi.decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: r.runDirectory + "/run.json")))
   }
 
   /// Raw id → tags, from the run's customers.jsonl (raw ids whatever the salt).

@@ -71,11 +71,11 @@ import Testing
     let section = try #require(result.model[VisitStage.self])
     #expect(section.meanVisits > 1)
     let model = try json("model.json")
-    #expect((model["visits"] as? [String: Any])?["meanVisits"] as? Double == section.meanVisits)
+    #expect((model["visits"] as? [String: Any])?["mean_visits"] as? Double == section.meanVisits)
     #expect(model["tiers"] == nil)
     let report = try #require(try json("segments.json")["visits"] as? [String: Any])
-    #expect(report["withSegment"] as? Int == result.table.count)
-    #expect((report["aboveMean"] as? Int ?? 0) > 0)
+    #expect(report["with_segment"] as? Int == result.table.count)
+    #expect((report["above_mean"] as? Int ?? 0) > 0)
     let first = try String(contentsOf: out.appendingPathComponent("customers.jsonl"), encoding: .utf8)
       .prefix { $0 != "\n" }
     // After the RFM fields, before the tags.

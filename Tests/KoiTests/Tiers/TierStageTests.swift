@@ -74,12 +74,12 @@ enum TierFixture {
   @Test func modelRoundTripsThroughJSONWithSnakeCaseKeys() throws {
     let (ledger, table, _) = TierFixture.make(perTier: 10, seed: 2)
     let model = try TierStage.fit(ledger: ledger, table: table)
-    let data = try JSONEncoder().encode(model)
+    let data = try JSONEncoder.koi.encode(model)
     let text = String(decoding: data, as: UTF8.self)
     #expect(text.contains("\"cluster_tiers\""))
     #expect(text.contains("\"standard_deviations\""))
     #expect(text.contains("savvy_quality_focused"))
-    #expect(try JSONDecoder().decode(TierModel.self, from: data) == model)
+    #expect(try JSONDecoder.koi.decode(TierModel.self, from: data) == model)
   }
 
   @Test func warmStartKeepsTierIdentities() throws {
