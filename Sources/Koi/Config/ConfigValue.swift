@@ -3,7 +3,7 @@ import TOMLKit
 
 /// A configuration value, independent of the file format it was read from,
 /// so the checks in `RunConfig` do not depend on the TOML library.
-public indirect enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
+indirect enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
   case string(String)
   case int(Int)
   case double(Double)
@@ -29,7 +29,7 @@ public indirect enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
   /// Parses TOML text into a table of values.
   ///
   /// - Throws: `ConfigError` naming the line and column of a syntax error.
-  public static func parseTOML(_ text: String, file: String) throws -> [String: ConfigValue] {
+  static func parseTOML(_ text: String, file: String) throws -> [String: ConfigValue] {
     let table: TOMLTable
     do {
       table = try TOMLTable(string: text)

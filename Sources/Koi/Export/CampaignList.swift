@@ -21,7 +21,7 @@ public enum CampaignListKind: String, CaseIterable, Sendable, Codable {
   /// offer a repeating treatment. Priority = average order value.
   case crossSell = "cross_sell"
 
-  public var priorityDefinition: String {
+  var priorityDefinition: String {
     switch self {
     case .dueSoon: return "P(purchase in the category within the horizon) × average order value"
     case .highValueAtRisk, .kocCandidates: return "customer lifetime value when available, else net amount"
@@ -34,7 +34,7 @@ public enum CampaignListKind: String, CaseIterable, Sendable, Codable {
 /// Why a customer is on a list, in words for the CSV's language
 /// (`exports.lang`). Category and tier names from the data are kept as
 /// they are in both languages.
-public enum CampaignReason: Sendable, Equatable {
+enum CampaignReason: Sendable, Equatable {
   /// Due within the horizon: days until the expected date, rounded up.
   case due(category: String, inDays: Int)
   /// The expected date has passed.
@@ -70,7 +70,7 @@ public enum CampaignReason: Sendable, Equatable {
 
 extension RFMSegment {
   /// The segment's name in Chinese, for the zh campaign-list CSVs.
-  public var nameZH: String {
+  var nameZH: String {
     switch self {
     case .champions: return "重要价值客户"
     case .loyal: return "忠诚客户"
@@ -89,7 +89,7 @@ extension RFMSegment {
 
 extension PriceSensitivityTier {
   /// The tier's name in Chinese, as DOMAIN.md §2 gives it.
-  public var nameZH: String {
+  var nameZH: String {
     switch self {
     case .savvyPriceSensitive: return "很懂，对价格尤其敏感"
     case .savvyQualityFocused: return "很懂，在意产品服务品质"
@@ -100,14 +100,14 @@ extension PriceSensitivityTier {
 }
 
 /// One customer on one list.
-public struct CampaignEntry: Sendable, Equatable, Codable {
+struct CampaignEntry: Sendable, Equatable, Codable {
   public var customerID: String
   /// The reason in English (JSON, and the CSV when `exports.lang = "en"`).
   public var reason: String
-  public var priority: Double
+  var priority: Double
   /// The reason as data, for the CSV in another language; nil in entries
   /// read back from JSON (the writer then uses `reason`).
-  public var why: CampaignReason? = nil
+  var why: CampaignReason? = nil
 
   /// `why` stays out of the JSON; `customerId` is what the snake-case
   /// strategies map to and from `customer_id`.
@@ -118,15 +118,15 @@ public struct CampaignEntry: Sendable, Equatable, Codable {
 }
 
 /// One exported list: `exports/<name>.json` (and `.csv`).
-public struct CampaignList: Sendable, Codable {
+struct CampaignList: Sendable, Codable {
   public var list: String
   public var runID: String
   public var asOf: String
-  public var priority: String
+  var priority: String
   /// "raw" or "hmac-sha256-16" (pseudonymous ids).
   public var ids: String
-  public var contactCap: Int
-  public var entries: [CampaignEntry]
+  var contactCap: Int
+  var entries: [CampaignEntry]
 
   /// `runId` is what the snake-case strategies map to and from `run_id`.
   enum CodingKeys: String, CodingKey {
@@ -136,7 +136,7 @@ public struct CampaignList: Sendable, Codable {
 }
 
 /// Builds the lists from facts and tags and applies the contact cap.
-public enum CampaignLists {
+enum CampaignLists {
   /// Candidates of every list before the cap: (customer index, reason,
   /// priority), plus warnings for lists that cannot be filled yet.
   static func candidates(

@@ -1,13 +1,13 @@
 /// Next-purchase facts of one customer for one treatment category (from the
 /// repurchase-interval stage).
-public struct CategoryNextPurchase: Sendable, Equatable {
+struct CategoryNextPurchase: Sendable, Equatable {
   public var category: String
   /// Days from the as-of date to the expected next purchase (`expected_next`,
   /// never negative). Nil when the stage has no estimate.
-  public var dueInDays: Double?
+  var dueInDays: Double?
   /// Probability of a purchase in this category within the export horizon
   /// (`exports.due_within_days`), when the stage gives one.
-  public var probabilityWithinHorizon: Double?
+  var probabilityWithinHorizon: Double?
 
   public init(category: String, dueInDays: Double?, probabilityWithinHorizon: Double?) {
     self.category = category
@@ -23,26 +23,26 @@ public struct CategoryNextPurchase: Sendable, Equatable {
 public struct CustomerFacts: Sendable, Equatable {
   // RFM (present now)
   public var segment: RFMSegment?
-  public var rScore: Int?
-  public var fScore: Int?
-  public var mScore: Int?
-  public var monetary: Double?
+  var rScore: Int?
+  var fScore: Int?
+  var mScore: Int?
+  var monetary: Double?
   /// Share of customers with a strictly smaller net amount (0 … 1).
-  public var monetaryPercentile: Double?
-  public var averageOrderValue: Double?
-  public var recencyDays: Int?
+  var monetaryPercentile: Double?
+  var averageOrderValue: Double?
+  var recencyDays: Int?
   public var frequency: Int?
   /// Categories bought (names), and whether all of them are one-off by the
   /// configured category priors (nil without priors).
   public var categories: [String]?
-  public var oneOffOnly: Bool?
+  var oneOffOnly: Bool?
   // Price-sensitivity tiers
-  public var tierID: Int?
-  public var tierName: String?
+  var tierID: Int?
+  var tierName: String?
   // Repurchase intervals
-  public var nextPurchases: [CategoryNextPurchase]?
+  var nextPurchases: [CategoryNextPurchase]?
   // Lifetime value
-  public var pAlive: Double?
+  var pAlive: Double?
   public var clv: Double?
 
   public init() {}
@@ -60,13 +60,13 @@ public struct CustomerFacts: Sendable, Equatable {
 public struct CustomerFactTable: Sendable {
   public let count: Int
   public var rfm: RFMColumns?
-  public var monetaryPercentile: [Double]?
+  var monetaryPercentile: [Double]?
   public var categories: [[String]]?
-  public var oneOffOnly: [Bool]?
-  public var tierID: [Int]?
-  public var tierName: [String]?
-  public var nextPurchases: [[CategoryNextPurchase]]?
-  public var pAlive: [Double]?
+  var oneOffOnly: [Bool]?
+  var tierID: [Int]?
+  var tierName: [String]?
+  var nextPurchases: [[CategoryNextPurchase]]?
+  var pAlive: [Double]?
   public var clv: [Double]?
 
   public init(count: Int) { self.count = count }
@@ -99,7 +99,7 @@ public struct CustomerFactTable: Sendable {
   /// strictly below, ties sharing a value.
   ///
   /// - Complexity: O(N log N).
-  public mutating func add(rfm: RFMColumns) {
+  mutating func add(rfm: RFMColumns) {
     self.rfm = rfm
     let order = (0..<count).sorted { rfm.monetary[$0] < rfm.monetary[$1] }
     var p = [Double](repeating: 0, count: count)
@@ -114,7 +114,7 @@ public struct CustomerFactTable: Sendable {
   }
 
   /// Adds the lifetime facts (nil where the model gives no value).
-  public mutating func add(lifetime: LifetimeColumns) {
+  mutating func add(lifetime: LifetimeColumns) {
     pAlive = lifetime.probabilityAlive.map { $0 ?? .nan }
     clv = lifetime.clv.map { $0 ?? .nan }
   }
@@ -124,14 +124,14 @@ public struct CustomerFactTable: Sendable {
   }
 
   /// Adds the tier facts.
-  public mutating func add(tiers: TierColumns) {
+  mutating func add(tiers: TierColumns) {
     tierID = tiers.tier.map { $0?.rawValue ?? 0 }
     tierName = tiers.tier.map { $0?.id ?? "" }
   }
 
   /// Adds the next-purchase facts (probability within `horizonDays`) and
   /// marks the treatments the interval model found one-off.
-  public mutating func add(intervals: IntervalColumns, model: IntervalModel, horizonDays: Int, oneOff: Set<String>) {
+  mutating func add(intervals: IntervalColumns, model: IntervalModel, horizonDays: Int, oneOff: Set<String>) {
     var next = [[CategoryNextPurchase]](repeating: [], count: count)
     let customers = min(count, intervals.pairStart.count - 1)
     func probability(_ p: Int) -> Double? {

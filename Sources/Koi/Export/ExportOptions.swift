@@ -13,13 +13,13 @@ public struct ExportOptions: Sendable, Equatable {
   /// The horizon of `due_soon` and of `<category>_due_<N>d` tags.
   public var dueWithinDays = 30
   /// At most this many lists per customer per run.
-  public var contactCap = 2
+  var contactCap = 2
   /// When set, exports carry HMAC-SHA256 pseudonyms instead of raw ids.
   public var hashIDsSalt: String?
   /// Also write each list as CSV.
   public var csv = true
   /// Share of customers (by net amount) counted as high value.
-  public var highValueShare = 0.2
+  var highValueShare = 0.2
   /// Headers and reasons of the CSVs: `en` or `zh` (for operators opening
   /// them in Excel).
   public var language = ExportLanguage.en

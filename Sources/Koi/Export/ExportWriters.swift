@@ -10,7 +10,7 @@ import Foundation
 ///
 /// 64 bits: collisions are negligible below ~100 million customers; the same
 /// salt always gives the same pseudonym, so an SCRM can match across runs.
-public struct Pseudonymizer: Sendable {
+struct Pseudonymizer: Sendable {
   let key: SymmetricKey
 
   public init(salt: String) { self.init(key: Array(salt.utf8)) }
@@ -18,20 +18,20 @@ public struct Pseudonymizer: Sendable {
   init(key: [UInt8]) { self.key = SymmetricKey(data: key) }
 
   /// The full HMAC-SHA256 of `message` (swift-crypto's `HMAC<SHA256>`).
-  public func hmac(_ message: [UInt8]) -> [UInt8] {
+  func hmac(_ message: [UInt8]) -> [UInt8] {
     Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
   }
 
-  public func pseudonym(_ id: String) -> String {
+  func pseudonym(_ id: String) -> String {
     hmac(Array(id.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
   }
 }
 
 /// Writes campaign lists as JSON and CSV.
-public enum CampaignListWriter {
+enum CampaignListWriter {
   /// The CSV header in each language. zh: 客户编号 (customer id), 原因
   /// (reason), 优先级 (priority).
-  public static func csvHeader(_ language: ExportLanguage) -> [String] {
+  static func csvHeader(_ language: ExportLanguage) -> [String] {
     switch language {
     case .en: return ["customer_id", "reason", "priority"]
     case .zh: return ["客户编号", "原因", "优先级"]
@@ -68,5 +68,5 @@ public enum CampaignListWriter {
   }
 
   /// A CSV cell safe to open in a spreadsheet (`SpreadsheetCSV.cell`).
-  public static func csvCell(_ s: String) -> String { SpreadsheetCSV.cell(s) }
+  static func csvCell(_ s: String) -> String { SpreadsheetCSV.cell(s) }
 }

@@ -1,12 +1,12 @@
 /// What changed in one customer's tags since the previous successful run:
 /// a line of exports/tag_changes.jsonl.
-public struct TagChange: Sendable, Equatable {
+struct TagChange: Sendable, Equatable {
   /// As exported (a pseudonym when ids are hashed).
   public var customerID: String
   /// Tags the customer has now and did not have, in this run's tag order.
   public var added: [String]
   /// Tags the customer had and has no longer, in the previous run's order.
-  public var removed: [String]
+  var removed: [String]
 }
 
 /// run.json `tag_changes`: the totals of exports/tag_changes.jsonl.
@@ -16,21 +16,21 @@ public struct TagChange: Sendable, Equatable {
 /// added   = Σ over lines of |added|   = Σ over tags of by_tag[t].added
 /// removed = Σ over lines of |removed| = Σ over tags of by_tag[t].removed
 /// ```
-public struct TagChangeSummary: Sendable, Equatable, Codable {
-  public struct Counts: Sendable, Equatable, Codable {
+struct TagChangeSummary: Sendable, Equatable, Codable {
+  struct Counts: Sendable, Equatable, Codable {
     public var added = 0
-    public var removed = 0
+    var removed = 0
   }
 
   /// The run compared with; nil on a first run (every tag is added).
-  public var previousRun: String?
-  public var customersChanged = 0
+  var previousRun: String?
+  var customersChanged = 0
   /// Customers of the previous run not in this one (all tags removed).
-  public var customersGone = 0
+  var customersGone = 0
   public var added = 0
-  public var removed = 0
+  var removed = 0
   /// Per tag name, sorted by name in JSON.
-  public var byTag: [String: Counts] = [:]
+  var byTag: [String: Counts] = [:]
 
   public init(previousRun: String?) { self.previousRun = previousRun }
 
@@ -47,7 +47,7 @@ public struct TagChangeSummary: Sendable, Equatable, Codable {
 }
 
 /// The tag deltas an SCRM sync sends (`exports/tag_changes.jsonl`).
-public enum TagChanges {
+enum TagChanges {
   /// Per customer, the tags added and removed since `previous` (raw
   /// customer id → tags of the previous successful run; nil when there is
   /// none, so every tag is added). Customers whose tags did not change have
@@ -59,7 +59,7 @@ public enum TagChanges {
   /// twice for one customer (two categories with one slug) counts once.
   ///
   /// - Complexity: O(C × T) for C customers of both runs and T tags each.
-  public static func compute(
+  static func compute(
     customerIDs: [String], exportedIDs: [String], tags: [[String]], previous: [String: [String]]?,
     previousRun: String?, pseudonym: (String) -> String
   ) -> (changes: [TagChange], summary: TagChangeSummary) {

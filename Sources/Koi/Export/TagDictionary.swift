@@ -1,16 +1,16 @@
 /// One tag Koi's rules can give, as the SCRM creates it.
-public struct TagDefinition: Sendable, Equatable, Codable {
+struct TagDefinition: Sendable, Equatable, Codable {
   /// The tag as customers.jsonl, tags.jsonl and tag_changes.jsonl carry it.
   public var name: String
   /// The rule's name (`{category}_due_30d` for a per-category rule).
-  public var rule: String
+  var rule: String
   /// The category a per-category tag is for, as in the data; nil otherwise.
   public var category: String?
   /// WeCom tag group (`group` of the rule), nil when not set.
-  public var group: String?
+  var group: String?
   /// Display name (`name_zh` of the rule, `{category}` replaced by the
   /// category), nil when not set.
-  public var nameZH: String?
+  var nameZH: String?
 
   /// Only keys the snake-case strategies cannot derive from the property
   /// name, given in the camelCase those strategies map to the file's key.
@@ -38,7 +38,7 @@ public struct TagDefinition: Sendable, Equatable, Codable {
 /// category in the data (in the data's category order), whether or not any
 /// customer has it today. A name given by two entries (two categories with
 /// one slug) is listed once, the first.
-public struct TagDictionary: Sendable, Codable {
+struct TagDictionary: Sendable, Codable {
   public var runID: String
   public var tags: [TagDefinition]
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// A fact a tag rule can test. Names are those of customers.jsonl where the
 /// field exists there.
-public enum TagFact: String, CaseIterable, Sendable {
+enum TagFact: String, CaseIterable, Sendable {
   case segment
   case rScore = "r_score"
   case fScore = "f_score"
@@ -27,10 +27,10 @@ public enum TagFact: String, CaseIterable, Sendable {
 
 /// One test: `FACT OP VALUE`, e.g. `segment in [at_risk, hibernating]`,
 /// `monetary_percentile >= 0.95`, `tier_id == 2`, `one_off_only == true`.
-public struct TagCondition: Sendable, Equatable, CustomStringConvertible {
-  public enum Op: String, Sendable, CaseIterable { case eq = "==", ne = "!=", ge = ">=", le = "<=", gt = ">", lt = "<", isIn = "in" }
-  public var fact: TagFact
-  public var op: Op
+struct TagCondition: Sendable, Equatable, CustomStringConvertible {
+  enum Op: String, Sendable, CaseIterable { case eq = "==", ne = "!=", ge = ">=", le = "<=", gt = ">", lt = "<", isIn = "in" }
+  var fact: TagFact
+  var op: Op
   public var values: [String]
   public var description: String { "\(fact.rawValue) \(op.rawValue) \(values.joined(separator: ", "))" }
 
@@ -121,15 +121,15 @@ public struct TagCondition: Sendable, Equatable, CustomStringConvertible {
 /// tag_changes.jsonl carry `name`; exports/tag_dictionary.json maps each
 /// name to its group and display name. All three are checked against
 /// `WeComTagLimits` at load.
-public struct TagRule: Sendable, Equatable {
+struct TagRule: Sendable, Equatable {
   public var name: String
   public var all: [TagCondition]
   public var any: [TagCondition]
-  public var perCategory: Bool
+  var perCategory: Bool
   /// The SCRM tag group (WeCom 标签组), nil when not set.
-  public var group: String?
+  var group: String?
   /// The display name (WeCom 标签名称), nil to show `name`.
-  public var nameZH: String?
+  var nameZH: String?
 
   public init(
     name: String, all: [TagCondition] = [], any: [TagCondition] = [], perCategory: Bool = false,
@@ -144,7 +144,7 @@ public struct TagRule: Sendable, Equatable {
   }
 
   /// The name the SCRM shows: `name_zh` when set, else `name`.
-  public var displayName: String { nameZH ?? name }
+  var displayName: String { nameZH ?? name }
 
   /// The facts this rule reads.
   public var facts: Set<TagFact> { Set((all + any).map(\.fact)) }
@@ -193,7 +193,7 @@ public struct TagRule: Sendable, Equatable {
   }
 
   /// The built-in rules, used when the configuration has no `[[tags]]`.
-  public static let defaults: [TagRule] = [
+  static let defaults: [TagRule] = [
     TagRule(name: "vip", any: [c("segment == champions"), c("monetary_percentile >= 0.95")],
             group: "客户价值", nameZH: "VIP客户"),
     TagRule(name: "high_value", all: [c("monetary_percentile >= 0.8")], group: "客户价值", nameZH: "高价值客户"),
@@ -210,7 +210,7 @@ public struct TagRule: Sendable, Equatable {
 /// Turns a category name into a tag-safe slug: ASCII letters and digits
 /// lower-cased, other runs of characters as `_`; non-ASCII letters (Chinese
 /// names) are kept as they are.
-public func categorySlug(_ name: String) -> String {
+func categorySlug(_ name: String) -> String {
   var out = ""
   var lastUnderscore = false
   for ch in name.lowercased() {
@@ -225,8 +225,8 @@ public func categorySlug(_ name: String) -> String {
 }
 
 /// Applies tag rules to customers.
-public struct TagEngine: Sendable {
-  public let rules: [TagRule]
+struct TagEngine: Sendable {
+  let rules: [TagRule]
 
   public init(rules: [TagRule]) { self.rules = rules }
 
@@ -289,7 +289,7 @@ public struct TagEngine: Sendable {
   /// customers (rules are pure, so the result does not depend on chunking).
   ///
   /// - Complexity: O(customers × rules × categories).
-  public func tagAll(_ facts: CustomerFactTable) -> (tags: [[String]], warnings: [String]) {
+  func tagAll(_ facts: CustomerFactTable) -> (tags: [[String]], warnings: [String]) {
     var tags = [[String]](repeating: [], count: facts.count)
     let chunks = Parallel.chunkCount(for: facts.count, minimumChunk: 4096)
     var missingByChunk = [Set<TagFact>](repeating: [], count: chunks)
@@ -315,7 +315,7 @@ public struct TagEngine: Sendable {
 
 /// The tags part of a customer record: `"tags": [...]`. The integrator adds
 /// it to the field list in `ScoringRun` after the stages.
-public struct TagRecordFields: CustomerRecordFields {
+struct TagRecordFields: CustomerRecordFields {
   let tags: [[String]]
 
   public init(tags: [[String]]) { self.tags = tags }

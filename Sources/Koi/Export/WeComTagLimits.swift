@@ -22,11 +22,11 @@
 /// Koi does not make; Koi checks what it can: its own rules at load (at most
 /// 3,000 `[[tags]]`) and, per run, the tags its rules can give once
 /// per-category rules are expanded (a warning, see `TagDictionary`).
-public enum WeComTagLimits {
+enum WeComTagLimits {
   /// Longest tag or group name, in characters.
-  public static let nameCharacters = 30
+  static let nameCharacters = 30
   /// Most tags an enterprise may define.
-  public static let tagsPerEnterprise = 3_000
+  static let tagsPerEnterprise = 3_000
 
   /// Nil when `text` fits; else a sentence for a configuration error.
   /// `placeholder` (`{category}`) is not counted: it is replaced per

@@ -1,17 +1,17 @@
 /// A treatment category as the generator models it: its typical repurchase
 /// cycle and price range. The cycles are the ones in DOMAIN.md.
-public struct TreatmentCategory: Sendable {
+struct TreatmentCategory: Sendable {
   public var id: String
-  public var chineseName: String
+  var chineseName: String
   /// Mean days between purchases for a typical customer; nil for one-off
   /// treatments (surgery, implants).
-  public var cycleDays: Double?
+  var cycleDays: Double?
   /// List-price range in yuan.
   public var listPrice: ClosedRange<Double>
   /// Relative popularity as a customer's first treatment.
-  public var popularity: Double
+  var popularity: Double
 
-  public static let catalog: [TreatmentCategory] = [
+  static let catalog: [TreatmentCategory] = [
     .init(id: "filler", chineseName: "玻尿酸填充", cycleDays: 180, listPrice: 3800...9800, popularity: 0.15),
     .init(id: "botox", chineseName: "肉毒素", cycleDays: 120, listPrice: 1800...4800, popularity: 0.15),
     .init(id: "skin_booster", chineseName: "水光针", cycleDays: 30, listPrice: 800...2600, popularity: 0.18),

@@ -9,7 +9,7 @@ public enum CanonicalColumn: String, CaseIterable, Sendable, Codable {
   case channel
   case store
 
-  public var isRequired: Bool {
+  var isRequired: Bool {
     switch self {
     case .customerID, .date, .item, .amount: return true
     default: return false
@@ -19,7 +19,7 @@ public enum CanonicalColumn: String, CaseIterable, Sendable, Codable {
   /// Header spellings recognised without a `--column` mapping, compared after
   /// trimming and lower-casing. Chinese spellings are the ones clinic CRM,
   /// HIS and SCRM exports use.
-  public var aliases: [String] {
+  var aliases: [String] {
     switch self {
     case .customerID:
       return ["customer_id", "customer", "customer id", "customerid", "client_id", "member_id",

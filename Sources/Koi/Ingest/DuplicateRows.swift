@@ -96,17 +96,17 @@ public struct DuplicateReport: Sendable, Codable, Equatable {
     public var sheet: String?
     public var line: Int
     /// Where the first one is.
-    public var sameAsFile: String
-    public var sameAsSheet: String?
-    public var sameAsLine: Int
+    var sameAsFile: String
+    var sameAsSheet: String?
+    var sameAsLine: Int
   }
 
   /// Rows that repeat a row of an earlier file.
   public var rows = 0
   /// `kept` (`--duplicates report`) or `dropped` (`drop-across-files`).
-  public var action: String
+  var action: String
   /// The first 10, in read order.
-  public var examples: [Example] = []
+  var examples: [Example] = []
 
-  public static let exampleLimit = 10
+  static let exampleLimit = 10
 }

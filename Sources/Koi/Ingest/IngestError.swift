@@ -53,22 +53,22 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
     public static let fileNotFound = Code(kind: .fileNotFound)
     public static let unreadable = Code(kind: .unreadable)
     public static let empty = Code(kind: .empty)
-    public static let badHeader = Code(kind: .badHeader)
+    static let badHeader = Code(kind: .badHeader)
     public static let encoding = Code(kind: .encoding)
     /// A bad row while `--strict` is on.
-    public static let badRow = Code(kind: .badRow)
-    public static let noUsableRows = Code(kind: .noUsableRows)
+    static let badRow = Code(kind: .badRow)
+    static let noUsableRows = Code(kind: .noUsableRows)
     /// A model file (`--init-model`) that cannot be read or decoded.
-    public static let badModel = Code(kind: .badModel)
+    static let badModel = Code(kind: .badModel)
     /// A damaged or truncated .csv.gz or .xlsx, a file that is not a
     /// workbook, a password-protected workbook.
-    public static let corrupt = Code(kind: .corrupt)
+    static let corrupt = Code(kind: .corrupt)
     /// `--sheet` names a sheet the workbook does not have.
-    public static let noSuchSheet = Code(kind: .noSuchSheet)
+    static let noSuchSheet = Code(kind: .noSuchSheet)
     /// The same file named twice among the inputs.
-    public static let namedTwice = Code(kind: .namedTwice)
+    static let namedTwice = Code(kind: .namedTwice)
     /// A file whose header maps other canonical columns than the first file's.
-    public static let mismatchedColumns = Code(kind: .mismatchedColumns)
+    static let mismatchedColumns = Code(kind: .mismatchedColumns)
   }
 
   public let code: Code
@@ -83,7 +83,7 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
 
   /// How the message spells the options it names (`OptionSpelling`):
   /// `koi run` sets `.configuration` on the errors it passes on.
-  public var frontend = Frontend.commandLine
+  var frontend = Frontend.commandLine
 
   /// The message with its options spelled for `frontend`.
   public var text: String { OptionSpelling.render(message, for: frontend) }

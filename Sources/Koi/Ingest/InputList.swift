@@ -28,7 +28,7 @@ public struct InputList: Sendable, Equatable {
   /// True when the names could stand for several files: more than one name,
   /// a directory or a glob. rejects.csv then has `file` and `sheet` columns
   /// (also for a workbook; see `TransactionReader`).
-  public var couldBeSeveral: Bool
+  var couldBeSeveral: Bool
 
   /// One file or `-`, read as named (no expansion).
   public init(single path: String) {

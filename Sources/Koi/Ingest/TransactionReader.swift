@@ -100,7 +100,7 @@ public struct IngestResult: Sendable {
   public var warnings: [RunWarning] = []
   /// rejects.csv names the file (and sheet) of each row: the input could be
   /// several files (several names, a directory, a glob) or is a workbook.
-  public var rejectsNameFiles = false
+  var rejectsNameFiles = false
 }
 
 /// A source of CSV text: a file (`InputSource`) or a workbook sheet.

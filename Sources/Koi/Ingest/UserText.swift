@@ -13,7 +13,7 @@ public enum UserText {
   /// Characters of user text a message quotes.
   public static let excerptLimit = 80
   /// Characters of a file path a message quotes (paths are legitimately long).
-  public static let pathLimit = 300
+  static let pathLimit = 300
   /// Characters of a whole message line, as the command line prints it.
   public static let lineLimit = 1000
 

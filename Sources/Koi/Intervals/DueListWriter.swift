@@ -5,7 +5,7 @@
 ///
 /// The file is streamed in pieces of about `piece` bytes (it is 66 MB at
 /// 10M rows): one buffer is reused rather than grown to the whole document.
-public enum DueListWriter {
+enum DueListWriter {
   static let piece = 1 << 20
 
   public static func write(

@@ -115,12 +115,12 @@ public enum IntervalBacktest {
 public struct IntervalBacktestReport: Codable, Sendable {
   public var cutoffDay: Int32
   public var endDay: Int32
-  public var evaluatedPairCount: Int
-  public var returnedPairCount: Int
+  var evaluatedPairCount: Int
+  var returnedPairCount: Int
   public var model: Metrics
   public var baseline: Metrics
   /// The model fitted on the calibration rows.
-  public var intervalModel: IntervalModel
+  var intervalModel: IntervalModel
 
   /// Only keys the snake-case strategies cannot derive from the property
   /// name, given in the camelCase those strategies map to the file's key.
@@ -131,8 +131,8 @@ public struct IntervalBacktestReport: Codable, Sendable {
   }
 
   public struct Metrics: Codable, Sendable {
-    public var nextPurchaseMeanAbsoluteErrorDays: Double?
-    public var horizons: [Horizon]
+    var nextPurchaseMeanAbsoluteErrorDays: Double?
+    var horizons: [Horizon]
     /// Only keys the snake-case strategies cannot derive from the property
     /// name, given in the camelCase those strategies map to the file's key.
     enum CodingKeys: String, CodingKey {
@@ -141,16 +141,16 @@ public struct IntervalBacktestReport: Codable, Sendable {
     }
   }
 
-  public struct Horizon: Codable, Sendable {
+  struct Horizon: Codable, Sendable {
     public var days: Int
     public var pairCount: Int
-    public var brierScore: Double?
+    var brierScore: Double?
     /// Mean −[y log p + (1 − y) log(1 − p)], p clipped to [1e-6, 1 − 1e-6].
-    public var logLoss: Double?
+    var logLoss: Double?
     /// Area under the ROC curve: the chance that a pair that bought is
     /// ranked above one that did not (ties count half); nil without both.
-    public var auc: Double?
-    public var observedRate: Double?
+    var auc: Double?
+    var observedRate: Double?
     public var calibration: [CalibrationBin]
 
     /// Only keys the snake-case strategies cannot derive from the property
@@ -202,11 +202,11 @@ public struct IntervalBacktestReport: Codable, Sendable {
     }
   }
 
-  public struct CalibrationBin: Codable, Sendable {
-    public var decile: Int
+  struct CalibrationBin: Codable, Sendable {
+    var decile: Int
     public var count: Int
-    public var meanPredicted: Double
-    public var observedRate: Double
+    var meanPredicted: Double
+    var observedRate: Double
   }
 }
 

@@ -18,7 +18,7 @@ import RealModule
 ///
 /// With `z = (log t − μ)/σ`, the density of T in days is
 /// `f(t) = f_W(z) / (σ t)` and the survival `S(t) = S_W(z)`.
-public enum IntervalFamily: String, Codable, Sendable, CaseIterable {
+enum IntervalFamily: String, Codable, Sendable, CaseIterable {
   case weibull
   case logNormal = "log_normal"
 }

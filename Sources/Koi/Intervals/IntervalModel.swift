@@ -6,34 +6,34 @@ public struct IntervalOptions: Codable, Sendable, Equatable {
   /// A category is fitted from data only with at least this many observed
   /// gaps (default 30); below it the category uses its prior if it has one,
   /// and otherwise gets no prediction (`IntervalBasis.insufficientData`).
-  public var minimumGapsForFit: Int
+  var minimumGapsForFit: Int
   /// Optional priors, category name → typical gap in days (the median), e.g.
   /// `["filler": 180]`. A prior is a log-normal with that median and log-scale
   /// `priorLogScale`.
   public var priors: [String: Double]
   /// σ of a prior's log-normal (default 0.4: P10–P90 ≈ 0.6×–1.67× the median).
-  public var priorLogScale: Double
+  var priorLogScale: Double
   /// Shrinkage ratio κ = σ²_within/τ²_between used for prior categories and
   /// when the variance components cannot be estimated (default 2: two own
   /// gaps weigh as much as the prior).
-  public var defaultShrinkageRatio: Double
+  var defaultShrinkageRatio: Double
   /// One-off rule, share part: a category is one-off when, among pairs whose
   /// first purchase in it is at least `oneOffExposureDays` before the as-of
   /// day (and there are at least `oneOffMinimumExposedPairs` of them), the
   /// share with a repeat purchase is below this (default 0.05).
-  public var oneOffRepeatShare: Double
+  var oneOffRepeatShare: Double
   /// Exposure for the one-off share rule, days (default 365).
-  public var oneOffExposureDays: Int
+  var oneOffExposureDays: Int
   /// Minimum exposed pairs before the share rule applies (default 20).
-  public var oneOffMinimumExposedPairs: Int
+  var oneOffMinimumExposedPairs: Int
   /// One-off rule, cycle part: a fitted category whose median gap exceeds this
   /// many days is one-off (default 1095, three years).
-  public var oneOffMedianDays: Double
+  var oneOffMedianDays: Double
   /// Fit a return probability π per category (default true): each interval
   /// ends in a purchase with probability π, or never (the customer stopped).
   /// Without it, stopped customers' open intervals read as very long gaps
   /// and stretch the cycle. See `IntervalRegression`.
-  public var fitReturnProbability: Bool
+  var fitReturnProbability: Bool
   /// How far ahead predictions look, days (default 365): next-purchase
   /// dates lie in [as-of, as-of + horizon]; a pair less likely than not to
   /// buy within it is `lapsed`. `koi score --horizon-days` sets it together
@@ -144,46 +144,46 @@ public struct CategoryIntervalModel: Codable, Sendable, Equatable {
   public var basis: IntervalBasis
   /// The chosen family: the one with the larger maximized log-likelihood
   /// (intercept-only fits, same parameter count). Log-normal for priors.
-  public var family: IntervalFamily?
-  public var coefficients: [Double]
-  public var coefficientStandardErrors: [Double?]
-  public var logScale: Double?
-  public var logScaleStandardError: Double?
+  var family: IntervalFamily?
+  var coefficients: [Double]
+  var coefficientStandardErrors: [Double?]
+  var logScale: Double?
+  var logScaleStandardError: Double?
   /// Return probability π: the chance that an interval ends in a purchase
   /// at all (`nil`: not fitted, π = 1), its logit α and α's standard error.
-  public var returnProbability: Double?
-  public var logitReturnProbability: Double?
-  public var logitReturnProbabilityStandardError: Double?
+  var returnProbability: Double?
+  var logitReturnProbability: Double?
+  var logitReturnProbabilityStandardError: Double?
   /// Covariates entered the chosen family's fit (AIC improved); else empty.
-  public var covariateNames: [String]
-  public var covariateMeans: [Double]
+  var covariateNames: [String]
+  var covariateMeans: [Double]
   /// 0 marks a column dropped for this category (constant there).
-  public var covariateScales: [Double]
+  var covariateScales: [Double]
   /// Maximized log-likelihoods of the intercept-only fits (days, exact density).
-  public var weibullLogLikelihood: Double?
-  public var logNormalLogLikelihood: Double?
+  var weibullLogLikelihood: Double?
+  var logNormalLogLikelihood: Double?
   /// Log-likelihood of the chosen fit with covariates, when they were tried.
-  public var covariateLogLikelihood: Double?
-  public var converged: Bool?
+  var covariateLogLikelihood: Double?
+  var converged: Bool?
   /// Observed gaps (events) and open intervals (right-censored) in the fit.
-  public var gapCount: Int
-  public var censoredCount: Int
+  var gapCount: Int
+  var censoredCount: Int
   /// Customers with a purchase in the category.
   public var pairCount: Int
-  public var exposedPairCount: Int
+  var exposedPairCount: Int
   /// Share of exposed pairs with a repeat purchase (`nil` with none exposed).
-  public var repeatShare: Double?
+  var repeatShare: Double?
   /// Median and mean gap in days at the covariate means (of returning
   /// customers when a return probability is fitted).
-  public var medianGapDays: Double?
+  var medianGapDays: Double?
   public var meanGapDays: Double?
   /// The prior's typical days when `basis == .prior`.
   public var priorDays: Double?
   /// Empirical-Bayes components on the log-gap scale (see `IntervalShrinkage`).
-  public var withinVariance: Double?
-  public var betweenVariance: Double?
-  public var shrinkageRatio: Double?
-  public var shrinkageCenter: Double?
+  var withinVariance: Double?
+  var betweenVariance: Double?
+  var shrinkageRatio: Double?
+  var shrinkageCenter: Double?
 
   /// Raw values are the camelCase forms that the snake-case key
   /// strategies of `JSONEncoder.koi` and `JSONDecoder.koi` turn into the
@@ -203,10 +203,10 @@ public struct CategoryIntervalModel: Codable, Sendable, Equatable {
 /// Everything the interval stage learned in one run.
 public struct IntervalModel: Codable, Sendable, Equatable {
   public var asOfDay: Int32
-  public var engineVersion: String
+  var engineVersion: String
   public var options: IntervalOptions
   /// Names of the covariate columns offered to the fit (maybe empty).
-  public var covariateNames: [String]
+  var covariateNames: [String]
   /// One entry per ledger category, in ledger category order.
   public var categories: [CategoryIntervalModel]
   /// How the 30/60/90-day probabilities were obtained (nil: the interval

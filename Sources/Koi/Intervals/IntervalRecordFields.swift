@@ -1,6 +1,6 @@
 /// The repurchase part of a customer record: one object per treatment
 /// category the customer has bought, ascending by category index.
-public struct IntervalRecordFields: CustomerRecordFields {
+struct IntervalRecordFields: CustomerRecordFields {
   let columns: IntervalColumns
   /// Category names as JSON literals, encoded once.
   let categoryLiterals: [[UInt8]]

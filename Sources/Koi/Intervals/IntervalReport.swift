@@ -1,20 +1,20 @@
 /// The intervals section of segments.json: per category how the interval
 /// distribution was obtained, its typical cycle, and how many customers are
 /// in each status.
-public struct IntervalReport: Sendable, Codable {
-  public struct Category: Sendable, Codable {
+struct IntervalReport: Sendable, Codable {
+  struct Category: Sendable, Codable {
     public var category: String
     public var basis: String
-    public var family: String?
-    public var medianGapDays: Double?
+    var family: String?
+    var medianGapDays: Double?
     public var meanGapDays: Double?
-    public var returnProbability: Double?
-    public var observedGaps: Int
+    var returnProbability: Double?
+    var observedGaps: Int
     public var customers: Int
     /// Customers per status (`not_yet_due`, `due`, `overdue`, `lapsed`, `one_off`, `unknown`).
     public var status: [String: Int]
     /// Customers on the due list for the run's window.
-    public var dueListed: Int
+    var dueListed: Int
   }
 
   public var dueWithinDays: Int

@@ -28,42 +28,42 @@ public enum IntervalStatus: String, Codable, Sendable {
 /// `one_off` or `unknown` the day columns hold `IntervalColumns.noDay` and
 /// the probability, location and scale columns hold NaN: write null.
 public struct IntervalColumns: Sendable {
-  public static let noDay = Int32.min
+  static let noDay = Int32.min
   /// The three windows of the probability columns, days.
-  public static let horizons = [30, 60, 90]
+  static let horizons = [30, 60, 90]
 
   public let asOfDay: Int32
   public var pairStart: [Int]
   public var customer: [Int32]
   /// Index into `IntervalModel.categories`.
   public var category: [Int32]
-  public var lastPurchaseDay: [Int32]
+  var lastPurchaseDay: [Int32]
   /// Observed gaps of the customer in the category.
-  public var gapCount: [Int32]
+  var gapCount: [Int32]
   /// Median day of the next purchase given that it comes within the
   /// horizon (`IntervalOptions.horizonDays`, H): `asOf + t` with
   /// F(t) = F(H)/2 on the pair's `NextPurchaseCurve`, so always in
   /// [asOf, asOf + H].
-  public var expectedNextDay: [Int32]
+  var expectedNextDay: [Int32]
   /// Days by which the pair has bought again with probability 10/50/90%:
   /// `asOf + t` with F(t) = q; `noDay` when F(H) < q (not within the horizon).
-  public var p10Day: [Int32]
-  public var p50Day: [Int32]
-  public var p90Day: [Int32]
+  var p10Day: [Int32]
+  var p50Day: [Int32]
+  var p90Day: [Int32]
   /// Probability of a purchase within h = 30, 60, 90 days of the as-of day
   /// given none since the last one: F(h) on the pair's curve (the boosted
   /// propensity model's probabilities when it was used).
-  public var probability30: [Double]
-  public var probability60: [Double]
-  public var probability90: [Double]
+  var probability30: [Double]
+  var probability60: [Double]
+  var probability90: [Double]
   /// Probability that the customer buys in the category again at all, given
   /// the silence so far (`NextPurchaseCurve.returnProbability`).
-  public var returnProbability: [Double]
+  var returnProbability: [Double]
   public var status: [IntervalStatus]
   /// Predictive location (log-days) and scale of the customer's gap
   /// distribution (family: the category's), for other windows.
   public var location: [Double]
-  public var scale: [Double]
+  var scale: [Double]
 
   public var pairCount: Int { customer.count }
   public func pairs(of c: Int) -> Range<Int> { pairStart[c]..<pairStart[c + 1] }

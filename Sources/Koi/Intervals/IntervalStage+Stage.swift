@@ -75,10 +75,10 @@ extension IntervalStage: Stage {
 /// The due lists' window, floor and cap.
 public struct DueListOptions: Sendable, Equatable {
   /// Window of the due lists, days.
-  public var withinDays = Settings.dueWithin.defaultValue
+  var withinDays = Settings.dueWithin.defaultValue
   /// Customers below this probability of buying within the window are left
   /// off the lists.
-  public var minimumProbability = Settings.dueMinimumProbability.defaultValue
+  var minimumProbability = Settings.dueMinimumProbability.defaultValue
   /// At most this many customers per category (nil: no cap).
   public var limit: Int?
 
@@ -94,7 +94,7 @@ public struct DueListOptions: Sendable, Equatable {
 /// purchase histories as of the batch's as-of day.
 public struct IntervalStatistics: StageStatistics {
   public var batch: StageBatch
-  public var histories: PurchaseHistories
+  var histories: PurchaseHistories
 
   public mutating func merge(_ later: IntervalStatistics) {
     batch.merge(later.batch)
@@ -113,7 +113,7 @@ public struct IntervalFit: Sendable {
 /// category, the due list.
 public struct IntervalScores: Sendable {
   public var columns: IntervalColumns
-  public var dueLists: [[IntervalDueEntry]]
+  var dueLists: [[IntervalDueEntry]]
 }
 
 extension PurchaseHistories {

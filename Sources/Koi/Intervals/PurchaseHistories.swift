@@ -22,17 +22,17 @@ public struct PurchaseHistories: Sendable {
   /// `customerCount + 1` offsets into the pair columns.
   public var pairStart: [Int]
   /// Customer index of each pair.
-  public var pairCustomer: [Int32]
+  var pairCustomer: [Int32]
   /// Category index of each pair (index into `Ledger.categories`).
-  public var pairCategory: [Int32]
+  var pairCategory: [Int32]
   /// First purchase day of each pair.
-  public var firstDay: [Int32]
+  var firstDay: [Int32]
   /// Last purchase day of each pair.
   public var lastDay: [Int32]
   /// Number of occasions (distinct purchase days) of each pair; gaps = occasions − 1.
-  public var occasions: [Int32]
+  var occasions: [Int32]
   /// `pairCount + 1` offsets into `gaps`.
-  public var gapStart: [Int]
+  var gapStart: [Int]
   /// Observed inter-purchase gaps in days, grouped by pair.
   public var gaps: [Int32]
 
@@ -64,7 +64,7 @@ public struct PurchaseHistories: Sendable {
     let c = ledger.customerCount
     let chunks = Parallel.chunkCount(for: c)
     final class Box: @unchecked Sendable {
-      var pairCount: [Int32] = []
+      public var pairCount: [Int32] = []
       var customer: [Int32] = []
       var category: [Int32] = []
       var first: [Int32] = []

@@ -185,32 +185,32 @@ enum RepurchasePropensity {
 /// model.json `intervals.propensity`: how each window's probabilities were
 /// obtained. The trees themselves are not saved.
 public struct PropensityReport: Codable, Sendable, Equatable {
-  public struct Window: Codable, Sendable, Equatable {
+  struct Window: Codable, Sendable, Equatable {
     public var days: Int
     /// The origins the training rows were taken at (`YYYY-MM-DD`).
-    public var origins: [String] = []
-    public var trainingRows = 0
-    public var trainingPositives = 0
-    public var heldOutRows = 0
+    var origins: [String] = []
+    var trainingRows = 0
+    var trainingPositives = 0
+    var heldOutRows = 0
     /// Trees kept after early stopping (0: not trained).
     public var trees = 0
     /// Mean held-out log loss of the trees and of the interval model's own
     /// probability, over held-out rows where the interval model has one.
-    public var heldOutLogLossBoosted: Double?
-    public var heldOutLogLossStatistical: Double?
+    var heldOutLogLossBoosted: Double?
+    var heldOutLogLossStatistical: Double?
     /// `boosted` or `statistical`.
     public var chosen = "statistical"
 
     init(days: Int) { self.days = days }
   }
 
-  public struct Importance: Codable, Sendable, Equatable {
+  struct Importance: Codable, Sendable, Equatable {
     public var feature: String
     /// Share of the total split gain over the windows that chose the trees.
     public var share: Double
   }
 
-  public var windows: [Window]
+  var windows: [Window]
   public var features: [String]
-  public var importance: [Importance]
+  var importance: [Importance]
 }

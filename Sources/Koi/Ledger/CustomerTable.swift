@@ -9,19 +9,19 @@ public struct CustomerTable: Sendable {
   /// The reference day: everything in the ledger happened before it.
   public let asOfDay: Int32
   /// Day of the first purchase.
-  public var firstPurchaseDay: [Int32]
+  var firstPurchaseDay: [Int32]
   /// Day of the last purchase.
-  public var lastPurchaseDay: [Int32]
+  var lastPurchaseDay: [Int32]
   /// Distinct days with at least one purchase (the RFM frequency).
-  public var purchaseDays: [Int32]
+  var purchaseDays: [Int32]
   /// Rows that are purchases.
-  public var purchaseCount: [Int32]
+  var purchaseCount: [Int32]
   /// Sum of all amounts, refunds included (the RFM monetary value).
-  public var netAmount: [Double]
+  var netAmount: [Double]
   /// Sum of positive amounts.
-  public var grossAmount: [Double]
+  var grossAmount: [Double]
   /// Sum of refunds, as a non-negative number.
-  public var refundAmount: [Double]
+  var refundAmount: [Double]
 
   public var count: Int { firstPurchaseDay.count }
 

@@ -18,7 +18,7 @@ public enum DayNumber {
   }
 
   /// The civil date of a day number.
-  public static func civil(_ dayNumber: Int32) -> (year: Int, month: Int, day: Int) {
+  static func civil(_ dayNumber: Int32) -> (year: Int, month: Int, day: Int) {
     let z = Int(dayNumber) + 719_468
     let era = (z >= 0 ? z : z - 146_096) / 146_097
     let doe = z - era * 146_097
@@ -47,7 +47,7 @@ public enum DayNumber {
   /// Days whose year has four digits, 0000-01-01 … 9999-12-31: the only
   /// ones Koi writes into its outputs (input dates are checked on reading,
   /// predicted dates are bounded by a horizon).
-  public static let fourDigitYears: ClosedRange<Int32> = from(year: 0, month: 1, day: 1)...from(year: 9999, month: 12, day: 31)
+  static let fourDigitYears: ClosedRange<Int32> = from(year: 0, month: 1, day: 1)...from(year: 9999, month: 12, day: 31)
 
   /// `YYYY-MM-DD`; outside `fourDigitYears` the ISO 8601 expanded form with
   /// a sign (`+10000-01-01`), never a year cut to four digits.

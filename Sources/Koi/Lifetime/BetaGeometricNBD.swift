@@ -34,7 +34,7 @@ public struct BGNBDFit: Sendable, Codable, Equatable {
   public var parameters: BGNBDParameters
   /// Natural-scale standard errors (delta method from log-scale observed
   /// information); nil when the information matrix is singular.
-  public var standardErrors: BGNBDParameters?
+  var standardErrors: BGNBDParameters?
   /// Total log-likelihood of the summary (x, t_x, T), in the summary's unit.
   public var logLikelihood: Double
   public var diagnostics: FitDiagnostics
@@ -255,7 +255,7 @@ public enum BGNBD {
   /// does not converge in 100 000 terms, the Beta expectation is integrated
   /// by tanh-sinh quadrature instead. |a − 1| < 1e-7 is moved to 1 ± 1e-7
   /// (the expression is continuous there).
-  public static func expectedPurchasesIfAlive(_ p: BGNBDParameters, x: Double, t: Double, horizon h: Double) -> Double {
+  static func expectedPurchasesIfAlive(_ p: BGNBDParameters, x: Double, t: Double, horizon h: Double) -> Double {
     if h <= 0 { return 0 }
     var a = p.a
     if abs(a - 1) < 1e-7 { a = a < 1 ? 1 - 1e-7 : 1 + 1e-7 }
@@ -293,7 +293,7 @@ public enum BGNBD {
   /// ```
   /// P(none) = 1 − P(alive) · (1 − ((α+T)/(α+T+h))^(r+x))
   /// ```
-  public static func probabilityNoPurchase(_ p: BGNBDParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
+  static func probabilityNoPurchase(_ p: BGNBDParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
     let alive = probabilityAlive(p, x: x, tx: tx, t: t)
     // 1 − (1 + h/(α+T))^−(r+x) = −expm1(−(r+x) log1p(h/(α+T)))
     let buy = -Double.expMinusOne(-(p.r + x) * Double.log(onePlus: h / (p.alpha + t)))

@@ -31,7 +31,7 @@ struct CompressedRecency: Sendable {
   var pairOfRow: [Int32] = []
   var pairRow: [Int32] = []
   var count: Int { x.count }
-  var pairCount: Int { pairRow.count }
+  public var pairCount: Int { pairRow.count }
 
   /// - Complexity: O(n) (radix sort) when times are whole numbers below
   ///   max(2¹⁶, n), otherwise O(n log n).

@@ -23,21 +23,21 @@ public struct GammaGammaParameters: Sendable, Codable, Equatable {
 
 public struct GammaGammaFit: Sendable, Codable, Equatable {
   public var parameters: GammaGammaParameters
-  public var standardErrors: GammaGammaParameters?
+  var standardErrors: GammaGammaParameters?
   public var logLikelihood: Double
   /// Customers with x > 0 and m̄ > 0 used in the fit.
-  public var customersUsed: Int
+  var customersUsed: Int
   /// Population mean spend per transaction p γ / (q − 1); nil when q ≤ 1
   /// (infinite mean).
-  public var populationMeanSpend: Double?
+  var populationMeanSpend: Double?
   /// Pearson correlation of x and m̄ among the fitted customers; the model
   /// assumes spend is independent of frequency, so a large |ρ| (> 0.3) is
   /// worth a look.
-  public var frequencySpendCorrelation: Double?
+  var frequencySpendCorrelation: Double?
   public var diagnostics: FitDiagnostics
 }
 
-public enum GammaGamma {
+enum GammaGamma {
   /// Mean log-likelihood with its analytic gradient and Hessian in
   /// (log p, log q, log γ). Per customer, with G = log(γ + x m̄):
   ///

@@ -6,7 +6,7 @@
 /// window, the unit the models predict (purchase occasions). Both BG/NBD and
 /// the regular-timing model (MBG/CNBD-k) are scored whichever the
 /// calibration likelihood chose, so they can be compared.
-public enum LifetimeBacktest {
+enum LifetimeBacktest {
   public static func run(ledger: Ledger, cutoffDay: Int32, options: LifetimeOptions = LifetimeOptions()) -> LifetimeBacktestReport {
     let (calibration, originalCustomer) = ledger.purchasesBefore(cutoffDay)
     let endDay = (ledger.day.max() ?? cutoffDay) + 1
@@ -49,22 +49,22 @@ public enum LifetimeBacktest {
 
 /// What `LifetimeBacktest.run` measured.
 public struct LifetimeBacktestReport: Sendable, Codable {
-  public struct Bucket: Sendable, Codable {
+  struct Bucket: Sendable, Codable {
     /// Repeat purchase days in the calibration window (the last bucket is "this or more").
-    public var calibrationRepeats: Int
+    var calibrationRepeats: Int
     public var customers: Int
-    public var meanActual: Double
-    public var meanPredicted: Double
+    var meanActual: Double
+    var meanPredicted: Double
   }
 
-  public struct ModelHoldout: Sendable, Codable {
+  struct ModelHoldout: Sendable, Codable {
     public var model: String
-    public var predictedPurchases: Double
+    var predictedPurchases: Double
     /// Per-customer errors of predicted against actual purchase days.
-    public var meanAbsoluteError: Double
-    public var rootMeanSquaredError: Double
+    var meanAbsoluteError: Double
+    var rootMeanSquaredError: Double
     /// Mean actual and predicted purchases by calibration repeat count 0 … 7+.
-    public var byCalibrationRepeats: [Bucket]
+    var byCalibrationRepeats: [Bucket]
 
     init(model: String, predicted: [Double], actual: [Double], frequency: [Int32]) {
       self.model = model
@@ -91,13 +91,13 @@ public struct LifetimeBacktestReport: Sendable, Codable {
 
   public var cutoffDay: Int32
   public var endDay: Int32
-  public var holdoutDays: Int
+  var holdoutDays: Int
   public var customers: Int
   /// Purchase days in the holdout, all customers.
-  public var actualPurchases: Double
+  var actualPurchases: Double
   /// The model the calibration likelihood chose.
   public var chosen: String
-  public var models: [ModelHoldout]
+  var models: [ModelHoldout]
   /// The models fitted on the calibration window.
   public var model: LifetimeModel
 }

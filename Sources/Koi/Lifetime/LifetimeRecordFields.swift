@@ -1,7 +1,7 @@
 /// The lifetime part of a customer record: `"lifetime": {p_alive,
 /// expected_purchases, p_no_purchase, expected_spend, clv}`, each null where
 /// the model gives no value (no converged fit, no finite mean spend).
-public struct LifetimeRecordFields: CustomerRecordFields {
+struct LifetimeRecordFields: CustomerRecordFields {
   let columns: LifetimeColumns
 
   public init(columns: LifetimeColumns) { self.columns = columns }

@@ -1,13 +1,13 @@
 /// The lifetime section of segments.json: the chosen model, the horizon and
 /// the totals that size a retention budget, overall and per RFM segment.
-public struct LifetimeReport: Sendable, Codable {
-  public struct Group: Sendable, Codable {
-    public var group: String
+struct LifetimeReport: Sendable, Codable {
+  struct Group: Sendable, Codable {
+    var group: String
     public var customers: Int
-    public var meanPAlive: Double?
+    var meanPAlive: Double?
     public var expectedPurchases: Double
     public var clv: Double
-    public var shareOfCLV: Double
+    var shareOfCLV: Double
 
     /// Only keys the snake-case strategies cannot derive from the property
     /// name, given in the camelCase those strategies map to the file's key.
@@ -21,9 +21,9 @@ public struct LifetimeReport: Sendable, Codable {
   public var horizonDays: Double
   public var annualDiscountRate: Double
   public var margin: Double
-  public var customersScored: Int
+  var customersScored: Int
   public var total: Group
-  public var bySegment: [Group]
+  var bySegment: [Group]
   public var diagnostics: [String]
 
   public init(model: LifetimeModel, columns: LifetimeColumns, options: LifetimeOptions, segments: [RFMSegment]?) {

@@ -12,9 +12,9 @@ public struct LifetimeOptions: Sendable, Codable, Equatable {
   /// Largest Erlang order tried by the regular-timing model; 0 disables it.
   public var maximumErlangK: Int
   /// Length of the CLV discounting steps.
-  public var discountStepDays: Double
+  var discountStepDays: Double
   /// Newton iteration limit per start.
-  public var maximumIterations: Int
+  var maximumIterations: Int
 
   public init(
     horizonDays: Double = 365, annualDiscountRate: Double = 0.10, margin: Double = 1,
@@ -61,10 +61,10 @@ public enum LifetimeModelKind: String, Sendable, Codable, Equatable {
 /// AIC = −2 ℓ + 2 m,   m = 4 for BG/NBD, 5 for MBG/CNBD-k (r, α, a, b and k)
 /// ```
 /// the lower AIC wins; a model that did not converge is not eligible.
-public struct LifetimeModelSelection: Sendable, Codable, Equatable {
-  public var bgnbdAIC: Double?
-  public var regularTimingAIC: Double?
-  public var rule: String
+struct LifetimeModelSelection: Sendable, Codable, Equatable {
+  var bgnbdAIC: Double?
+  var regularTimingAIC: Double?
+  var rule: String
 
   /// Only keys the snake-case strategies cannot derive from the property
   /// name, given in the camelCase those strategies map to the file's key.
@@ -78,14 +78,14 @@ public struct LifetimeModelSelection: Sendable, Codable, Equatable {
 /// Everything the lifetime stage learned; part of model.json.
 public struct LifetimeModel: Sendable, Codable, Equatable {
   /// Days per time unit of the fitted parameters (α, γ are per unit).
-  public var timeUnitDays: Double
+  var timeUnitDays: Double
   public var customers: Int
   /// Customers left out because their summary is invalid (scored null).
-  public var invalidCustomers: Int
+  var invalidCustomers: Int
   /// Distinct (x, t_x, T) rows the recency models were fitted on.
   public var uniqueRecencyRows: Int
   public var chosen: LifetimeModelKind
-  public var selection: LifetimeModelSelection
+  var selection: LifetimeModelSelection
   public var bgnbd: BGNBDFit?
   public var regularTiming: RegularTimingFit?
   public var gammaGamma: GammaGammaFit?
@@ -108,10 +108,10 @@ public struct LifetimeModel: Sendable, Codable, Equatable {
 /// `expected_purchases`, `p_no_purchase`, `expected_spend`, `clv` (all over
 /// `horizonDays` where a horizon applies).
 public struct LifetimeColumns: Sendable {
-  public static let jsonKeys = ["p_alive", "expected_purchases", "p_no_purchase", "expected_spend", "clv"]
+  static let jsonKeys = ["p_alive", "expected_purchases", "p_no_purchase", "expected_spend", "clv"]
 
   /// The columns in `jsonKeys` order.
-  public var inJSONKeyOrder: [[Double?]] {
+  var inJSONKeyOrder: [[Double?]] {
     [probabilityAlive, expectedPurchases, probabilityNoPurchase, expectedSpend, clv]
   }
 
@@ -120,7 +120,7 @@ public struct LifetimeColumns: Sendable {
   /// Expected purchases (purchase days) in the horizon.
   public var expectedPurchases: [Double?]
   /// P(no purchase in the horizon).
-  public var probabilityNoPurchase: [Double?]
+  var probabilityNoPurchase: [Double?]
   /// Expected spend per purchase (Gamma-Gamma), currency.
   public var expectedSpend: [Double?]
   /// Discounted expected margin over the horizon, currency.

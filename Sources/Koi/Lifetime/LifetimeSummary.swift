@@ -24,14 +24,14 @@ public struct LifetimeSummary: Sendable {
   /// summary's unit; needed only by the regular-timing (CNBD-k) model. nil
   /// when unknown (e.g. the CDNOW summary), which disables that model.
   public var logIntervalSum: [Double]?
-  public var daysPerUnit: Double
+  var daysPerUnit: Double
 
   public var count: Int { frequency.count }
 
   /// A customer the recency models can use: x ≥ 0, 0 ≤ t_x ≤ T, all finite,
   /// and t_x > 0 when x > 0 (repeat purchases happen after the first).
   /// Invalid customers are left out of fits and get null scores.
-  public func isValid(_ i: Int) -> Bool {
+  func isValid(_ i: Int) -> Bool {
     let x = frequency[i], tx = recency[i], t = age[i]
     guard x >= 0, tx.isFinite, t.isFinite, tx >= 0, tx <= t else { return false }
     return x == 0 ? tx == 0 : tx > 0

@@ -4,14 +4,14 @@ import RealModule
 /// model.json.
 public struct FitDiagnostics: Sendable, Codable, Equatable {
   /// Whether the gradient test passed at the returned point.
-  public var converged: Bool
+  var converged: Bool
   /// Newton iterations of the successful (or last) attempt.
   public var iterations: Int
   /// Max-norm of the gradient of the mean log-likelihood w.r.t. the
   /// log-parameters at the returned point.
-  public var gradientMaxNorm: Double
+  var gradientMaxNorm: Double
   /// What was tried, in order (starting points and their outcome).
-  public var attempts: [String]
+  var attempts: [String]
   /// A sentence for the operator when something went wrong, else nil.
   public var message: String?
 }

@@ -45,16 +45,16 @@ public struct RegularTimingParameters: Sendable, Codable, Equatable {
 public struct RegularTimingFit: Sendable, Codable, Equatable {
   public var parameters: RegularTimingParameters
   /// Natural-scale SEs of r, α, a, b (k is chosen, not estimated continuously).
-  public var standardErrors: RegularTimingParameters?
+  var standardErrors: RegularTimingParameters?
   /// Total log-likelihood at the chosen k, including the timing term.
   public var logLikelihood: Double
   /// Log-likelihood for every k tried (index 0 is k = 1); nil where the fit
   /// failed. Shorter than the maximum K when the search stopped early.
-  public var logLikelihoodByK: [Double?]
+  var logLikelihoodByK: [Double?]
   public var diagnostics: FitDiagnostics
 }
 
-public enum RegularTimingMBG {
+enum RegularTimingMBG {
   /// Log-components (A₀…A_{k−1}, D) of one row; `alphaStage` is α'.
   @inline(__always)
   static func components(
@@ -415,7 +415,7 @@ public enum RegularTimingMBG {
   /// P(none | alive, i) = Σ_{j<k−i} Γ(sᵢ+j)/(Γ(sᵢ) j!) πˢⁱ (1−π)ʲ     (negative binomial CDF)
   /// P(none) = 1 − P(alive) · Σᵢ wᵢ (1 − P(none | alive, i))
   /// ```
-  public static func probabilityNoPurchase(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
+  static func probabilityNoPurchase(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
     let post = posterior(p, x: x, tx: tx, t: t)
     var buy = 0.0
     for (i, w) in post.weights.enumerated() where w > 0 {

@@ -54,7 +54,7 @@ struct GradientBoostedTrees: Codable, Sendable, Equatable {
     case absoluteError = "absolute_error"
   }
 
-  struct Options: Codable, Sendable, Equatable {
+  public struct Options: Codable, Sendable, Equatable {
     var objective: Objective = .logistic
     /// Boosting rounds at most.
     var maximumTrees = 400

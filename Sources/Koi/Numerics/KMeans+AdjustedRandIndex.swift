@@ -19,7 +19,7 @@
 ///
 /// - Precondition: `a.count == b.count`.
 /// - Complexity: O(n log n) (sorting the label pairs).
-public func adjustedRandIndex<L: BinaryInteger>(_ a: [L], _ b: [L]) -> Double {
+func adjustedRandIndex<L: BinaryInteger>(_ a: [L], _ b: [L]) -> Double {
   precondition(a.count == b.count, "both labelings must cover the same items")
   let n = a.count
   if n < 2 { return 1 }

@@ -65,7 +65,7 @@ public struct KMeansOptions: Sendable, Equatable, Codable {
   /// Upper bound on Lloyd iterations per restart. ≥ 1.
   public var maxIterations: Int
   /// Relative tolerance on the squared centroid shift (scikit-learn `tol`). ≥ 0.
-  public var tolerance: Double
+  var tolerance: Double
   /// Seed of every random choice.
   public var seed: UInt64
   /// Assignment kernel.
@@ -107,11 +107,11 @@ public struct KMeansResult: Sendable, Equatable {
   /// Lloyd iterations of the winning restart.
   public let iterations: Int
   /// Whether the winning restart met the stopping rule before `maxIterations`.
-  public let converged: Bool
+  let converged: Bool
   /// Index of the winning restart (`-1` for a warm start).
   public let restart: Int
   /// Points per cluster.
-  public let clusterSizes: [Int]
+  let clusterSizes: [Int]
   /// The kernel that ran.
   public let kernel: KMeansOptions.Kernel
 }
@@ -121,25 +121,25 @@ public struct KMeansAssignment: Sendable, Equatable {
   /// Nearest centroid of each point (ties to the lower index).
   public let labels: [Int32]
   /// Exact squared distance (`Double`) of each point to its centroid.
-  public let squaredDistances: [Double]
+  let squaredDistances: [Double]
   /// Sum of `squaredDistances`, reduced in a fixed order.
   public let inertia: Double
 }
 
 /// Errors from `KMeans`: bad options or data a caller can fix.
-public struct KMeansError: Error, Sendable, Equatable, CustomStringConvertible {
-  public struct Code: Hashable, Sendable, CustomStringConvertible {
+struct KMeansError: Error, Sendable, Equatable, CustomStringConvertible {
+  struct Code: Hashable, Sendable, CustomStringConvertible {
     private enum Value: String { case invalidOptions, tooFewPoints, nonFiniteValue, shapeMismatch }
     private let value: Value
     private init(_ v: Value) { value = v }
     /// An option is out of range.
-    public static let invalidOptions = Code(.invalidOptions)
+    static let invalidOptions = Code(.invalidOptions)
     /// Fewer points than clusters.
-    public static let tooFewPoints = Code(.tooFewPoints)
+    static let tooFewPoints = Code(.tooFewPoints)
     /// A NaN or infinity in the features (k-means rejects them rather than guess).
-    public static let nonFiniteValue = Code(.nonFiniteValue)
+    static let nonFiniteValue = Code(.nonFiniteValue)
     /// Centroids and data disagree on the number of features.
-    public static let shapeMismatch = Code(.shapeMismatch)
+    static let shapeMismatch = Code(.shapeMismatch)
     public var description: String { value.rawValue }
   }
   public let code: Code

@@ -3,9 +3,9 @@ import CLAPACKE
 
 /// Errors from the LAPACK wrappers: the matrix was singular or not positive
 /// definite. Callers turn these into model diagnostics.
-public struct LinearAlgebraError: Error, Sendable, CustomStringConvertible {
-  public let routine: String
-  public let info: Int32
+struct LinearAlgebraError: Error, Sendable, CustomStringConvertible {
+  let routine: String
+  let info: Int32
   public var description: String { "\(routine) failed with info = \(info)" }
 }
 
@@ -15,11 +15,11 @@ private func blasInt(_ n: Int) -> Int32 {
   return v
 }
 
-public enum LinearAlgebra {
+enum LinearAlgebra {
   /// `C = A · B` through `cblas_dgemm`.
   ///
   /// - Complexity: O(m · n · k).
-  public static func multiply(_ a: Matrix, _ b: Matrix) -> Matrix {
+  static func multiply(_ a: Matrix, _ b: Matrix) -> Matrix {
     precondition(a.columns == b.rows, "inner dimensions must agree")
     var c = Matrix(rows: a.rows, columns: b.columns)
     if a.rows == 0 || b.columns == 0 { return c }
@@ -44,7 +44,7 @@ public enum LinearAlgebra {
   ///
   /// - Throws: `LinearAlgebraError` when `A` is exactly singular.
   /// - Complexity: O(n³).
-  public static func solve(_ a: Matrix, _ b: [Double]) throws -> [Double] {
+  static func solve(_ a: Matrix, _ b: [Double]) throws -> [Double] {
     precondition(a.rows == a.columns, "solve needs a square matrix")
     precondition(b.count == a.rows, "right-hand side must have one entry per row")
     let n = a.rows
@@ -64,7 +64,7 @@ public enum LinearAlgebra {
   ///
   /// - Throws: `LinearAlgebraError` when `A` is not positive definite.
   /// - Complexity: O(n³).
-  public static func inverseSymmetricPositiveDefinite(_ a: Matrix) throws -> Matrix {
+  static func inverseSymmetricPositiveDefinite(_ a: Matrix) throws -> Matrix {
     precondition(a.rows == a.columns, "inverse needs a square matrix")
     let n = a.rows
     if n == 0 { return a }
@@ -83,7 +83,7 @@ public enum LinearAlgebra {
   /// (`LAPACKE_dposv`): the Newton step of a concave log-likelihood.
   ///
   /// - Throws: `LinearAlgebraError` when `A` is not positive definite.
-  public static func solveSymmetricPositiveDefinite(_ a: Matrix, _ b: [Double]) throws -> [Double] {
+  static func solveSymmetricPositiveDefinite(_ a: Matrix, _ b: [Double]) throws -> [Double] {
     precondition(a.rows == a.columns && b.count == a.rows, "shape mismatch")
     let n = a.rows
     if n == 0 { return [] }
@@ -96,7 +96,7 @@ public enum LinearAlgebra {
 
   /// Least-squares solution of the over-determined `A · x ≈ b` (`LAPACKE_dgels`,
   /// QR). `A` must have full column rank.
-  public static func leastSquares(_ a: Matrix, _ b: [Double]) throws -> [Double] {
+  static func leastSquares(_ a: Matrix, _ b: [Double]) throws -> [Double] {
     precondition(b.count == a.rows && a.rows >= a.columns, "least squares needs rows ≥ columns")
     if a.columns == 0 { return [] }
     var m = a.values
@@ -110,7 +110,7 @@ public enum LinearAlgebra {
 
   /// Sets the number of threads OpenBLAS uses. Call with 1 before calling
   /// BLAS from inside a parallel loop of our own.
-  public static func setBLASThreads(_ n: Int) {
+  static func setBLASThreads(_ n: Int) {
     openblas_set_num_threads(blasInt(max(1, n)))
   }
 }

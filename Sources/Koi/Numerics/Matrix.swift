@@ -19,7 +19,7 @@ public struct Matrix: Sendable, Equatable {
     self.init(rows: rows, columns: columns, values: Array(repeating: value, count: rows * columns))
   }
 
-  public static func identity(_ n: Int) -> Matrix {
+  static func identity(_ n: Int) -> Matrix {
     var m = Matrix(rows: n, columns: n)
     for i in 0..<n { m[i, i] = 1 }
     return m
@@ -31,7 +31,7 @@ public struct Matrix: Sendable, Equatable {
   }
 
   /// The transpose.
-  public var transposed: Matrix {
+  var transposed: Matrix {
     var t = Matrix(rows: columns, columns: rows)
     for i in 0..<rows { for j in 0..<columns { t[j, i] = self[i, j] } }
     return t

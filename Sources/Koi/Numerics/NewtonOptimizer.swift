@@ -46,7 +46,7 @@ enum NewtonOptimizer {
     case halving(maximumHalvings: Int)
   }
 
-  struct Options: Sendable {
+  public struct Options: Sendable {
     var stepControl: StepControl
     var maximumIterations: Int
     /// ε of the acceptance test: the relative decrease of f tolerated.

@@ -7,9 +7,9 @@ import Foundation
 /// boundaries depend only on `count` and `chunkCount`, never on scheduling,
 /// so a reduction that combines per-chunk partial results in chunk order is
 /// bit-identical whatever the number of threads.
-public enum Parallel {
+enum Parallel {
   /// Processor cores available to this process.
-  public static var coreCount: Int { max(1, System.activeProcessorCount) }
+  static var coreCount: Int { max(1, System.activeProcessorCount) }
 
   /// The `index`-th of `chunkCount` near-equal contiguous ranges of `0..<count`.
   @inlinable
@@ -22,7 +22,7 @@ public enum Parallel {
   /// Runs `body(chunkIndex, range)` for `chunkCount` chunks of `0..<count`,
   /// concurrently when `chunkCount > 1`. `body` must only write state owned by
   /// its chunk.
-  public static func forEachChunk(
+  static func forEachChunk(
     count: Int, chunkCount: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void
   ) {
     precondition(chunkCount >= 1, "need at least one chunk")
@@ -39,7 +39,7 @@ public enum Parallel {
   /// none smaller than `minimumChunk` items. The result depends only on
   /// `count` and `minimumChunk`, never on the machine, so reductions stay
   /// deterministic across machines too.
-  public static func chunkCount(for count: Int, minimumChunk: Int = 16_384, maximumChunks: Int = 64) -> Int {
+  static func chunkCount(for count: Int, minimumChunk: Int = 16_384, maximumChunks: Int = 64) -> Int {
     max(1, min(maximumChunks, count / max(1, minimumChunk)))
   }
 }

@@ -75,7 +75,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   }
 
   /// Poisson(mean) by inversion for small means, normal approximation above 500.
-  public mutating func poisson(mean: Double) -> Int {
+  mutating func poisson(mean: Double) -> Int {
     if mean <= 0 { return 0 }
     if mean > 500 { return max(0, Int((mean + mean.squareRoot() * normal()).rounded())) }
     let l = Double.exp(-mean)

@@ -2,7 +2,7 @@
 /// the exact, mergeable summary of a column that rank rules (quantile cut
 /// points) need. Merging the counts of two batches gives the counts of
 /// both, whatever the order of the batches or of their values.
-public struct ValueCounts: Sendable, Equatable {
+struct ValueCounts: Sendable, Equatable {
   /// Distinct values, ascending.
   public private(set) var values: [Double] = []
   /// How often each value occurs.
@@ -45,7 +45,7 @@ public struct ValueCounts: Sendable, Equatable {
   }
 
   /// The counts of the negated values.
-  public var negated: ValueCounts {
+  var negated: ValueCounts {
     var n = self
     n.values = values.reversed().map { -$0 }
     n.counts = counts.reversed()
@@ -58,7 +58,7 @@ public struct ValueCounts: Sendable, Equatable {
   /// nil when no value is above it.
   ///
   /// - Complexity: O(distinct values + bins).
-  public func cutPoints(bins: Int) -> [Double?] {
+  func cutPoints(bins: Int) -> [Double?] {
     let n = total
     var result: [Double?] = []
     var j = 0, below = counts.first ?? 0  // values ≤ values[j]

@@ -2,7 +2,7 @@
 /// a token, `{{encoding gb18030}}`, and the front end spells it: `--encoding
 /// gb18030` for `koi score`, `encoding = "gb18030" in [input]` for `koi run`.
 /// The library itself never names a flag.
-public enum OptionSpelling {
+enum OptionSpelling {
   /// The tokenised options: command-line flag, koi.toml key and whether the
   /// value is a string (quoted in TOML).
   static let inputOptions: [String: (flag: String, key: String, quoted: Bool)] = [

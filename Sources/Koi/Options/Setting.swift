@@ -90,7 +90,7 @@ public enum Settings {
   public static let dueLimit = Setting<Int>.integer(
     "due_limit", flag: "--due-limit", key: "stages.intervals.due_limit", default: Int.max, range: 1...Int.max,
     meaning: "At most this many customers per treatment on the due lists (default: no cap).")
-  public static let minimumGaps = Setting<Int>.integer(
+  static let minimumGaps = Setting<Int>.integer(
     "minimum_gaps", flag: nil, key: "stages.intervals.minimum_gaps", default: 30, range: 1...1_000_000,
     meaning: "Repeat gaps a treatment needs for its own fit; below it a prior or the pooled fit is used.")
   public static let nextWithin = Setting<Int>.integer(
@@ -120,10 +120,10 @@ public enum Settings {
     meaning: "Largest Erlang order k tried for the regular-timing model MBG/CNBD-k, which replaces BG/NBD when it fits better; 0 keeps BG/NBD only.")
 
   // Scheduled runs and exports
-  public static let runsToKeep = Setting<Int>.integer(
+  static let runsToKeep = Setting<Int>.integer(
     "runs_to_keep", flag: nil, key: "runs_to_keep", default: 14, range: 1...10_000,
     meaning: "Run directories kept; older ones are deleted after a successful run.")
-  public static let contactCap = Setting<Int>.integer(
+  static let contactCap = Setting<Int>.integer(
     "contact_cap", flag: nil, key: "exports.contact_cap", default: 2, range: 1...1000,
     meaning: "At most this many campaign lists per customer per run.")
 }
@@ -143,13 +143,13 @@ public enum Frontend: Sendable {
 /// koi.toml). The library never names a flag in a sentence of its own.
 public struct RunWarning: Sendable, Equatable {
   public var message: String
-  public var advice: Advice?
+  var advice: Advice?
 
   public struct Advice: Sendable, Equatable {
     /// Words before the setting: "Make this explicit with".
-    public var lead: String
+    var lead: String
     /// The flag with an example value: `--encoding gb18030`.
-    public var commandLine: String?
+    var commandLine: String?
     /// The configuration entry with an example value: `[input] encoding = "gb18030"`.
     public var configuration: String?
   }

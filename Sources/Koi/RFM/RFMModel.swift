@@ -19,7 +19,7 @@ public struct RFMModel: Sendable, Equatable, Codable {
   public var bins: Int
   public var recency: [Double?]
   public var frequency: [Double?]
-  public var monetary: [Double?]
+  var monetary: [Double?]
 
   /// Raw values are the camelCase forms that the snake-case key
   /// strategies of `JSONEncoder.koi` and `JSONDecoder.koi` turn into the
@@ -35,13 +35,13 @@ public struct RFMModel: Sendable, Equatable, Codable {
 /// Per-customer RFM figures and scores, struct of arrays by customer index.
 public struct RFMColumns: Sendable {
   /// Days from the last purchase to the as-of day (≥ 1).
-  public var recencyDays: [Int32]
+  var recencyDays: [Int32]
   /// Distinct purchase days.
   public var frequency: [Int32]
   /// Net amount, refunds included.
-  public var monetary: [Double]
-  public var rScore: [UInt8]
-  public var fScore: [UInt8]
-  public var mScore: [UInt8]
+  var monetary: [Double]
+  var rScore: [UInt8]
+  var fScore: [UInt8]
+  var mScore: [UInt8]
   public var segment: [RFMSegment]
 }

@@ -1,5 +1,5 @@
 /// The RFM part of a customer record.
-public struct RFMRecordFields: CustomerRecordFields {
+struct RFMRecordFields: CustomerRecordFields {
   let table: CustomerTable
   let columns: RFMColumns
 

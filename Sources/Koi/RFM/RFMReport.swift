@@ -1,23 +1,23 @@
 /// The RFM section of segments.json: per segment size and value, and the
 /// value range behind each score.
-public struct RFMReport: Sendable, Codable, Equatable {
-  public struct Segment: Sendable, Codable, Equatable {
+struct RFMReport: Sendable, Codable, Equatable {
+  struct Segment: Sendable, Codable, Equatable {
     public var segment: String
     public var meaning: String
     public var customers: Int
-    public var shareOfCustomers: Double
+    var shareOfCustomers: Double
     public var revenue: Double
-    public var shareOfRevenue: Double
-    public var meanRecencyDays: Double?
-    public var meanFrequency: Double?
-    public var meanMonetary: Double?
-    public var meanRScore: Double?
-    public var meanFScore: Double?
-    public var meanMScore: Double?
+    var shareOfRevenue: Double
+    var meanRecencyDays: Double?
+    var meanFrequency: Double?
+    var meanMonetary: Double?
+    var meanRScore: Double?
+    var meanFScore: Double?
+    var meanMScore: Double?
   }
 
   /// Customers and value range of one score of one dimension.
-  public struct ScoreRange: Sendable, Codable, Equatable {
+  struct ScoreRange: Sendable, Codable, Equatable {
     public var score: Int
     public var customers: Int
     public var min: Double?
@@ -26,12 +26,12 @@ public struct RFMReport: Sendable, Codable, Equatable {
 
   public var bins: Int
   public var segments: [Segment]
-  public var recencyDays: [ScoreRange]
+  var recencyDays: [ScoreRange]
   public var frequency: [ScoreRange]
-  public var monetary: [ScoreRange]
+  var monetary: [ScoreRange]
   /// Share of net revenue from the top 20% of customers by net amount (the
   /// 80/20 working assumption, measured).
-  public var top20PercentRevenueShare: Double
+  var top20PercentRevenueShare: Double
 
   /// Only keys the snake-case strategies cannot derive from the property
   /// name, given in the camelCase those strategies map to the file's key.

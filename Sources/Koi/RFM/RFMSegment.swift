@@ -44,13 +44,13 @@ public enum RFMSegment: String, CaseIterable, Sendable, Codable {
 /// Every one of the 45 cells is covered by exactly one rule (tested).
 public struct SegmentGrid: Sendable {
   /// A rectangle of the grid: R in `recency`, F + M in `frequencyPlusMonetary`.
-  public struct Rule: Sendable {
+  struct Rule: Sendable {
     public var segment: RFMSegment
     public var recency: ClosedRange<Int>
-    public var frequencyPlusMonetary: ClosedRange<Int>
+    var frequencyPlusMonetary: ClosedRange<Int>
   }
 
-  public var rules: [Rule]
+  var rules: [Rule]
 
   public static let standard = SegmentGrid(rules: [
     Rule(segment: .champions, recency: 4...5, frequencyPlusMonetary: 8...10),

@@ -3,11 +3,11 @@
 /// counts add.
 public struct RFMStatistics: StageStatistics, Equatable {
   /// Days since the last purchase.
-  public var recencyDays: ValueCounts
+  var recencyDays: ValueCounts
   /// Distinct purchase days.
-  public var purchaseDays: ValueCounts
+  var purchaseDays: ValueCounts
   /// Net amount, refunds included.
-  public var netAmount: ValueCounts
+  var netAmount: ValueCounts
 
   /// - Complexity: O(N log N) for N customers.
   public init(table: CustomerTable) {

@@ -87,7 +87,7 @@ public final class AtomicFile {
   }
 
   /// Flushes, syncs and renames into place.
-  public func commit() throws {
+  func commit() throws {
     try flush()
     do {
       guard fsync(fd.rawValue) == 0 else { throw Errno(rawValue: errno) }

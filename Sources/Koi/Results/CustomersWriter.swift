@@ -14,7 +14,7 @@ public protocol CustomerRecordFields {
 /// so the bytes do not depend on the thread count.
 ///
 /// - Complexity: O(customers × fields).
-public enum CustomersWriter {
+enum CustomersWriter {
   static let block = 16_384
 
   public static func write(

@@ -26,7 +26,7 @@ public struct JSONWriter {
   public var bytes: ArraySlice<UInt8> { storage[..<count] }
 
   /// Empties the writer, keeping its storage.
-  public mutating func removeAll() {
+  mutating func removeAll() {
     count = 0
     firstBits = 0
     depth = 0
@@ -36,17 +36,17 @@ public struct JSONWriter {
   /// Writes the text so far to `file` and empties the buffer, keeping the
   /// open containers, so that a long document streams through a bounded
   /// buffer.
-  public mutating func flush(to file: AtomicFile) throws {
+  mutating func flush(to file: AtomicFile) throws {
     try file.write(bytes)
     count = 0
   }
 
   // MARK: Containers
 
-  public mutating func beginObject() { element(maxCount: 1) { $0[0] = 123; return 1 }; open() }
-  public mutating func endObject() { close(); store(maxCount: 1) { $0[0] = 125; return 1 } }
-  public mutating func beginArray() { element(maxCount: 1) { $0[0] = 91; return 1 }; open() }
-  public mutating func endArray() { close(); store(maxCount: 1) { $0[0] = 93; return 1 } }
+  mutating func beginObject() { element(maxCount: 1) { $0[0] = 123; return 1 }; open() }
+  mutating func endObject() { close(); store(maxCount: 1) { $0[0] = 125; return 1 } }
+  mutating func beginArray() { element(maxCount: 1) { $0[0] = 91; return 1 }; open() }
+  mutating func endArray() { close(); store(maxCount: 1) { $0[0] = 93; return 1 } }
   public mutating func newline() { store(maxCount: 1) { $0[0] = 10; return 1 } }
 
   private mutating func open() {
@@ -84,7 +84,7 @@ public struct JSONWriter {
     afterKey = true
   }
 
-  public mutating func string(_ s: String) {
+  mutating func string(_ s: String) {
     var s = s
     s.withUTF8 { utf8 in
       // Fast path: nothing to escape (the usual case), one bulk copy.
@@ -101,11 +101,11 @@ public struct JSONWriter {
     }
   }
 
-  public mutating func null() { element(maxCount: 4) { p in p[0] = 110; p[1] = 117; p[2] = 108; p[3] = 108; return 4 } }
-  public mutating func bool(_ b: Bool) { verbatim(b ? "true" : "false") }
+  mutating func null() { element(maxCount: 4) { p in p[0] = 110; p[1] = 117; p[2] = 108; p[3] = 108; return 4 } }
+  mutating func bool(_ b: Bool) { verbatim(b ? "true" : "false") }
 
   /// Three scores as one string, e.g. `"545"` (each 1–100).
-  public mutating func scoreTriple(_ a: UInt8, _ b: UInt8, _ c: UInt8) {
+  mutating func scoreTriple(_ a: UInt8, _ b: UInt8, _ c: UInt8) {
     element(maxCount: 11) { p in
       p[0] = 34
       var n = 1
@@ -117,7 +117,7 @@ public struct JSONWriter {
     }
   }
 
-  public mutating func int<T: BinaryInteger>(_ v: T) {
+  mutating func int<T: BinaryInteger>(_ v: T) {
     let v = Int64(v)
     element(maxCount: 21) { p in
       if v < 0 {
@@ -165,7 +165,7 @@ public struct JSONWriter {
 
   /// A string already encoded as a JSON string literal, quotes included
   /// (see `JSONWriter.encoded(_:)`): for names written once per record.
-  public mutating func encodedString(_ literal: [UInt8]) {
+  mutating func encodedString(_ literal: [UInt8]) {
     literal.withUnsafeBufferPointer { literal in
       element(maxCount: literal.count) { p in
         if literal.count > 0 { p.update(from: literal.baseAddress!, count: literal.count) }
@@ -186,7 +186,7 @@ public struct JSONWriter {
   }
 
   /// `s` as a JSON string literal, quotes included.
-  public static func encoded(_ s: String) -> [UInt8] {
+  static func encoded(_ s: String) -> [UInt8] {
     var w = JSONWriter(capacity: s.utf8.count + 2)
     w.string(s)
     return Array(w.bytes)

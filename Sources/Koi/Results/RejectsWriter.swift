@@ -11,7 +11,7 @@
 /// raw row beginning with `=`, `+`, `-`, `@`, tab or CR (a customer id such as
 /// `-1` or `+86…`, or a hostile `=HYPERLINK(…)`) gets a leading `'` so
 /// Excel shows it as text instead of running it.
-public enum RejectsWriter {
+enum RejectsWriter {
   public static func write(_ rejects: [Reject], files: [IngestedFile]? = nil, to path: String) throws {
     let file = try AtomicFile(path: path)
     try file.write([0xEF, 0xBB, 0xBF])

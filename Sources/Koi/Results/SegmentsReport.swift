@@ -1,6 +1,6 @@
 /// segments.json: population totals and one section per stage that ran,
 /// under the stage's name.
-public struct SegmentsReport: Sendable, Encodable {
+struct SegmentsReport: Sendable, Encodable {
   public var asOf: String
   public var customers: Int
   public var revenue: Double

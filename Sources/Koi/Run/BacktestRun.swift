@@ -25,7 +25,7 @@ public struct BacktestOptions: Sendable {
 
 /// backtest.json: the holdout comparison of each model with its baseline.
 public struct BacktestReport: Sendable, Codable {
-  public var koiVersion: String
+  var koiVersion: String
   public var input: String
   public var sha256: String
   public var cutoff: String

@@ -5,7 +5,7 @@ import Foundation
 /// name. Splitting fit from score is what lets a scheduled run keep tier
 /// labels stable and a backtest fit on one window and score another.
 public struct Model: Sendable, Codable {
-  public var koiVersion: String
+  var koiVersion: String
   /// The as-of date, `YYYY-MM-DD`.
   public var asOf: String
   /// Treatment categories in category-index order.

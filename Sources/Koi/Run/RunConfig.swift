@@ -16,12 +16,12 @@ public struct RunConfig: Sendable {
   }
 
   /// Category prior: the typical repurchase cycle of a treatment, or one-off.
-  public enum CategoryPrior: Sendable, Equatable {
+  enum CategoryPrior: Sendable, Equatable {
     case cycleDays(Int)
     case oneOff
   }
 
-  public var configPath: String
+  var configPath: String
   /// `input.path`: files, directories and globs (resolved against the
   /// configuration's folder), read as `InputList` says.
   public var inputs: [String]
@@ -33,9 +33,9 @@ public struct RunConfig: Sendable {
   }
   public var ingest = IngestOptions()
   public var asOf: AsOf = .today
-  public var timeZone = "Asia/Shanghai"
+  var timeZone = "Asia/Shanghai"
   public var outputDirectory: String
-  public var runsToKeep = 14
+  var runsToKeep = 14
   public var stages: [StageName] = StageName.allCases
   public var rfm = RFMStage.Options()
   /// `[stages.tiers]`: k, restarts, seed, features.
@@ -48,8 +48,8 @@ public struct RunConfig: Sendable {
   /// `[stages.lifetime]`: horizon_days, discount_rate, margin, max_erlang_k.
   public var lifetime = LifetimeOptions()
   /// Item → typical repurchase cycle, or one-off (`[category_priors]`).
-  public var categoryPriors: [String: CategoryPrior] = [:]
-  public var tagRules: [TagRule] = TagRule.defaults
+  var categoryPriors: [String: CategoryPrior] = [:]
+  var tagRules: [TagRule] = TagRule.defaults
   public var exports = ExportOptions()
 
   public init(configPath: String, inputPath: String, outputDirectory: String) {

@@ -28,7 +28,7 @@ public struct RunDiff: Sendable, Codable {
   /// slipping away or gone (R ≤ 2). A move "into at risk" is a customer
   /// present in both runs whose segment is in this set in the second run
   /// and was not in the first.
-  public static let atRiskSegments: [RFMSegment] = [.atRisk, .cantLoseThem, .hibernating, .lost]
+  static let atRiskSegments: [RFMSegment] = [.atRisk, .cantLoseThem, .hibernating, .lost]
 
   public var from: String
   public var to: String

@@ -5,16 +5,16 @@ import GRDB
 public struct RunRecord: Sendable, Equatable, Codable {
   public var id: String
   public var asOf: String
-  public var startedAt: String
-  public var finishedAt: String?
+  var startedAt: String
+  var finishedAt: String?
   /// running, succeeded, failed, abandoned (killed: found still running by
   /// the next run, which holds the lock).
   public var status: String
   public var inputPath: String
-  public var inputSHA256: String?
+  var inputSHA256: String?
   public var rowsRead: Int?
   public var rowsUsed: Int?
-  public var rowsRejected: Int?
+  var rowsRejected: Int?
   public var customers: Int?
   /// JSON object: seconds per step, as in run.json.
   public var seconds: String?
@@ -115,12 +115,12 @@ public final class RunHistory {
 
   /// Marks runs left `running` by a killed process as `abandoned`. Call with
   /// the output lock held, when no run can really be running.
-  public func abandonStale() throws {
+  func abandonStale() throws {
     let status = Column(RunRecord.CodingKeys.status)
     try wrap { try db.write { _ = try RunRecord.filter(status == "running").updateAll($0, status.set(to: "abandoned")) } }
   }
 
-  public func begin(id: String, asOf: String, startedAt: String, inputPath: String) throws {
+  func begin(id: String, asOf: String, startedAt: String, inputPath: String) throws {
     try wrap {
       try db.write {
         try RunRecord(id: id, asOf: asOf, startedAt: startedAt, status: "running", inputPath: inputPath).insert($0)
@@ -179,7 +179,7 @@ public final class RunHistory {
   }
 
   /// Drops the per-customer rows of runs whose directories were deleted.
-  public func forgetCustomers(ofRuns ids: [String]) throws {
+  func forgetCustomers(ofRuns ids: [String]) throws {
     guard !ids.isEmpty else { return }
     try wrap {
       try db.write { db in

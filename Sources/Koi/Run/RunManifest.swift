@@ -14,17 +14,17 @@ public struct RunManifest: Sendable, Codable {
     /// Every input read, in read order: a file, or a sheet of a workbook.
     public var files: [IngestedFile]?
     /// Rows repeated across inputs; only when the input could be several.
-    public var duplicatesAcrossFiles: DuplicateReport?
+    var duplicatesAcrossFiles: DuplicateReport?
   }
 
-  public var koiVersion: String
+  var koiVersion: String
   public var command: String
-  public var startedAt: String
-  public var finishedAt: String
+  var startedAt: String
+  var finishedAt: String
   public var input: Input
   public var asOf: String
   /// "option" when given with --as-of, "last_transaction_plus_one" otherwise.
-  public var asOfSource: String
+  var asOfSource: String
   public var rows: RowCounts
   public var customers: Int
   public var categories: Int
@@ -32,8 +32,8 @@ public struct RunManifest: Sendable, Codable {
   public var options: [String: String]
   /// Wall-clock seconds per step: ingest, each stage, tags, write, total.
   public var seconds: [String: Double]
-  public var outputs: [String]
+  var outputs: [String]
   public var warnings: [String]
   /// `koi run` only: the totals of exports/tag_changes.jsonl.
-  public var tagChanges: TagChangeSummary?
+  var tagChanges: TagChangeSummary?
 }

@@ -5,7 +5,7 @@ import Glibc
 
 /// Another run holds the output directory's lock. Exit code 5.
 public struct RunLockedError: Error, Sendable, CustomStringConvertible {
-  public let lockPath: String
+  let lockPath: String
   public var description: String {
     "\(lockPath): another koi run is using this output directory; wait for it to finish (this run did nothing)"
   }
@@ -14,7 +14,7 @@ public struct RunLockedError: Error, Sendable, CustomStringConvertible {
 /// An exclusive `flock` on `OUT/.koi.lock`, released on `unlock()`, on
 /// deinit, or by the kernel when the process dies (so a killed run never
 /// leaves a stale lock).
-public final class RunLock {
+final class RunLock {
   let fd: Int32
   public let path: String
 
@@ -41,9 +41,9 @@ public struct ScheduledRunResult: Sendable {
   public var runDirectory: String
   public var scoring: ScoringResult
   /// The previous successful run's model.json handed to this run, if any.
-  public var warmStartModelPath: String?
+  var warmStartModelPath: String?
   public var exports: [String]
-  public var deletedRuns: [String]
+  var deletedRuns: [String]
   public var warnings: [String]
 }
 
@@ -85,20 +85,20 @@ public enum ScheduledRun {
   public struct Hooks: Sendable {
     /// Called after the run directory is in place and before `latest` is
     /// repointed (a failure injected here must leave `latest` alone).
-    public var beforeRepoint: @Sendable () throws -> Void = {}
+    var beforeRepoint: @Sendable () throws -> Void = {}
     public var now: @Sendable () -> Date = { Date() }
     /// Called at each step of the run; by default kills the process with
     /// SIGKILL at the step named by the environment variable
     /// `KOI_TEST_KILL_AT`, so tests can kill a real `koi run` at every
     /// instant that matters.
-    public var checkpoint: @Sendable (Checkpoint) -> Void = { point in
+    var checkpoint: @Sendable (Checkpoint) -> Void = { point in
       if ScheduledRun.killPoint == point.rawValue { kill(getpid(), SIGKILL) }
     }
     public init() {}
   }
 
   /// The steps of a run at which a kill leaves a different state on disk.
-  public enum Checkpoint: String, Sendable, CaseIterable {
+  enum Checkpoint: String, Sendable, CaseIterable {
     /// The history row says `running`; nothing written yet.
     case begun
     /// `.partial-<id>` is complete; not yet recorded.
@@ -317,7 +317,7 @@ public enum ScheduledRun {
   }
 
   /// The `ScoreOptions` of one scheduled run.
-  public static func scoreOptions(
+  static func scoreOptions(
     _ config: RunConfig, asOfDay: Int32, outputDirectory: String, warmStartModelPath: String?
   ) -> ScoreOptions {
     var options = ScoreOptions(inputPath: config.inputPath, outputDirectory: outputDirectory)
@@ -412,7 +412,7 @@ public enum ScheduledRun {
   }
 
   /// The run directories, oldest first (ids sort in start order).
-  public static func runDirectories(in dir: String) -> [String] {
+  static func runDirectories(in dir: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
   }
 

@@ -40,14 +40,14 @@ public struct ScoreOptions: Sendable {
   public var dueLimit: Int?
   public var lifetime = LifetimeOptions()
   /// Treatments known to be one-off whatever the data says (configuration).
-  public var oneOffCategories: Set<String> = []
+  var oneOffCategories: Set<String> = []
   /// SCRM tag rules evaluated per customer into customers.jsonl `tags`.
-  public var tagRules: [TagRule] = TagRule.defaults
+  var tagRules: [TagRule] = TagRule.defaults
   /// The subcommand recorded in run.json `command`: `score`, or `run` for
   /// a scheduled run.
   public var command = "score"
   /// How warnings name settings: flags for `koi score`, keys for `koi run`.
-  public var frontend: Frontend { command == "run" ? .configuration : .commandLine }
+  var frontend: Frontend { command == "run" ? .configuration : .commandLine }
 
   public init(inputPath: String, outputDirectory: String) {
     self.inputs = [inputPath]
@@ -92,7 +92,7 @@ public struct ScoringResult: Sendable {
   public var model: Model
   /// Each stage's columns (`outputs[TierStage.self]`); the standard stages
   /// also have named accessors (`result.tiers`).
-  public var outputs: StageOutputs
+  var outputs: StageOutputs
   /// What tag rules and campaign lists look at, and the tags themselves.
   public var facts: CustomerFactTable
   public var tags: [[String]]

@@ -148,7 +148,7 @@ public struct StageContext: Sendable {
   public var options: ScoreOptions
   /// The model a warm start continues from (`--init-model`, or a scheduled
   /// run's previous model), when there is one.
-  public var previousModel: Model?
+  var previousModel: Model?
 
   public init(options: ScoreOptions, previousModel: Model? = nil) {
     self.options = options

@@ -55,7 +55,7 @@ extension CustomerTable {
 extension StageBatch {
   /// The customers `range` of this batch (their rows and aggregates), with
   /// the same dictionaries: what one shard of a multi-batch run holds.
-  public func slice(customers range: Range<Int>) -> StageBatch {
+  func slice(customers range: Range<Int>) -> StageBatch {
     let rows = ledger.customerStart[range.lowerBound]..<ledger.customerStart[range.upperBound]
     var l = ledger
     l.customerIDs = Array(ledger.customerIDs[range])

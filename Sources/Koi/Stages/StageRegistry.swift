@@ -10,5 +10,5 @@ public enum StageRegistry {
   ]
 
   /// The names of the standard stages, in pipeline order.
-  public static var standardNames: [StageName] { standard.map { $0.name } }
+  static var standardNames: [StageName] { standard.map { $0.name } }
 }

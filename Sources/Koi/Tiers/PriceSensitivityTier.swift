@@ -34,7 +34,7 @@ public enum PriceSensitivityTier: Int, Sendable, Codable, CaseIterable, Comparab
   }
 
   /// The quadrant's signs: `(savvy, priceSensitivity)`.
-  public var quadrant: (savvy: Double, priceSensitivity: Double) {
+  var quadrant: (savvy: Double, priceSensitivity: Double) {
     switch self {
     case .savvyPriceSensitive: return (1, 1)
     case .savvyQualityFocused: return (1, -1)
@@ -74,8 +74,8 @@ public enum PriceSensitivityTier: Int, Sendable, Codable, CaseIterable, Comparab
 /// priceSensitivity = mean(z_discount_depth, z_promo_share, −z_premium_share)
 /// ```
 public struct TierAxes: Sendable, Codable, Equatable {
-  public let savvy: Double
-  public let priceSensitivity: Double
+  let savvy: Double
+  let priceSensitivity: Double
 
   public init(savvy: Double, priceSensitivity: Double) {
     self.savvy = savvy
@@ -94,7 +94,7 @@ public struct TierAxes: Sendable, Codable, Equatable {
   }
 
   /// Agreement with a tier's quadrant: `savvy · s_t + priceSensitivity · p_t`.
-  public func agreement(with tier: PriceSensitivityTier) -> Double {
+  func agreement(with tier: PriceSensitivityTier) -> Double {
     let q = tier.quadrant
     return savvy * q.savvy + priceSensitivity * q.priceSensitivity
   }

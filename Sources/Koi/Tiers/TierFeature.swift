@@ -43,7 +43,7 @@ public enum TierFeature: String, Sendable, Codable, CaseIterable, Equatable {
   ]
 
   /// Whether the feature is modelled on the `log1p` scale (skewed counts and amounts).
-  public var isLogTransformed: Bool {
+  var isLogTransformed: Bool {
     switch self {
     case .breadth, .tenureDays, .purchaseDays, .netSpend: return true
     case .discountDepth, .promoShare, .premiumShare, .channelShare: return false
@@ -51,7 +51,7 @@ public enum TierFeature: String, Sendable, Codable, CaseIterable, Equatable {
   }
 
   /// Unit of the raw (untransformed) value, for profiles and documentation.
-  public var unit: String {
+  var unit: String {
     switch self {
     case .discountDepth, .promoShare, .premiumShare, .channelShare: return "fraction"
     case .breadth: return "categories"
@@ -62,7 +62,7 @@ public enum TierFeature: String, Sendable, Codable, CaseIterable, Equatable {
 }
 
 /// A feature left out of the tier model, and why.
-public struct DroppedTierFeature: Sendable, Codable, Equatable {
+struct DroppedTierFeature: Sendable, Codable, Equatable {
   public let feature: TierFeature
   public let reason: String
   public init(feature: TierFeature, reason: String) {
@@ -78,9 +78,9 @@ public struct TierFeatureTable: Sendable, Equatable {
   /// `values[f][c]`: raw value of `features[f]` for customer `c`; always finite.
   public let values: [[Double]]
   /// Features that could not be computed from this ledger.
-  public let dropped: [DroppedTierFeature]
+  let dropped: [DroppedTierFeature]
   /// Customers whose value was imputed with the population median, by feature.
-  public let imputed: [TierFeature: Int]
+  let imputed: [TierFeature: Int]
 
   public var customerCount: Int { values.first?.count ?? 0 }
 

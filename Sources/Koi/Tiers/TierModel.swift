@@ -5,7 +5,7 @@ public struct TierOptions: Sendable, Codable, Equatable {
   public var restarts: Int
   public var maxIterations: Int
   /// Relative shift tolerance, scikit-learn semantics (see `KMeans`).
-  public var tolerance: Double
+  var tolerance: Double
   public var seed: UInt64
   public var kernel: KMeansOptions.Kernel
   /// Features to use (those the data cannot supply are dropped and reported).
@@ -31,30 +31,30 @@ public struct TierOptions: Sendable, Codable, Equatable {
 public struct TierModel: Sendable, Codable, Equatable {
   /// Features in model order (the columns of `centroids` and `scaling`).
   public let features: [TierFeature]
-  public let droppedFeatures: [DroppedTierFeature]
+  let droppedFeatures: [DroppedTierFeature]
   /// Features with zero spread in the fitting data (standardised to 0).
-  public let constantFeatures: [TierFeature]
-  public let scaling: TierScaling
+  let constantFeatures: [TierFeature]
+  let scaling: TierScaling
   /// Clusters actually fitted (≤ requested k when there are fewer customers).
   public let k: Int
   public let restarts: Int
   public let seed: UInt64
   public let iterations: Int
-  public let converged: Bool
+  let converged: Bool
   /// k-means objective in standardised units.
   public let inertia: Double
   /// `k` centroids in standardised units, `centroids[j][f]`.
   public let centroids: [[Double]]
   /// Tier of each cluster.
-  public let clusterTiers: [PriceSensitivityTier]
+  let clusterTiers: [PriceSensitivityTier]
   /// Axis positions of each cluster's centroid.
-  public let clusterAxes: [TierAxes]
+  let clusterAxes: [TierAxes]
   /// Customers per cluster in the fitting data.
-  public let clusterSizes: [Int]
+  let clusterSizes: [Int]
   /// Whether Lloyd started from a previous model's centroids.
-  public let warmStarted: Bool
+  let warmStarted: Bool
   /// Degenerate cases and fallbacks, in plain sentences.
-  public let notes: [String]
+  let notes: [String]
 
 }
 
@@ -65,13 +65,13 @@ public struct TierColumns: Sendable, Equatable {
   /// Tier of each customer (`nil` when the model has no clusters).
   public let tier: [PriceSensitivityTier?]
   /// Euclidean distance to the own centroid, standardised units.
-  public let distance: [Double]
+  let distance: [Double]
   /// `1 − d₁/d₂` with `d₁` the distance to the own centroid and `d₂` to the
   /// nearest other centroid: 0 on the boundary (or a duplicate centroid),
   /// 1 at the centroid; 1 when there is no other centroid, 0 when `d₂ = 0`.
-  public let confidence: [Double]
+  let confidence: [Double]
   /// Scoring notes (features the scoring data could not supply, …).
-  public let notes: [String]
+  let notes: [String]
 
   public var count: Int { cluster.count }
 }
@@ -85,19 +85,19 @@ public struct TierProfile: Sendable, Codable, Equatable {
   /// size / customers (0 with no customers).
   public let share: Double
   /// Σ max(0, net amount) of the tier / the same over all customers (0 when that is 0).
-  public let revenueShare: Double
+  let revenueShare: Double
   /// The tier's centroid (size-weighted mean of its clusters' standardised
   /// centroids) mapped back to raw units, by feature name; empty when the
   /// tier has no cluster.
-  public let centroid: [String: Double]
+  let centroid: [String: Double]
   /// Axes of that standardised centroid.
-  public let axes: TierAxes?
+  let axes: TierAxes?
 
 }
 
 /// Errors of the tier stage that a caller can act on.
-public struct TierError: Error, Sendable, CustomStringConvertible {
+struct TierError: Error, Sendable, CustomStringConvertible {
   public let message: String
-  public let underlying: KMeansError?
+  let underlying: KMeansError?
   public var description: String { message }
 }

@@ -1,6 +1,6 @@
 /// The tier part of a customer record: `"tier": {id, name, distance,
 /// confidence}`, or null when the model has no clusters.
-public struct TierRecordFields: CustomerRecordFields {
+struct TierRecordFields: CustomerRecordFields {
   let columns: TierColumns
 
   public init(columns: TierColumns) { self.columns = columns }

@@ -12,11 +12,11 @@ import RealModule
 ///
 /// `mean_f` and `sd_f` are the population mean and standard deviation of
 /// `t_f` over the customers of the fitting run.
-public struct TierScaling: Sendable, Codable, Equatable {
+struct TierScaling: Sendable, Codable, Equatable {
   public let features: [TierFeature]
-  public let logTransformed: [Bool]
+  let logTransformed: [Bool]
   public let means: [Double]
-  public let standardDeviations: [Double]
+  let standardDeviations: [Double]
 
   public init(features: [TierFeature], logTransformed: [Bool], means: [Double], standardDeviations: [Double]) {
     self.features = features
@@ -47,7 +47,7 @@ public struct TierScaling: Sendable, Codable, Equatable {
   }
 
   /// Features with zero spread in the fitting data (kept, at 0).
-  public var constantFeatures: [TierFeature] {
+  var constantFeatures: [TierFeature] {
     zip(features, standardDeviations).filter { $0.1 == 0 }.map(\.0)
   }
 
@@ -56,14 +56,14 @@ public struct TierScaling: Sendable, Codable, Equatable {
   }
 
   /// `z_f(v)`.
-  public func standardise(_ v: Double, feature f: Int) -> Double {
+  func standardise(_ v: Double, feature f: Int) -> Double {
     let sd = standardDeviations[f]
     return sd > 0 ? (Self.transform(v, log: logTransformed[f]) - means[f]) / sd : 0
   }
 
   /// The inverse: a standardised coordinate back to raw units
   /// (`expm1` undoes `log1p`).
-  public func original(_ z: Double, feature f: Int) -> Double {
+  func original(_ z: Double, feature f: Int) -> Double {
     let t = means[f] + z * standardDeviations[f]
     return logTransformed[f] ? Double.expMinusOne(t) : t
   }
