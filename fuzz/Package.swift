@@ -8,7 +8,7 @@ import PackageDescription
 let package = Package(
   name: "KoiFuzz",
   dependencies: [
-    .package(name: "Koi", path: ".."),
+    .package(name: "Koi", path: "..")
   ],
   targets: [
     // MARK: - Fuzz targets

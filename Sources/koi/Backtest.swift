@@ -18,15 +18,22 @@ struct Backtest: ParsableCommand {
       """
   )
 
-  @Argument(help: ArgumentHelp(
-    "The transactions: files, directories, globs or - (standard input), as for koi score.",
-    valueName: "input"))
+  @Argument(
+    help: ArgumentHelp(
+      "The transactions: files, directories, globs or - (standard input), as for koi score.",
+      valueName: "input"))
   var input: [String]
 
-  @Option(help: ArgumentHelp("First day of the holdout: the model sees only rows before it. Example: --cutoff 2025-07-01", valueName: "yyyy-mm-dd"))
+  @Option(
+    help: ArgumentHelp(
+      "First day of the holdout: the model sees only rows before it. Example: --cutoff 2025-07-01",
+      valueName: "yyyy-mm-dd"))
   var cutoff: String
 
-  @Option(name: .long, help: ArgumentHelp("Directory for backtest.json; created if missing. Example: --out out/backtest", valueName: "dir"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Directory for backtest.json; created if missing. Example: --out out/backtest", valueName: "dir")
+  )
   var out: String
 
   @OptionGroup var reading: InputArguments

@@ -29,7 +29,11 @@ struct Diff: ParsableCommand {
   @Flag(name: .long, help: "Print JSON for machines.")
   var json = false
 
-  @Option(name: .long, help: ArgumentHelp("Customers listed as moving into at risk in the text output (all in --json). Example: --limit 50", valueName: "n"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Customers listed as moving into at risk in the text output (all in --json). Example: --limit 50", valueName: "n")
+  )
   var limit = 20
 
   func run() throws {
@@ -43,7 +47,10 @@ struct Diff: ParsableCommand {
         case "previous": if ok.count >= 2 { return ok[ok.count - 2] }
         default:
           guard let r = runs.first(where: { $0.id == name }) else { break }
-          guard r.status == "succeeded" else { throw ValidationError("run \(name) did not succeed (\(r.status)); choose one from `koi history --out \(out)`.") }
+          guard r.status == "succeeded" else {
+            throw ValidationError(
+              "run \(name) did not succeed (\(r.status)); choose one from `koi history --out \(out)`.")
+          }
           return name
         }
         throw ValidationError("no run '\(name)' in \(out); see `koi history --out \(out)`.")
@@ -63,7 +70,9 @@ struct Diff: ParsableCommand {
         print("Tiers:")
         print(RunDiff.render(t))
       }
-      print("\(d.movedIntoAtRisk.count) customers moved into at-risk segments (at_risk, cant_lose_them, hibernating, lost):")
+      print(
+        "\(d.movedIntoAtRisk.count) customers moved into at-risk segments (at_risk, cant_lose_them, hibernating, lost):"
+      )
       for m in d.movedIntoAtRisk.prefix(limit) { print("  \(m.customerID)  \(m.from) → \(m.to)") }
       if d.movedIntoAtRisk.count > limit { print("  … \(d.movedIntoAtRisk.count - limit) more (--limit, --json)") }
     } catch {

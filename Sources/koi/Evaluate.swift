@@ -21,15 +21,19 @@ struct Evaluate: ParsableCommand {
   @Argument(help: ArgumentHelp("Transactions made by koi generate.", valueName: "transactions.csv"))
   var input: String
 
-  @Option(help: ArgumentHelp("The truth.csv written beside it. Example: --truth datasets/sample/truth.csv", valueName: "path"))
+  @Option(
+    help: ArgumentHelp("The truth.csv written beside it. Example: --truth datasets/sample/truth.csv", valueName: "path")
+  )
   var truth: String
 
   @Option(help: ArgumentHelp("Random seed for k-means. Example: --seed 7", valueName: "s"))
   var seed: UInt64 = 0
 
-  @Option(name: .customLong("tier-features"), help: ArgumentHelp(
-    "Behaviour features the tiers cluster on, comma-separated. Available: \(TierFeature.allCases.map(\.rawValue).joined(separator: ", ")). Example: --tier-features discount_depth,promo_share,premium_share,breadth",
-    valueName: "list"))
+  @Option(
+    name: .customLong("tier-features"),
+    help: ArgumentHelp(
+      "Behaviour features the tiers cluster on, comma-separated. Available: \(TierFeature.allCases.map(\.rawValue).joined(separator: ", ")). Example: --tier-features discount_depth,promo_share,premium_share,breadth",
+      valueName: "list"))
   var tierFeatures: String?
 
   func run() throws {

@@ -34,13 +34,23 @@ struct Generate: ParsableCommand {
   @Option(help: ArgumentHelp("Last day of the history, inclusive. Example: --end 2025-12-31", valueName: "yyyy-mm-dd"))
   var end = "2025-12-31"
 
-  @Option(help: ArgumentHelp("Header language: en or zh (zh also writes Chinese item, channel and store names, 2025/3/5 dates and some ¥1,280.00 amounts). Example: --headers zh", valueName: "en|zh"))
+  @Option(
+    help: ArgumentHelp(
+      "Header language: en or zh (zh also writes Chinese item, channel and store names, 2025/3/5 dates and some ¥1,280.00 amounts). Example: --headers zh",
+      valueName: "en|zh"))
   var headers = "en"
 
-  @Option(help: ArgumentHelp("File encoding: utf8 or gb18030 (as Excel on Chinese Windows saves). Example: --encoding gb18030", valueName: "utf8|gb18030"))
+  @Option(
+    help: ArgumentHelp(
+      "File encoding: utf8 or gb18030 (as Excel on Chinese Windows saves). Example: --encoding gb18030",
+      valueName: "utf8|gb18030"))
   var encoding = "utf8"
 
-  @Option(name: .customLong("bad-rows"), help: ArgumentHelp("Fraction of rows to make bad on purpose, listed in bad_rows.csv. Example: --bad-rows 0.01", valueName: "fraction"))
+  @Option(
+    name: .customLong("bad-rows"),
+    help: ArgumentHelp(
+      "Fraction of rows to make bad on purpose, listed in bad_rows.csv. Example: --bad-rows 0.01", valueName: "fraction"
+    ))
   var badRows = 0.0
 
   @Flag(name: .long, help: "No progress lines on stderr.")
@@ -48,12 +58,18 @@ struct Generate: ParsableCommand {
 
   func validate() throws {
     guard customers >= 1 else { throw ValidationError("--customers must be at least 1.") }
-    guard let s = DayNumber.parse(start) else { throw ValidationError("--start '\(start)' is not a date; write YYYY-MM-DD.") }
+    guard let s = DayNumber.parse(start) else {
+      throw ValidationError("--start '\(start)' is not a date; write YYYY-MM-DD.")
+    }
     guard let e = DayNumber.parse(end) else { throw ValidationError("--end '\(end)' is not a date; write YYYY-MM-DD.") }
     guard e > s else { throw ValidationError("--end must be after --start.") }
     guard ["en", "zh"].contains(headers) else { throw ValidationError("--headers must be en or zh, got '\(headers)'.") }
-    guard ["utf8", "gb18030"].contains(encoding) else { throw ValidationError("--encoding must be utf8 or gb18030, got '\(encoding)'.") }
-    guard (0..<1).contains(badRows) else { throw ValidationError("--bad-rows is a fraction from 0 up to (not including) 1, got \(badRows).") }
+    guard ["utf8", "gb18030"].contains(encoding) else {
+      throw ValidationError("--encoding must be utf8 or gb18030, got '\(encoding)'.")
+    }
+    guard (0..<1).contains(badRows) else {
+      throw ValidationError("--bad-rows is a fraction from 0 up to (not including) 1, got \(badRows).")
+    }
   }
 
   func run() throws {

@@ -30,12 +30,18 @@ struct History: ParsableCommand {
       }
       print("id                          as_of       status     customers  rows used/read  seconds")
       for r in runs {
-        let secs = r.seconds.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["total"] as? Double
+        let secs =
+          r.seconds.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["total"]
+          as? Double
         let rows = r.rowsUsed.map { "\($0)/\(r.rowsRead ?? 0)" } ?? "-"
-        print([r.id.padding(toLength: 27, withPad: " ", startingAt: 0), r.asOf.padding(toLength: 11, withPad: " ", startingAt: 0),
-               r.status.padding(toLength: 10, withPad: " ", startingAt: 0),
-               String(r.customers.map(String.init) ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0),
-               rows.padding(toLength: 15, withPad: " ", startingAt: 0), secs.map { String(format: "%.2f", $0) } ?? "-"].joined(separator: " "))
+        print(
+          [
+            r.id.padding(toLength: 27, withPad: " ", startingAt: 0),
+            r.asOf.padding(toLength: 11, withPad: " ", startingAt: 0),
+            r.status.padding(toLength: 10, withPad: " ", startingAt: 0),
+            String(r.customers.map(String.init) ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0),
+            rows.padding(toLength: 15, withPad: " ", startingAt: 0), secs.map { String(format: "%.2f", $0) } ?? "-",
+          ].joined(separator: " "))
       }
     } catch {
       throw KoiExit.map(error)

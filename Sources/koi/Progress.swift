@@ -2,7 +2,7 @@ import Foundation
 import Koi
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Shows progress on stderr: a rewritten status line on a terminal, plain
@@ -22,7 +22,8 @@ final class ProgressReporter {
       let percent = total > 0 ? Int(100 * read / total) : 100
       if isTerminal {
         if percent != lastPercent {
-          FileHandle.standardError.write(Data(String(format: "\rreading %3d%%  %.0f MB", percent, Double(read) / 1e6).utf8))
+          FileHandle.standardError.write(
+            Data(String(format: "\rreading %3d%%  %.0f MB", percent, Double(read) / 1e6).utf8))
         }
       } else if percent / 25 != lastPercent / 25 || percent == 100 && lastPercent != 100 {
         log("read \(percent)% (\(read) of \(total) bytes)")

@@ -23,12 +23,16 @@ struct RunCommand: ParsableCommand {
   @Option(name: .long, help: ArgumentHelp("The configuration file. Example: --config koi.toml", valueName: "file"))
   var config: String
 
-  @Option(name: .customLong("as-of"), help: ArgumentHelp("Override the configured as-of date. Example: --as-of 2025-07-01", valueName: "yyyy-mm-dd"))
+  @Option(
+    name: .customLong("as-of"),
+    help: ArgumentHelp("Override the configured as-of date. Example: --as-of 2025-07-01", valueName: "yyyy-mm-dd"))
   var asOf: String?
 
-  @Option(name: .customLong("hash-ids"), help: ArgumentHelp(
-    "Write HMAC-SHA256 pseudonyms instead of customer ids in exports (overrides exports.hash_ids_salt). Example: --hash-ids s3cret",
-    valueName: "salt"))
+  @Option(
+    name: .customLong("hash-ids"),
+    help: ArgumentHelp(
+      "Write HMAC-SHA256 pseudonyms instead of customer ids in exports (overrides exports.hash_ids_salt). Example: --hash-ids s3cret",
+      valueName: "salt"))
   var hashIDs: String?
 
   @Flag(name: .long, help: "No progress lines on stderr.")
@@ -49,7 +53,9 @@ struct RunCommand: ParsableCommand {
       if let hashIDs { c.exports.hashIDsSalt = hashIDs }
       let r = try ScheduledRun.run(c) { reporter($0) }
       let m = r.scoring.manifest
-      print("koi: run \(r.runID): \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) as of \(m.asOf); results in \(r.runDirectory)")
+      print(
+        "koi: run \(r.runID): \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) as of \(m.asOf); results in \(r.runDirectory)"
+      )
       printWarnings(r.warnings)
     } catch {
       throw KoiExit.map(error)

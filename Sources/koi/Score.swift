@@ -27,25 +27,32 @@ struct Score: ParsableCommand {
       """
   )
 
-  @Argument(help: ArgumentHelp(
-    "The transactions: CSV, CSV.gz or .xlsx files, directories (their *.csv, *.csv.gz, *.xlsx by name), globs Koi expands itself ('exports/2025-*.csv', by path), or - for standard input; read in the order given.",
-    valueName: "input"))
+  @Argument(
+    help: ArgumentHelp(
+      "The transactions: CSV, CSV.gz or .xlsx files, directories (their *.csv, *.csv.gz, *.xlsx by name), globs Koi expands itself ('exports/2025-*.csv', by path), or - for standard input; read in the order given.",
+      valueName: "input"))
   var input: [String]
 
-  @Option(name: .long, help: ArgumentHelp("Directory for the results; created if missing. Example: --out out", valueName: "dir"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Directory for the results; created if missing. Example: --out out", valueName: "dir"))
   var out: String
 
-  @Option(name: .customLong("as-of"), help: ArgumentHelp(
-    "Reference date: recency is measured to it and rows dated on or after it are rejected. Default: the day after the last transaction. Example: --as-of 2025-07-01",
-    valueName: "yyyy-mm-dd"))
+  @Option(
+    name: .customLong("as-of"),
+    help: ArgumentHelp(
+      "Reference date: recency is measured to it and rows dated on or after it are rejected. Default: the day after the last transaction. Example: --as-of 2025-07-01",
+      valueName: "yyyy-mm-dd"))
   var asOf: String?
 
   @Flag(name: .long, help: "Stop at the first bad row (exit code 2) instead of rejecting it and going on.")
   var strict = false
 
-  @Option(name: .long, help: ArgumentHelp(
-    "Stages to run, comma-separated, in any order; default all. Available: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")). Example: --stages rfm",
-    valueName: "list"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Stages to run, comma-separated, in any order; default all. Available: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")). Example: --stages rfm",
+      valueName: "list"))
   var stages: String?
 
   @Option(name: .customLong("rfm-bins"), help: help(Settings.rfmBins, example: "5", valueName: "n"))
@@ -60,20 +67,26 @@ struct Score: ParsableCommand {
   @Option(name: .long, help: help(Settings.seed, example: "7", valueName: "s"))
   var seed: UInt64 = UInt64(Settings.seed.defaultValue)
 
-  @Option(name: .customLong("init-model"), help: ArgumentHelp(
-    "A previous run's model.json: tiers start from its centroids so tier identities stay stable, and segments.json reports how many customers changed tier. Example: --init-model out/model.json",
-    valueName: "path"))
+  @Option(
+    name: .customLong("init-model"),
+    help: ArgumentHelp(
+      "A previous run's model.json: tiers start from its centroids so tier identities stay stable, and segments.json reports how many customers changed tier. Example: --init-model out/model.json",
+      valueName: "path"))
   var initModel: String?
 
-  @Option(name: .customLong("tier-features"), help: ArgumentHelp(
-    "Behaviour features the tiers cluster on, comma-separated. Available: \(TierFeature.allCases.map(\.rawValue).joined(separator: ", ")). Example: --tier-features discount_depth,promo_share,premium_share,breadth",
-    valueName: "list"))
+  @Option(
+    name: .customLong("tier-features"),
+    help: ArgumentHelp(
+      "Behaviour features the tiers cluster on, comma-separated. Available: \(TierFeature.allCases.map(\.rawValue).joined(separator: ", ")). Example: --tier-features discount_depth,promo_share,premium_share,breadth",
+      valueName: "list"))
   var tierFeatures: String?
 
   @Option(name: .customLong("due-within"), help: help(Settings.dueWithin, example: "30", valueName: "days"))
   var dueWithin = Settings.dueWithin.defaultValue
 
-  @Option(name: .customLong("due-min-probability"), help: help(Settings.dueMinimumProbability, example: "0.25", valueName: "p"))
+  @Option(
+    name: .customLong("due-min-probability"),
+    help: help(Settings.dueMinimumProbability, example: "0.25", valueName: "p"))
   var dueMinProbability = Settings.dueMinimumProbability.defaultValue
 
   @Option(name: .customLong("due-limit"), help: help(Settings.dueLimit, example: "500", valueName: "n"))
@@ -105,7 +118,9 @@ struct Score: ParsableCommand {
     var chosen = Set<StageName>()
     for s in stages.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !s.isEmpty {
       guard let stage = StageName.allCases.first(where: { $0.rawValue == s }) else {
-        throw ValidationError("--stages: unknown stage '\(s)'; the stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", ")).")
+        throw ValidationError(
+          "--stages: unknown stage '\(s)'; the stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", "))."
+        )
       }
       chosen.insert(stage)
     }
@@ -135,7 +150,9 @@ struct Score: ParsableCommand {
     do {
       let result = try ScoringRun.run(options) { reporter($0) }
       let m = result.manifest
-      print("koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) as of \(m.asOf) in \(String(format: "%.2f", m.seconds["total"] ?? 0)) s; results in \(out)")
+      print(
+        "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) as of \(m.asOf) in \(String(format: "%.2f", m.seconds["total"] ?? 0)) s; results in \(out)"
+      )
       printWarnings(m.warnings)
     } catch {
       throw KoiExit.map(error)
@@ -143,14 +160,15 @@ struct Score: ParsableCommand {
   }
 }
 
-
 /// `--tier-features a,b,c` as features, or a validation error naming the
 /// unknown one.
 func parseTierFeatures(_ list: String) throws -> [TierFeature] {
   var out: [TierFeature] = []
   for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
     guard let f = TierFeature(rawValue: name) else {
-      throw ValidationError("--tier-features: unknown feature '\(name)'; the features are \(TierFeature.allCases.map(\.rawValue).joined(separator: ", ")).")
+      throw ValidationError(
+        "--tier-features: unknown feature '\(name)'; the features are \(TierFeature.allCases.map(\.rawValue).joined(separator: ", "))."
+      )
     }
     if !out.contains(f) { out.append(f) }
   }

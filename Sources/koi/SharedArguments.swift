@@ -3,27 +3,35 @@ import Koi
 
 /// How to read the input file: shared by `score` and `backtest`.
 struct InputArguments: ParsableArguments {
-  @Option(name: .customLong("column"), parsing: .singleValue, help: ArgumentHelp(
-    "Read a canonical column from a differently named header; repeatable. Canonical names: customer_id, date, item, amount, list_price, promo, channel, store. Example: --column customer_id=会员卡号",
-    valueName: "canonical=header"))
+  @Option(
+    name: .customLong("column"), parsing: .singleValue,
+    help: ArgumentHelp(
+      "Read a canonical column from a differently named header; repeatable. Canonical names: customer_id, date, item, amount, list_price, promo, channel, store. Example: --column customer_id=会员卡号",
+      valueName: "canonical=header"))
   var columns: [String] = []
 
-  @Option(name: .long, help: ArgumentHelp(
-    "Input encoding: auto (UTF-8, or GB18030 when the file is not UTF-8), utf8, gb18030. Example: --encoding gb18030",
-    valueName: "auto|utf8|gb18030"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Input encoding: auto (UTF-8, or GB18030 when the file is not UTF-8), utf8, gb18030. Example: --encoding gb18030",
+      valueName: "auto|utf8|gb18030"))
   var encoding: InputEncoding = .auto
 
-  @Option(name: .long, help: ArgumentHelp(
-    "Which sheets of a workbook (.xlsx) to read: a name, a number (1 = the first sheet, hidden ones counted), or all (every visible sheet, in workbook order). Default: the first visible sheet. Example: --sheet 2024",
-    valueName: "name|number|all"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Which sheets of a workbook (.xlsx) to read: a name, a number (1 = the first sheet, hidden ones counted), or all (every visible sheet, in workbook order). Default: the first visible sheet. Example: --sheet 2024",
+      valueName: "name|number|all"))
   var sheet: String?
 
   @Option(name: .customLong("header-row"), help: help(Settings.headerRow, example: "3", valueName: "n"))
   var headerRow = Settings.headerRow.defaultValue
 
-  @Option(name: .long, help: ArgumentHelp(
-    "Rows that repeat a row of an earlier file exactly (overlapping exports): report (count them in run.json and warn, keep them) or drop-across-files (reject them as duplicate_across_files). Example: --duplicates drop-across-files",
-    valueName: "report|drop-across-files"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Rows that repeat a row of an earlier file exactly (overlapping exports): report (count them in run.json and warn, keep them) or drop-across-files (reject them as duplicate_across_files). Example: --duplicates drop-across-files",
+      valueName: "report|drop-across-files"))
   var duplicates: DuplicatePolicy = .report
 
   func validate() throws {
@@ -50,16 +58,21 @@ struct InputArguments: ParsableArguments {
 /// Repurchase-interval settings: shared by `score` and `backtest`, so a
 /// backtest measures the model `score` ships.
 struct RepurchaseArguments: ParsableArguments {
-  @Option(name: .customLong("prior"), parsing: .singleValue, help: ArgumentHelp(
-    "Typical repurchase cycle of a treatment in days, used when it has too few repeat purchases to fit (under 30 gaps); repeatable. Example: --prior 玻尿酸=180",
-    valueName: "item=days"))
+  @Option(
+    name: .customLong("prior"), parsing: .singleValue,
+    help: ArgumentHelp(
+      "Typical repurchase cycle of a treatment in days, used when it has too few repeat purchases to fit (under 30 gaps); repeatable. Example: --prior 玻尿酸=180",
+      valueName: "item=days"))
   var priors: [String] = []
 
   @Option(name: .customLong("next-within"), help: help(Settings.nextWithin, example: "365", valueName: "days"))
   var nextWithin = Settings.nextWithin.defaultValue
 
-  @Flag(name: .customLong("no-propensity"), help: ArgumentHelp(
-    "Keep the interval model's own 30/60/90-day probabilities instead of training boosted trees on the run's history (faster on very large files; the trees were better on every real log measured)."))
+  @Flag(
+    name: .customLong("no-propensity"),
+    help: ArgumentHelp(
+      "Keep the interval model's own 30/60/90-day probabilities instead of training boosted trees on the run's history (faster on very large files; the trees were better on every real log measured)."
+    ))
   var noPropensity = false
 
   func validate() throws {
@@ -102,7 +115,8 @@ struct LifetimeArguments: ParsableArguments {
   var maxErlangK = Settings.maxErlangK.defaultValue
 
   var options: LifetimeOptions {
-    LifetimeOptions(horizonDays: horizonDays, annualDiscountRate: discountRate, margin: margin, maximumErlangK: maxErlangK)
+    LifetimeOptions(
+      horizonDays: horizonDays, annualDiscountRate: discountRate, margin: margin, maximumErlangK: maxErlangK)
   }
 
   func validate() throws {

@@ -75,9 +75,13 @@ final class ConfigTableReader {
 
   func tableArray(_ key: String) throws -> [ConfigTableReader]? {
     guard let v = take(key) else { return nil }
-    guard case let .array(a) = v else { throw error(key, "expected an array of tables ([[\(keyPath(key))]]), got \(v)") }
+    guard case let .array(a) = v else {
+      throw error(key, "expected an array of tables ([[\(keyPath(key))]]), got \(v)")
+    }
     return try a.enumerated().map { i, e in
-      guard case let .table(t) = e else { throw error(key, "expected an array of tables ([[\(keyPath(key))]]), got \(e)") }
+      guard case let .table(t) = e else {
+        throw error(key, "expected an array of tables ([[\(keyPath(key))]]), got \(e)")
+      }
       return ConfigTableReader(file: file, path: "\(keyPath(key))[\(i)]", values: t)
     }
   }

@@ -34,8 +34,9 @@ indirect enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
     do {
       table = try TOMLTable(string: text)
     } catch let e as TOMLParseError {
-      throw ConfigError(file: file, key: "line \(e.source.begin.line), column \(e.source.begin.column)",
-                        message: "not valid TOML: \(e.description)")
+      throw ConfigError(
+        file: file, key: "line \(e.source.begin.line), column \(e.source.begin.column)",
+        message: "not valid TOML: \(e.description)")
     }
     return convert(table)
   }

@@ -164,15 +164,22 @@ enum CampaignLists {
         for np in f.nextPurchases ?? [] {
           guard let d = np.dueInDays, d <= Double(options.dueWithinDays) else { continue }
           let p = np.probabilityWithinHorizon ?? 1
-          let reason: CampaignReason = d < 0
-            ? .overdue(category: np.category, byDays: Int(-d)) : .due(category: np.category, inDays: Int(d.rounded(.up)))
+          let reason: CampaignReason =
+            d < 0
+            ? .overdue(category: np.category, byDays: Int(-d))
+            : .due(category: np.category, inDays: Int(d.rounded(.up)))
           if best.map({ p * aov > $0.1 }) ?? true { best = (reason, p * aov) }
         }
         if let best { out.append((c, best.0, best.1)) }
       case .highValueAtRisk:
         guard let s = f.segment, s == .atRisk || s == .cantLoseThem,
-              let pct = f.monetaryPercentile, pct >= highValueFloor else { continue }
-        out.append((c, .highValueAtRisk(segment: s, topPercent: Int((options.highValueShare * 100).rounded())), f.clv ?? f.monetary ?? 0))
+          let pct = f.monetaryPercentile, pct >= highValueFloor
+        else { continue }
+        out.append(
+          (
+            c, .highValueAtRisk(segment: s, topPercent: Int((options.highValueShare * 100).rounded())),
+            f.clv ?? f.monetary ?? 0
+          ))
       case .kocCandidates:
         guard tags[c].contains("koc_candidate") else { continue }
         out.append((c, .kocCandidate(tier: f.tierName ?? f.tierID.map(String.init)), f.clv ?? f.monetary ?? 0))
@@ -223,10 +230,13 @@ enum CampaignLists {
     for (l, kind) in options.lists.enumerated() {
       let kept = perList[l].filter { keep.contains([$0.0, l]) }
         .sorted { $0.2 != $1.2 ? $0.2 > $1.2 : customerIDs[$0.0] < customerIDs[$1.0] }
-      lists.append(CampaignList(
-        list: kind.rawValue, runID: runID, asOf: asOf, priority: kind.priorityDefinition,
-        ids: idsKind, contactCap: options.contactCap,
-        entries: kept.map { CampaignEntry(customerID: exportedIDs[$0.0], reason: $0.1.text(.en), priority: $0.2, why: $0.1) }))
+      lists.append(
+        CampaignList(
+          list: kind.rawValue, runID: runID, asOf: asOf, priority: kind.priorityDefinition,
+          ids: idsKind, contactCap: options.contactCap,
+          entries: kept.map {
+            CampaignEntry(customerID: exportedIDs[$0.0], reason: $0.1.text(.en), priority: $0.2, why: $0.1)
+          }))
     }
     return (lists, warnings)
   }

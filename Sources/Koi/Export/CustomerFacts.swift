@@ -148,10 +148,11 @@ public struct CustomerFactTable: Sendable {
           // A lapsed pair is not expected back within the horizon: no due facts.
           for p in intervals.pairs(of: c)
           where intervals.expectedNextDay[p] != IntervalColumns.noDay && intervals.status[p] != .lapsed {
-            out[c].append(CategoryNextPurchase(
-              category: model.categories[Int(intervals.category[p])].name,
-              dueInDays: Double(intervals.expectedNextDay[p] - intervals.asOfDay),
-              probabilityWithinHorizon: probability(p)))
+            out[c].append(
+              CategoryNextPurchase(
+                category: model.categories[Int(intervals.category[p])].name,
+                dueInDays: Double(intervals.expectedNextDay[p] - intervals.asOfDay),
+                probabilityWithinHorizon: probability(p)))
           }
         }
       }

@@ -82,9 +82,10 @@ enum TagChanges {
       let before = previous?[customerIDs[c]] ?? []
       let now = unique(tags[c])
       let had = Set(before), has = Set(now)
-      record(TagChange(
-        customerID: exportedIDs[c], added: now.filter { !had.contains($0) },
-        removed: unique(before).filter { !has.contains($0) }))
+      record(
+        TagChange(
+          customerID: exportedIDs[c], added: now.filter { !had.contains($0) },
+          removed: unique(before).filter { !has.contains($0) }))
     }
     var gone: [TagChange] = []
     for (id, before) in previous ?? [:] where !present.contains(id) {

@@ -56,15 +56,20 @@ struct TagDictionary: Sendable, Codable {
   /// categories, so they warn rather than fail a scheduled run.
   ///
   /// - Complexity: O(rules × categories).
-  public static func build(rules: [TagRule], categories: [String], runID: String) -> (dictionary: TagDictionary, warnings: [String]) {
+  public static func build(rules: [TagRule], categories: [String], runID: String) -> (
+    dictionary: TagDictionary, warnings: [String]
+  ) {
     var tags: [TagDefinition] = []
     var seen = Set<String>()
     var tooLong: [String] = []
     for r in rules {
-      let expansions: [(name: String, category: String?, shown: String?)] = r.perCategory
+      let expansions: [(name: String, category: String?, shown: String?)] =
+        r.perCategory
         ? categories.map { cat in
-          (r.name.replacingOccurrences(of: "{category}", with: categorySlug(cat)), cat,
-           r.nameZH?.replacingOccurrences(of: "{category}", with: cat))
+          (
+            r.name.replacingOccurrences(of: "{category}", with: categorySlug(cat)), cat,
+            r.nameZH?.replacingOccurrences(of: "{category}", with: cat)
+          )
         }
         : [(r.name, nil, r.nameZH)]
       for e in expansions where seen.insert(e.name).inserted {
@@ -77,10 +82,14 @@ struct TagDictionary: Sendable, Codable {
     var warnings: [String] = []
     if !tooLong.isEmpty {
       let shown = tooLong.prefix(5).map { "\"\($0)\"" }.joined(separator: ", ")
-      warnings.append("\(tooLong.count) tag names are longer than WeCom's \(WeComTagLimits.nameCharacters) characters once {category} is replaced (\(shown)\(tooLong.count > 5 ? ", …" : "")); shorten the rules' name or name_zh, or the category names.")
+      warnings.append(
+        "\(tooLong.count) tag names are longer than WeCom's \(WeComTagLimits.nameCharacters) characters once {category} is replaced (\(shown)\(tooLong.count > 5 ? ", …" : "")); shorten the rules' name or name_zh, or the category names."
+      )
     }
     if tags.count > WeComTagLimits.tagsPerEnterprise {
-      warnings.append("the tag rules can give \(tags.count) tags across the data's categories; WeCom allows at most \(WeComTagLimits.tagsPerEnterprise) tags per enterprise. Fewer per-category rules keep the SCRM within it.")
+      warnings.append(
+        "the tag rules can give \(tags.count) tags across the data's categories; WeCom allows at most \(WeComTagLimits.tagsPerEnterprise) tags per enterprise. Fewer per-category rules keep the SCRM within it."
+      )
     }
     return (TagDictionary(runID: runID, tags: tags), warnings)
   }

@@ -28,7 +28,15 @@ enum TagFact: String, CaseIterable, Sendable {
 /// One test: `FACT OP VALUE`, e.g. `segment in [at_risk, hibernating]`,
 /// `monetary_percentile >= 0.95`, `tier_id == 2`, `one_off_only == true`.
 struct TagCondition: Sendable, Equatable, CustomStringConvertible {
-  enum Op: String, Sendable, CaseIterable { case eq = "==", ne = "!=", ge = ">=", le = "<=", gt = ">", lt = "<", isIn = "in" }
+  enum Op: String, Sendable, CaseIterable {
+    case eq = "=="
+    case ne = "!="
+    case ge = ">="
+    case le = "<="
+    case gt = ">"
+    case lt = "<"
+    case isIn = "in"
+  }
   var fact: TagFact
   var op: Op
   public var values: [String]
@@ -39,9 +47,14 @@ struct TagCondition: Sendable, Equatable, CustomStringConvertible {
   /// Parses `FACT OP VALUE`; nil with a reason when it is not of that form.
   static func parse(_ text: String) -> Result<TagCondition, Reason> {
     let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
-    guard parts.count == 3 else { return .failure(Reason("expected \"FACT OP VALUE\" such as \"monetary_percentile >= 0.95\", got \"\(text)\"")) }
+    guard parts.count == 3 else {
+      return .failure(Reason("expected \"FACT OP VALUE\" such as \"monetary_percentile >= 0.95\", got \"\(text)\""))
+    }
     guard let fact = TagFact(rawValue: parts[0]) else {
-      return .failure(Reason("unknown fact \"\(parts[0])\" in \"\(text)\"; the facts are \(TagFact.allCases.map(\.rawValue).joined(separator: ", "))"))
+      return .failure(
+        Reason(
+          "unknown fact \"\(parts[0])\" in \"\(text)\"; the facts are \(TagFact.allCases.map(\.rawValue).joined(separator: ", "))"
+        ))
     }
     guard let op = Op(rawValue: parts[1]) else {
       return .failure(Reason("unknown operator \"\(parts[1])\" in \"\(text)\"; use one of == != >= <= > < in"))
@@ -49,17 +62,24 @@ struct TagCondition: Sendable, Equatable, CustomStringConvertible {
     var raw = parts[2].trimmingCharacters(in: .whitespaces)
     if raw.hasPrefix("[") && raw.hasSuffix("]") { raw = String(raw.dropFirst().dropLast()) }
     let values = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    guard !values.isEmpty, op == .isIn || values.count == 1 else { return .failure(Reason("expected one value after \(op.rawValue) in \"\(text)\"")) }
+    guard !values.isEmpty, op == .isIn || values.count == 1 else {
+      return .failure(Reason("expected one value after \(op.rawValue) in \"\(text)\""))
+    }
     if fact == .segment {
       for v in values where RFMSegment(rawValue: v) == nil {
-        return .failure(Reason("unknown segment \"\(v)\" in \"\(text)\"; the segments are \(RFMSegment.allCases.map(\.rawValue).joined(separator: ", "))"))
+        return .failure(
+          Reason(
+            "unknown segment \"\(v)\" in \"\(text)\"; the segments are \(RFMSegment.allCases.map(\.rawValue).joined(separator: ", "))"
+          ))
       }
     } else if fact == .oneOffOnly {
       guard values.allSatisfy({ $0 == "true" || $0 == "false" }), op == .eq || op == .ne else {
         return .failure(Reason("one_off_only takes == true, == false or != …, got \"\(text)\""))
       }
     } else if !fact.isText {
-      for v in values where Double(v) == nil { return .failure(Reason("expected a number after \(op.rawValue) in \"\(text)\", got \"\(v)\"")) }
+      for v in values where Double(v) == nil {
+        return .failure(Reason("expected a number after \(op.rawValue) in \"\(text)\", got \"\(v)\""))
+      }
     }
     return .success(TagCondition(fact: fact, op: op, values: values))
   }
@@ -150,7 +170,7 @@ struct TagRule: Sendable, Equatable {
   public var facts: Set<TagFact> { Set((all + any).map(\.fact)) }
 
   static func parse(_ t: ConfigTableReader) throws -> TagRule {
-    guard let name = try t.string("name", expected: "a tag name such as \"vip\"") , !name.isEmpty else {
+    guard let name = try t.string("name", expected: "a tag name such as \"vip\""), !name.isEmpty else {
       throw t.error("name", "missing; every [[tags]] needs name = \"…\"")
     }
     func conditions(_ key: String) throws -> [TagCondition] {
@@ -163,7 +183,9 @@ struct TagRule: Sendable, Equatable {
     }
     let all = try conditions("all"), any = try conditions("any")
     let perCategory = try t.bool("per_category") ?? false
-    guard !all.isEmpty || !any.isEmpty else { throw t.error("all", "a rule needs at least one condition in all or any") }
+    guard !all.isEmpty || !any.isEmpty else {
+      throw t.error("all", "a rule needs at least one condition in all or any")
+    }
     if !perCategory, let c = (all + any).first(where: { $0.fact.isPerCategory }) {
       throw t.error("per_category", "\(c.fact.rawValue) is per category; set per_category = true")
     }
@@ -176,9 +198,14 @@ struct TagRule: Sendable, Equatable {
     if let group, let p = WeComTagLimits.problem(group, what: "the group name") { throw t.error("group", p) }
     let nameZH = try t.string("name_zh", expected: "a display name such as \"高价值客户\"")
     if let nameZH {
-      if let p = WeComTagLimits.problem(nameZH, what: "the display name", placeholder: placeholder) { throw t.error("name_zh", p) }
+      if let p = WeComTagLimits.problem(nameZH, what: "the display name", placeholder: placeholder) {
+        throw t.error("name_zh", p)
+      }
       if perCategory && !nameZH.contains("{category}") {
-        throw t.error("name_zh", "a per-category rule needs {category} in its display name too (one tag per category), e.g. \"{category}30天内到期\"")
+        throw t.error(
+          "name_zh",
+          "a per-category rule needs {category} in its display name too (one tag per category), e.g. \"{category}30天内到期\""
+        )
       }
     }
     try t.finish()
@@ -194,16 +221,20 @@ struct TagRule: Sendable, Equatable {
 
   /// The built-in rules, used when the configuration has no `[[tags]]`.
   static let defaults: [TagRule] = [
-    TagRule(name: "vip", any: [c("segment == champions"), c("monetary_percentile >= 0.95")],
-            group: "客户价值", nameZH: "VIP客户"),
+    TagRule(
+      name: "vip", any: [c("segment == champions"), c("monetary_percentile >= 0.95")],
+      group: "客户价值", nameZH: "VIP客户"),
     TagRule(name: "high_value", all: [c("monetary_percentile >= 0.8")], group: "客户价值", nameZH: "高价值客户"),
-    TagRule(name: "win_back", all: [c("segment in [at_risk, cant_lose_them, hibernating]")],
-            group: "客户状态", nameZH: "待挽回"),
-    TagRule(name: "koc_candidate", all: [c("tier_id == 2"), c("monetary_percentile >= 0.8")],
-            group: "客户价值", nameZH: "KOC候选"),
+    TagRule(
+      name: "win_back", all: [c("segment in [at_risk, cant_lose_them, hibernating]")],
+      group: "客户状态", nameZH: "待挽回"),
+    TagRule(
+      name: "koc_candidate", all: [c("tier_id == 2"), c("monetary_percentile >= 0.8")],
+      group: "客户价值", nameZH: "KOC候选"),
     TagRule(name: "one_off_only", all: [c("one_off_only == true")], group: "消费特征", nameZH: "仅一次性项目"),
-    TagRule(name: "{category}_due_30d", all: [c("due_in_days <= 30")], perCategory: true,
-            group: "复购提醒", nameZH: "{category}30天内到期"),
+    TagRule(
+      name: "{category}_due_30d", all: [c("due_in_days <= 30")], perCategory: true,
+      group: "复购提醒", nameZH: "{category}30天内到期"),
   ]
 }
 
@@ -261,7 +292,9 @@ struct TagEngine: Sendable {
     return out
   }
 
-  private func fires(_ r: TagRule, _ f: CustomerFacts, _ np: CategoryNextPurchase?, _ missing: inout Set<TagFact>) -> Bool {
+  private func fires(_ r: TagRule, _ f: CustomerFacts, _ np: CategoryNextPurchase?, _ missing: inout Set<TagFact>)
+    -> Bool
+  {
     for c in r.all {
       switch c.evaluate(f, category: np) {
       case .yes: continue
@@ -307,7 +340,9 @@ struct TagEngine: Sendable {
     var warnings: [String] = []
     for fact in TagFact.allCases where missing.contains(fact) {
       let users = rules.filter { $0.facts.contains(fact) }.map { UserText.excerpt($0.name) }
-      warnings.append("tag rules \(users.joined(separator: ", ")) use \(fact.rawValue), which this run does not provide for every customer; where it is missing they did not fire.")
+      warnings.append(
+        "tag rules \(users.joined(separator: ", ")) use \(fact.rawValue), which this run does not provide for every customer; where it is missing they did not fire."
+      )
     }
     return (tags, warnings)
   }

@@ -39,6 +39,7 @@ enum WeComTagLimits {
     let counted = placeholder.map { text.replacingOccurrences(of: $0, with: "") } ?? text
     guard counted.count > nameCharacters else { return nil }
     let fixed = placeholder != nil && text.contains(placeholder ?? "") ? " without \(placeholder ?? "")" : ""
-    return "\(what) \"\(UserText.excerpt(text))\" has \(counted.count) characters\(fixed); WeCom allows at most \(nameCharacters)"
+    return
+      "\(what) \"\(UserText.excerpt(text))\" has \(counted.count) characters\(fixed); WeCom allows at most \(nameCharacters)"
   }
 }

@@ -11,11 +11,18 @@ public struct GroundTruth: Sendable {
   /// - Throws: `IngestError` when the file is missing or not a truth file.
   public init(path: String) throws {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-      throw IngestError(.fileNotFound, "cannot read the truth file (the truth.csv written by `koi generate`).", at: SourceLocation(path: path))
+      throw IngestError(
+        .fileNotFound, "cannot read the truth file (the truth.csv written by `koi generate`).",
+        at: SourceLocation(path: path))
     }
-    let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-    guard let header = lines.first, let id = header.firstIndex(of: "customer_id"), let tier = header.firstIndex(of: "tier") else {
-      throw IngestError(.badHeader, "not a truth file: it needs customer_id and tier columns.", at: SourceLocation(path: path, line: 1))
+    let lines = text.split(separator: "\n").map {
+      $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+    guard let header = lines.first, let id = header.firstIndex(of: "customer_id"),
+      let tier = header.firstIndex(of: "tier")
+    else {
+      throw IngestError(
+        .badHeader, "not a truth file: it needs customer_id and tier columns.", at: SourceLocation(path: path, line: 1))
     }
     var tiers: [String: Int] = [:]
     var sums: [String: (Double, Int)] = [:]

@@ -95,13 +95,16 @@ public enum TransactionGenerator {
     }
 
     let zh = options.chineseHeaders
-    let header = zh ? "客户编号,消费日期,项目,实收金额,原价,是否活动,渠道,门店\n"
+    let header =
+      zh
+      ? "客户编号,消费日期,项目,实收金额,原价,是否活动,渠道,门店\n"
       : "customer_id,date,item,amount,list_price,promo,channel,store\n"
     try emit(Array(header.utf8))
     let catalog = TreatmentCategory.catalog
     let repeating = catalog.filter { $0.cycleDays != nil }
-    try truth.write("customer_id,tier,tier_name,acquired,dropout_date,purchases,"
-      + repeating.map { "cycle_\($0.id)" }.joined(separator: ",") + ",one_off\n")
+    try truth.write(
+      "customer_id,tier,tier_name,acquired,dropout_date,purchases,"
+        + repeating.map { "cycle_\($0.id)" }.joined(separator: ",") + ",one_off\n")
     try badRows.write("line,reason,customer_id\n")
 
     var line = 1
@@ -137,9 +140,12 @@ public enum TransactionGenerator {
         line += 1
         var kind: RejectReason?
         if options.badRowFraction > 0 && !r.first && corruption.uniform() < options.badRowFraction {
-          let kinds: [RejectReason] = [.badDate, .badAmount, .missingCustomerID, .wrongFieldCount, .missingItem, .badPromo]
+          let kinds: [RejectReason] = [
+            .badDate, .badAmount, .missingCustomerID, .wrongFieldCount, .missingItem, .badPromo,
+          ]
           kind = kinds[Int(corruption.next() % UInt64(kinds.count))]
-          badText.append(contentsOf: "\(line),\(kind!.rawValue),\(customerID(Int(r.customer), zh: zh))\n".utf8)  // kind set just above
+          // Kind set just above.
+          badText.append(contentsOf: "\(line),\(kind!.rawValue),\(customerID(Int(r.customer), zh: zh))\n".utf8)
           badCount += 1
         }
         format(r, zh: zh, corrupt: kind, into: &text)
@@ -156,7 +162,8 @@ public enum TransactionGenerator {
           .map { t.cycles[$0].map { String(format: "%.1f", $0) } ?? "" }
         let oneOffs = catalog.indices.filter { catalog[$0].cycleDays == nil && t.cycles[$0] != nil }
           .map { catalog[$0].id }.joined(separator: ";")
-        truthText += "\(customerID(c, zh: zh)),\(t.tier),\(tierName),\(DayNumber.format(t.acquired)),"
+        truthText +=
+          "\(customerID(c, zh: zh)),\(t.tier),\(tierName),\(DayNumber.format(t.acquired)),"
           + "\(t.dropoutDay.map(DayNumber.format) ?? ""),\(t.purchases),"
           + cycles.joined(separator: ",") + ",\(oneOffs)\n"
       }
@@ -167,12 +174,14 @@ public enum TransactionGenerator {
     try transactions.commit()
     try truth.commit()
     try badRows.commit()
-    return GeneratorSummary(customers: options.customers, rows: rowCount, badRows: badCount, bytes: bytes, seed: options.seed)
+    return GeneratorSummary(
+      customers: options.customers, rows: rowCount, badRows: badCount, bytes: bytes, seed: options.seed)
   }
 
   static func customerID(_ c: Int, zh: Bool) -> String {
     let digits = String(c + 1)
-    return zh ? "KH" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    return zh
+      ? "KH" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
       : "C" + String(repeating: "0", count: max(0, 7 - digits.count)) + digits
   }
 
@@ -193,8 +202,10 @@ public enum TransactionGenerator {
     let behaviour = TierBehaviour.all[pick(TierBehaviour.all.map(\.share), &rng)]
     let span = Double(options.endDay - options.startDay)
     let acquired = options.startDay + Int32(span * rng.uniform().squareRoot())
-    let breadth = min(catalog.count, behaviour.breadth.lowerBound
-      + Int(rng.next() % UInt64(behaviour.breadth.count)))
+    let breadth = min(
+      catalog.count,
+      behaviour.breadth.lowerBound
+        + Int(rng.next() % UInt64(behaviour.breadth.count)))
     var weights = catalog.map(\.popularity)
     var next = [Int32](repeating: .max, count: catalog.count)
     var cycles = [Double?](repeating: nil, count: catalog.count)
@@ -213,23 +224,30 @@ public enum TransactionGenerator {
       let category = catalog[j]
       let premium = rng.uniform() < behaviour.premiumProbability
       let u = premium ? 0.5 + 0.5 * rng.uniform() : 0.5 * rng.uniform()
-      let list = ((category.listPrice.lowerBound + u * (category.listPrice.upperBound - category.listPrice.lowerBound)) / 10).rounded() * 10
+      let list =
+        ((category.listPrice.lowerBound + u * (category.listPrice.upperBound - category.listPrice.lowerBound)) / 10)
+        .rounded() * 10
       let promo = rng.uniform() < behaviour.promoProbability
-      let discount = promo
+      let discount =
+        promo
         ? min(0.7, max(0.05, behaviour.promoDiscount * (0.6 + 0.8 * rng.uniform())))
         : (rng.uniform() < 0.2 ? 0.05 * rng.uniform() : 0)
       let paid = (list * (1 - discount)).rounded()
       let channel = Int8(pick(behaviour.channelWeights, &rng))
       let store = rng.uniform() < 0.9 ? homeStore : Int8(rng.next() % UInt64(options.stores))
       let minute = Int16(9 * 60 + Int(rng.next() % (12 * 60)))
-      rows.append(Row(day: day, minute: minute, customer: Int32(c), category: Int8(j), channel: channel,
-                      store: store, promo: promo, first: purchases == 0, amount: paid, listPrice: list))
+      rows.append(
+        Row(
+          day: day, minute: minute, customer: Int32(c), category: Int8(j), channel: channel,
+          store: store, promo: promo, first: purchases == 0, amount: paid, listPrice: list))
       purchases += 1
       if rng.uniform() < 0.015 {
         let refundDay = day + 1 + Int32(rng.next() % 14)
         if refundDay <= options.endDay {
-          rows.append(Row(day: refundDay, minute: minute, customer: Int32(c), category: Int8(j), channel: channel,
-                          store: store, promo: promo, first: false, amount: -paid, listPrice: list))
+          rows.append(
+            Row(
+              day: refundDay, minute: minute, customer: Int32(c), category: Int8(j), channel: channel,
+              store: store, promo: promo, first: false, amount: -paid, listPrice: list))
         }
       }
       if let cycle = cycles[j], category.cycleDays != nil {

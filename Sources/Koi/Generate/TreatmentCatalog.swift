@@ -43,18 +43,22 @@ struct TierBehaviour: Sendable {
   var channelWeights: [Double]
 
   static let all: [TierBehaviour] = [
-    .init(tier: 1, name: "savvy_price_sensitive", share: 0.20, breadth: 3...5,
-          promoProbability: 0.70, promoDiscount: 0.30, premiumProbability: 0.30,
-          dropoutProbability: 0.05, channelWeights: [0.30, 0.30, 0.25, 0.05, 0.10]),
-    .init(tier: 2, name: "savvy_quality_focused", share: 0.15, breadth: 3...5,
-          promoProbability: 0.08, promoDiscount: 0.10, premiumProbability: 0.85,
-          dropoutProbability: 0.04, channelWeights: [0.45, 0.02, 0.03, 0.30, 0.20]),
-    .init(tier: 3, name: "novice_crowd_follower", share: 0.40, breadth: 1...2,
-          promoProbability: 0.25, promoDiscount: 0.15, premiumProbability: 0.50,
-          dropoutProbability: 0.12, channelWeights: [0.35, 0.15, 0.30, 0.10, 0.10]),
-    .init(tier: 4, name: "novice_deal_seeker", share: 0.25, breadth: 1...2,
-          promoProbability: 0.80, promoDiscount: 0.35, premiumProbability: 0.12,
-          dropoutProbability: 0.15, channelWeights: [0.15, 0.40, 0.35, 0.05, 0.05]),
+    .init(
+      tier: 1, name: "savvy_price_sensitive", share: 0.20, breadth: 3...5,
+      promoProbability: 0.70, promoDiscount: 0.30, premiumProbability: 0.30,
+      dropoutProbability: 0.05, channelWeights: [0.30, 0.30, 0.25, 0.05, 0.10]),
+    .init(
+      tier: 2, name: "savvy_quality_focused", share: 0.15, breadth: 3...5,
+      promoProbability: 0.08, promoDiscount: 0.10, premiumProbability: 0.85,
+      dropoutProbability: 0.04, channelWeights: [0.45, 0.02, 0.03, 0.30, 0.20]),
+    .init(
+      tier: 3, name: "novice_crowd_follower", share: 0.40, breadth: 1...2,
+      promoProbability: 0.25, promoDiscount: 0.15, premiumProbability: 0.50,
+      dropoutProbability: 0.12, channelWeights: [0.35, 0.15, 0.30, 0.10, 0.10]),
+    .init(
+      tier: 4, name: "novice_deal_seeker", share: 0.25, breadth: 1...2,
+      promoProbability: 0.80, promoDiscount: 0.35, premiumProbability: 0.12,
+      dropoutProbability: 0.15, channelWeights: [0.15, 0.40, 0.35, 0.05, 0.05]),
   ]
 
   static let channels = ["wechat", "meituan", "douyin", "referral", "walk_in"]

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Maps byte strings to dense `Int32` ids in order of first appearance,
@@ -74,7 +74,8 @@ struct ByteInterner {
               let id = Int(entry & 0xFFFF_FFFF) - 1
               let lo = off[id]
               if off[id + 1] - lo == key.count
-                && (key.count == 0 || memcmp(a.baseAddress! + lo, key.baseAddress!, key.count) == 0) {  // both non-empty here
+                && (key.count == 0 || memcmp(a.baseAddress! + lo, key.baseAddress!, key.count) == 0)
+              {  // both non-empty here
                 return Int32(id)
               }
             }

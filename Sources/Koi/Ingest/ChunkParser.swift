@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Where each canonical column sits in a record, plus the per-run checks.
@@ -84,7 +84,9 @@ struct ChunkParser {
   let layout: RecordLayout
 
   /// Cells that mark a total row (compared lower-cased, without a final colon).
-  static let totalWords: Set<String> = ["合计", "总计", "小计", "总额", "合计金额", "total", "totals", "grand total", "subtotal", "sum"]
+  static let totalWords: Set<String> = [
+    "合计", "总计", "小计", "总额", "合计金额", "total", "totals", "grand total", "subtotal", "sum",
+  ]
 
   private static let maxRawBytes = 2000
 
@@ -169,7 +171,10 @@ struct ChunkParser {
       }
       func rejectFormula(_ f: UnsafeBufferPointer<UInt8>, _ column: CanonicalColumn) {
         let formula = String(decoding: UnsafeBufferPointer(rebasing: f[1...]), as: UTF8.self)
-        reject(.formulaWithoutValue, column, "the \(column.rawValue) is a formula (\(UserText.excerpt(formula))) with no saved value: the workbook was written by a program that does not calculate. Open it in Excel and save it (or paste values) so the results are stored")
+        reject(
+          .formulaWithoutValue, column,
+          "the \(column.rawValue) is a formula (\(UserText.excerpt(formula))) with no saved value: the workbook was written by a program that does not calculate. Open it in Excel and save it (or paste values) so the results are stored"
+        )
       }
 
       if split.unterminated {
@@ -177,7 +182,8 @@ struct ChunkParser {
         continue
       }
       if split.malformed {
-        reject(.malformedQuotes, nil, "text follows a closing quote; quote the whole field and double any quote inside it")
+        reject(
+          .malformedQuotes, nil, "text follows a closing quote; quote the whole field and double any quote inside it")
         continue
       }
       let expected = layout.headerFieldCount
@@ -220,13 +226,18 @@ struct ChunkParser {
       func text(_ f: UnsafeBufferPointer<UInt8>) -> String { UserText.excerpt(String(decoding: f, as: UTF8.self)) }
       // Rejects a field that did not parse: as `invalid_encoding` when its
       // bytes are not UTF-8 (the cause), else for `reason`.
-      func rejectField(_ f: UnsafeBufferPointer<UInt8>, _ reason: RejectReason, _ column: CanonicalColumn, _ detail: @autoclosure () -> String) {
+      func rejectField(
+        _ f: UnsafeBufferPointer<UInt8>, _ reason: RejectReason, _ column: CanonicalColumn,
+        _ detail: @autoclosure () -> String
+      ) {
         if isUncachedFormula(f) {
           rejectFormula(f, column)
         } else if isValidUTF8(f) {
           reject(reason, column, detail())
         } else {
-          reject(.invalidEncoding, column, "the \(column.rawValue) is not valid UTF-8; if the file is GB18030/GBK, set the input encoding to gb18030")
+          reject(
+            .invalidEncoding, column,
+            "the \(column.rawValue) is not valid UTF-8; if the file is GB18030/GBK, set the input encoding to gb18030")
         }
       }
       // Interns a text field; nil when it is not valid UTF-8.
@@ -239,16 +250,24 @@ struct ChunkParser {
 
       let dateField = field(layout.date)
       guard let day = FieldParsers.parseDate(dateField) else {
-        rejectField(dateField, .badDate, .date, dateField.isEmpty ? "the date is empty" : "'\(text(dateField))' is not a date in a known form (2025-03-05, 2025/3/5, 20250305, with an optional time)")
+        rejectField(
+          dateField, .badDate, .date,
+          dateField.isEmpty
+            ? "the date is empty"
+            : "'\(text(dateField))' is not a date in a known form (2025-03-05, 2025/3/5, 20250305, with an optional time)"
+        )
         continue
       }
       if let asOf = layout.asOfDay, day >= asOf {
-        reject(.afterAsOf, .date, "dated \(DayNumber.format(day)), on or after the as-of date \(DayNumber.format(asOf))")
+        reject(
+          .afterAsOf, .date, "dated \(DayNumber.format(day)), on or after the as-of date \(DayNumber.format(asOf))")
         continue
       }
       let amountField = field(layout.amount)
       guard let amount = FieldParsers.parseAmount(amountField) else {
-        rejectField(amountField, .badAmount, .amount, amountField.isEmpty ? "the amount is empty" : "'\(text(amountField))' is not an amount")
+        rejectField(
+          amountField, .badAmount, .amount,
+          amountField.isEmpty ? "the amount is empty" : "'\(text(amountField))' is not an amount")
         continue
       }
       var listPrice = Double.nan
@@ -280,7 +299,9 @@ struct ChunkParser {
       }
       guard let customer = intern(customerField, &out.customers) else {
         if isUncachedFormula(customerField) { rejectFormula(customerField, .customerID); continue }
-        reject(.invalidEncoding, .customerID, "the customer id is not valid UTF-8; if the file is GB18030/GBK, set the input encoding to gb18030")
+        reject(
+          .invalidEncoding, .customerID,
+          "the customer id is not valid UTF-8; if the file is GB18030/GBK, set the input encoding to gb18030")
         continue
       }
       let itemField = field(layout.item)
@@ -290,7 +311,9 @@ struct ChunkParser {
       }
       guard let category = intern(itemField, &out.categories) else {
         if isUncachedFormula(itemField) { rejectFormula(itemField, .item); continue }
-        reject(.invalidEncoding, .item, "the item is not valid UTF-8; if the file is GB18030/GBK, set the input encoding to gb18030")
+        reject(
+          .invalidEncoding, .item,
+          "the item is not valid UTF-8; if the file is GB18030/GBK, set the input encoding to gb18030")
         continue
       }
       // An optional text column's id: -1 when the column is absent or the
@@ -302,12 +325,20 @@ struct ChunkParser {
       }
       guard let channel = optionalText(layout.channel, &out.channels) else {
         let f = field(layout.channel)
-        if isUncachedFormula(f) { rejectFormula(f, .channel) } else { reject(.invalidEncoding, .channel, "the channel is not valid UTF-8") }
+        if isUncachedFormula(f) {
+          rejectFormula(f, .channel)
+        } else {
+          reject(.invalidEncoding, .channel, "the channel is not valid UTF-8")
+        }
         continue
       }
       guard let store = optionalText(layout.store, &out.stores) else {
         let f = field(layout.store)
-        if isUncachedFormula(f) { rejectFormula(f, .store) } else { reject(.invalidEncoding, .store, "the store is not valid UTF-8") }
+        if isUncachedFormula(f) {
+          rejectFormula(f, .store)
+        } else {
+          reject(.invalidEncoding, .store, "the store is not valid UTF-8")
+        }
         continue
       }
       if layout.hashRows {

@@ -22,22 +22,32 @@ public enum CanonicalColumn: String, CaseIterable, Sendable, Codable {
   var aliases: [String] {
     switch self {
     case .customerID:
-      return ["customer_id", "customer", "customer id", "customerid", "client_id", "member_id",
-              "客户编号", "客户id", "客户号", "会员号", "会员编号", "会员id", "顾客编号", "顾客id"]
+      return [
+        "customer_id", "customer", "customer id", "customerid", "client_id", "member_id",
+        "客户编号", "客户id", "客户号", "会员号", "会员编号", "会员id", "顾客编号", "顾客id",
+      ]
     case .date:
-      return ["date", "purchase_date", "order_date", "transaction_date", "datetime", "time",
-              "消费日期", "日期", "消费时间", "交易日期", "交易时间", "下单时间"]
+      return [
+        "date", "purchase_date", "order_date", "transaction_date", "datetime", "time",
+        "消费日期", "日期", "消费时间", "交易日期", "交易时间", "下单时间",
+      ]
     case .item:
-      return ["item", "treatment", "category", "product", "service",
-              "项目", "品项", "项目名称", "治疗项目", "品项名称", "消费项目"]
+      return [
+        "item", "treatment", "category", "product", "service",
+        "项目", "品项", "项目名称", "治疗项目", "品项名称", "消费项目",
+      ]
     case .amount:
-      return ["amount", "paid", "amount_paid", "paid_amount", "revenue", "net_amount",
-              "实收金额", "金额", "实付金额", "实收", "消费金额"]
+      return [
+        "amount", "paid", "amount_paid", "paid_amount", "revenue", "net_amount",
+        "实收金额", "金额", "实付金额", "实收", "消费金额",
+      ]
     case .listPrice:
       return ["list_price", "price", "original_price", "原价", "标价", "项目原价"]
     case .promo:
-      return ["promo", "promotion", "coupon", "is_promo", "on_promotion",
-              "是否活动", "活动", "优惠券", "是否优惠", "促销"]
+      return [
+        "promo", "promotion", "coupon", "is_promo", "on_promotion",
+        "是否活动", "活动", "优惠券", "是否优惠", "促销",
+      ]
     case .channel:
       return ["channel", "source", "渠道", "来源渠道", "来源"]
     case .store:
@@ -73,10 +83,16 @@ public struct ColumnMapping: Sendable, Equatable {
     for (name, headerName) in overrides.sorted(by: { $0.key < $1.key }) {
       guard let column = CanonicalColumn(rawValue: name) else {
         let known = CanonicalColumn.allCases.map(\.rawValue).joined(separator: ", ")
-        throw IngestError(.badHeader, "column mapping \(UserText.excerpt(name))=\(UserText.excerpt(headerName)): unknown column name '\(UserText.excerpt(name))'; the names are \(known).", at: location)
+        throw IngestError(
+          .badHeader,
+          "column mapping \(UserText.excerpt(name))=\(UserText.excerpt(headerName)): unknown column name '\(UserText.excerpt(name))'; the names are \(known).",
+          at: location)
       }
       guard let at = normalised.firstIndex(of: normal(headerName)) else {
-        throw IngestError(.badHeader, "column mapping \(name)=\(UserText.excerpt(headerName)): the header has no column '\(UserText.excerpt(headerName))'; it has \(Self.describe(header)).\(Self.encodingHint(header))", at: location)
+        throw IngestError(
+          .badHeader,
+          "column mapping \(name)=\(UserText.excerpt(headerName)): the header has no column '\(UserText.excerpt(headerName))'; it has \(Self.describe(header)).\(Self.encodingHint(header))",
+          at: location)
       }
       found[column] = at
     }
@@ -85,14 +101,20 @@ public struct ColumnMapping: Sendable, Equatable {
       let matches = normalised.indices.filter { !claimed.contains($0) && column.aliases.contains(normalised[$0]) }
       if matches.count > 1 {
         let names = matches.map { "'\(UserText.excerpt(header[$0]))'" }.joined(separator: " and ")
-        throw IngestError(.badHeader, "columns \(names) both look like \(column.rawValue); choose one with {{column \(column.rawValue)=HEADER}}.", at: location)
+        throw IngestError(
+          .badHeader,
+          "columns \(names) both look like \(column.rawValue); choose one with {{column \(column.rawValue)=HEADER}}.",
+          at: location)
       }
       if let m = matches.first { found[column] = m }
     }
     let missing = CanonicalColumn.allCases.filter { $0.isRequired && found[$0] == nil }
     if !missing.isEmpty {
       let names = missing.map(\.rawValue).joined(separator: ", ")
-      throw IngestError(.badHeader, "missing required column\(missing.count > 1 ? "s" : "") \(names). The header is: \(Self.describe(header)). Map a column with {{column \(missing[0].rawValue)=HEADER}}.\(Self.encodingHint(header))", at: location)
+      throw IngestError(
+        .badHeader,
+        "missing required column\(missing.count > 1 ? "s" : "") \(names). The header is: \(Self.describe(header)). Map a column with {{column \(missing[0].rawValue)=HEADER}}.\(Self.encodingHint(header))",
+        at: location)
     }
     index = found
   }

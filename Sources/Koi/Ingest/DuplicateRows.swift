@@ -49,7 +49,10 @@ struct DuplicateRows {
   @inline(__always)
   static func rowHash(layout: RecordLayout, field: (Int) -> UnsafeBufferPointer<UInt8>) -> UInt64 {
     var h: UInt64 = 0x243F_6A88_85A3_08D3
-    for column in [layout.customer, layout.date, layout.item, layout.amount, layout.listPrice, layout.promo, layout.channel, layout.store] {
+    for column in [
+      layout.customer, layout.date, layout.item, layout.amount, layout.listPrice, layout.promo, layout.channel,
+      layout.store,
+    ] {
       let f: UInt64 = column >= 0 ? ByteInterner.hash(field(column)) : 0x5851_F42D_4C95_7F2D
       h = (h ^ f) &* 0x9E37_79B9_7F4A_7C15
       h ^= h >> 32

@@ -38,7 +38,9 @@ final class GzipInflater {
       if atMemberEnd {
         if begun {
           // Another member follows the previous one's trailer.
-          guard inflateReset(&stream) == Z_OK else { throw GzipError(message: "zlib could not restart", offset: consumed) }
+          guard inflateReset(&stream) == Z_OK else {
+            throw GzipError(message: "zlib could not restart", offset: consumed)
+          }
         }
         begun = true
         atMemberEnd = false
@@ -78,7 +80,10 @@ final class GzipInflater {
       throw GzipError(message: "the file is empty", offset: 0)
     }
     if !atMemberEnd {
-      throw GzipError(message: "the file ends in the middle of the compressed data (truncated: it was cut short while being copied or written)", offset: consumed)
+      throw GzipError(
+        message:
+          "the file ends in the middle of the compressed data (truncated: it was cut short while being copied or written)",
+        offset: consumed)
     }
   }
 }
@@ -92,6 +97,8 @@ struct GzipError: Error {
   func ingestError(path: String) -> IngestError {
     // No byte offset: where zlib notices damage depends on how the file was
     // cut into blocks, and the message must not.
-    IngestError(.corrupt, "cannot read this .gz file: \(message). Copy or export the file again; `gzip -t FILE` checks it.", at: SourceLocation(path: path))
+    IngestError(
+      .corrupt, "cannot read this .gz file: \(message). Copy or export the file again; `gzip -t FILE` checks it.",
+      at: SourceLocation(path: path))
   }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The inputs of a run as the user named them, expanded into files in the
@@ -57,14 +57,20 @@ public struct InputList: Sendable, Equatable {
         several = true
         let found = try directoryInputs(name)
         guard !found.isEmpty else {
-          throw IngestError(.fileNotFound, "the directory has no .csv, .csv.gz or .xlsx files. Put the exports in it, or name the files (a glob such as 'exports/*.csv' works too).", at: SourceLocation(path: name))
+          throw IngestError(
+            .fileNotFound,
+            "the directory has no .csv, .csv.gz or .xlsx files. Put the exports in it, or name the files (a glob such as 'exports/*.csv' works too).",
+            at: SourceLocation(path: name))
         }
         files += found
       } else if !exists && isGlob(name) {
         several = true
         let found = try globInputs(name)
         guard !found.isEmpty else {
-          throw IngestError(.fileNotFound, "no file matches this pattern. Check the folder and the pattern; Koi expands it itself, so quote it ('exports/2025-*.csv').", at: SourceLocation(path: name))
+          throw IngestError(
+            .fileNotFound,
+            "no file matches this pattern. Check the folder and the pattern; Koi expands it itself, so quote it ('exports/2025-*.csv').",
+            at: SourceLocation(path: name))
         }
         files += found
       } else {
@@ -123,7 +129,9 @@ public struct InputList: Sendable, Equatable {
     let r = glob(pattern, 0, nil, &g)
     if r == GLOB_NOMATCH { return [] }
     guard r == 0 else {
-      throw IngestError(.unreadable, "the pattern could not be expanded (glob error \(r)); check that its folders can be read.", at: SourceLocation(path: pattern))
+      throw IngestError(
+        .unreadable, "the pattern could not be expanded (glob error \(r)); check that its folders can be read.",
+        at: SourceLocation(path: pattern))
     }
     var paths: [String] = []
     for i in 0..<Int(g.gl_pathc) {
@@ -145,7 +153,10 @@ public struct InputList: Sendable, Equatable {
         key = "\(st.st_dev):\(st.st_ino)"
       }
       if let first = seen[key] {
-        let what = f == "-" ? "standard input ('-') is named twice" : "this file is named twice (also as '\(UserText.excerpt(first, limit: UserText.pathLimit))'): its rows would be counted twice"
+        let what =
+          f == "-"
+          ? "standard input ('-') is named twice"
+          : "this file is named twice (also as '\(UserText.excerpt(first, limit: UserText.pathLimit))'): its rows would be counted twice"
         throw IngestError(.namedTwice, "\(what). Name each file once.", at: SourceLocation(path: f))
       }
       seen[key] = f

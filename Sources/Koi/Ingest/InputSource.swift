@@ -1,6 +1,7 @@
 import Crypto
+
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The text encodings Koi reads.
@@ -53,7 +54,9 @@ final class InputSource {
     } else {
       guard stat(path, &st) == 0 else { throw InputSource.openError(path: path, errno: errno) }
       guard (st.st_mode & S_IFMT) == S_IFREG else {
-        let what = (st.st_mode & S_IFMT) == S_IFDIR ? "a directory, not a file; give the path of the CSV file in it." : "not a regular file."
+        let what =
+          (st.st_mode & S_IFMT) == S_IFDIR
+          ? "a directory, not a file; give the path of the CSV file in it." : "not a regular file."
         throw IngestError(.unreadable, what, at: SourceLocation(path: path))
       }
       let fd = open(path, O_RDONLY)
@@ -86,15 +89,24 @@ final class InputSource {
     if head.starts(with: [0x1F, 0x8B]) { return .csvGzip }
     if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
       guard path != "-" else {
-        throw IngestError(.unreadable, "standard input holds a workbook (zip archive); Koi reads a workbook from a file. Save it to a file and give its path.", at: at)
+        throw IngestError(
+          .unreadable,
+          "standard input holds a workbook (zip archive); Koi reads a workbook from a file. Save it to a file and give its path.",
+          at: at)
       }
       return .xlsx
     }
     if head.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-      throw IngestError(.corrupt, "this is an OLE compound file: a password-protected (encrypted) workbook or an old .xls. Open it in Excel, remove the password (File > Info > Protect Workbook) and save it as .xlsx or CSV UTF-8.", at: at)
+      throw IngestError(
+        .corrupt,
+        "this is an OLE compound file: a password-protected (encrypted) workbook or an old .xls. Open it in Excel, remove the password (File > Info > Protect Workbook) and save it as .xlsx or CSV UTF-8.",
+        at: at)
     }
     if lower.hasSuffix(".xlsx") {
-      throw IngestError(.corrupt, "named .xlsx but not an Excel workbook (it is not a zip archive). Save it from Excel as .xlsx, or rename it if it is a CSV file.", at: at)
+      throw IngestError(
+        .corrupt,
+        "named .xlsx but not an Excel workbook (it is not a zip archive). Save it from Excel as .xlsx, or rename it if it is a CSV file.",
+        at: at)
     }
     if lower.hasSuffix(".gz") {
       throw IngestError(.corrupt, "named .gz but not gzip data. Compress it with gzip, or rename it.", at: at)
@@ -112,7 +124,8 @@ final class InputSource {
       n = raw.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) }
     } while n < 0 && errno == EINTR
     guard n >= 0 else {
-      throw IngestError(.unreadable, "read failed (\(String(cString: strerror(errno)))).", at: SourceLocation(path: path))
+      throw IngestError(
+        .unreadable, "read failed (\(String(cString: strerror(errno)))).", at: SourceLocation(path: path))
     }
     raw.removeLast(count - n)
     if n == 0 { rawEOF = true }
@@ -130,15 +143,25 @@ final class InputSource {
       let n = readlink(path, &link, 4096)
       if n >= 0 {
         let target = String(decoding: link[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return IngestError(.fileNotFound, "a symbolic link to '\(UserText.excerpt(target, limit: UserText.pathLimit))', which does not exist. Point the link at the file, or give the file's own path.", at: at)
+        return IngestError(
+          .fileNotFound,
+          "a symbolic link to '\(UserText.excerpt(target, limit: UserText.pathLimit))', which does not exist. Point the link at the file, or give the file's own path.",
+          at: at)
       }
-      return IngestError(.fileNotFound, "no such file. Check the path, or run `koi generate --out DIR` to make a sample.", at: at)
+      return IngestError(
+        .fileNotFound, "no such file. Check the path, or run `koi generate --out DIR` to make a sample.", at: at)
     case ELOOP:
-      return IngestError(.unreadable, "a symbolic link loop (ELOOP): following its symbolic links leads back to a link already passed (or through more than 40). Point the link at the file itself.", at: at)
+      return IngestError(
+        .unreadable,
+        "a symbolic link loop (ELOOP): following its symbolic links leads back to a link already passed (or through more than 40). Point the link at the file itself.",
+        at: at)
     case ENOTDIR:
-      return IngestError(.fileNotFound, "no such file: a part of the path is a file, not a directory (ENOTDIR).", at: at)
+      return IngestError(
+        .fileNotFound, "no such file: a part of the path is a file, not a directory (ENOTDIR).", at: at)
     case EACCES:
-      return IngestError(.unreadable, "permission denied (EACCES): this user may not read the file or search a directory on its path.", at: at)
+      return IngestError(
+        .unreadable, "permission denied (EACCES): this user may not read the file or search a directory on its path.",
+        at: at)
     case ENAMETOOLONG:
       return IngestError(.unreadable, "the path is too long (ENAMETOOLONG).", at: at)
     default:
@@ -180,7 +203,9 @@ final class InputSource {
         if atEnd {
           do { try inflater.finish() } catch let e as GzipError { throw e.ingestError(path: path) }
         } else {
-          do { try inflater.inflate(compressed, into: &raw) } catch let e as GzipError { throw e.ingestError(path: path) }
+          do { try inflater.inflate(compressed, into: &raw) } catch let e as GzipError {
+            throw e.ingestError(path: path)
+          }
         }
       } while raw.isEmpty && !atEnd
     } else {
@@ -227,7 +252,8 @@ final class InputSource {
     decodedOffset += Int64(consumed)
     pending = Array(input[consumed...])
     if final && !pending.isEmpty {
-      throw GB18030DecodeError(offset: decodedOffset, line: decodedNewlines + 1, bytes: Array(pending.prefix(4)), cutOff: true)
+      throw GB18030DecodeError(
+        offset: decodedOffset, line: decodedNewlines + 1, bytes: Array(pending.prefix(4)), cutOff: true)
     }
     return utf8
   }
@@ -254,7 +280,9 @@ enum SHA256Hex {
   static func hex(_ md: [UInt8]) -> String {
     md.map { b in
       let h = "0123456789abcdef".utf8
-      return String(decoding: [h[h.index(h.startIndex, offsetBy: Int(b >> 4))], h[h.index(h.startIndex, offsetBy: Int(b & 15))]], as: UTF8.self)
+      return String(
+        decoding: [h[h.index(h.startIndex, offsetBy: Int(b >> 4))], h[h.index(h.startIndex, offsetBy: Int(b & 15))]],
+        as: UTF8.self)
     }.joined()
   }
 }
@@ -322,8 +350,14 @@ struct GB18030DecodeError: Error {
   func ingestError(path: String, detected: Bool) -> IngestError {
     let location = SourceLocation(path: path, line: line)
     if detected {
-      return IngestError(.encoding, "the file is neither UTF-8 nor GB18030: \(what). Convert it to UTF-8 (for example `iconv -f GBK -t UTF-8 \(UserText.excerpt(path, limit: UserText.pathLimit)) > utf8.csv`) or name the encoding with {{encoding gb18030}}.", at: location)
+      return IngestError(
+        .encoding,
+        "the file is neither UTF-8 nor GB18030: \(what). Convert it to UTF-8 (for example `iconv -f GBK -t UTF-8 \(UserText.excerpt(path, limit: UserText.pathLimit)) > utf8.csv`) or name the encoding with {{encoding gb18030}}.",
+        at: location)
     }
-    return IngestError(.encoding, "\(what). If the file is UTF-8, set {{encoding utf8}}; otherwise convert it to UTF-8 first (for example with iconv).", at: location)
+    return IngestError(
+      .encoding,
+      "\(what). If the file is UTF-8, set {{encoding utf8}}; otherwise convert it to UTF-8 first (for example with iconv).",
+      at: location)
   }
 }

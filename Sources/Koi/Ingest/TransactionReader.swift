@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Options for reading a transactions file.
@@ -158,11 +158,12 @@ public enum TransactionReader {
         let (sheets, skipped) = try workbook.select(options.sheet)
         for h in skipped {
           let sheet = UserText.excerpt(h.name)
-          warnings.append(RunWarning(
-            "\(UserText.excerpt(path, limit: UserText.pathLimit)): hidden sheet '\(sheet)' was not read.",
-            advice: .init(
-              lead: "To read it, name it with", commandLine: "--sheet '\(sheet)'",
-              configuration: "[input] sheet = \"\(sheet)\"")))
+          warnings.append(
+            RunWarning(
+              "\(UserText.excerpt(path, limit: UserText.pathLimit)): hidden sheet '\(sheet)' was not read.",
+              advice: .init(
+                lead: "To read it, name it with", commandLine: "--sheet '\(sheet)'",
+                configuration: "[input] sheet = \"\(sheet)\"")))
         }
         let sha = try source.digestOfWholeFile()
         for sheet in sheets {
@@ -203,16 +204,24 @@ public enum TransactionReader {
   /// written when the run stops here.
   static func noUsableRows(counts: RowCounts, first: Reject?, location: SourceLocation, several: Bool) -> IngestError {
     guard counts.read > 0, let first else {
-      return IngestError(.noUsableRows, several ? "the files have headers but no rows." : "the file has a header but no rows.", at: location)
+      return IngestError(
+        .noUsableRows, several ? "the files have headers but no rows." : "the file has a header but no rows.",
+        at: location)
     }
     let reasons = counts.rejectedByReason.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
       .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
     let field = first.field.map { " (\($0.rawValue))" } ?? ""
-    return IngestError(.noUsableRows, "none of its \(counts.read) rows is usable (\(reasons)); the first, line \(first.line)\(field): \(first.detail). Fix the rows, or set {{strict}} to stop at the first bad one.", at: location)
+    return IngestError(
+      .noUsableRows,
+      "none of its \(counts.read) rows is usable (\(reasons)); the first, line \(first.line)\(field): \(first.detail). Fix the rows, or set {{strict}} to stop at the first bad one.",
+      at: location)
   }
 
   static func strictError(_ r: Reject, file: IngestedFile) -> IngestError {
-    IngestError(.badRow, "\(r.detail) [\(r.reason.rawValue)]. Without {{strict}} this row would be rejected and the run would go on.", at: file.location(line: r.line, field: r.field?.rawValue))
+    IngestError(
+      .badRow,
+      "\(r.detail) [\(r.reason.rawValue)]. Without {{strict}} this row would be rejected and the run would go on.",
+      at: file.location(line: r.line, field: r.field?.rawValue))
   }
 }
 
@@ -255,14 +264,18 @@ private struct ReadState {
       }
       if pending.isEmpty {
         if !several {
-          throw IngestError(.empty, "the file is empty; it needs a header line and at least one row.", at: file.location())
+          throw IngestError(
+            .empty, "the file is empty; it needs a header line and at least one row.", at: file.location())
         }
-        warnings.append(RunWarning("\(UserText.excerpt(file.path, limit: UserText.pathLimit)): the file is empty; it adds no rows."))
+        warnings.append(
+          RunWarning("\(UserText.excerpt(file.path, limit: UserText.pathLimit)): the file is empty; it adds no rows."))
         return
       }
       // UTF-16 (Excel's "Unicode Text") is never read as bytes of another encoding.
       if let why = InputSniffer.utf16Evidence(pending) {
-        throw IngestError(.encoding, "the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel) and run again (\(why)).", at: file.location())
+        throw IngestError(
+          .encoding, "the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel) and run again (\(why)).",
+          at: file.location())
       }
       // A UTF-8 byte-order mark settles the encoding.
       if pending.starts(with: [0xEF, 0xBB, 0xBF]) {
@@ -296,13 +309,19 @@ private struct ReadState {
           pending.removeFirst(lf + 1)
           lines -= 1
         } else if eof {
-          throw IngestError(.badHeader, "the file has fewer than \(options.headerRow) lines, so line \(options.headerRow) cannot be the header ({{header-row \(options.headerRow)}}).", at: file.location())
+          throw IngestError(
+            .badHeader,
+            "the file has fewer than \(options.headerRow) lines, so line \(options.headerRow) cannot be the header ({{header-row \(options.headerRow)}}).",
+            at: file.location())
         } else {
           eof = !(try source.read(into: &pending, upTo: blockSize))
         }
       }
     } else if pending.isEmpty {
-      throw IngestError(.badHeader, "the sheet has no row \(options.headerRow) or below, so it has no header. Give the header's row with {{header-row N}}, or choose another sheet with {{sheet NAME}}.", at: file.location())
+      throw IngestError(
+        .badHeader,
+        "the sheet has no row \(options.headerRow) or below, so it has no header. Give the header's row with {{header-row N}}, or choose another sheet with {{sheet NAME}}.",
+        at: file.location())
     }
     file.encoding = encoding
     file.encodingDetected = detected
@@ -315,21 +334,36 @@ private struct ReadState {
         break
       }
       if pending.count >= TransactionReader.maxHeaderBytes {
-        throw IngestError(.badHeader, "the header line does not end within the first \(TransactionReader.maxHeaderBytes >> 20) MiB; a quote opened in it is probably never closed.", at: file.location(line: options.headerRow))
+        throw IngestError(
+          .badHeader,
+          "the header line does not end within the first \(TransactionReader.maxHeaderBytes >> 20) MiB; a quote opened in it is probably never closed.",
+          at: file.location(line: options.headerRow))
       }
       eof = !(try source.read(into: &pending, upTo: blockSize))
     }
     let headerLocation = file.location(line: options.headerRow)
-    let rowHint = isSheet || options.headerRow > 1 ? " If the header is on another row (title rows above it), give its row with {{header-row N}}." : ""
+    let rowHint =
+      isSheet || options.headerRow > 1
+      ? " If the header is on another row (title rows above it), give its row with {{header-row N}}." : ""
     if header.unterminated {
-      throw IngestError(.badHeader, "a quote opened at the start of a header cell is never closed, so the header runs to the end of the file. Close the quote (and double any quote inside the cell), or remove it.", at: headerLocation)
+      throw IngestError(
+        .badHeader,
+        "a quote opened at the start of a header cell is never closed, so the header runs to the end of the file. Close the quote (and double any quote inside the cell), or remove it.",
+        at: headerLocation)
     }
     if header.malformed {
-      throw IngestError(.badHeader, "text follows a closing quote in a header cell; quote the whole cell and double any quote inside it.", at: headerLocation)
+      throw IngestError(
+        .badHeader,
+        "text follows a closing quote in a header cell; quote the whole cell and double any quote inside it.",
+        at: headerLocation)
     }
     if header.cells.allSatisfy({ $0.trimmingSpaces.isEmpty }) {
-      let what = isSheet ? "row \(options.headerRow) of the sheet is empty" : (options.headerRow > 1 ? "line \(options.headerRow) is empty" : "the first line is empty")
-      throw IngestError(.badHeader, "\(what); it must be the header (customer_id,date,item,amount,…).\(rowHint)", at: headerLocation)
+      let what =
+        isSheet
+        ? "row \(options.headerRow) of the sheet is empty"
+        : (options.headerRow > 1 ? "line \(options.headerRow) is empty" : "the first line is empty")
+      throw IngestError(
+        .badHeader, "\(what); it must be the header (customer_id,date,item,amount,…).\(rowHint)", at: headerLocation)
     }
     let mapping: ColumnMapping
     do {
@@ -341,13 +375,18 @@ private struct ReadState {
     if let first = firstMapping {
       let mine = Set(mapping.index.keys), theirs = Set(first.index.keys)
       if mine != theirs {
-        let names = { (s: Set<CanonicalColumn>) in CanonicalColumn.allCases.filter(s.contains).map(\.rawValue).joined(separator: ", ") }
+        let names = { (s: Set<CanonicalColumn>) in
+          CanonicalColumn.allCases.filter(s.contains).map(\.rawValue).joined(separator: ", ")
+        }
         let firstFile = files[0]
         let extra = mine.subtracting(theirs), missing = theirs.subtracting(mine)
         var diff: [String] = []
         if !extra.isEmpty { diff.append("it has \(names(extra)), which the first has not") }
         if !missing.isEmpty { diff.append("it lacks \(names(missing))") }
-        throw IngestError(.mismatchedColumns, "its columns map to \(names(mine)), but the first input (\(firstFile.location())) maps \(names(theirs)): \(diff.joined(separator: "; ")). Every file must have the same columns: add or remove them (or map them with {{column CANONICAL=HEADER}}), or score the files in separate runs.", at: headerLocation)
+        throw IngestError(
+          .mismatchedColumns,
+          "its columns map to \(names(mine)), but the first input (\(firstFile.location())) maps \(names(theirs)): \(diff.joined(separator: "; ")). Every file must have the same columns: add or remove them (or map them with {{column CANONICAL=HEADER}}), or score the files in separate runs.",
+          at: headerLocation)
       }
     }
     pending.removeFirst(header.byteCount)
@@ -399,7 +438,8 @@ private struct ReadState {
           consumed = ranges[c].lowerBound + chunk.consumed
           if consumed < ranges[c].upperBound && c < last {
             ranges[c + 1] = consumed..<ranges[c + 1].upperBound
-            results[c + 1] = parser.parse(UnsafeBufferPointer(rebasing: all[ranges[c + 1]]), isFinal: atEOF && c + 1 == last)
+            results[c + 1] = parser.parse(
+              UnsafeBufferPointer(rebasing: all[ranges[c + 1]]), isFinal: atEOF && c + 1 == last)
           }
           c += 1
         }
@@ -425,7 +465,8 @@ private struct ReadState {
     let wholeLocation = SourceLocation(path: inputs.names.joined(separator: " "))
     guard var merger, let mapping = firstMapping else {
       // Every input was empty.
-      throw IngestError(.empty, "every input is empty; they need a header line and at least one row.", at: wholeLocation)
+      throw IngestError(
+        .empty, "every input is empty; they need a header line and at least one row.", at: wholeLocation)
     }
     var (ledger, rejects, counts, lastDay) = merger.finish()
     let partCounts = merger.partCounts(parts: files.count, rejects: rejects)
@@ -436,13 +477,15 @@ private struct ReadState {
     rejects.sort { ($0.file, $0.line) < ($1.file, $1.line) }
     if ledger.rowCount == 0 {
       let location = inputs.files.count == 1 && files.count == 1 ? files[0].location() : wholeLocation
-      throw TransactionReader.noUsableRows(counts: counts, first: rejects.first, location: location, several: files.count > 1)
+      throw TransactionReader.noUsableRows(
+        counts: counts, first: rejects.first, location: location, several: files.count > 1)
     }
     let asOf = options.asOfDay ?? (lastDay + 1)
     ledger.sortByCustomerAndDay()
     var duplicates: DuplicateReport?
     if several {
-      var report = DuplicateReport(rows: merger.duplicateCount, action: options.duplicates == .report ? "kept" : "dropped")
+      var report = DuplicateReport(
+        rows: merger.duplicateCount, action: options.duplicates == .report ? "kept" : "dropped")
       report.examples = merger.duplicateExamples.map { e in
         DuplicateReport.Example(
           file: files[e.part].path, sheet: files[e.part].sheet, line: e.line,
@@ -452,14 +495,17 @@ private struct ReadState {
         let e = report.examples[0]
         let at = SourceLocation(path: e.file, line: e.line, sheet: e.sheet)
         let first = SourceLocation(path: e.sameAsFile, line: e.sameAsLine, sheet: e.sameAsSheet)
-        let repeats = "\(report.rows) \(report.rows == 1 ? "row repeats" : "rows repeat") a row of an earlier file exactly"
-        warnings.append(options.duplicates == .report
-          ? RunWarning(
-            "\(repeats) (overlapping exports?), e.g. \(at) = \(first); they were kept and count twice; run.json lists the first \(DuplicateReport.exampleLimit).",
-            advice: .init(
-              lead: "To reject them, set", commandLine: "--duplicates drop-across-files",
-              configuration: "[input] duplicates = \"drop-across-files\""))
-          : RunWarning("\(repeats), e.g. \(at) = \(first); they were rejected as duplicate_across_files (see rejects.csv)."))
+        let repeats =
+          "\(report.rows) \(report.rows == 1 ? "row repeats" : "rows repeat") a row of an earlier file exactly"
+        warnings.append(
+          options.duplicates == .report
+            ? RunWarning(
+              "\(repeats) (overlapping exports?), e.g. \(at) = \(first); they were kept and count twice; run.json lists the first \(DuplicateReport.exampleLimit).",
+              advice: .init(
+                lead: "To reject them, set", commandLine: "--duplicates drop-across-files",
+                configuration: "[input] duplicates = \"drop-across-files\""))
+            : RunWarning(
+              "\(repeats), e.g. \(at) = \(first); they were rejected as duplicate_across_files (see rejects.csv)."))
       }
       duplicates = report
     }
@@ -547,7 +593,9 @@ struct ChunkMerger {
 
   /// Appends `chunk`, which was parsed from `buffer[base...]`, from input
   /// `part`, whose first line is `baseLine + 1`.
-  mutating func merge(_ chunk: ParsedChunk, baseLine: Int, part: Int, base: Int = 0, buffer: UnsafeBufferPointer<UInt8>? = nil) {
+  mutating func merge(
+    _ chunk: ParsedChunk, baseLine: Int, part: Int, base: Int = 0, buffer: UnsafeBufferPointer<UInt8>? = nil
+  ) {
     var chunk = chunk
     let firstRow = ledger.customer.count
     let customerMap = Self.remap(chunk.customers, into: &customers)
@@ -555,7 +603,9 @@ struct ChunkMerger {
     let channelMap = Self.remap(chunk.channels, into: &channels)
     let storeMap = Self.remap(chunk.stores, into: &stores)
     if let policy = duplicatePolicy {
-      findDuplicates(&chunk, policy: policy, maps: (customerMap, categoryMap, channelMap, storeMap), baseLine: baseLine, part: part, base: base, buffer: buffer)
+      findDuplicates(
+        &chunk, policy: policy, maps: (customerMap, categoryMap, channelMap, storeMap), baseLine: baseLine, part: part,
+        base: base, buffer: buffer)
     }
     Self.appendMapped(chunk.customer, customerMap, to: &ledger.customer)
     Self.appendMapped(chunk.category, categoryMap, to: &ledger.category)
@@ -620,13 +670,17 @@ struct ChunkMerger {
           if let buffer {
             let lo = base + Int(chunk.rowStart[i])
             let hi = min(base + Int(chunk.rowEnd[i]), lo + 2000)
-            if lo <= hi && hi <= buffer.count { raw = String(decoding: UnsafeBufferPointer(rebasing: buffer[lo..<hi]), as: UTF8.self) }
+            if lo <= hi && hi <= buffer.count {
+              raw = String(decoding: UnsafeBufferPointer(rebasing: buffer[lo..<hi]), as: UTF8.self)
+            }
           }
           let first = Int(rowLine[Int(match)])
-          rejects.append(Reject(
-            line: line, reason: .duplicateAcrossFiles, field: nil,
-            detail: "the same row as \(Self.name(partNames, Int(rowPart[Int(match)]))):\(first), an earlier file; dropped by the duplicates policy drop-across-files",
-            raw: raw, file: part))
+          rejects.append(
+            Reject(
+              line: line, reason: .duplicateAcrossFiles, field: nil,
+              detail:
+                "the same row as \(Self.name(partNames, Int(rowPart[Int(match)]))):\(first), an earlier file; dropped by the duplicates policy drop-across-files",
+              raw: raw, file: part))
           continue
         }
       }
@@ -665,10 +719,11 @@ struct ChunkMerger {
       for p in nonPurchases where !hasPurchase[Int(l.customer[p.row])] {
         drop[p.row] = true
         let id = l.customerIDs[Int(l.customer[p.row])]
-        rejects.append(Reject(
-          line: p.line, reason: .noPurchase, field: .customerID,
-          detail: "customer '\(id)' has no purchase before the as-of date, only refunds or zero amounts",
-          raw: p.raw, file: p.part))
+        rejects.append(
+          Reject(
+            line: p.line, reason: .noPurchase, field: .customerID,
+            detail: "customer '\(id)' has no purchase before the as-of date, only refunds or zero amounts",
+            raw: p.raw, file: p.part))
       }
       var newID = [Int32](repeating: -1, count: l.customerIDs.count)
       var ids: [String] = []

@@ -40,13 +40,21 @@ final class Workbook {
     do {
       archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
     } catch {
-      throw IngestError(.corrupt, "not a readable workbook: the zip archive is damaged or truncated. Open it in Excel and save it again, or export it again.", at: at)
+      throw IngestError(
+        .corrupt,
+        "not a readable workbook: the zip archive is damaged or truncated. Open it in Excel and save it again, or export it again.",
+        at: at)
     }
     guard let workbookPart = try locateWorkbook() else {
-      throw IngestError(.corrupt, "a zip archive but not an Excel workbook (it has no xl/workbook.xml). Save it from Excel as .xlsx (Excel Workbook).", at: at)
+      throw IngestError(
+        .corrupt,
+        "a zip archive but not an Excel workbook (it has no xl/workbook.xml). Save it from Excel as .xlsx (Excel Workbook).",
+        at: at)
     }
     let directory = workbookPart.split(separator: "/").dropLast().joined(separator: "/")
-    let relsPath = (directory.isEmpty ? "" : directory + "/") + "_rels/" + (workbookPart.split(separator: "/").last.map(String.init) ?? "workbook.xml") + ".rels"
+    let relsPath =
+      (directory.isEmpty ? "" : directory + "/") + "_rels/"
+      + (workbookPart.split(separator: "/").last.map(String.init) ?? "workbook.xml") + ".rels"
     let targets = try relationships(relsPath, base: directory)
     try readWorkbook(workbookPart, targets: targets)
     if let styles = targets.values.first(where: { $0.type.hasSuffix("/styles") })?.target {
@@ -67,7 +75,10 @@ final class Workbook {
   func small(_ part: String) throws -> [UInt8]? {
     guard let e = entry(part) else { return nil }
     guard e.uncompressedSize <= UInt64(Self.maxSmallPart) else {
-      throw IngestError(.corrupt, "the workbook part \(part) is larger than \(Self.maxSmallPart >> 20) MiB; this is not a workbook Koi can read.", at: SourceLocation(path: path))
+      throw IngestError(
+        .corrupt,
+        "the workbook part \(part) is larger than \(Self.maxSmallPart >> 20) MiB; this is not a workbook Koi can read.",
+        at: SourceLocation(path: path))
     }
     var out: [UInt8] = []
     do {
@@ -79,7 +90,10 @@ final class Workbook {
   }
 
   func damaged(_ part: String, _ error: Error) -> IngestError {
-    IngestError(.corrupt, "the workbook is damaged: its part \(part) cannot be read (\(error)). Open it in Excel and save it again.", at: SourceLocation(path: path))
+    IngestError(
+      .corrupt,
+      "the workbook is damaged: its part \(part) cannot be read (\(error)). Open it in Excel and save it again.",
+      at: SourceLocation(path: path))
   }
 
   private func locateWorkbook() throws -> String? {
@@ -88,8 +102,9 @@ final class Workbook {
       while let (_, tag) = WorkbookXML.nextTag(rels, from: pos) {
         pos = tag.end
         guard !tag.isEnd, WorkbookXML.nameIs(rels, tag.name, "Relationship"),
-              let type = WorkbookXML.attributeString("Type", in: rels, tag.attributes), type.hasSuffix("/officeDocument"),
-              let target = WorkbookXML.attributeString("Target", in: rels, tag.attributes) else { continue }
+          let type = WorkbookXML.attributeString("Type", in: rels, tag.attributes), type.hasSuffix("/officeDocument"),
+          let target = WorkbookXML.attributeString("Target", in: rels, tag.attributes)
+        else { continue }
         let part = target.hasPrefix("/") ? String(target.dropFirst()) : target
         if entry(part) != nil { return part }
       }
@@ -104,8 +119,9 @@ final class Workbook {
     while let (_, tag) = WorkbookXML.nextTag(xml, from: pos) {
       pos = tag.end
       guard !tag.isEnd, WorkbookXML.nameIs(xml, tag.name, "Relationship"),
-            let id = WorkbookXML.attributeString("Id", in: xml, tag.attributes),
-            let target = WorkbookXML.attributeString("Target", in: xml, tag.attributes) else { continue }
+        let id = WorkbookXML.attributeString("Id", in: xml, tag.attributes),
+        let target = WorkbookXML.attributeString("Target", in: xml, tag.attributes)
+      else { continue }
       let type = WorkbookXML.attributeString("Type", in: xml, tag.attributes) ?? ""
       out[id] = (type, Self.resolve(target, base: base))
     }
@@ -135,7 +151,9 @@ final class Workbook {
       } else if WorkbookXML.nameIs(xml, tag.name, "sheet") {
         let name = WorkbookXML.attributeString("name", in: xml, tag.attributes) ?? "Sheet\(sheets.count + 1)"
         let state = WorkbookXML.attributeString("state", in: xml, tag.attributes) ?? "visible"
-        let rid = WorkbookXML.attributeString("r:id", in: xml, tag.attributes) ?? WorkbookXML.attributeString("id", in: xml, tag.attributes)
+        let rid =
+          WorkbookXML.attributeString("r:id", in: xml, tag.attributes)
+          ?? WorkbookXML.attributeString("id", in: xml, tag.attributes)
         var sheetPart: String?
         if let rid, let t = targets[rid], t.type.isEmpty || t.type.hasSuffix("/worksheet"), entry(t.target) != nil {
           sheetPart = t.target
@@ -191,8 +209,9 @@ final class Workbook {
       }
       if tag.isEnd { continue }
       if WorkbookXML.nameIs(xml, tag.name, "numFmt"),
-         let id = WorkbookXML.attributeString("numFmtId", in: xml, tag.attributes).flatMap({ Int($0) }),
-         let code = WorkbookXML.attributeString("formatCode", in: xml, tag.attributes) {
+        let id = WorkbookXML.attributeString("numFmtId", in: xml, tag.attributes).flatMap({ Int($0) }),
+        let code = WorkbookXML.attributeString("formatCode", in: xml, tag.attributes)
+      {
         custom[id] = Self.isDateFormatCode(code)
       } else if inCellXfs && WorkbookXML.nameIs(xml, tag.name, "xf") {
         let id = WorkbookXML.attributeString("numFmtId", in: xml, tag.attributes).flatMap { Int($0) } ?? 0
@@ -207,9 +226,10 @@ final class Workbook {
     do {
       _ = try archive.extract(e, bufferSize: 1 << 20) { chunk in
         buffer.append(contentsOf: chunk)
-        let rest = WorkbookXML.forEachElement("si", in: buffer, from: 0) { s, end in
-          sharedStrings.append(Self.stringItemText(buffer, s, end))
-        } ?? buffer.count
+        let rest =
+          WorkbookXML.forEachElement("si", in: buffer, from: 0) { s, end in
+            sharedStrings.append(Self.stringItemText(buffer, s, end))
+          } ?? buffer.count
         buffer.removeFirst(rest)
       }
     } catch {
@@ -245,25 +265,38 @@ final class Workbook {
     let hidden = readable.filter(\.hidden)
     guard let selection, !selection.isEmpty else {
       guard let first = readable.first(where: { !$0.hidden }) else {
-        throw IngestError(.noSuchSheet, "the workbook has no visible worksheet (sheets: \(describeSheets())). Name one with {{sheet NAME}}.", at: SourceLocation(path: path))
+        throw IngestError(
+          .noSuchSheet,
+          "the workbook has no visible worksheet (sheets: \(describeSheets())). Name one with {{sheet NAME}}.",
+          at: SourceLocation(path: path))
       }
       return ([first], [])
     }
     if selection.lowercased() == "all" {
       let visible = readable.filter { !$0.hidden }
       guard !visible.isEmpty else {
-        throw IngestError(.noSuchSheet, "the workbook has no visible worksheet (sheets: \(describeSheets())). Name one with {{sheet NAME}}.", at: SourceLocation(path: path))
+        throw IngestError(
+          .noSuchSheet,
+          "the workbook has no visible worksheet (sheets: \(describeSheets())). Name one with {{sheet NAME}}.",
+          at: SourceLocation(path: path))
       }
       return (visible, hidden)
     }
-    let match = sheets.first { $0.name == selection }
+    let match =
+      sheets.first { $0.name == selection }
       ?? sheets.first { $0.name.lowercased() == selection.lowercased() }
       ?? Int(selection).flatMap { n in sheets.first { $0.number == n } }
     guard let match else {
-      throw IngestError(.noSuchSheet, "the workbook has no sheet '\(UserText.excerpt(selection))'; its sheets are \(describeSheets()). Give one of them with {{sheet NAME}} (a name, a number or all).", at: SourceLocation(path: path))
+      throw IngestError(
+        .noSuchSheet,
+        "the workbook has no sheet '\(UserText.excerpt(selection))'; its sheets are \(describeSheets()). Give one of them with {{sheet NAME}} (a name, a number or all).",
+        at: SourceLocation(path: path))
     }
     guard match.part != nil else {
-      throw IngestError(.noSuchSheet, "sheet '\(UserText.excerpt(match.name))' is a chart sheet or has no cells; its sheets are \(describeSheets()).", at: SourceLocation(path: path))
+      throw IngestError(
+        .noSuchSheet,
+        "sheet '\(UserText.excerpt(match.name))' is a chart sheet or has no cells; its sheets are \(describeSheets()).",
+        at: SourceLocation(path: path))
     }
     return ([match], [])
   }

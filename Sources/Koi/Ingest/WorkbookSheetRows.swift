@@ -126,7 +126,10 @@ final class WorkbookSheetRows {
         end()
         // A row still open at the end: the XML is cut short.
         if WorkbookXML.find(Array("<row".utf8), in: buffer, from: bufferStart, to: buffer.count) != nil {
-          throw IngestError(.corrupt, "sheet '\(UserText.excerpt(sheet.name))' ends in the middle of a row: the workbook is damaged. Open it in Excel and save it again.", at: SourceLocation(path: workbook.path))
+          throw IngestError(
+            .corrupt,
+            "sheet '\(UserText.excerpt(sheet.name))' ends in the middle of a row: the workbook is damaged. Open it in Excel and save it again.",
+            at: SourceLocation(path: workbook.path))
         }
         break
       }
@@ -259,14 +262,20 @@ final class WorkbookSheetRows {
     switch type {
     case .sharedString:
       guard let i = Int(String(decoding: v, as: UTF8.self)), i >= 0, i < workbook.sharedStrings.count else {
-        throw IngestError(.corrupt, "sheet '\(UserText.excerpt(sheet.name))' refers to shared string \(String(decoding: v.prefix(20), as: UTF8.self)), which the workbook does not have: it is damaged. Open it in Excel and save it again.", at: SourceLocation(path: workbook.path))
+        throw IngestError(
+          .corrupt,
+          "sheet '\(UserText.excerpt(sheet.name))' refers to shared string \(String(decoding: v.prefix(20), as: UTF8.self)), which the workbook does not have: it is damaged. Open it in Excel and save it again.",
+          at: SourceLocation(path: workbook.path))
       }
       return workbook.sharedStrings[i]
     case .boolean:
       return v.first == 49 ? Array("TRUE".utf8) : Array("FALSE".utf8)
     case .number:
-      let isDate = (style >= 0 && style < workbook.dateStyles.count && workbook.dateStyles[style]) || column == dateColumn
-      if isDate, let serial = Double(String(decoding: v, as: UTF8.self)), let d = Self.dateText(serial: serial, uses1904: workbook.uses1904) {
+      let isDate =
+        (style >= 0 && style < workbook.dateStyles.count && workbook.dateStyles[style]) || column == dateColumn
+      if isDate, let serial = Double(String(decoding: v, as: UTF8.self)),
+        let d = Self.dateText(serial: serial, uses1904: workbook.uses1904)
+      {
         return d
       }
       return Array(v)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// A small scanner for the XML of an .xlsx package: tags, attributes and
@@ -73,7 +73,12 @@ enum WorkbookXML {
       guard k < n else { return nil }
       let selfClosing = k > j && b[k - 1] == 47
       let attrs = j..<(selfClosing ? k - 1 : k)
-      return (lt, XMLTag(name: name, qualifiedName: nameStart..<j, isEnd: isEnd, selfClosing: selfClosing, attributes: attrs, end: k + 1))
+      return (
+        lt,
+        XMLTag(
+          name: name, qualifiedName: nameStart..<j, isEnd: isEnd, selfClosing: selfClosing, attributes: attrs,
+          end: k + 1)
+      )
     }
     return nil
   }
@@ -115,7 +120,9 @@ enum WorkbookXML {
   static func index(of byte: UInt8, in b: [UInt8], from: Int, to n: Int) -> Int? {
     guard from < n else { return nil }
     return b.withUnsafeBufferPointer { p -> Int? in
-      guard let base = p.baseAddress, let hit = memchr(base + from, Int32(byte), min(n, p.count) - from) else { return nil }
+      guard let base = p.baseAddress, let hit = memchr(base + from, Int32(byte), min(n, p.count) - from) else {
+        return nil
+      }
       return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
     }
   }
@@ -193,7 +200,17 @@ enum WorkbookXML {
       if b == 38, let semi = t[i..<min(n, i + 12)].firstIndex(of: 59) {  // &…;
         let ent = t[(i + 1)..<semi]
         var scalar: UInt32?
-        if sliceIs(ent, "amp") { scalar = 38 } else if sliceIs(ent, "lt") { scalar = 60 } else if sliceIs(ent, "gt") { scalar = 62 } else if sliceIs(ent, "quot") { scalar = 34 } else if sliceIs(ent, "apos") { scalar = 39 } else if ent.first == 35 {
+        if sliceIs(ent, "amp") {
+          scalar = 38
+        } else if sliceIs(ent, "lt") {
+          scalar = 60
+        } else if sliceIs(ent, "gt") {
+          scalar = 62
+        } else if sliceIs(ent, "quot") {
+          scalar = 34
+        } else if sliceIs(ent, "apos") {
+          scalar = 39
+        } else if ent.first == 35 {
           let digits = ent.dropFirst()
           if digits.first == 120 || digits.first == 88 {
             scalar = UInt32(String(decoding: digits.dropFirst(), as: UTF8.self), radix: 16)
@@ -207,8 +224,9 @@ enum WorkbookXML {
           continue
         }
       } else if b == 95, i + 6 < n, t[i + 1] == 120, t[i + 6] == 95,
-                let v = UInt32(String(decoding: t[(i + 2)..<(i + 6)], as: UTF8.self), radix: 16),
-                let u = Unicode.Scalar(v) {  // _xHHHH_
+        let v = UInt32(String(decoding: t[(i + 2)..<(i + 6)], as: UTF8.self), radix: 16),
+        let u = Unicode.Scalar(v)
+      {  // _xHHHH_
         out.append(contentsOf: Array(String(Character(u)).utf8))
         i += 7
         continue

@@ -37,13 +37,15 @@ public enum IntervalBacktest {
     let h = PurchaseHistories(ledger: calibration, asOfDay: cutoffDay)
     // Exactly what `koi score --as-of cutoff` ships on these rows.
     let (model, cols) = IntervalStage.run(
-      ledger: calibration, table: CustomerTable(ledger: calibration, asOfDay: cutoffDay), histories: h, options: options)
+      ledger: calibration, table: CustomerTable(ledger: calibration, asOfDay: cutoffDay), histories: h, options: options
+    )
 
     // Outcome: first purchase day on or after the cutoff in the pair's category.
     var nextDay = [Int32](repeating: Int32.max, count: h.pairCount)
     for c in 0..<h.customerCount {
       let pairs = h.pairs(of: c)
-      for i in ledger.rows(of: Int(originalCustomer[c])) where ledger.day[i] >= cutoffDay && isPurchase(ledger.amount[i]) {
+      for i in ledger.rows(of: Int(originalCustomer[c]))
+      where ledger.day[i] >= cutoffDay && isPurchase(ledger.amount[i]) {
         let k = ledger.category[i]
         for p in pairs where h.pairCategory[p] == k {
           if ledger.day[i] < nextDay[p] { nextDay[p] = ledger.day[i] }
@@ -105,8 +107,10 @@ public enum IntervalBacktest {
     }
     return IntervalBacktestReport(
       cutoffDay: cutoffDay, endDay: endDay, evaluatedPairCount: evaluated.count, returnedPairCount: returned,
-      model: .init(nextPurchaseMeanAbsoluteErrorDays: returned > 0 ? modelError / Double(returned) : nil, horizons: modelHorizons),
-      baseline: .init(nextPurchaseMeanAbsoluteErrorDays: returned > 0 ? baseError / Double(returned) : nil, horizons: baseHorizons),
+      model: .init(
+        nextPurchaseMeanAbsoluteErrorDays: returned > 0 ? modelError / Double(returned) : nil, horizons: modelHorizons),
+      baseline: .init(
+        nextPurchaseMeanAbsoluteErrorDays: returned > 0 ? baseError / Double(returned) : nil, horizons: baseHorizons),
       intervalModel: model)
   }
 }
@@ -196,7 +200,9 @@ public struct IntervalBacktestReport: Codable, Sendable {
         if r.isEmpty { continue }
         var sp = 0.0, so = 0.0
         for i in r { sp += predicted[order[i]]; so += observed[order[i]] }
-        bins.append(CalibrationBin(decile: b + 1, count: r.count, meanPredicted: sp / Double(r.count), observedRate: so / Double(r.count)))
+        bins.append(
+          CalibrationBin(
+            decile: b + 1, count: r.count, meanPredicted: sp / Double(r.count), observedRate: so / Double(r.count)))
       }
       calibration = bins
     }

@@ -125,7 +125,9 @@ extension IntervalFamily {
   }
 
   /// `r(e)` for an elapsed time e (1 without a return probability).
-  func returnProbability(elapsed e: Double, location mu: Double, scale sigma: Double, logitReturn alpha: Double?) -> Double {
+  func returnProbability(elapsed e: Double, location mu: Double, scale sigma: Double, logitReturn alpha: Double?)
+    -> Double
+  {
     guard let alpha else { return 1 }
     return returnProbability(logSurvival: logSurvivalW((Double.log(max(e, 1e-9)) - mu) / sigma), logitReturn: alpha)
   }

@@ -62,7 +62,6 @@ public struct IntervalOptions: Codable, Sendable, Equatable {
     self.propensity = propensity
   }
 
-
   /// Decodes models written before `horizon_days` and `propensity` existed
   /// with their defaults (a previous run's model.json is read for warm starts).
   public init(from decoder: any Decoder) throws {
@@ -189,7 +188,10 @@ public struct CategoryIntervalModel: Codable, Sendable, Equatable {
   /// strategies of `JSONEncoder.koi` and `JSONDecoder.koi` turn into the
   /// file's keys and back.
   enum CodingKeys: String, CodingKey {
-    case name, basis, family, coefficients, coefficientStandardErrors, logScale, logScaleStandardError, returnProbability, logitReturnProbability, logitReturnProbabilityStandardError, covariateNames, covariateMeans, covariateScales, weibullLogLikelihood, logNormalLogLikelihood, covariateLogLikelihood, converged, repeatShare, medianGapDays, meanGapDays, priorDays, withinVariance, betweenVariance, shrinkageRatio, shrinkageCenter
+    case name, basis, family, coefficients, coefficientStandardErrors, logScale, logScaleStandardError,
+      returnProbability, logitReturnProbability, logitReturnProbabilityStandardError, covariateNames, covariateMeans,
+      covariateScales, weibullLogLikelihood, logNormalLogLikelihood, covariateLogLikelihood, converged, repeatShare,
+      medianGapDays, meanGapDays, priorDays, withinVariance, betweenVariance, shrinkageRatio, shrinkageCenter
     case gapCount = "nGaps"
     case censoredCount = "nCensored"
     case pairCount = "nCustomers"
@@ -212,7 +214,6 @@ public struct IntervalModel: Codable, Sendable, Equatable {
   /// How the 30/60/90-day probabilities were obtained (nil: the interval
   /// model's own, propensity model off).
   public var propensity: PropensityReport?
-
 
   /// Index of the category named `name`, if the model knows it.
   public func categoryIndex(named name: String) -> Int? {

@@ -101,95 +101,100 @@ enum IntervalRegression {
     let sigma = Double.exp(eta)
     let invSigma = 1 / sigma
     // π and 1 − π computed separately so neither cancels.
-    let pi = cure ? 1 / (1 + Double.exp(-alpha!)) : 1        // alpha checked non-nil by `cure`
+    let pi = cure ? 1 / (1 + Double.exp(-alpha!)) : 1  // alpha checked non-nil by `cure`
     let oneMinusPi = cure ? 1 / (1 + Double.exp(alpha!)) : 0
     let logPi = cure ? -Double.log(onePlus: Double.exp(-alpha!)) : 0
     let v = pi * oneMinusPi
     partial.withUnsafeMutableBufferPointer { out in
-    obs.logDays.withUnsafeBufferPointer { y in
-    obs.event.withUnsafeBufferPointer { ev in
-    obs.covariates.withUnsafeBufferPointer { x in
-    obs.weight.withUnsafeBufferPointer { weight in
-    beta.withUnsafeBufferPointer { b in
-      let weighted = weight.count == n
-      Parallel.forEachChunk(count: n, chunkCount: chunks) { chunk, range in
-        let o = out.baseAddress! + chunk * stride  // sized chunks × stride above
-        var ll = 0.0
-        var xi = [Double](repeating: 1, count: p)
-        for i in range {
-          var mu = b[0]
-          for j in 0..<q {
-            let v = x[i * q + j]
-            xi[j + 1] = v
-            mu += b[j + 1] * v
-          }
-          let z = (y[i] - mu) * invSigma
-          let isEvent = ev[i] != 0
-          let wi = weighted ? weight[i] : 1
-          // u1, u2: d/dz and d²/dz² of this observation's log-likelihood;
-          // ga, haa, hza: d/dα, −d²/dα², d²/dz dα (cure only).
-          var u1: Double, u2: Double
-          var ga = 0.0, haa = 0.0, hza = 0.0
-          if isEvent {
-            ll += wi * (family.logDensityW(z) - eta - y[i] + logPi)
-            if !derivatives { continue }
-            (u1, u2) = family.derivatives(z, event: true)
-            if cure { ga = oneMinusPi; haa = v }
-          } else if cure {
-            // log(1 − π + π S),  S = S_W(z).
-            let logS = family.logSurvivalW(z)
-            let S = Double.exp(logS)
-            let D = -Double.expMinusOne(logS)        // 1 − S
-            let A = oneMinusPi + pi * S
-            ll += wi * Double.log(A)
-            if !derivatives { continue }
-            let rho = pi * S / A                       // P(will return | T > t)
-            ga = -D * v / A
-            haa = D * D * v * v / (A * A) + D * v * (1 - 2 * pi) / A
-            if rho > 0 {
-              let (h1, h2) = family.derivatives(z, event: false)
-              u1 = rho * h1
-              u2 = rho * h2 + rho * (1 - rho) * h1 * h1
-              hza = v * S * h1 / (A * A)
-            } else {
-              // S underflowed: a certain stopper; the survival part is flat
-              // (and its derivatives may overflow to ±∞ · 0).
-              u1 = 0
-              u2 = 0
+      obs.logDays.withUnsafeBufferPointer { y in
+        obs.event.withUnsafeBufferPointer { ev in
+          obs.covariates.withUnsafeBufferPointer { x in
+            obs.weight.withUnsafeBufferPointer { weight in
+              beta.withUnsafeBufferPointer { b in
+                let weighted = weight.count == n
+                Parallel.forEachChunk(count: n, chunkCount: chunks) { chunk, range in
+                  let o = out.baseAddress! + chunk * stride  // sized chunks × stride above
+                  var ll = 0.0
+                  var xi = [Double](repeating: 1, count: p)
+                  for i in range {
+                    var mu = b[0]
+                    for j in 0..<q {
+                      let v = x[i * q + j]
+                      xi[j + 1] = v
+                      mu += b[j + 1] * v
+                    }
+                    let z = (y[i] - mu) * invSigma
+                    let isEvent = ev[i] != 0
+                    let wi = weighted ? weight[i] : 1
+                    // u1, u2: d/dz and d²/dz² of this observation's log-likelihood;
+                    // ga, haa, hza: d/dα, −d²/dα², d²/dz dα (cure only).
+                    var u1: Double, u2: Double
+                    var ga = 0.0, haa = 0.0, hza = 0.0
+                    if isEvent {
+                      ll += wi * (family.logDensityW(z) - eta - y[i] + logPi)
+                      if !derivatives { continue }
+                      (u1, u2) = family.derivatives(z, event: true)
+                      if cure { ga = oneMinusPi; haa = v }
+                    } else if cure {
+                      // log(1 − π + π S),  S = S_W(z).
+                      let logS = family.logSurvivalW(z)
+                      let S = Double.exp(logS)
+                      let D = -Double.expMinusOne(logS)  // 1 − S
+                      let A = oneMinusPi + pi * S
+                      ll += wi * Double.log(A)
+                      if !derivatives { continue }
+                      let rho = pi * S / A  // P(will return | T > t)
+                      ga = -D * v / A
+                      haa = D * D * v * v / (A * A) + D * v * (1 - 2 * pi) / A
+                      if rho > 0 {
+                        let (h1, h2) = family.derivatives(z, event: false)
+                        u1 = rho * h1
+                        u2 = rho * h2 + rho * (1 - rho) * h1 * h1
+                        hza = v * S * h1 / (A * A)
+                      } else {
+                        // S underflowed: a certain stopper; the survival part is flat
+                        // (and its derivatives may overflow to ±∞ · 0).
+                        u1 = 0
+                        u2 = 0
+                      }
+                    } else {
+                      ll += wi * family.logSurvivalW(z)
+                      if !derivatives { continue }
+                      (u1, u2) = family.derivatives(z, event: false)
+                    }
+                    u1 *= wi
+                    u2 *= wi
+                    let g = o + 1
+                    let h = o + 1 + dim
+                    let gb = -u1 * invSigma
+                    for j in 0..<p { g[j] += gb * xi[j] }
+                    g[p] += -u1 * z - (isEvent ? wi : 0)
+                    // Negative Hessian, upper triangle (mirrored after the reduction).
+                    let hbb = -u2 * invSigma * invSigma
+                    for j in 0..<p {
+                      let c = hbb * xi[j]
+                      for k in j..<p { h[j * dim + k] += c * xi[k] }
+                    }
+                    let hbe = -(u2 * z + u1) * invSigma
+                    for j in 0..<p { h[j * dim + p] += hbe * xi[j] }
+                    h[p * dim + p] += -(u2 * z * z + u1 * z)
+                    if cure {
+                      g[a] += wi * ga
+                      h[a * dim + a] += wi * haa
+                      // ∂z/∂β = −x/σ, ∂z/∂η = −z; negative Hessian flips the sign.
+                      let c = wi * hza
+                      for j in 0..<p { h[j * dim + a] += c * xi[j] * invSigma }
+                      h[p * dim + a] += c * z
+                    }
+                  }
+                  o[0] = ll
+                }
+              }
             }
-          } else {
-            ll += wi * family.logSurvivalW(z)
-            if !derivatives { continue }
-            (u1, u2) = family.derivatives(z, event: false)
-          }
-          u1 *= wi
-          u2 *= wi
-          let g = o + 1
-          let h = o + 1 + dim
-          let gb = -u1 * invSigma
-          for j in 0..<p { g[j] += gb * xi[j] }
-          g[p] += -u1 * z - (isEvent ? wi : 0)
-          // Negative Hessian, upper triangle (mirrored after the reduction).
-          let hbb = -u2 * invSigma * invSigma
-          for j in 0..<p {
-            let c = hbb * xi[j]
-            for k in j..<p { h[j * dim + k] += c * xi[k] }
-          }
-          let hbe = -(u2 * z + u1) * invSigma
-          for j in 0..<p { h[j * dim + p] += hbe * xi[j] }
-          h[p * dim + p] += -(u2 * z * z + u1 * z)
-          if cure {
-            g[a] += wi * ga
-            h[a * dim + a] += wi * haa
-            // ∂z/∂β = −x/σ, ∂z/∂η = −z; negative Hessian flips the sign.
-            let c = wi * hza
-            for j in 0..<p { h[j * dim + a] += c * xi[j] * invSigma }
-            h[p * dim + a] += c * z
           }
         }
-        o[0] = ll
       }
-    }}}}}}
+    }
     var ll = 0.0
     var grad = [Double](repeating: 0, count: dim)
     var hess = Matrix(rows: dim, columns: dim)
@@ -258,11 +263,13 @@ enum IntervalRegression {
       let e = evaluate(
         obs, family: family, beta: Array(theta[..<p]), logScale: theta[p], logitReturn: cure ? theta[p + 1] : nil,
         derivatives: derivatives)
-      return NewtonOptimizer.Evaluation(value: e.logLikelihood, gradient: e.gradient, negativeHessian: e.negativeHessian)
+      return NewtonOptimizer.Evaluation(
+        value: e.logLikelihood, gradient: e.gradient, negativeHessian: e.negativeHessian)
     }
     let theta0 = startBeta + [startEta] + (cure ? [startLogitReturn] : [])
     let result = NewtonOptimizer.maximize(
-      start: theta0, at: evaluation(theta0, derivatives: true), options: newtonOptions(maximumIterations: maximumIterations),
+      start: theta0, at: evaluation(theta0, derivatives: true),
+      options: newtonOptions(maximumIterations: maximumIterations),
       project: { theta in
         var theta = theta
         theta[p] = max(minimumLogScale, theta[p])

@@ -85,7 +85,8 @@ enum IntervalShrinkage {
     var mu = m.coefficients[0]
     if m.coefficients.count > 1, let cov = covariates {
       for j in 0..<(m.coefficients.count - 1) {
-        mu += m.coefficients[j + 1]
+        mu +=
+          m.coefficients[j + 1]
           * IntervalStage.standardized(cov, customer: c, j: j, means: m.covariateMeans, scales: m.covariateScales)
       }
     }

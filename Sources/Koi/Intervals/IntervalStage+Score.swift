@@ -122,7 +122,8 @@ extension IntervalStage {
     let customers = h.customerCount
     let rows = [IntervalPrediction](unsafeUninitializedCapacity: n) { out, count in
       guard let base = out.baseAddress else { count = 0; return }
-      Parallel.forEachChunk(count: customers, chunkCount: Parallel.chunkCount(for: customers, minimumChunk: 4096)) { _, range in
+      Parallel.forEachChunk(count: customers, chunkCount: Parallel.chunkCount(for: customers, minimumChunk: 4096)) {
+        _, range in
         for c in range {
           for p in h.pairs(of: c) {
             let k = Int(map[Int(h.pairCategory[p])])
@@ -131,7 +132,8 @@ extension IntervalStage {
               let own = all[(w * p)..<(w * p + w)]
               return own.allSatisfy(\.isFinite) ? own : nil
             }
-            let row = k >= 0
+            let row =
+              k >= 0
               ? predict(
                 pair: p, histories: h, category: model.categories[k], covariates: useCovariates[k] ? covariates : nil,
                 horizonDays: model.options.horizonDays, knots: pairKnots)
@@ -180,13 +182,15 @@ extension IntervalStage {
       let n = h.gapStart[p + 1] - h.gapStart[p]
       let (mu, s) = IntervalShrinkage.predictive(
         m, family: family, customer: Int(h.pairCustomer[p]), covariates: covariates, gapCount: n, sumLogGaps: sumLog)
-      statistical = .init(family: family, location: mu, scale: s, elapsed: max(1, e), logitReturn: m.logitReturnProbability)
+      statistical = .init(
+        family: family, location: mu, scale: s, elapsed: max(1, e), logitReturn: m.logitReturnProbability)
       let (w10, w90) = family == .weibull ? weibullQuantiles : logNormalQuantiles
       gapQuantiles = (Double.exp(mu + s * w10), Double.exp(mu + s * w90))
       out.location = mu
       out.scale = s
     }
-    let knotList = knots.map { k in zip(RepurchasePropensity.windows, k).map { (days: Double($0), probability: $1) } } ?? []
+    let knotList =
+      knots.map { k in zip(RepurchasePropensity.windows, k).map { (days: Double($0), probability: $1) } } ?? []
     let curve = NextPurchaseCurve(statistical: statistical, knots: knotList)
     guard curve.isDefined else { return out }
     let horizon = Double(horizonDays)

@@ -35,14 +35,17 @@ extension IntervalStage: Stage {
     return IntervalScores(columns: columns, dueLists: lists)
   }
 
-  public func recordFields(_ batch: StageBatch, fitted: IntervalFit, columns: IntervalScores) -> any CustomerRecordFields {
+  public func recordFields(_ batch: StageBatch, fitted: IntervalFit, columns: IntervalScores)
+    -> any CustomerRecordFields
+  {
     IntervalRecordFields(model: fitted.model, columns: columns.columns)
   }
 
   public func report(
     _ batch: StageBatch, fitted: IntervalFit, columns: IntervalScores, upstream: StageOutputs, context: StageContext
   ) -> (any StageReportSection)? {
-    IntervalReport(model: fitted.model, columns: columns.columns, dueLists: columns.dueLists, dueWithinDays: due.withinDays)
+    IntervalReport(
+      model: fitted.model, columns: columns.columns, dueLists: columns.dueLists, dueWithinDays: due.withinDays)
   }
 
   public func warnings(fitted: IntervalFit, columns: IntervalScores, context: StageContext) -> [RunWarning] {
@@ -55,7 +58,9 @@ extension IntervalStage: Stage {
     }
   }
 
-  public func contribute(_ columns: IntervalScores, fitted: IntervalFit, to facts: inout CustomerFactTable, context: StageContext) {
+  public func contribute(
+    _ columns: IntervalScores, fitted: IntervalFit, to facts: inout CustomerFactTable, context: StageContext
+  ) {
     facts.add(
       intervals: columns.columns, model: fitted.model, horizonDays: due.withinDays,
       oneOff: context.options.oneOffCategories)
@@ -82,8 +87,10 @@ public struct DueListOptions: Sendable, Equatable {
   /// At most this many customers per category (nil: no cap).
   public var limit: Int?
 
-  public init(withinDays: Int = Settings.dueWithin.defaultValue,
-              minimumProbability: Double = Settings.dueMinimumProbability.defaultValue, limit: Int? = nil) {
+  public init(
+    withinDays: Int = Settings.dueWithin.defaultValue,
+    minimumProbability: Double = Settings.dueMinimumProbability.defaultValue, limit: Int? = nil
+  ) {
     self.withinDays = withinDays
     self.minimumProbability = minimumProbability
     self.limit = limit

@@ -27,7 +27,9 @@ public struct IntervalStage: Sendable {
   public static func run(
     ledger: Ledger, table: CustomerTable, options: IntervalOptions = IntervalOptions()
   ) -> (model: IntervalModel, columns: IntervalColumns) {
-    run(ledger: ledger, table: table, histories: PurchaseHistories(ledger: ledger, asOfDay: table.asOfDay), options: options)
+    run(
+      ledger: ledger, table: table, histories: PurchaseHistories(ledger: ledger, asOfDay: table.asOfDay),
+      options: options)
   }
 
   /// `run` on histories already built (as of `table.asOfDay`).
@@ -47,7 +49,8 @@ public struct IntervalStage: Sendable {
       histories: s.histories, categoryNames: s.batch.ledger.categories, options: options, covariates: covariates)
     var trained: RepurchasePropensity.Trained?
     if options.propensity {
-      (trained, model.propensity) = RepurchasePropensity.fit(ledger: s.batch.ledger, histories: s.histories, model: model)
+      (trained, model.propensity) = RepurchasePropensity.fit(
+        ledger: s.batch.ledger, histories: s.histories, model: model)
     }
     return IntervalFit(model: model, propensity: trained)
   }
@@ -124,7 +127,8 @@ public struct IntervalStage: Sendable {
         medianGapDays: nil, meanGapDays: nil, priorDays: nil,
         withinVariance: nil, betweenVariance: nil, shrinkageRatio: nil, shrinkageCenter: nil)
       if grouping.exposed[cat] >= options.oneOffMinimumExposedPairs,
-         let share = m.repeatShare, share < options.oneOffRepeatShare {
+        let share = m.repeatShare, share < options.oneOffRepeatShare
+      {
         m.basis = .oneOff
       } else if m.gapCount >= options.minimumGapsForFit {
         fitCategory(&m, pairs: pairs, histories: h, covariates: covariates, options: options)
@@ -190,7 +194,8 @@ public struct IntervalStage: Sendable {
     m.weibullLogLikelihood = weibull.logLikelihood.isFinite ? weibull.logLikelihood : nil
     m.logNormalLogLikelihood = logNormal.logLikelihood.isFinite ? logNormal.logLikelihood : nil
     // NaN compares false: a failed Weibull fit loses to the log-normal.
-    var chosen = weibull.logLikelihood >= logNormal.logLikelihood || !logNormal.logLikelihood.isFinite
+    var chosen =
+      weibull.logLikelihood >= logNormal.logLikelihood || !logNormal.logLikelihood.isFinite
       ? weibull : logNormal
     var means: [Double] = [], scales: [Double] = []
     if let cov = covariates, !cov.names.isEmpty {
@@ -203,9 +208,9 @@ public struct IntervalStage: Sendable {
           obs, family: chosen.family, start: warm, cure: cure, startLogitReturn: chosen.logitReturn ?? 2)
         m.covariateLogLikelihood = withCov.logLikelihood.isFinite ? withCov.logLikelihood : nil
         if withCov.logLikelihood.isFinite && 2 * (withCov.logLikelihood - chosen.logLikelihood) > 2 * Double(used),
-           covariatesHoldOut(
-             pairs: pairs, histories: h, covariates: cov, means: means, scales: scales, family: chosen.family,
-             cure: cure, start: withCov, interceptOnly: chosen)
+          covariatesHoldOut(
+            pairs: pairs, histories: h, covariates: cov, means: means, scales: scales, family: chosen.family,
+            cure: cure, start: withCov, interceptOnly: chosen)
         {
           chosen = withCov
           m.covariateNames = cov.names
@@ -253,7 +258,7 @@ public struct IntervalStage: Sendable {
     interceptOnly: IntervalRegressionFit
   ) -> Bool {
     guard full.converged, (full.logitReturn ?? 0) < 11 || (interceptOnly.logitReturn ?? 0) >= 11,
-          let se = full.standardErrors?.prefix(full.coefficients.count), se.allSatisfy({ $0.isFinite && $0 < 1 })
+      let se = full.standardErrors?.prefix(full.coefficients.count), se.allSatisfy({ $0.isFinite && $0 < 1 })
     else { return false }
     let train = ArraySlice(pairs.filter { h.pairCustomer[Int($0)] % 5 != 0 })
     let test = ArraySlice(pairs.filter { h.pairCustomer[Int($0)] % 5 == 0 })
@@ -305,7 +310,9 @@ public struct IntervalStage: Sendable {
   /// Standardized covariate row of customer `c` for a category's fit;
   /// dropped and non-finite entries become 0 (the mean).
   @inline(__always)
-  static func standardized(_ cov: IntervalCovariates, customer c: Int, j: Int, means: [Double], scales: [Double]) -> Double {
+  static func standardized(_ cov: IntervalCovariates, customer c: Int, j: Int, means: [Double], scales: [Double])
+    -> Double
+  {
     let q = cov.names.count
     let v = cov.values.values[c * q + j]
     return scales[j] > 0 && v.isFinite ? (v - means[j]) / scales[j] : 0

@@ -74,77 +74,81 @@ public struct PurchaseHistories: Sendable {
     }
     let boxes = (0..<chunks).map { _ in Box() }
     ledger.day.withUnsafeBufferPointer { day in
-    ledger.amount.withUnsafeBufferPointer { amount in
-    ledger.category.withUnsafeBufferPointer { category in
-    ledger.customerStart.withUnsafeBufferPointer { start in
-      Parallel.forEachChunk(count: c, chunkCount: chunks) { chunk, range in
-        let b = boxes[chunk]
-        let rows = start[range.upperBound] - start[range.lowerBound]
-        b.pairCount.reserveCapacity(range.count)
-        b.customer.reserveCapacity(rows)
-        b.category.reserveCapacity(rows)
-        b.first.reserveCapacity(rows)
-        b.last.reserveCapacity(rows)
-        b.occ.reserveCapacity(rows)
-        b.gaps.reserveCapacity(rows)
-        // (category, day) keys of the current customer's purchases.
-        var scratch: [UInt64] = []
-        scratch.reserveCapacity(64)
-        for k in range {
-          scratch.removeAll(keepingCapacity: true)
-          for i in start[k]..<start[k + 1] where isPurchase(amount[i]) {
-            let d = day[i]
-            precondition(d < asOfDay, "ledger row on or after the as-of day")
-            // Bias the day so the key orders correctly for negative days.
-            let key = UInt64(UInt32(bitPattern: category[i])) << 32
-              | UInt64(UInt32(bitPattern: d) ^ 0x8000_0000)
-            scratch.append(key)
-          }
-          // Keys arrive in day order; only the category interleaving needs
-          // sorting. Insertion sort for the usual short run, else O(r log r).
-          if scratch.count <= 32 {
-            var i = 1
-            while i < scratch.count {
-              let v = scratch[i]
-              var j = i
-              while j > 0 && scratch[j - 1] > v {
-                scratch[j] = scratch[j - 1]
-                j -= 1
+      ledger.amount.withUnsafeBufferPointer { amount in
+        ledger.category.withUnsafeBufferPointer { category in
+          ledger.customerStart.withUnsafeBufferPointer { start in
+            Parallel.forEachChunk(count: c, chunkCount: chunks) { chunk, range in
+              let b = boxes[chunk]
+              let rows = start[range.upperBound] - start[range.lowerBound]
+              b.pairCount.reserveCapacity(range.count)
+              b.customer.reserveCapacity(rows)
+              b.category.reserveCapacity(rows)
+              b.first.reserveCapacity(rows)
+              b.last.reserveCapacity(rows)
+              b.occ.reserveCapacity(rows)
+              b.gaps.reserveCapacity(rows)
+              // (category, day) keys of the current customer's purchases.
+              var scratch: [UInt64] = []
+              scratch.reserveCapacity(64)
+              for k in range {
+                scratch.removeAll(keepingCapacity: true)
+                for i in start[k]..<start[k + 1] where isPurchase(amount[i]) {
+                  let d = day[i]
+                  precondition(d < asOfDay, "ledger row on or after the as-of day")
+                  // Bias the day so the key orders correctly for negative days.
+                  let key =
+                    UInt64(UInt32(bitPattern: category[i])) << 32
+                    | UInt64(UInt32(bitPattern: d) ^ 0x8000_0000)
+                  scratch.append(key)
+                }
+                // Keys arrive in day order; only the category interleaving needs
+                // sorting. Insertion sort for the usual short run, else O(r log r).
+                if scratch.count <= 32 {
+                  var i = 1
+                  while i < scratch.count {
+                    let v = scratch[i]
+                    var j = i
+                    while j > 0 && scratch[j - 1] > v {
+                      scratch[j] = scratch[j - 1]
+                      j -= 1
+                    }
+                    scratch[j] = v
+                    i += 1
+                  }
+                } else {
+                  scratch.sort()
+                }
+                var pairs: Int32 = 0
+                var j = 0
+                while j < scratch.count {
+                  let cat = Int32(bitPattern: UInt32(truncatingIfNeeded: scratch[j] >> 32))
+                  var prev = Int32(bitPattern: UInt32(truncatingIfNeeded: scratch[j]) ^ 0x8000_0000)
+                  let firstDay = prev
+                  var n: Int32 = 1
+                  j += 1
+                  while j < scratch.count && Int32(bitPattern: UInt32(truncatingIfNeeded: scratch[j] >> 32)) == cat {
+                    let d = Int32(bitPattern: UInt32(truncatingIfNeeded: scratch[j]) ^ 0x8000_0000)
+                    if d != prev {
+                      b.gaps.append(d &- prev)
+                      n &+= 1
+                      prev = d
+                    }
+                    j += 1
+                  }
+                  b.customer.append(Int32(truncatingIfNeeded: k))
+                  b.category.append(cat)
+                  b.first.append(firstDay)
+                  b.last.append(prev)
+                  b.occ.append(n)
+                  pairs &+= 1
+                }
+                b.pairCount.append(pairs)
               }
-              scratch[j] = v
-              i += 1
             }
-          } else {
-            scratch.sort()
           }
-          var pairs: Int32 = 0
-          var j = 0
-          while j < scratch.count {
-            let cat = Int32(bitPattern: UInt32(truncatingIfNeeded: scratch[j] >> 32))
-            var prev = Int32(bitPattern: UInt32(truncatingIfNeeded: scratch[j]) ^ 0x8000_0000)
-            let firstDay = prev
-            var n: Int32 = 1
-            j += 1
-            while j < scratch.count && Int32(bitPattern: UInt32(truncatingIfNeeded: scratch[j] >> 32)) == cat {
-              let d = Int32(bitPattern: UInt32(truncatingIfNeeded: scratch[j]) ^ 0x8000_0000)
-              if d != prev {
-                b.gaps.append(d &- prev)
-                n &+= 1
-                prev = d
-              }
-              j += 1
-            }
-            b.customer.append(Int32(truncatingIfNeeded: k))
-            b.category.append(cat)
-            b.first.append(firstDay)
-            b.last.append(prev)
-            b.occ.append(n)
-            pairs &+= 1
-          }
-          b.pairCount.append(pairs)
         }
       }
-    }}}}
+    }
     // Concatenate in chunk order.
     var pairStart = [Int](repeating: 0, count: c + 1)
     var k = 0

@@ -75,13 +75,15 @@ enum RepurchasePropensity {
       for j in 0..<origins {
         let o = asOf - Int32(horizon) - originStep * Int32(j)
         guard o - dataStart >= minimumHistoryDays else { break }
-        snapshots.append(PropensityFeatures(
-          histories: h, customers: customers(o), model: model, origin: o, horizon: horizon, dataStart: dataStart))
+        snapshots.append(
+          PropensityFeatures(
+            histories: h, customers: customers(o), model: model, origin: o, horizon: horizon, dataStart: dataStart))
       }
       report.origins = snapshots.map { DayNumber.format($0.origin) }
       var total = 0
       for s in snapshots { for p in 0..<h.pairCount where h.firstDay[p] < s.origin { total += 1 } }
-      let keepBelow = total > maximumTrainingRows
+      let keepBelow =
+        total > maximumTrainingRows
         ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
       var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
       var row = [Double](repeating: 0, count: q)
@@ -89,10 +91,13 @@ enum RepurchasePropensity {
       for s in snapshots {
         for p in 0..<h.pairCount where h.firstDay[p] < s.origin {
           let c = UInt64(UInt32(bitPattern: h.pairCustomer[p]))
-          let key = c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
+          let key =
+            c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
             ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
           guard (key >> 32) < keepBelow else { continue }
-          guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else { continue }
+          guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else {
+            continue
+          }
           let y: Double = next < s.origin &+ Int32(horizon) ? 1 : 0
           if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
             held += row; heldY.append(y)
@@ -133,13 +138,17 @@ enum RepurchasePropensity {
       reports.append(report)
     }
     let totalGain = gain.reduce(0, +)
-    let importance = totalGain > 0
-      ? zip(PropensityFeatures.names, gain).map { PropensityReport.Importance(feature: $0.0, share: rounded($0.1 / totalGain, 4)) }
-        .sorted { $0.share > $1.share }
+    let importance =
+      totalGain > 0
+      ? zip(PropensityFeatures.names, gain).map {
+        PropensityReport.Importance(feature: $0.0, share: rounded($0.1 / totalGain, 4))
+      }
+      .sorted { $0.share > $1.share }
       : []
     return (
       Trained(trees: windowTrees, dataStart: dataStart),
-      PropensityReport(windows: reports, features: PropensityFeatures.names, importance: importance))
+      PropensityReport(windows: reports, features: PropensityFeatures.names, importance: importance)
+    )
   }
 
   /// Scores every pair of `h` as of its as-of day with the trained windows:
@@ -165,7 +174,8 @@ enum RepurchasePropensity {
           var scratch: [Int32] = []
           rows.withUnsafeMutableBufferPointer { rows in
             for (i, p) in range.enumerated() {
-              _ = current.row(pair: p, into: UnsafeMutableBufferPointer(rebasing: rows[(i * q)..<((i + 1) * q)]), scratch: &scratch)
+              _ = current.row(
+                pair: p, into: UnsafeMutableBufferPointer(rebasing: rows[(i * q)..<((i + 1) * q)]), scratch: &scratch)
             }
           }
           let scores = boosted?.predict(features: rows, featureCount: q)

@@ -41,40 +41,49 @@ public struct CustomerTable: Sendable {
     var gross = [Double](repeating: 0, count: c)
     var refunds = [Double](repeating: 0, count: c)
     first.withUnsafeMutableBufferPointer { first in
-    last.withUnsafeMutableBufferPointer { last in
-    days.withUnsafeMutableBufferPointer { days in
-    purchases.withUnsafeMutableBufferPointer { purchases in
-    net.withUnsafeMutableBufferPointer { net in
-    gross.withUnsafeMutableBufferPointer { gross in
-    refunds.withUnsafeMutableBufferPointer { refunds in
-    ledger.day.withUnsafeBufferPointer { day in
-    ledger.amount.withUnsafeBufferPointer { amount in
-    ledger.customerStart.withUnsafeBufferPointer { start in
-      Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
-        for k in range {
-          var f = Int32.max, l = Int32.min, d: Int32 = 0, p: Int32 = 0
-          var lastDay = Int32.min
-          var sNet = 0.0, sGross = 0.0, sRefund = 0.0
-          for i in start[k]..<start[k + 1] {
-            let a = amount[i]
-            sNet += a
-            if isPurchase(a) {
-              let t = day[i]
-              sGross += a
-              p &+= 1
-              if t != lastDay { d &+= 1; lastDay = t }
-              if t < f { f = t }
-              if t > l { l = t }
-            } else if a < 0 {
-              sRefund -= a
+      last.withUnsafeMutableBufferPointer { last in
+        days.withUnsafeMutableBufferPointer { days in
+          purchases.withUnsafeMutableBufferPointer { purchases in
+            net.withUnsafeMutableBufferPointer { net in
+              gross.withUnsafeMutableBufferPointer { gross in
+                refunds.withUnsafeMutableBufferPointer { refunds in
+                  ledger.day.withUnsafeBufferPointer { day in
+                    ledger.amount.withUnsafeBufferPointer { amount in
+                      ledger.customerStart.withUnsafeBufferPointer { start in
+                        Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
+                          for k in range {
+                            var f = Int32.max, l = Int32.min, d: Int32 = 0, p: Int32 = 0
+                            var lastDay = Int32.min
+                            var sNet = 0.0, sGross = 0.0, sRefund = 0.0
+                            for i in start[k]..<start[k + 1] {
+                              let a = amount[i]
+                              sNet += a
+                              if isPurchase(a) {
+                                let t = day[i]
+                                sGross += a
+                                p &+= 1
+                                if t != lastDay { d &+= 1; lastDay = t }
+                                if t < f { f = t }
+                                if t > l { l = t }
+                              } else if a < 0 {
+                                sRefund -= a
+                              }
+                            }
+                            precondition(p > 0, "customer without a purchase reached CustomerTable")
+                            first[k] = f; last[k] = l; days[k] = d; purchases[k] = p
+                            net[k] = sNet; gross[k] = sGross; refunds[k] = sRefund
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
           }
-          precondition(p > 0, "customer without a purchase reached CustomerTable")
-          first[k] = f; last[k] = l; days[k] = d; purchases[k] = p
-          net[k] = sNet; gross[k] = sGross; refunds[k] = sRefund
         }
       }
-    }}}}}}}}}}
+    }
     firstPurchaseDay = first
     lastPurchaseDay = last
     purchaseDays = days

@@ -46,7 +46,9 @@ public enum BGNBD {
     let (r, alpha, a, b) = (p.r, p.alpha, p.a, p.b)
     let rx = r + x
     var ll = LifetimeMath.logGamma(rx) - LifetimeMath.logGamma(r) + r * Double.log(alpha)
-    ll += LifetimeMath.logGamma(a + b) + LifetimeMath.logGamma(b + x) - LifetimeMath.logGamma(b) - LifetimeMath.logGamma(a + b + x)
+    ll +=
+      LifetimeMath.logGamma(a + b) + LifetimeMath.logGamma(b + x) - LifetimeMath.logGamma(b)
+      - LifetimeMath.logGamma(a + b + x)
     let alive = -rx * Double.log(alpha + t)
     let dropped = x > 0 ? Double.log(a) - Double.log(b + x - 1) - rx * Double.log(alpha + tx) : -Double.infinity
     return ll + LifetimeMath.logAddExp(alive, dropped)
@@ -101,7 +103,8 @@ public enum BGNBD {
         let s = r + x
         let c = x > 0 ? 1 / (b + x - 1) : 0
         let lgBX = LifetimeMath.logGamma(b + x), lgABX = LifetimeMath.logGamma(a + b + x)
-        let psiRX = LifetimeMath.digamma(r + x), psiBX = LifetimeMath.digamma(b + x), psiABX = LifetimeMath.digamma(a + b + x)
+        let psiRX = LifetimeMath.digamma(r + x), psiBX = LifetimeMath.digamma(b + x),
+          psiABX = LifetimeMath.digamma(a + b + x)
         let triABX = LifetimeMath.trigamma(a + b + x)
         acc[0] += value + n * (LifetimeMath.logGamma(s) - lgR + r * logAlpha + lgAB + lgBX - lgB - lgABX)
         acc[1] += -sL + n * (psiRX - psiR + logAlpha)
@@ -173,9 +176,11 @@ public enum BGNBD {
   static func fit(_ rows: CompressedRecency, maximumIterations: Int = 200) -> BGNBDFit {
     let failed = BGNBDParameters(r: 1, alpha: 1, a: 1, b: 1)
     guard rows.count > 0 else {
-      return BGNBDFit(parameters: failed, standardErrors: nil, logLikelihood: 0,
-                      diagnostics: FitDiagnostics(converged: false, iterations: 0, gradientMaxNorm: 0, attempts: [],
-                                                  message: "no customers to fit"))
+      return BGNBDFit(
+        parameters: failed, standardErrors: nil, logLikelihood: 0,
+        diagnostics: FitDiagnostics(
+          converged: false, iterations: 0, gradientMaxNorm: 0, attempts: [],
+          message: "no customers to fit"))
     }
     // Starting points: unit parameters; α at the mean age (rate ~ 1 per age);
     // a small-rate, rare-dropout start.
@@ -190,34 +195,49 @@ public enum BGNBD {
     var attempts = [String]()
     var best: NewtonMaximizer.Result?
     for (name, start) in starts {
-      guard let result = NewtonMaximizer.maximize(start: start, maximumIterations: maximumIterations, objective: {
-        meanLogLikelihood($0, rows)
-      }) else {
+      guard
+        let result = NewtonMaximizer.maximize(
+          start: start, maximumIterations: maximumIterations,
+          objective: {
+            meanLogLikelihood($0, rows)
+          })
+      else {
         attempts.append("start \(name): likelihood not finite at start")
         continue
       }
-      attempts.append("start \(name): \(result.converged ? "converged" : "not converged") after \(result.iterations) iterations, mean log-likelihood \(String(format: "%.10g", result.value))")
+      attempts.append(
+        "start \(name): \(result.converged ? "converged" : "not converged") after \(result.iterations) iterations, mean log-likelihood \(String(format: "%.10g", result.value))"
+      )
       if NewtonMaximizer.isBetter(result, than: best) {
         best = result
       }
       if result.converged { break }
     }
     guard let best else {
-      return BGNBDFit(parameters: failed, standardErrors: nil, logLikelihood: -.infinity.nextUp,
-                      diagnostics: FitDiagnostics(converged: false, iterations: 0, gradientMaxNorm: 0, attempts: attempts,
-                                                  message: "BG/NBD likelihood could not be evaluated at any starting point"))
+      return BGNBDFit(
+        parameters: failed, standardErrors: nil, logLikelihood: -.infinity.nextUp,
+        diagnostics: FitDiagnostics(
+          converged: false, iterations: 0, gradientMaxNorm: 0, attempts: attempts,
+          message: "BG/NBD likelihood could not be evaluated at any starting point"))
     }
     let params = BGNBDParameters(logValues: best.theta)
-    let se = NewtonMaximizer.naturalScaleStandardErrors(theta: best.theta, meanHessian: best.hessian, totalWeight: rows.totalWeight)
+    let se = NewtonMaximizer.naturalScaleStandardErrors(
+      theta: best.theta, meanHessian: best.hessian, totalWeight: rows.totalWeight)
     var notes = [String]()
     if !best.converged {
-      notes.append("BG/NBD did not converge (gradient max-norm \(String(format: "%.3g", best.gradient.map(abs).max() ?? 0))); parameters are the best point found and are not used")
+      notes.append(
+        "BG/NBD did not converge (gradient max-norm \(String(format: "%.3g", best.gradient.map(abs).max() ?? 0))); parameters are the best point found and are not used"
+      )
     } else {
       if se == nil {
-        notes.append("BG/NBD converged but its information matrix is not positive definite (too few or too similar customers to identify all four parameters); standard errors omitted, predictions use the limit reached")
+        notes.append(
+          "BG/NBD converged but its information matrix is not positive definite (too few or too similar customers to identify all four parameters); standard errors omitted, predictions use the limit reached"
+        )
       }
       if best.theta.contains(where: { abs($0) > 12 }) {
-        notes.append("BG/NBD reached a boundary (a parameter beyond e^±12, e.g. no rate heterogeneity or no dropout); predictions are that limit")
+        notes.append(
+          "BG/NBD reached a boundary (a parameter beyond e^±12, e.g. no rate heterogeneity or no dropout); predictions are that limit"
+        )
       }
     }
     let message = notes.isEmpty ? nil : notes.joined(separator: "; ")
@@ -225,8 +245,9 @@ public enum BGNBD {
       parameters: params,
       standardErrors: se.map { BGNBDParameters(r: $0[0], alpha: $0[1], a: $0[2], b: $0[3]) },
       logLikelihood: best.value * rows.totalWeight,
-      diagnostics: FitDiagnostics(converged: best.converged, iterations: best.iterations,
-                                  gradientMaxNorm: best.gradient.map(abs).max() ?? 0, attempts: attempts, message: message))
+      diagnostics: FitDiagnostics(
+        converged: best.converged, iterations: best.iterations,
+        gradientMaxNorm: best.gradient.map(abs).max() ?? 0, attempts: attempts, message: message))
   }
 
   /// P(alive at T | x, t_x, T):
@@ -237,7 +258,8 @@ public enum BGNBD {
   /// evaluated as a logistic of the log-odds, so large x cannot overflow.
   public static func probabilityAlive(_ p: BGNBDParameters, x: Double, tx: Double, t: Double) -> Double {
     guard x > 0 else { return 1 }
-    let logOdds = Double.log(p.a) - Double.log(p.b + x - 1) + (p.r + x) * (Double.log(p.alpha + t) - Double.log(p.alpha + tx))
+    let logOdds =
+      Double.log(p.a) - Double.log(p.b + x - 1) + (p.r + x) * (Double.log(p.alpha + t) - Double.log(p.alpha + tx))
     return logOdds > 0 ? Double.exp(-logOdds) / (1 + Double.exp(-logOdds)) : 1 / (1 + Double.exp(logOdds))
   }
 
@@ -273,7 +295,9 @@ public enum BGNBD {
   /// `E[(1 − (β/(β+p h))^s)/p]` for p ~ Beta(a, b): the expected purchases in
   /// h of an alive customer with λ ~ Gamma(s, β) buying as a Poisson process
   /// and dropping out with probability p after each purchase.
-  static func poissonDropoutExpectation(shape s: Double, rate beta: Double, a: Double, b: Double, horizon h: Double) -> Double {
+  static func poissonDropoutExpectation(shape s: Double, rate beta: Double, a: Double, b: Double, horizon h: Double)
+    -> Double
+  {
     LifetimeMath.betaExpectation(a: a, b: b) { p, _ in
       // (1 − (1 + p h/β)^(−s)) / p, with expm1/log1p for small p h/β.
       -Double.expMinusOne(-s * Double.log(onePlus: p * h / beta)) / p
@@ -282,7 +306,9 @@ public enum BGNBD {
 
   /// Conditional expected purchases in (T, T+h] (FHL 2005, eq. 10):
   /// `P(alive) · E[Y(h) | alive]`.
-  public static func expectedPurchases(_ p: BGNBDParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
+  public static func expectedPurchases(_ p: BGNBDParameters, x: Double, tx: Double, t: Double, horizon h: Double)
+    -> Double
+  {
     probabilityAlive(p, x: x, tx: tx, t: t) * expectedPurchasesIfAlive(p, x: x, t: t, horizon: h)
   }
 
@@ -293,7 +319,8 @@ public enum BGNBD {
   /// ```
   /// P(none) = 1 − P(alive) · (1 − ((α+T)/(α+T+h))^(r+x))
   /// ```
-  static func probabilityNoPurchase(_ p: BGNBDParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
+  static func probabilityNoPurchase(_ p: BGNBDParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double
+  {
     let alive = probabilityAlive(p, x: x, tx: tx, t: t)
     // 1 − (1 + h/(α+T))^−(r+x) = −expm1(−(r+x) log1p(h/(α+T)))
     let buy = -Double.expMinusOne(-(p.r + x) * Double.log(onePlus: h / (p.alpha + t)))

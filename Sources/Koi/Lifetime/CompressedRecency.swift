@@ -109,9 +109,13 @@ struct CompressedRecency: Sendable {
       let o = Int(order[j])
       if j == 0 || keys[j] != keys[j - 1] {
         let k = keys[j]
-        let (xi, txi, ti) = packed
-          ? (Int32(truncatingIfNeeded: k >> UInt64(2 * timeBits)), Int32(truncatingIfNeeded: (k >> UInt64(timeBits)) & timeMask),
-             Int32(truncatingIfNeeded: k & timeMask))
+        let (xi, txi, ti) =
+          packed
+          ? (
+            Int32(truncatingIfNeeded: k >> UInt64(2 * timeBits)),
+            Int32(truncatingIfNeeded: (k >> UInt64(timeBits)) & timeMask),
+            Int32(truncatingIfNeeded: k & timeMask)
+          )
           : (f[valid[o]], txOf[o], tOf[o])
         if j > 0 && xi != lastX { blockStart.append(x.count) }
         lastX = xi

@@ -67,7 +67,8 @@ enum GammaGamma {
         let px = p * xi, logX = Double.log(xi)
         let psiPXQ = LifetimeMath.digamma(px + q), psiPX = LifetimeMath.digamma(px)
         let triPXQ = LifetimeMath.trigamma(px + q)
-        acc[0] += n * (LifetimeMath.logGamma(px + q) - LifetimeMath.logGamma(px) - lgQ + q * logG + px * logX)
+        acc[0] +=
+          n * (LifetimeMath.logGamma(px + q) - LifetimeMath.logGamma(px) - lgQ + q * logG + px * logX)
           + (px - 1) * sLogM - (px + q) * sG
         acc[1] += xi * (n * (psiPXQ - psiPX + logX) + sLogM - sG)
         acc[2] += n * (psiPXQ - psiQ + logG) - sG
@@ -128,11 +129,15 @@ enum GammaGamma {
     let logms = ms.map { Double.log($0) }
     let fallback = GammaGammaParameters(p: 1, q: 1, gamma: 1)
     func failure(_ message: String, attempts: [String] = []) -> GammaGammaFit {
-      GammaGammaFit(parameters: fallback, standardErrors: nil, logLikelihood: 0, customersUsed: xs.count,
-                    populationMeanSpend: nil, frequencySpendCorrelation: nil,
-                    diagnostics: FitDiagnostics(converged: false, iterations: 0, gradientMaxNorm: 0, attempts: attempts, message: message))
+      GammaGammaFit(
+        parameters: fallback, standardErrors: nil, logLikelihood: 0, customersUsed: xs.count,
+        populationMeanSpend: nil, frequencySpendCorrelation: nil,
+        diagnostics: FitDiagnostics(
+          converged: false, iterations: 0, gradientMaxNorm: 0, attempts: attempts, message: message))
     }
-    guard xs.count >= 2 else { return failure("Gamma-Gamma needs at least two repeat customers with positive spend; found \(xs.count)") }
+    guard xs.count >= 2 else {
+      return failure("Gamma-Gamma needs at least two repeat customers with positive spend; found \(xs.count)")
+    }
     // Method-of-moments-ish start: p = 1, q = 2, γ = mean m̄.
     let meanM = ms.reduce(0, +) / Double(ms.count)
     let starts: [(String, [Double])] = [
@@ -143,9 +148,13 @@ enum GammaGamma {
     var attempts = [String]()
     var best: NewtonMaximizer.Result?
     for (name, start) in starts {
-      guard let r = NewtonMaximizer.maximize(start: start, maximumIterations: maximumIterations, objective: {
-        meanLogLikelihood($0, x: xs, m: ms, logm: logms)
-      }) else {
+      guard
+        let r = NewtonMaximizer.maximize(
+          start: start, maximumIterations: maximumIterations,
+          objective: {
+            meanLogLikelihood($0, x: xs, m: ms, logm: logms)
+          })
+      else {
         attempts.append("start \(name): likelihood not finite at start"); continue
       }
       attempts.append("start \(name): \(r.converged ? "converged" : "not converged") after \(r.iterations) iterations")
@@ -154,20 +163,23 @@ enum GammaGamma {
     }
     guard let best else { return failure("Gamma-Gamma likelihood not finite at any start", attempts: attempts) }
     let n = Double(xs.count)
-    let params = GammaGammaParameters(p: Double.exp(best.theta[0]), q: Double.exp(best.theta[1]), gamma: Double.exp(best.theta[2]))
+    let params = GammaGammaParameters(
+      p: Double.exp(best.theta[0]), q: Double.exp(best.theta[1]), gamma: Double.exp(best.theta[2]))
     let se = NewtonMaximizer.naturalScaleStandardErrors(theta: best.theta, meanHessian: best.hessian, totalWeight: n)
     let mean: Double? = params.q > 1 ? params.p * params.gamma / (params.q - 1) : nil
     var message: String?
     if !best.converged {
       message = "Gamma-Gamma did not converge; parameters are the best point found"
     } else if mean == nil {
-      message = "Gamma-Gamma q = \(params.q) ≤ 1: the spend distribution has no finite mean; expected spend is reported only where p·x + q > 1, and not for customers without repeats"
+      message =
+        "Gamma-Gamma q = \(params.q) ≤ 1: the spend distribution has no finite mean; expected spend is reported only where p·x + q > 1, and not for customers without repeats"
     }
     // Correlation of x and m̄.
     let mx = xs.reduce(0, +) / n
     var sxy = 0.0, sxx = 0.0, syy = 0.0
     for i in 0..<xs.count {
-      sxy += (xs[i] - mx) * (ms[i] - meanM); sxx += (xs[i] - mx) * (xs[i] - mx); syy += (ms[i] - meanM) * (ms[i] - meanM)
+      sxy += (xs[i] - mx) * (ms[i] - meanM); sxx += (xs[i] - mx) * (xs[i] - mx);
+      syy += (ms[i] - meanM) * (ms[i] - meanM)
     }
     let rho = sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : nil
     return GammaGammaFit(
@@ -175,8 +187,9 @@ enum GammaGamma {
       standardErrors: se.map { GammaGammaParameters(p: $0[0], q: $0[1], gamma: $0[2]) },
       logLikelihood: best.value * n, customersUsed: xs.count, populationMeanSpend: mean,
       frequencySpendCorrelation: rho,
-      diagnostics: FitDiagnostics(converged: best.converged, iterations: best.iterations,
-                                  gradientMaxNorm: best.gradient.map(abs).max() ?? 0, attempts: attempts, message: message))
+      diagnostics: FitDiagnostics(
+        converged: best.converged, iterations: best.iterations,
+        gradientMaxNorm: best.gradient.map(abs).max() ?? 0, attempts: attempts, message: message))
   }
 
   /// Conditional expected spend per transaction. Customers with x = 0 or

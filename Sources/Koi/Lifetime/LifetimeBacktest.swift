@@ -7,7 +7,9 @@
 /// the regular-timing model (MBG/CNBD-k) are scored whichever the
 /// calibration likelihood chose, so they can be compared.
 enum LifetimeBacktest {
-  public static func run(ledger: Ledger, cutoffDay: Int32, options: LifetimeOptions = LifetimeOptions()) -> LifetimeBacktestReport {
+  public static func run(ledger: Ledger, cutoffDay: Int32, options: LifetimeOptions = LifetimeOptions())
+    -> LifetimeBacktestReport
+  {
     let (calibration, originalCustomer) = ledger.purchasesBefore(cutoffDay)
     let endDay = (ledger.day.max() ?? cutoffDay) + 1
     let horizon = Double(endDay - cutoffDay)
@@ -18,7 +20,8 @@ enum LifetimeBacktest {
     var actual = [Double](repeating: 0, count: summary.count)
     for c in 0..<summary.count {
       var last = Int32.min
-      for i in ledger.rows(of: Int(originalCustomer[c])) where ledger.day[i] >= cutoffDay && isPurchase(ledger.amount[i]) {
+      for i in ledger.rows(of: Int(originalCustomer[c]))
+      where ledger.day[i] >= cutoffDay && isPurchase(ledger.amount[i]) {
         if ledger.day[i] != last { actual[c] += 1; last = ledger.day[i] }
       }
     }
@@ -30,16 +33,20 @@ enum LifetimeBacktest {
     }
     var models: [LifetimeBacktestReport.ModelHoldout] = []
     if let fit = model.bgnbd, fit.diagnostics.converged {
-      models.append(evaluate(LifetimeModelKind.bgnbd.rawValue) { c in
-        BGNBD.expectedPurchases(
-          fit.parameters, x: Double(summary.frequency[c]), tx: summary.recency[c], t: summary.age[c], horizon: horizon)
-      })
+      models.append(
+        evaluate(LifetimeModelKind.bgnbd.rawValue) { c in
+          BGNBD.expectedPurchases(
+            fit.parameters, x: Double(summary.frequency[c]), tx: summary.recency[c], t: summary.age[c], horizon: horizon
+          )
+        })
     }
     if let fit = model.regularTiming, fit.diagnostics.converged {
-      models.append(evaluate(LifetimeModelKind.regularTiming.rawValue + "_\(fit.parameters.k)") { c in
-        RegularTimingMBG.expectedPurchases(
-          fit.parameters, x: Double(summary.frequency[c]), tx: summary.recency[c], t: summary.age[c], horizon: horizon)
-      })
+      models.append(
+        evaluate(LifetimeModelKind.regularTiming.rawValue + "_\(fit.parameters.k)") { c in
+          RegularTimingMBG.expectedPurchases(
+            fit.parameters, x: Double(summary.frequency[c]), tx: summary.recency[c], t: summary.age[c], horizon: horizon
+          )
+        })
     }
     return LifetimeBacktestReport(
       cutoffDay: cutoffDay, endDay: endDay, holdoutDays: Int(horizon), customers: summary.count,

@@ -48,8 +48,9 @@ struct LifetimeReport: Sendable, Codable {
     }
     let all = Array(0..<columns.clv.count)
     total = group("all", all)
-    bySegment = segments.map { seg in
-      RFMSegment.allCases.map { s in group(s.rawValue, all.filter { seg[$0] == s }) }
-    } ?? []
+    bySegment =
+      segments.map { seg in
+        RFMSegment.allCases.map { s in group(s.rawValue, all.filter { seg[$0] == s }) }
+      } ?? []
   }
 }

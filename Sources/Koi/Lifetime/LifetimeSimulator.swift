@@ -61,6 +61,7 @@ public enum LifetimeSimulator {
         money[i] = total / Double(n)
       }
     }
-    return LifetimeSummary(frequency: x, recency: tx, age: ages, monetaryValue: money, logIntervalSum: logGaps, daysPerUnit: 1)
+    return LifetimeSummary(
+      frequency: x, recency: tx, age: ages, monetaryValue: money, logIntervalSum: logGaps, daysPerUnit: 1)
   }
 }

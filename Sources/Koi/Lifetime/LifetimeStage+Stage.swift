@@ -23,7 +23,9 @@ extension LifetimeStage: Stage {
     Self.score(statistics.summary, rows: statistics.rows, model: fitted, options: options)
   }
 
-  public func recordFields(_ batch: StageBatch, fitted: LifetimeModel, columns: LifetimeColumns) -> any CustomerRecordFields {
+  public func recordFields(_ batch: StageBatch, fitted: LifetimeModel, columns: LifetimeColumns)
+    -> any CustomerRecordFields
+  {
     LifetimeRecordFields(columns: columns)
   }
 
@@ -37,7 +39,9 @@ extension LifetimeStage: Stage {
     fitted.diagnostics.map { RunWarning("lifetime: \($0)") }
   }
 
-  public func contribute(_ columns: LifetimeColumns, fitted: LifetimeModel, to facts: inout CustomerFactTable, context: StageContext) {
+  public func contribute(
+    _ columns: LifetimeColumns, fitted: LifetimeModel, to facts: inout CustomerFactTable, context: StageContext
+  ) {
     facts.add(lifetime: columns)
   }
 }

@@ -40,7 +40,9 @@ public struct LifetimeOptions: Sendable, Codable, Equatable {
       if let problem = setting.problem(value) { p.append("\(setting.name): \(problem)") }
     }
     if let problem = Settings.maxErlangK.problem(maximumErlangK) { p.append("max_erlang_k: \(problem)") }
-    if !(discountStepDays > 0 && discountStepDays.isFinite) { p.append("discount step must be a positive number of days, got \(discountStepDays)") }
+    if !(discountStepDays > 0 && discountStepDays.isFinite) {
+      p.append("discount step must be a positive number of days, got \(discountStepDays)")
+    }
     if maximumIterations < 1 { p.append("maximum iterations must be at least 1") }
     return p
   }
@@ -170,7 +172,9 @@ public struct LifetimeStage: Sendable {
   }
 
   /// `fit` then `score`, compressing the summary once.
-  public static func run(_ summary: LifetimeSummary, options: LifetimeOptions = LifetimeOptions()) -> (model: LifetimeModel, columns: LifetimeColumns) {
+  public static func run(_ summary: LifetimeSummary, options: LifetimeOptions = LifetimeOptions()) -> (
+    model: LifetimeModel, columns: LifetimeColumns
+  ) {
     let rows = CompressedRecency(summary)
     let model = fit(summary, rows: rows, options: options)
     return (model, score(summary, rows: rows, model: model, options: options))
@@ -181,19 +185,25 @@ public struct LifetimeStage: Sendable {
     let valid = Int(rows.totalWeight)
     var diagnostics = [String]()
     if valid < summary.count {
-      diagnostics.append("\(summary.count - valid) customers have an inconsistent summary (x < 0, t_x > T, negative or non-finite times, or repeats at time 0); they are left out and scored null")
+      diagnostics.append(
+        "\(summary.count - valid) customers have an inconsistent summary (x < 0, t_x > T, negative or non-finite times, or repeats at time 0); they are left out and scored null"
+      )
     }
     var model = LifetimeModel(
       timeUnitDays: summary.daysPerUnit, customers: summary.count, invalidCustomers: summary.count - valid,
       uniqueRecencyRows: rows.count, chosen: .none,
-      selection: LifetimeModelSelection(bgnbdAIC: nil, regularTimingAIC: nil, rule: "lower AIC (−2ℓ + 2m; m = 4 BG/NBD, 5 MBG/CNBD-k) among converged models"),
+      selection: LifetimeModelSelection(
+        bgnbdAIC: nil, regularTimingAIC: nil,
+        rule: "lower AIC (−2ℓ + 2m; m = 4 BG/NBD, 5 MBG/CNBD-k) among converged models"),
       bgnbd: nil, regularTiming: nil, gammaGamma: nil, diagnostics: diagnostics)
 
     let anyRepeat = rows.x.contains { $0 > 0 }
     if rows.count == 0 {
       model.diagnostics.append("no customers to fit; lifetime columns are null")
     } else if !anyRepeat {
-      model.diagnostics.append("no customer has a repeat purchase, so purchase and dropout rates cannot be estimated; lifetime columns are null")
+      model.diagnostics.append(
+        "no customer has a repeat purchase, so purchase and dropout rates cannot be estimated; lifetime columns are null"
+      )
     } else {
       let bg = BGNBD.fit(rows, maximumIterations: options.maximumIterations)
       model.bgnbd = bg
@@ -204,9 +214,11 @@ public struct LifetimeStage: Sendable {
         for i in 0..<summary.count where rows.rowOfCustomer[i] >= 0 {
           liTotal += li[i]; repeats += Double(summary.frequency[i])
         }
-        if let reg = RegularTimingMBG.fit(rows, logIntervalTotal: liTotal, repeatTotal: repeats,
-                                          maximumK: options.maximumErlangK, maximumIterations: options.maximumIterations,
-                                          warmStart: bg.diagnostics.converged ? bg.parameters : nil) {
+        if let reg = RegularTimingMBG.fit(
+          rows, logIntervalTotal: liTotal, repeatTotal: repeats,
+          maximumK: options.maximumErlangK, maximumIterations: options.maximumIterations,
+          warmStart: bg.diagnostics.converged ? bg.parameters : nil)
+        {
           model.regularTiming = reg
           if let m = reg.diagnostics.message { model.diagnostics.append(m) }
           if reg.diagnostics.converged { model.selection.regularTimingAIC = -2 * reg.logLikelihood + 10 }
@@ -245,11 +257,15 @@ public struct LifetimeStage: Sendable {
   ///
   /// - Complexity: O(n) plus O((x, T) pairs · components · H/Δ) series
   ///   evaluations (`PairScores`), parallel.
-  public static func score(_ summary: LifetimeSummary, model: LifetimeModel, options: LifetimeOptions = LifetimeOptions()) -> LifetimeColumns {
+  public static func score(
+    _ summary: LifetimeSummary, model: LifetimeModel, options: LifetimeOptions = LifetimeOptions()
+  ) -> LifetimeColumns {
     score(summary, rows: CompressedRecency(summary), model: model, options: options)
   }
 
-  static func score(_ summary: LifetimeSummary, rows: CompressedRecency, model: LifetimeModel, options: LifetimeOptions) -> LifetimeColumns {
+  static func score(_ summary: LifetimeSummary, rows: CompressedRecency, model: LifetimeModel, options: LifetimeOptions)
+    -> LifetimeColumns
+  {
     precondition(options.problems.isEmpty, options.problems.joined(separator: "; "))
     let n = summary.count
     let unitDays = summary.daysPerUnit
@@ -273,34 +289,39 @@ public struct LifetimeStage: Sendable {
     if let pairs = PairScores(rows: rows, model: model, boundaries: boundaries, discount: discount) {
       let (components, reg, bg) = (pairs.components, pairs.regularTiming, pairs.bgnbd)
       alive.withUnsafeMutableBufferPointer { alive in
-      expected.withUnsafeMutableBufferPointer { expected in
-      none.withUnsafeMutableBufferPointer { none in
-      discounted.withUnsafeMutableBufferPointer { discounted in
-        Parallel.forEachChunk(count: m, chunkCount: Parallel.chunkCount(for: m, minimumChunk: 8192)) { _, range in
-          var scratch = [Double](repeating: 0, count: components + 1)
-          var weights = [Double](repeating: 1, count: components)
-          for i in range {
-            let x = rows.x[i], tx = rows.tx[i], t = rows.t[i]
-            let pAlive: Double
-            if let reg {
-              pAlive = RegularTimingMBG.posterior(reg, x: x, tx: tx, t: t, scratch: &scratch, weights: &weights)
-            } else if let bg {
-              pAlive = BGNBD.probabilityAlive(bg, x: x, tx: tx, t: t)
-            } else { continue }
-            let base = Int(rows.pairOfRow[i]) * components
-            var e = 0.0, d = 0.0, buy = 0.0
-            for c in 0..<components where weights[c] > 0 {
-              e += weights[c] * pairs.expected[base + c]
-              d += weights[c] * pairs.discounted[base + c]
-              buy += weights[c] * pairs.purchase[base + c]
+        expected.withUnsafeMutableBufferPointer { expected in
+          none.withUnsafeMutableBufferPointer { none in
+            discounted.withUnsafeMutableBufferPointer { discounted in
+              Parallel.forEachChunk(count: m, chunkCount: Parallel.chunkCount(for: m, minimumChunk: 8192)) { _, range in
+                var scratch = [Double](repeating: 0, count: components + 1)
+                var weights = [Double](repeating: 1, count: components)
+                for i in range {
+                  let x = rows.x[i], tx = rows.tx[i], t = rows.t[i]
+                  let pAlive: Double
+                  if let reg {
+                    pAlive = RegularTimingMBG.posterior(reg, x: x, tx: tx, t: t, scratch: &scratch, weights: &weights)
+                  } else if let bg {
+                    pAlive = BGNBD.probabilityAlive(bg, x: x, tx: tx, t: t)
+                  } else {
+                    continue
+                  }
+                  let base = Int(rows.pairOfRow[i]) * components
+                  var e = 0.0, d = 0.0, buy = 0.0
+                  for c in 0..<components where weights[c] > 0 {
+                    e += weights[c] * pairs.expected[base + c]
+                    d += weights[c] * pairs.discounted[base + c]
+                    buy += weights[c] * pairs.purchase[base + c]
+                  }
+                  alive[i] = pAlive
+                  expected[i] = pAlive * e
+                  none[i] = 1 - pAlive * buy
+                  discounted[i] = pAlive * d
+                }
+              }
             }
-            alive[i] = pAlive
-            expected[i] = pAlive * e
-            none[i] = 1 - pAlive * buy
-            discounted[i] = pAlive * d
           }
         }
-      }}}}
+      }
     }
     let gg = model.gammaGamma
     let spendUsable = gg.map { $0.diagnostics.converged } ?? false
@@ -312,7 +333,10 @@ public struct LifetimeStage: Sendable {
     for c in 0..<n {
       let row = Int(rows.rowOfCustomer[c])
       var spend: Double?
-      if spendUsable, let gg { spend = GammaGamma.expectedSpend(gg.parameters, x: summary.frequency[c], monetaryValue: summary.monetaryValue[c]) }
+      if spendUsable, let gg {
+        spend = GammaGamma.expectedSpend(
+          gg.parameters, x: summary.frequency[c], monetaryValue: summary.monetaryValue[c])
+      }
       columns.expectedSpend[c] = spend
       guard row >= 0 else { continue }
       columns.probabilityAlive[c] = finite(alive[row])
@@ -358,32 +382,37 @@ struct PairScores {
     var discounted = [Double](repeating: 0, count: count)
     var purchase = [Double](repeating: 0, count: count)
     expected.withUnsafeMutableBufferPointer { expected in
-    discounted.withUnsafeMutableBufferPointer { discounted in
-    purchase.withUnsafeMutableBufferPointer { purchase in
-      Parallel.forEachChunk(count: count, chunkCount: Parallel.chunkCount(for: count, minimumChunk: 64)) { _, range in
-        for j in range {
-          let row = Int(rows.pairRow[j / components]), c = j % components
-          let x = rows.x[row], t = rows.t[row]
-          let ifAlive: (Double) -> Double
-          if let reg {
-            ifAlive = { RegularTimingMBG.expectedPurchasesIfAlive(reg, stage: c, x: x, t: t, horizon: $0) }
-            purchase[j] = RegularTimingMBG.probabilityPurchaseIfAlive(reg, stage: c, x: x, t: t, horizon: horizon)
-          } else if let bg {
-            ifAlive = { BGNBD.expectedPurchasesIfAlive(bg, x: x, t: t, horizon: $0) }
-            // 1 − (1 + H/(α+T))^−(r+x)
-            purchase[j] = -Double.expMinusOne(-(bg.r + x) * Double.log(onePlus: horizon / (bg.alpha + t)))
-          } else { continue }
-          var previous = 0.0, sum = 0.0
-          for (step, d) in boundaries.enumerated() {
-            let e = ifAlive(d)
-            sum += (e - previous) * discount[step]
-            previous = e
+      discounted.withUnsafeMutableBufferPointer { discounted in
+        purchase.withUnsafeMutableBufferPointer { purchase in
+          Parallel.forEachChunk(count: count, chunkCount: Parallel.chunkCount(for: count, minimumChunk: 64)) {
+            _, range in
+            for j in range {
+              let row = Int(rows.pairRow[j / components]), c = j % components
+              let x = rows.x[row], t = rows.t[row]
+              let ifAlive: (Double) -> Double
+              if let reg {
+                ifAlive = { RegularTimingMBG.expectedPurchasesIfAlive(reg, stage: c, x: x, t: t, horizon: $0) }
+                purchase[j] = RegularTimingMBG.probabilityPurchaseIfAlive(reg, stage: c, x: x, t: t, horizon: horizon)
+              } else if let bg {
+                ifAlive = { BGNBD.expectedPurchasesIfAlive(bg, x: x, t: t, horizon: $0) }
+                // 1 − (1 + H/(α+T))^−(r+x)
+                purchase[j] = -Double.expMinusOne(-(bg.r + x) * Double.log(onePlus: horizon / (bg.alpha + t)))
+              } else {
+                continue
+              }
+              var previous = 0.0, sum = 0.0
+              for (step, d) in boundaries.enumerated() {
+                let e = ifAlive(d)
+                sum += (e - previous) * discount[step]
+                previous = e
+              }
+              expected[j] = previous
+              discounted[j] = sum
+            }
           }
-          expected[j] = previous
-          discounted[j] = sum
         }
       }
-    }}}
+    }
     self.expected = expected
     self.discounted = discounted
     self.purchase = purchase

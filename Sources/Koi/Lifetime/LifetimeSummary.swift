@@ -41,9 +41,14 @@ public struct LifetimeSummary: Sendable {
     frequency: [Int32], recency: [Double], age: [Double], monetaryValue: [Double]? = nil,
     logIntervalSum: [Double]? = nil, daysPerUnit: Double = 1
   ) {
-    precondition(recency.count == frequency.count && age.count == frequency.count, "summary columns must have one entry per customer")
-    precondition((monetaryValue?.count ?? frequency.count) == frequency.count, "monetary values must have one entry per customer")
-    precondition((logIntervalSum?.count ?? frequency.count) == frequency.count, "log-interval sums must have one entry per customer")
+    precondition(
+      recency.count == frequency.count && age.count == frequency.count,
+      "summary columns must have one entry per customer")
+    precondition(
+      (monetaryValue?.count ?? frequency.count) == frequency.count, "monetary values must have one entry per customer")
+    precondition(
+      (logIntervalSum?.count ?? frequency.count) == frequency.count,
+      "log-interval sums must have one entry per customer")
     precondition(daysPerUnit > 0, "daysPerUnit must be positive")
     self.frequency = frequency
     self.recency = recency
@@ -74,39 +79,49 @@ public struct LifetimeSummary: Sendable {
     var li = [Double](repeating: 0, count: c)
     let asOf = table.asOfDay
     x.withUnsafeMutableBufferPointer { x in
-    tx.withUnsafeMutableBufferPointer { tx in
-    t.withUnsafeMutableBufferPointer { t in
-    m.withUnsafeMutableBufferPointer { m in
-    li.withUnsafeMutableBufferPointer { li in
-    ledger.day.withUnsafeBufferPointer { day in
-    ledger.amount.withUnsafeBufferPointer { amount in
-    ledger.customerStart.withUnsafeBufferPointer { start in
-    table.firstPurchaseDay.withUnsafeBufferPointer { first in
-    table.lastPurchaseDay.withUnsafeBufferPointer { last in
-    table.purchaseDays.withUnsafeBufferPointer { days in
-      Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
-        for k in range {
-          let d0 = first[k]
-          var repeatSpend = 0.0
-          var logSum = 0.0
-          var previous = d0
-          for i in start[k]..<start[k + 1] {
-            let d = day[i]
-            if d > d0 { repeatSpend += amount[i] }
-            if isPurchase(amount[i]) && d > previous {
-              logSum += Double.log(Double(d - previous))
-              previous = d
+      tx.withUnsafeMutableBufferPointer { tx in
+        t.withUnsafeMutableBufferPointer { t in
+          m.withUnsafeMutableBufferPointer { m in
+            li.withUnsafeMutableBufferPointer { li in
+              ledger.day.withUnsafeBufferPointer { day in
+                ledger.amount.withUnsafeBufferPointer { amount in
+                  ledger.customerStart.withUnsafeBufferPointer { start in
+                    table.firstPurchaseDay.withUnsafeBufferPointer { first in
+                      table.lastPurchaseDay.withUnsafeBufferPointer { last in
+                        table.purchaseDays.withUnsafeBufferPointer { days in
+                          Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
+                            for k in range {
+                              let d0 = first[k]
+                              var repeatSpend = 0.0
+                              var logSum = 0.0
+                              var previous = d0
+                              for i in start[k]..<start[k + 1] {
+                                let d = day[i]
+                                if d > d0 { repeatSpend += amount[i] }
+                                if isPurchase(amount[i]) && d > previous {
+                                  logSum += Double.log(Double(d - previous))
+                                  previous = d
+                                }
+                              }
+                              let repeats = days[k] - 1
+                              x[k] = repeats
+                              tx[k] = Double(last[k] - d0)
+                              t[k] = Double(asOf - d0)
+                              m[k] = repeats > 0 ? repeatSpend / Double(repeats) : 0
+                              li[k] = logSum
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
           }
-          let repeats = days[k] - 1
-          x[k] = repeats
-          tx[k] = Double(last[k] - d0)
-          t[k] = Double(asOf - d0)
-          m[k] = repeats > 0 ? repeatSpend / Double(repeats) : 0
-          li[k] = logSum
         }
       }
-    }}}}}}}}}}}
+    }
     self.init(frequency: x, recency: tx, age: t, monetaryValue: m, logIntervalSum: li, daysPerUnit: 1)
   }
 }

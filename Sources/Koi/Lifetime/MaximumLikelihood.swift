@@ -46,7 +46,9 @@ extension NewtonOptimizer.Evaluation {
       }
     }
     let value = sums[0] / totalWeight
-    guard value.isFinite, gradient.allSatisfy({ $0.isFinite }), hessian.values.allSatisfy({ $0.isFinite }) else { return nil }
+    guard value.isFinite, gradient.allSatisfy({ $0.isFinite }), hessian.values.allSatisfy({ $0.isFinite }) else {
+      return nil
+    }
     self.init(value: value, gradient: gradient, hessian: hessian)
   }
 }
@@ -106,8 +108,9 @@ enum NewtonMaximizer {
     let r = NewtonOptimizer.maximize(
       start: start, at: initial, options: options(maximumIterations: maximumIterations)
     ) { theta, _ in objective(theta) }
-    return Result(theta: r.theta, value: r.evaluation.value, gradient: r.evaluation.gradient,
-                  hessian: r.evaluation.hessian, iterations: r.iterations, converged: r.converged)
+    return Result(
+      theta: r.theta, value: r.evaluation.value, gradient: r.evaluation.gradient,
+      hessian: r.evaluation.hessian, iterations: r.iterations, converged: r.converged)
   }
 
   /// Standard errors on the natural scale from the observed information of

@@ -69,11 +69,13 @@ enum RegularTimingMBG {
     for i in 0..<k {
       let s = r + Double(k) * x + Double(i)
       if i > 0 && gap <= 0 { out[i] = -.infinity; continue }
-      out[i] = aliveBeta + LifetimeMath.logGamma(s) + common
+      out[i] =
+        aliveBeta + LifetimeMath.logGamma(s) + common
         + (i > 0 ? Double(i) * Double.log(gap) - LifetimeMath.logGamma(Double(i) + 1) : 0) - s * logAT
     }
     let s0 = r + Double(k) * x
-    out[k] = LifetimeMath.logBeta(a + 1, b + x) - lB + LifetimeMath.logGamma(s0) + common - s0 * Double.log(alphaStage + tx)
+    out[k] =
+      LifetimeMath.logBeta(a + 1, b + x) - lB + LifetimeMath.logGamma(s0) + common - s0 * Double.log(alphaStage + tx)
   }
 
   /// Mean log-likelihood (without the timing constant) with its analytic
@@ -127,7 +129,8 @@ enum RegularTimingMBG {
             let i = c < k ? c : 0
             let sc = r + kd * x + Double(i)
             shape[c] = sc
-            base[c] = (c < k ? aliveBeta - logFactorial[i] : LifetimeMath.logBeta(a + 1, b + x) - lB)
+            base[c] =
+              (c < k ? aliveBeta - logFactorial[i] : LifetimeMath.logBeta(a + 1, b + x) - lB)
               + LifetimeMath.logGamma(sc) + common
             gr0[c] = LifetimeMath.digamma(sc) - psiR + logAl
             hrr[c] = LifetimeMath.trigamma(sc) - triR
@@ -215,11 +218,14 @@ enum RegularTimingMBG {
   /// falls as k grows) and keeps the k with the highest likelihood. nil when the summary has no log-interval sums.
   ///
   /// - Complexity: O(K² · unique rows) per likelihood evaluation sweep.
-  public static func fit(_ summary: LifetimeSummary, maximumK: Int = 4, maximumIterations: Int = 200) -> RegularTimingFit? {
+  public static func fit(_ summary: LifetimeSummary, maximumK: Int = 4, maximumIterations: Int = 200)
+    -> RegularTimingFit?
+  {
     guard let li = summary.logIntervalSum, maximumK >= 1 else { return nil }
-    return fit(CompressedRecency(summary), logIntervalTotal: li.reduce(0, +),
-               repeatTotal: summary.frequency.reduce(0.0) { $0 + Double($1) },
-               maximumK: maximumK, maximumIterations: maximumIterations)
+    return fit(
+      CompressedRecency(summary), logIntervalTotal: li.reduce(0, +),
+      repeatTotal: summary.frequency.reduce(0.0) { $0 + Double($1) },
+      maximumK: maximumK, maximumIterations: maximumIterations)
   }
 
   static func fit(
@@ -244,10 +250,15 @@ enum RegularTimingMBG {
       var chosen: NewtonMaximizer.Result?
       var attempts = [String]()
       for (name, start) in starts {
-        guard let res = NewtonMaximizer.maximize(start: start, maximumIterations: maximumIterations, objective: {
-          meanLogLikelihood($0, k: k, rows)
-        }) else { attempts.append("k=\(k) start \(name): likelihood not finite"); continue }
-        attempts.append("k=\(k) start \(name): \(res.converged ? "converged" : "not converged") after \(res.iterations) iterations")
+        guard
+          let res = NewtonMaximizer.maximize(
+            start: start, maximumIterations: maximumIterations,
+            objective: {
+              meanLogLikelihood($0, k: k, rows)
+            })
+        else { attempts.append("k=\(k) start \(name): likelihood not finite"); continue }
+        attempts.append(
+          "k=\(k) start \(name): \(res.converged ? "converged" : "not converged") after \(res.iterations) iterations")
         if NewtonMaximizer.isBetter(res, than: chosen) {
           chosen = res
         }
@@ -256,7 +267,8 @@ enum RegularTimingMBG {
       allAttempts += attempts
       guard let chosen, chosen.converged else { byK.append(nil); continue }
       previous = chosen.theta
-      let ll = chosen.value * rows.totalWeight + timingTerm(k: k, logIntervalTotal: logIntervalTotal, repeatTotal: repeatTotal)
+      let ll =
+        chosen.value * rows.totalWeight + timingTerm(k: k, logIntervalTotal: logIntervalTotal, repeatTotal: repeatTotal)
       byK.append(ll)
       if let incumbent = best, ll <= incumbent.ll {
         // The likelihood fell from k−1 to k: larger k are not tried (the
@@ -271,25 +283,30 @@ enum RegularTimingMBG {
       return RegularTimingFit(
         parameters: RegularTimingParameters(k: 1, r: 1, alpha: 1, a: 1, b: 1), standardErrors: nil,
         logLikelihood: -Double.greatestFiniteMagnitude, logLikelihoodByK: byK,
-        diagnostics: FitDiagnostics(converged: false, iterations: 0, gradientMaxNorm: 0, attempts: allAttempts,
-                                    message: "MBG/CNBD-k did not converge for any k in 1…\(maximumK)"))
+        diagnostics: FitDiagnostics(
+          converged: false, iterations: 0, gradientMaxNorm: 0, attempts: allAttempts,
+          message: "MBG/CNBD-k did not converge for any k in 1…\(maximumK)"))
     }
     let th = best.result.theta
     let hessian = best.result.hessian
-    let params = RegularTimingParameters(k: best.k, r: Double.exp(th[0]), alpha: Double.exp(th[1]), a: Double.exp(th[2]), b: Double.exp(th[3]))
+    let params = RegularTimingParameters(
+      k: best.k, r: Double.exp(th[0]), alpha: Double.exp(th[1]), a: Double.exp(th[2]), b: Double.exp(th[3]))
     let se = NewtonMaximizer.naturalScaleStandardErrors(theta: th, meanHessian: hessian, totalWeight: rows.totalWeight)
     return RegularTimingFit(
       parameters: params,
       standardErrors: se.map { RegularTimingParameters(k: best.k, r: $0[0], alpha: $0[1], a: $0[2], b: $0[3]) },
       logLikelihood: best.ll, logLikelihoodByK: byK,
-      diagnostics: FitDiagnostics(converged: true, iterations: best.result.iterations,
-                                  gradientMaxNorm: best.result.gradient.map(abs).max() ?? 0, attempts: allAttempts,
-                                  message: se == nil ? "information matrix not positive definite; standard errors omitted" : nil))
+      diagnostics: FitDiagnostics(
+        converged: true, iterations: best.result.iterations,
+        gradientMaxNorm: best.result.gradient.map(abs).max() ?? 0, attempts: allAttempts,
+        message: se == nil ? "information matrix not positive definite; standard errors omitted" : nil))
   }
 
   /// Posterior pieces for one customer: P(alive) and the alive-mixture
   /// weights over i (stages of the current gap completed since t_x).
-  static func posterior(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double) -> (alive: Double, weights: [Double]) {
+  static func posterior(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double) -> (
+    alive: Double, weights: [Double]
+  ) {
     var scratch = [Double](repeating: 0, count: p.k + 1)
     var weights = [Double](repeating: 0, count: p.k)
     let alive = posterior(p, x: x, tx: tx, t: t, scratch: &scratch, weights: &weights)
@@ -299,7 +316,8 @@ enum RegularTimingMBG {
   /// `posterior` into caller-owned buffers (k + 1 and k entries), so scoring
   /// millions of rows allocates nothing per row; returns P(alive).
   static func posterior(
-    _ p: RegularTimingParameters, x: Double, tx: Double, t: Double, scratch comp: inout [Double], weights: inout [Double]
+    _ p: RegularTimingParameters, x: Double, tx: Double, t: Double, scratch comp: inout [Double],
+    weights: inout [Double]
   ) -> Double {
     let k = p.k
     components(k: k, r: p.r, alphaStage: p.alpha / Double(k), a: p.a, b: p.b, x: x, tx: tx, t: t, into: &comp)
@@ -329,14 +347,18 @@ enum RegularTimingMBG {
   /// Eᵢ depends on x and T but not on t_x, which only moves the weights; the
   /// scoring stage uses that to evaluate Eᵢ once per (x, T). See
   /// `expectedPurchasesIfAlive(_:stage:x:t:horizon:)` for how Eᵢ is computed.
-  public static func expectedPurchases(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
+  public static func expectedPurchases(
+    _ p: RegularTimingParameters, x: Double, tx: Double, t: Double, horizon h: Double
+  ) -> Double {
     let post = posterior(p, x: x, tx: tx, t: t)
     return post.alive * expectedPurchasesIfAlive(p, weights: post.weights, x: x, t: t, horizon: h)
   }
 
   /// Σᵢ wᵢ Eᵢ: expected purchases in h of an alive customer whose current
   /// gap has i stages done with probability wᵢ.
-  static func expectedPurchasesIfAlive(_ p: RegularTimingParameters, weights: [Double], x: Double, t: Double, horizon h: Double) -> Double {
+  static func expectedPurchasesIfAlive(
+    _ p: RegularTimingParameters, weights: [Double], x: Double, t: Double, horizon h: Double
+  ) -> Double {
     var e = 0.0
     for (i, w) in weights.enumerated() where w > 0 {
       e += w * expectedPurchasesIfAlive(p, stage: i, x: x, t: t, horizon: h)
@@ -350,7 +372,9 @@ enum RegularTimingMBG {
   /// When π^sᵢ underflows (very many past purchases and a long horizon) it
   /// falls back to an approximation: a Poisson process with the same mean
   /// rate (Gamma shape sᵢ).
-  static func expectedPurchasesIfAlive(_ p: RegularTimingParameters, stage i: Int, x: Double, t: Double, horizon h: Double) -> Double {
+  static func expectedPurchasesIfAlive(
+    _ p: RegularTimingParameters, stage i: Int, x: Double, t: Double, horizon h: Double
+  ) -> Double {
     if h <= 0 { return 0 }
     if p.k > 1, let exact = stageSeries(p, stage: i, x: x, t: t, horizon: h) { return exact }
     return poissonIfAlive(p, shape: p.r + Double(p.k) * x + Double(i), x: x, t: t, horizon: h)
@@ -358,7 +382,9 @@ enum RegularTimingMBG {
 
   /// The exact negative-binomial series for Eᵢ; nil when π^sᵢ underflows or
   /// the series needs more than 10⁷ terms.
-  static func stageSeries(_ p: RegularTimingParameters, stage i: Int, x: Double, t: Double, horizon h: Double) -> Double? {
+  static func stageSeries(_ p: RegularTimingParameters, stage i: Int, x: Double, t: Double, horizon h: Double)
+    -> Double?
+  {
     let k = p.k
     let beta = p.alpha / Double(k) + t
     let logPi = -Double.log(onePlus: h / beta)
@@ -398,7 +424,9 @@ enum RegularTimingMBG {
 
   /// Poisson-timing expectation at Gamma shape `s` for the stage rate: exact
   /// for k = 1 (MBG/NBD), the fallback approximation for k > 1.
-  static func poissonIfAlive(_ p: RegularTimingParameters, shape s: Double, x: Double, t: Double, horizon h: Double) -> Double {
+  static func poissonIfAlive(_ p: RegularTimingParameters, shape s: Double, x: Double, t: Double, horizon h: Double)
+    -> Double
+  {
     let k = Double(p.k)
     // Transaction rate λ = stage rate / k ~ Gamma(s, k(α'+T)); reuse the
     // BG/NBD expression with shape r' + x = s, rate α'' + T = k(α'+T) and
@@ -415,7 +443,9 @@ enum RegularTimingMBG {
   /// P(none | alive, i) = Σ_{j<k−i} Γ(sᵢ+j)/(Γ(sᵢ) j!) πˢⁱ (1−π)ʲ     (negative binomial CDF)
   /// P(none) = 1 − P(alive) · Σᵢ wᵢ (1 − P(none | alive, i))
   /// ```
-  static func probabilityNoPurchase(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double, horizon h: Double) -> Double {
+  static func probabilityNoPurchase(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double, horizon h: Double)
+    -> Double
+  {
     let post = posterior(p, x: x, tx: tx, t: t)
     var buy = 0.0
     for (i, w) in post.weights.enumerated() where w > 0 {
@@ -425,7 +455,9 @@ enum RegularTimingMBG {
   }
 
   /// 1 − P(none | alive, i) from the formula above (depends on x and T only).
-  static func probabilityPurchaseIfAlive(_ p: RegularTimingParameters, stage i: Int, x: Double, t: Double, horizon h: Double) -> Double {
+  static func probabilityPurchaseIfAlive(
+    _ p: RegularTimingParameters, stage i: Int, x: Double, t: Double, horizon h: Double
+  ) -> Double {
     let k = p.k
     let beta = p.alpha / Double(k) + t
     let logPi = -Double.log(onePlus: h / beta)
@@ -434,7 +466,8 @@ enum RegularTimingMBG {
     var cdf = 0.0
     for j in 0..<(k - i) {
       let jd = Double(j)
-      let logTerm = LifetimeMath.logGamma(s + jd) - LifetimeMath.logGamma(s) - LifetimeMath.logGamma(jd + 1)
+      let logTerm =
+        LifetimeMath.logGamma(s + jd) - LifetimeMath.logGamma(s) - LifetimeMath.logGamma(jd + 1)
         + s * logPi + (j > 0 ? jd * logOneMinusPi : 0)
       cdf += Double.exp(logTerm)
     }

@@ -49,7 +49,8 @@ extension GradientBoostedTrees {
     var bestGain = gain
     var lastLoss = bestLoss
 
-    var grower = GradientBoostedTreesGrower(binning: binning, featureCount: featureCount, options: options, threads: threads)
+    var grower = GradientBoostedTreesGrower(
+      binning: binning, featureCount: featureCount, options: options, threads: threads)
     defer { grower.deallocate() }
     var leafValues: [Double] = []
 

@@ -201,7 +201,8 @@ struct GradientBoostedTreesGrower {
   mutating func split(leaf p: Int) {
     let parent = leaves[p]
     let s = parent.best
-    let leftCount = partition(begin: parent.begin, count: parent.count, feature: s.feature, bin: s.bin, missingLeft: s.missingLeft)
+    let leftCount = partition(
+      begin: parent.begin, count: parent.count, feature: s.feature, bin: s.bin, missingLeft: s.missingLeft)
     precondition(Double(leftCount) == s.leftCount, "partition disagrees with the histogram")
 
     let leftNode = nodes.count, rightNode = nodes.count + 1

@@ -90,8 +90,12 @@ public struct KMeansOptions: Sendable, Equatable, Codable {
   public func validate() throws {
     if let problem = Settings.k.problem(k) { throw KMeansError(.invalidOptions, "k: \(problem)") }
     if let problem = Settings.restarts.problem(restarts) { throw KMeansError(.invalidOptions, "restarts: \(problem)") }
-    guard maxIterations >= 1 else { throw KMeansError(.invalidOptions, "maxIterations must be at least 1, got \(maxIterations)") }
-    guard tolerance >= 0, tolerance.isFinite else { throw KMeansError(.invalidOptions, "tolerance must be a finite number ≥ 0, got \(tolerance)") }
+    guard maxIterations >= 1 else {
+      throw KMeansError(.invalidOptions, "maxIterations must be at least 1, got \(maxIterations)")
+    }
+    guard tolerance >= 0, tolerance.isFinite else {
+      throw KMeansError(.invalidOptions, "tolerance must be a finite number ≥ 0, got \(tolerance)")
+    }
     if let t = threads, t < 1 { throw KMeansError(.invalidOptions, "threads must be at least 1, got \(t)") }
   }
 }
@@ -214,7 +218,8 @@ extension KMeans {
     try checkFinite(matrix)
     if let c = initialCentroids {
       guard c.rows == k, c.columns == d, c.values.allSatisfy(\.isFinite) else {
-        throw KMeansError(.shapeMismatch, "initial centroids are \(c.rows) × \(c.columns), need \(k) × \(d) finite values")
+        throw KMeansError(
+          .shapeMismatch, "initial centroids are \(c.rows) × \(c.columns), need \(k) × \(d) finite values")
       }
     }
     let kernel = options.kernel == .automatic ? selectKernel(k: k, featureCount: d) : options.kernel
@@ -249,8 +254,11 @@ extension KMeans {
     _ matrix: FeatureMatrix, centroids: Matrix, kernel: KMeansOptions.Kernel = .automatic, threads: Int? = nil
   ) throws -> KMeansAssignment {
     guard centroids.columns == matrix.featureCount, centroids.rows >= 1, centroids.rows <= 4096,
-          centroids.values.allSatisfy(\.isFinite) else {
-      throw KMeansError(.shapeMismatch, "centroids are \(centroids.rows) × \(centroids.columns), data has \(matrix.featureCount) features")
+      centroids.values.allSatisfy(\.isFinite)
+    else {
+      throw KMeansError(
+        .shapeMismatch,
+        "centroids are \(centroids.rows) × \(centroids.columns), data has \(matrix.featureCount) features")
     }
     try checkFinite(matrix)
     let k = centroids.rows
@@ -269,7 +277,8 @@ extension KMeans {
       return nil
     }
     if let b = bad {
-      throw KMeansError(.nonFiniteValue, "feature \(b / max(1, m.count)) of point \(b % max(1, m.count)) is not a finite number")
+      throw KMeansError(
+        .nonFiniteValue, "feature \(b / max(1, m.count)) of point \(b % max(1, m.count)) is not a finite number")
     }
   }
 }

@@ -140,7 +140,9 @@ extension LifetimeMath {
   /// (`Parallel.chunkCount`) and combined in chunk order, so the result is
   /// bit-identical whatever the number of threads. `body(range, &partial)`
   /// adds its chunk's contribution into `partial` (length `width`).
-  static func chunkedSum(count: Int, width: Int, minimumChunk: Int = 4096, _ body: (Range<Int>, inout [Double]) -> Void) -> [Double] {
+  static func chunkedSum(count: Int, width: Int, minimumChunk: Int = 4096, _ body: (Range<Int>, inout [Double]) -> Void)
+    -> [Double]
+  {
     let chunks = Parallel.chunkCount(for: count, minimumChunk: minimumChunk)
     var partials = [Double](repeating: 0, count: chunks * width)
     partials.withUnsafeMutableBufferPointer { buffer in

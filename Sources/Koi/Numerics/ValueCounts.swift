@@ -16,7 +16,9 @@ struct ValueCounts: Sendable, Equatable {
   public init<S: Sequence>(_ values: S) where S.Element == Double {
     for v in values.sorted() {
       precondition(!v.isNaN, "values are ordered numbers")
-      if let last = self.values.last, last == v { counts[counts.count - 1] += 1 } else {
+      if let last = self.values.last, last == v {
+        counts[counts.count - 1] += 1
+      } else {
         self.values.append(v)
         counts.append(1)
       }

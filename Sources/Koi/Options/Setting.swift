@@ -36,7 +36,8 @@ extension Setting where Value == Int {
     _ name: String, flag: String?, key: String?, default value: Int, range: ClosedRange<Int>, unit: String = "",
     meaning: String
   ) -> Setting {
-    let bound = range.upperBound == Int.max
+    let bound =
+      range.upperBound == Int.max
       ? "a whole number ≥ \(range.lowerBound)" : "a whole number from \(range.lowerBound) to \(range.upperBound)"
     return Setting(
       name: name, flag: flag, key: key, defaultValue: value, range: range,
@@ -70,7 +71,9 @@ public enum Settings {
   // Tiers
   public static let k = Setting<Int>.integer(
     "k", flag: "--k", key: "stages.tiers.k", default: 4, range: 2...256,
-    meaning: "Clusters for the price-sensitivity tiers; 4 gives one cluster per tier, more are each named after the tier whose quadrant they point into.")
+    meaning:
+      "Clusters for the price-sensitivity tiers; 4 gives one cluster per tier, more are each named after the tier whose quadrant they point into."
+  )
   public static let restarts = Setting<Int>.integer(
     "restarts", flag: "--restarts", key: "stages.tiers.restarts", default: 4, range: 1...100,
     meaning: "k-means restarts (k-means++ seeding each); the lowest inertia is kept.")
@@ -82,7 +85,8 @@ public enum Settings {
   public static let dueWithin = Setting<Int>.integer(
     "due_within_days", flag: "--due-within", key: "exports.due_within_days", default: 30, range: 1...3650,
     unit: "days",
-    meaning: "Window of the due lists in due.json and of due tags: customers likely to buy a treatment again within it.")
+    meaning: "Window of the due lists in due.json and of due tags: customers likely to buy a treatment again within it."
+  )
   public static let dueMinimumProbability = Setting<Double>.number(
     "due_min_probability", flag: "--due-min-probability", key: "stages.intervals.due_min_probability",
     default: 0.25, range: 0...1, expected: "a probability from 0 to 1",
@@ -96,7 +100,9 @@ public enum Settings {
   public static let nextWithin = Setting<Int>.integer(
     "next_within_days", flag: "--next-within", key: "stages.intervals.next_within_days", default: 365,
     range: 1...3650, unit: "days",
-    meaning: "Repurchase horizon: next-purchase dates and P10/P50/P90 lie within it, and a customer less likely than not to buy a treatment within it is 'lapsed'.")
+    meaning:
+      "Repurchase horizon: next-purchase dates and P10/P50/P90 lie within it, and a customer less likely than not to buy a treatment within it is 'lapsed'."
+  )
   public static let priorDays = Setting<Double>.number(
     "prior", flag: "--prior", key: "category_priors", default: 180, range: 1...36_500,
     expected: "a cycle of 1 to 36500 days",
@@ -117,7 +123,9 @@ public enum Settings {
     meaning: "Gross margin as a fraction of spend; CLV = margin × expected discounted spend.")
   public static let maxErlangK = Setting<Int>.integer(
     "max_erlang_k", flag: "--max-erlang-k", key: "stages.lifetime.max_erlang_k", default: 4, range: 0...12,
-    meaning: "Largest Erlang order k tried for the regular-timing model MBG/CNBD-k, which replaces BG/NBD when it fits better; 0 keeps BG/NBD only.")
+    meaning:
+      "Largest Erlang order k tried for the regular-timing model MBG/CNBD-k, which replaces BG/NBD when it fits better; 0 keeps BG/NBD only."
+  )
 
   // Scheduled runs and exports
   static let runsToKeep = Setting<Int>.integer(

@@ -70,7 +70,8 @@ struct RFMReport: Sendable, Codable, Equatable {
           let v = values(c)
           lo = Swift.min(lo, v); hi = Swift.max(hi, v)
         }
-        return ScoreRange(score: s, customers: count, min: count == 0 ? nil : rounded(lo, 2), max: count == 0 ? nil : rounded(hi, 2))
+        return ScoreRange(
+          score: s, customers: count, min: count == 0 ? nil : rounded(lo, 2), max: count == 0 ? nil : rounded(hi, 2))
       }
     }
     recencyDays = ranges(columns.rScore) { Double(columns.recencyDays[$0]) }

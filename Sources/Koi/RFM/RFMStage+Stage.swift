@@ -29,7 +29,9 @@ extension RFMStage: Stage {
     RFMReport(columns: columns, bins: fitted.bins)
   }
 
-  public func contribute(_ columns: RFMColumns, fitted: RFMModel, to facts: inout CustomerFactTable, context: StageContext) {
+  public func contribute(
+    _ columns: RFMColumns, fitted: RFMModel, to facts: inout CustomerFactTable, context: StageContext
+  ) {
     facts.add(rfm: columns)
   }
 }

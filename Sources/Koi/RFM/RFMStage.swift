@@ -63,24 +63,28 @@ public struct RFMStage: Sendable {
       mScore: [UInt8](repeating: 0, count: n),
       segment: [RFMSegment](repeating: .lost, count: n))
     cols.recencyDays.withUnsafeMutableBufferPointer { rec in
-    cols.rScore.withUnsafeMutableBufferPointer { rs in
-    cols.fScore.withUnsafeMutableBufferPointer { fs in
-    cols.mScore.withUnsafeMutableBufferPointer { ms in
-    cols.segment.withUnsafeMutableBufferPointer { seg in
-      Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n)) { _, range in
-        for c in range {
-          let recency = table.asOfDay - table.lastPurchaseDay[c]
-          rec[c] = recency
-          rs[c] = score(Double(recency), model.recency, higherIsBetter: false)
-          fs[c] = score(Double(table.purchaseDays[c]), model.frequency, higherIsBetter: true)
-          ms[c] = score(table.netAmount[c], model.monetary, higherIsBetter: true)
-          seg[c] = grid.segment(
-            r: SegmentGrid.toFivePoint(Int(rs[c]), bins: model.bins),
-            f: SegmentGrid.toFivePoint(Int(fs[c]), bins: model.bins),
-            m: SegmentGrid.toFivePoint(Int(ms[c]), bins: model.bins))
+      cols.rScore.withUnsafeMutableBufferPointer { rs in
+        cols.fScore.withUnsafeMutableBufferPointer { fs in
+          cols.mScore.withUnsafeMutableBufferPointer { ms in
+            cols.segment.withUnsafeMutableBufferPointer { seg in
+              Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n)) { _, range in
+                for c in range {
+                  let recency = table.asOfDay - table.lastPurchaseDay[c]
+                  rec[c] = recency
+                  rs[c] = score(Double(recency), model.recency, higherIsBetter: false)
+                  fs[c] = score(Double(table.purchaseDays[c]), model.frequency, higherIsBetter: true)
+                  ms[c] = score(table.netAmount[c], model.monetary, higherIsBetter: true)
+                  seg[c] = grid.segment(
+                    r: SegmentGrid.toFivePoint(Int(rs[c]), bins: model.bins),
+                    f: SegmentGrid.toFivePoint(Int(fs[c]), bins: model.bins),
+                    m: SegmentGrid.toFivePoint(Int(ms[c]), bins: model.bins))
+                }
+              }
+            }
+          }
         }
       }
-    }}}}}
+    }
     return cols
   }
 }

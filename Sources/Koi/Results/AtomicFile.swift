@@ -1,7 +1,8 @@
 import Foundation
 import SystemPackage
+
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// A file written under a temporary name in its destination directory and
@@ -32,11 +33,13 @@ public final class AtomicFile {
     self.path = path
     self.streamed = streamed
     let url = URL(fileURLWithPath: path)
-    temporaryPath = url.deletingLastPathComponent()
+    temporaryPath =
+      url.deletingLastPathComponent()
       .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
     do {
       fd = try FileDescriptor.open(
-        FilePath(temporaryPath), .writeOnly, options: [.create, .truncate], permissions: FilePermissions(rawValue: 0o644))
+        FilePath(temporaryPath), .writeOnly, options: [.create, .truncate],
+        permissions: FilePermissions(rawValue: 0o644))
     } catch {
       // `Errno` describes itself with strerror(3).
       throw OutputError(path: path, message: "cannot create (\(error)); check that the output directory is writable")

@@ -43,11 +43,33 @@ public struct JSONWriter {
 
   // MARK: Containers
 
-  mutating func beginObject() { element(maxCount: 1) { $0[0] = 123; return 1 }; open() }
-  mutating func endObject() { close(); store(maxCount: 1) { $0[0] = 125; return 1 } }
-  mutating func beginArray() { element(maxCount: 1) { $0[0] = 91; return 1 }; open() }
-  mutating func endArray() { close(); store(maxCount: 1) { $0[0] = 93; return 1 } }
-  public mutating func newline() { store(maxCount: 1) { $0[0] = 10; return 1 } }
+  mutating func beginObject() {
+    element(maxCount: 1) {
+      $0[0] = 123; return 1
+    }; open()
+  }
+  mutating func endObject() {
+    close();
+    store(maxCount: 1) {
+      $0[0] = 125; return 1
+    }
+  }
+  mutating func beginArray() {
+    element(maxCount: 1) {
+      $0[0] = 91; return 1
+    }; open()
+  }
+  mutating func endArray() {
+    close();
+    store(maxCount: 1) {
+      $0[0] = 93; return 1
+    }
+  }
+  public mutating func newline() {
+    store(maxCount: 1) {
+      $0[0] = 10; return 1
+    }
+  }
 
   private mutating func open() {
     precondition(depth < UInt64.bitWidth, "JSON nested deeper than \(UInt64.bitWidth) containers")
@@ -80,7 +102,9 @@ public struct JSONWriter {
   /// Writes `"name":` for a run-time name, escaped.
   public mutating func key(escaping name: String) {
     string(name)
-    store(maxCount: 1) { $0[0] = 58; return 1 }
+    store(maxCount: 1) {
+      $0[0] = 58; return 1
+    }
     afterKey = true
   }
 
@@ -101,7 +125,11 @@ public struct JSONWriter {
     }
   }
 
-  mutating func null() { element(maxCount: 4) { p in p[0] = 110; p[1] = 117; p[2] = 108; p[3] = 108; return 4 } }
+  mutating func null() {
+    element(maxCount: 4) { p in
+      p[0] = 110; p[1] = 117; p[2] = 108; p[3] = 108; return 4
+    }
+  }
   mutating func bool(_ b: Bool) { verbatim(b ? "true" : "false") }
 
   /// Three scores as one string, e.g. `"545"` (each 1–100).

@@ -1,7 +1,8 @@
 import Foundation
 import SystemPackage
+
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Where a run writes all its result files before any of them replaces a
@@ -37,7 +38,11 @@ final class StagingDirectory {
     path = destination + "/" + StagingDirectory.prefix + "\(getpid())-\(StagingDirectory.counter.next())"
     unlinkTree(path)
     guard mkdir(path, 0o755) == 0 else {
-      throw OutputError(path: path, message: "cannot create a staging directory for the results (\(String(cString: strerror(errno)))); check that the output directory is writable")
+      throw OutputError(
+        path: path,
+        message:
+          "cannot create a staging directory for the results (\(String(cString: strerror(errno)))); check that the output directory is writable"
+      )
     }
   }
 
@@ -72,7 +77,11 @@ final class StagingDirectory {
     var moved: [String] = [], removed: [String] = []
     func undo() {
       for name in moved.reversed() {
-        if saved.contains(name) { rename(backup + "/" + name, destination + "/" + name) } else { unlink(destination + "/" + name) }
+        if saved.contains(name) {
+          rename(backup + "/" + name, destination + "/" + name)
+        } else {
+          unlink(destination + "/" + name)
+        }
       }
       for name in removed where saved.contains(name) { rename(backup + "/" + name, destination + "/" + name) }
     }
@@ -80,7 +89,9 @@ final class StagingDirectory {
       guard rename(path(name), destination + "/" + name) == 0 else {
         let e = errno
         undo()
-        throw OutputError(path: destination + "/" + name, message: "could not be moved into place (\(String(cString: strerror(e)))); the previous results were kept")
+        throw OutputError(
+          path: destination + "/" + name,
+          message: "could not be moved into place (\(String(cString: strerror(e)))); the previous results were kept")
       }
       moved.append(name)
     }
@@ -89,7 +100,11 @@ final class StagingDirectory {
       guard unlink(destination + "/" + name) == 0 || errno == ENOENT else {
         let e = errno
         undo()
-        throw OutputError(path: destination + "/" + name, message: "could not remove this output of an earlier run (\(String(cString: strerror(e)))); the previous results were kept")
+        throw OutputError(
+          path: destination + "/" + name,
+          message:
+            "could not remove this output of an earlier run (\(String(cString: strerror(e)))); the previous results were kept"
+        )
       }
       removed.append(name)
     }
@@ -116,7 +131,11 @@ final class StagingDirectory {
   final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
-    func next() -> Int { lock.withLock { value += 1; return value } }
+    func next() -> Int {
+      lock.withLock {
+        value += 1; return value
+      }
+    }
   }
 }
 

@@ -57,7 +57,8 @@ public enum BacktestRun {
         at: SourceLocation(path: options.inputPath))
     }
     progress(.stage("intervals backtest"))
-    let intervals = IntervalBacktest.run(ledger: ingest.ledger, cutoffDay: options.cutoffDay, options: options.intervals)
+    let intervals = IntervalBacktest.run(
+      ledger: ingest.ledger, cutoffDay: options.cutoffDay, options: options.intervals)
     progress(.stage("lifetime backtest"))
     let lifetime = LifetimeBacktest.run(ledger: ingest.ledger, cutoffDay: options.cutoffDay, options: options.lifetime)
     let report = BacktestReport(
@@ -76,10 +77,14 @@ public enum BacktestRun {
       lines.append("  Brier \(m.days)d              \(f(m.brierScore))    \(f(b.brierScore))")
       lines.append("  log loss / AUC \(m.days)d     \(f(m.logLoss)) / \(f(m.auc))    \(f(b.logLoss)) / \(f(b.auc))")
     }
-    lines.append("lifetime: \(lifetime.customers) customers, \(lifetime.holdoutDays)-day holdout, \(Int(lifetime.actualPurchases)) actual purchase days; calibration chose \(lifetime.chosen)")
+    lines.append(
+      "lifetime: \(lifetime.customers) customers, \(lifetime.holdoutDays)-day holdout, \(Int(lifetime.actualPurchases)) actual purchase days; calibration chose \(lifetime.chosen)"
+    )
     lines.append("  model              predicted   MAE/customer   RMSE")
     for m in lifetime.models {
-      lines.append("  \(m.model.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(format: "%9.0f", m.predictedPurchases))   \(f(m.meanAbsoluteError, 4))         \(f(m.rootMeanSquaredError, 4))")
+      lines.append(
+        "  \(m.model.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(format: "%9.0f", m.predictedPurchases))   \(f(m.meanAbsoluteError, 4))         \(f(m.rootMeanSquaredError, 4))"
+      )
     }
     lines.append("results in \(path)")
     return Result(report: report, summary: lines.joined(separator: "\n"))

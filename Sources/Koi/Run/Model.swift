@@ -77,7 +77,8 @@ extension Model {
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
-      throw IngestError(.badModel, "cannot read the model file; give the model.json of an earlier run.", at: SourceLocation(path: path))
+      throw IngestError(
+        .badModel, "cannot read the model file; give the model.json of an earlier run.", at: SourceLocation(path: path))
     }
     do {
       return try JSONDecoder.koi.decode(Model.self, from: data)

@@ -61,7 +61,8 @@ public struct RunConfig: Sendable {
   /// Reads and checks a configuration file.
   public static func load(path: String) throws -> RunConfig {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw ConfigError(file: path, key: "file", message: "cannot be read; check the path, or write an example with `koi init \(path)`")
+      throw ConfigError(
+        file: path, key: "file", message: "cannot be read; check the path, or write an example with `koi init \(path)`")
     }
     guard let text = String(data: data, encoding: .utf8) else {
       throw ConfigError(file: path, key: "file", message: "is not UTF-8 text")
@@ -82,7 +83,8 @@ public struct RunConfig: Sendable {
     guard let input = try root.table("input") else {
       throw root.error("input", "missing; add an [input] table with path = \"transactions.csv\"")
     }
-    let pathExpected = "a file, directory or glob as a string, or a list of them, e.g. \"transactions.csv\" or [\"exports/2025-*.csv\", \"extra.xlsx\"]"
+    let pathExpected =
+      "a file, directory or glob as a string, or a list of them, e.g. \"transactions.csv\" or [\"exports/2025-*.csv\", \"extra.xlsx\"]"
     let inputPaths: [String]
     switch input.take("path") {
     case nil:
@@ -91,7 +93,9 @@ public struct RunConfig: Sendable {
       inputPaths = [p]
     case let .array(items)? where !items.isEmpty:
       inputPaths = try items.map {
-        guard case let .string(p) = $0, !p.isEmpty else { throw input.error("path", "expected \(pathExpected), got \(ConfigValue.array(items))") }
+        guard case let .string(p) = $0, !p.isEmpty else {
+          throw input.error("path", "expected \(pathExpected), got \(ConfigValue.array(items))")
+        }
         return p
       }
     case let v?:
@@ -127,7 +131,9 @@ public struct RunConfig: Sendable {
     if let cols = try input.table("columns") {
       let canonical = ["customer_id", "date", "item", "amount", "list_price", "promo", "channel", "store"]
       for k in canonical {
-        if let h = try cols.string(k, expected: "the header to read \(k) from, as a string") { c.ingest.columnOverrides[k] = h }
+        if let h = try cols.string(k, expected: "the header to read \(k) from, as a string") {
+          c.ingest.columnOverrides[k] = h
+        }
       }
       try cols.finish()
     }
@@ -182,7 +188,9 @@ public struct RunConfig: Sendable {
   /// with the same display name in one group.
   static func checkWeComLimits(_ rules: [TagRule], _ root: ConfigTableReader) throws {
     if rules.count > WeComTagLimits.tagsPerEnterprise {
-      throw root.error("tags", "\(rules.count) tag rules; WeCom allows at most \(WeComTagLimits.tagsPerEnterprise) tags per enterprise")
+      throw root.error(
+        "tags", "\(rules.count) tag rules; WeCom allows at most \(WeComTagLimits.tagsPerEnterprise) tags per enterprise"
+      )
     }
     var shown: [String: Int] = [:]
     for (i, r) in rules.enumerated() {
@@ -190,7 +198,8 @@ public struct RunConfig: Sendable {
       if let first = shown[key] {
         throw root.error(
           "tags[\(i)].\(r.nameZH == nil ? "name" : "name_zh")",
-          "the display name \"\(UserText.excerpt(r.displayName))\" is also that of tags[\(first)] in the same group; WeCom needs distinct names within a group")
+          "the display name \"\(UserText.excerpt(r.displayName))\" is also that of tags[\(first)] in the same group; WeCom needs distinct names within a group"
+        )
       }
       shown[key] = i
     }
@@ -201,7 +210,9 @@ public struct RunConfig: Sendable {
       var chosen = Set<StageName>()
       for s in run {
         guard let stage = StageName.allCases.first(where: { $0.rawValue == s }) else {
-          throw t.error("run", "unknown stage \"\(s)\"; the stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", "))")
+          throw t.error(
+            "run",
+            "unknown stage \"\(s)\"; the stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         chosen.insert(stage)
       }
@@ -219,7 +230,10 @@ public struct RunConfig: Sendable {
       if let names = try tiers.stringArray("features", expected: "a list of feature names") {
         c.tiers.features = try names.map { name in
           guard let f = TierFeature(rawValue: name) else {
-            throw tiers.error("features", "unknown feature \"\(name)\"; the features are \(TierFeature.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw tiers.error(
+              "features",
+              "unknown feature \"\(name)\"; the features are \(TierFeature.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
           }
           return f
         }

@@ -51,12 +51,15 @@ public struct RunDiff: Sendable, Codable {
       // Stored tiers are PriceSensitivityTier raw values; anything else keeps its number.
       func label(_ tier: Int) -> String { PriceSensitivityTier(rawValue: tier)?.id ?? String(tier) }
       let ids = Set(a.values.compactMap(\.tier)).union(b.values.compactMap(\.tier)).sorted()
-      tiers = RunDiff.matrix(labels: ids.map(label) + [RunDiff.absent],
-                             a: a.mapValues { $0.tier.map(label) }, b: b.mapValues { $0.tier.map(label) })
+      tiers = RunDiff.matrix(
+        labels: ids.map(label) + [RunDiff.absent],
+        a: a.mapValues { $0.tier.map(label) }, b: b.mapValues { $0.tier.map(label) })
     }
     let risk = Set(RunDiff.atRiskSegments.map(\.rawValue))
     movedIntoAtRisk = b.compactMap { id, v in
-      guard let to = v.segment, risk.contains(to), let old = a[id], let from = old.segment, !risk.contains(from) else { return nil }
+      guard let to = v.segment, risk.contains(to), let old = a[id], let from = old.segment, !risk.contains(from) else {
+        return nil
+      }
       return Move(customerID: id, from: from, to: to)
     }.sorted { $0.customerID < $1.customerID }
   }

@@ -74,28 +74,29 @@ public final class RunHistory {
   static var migrator: DatabaseMigrator {
     var m = DatabaseMigrator()
     m.registerMigration("v1: runs and customer segments") { db in
-      try db.execute(sql: """
-        CREATE TABLE runs (
-          id TEXT PRIMARY KEY NOT NULL,
-          as_of TEXT NOT NULL,
-          started_at TEXT NOT NULL,
-          finished_at TEXT,
-          status TEXT NOT NULL,
-          input_path TEXT NOT NULL,
-          input_sha256 TEXT,
-          rows_read INTEGER, rows_used INTEGER, rows_rejected INTEGER,
-          customers INTEGER,
-          seconds TEXT,
-          message TEXT
-        );
-        CREATE TABLE run_customers (
-          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-          customer_id TEXT NOT NULL,
-          segment TEXT,
-          tier INTEGER,
-          PRIMARY KEY (run_id, customer_id)
-        ) WITHOUT ROWID;
-        """)
+      try db.execute(
+        sql: """
+          CREATE TABLE runs (
+            id TEXT PRIMARY KEY NOT NULL,
+            as_of TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            input_path TEXT NOT NULL,
+            input_sha256 TEXT,
+            rows_read INTEGER, rows_used INTEGER, rows_rejected INTEGER,
+            customers INTEGER,
+            seconds TEXT,
+            message TEXT
+          );
+          CREATE TABLE run_customers (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            customer_id TEXT NOT NULL,
+            segment TEXT,
+            tier INTEGER,
+            PRIMARY KEY (run_id, customer_id)
+          ) WITHOUT ROWID;
+          """)
     }
     // Each customer's tags, the "previous" side of the next run's
     // tag_changes.jsonl: names joined by line feeds (tag names have no
@@ -117,7 +118,9 @@ public final class RunHistory {
   /// the output lock held, when no run can really be running.
   func abandonStale() throws {
     let status = Column(RunRecord.CodingKeys.status)
-    try wrap { try db.write { _ = try RunRecord.filter(status == "running").updateAll($0, status.set(to: "abandoned")) } }
+    try wrap {
+      try db.write { _ = try RunRecord.filter(status == "running").updateAll($0, status.set(to: "abandoned")) }
+    }
   }
 
   func begin(id: String, asOf: String, startedAt: String, inputPath: String) throws {
@@ -148,10 +151,12 @@ public final class RunHistory {
   /// Records a finished run and its customers' segments (and tiers, and
   /// tags) in one transaction.
   public func succeed(
-    id: String, manifest: RunManifest, customerIDs: [String], segments: [String?], tiers: [Int?]?, message: String? = nil,
+    id: String, manifest: RunManifest, customerIDs: [String], segments: [String?], tiers: [Int?]?,
+    message: String? = nil,
     tags: [[String]]? = nil
   ) throws {
-    let seconds = String(decoding: (try? JSONEncoder.koiCompact.encode(manifest.seconds)) ?? Data("{}".utf8), as: UTF8.self)
+    let seconds = String(
+      decoding: (try? JSONEncoder.koiCompact.encode(manifest.seconds)) ?? Data("{}".utf8), as: UTF8.self)
     try wrap {
       try db.write { db in
         if var run = try RunRecord.fetchOne(db, key: id) {
@@ -170,7 +175,8 @@ public final class RunHistory {
         // One prepared statement for the bulk insert: RunCustomerRecord.insert
         // costs about 3.4 times as much per row (a `koi run` of 200,000
         // customers: 5.6% of its CPU time against 1.6%).
-        let stmt = try db.makeStatement(sql: "INSERT INTO run_customers (run_id, customer_id, segment, tier, tags) VALUES (?, ?, ?, ?, ?)")
+        let stmt = try db.makeStatement(
+          sql: "INSERT INTO run_customers (run_id, customer_id, segment, tier, tags) VALUES (?, ?, ?, ?, ?)")
         for c in customerIDs.indices {
           try stmt.execute(arguments: [id, customerIDs[c], segments[c], tiers?[c], tags?[c].joined(separator: "\n")])
         }
@@ -223,14 +229,17 @@ extension RunHistory {
   public func tags(ofRun id: String) throws -> [String: [String]]? {
     try wrap {
       try db.read { db in
-        let expected = try Int.fetchOne(db, sql: "SELECT customers FROM runs WHERE id = ? AND status = 'succeeded'", arguments: [id])
+        let expected = try Int.fetchOne(
+          db, sql: "SELECT customers FROM runs WHERE id = ? AND status = 'succeeded'", arguments: [id])
         guard let expected else { return nil }
         var out: [String: [String]] = [:]
         out.reserveCapacity(expected)
-        let rows = try Row.fetchCursor(db, sql: "SELECT customer_id, tags FROM run_customers WHERE run_id = ?", arguments: [id])
+        let rows = try Row.fetchCursor(
+          db, sql: "SELECT customer_id, tags FROM run_customers WHERE run_id = ?", arguments: [id])
         while let r = try rows.next() {
           guard let joined: String = r["tags"] else { return nil }
-          out[r["customer_id"]] = joined.isEmpty ? [] : joined.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+          out[r["customer_id"]] =
+            joined.isEmpty ? [] : joined.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         }
         return out.count == expected ? out : nil
       }

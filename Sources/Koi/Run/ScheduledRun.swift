@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Another run holds the output directory's lock. Exit code 5.
@@ -147,7 +148,8 @@ public enum ScheduledRun {
     // the history, the commit point: a failed run never has rows there, so it
     // never becomes "previous", and no run directory needs to be read.
     let previousRun = try history.runs().last { $0.status == "succeeded" }?.id
-    try history.begin(id: runID, asOf: DayNumber.format(asOfDay), startedAt: ScoringRun.iso8601(started), inputPath: config.inputPath)
+    try history.begin(
+      id: runID, asOf: DayNumber.format(asOfDay), startedAt: ScoringRun.iso8601(started), inputPath: config.inputPath)
     hooks.checkpoint(.begun)
     var scoring: ScoringResult
     var warnings: [String]
@@ -163,7 +165,9 @@ public enum ScheduledRun {
       if let previousRun {
         previousTags = try history.tags(ofRun: previousRun)
         if previousTags == nil {
-          warnings.append("the previous run \(previousRun) has no recorded tags (recorded by an older Koi, or its rows were dropped); tag_changes.jsonl lists every tag as added.")
+          warnings.append(
+            "the previous run \(previousRun) has no recorded tags (recorded by an older Koi, or its rows were dropped); tag_changes.jsonl lists every tag as added."
+          )
         }
       }
       exports = try writeExports(
@@ -173,7 +177,8 @@ public enum ScheduledRun {
       // run.json, written by the scoring run, gains the exports, their
       // warnings and the tag-change totals; the run directory is published
       // as a whole (renamed), so this rewrite is not visible half-done.
-      scoring.manifest.outputs.insert(contentsOf: exports.files, at: max(0, scoring.manifest.outputs.count - 1))  // run.json stays last
+      // Run.json stays last.
+      scoring.manifest.outputs.insert(contentsOf: exports.files, at: max(0, scoring.manifest.outputs.count - 1))
       scoring.manifest.warnings = warnings
       scoring.manifest.tagChanges = exports.tagChanges
       try AtomicFile.write(try Array(JSONEncoder.koi.encode(scoring.manifest)) + [10], to: partialDir + "/run.json")
@@ -182,7 +187,8 @@ public enum ScheduledRun {
       // Record first: from here on the run exists, and a kill before it is
       // published is finished by the next run (`reconcile`).
       let ids = scoring.ledger.customerIDs
-      let segments: [String?] = scoring.rfm.map { $0.segment.map { Optional($0.rawValue) } } ?? Array(repeating: nil, count: ids.count)
+      let segments: [String?] =
+        scoring.rfm.map { $0.segment.map { Optional($0.rawValue) } } ?? Array(repeating: nil, count: ids.count)
       let tiers = scoring.tiers.map { $0.tier.map { $0?.rawValue } }
       try history.succeed(
         id: runID, manifest: scoring.manifest, customerIDs: ids, segments: segments, tiers: tiers, tags: scoring.tags)
@@ -190,7 +196,8 @@ public enum ScheduledRun {
       hooks.checkpoint(.recorded)
 
       guard rename(partialDir, finalDir) == 0 else {
-        throw OutputError(path: finalDir, message: "cannot move the finished run into place (\(String(cString: strerror(errno))))")
+        throw OutputError(
+          path: finalDir, message: "cannot move the finished run into place (\(String(cString: strerror(errno))))")
       }
       hooks.checkpoint(.moved)
       try hooks.beforeRepoint()
@@ -242,7 +249,8 @@ public enum ScheduledRun {
     for name in (try? fm.contentsOfDirectory(atPath: runsDir)) ?? [] where name.hasPrefix(".partial-") {
       let id = String(name.dropFirst(".partial-".count))
       if recorded.contains(id) && !fm.fileExists(atPath: runsDir + "/" + id)
-        && rename(runsDir + "/" + name, runsDir + "/" + id) == 0 {
+        && rename(runsDir + "/" + name, runsDir + "/" + id) == 0
+      {
         continue
       }
       try? fm.removeItem(atPath: runsDir + "/" + name)
@@ -273,7 +281,8 @@ public enum ScheduledRun {
   ///
   /// - Complexity: O(size of customers.jsonl).
   static func recover(runID: String, from dir: String, history: RunHistory) throws {
-    let manifest = try JSONDecoder.koi.decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json")))
+    let manifest = try JSONDecoder.koi.decode(
+      RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json")))
     struct Record: Decodable {
       struct Tier: Decodable { var id: Int }
       var customer_id: String
@@ -307,7 +316,8 @@ public enum ScheduledRun {
     }
     try take(pending)
     guard ids.count == manifest.customers else {
-      throw OutputError(path: dir + "/customers.jsonl", message: "has \(ids.count) customers, run.json says \(manifest.customers)")
+      throw OutputError(
+        path: dir + "/customers.jsonl", message: "has \(ids.count) customers, run.json says \(manifest.customers)")
     }
     try history.succeed(
       id: runID, manifest: manifest, customerIDs: ids, segments: segments,
@@ -365,8 +375,10 @@ public enum ScheduledRun {
     let (lists, listWarnings) = CampaignLists.build(
       facts: scoring.facts, tags: tags, customerIDs: ids, exportedIDs: exported,
       options: config.exports, runID: runID, asOf: scoring.model.asOf)
-    var files = try CampaignListWriter.write(lists, to: directory, csv: config.exports.csv, language: config.exports.language)
-    try CustomersWriter.write(to: directory + "/tags.jsonl", customerIDs: exported, fields: [TagRecordFields(tags: tags)])
+    var files = try CampaignListWriter.write(
+      lists, to: directory, csv: config.exports.csv, language: config.exports.language)
+    try CustomersWriter.write(
+      to: directory + "/tags.jsonl", customerIDs: exported, fields: [TagRecordFields(tags: tags)])
     files.append("tags.jsonl")
     let (changes, summary) = TagChanges.compute(
       customerIDs: ids, exportedIDs: exported, tags: tags, previous: previous?.tags, previousRun: previous?.runID,

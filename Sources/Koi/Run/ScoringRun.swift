@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// What a long run reports while it works. The library never prints; the
@@ -140,26 +141,30 @@ public enum ScoringRun {
 
     var warnings: [RunWarning] = []
     if ingest.encodingDetected {
-      warnings.append(RunWarning(
-        "the input is not UTF-8; it was read as GB18030 (detected).",
-        advice: .init(
-          lead: "Make this explicit with", commandLine: "--encoding gb18030",
-          configuration: "[input] encoding = \"gb18030\"")))
+      warnings.append(
+        RunWarning(
+          "the input is not UTF-8; it was read as GB18030 (detected).",
+          advice: .init(
+            lead: "Make this explicit with", commandLine: "--encoding gb18030",
+            configuration: "[input] encoding = \"gb18030\"")))
     }
     warnings += ingest.warnings
     if ingest.counts.rejected > 0 {
-      warnings.append(RunWarning("\(ingest.counts.rejected) of \(ingest.counts.read) rows were rejected; see rejects.csv."))
+      warnings.append(
+        RunWarning("\(ingest.counts.rejected) of \(ingest.counts.read) rows were rejected; see rejects.csv."))
     }
 
     let batch = StageBatch(ledger: ingest.ledger, table: table)
     var state = StageRunState(
       batch: batch,
-      model: Model(koiVersion: Koi.version, asOf: DayNumber.format(ingest.asOfDay), categories: ingest.ledger.categories),
+      model: Model(
+        koiVersion: Koi.version, asOf: DayNumber.format(ingest.asOfDay), categories: ingest.ledger.categories),
       report: SegmentsReport(
         asOf: DayNumber.format(ingest.asOfDay), customers: table.count,
         revenue: rounded(table.netAmount.reduce(0, +), 2)),
       facts: CustomerFactTable(ledger: ingest.ledger, oneOff: options.oneOffCategories),
-      context: StageContext(options: options, previousModel: try options.initModelPath.map { try Model.load(path: $0) }))
+      context: StageContext(options: options, previousModel: try options.initModelPath.map { try Model.load(path: $0) })
+    )
     for stage in stages where options.stages.contains(stage.name) {
       progress(.stage(stage.name.rawValue))
       state.run(stage)
@@ -176,7 +181,8 @@ public enum ScoringRun {
     try CustomersWriter.write(to: path("customers.jsonl"), customerIDs: ingest.ledger.customerIDs, fields: state.fields)
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(state.report)) + [10], to: path("segments.json"))
     try AtomicFile.write(try Array(JSONEncoder.koi.encode(state.model)) + [10], to: path("model.json"))
-    try RejectsWriter.write(ingest.rejects, files: ingest.rejectsNameFiles ? ingest.files : nil, to: path("rejects.csv"))
+    try RejectsWriter.write(
+      ingest.rejects, files: ingest.rejectsNameFiles ? ingest.files : nil, to: path("rejects.csv"))
     let stageFiles = try state.writeFiles(to: staging.path)
     let outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv"] + stageFiles
     // Files of stages that did not run would be stale.

@@ -85,7 +85,8 @@ extension Stage {
   public static var reads: [StageName] { [] }
   public static var files: [String] { [] }
   public func warnings(fitted: Fitted, columns: Columns, context: StageContext) -> [RunWarning] { [] }
-  public func contribute(_ columns: Columns, fitted: Fitted, to facts: inout CustomerFactTable, context: StageContext) {}
+  public func contribute(_ columns: Columns, fitted: Fitted, to facts: inout CustomerFactTable, context: StageContext) {
+  }
   public func writeFiles(
     _ batch: StageBatch, fitted: Fitted, columns: Columns, to directory: String, context: StageContext
   ) throws -> [String] { [] }

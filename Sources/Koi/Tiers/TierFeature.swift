@@ -122,66 +122,80 @@ extension TierFeatureTable {
     let channelCount = ledger.channels.count
     let categoryCount = ledger.categories.count
     discount.withUnsafeMutableBufferPointer { discount in
-    promo.withUnsafeMutableBufferPointer { promo in
-    premium.withUnsafeMutableBufferPointer { premium in
-    breadth.withUnsafeMutableBufferPointer { breadth in
-    channel.withUnsafeMutableBufferPointer { channel in
-    ledger.amount.withUnsafeBufferPointer { amount in
-    ledger.listPrice.withUnsafeBufferPointer { list in
-    ledger.promo.withUnsafeBufferPointer { promoFlag in
-    ledger.channel.withUnsafeBufferPointer { channelIndex in
-    ledger.category.withUnsafeBufferPointer { category in
-    ledger.customerStart.withUnsafeBufferPointer { start in
-    medians.withUnsafeBufferPointer { medians in
-      Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
-        // Scratch per chunk: last customer that touched each category/channel.
-        var seenCategory = [Int32](repeating: -1, count: categoryCount)
-        var channelTally = [Int32](repeating: 0, count: channelCount)
-        var touchedChannels: [Int32] = []
-        for k in range {
-          var purchases = 0, listed = 0, promoKnown = 0, promoYes = 0, premiumCount = 0, distinct = 0
-          var depth = 0.0
-          var channelKnown = 0
-          touchedChannels.removeAll(keepingCapacity: true)
-          for i in start[k]..<start[k + 1] {
-            let a = amount[i]
-            guard isPurchase(a) else { continue }
-            purchases += 1
-            let lp = list[i]
-            if lp.isFinite && lp > 0 {
-              listed += 1
-              depth += min(1, max(-1, 1 - a / lp))
+      promo.withUnsafeMutableBufferPointer { promo in
+        premium.withUnsafeMutableBufferPointer { premium in
+          breadth.withUnsafeMutableBufferPointer { breadth in
+            channel.withUnsafeMutableBufferPointer { channel in
+              ledger.amount.withUnsafeBufferPointer { amount in
+                ledger.listPrice.withUnsafeBufferPointer { list in
+                  ledger.promo.withUnsafeBufferPointer { promoFlag in
+                    ledger.channel.withUnsafeBufferPointer { channelIndex in
+                      ledger.category.withUnsafeBufferPointer { category in
+                        ledger.customerStart.withUnsafeBufferPointer { start in
+                          medians.withUnsafeBufferPointer { medians in
+                            Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
+                              // Scratch per chunk: last customer that touched each category/channel.
+                              var seenCategory = [Int32](repeating: -1, count: categoryCount)
+                              var channelTally = [Int32](repeating: 0, count: channelCount)
+                              var touchedChannels: [Int32] = []
+                              for k in range {
+                                var purchases = 0, listed = 0, promoKnown = 0, promoYes = 0, premiumCount = 0,
+                                  distinct = 0
+                                var depth = 0.0
+                                var channelKnown = 0
+                                touchedChannels.removeAll(keepingCapacity: true)
+                                for i in start[k]..<start[k + 1] {
+                                  let a = amount[i]
+                                  guard isPurchase(a) else { continue }
+                                  purchases += 1
+                                  let lp = list[i]
+                                  if lp.isFinite && lp > 0 {
+                                    listed += 1
+                                    depth += min(1, max(-1, 1 - a / lp))
+                                  }
+                                  let pf = promoFlag[i]
+                                  if pf >= 0 { promoKnown += 1; if pf == 1 { promoYes += 1 } }
+                                  let cat = Int(category[i])
+                                  if seenCategory[cat] != Int32(truncatingIfNeeded: k) {
+                                    seenCategory[cat] = Int32(truncatingIfNeeded: k)
+                                    distinct += 1
+                                  }
+                                  if !medians.isEmpty {
+                                    let price = (lp.isFinite && lp > 0) ? lp : a
+                                    if price > medians[cat] { premiumCount += 1 }
+                                  }
+                                  let ch = Int(channelIndex[i])
+                                  if ch >= 0 && ch < channelCount {
+                                    if channelTally[ch] == 0 { touchedChannels.append(Int32(ch)) }
+                                    channelTally[ch] += 1
+                                    channelKnown += 1
+                                  }
+                                }
+                                if listed > 0 { discount[k] = depth / Double(listed) }
+                                if promoKnown > 0 { promo[k] = Double(promoYes) / Double(promoKnown) }
+                                premium[k] = purchases > 0 ? Double(premiumCount) / Double(purchases) : 0
+                                breadth[k] = Double(distinct)
+                                if channelKnown > 0 {
+                                  var top: Int32 = 0
+                                  for ch in touchedChannels {
+                                    top = max(top, channelTally[Int(ch)]); channelTally[Int(ch)] = 0
+                                  }
+                                  channel[k] = Double(top) / Double(channelKnown)
+                                }
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
-            let pf = promoFlag[i]
-            if pf >= 0 { promoKnown += 1; if pf == 1 { promoYes += 1 } }
-            let cat = Int(category[i])
-            if seenCategory[cat] != Int32(truncatingIfNeeded: k) {
-              seenCategory[cat] = Int32(truncatingIfNeeded: k)
-              distinct += 1
-            }
-            if !medians.isEmpty {
-              let price = (lp.isFinite && lp > 0) ? lp : a
-              if price > medians[cat] { premiumCount += 1 }
-            }
-            let ch = Int(channelIndex[i])
-            if ch >= 0 && ch < channelCount {
-              if channelTally[ch] == 0 { touchedChannels.append(Int32(ch)) }
-              channelTally[ch] += 1
-              channelKnown += 1
-            }
-          }
-          if listed > 0 { discount[k] = depth / Double(listed) }
-          if promoKnown > 0 { promo[k] = Double(promoYes) / Double(promoKnown) }
-          premium[k] = purchases > 0 ? Double(premiumCount) / Double(purchases) : 0
-          breadth[k] = Double(distinct)
-          if channelKnown > 0 {
-            var top: Int32 = 0
-            for ch in touchedChannels { top = max(top, channelTally[Int(ch)]); channelTally[Int(ch)] = 0 }
-            channel[k] = Double(top) / Double(channelKnown)
           }
         }
       }
-    }}}}}}}}}}}}
+    }
 
     var imputed: [TierFeature: Int] = [:]
     func impute(_ f: TierFeature, _ v: inout [Double], what: String) {

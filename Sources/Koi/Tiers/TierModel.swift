@@ -11,7 +11,6 @@ public struct TierOptions: Sendable, Codable, Equatable {
   /// Features to use (those the data cannot supply are dropped and reported).
   public var features: [TierFeature]
 
-
   public init(
     k: Int = 4, restarts: Int = 4, maxIterations: Int = 300, tolerance: Double = 1e-4, seed: UInt64 = 0,
     kernel: KMeansOptions.Kernel = .automatic, features: [TierFeature] = TierFeature.defaultClustering

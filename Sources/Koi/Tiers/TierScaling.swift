@@ -80,6 +80,8 @@ struct TierScaling: Sendable, Codable, Equatable {
       let col = table.values[f]
       for i in 0..<n { v[f * n + i] = Float(standardise(col[i], feature: f)) }
     }
-    return FeatureMatrix(count: n, featureCount: max(1, features.count), featureMajor: features.isEmpty ? [Float](repeating: 0, count: n) : v)
+    return FeatureMatrix(
+      count: n, featureCount: max(1, features.count),
+      featureMajor: features.isEmpty ? [Float](repeating: 0, count: n) : v)
   }
 }

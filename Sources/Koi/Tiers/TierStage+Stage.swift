@@ -55,7 +55,9 @@ extension TierStage: Stage {
     return w
   }
 
-  public func contribute(_ columns: TierColumns, fitted: TierModel, to facts: inout CustomerFactTable, context: StageContext) {
+  public func contribute(
+    _ columns: TierColumns, fitted: TierModel, to facts: inout CustomerFactTable, context: StageContext
+  ) {
     facts.add(tiers: columns)
   }
 }

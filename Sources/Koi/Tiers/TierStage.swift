@@ -50,8 +50,10 @@ public struct TierStage: Sendable {
       notes.append("constant features kept at 0: \(constant.map(\.rawValue).joined(separator: ", "))")
     }
 
-    func model(k: Int, centroids: [[Double]], sizes: [Int], inertia: Double, iterations: Int, converged: Bool,
-               tiers: [PriceSensitivityTier]? = nil, warm: Bool = false) -> TierModel {
+    func model(
+      k: Int, centroids: [[Double]], sizes: [Int], inertia: Double, iterations: Int, converged: Bool,
+      tiers: [PriceSensitivityTier]? = nil, warm: Bool = false
+    ) -> TierModel {
       let axes = centroids.map { TierAxes(z: $0, features: features) }
       return TierModel(
         features: features, droppedFeatures: featureTable.dropped, constantFeatures: constant, scaling: scaling,
@@ -61,7 +63,8 @@ public struct TierStage: Sendable {
     }
 
     if n == 0 || features.isEmpty {
-      notes.append(n == 0 ? "no customers: no clusters fitted" : "no tier feature could be computed: no clusters fitted")
+      notes.append(
+        n == 0 ? "no customers: no clusters fitted" : "no tier feature could be computed: no clusters fitted")
       return model(k: 0, centroids: [], sizes: [], inertia: 0, iterations: 0, converged: true)
     }
     let matrix = scaling.matrix(featureTable)
@@ -87,7 +90,8 @@ public struct TierStage: Sendable {
     if let w = warmStart {
       if w.features != features {
         notes.append(
-          "warm start ignored (cold start): features differ, previous [\(w.features.map(\.rawValue).joined(separator: ", "))], now [\(features.map(\.rawValue).joined(separator: ", "))]")
+          "warm start ignored (cold start): features differ, previous [\(w.features.map(\.rawValue).joined(separator: ", "))], now [\(features.map(\.rawValue).joined(separator: ", "))]"
+        )
       } else if w.k != k || w.centroids.count != k {
         notes.append("warm start ignored (cold start): previous model has k = \(w.k), this fit k = \(k)")
       } else {
@@ -110,7 +114,8 @@ public struct TierStage: Sendable {
     } catch let e as KMeansError {
       throw TierError(message: "tier clustering failed: \(e.message)", underlying: e)
     }
-    let centroids = (0..<k).map { j in Array(result.centroids.values[(j * features.count)..<((j + 1) * features.count)]) }
+    let centroids = (0..<k).map { j in Array(result.centroids.values[(j * features.count)..<((j + 1) * features.count)])
+    }
     let filled = result.clusterSizes.filter { $0 > 0 }.count
     if filled < k {
       notes.append("only \(filled) of \(k) clusters have customers (fewer distinct feature vectors than k)")
@@ -161,25 +166,29 @@ public struct TierStage: Sendable {
     if k > 0 {
       let c = model.centroids.flatMap { $0 }
       cluster.withUnsafeMutableBufferPointer { cl in
-      distance.withUnsafeMutableBufferPointer { dist in
-      confidence.withUnsafeMutableBufferPointer { conf in
-      z.withUnsafeBufferPointer { zp in
-      c.withUnsafeBufferPointer { cp in
-        Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n)) { _, range in
-          for i in range {
-            var d1 = Double.infinity, d2 = Double.infinity, best = 0
-            for j in 0..<k {
-              var s = 0.0
-              for f in 0..<d { let df = zp[i * d + f] - cp[j * d + f]; s += df * df }
-              if s < d1 { d2 = d1; d1 = s; best = j } else if s < d2 { d2 = s }
+        distance.withUnsafeMutableBufferPointer { dist in
+          confidence.withUnsafeMutableBufferPointer { conf in
+            z.withUnsafeBufferPointer { zp in
+              c.withUnsafeBufferPointer { cp in
+                Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n)) { _, range in
+                  for i in range {
+                    var d1 = Double.infinity, d2 = Double.infinity, best = 0
+                    for j in 0..<k {
+                      var s = 0.0
+                      for f in 0..<d { let df = zp[i * d + f] - cp[j * d + f]; s += df * df }
+                      if s < d1 { d2 = d1; d1 = s; best = j } else if s < d2 { d2 = s }
+                    }
+                    let r1 = d1.squareRoot(), r2 = d2.squareRoot()
+                    cl[i] = Int32(best)
+                    dist[i] = r1
+                    conf[i] = r2.isInfinite ? 1 : (r2 > 0 ? max(0, min(1, 1 - r1 / r2)) : 0)
+                  }
+                }
+              }
             }
-            let r1 = d1.squareRoot(), r2 = d2.squareRoot()
-            cl[i] = Int32(best)
-            dist[i] = r1
-            conf[i] = r2.isInfinite ? 1 : (r2 > 0 ? max(0, min(1, 1 - r1 / r2)) : 0)
           }
         }
-      }}}}}
+      }
     } else {
       notes.append("the model has no clusters: no tiers assigned")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// Runs the real `koi` executable. Golden files live in
@@ -35,7 +36,9 @@ import Testing
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return Outcome(
+      status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+      stderr: String(decoding: e, as: UTF8.self))
   }
 
   static let sample = repositoryRoot.appendingPathComponent("datasets/sample/transactions.csv").path
@@ -60,7 +63,9 @@ import Testing
       let difference = GoldenComparison.firstDifference(produced: Array(produced), golden: Array(expected))
       #expect(difference == nil, "\(name) differs from the golden file: \(difference ?? "")")
     }
-    let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as? [String: Any]
+    let manifest =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+      as? [String: Any]
     let rows = manifest?["rows"] as? [String: Any]
     #expect(rows?["read"] as? Int == 20754)
     #expect((rows?["used"] as? Int ?? 0) + (rows?["rejected"] as? Int ?? 0) == 20754)
@@ -114,9 +119,12 @@ import Testing
   @Test func helpAndVersion() throws {
     let help = try koi(["score", "--help"])
     #expect(help.status == 0)
-    for option in ["--out", "--as-of", "--column", "--strict", "--encoding", "--stages", "--rfm-bins",
-                   "--due-within", "--due-min-probability", "--due-limit", "--prior", "--k", "--restarts", "--seed",
-                   "--init-model", "--tier-features", "--horizon-days", "--discount-rate", "--margin", "--next-within", "--no-propensity", "Example"] {
+    for option in [
+      "--out", "--as-of", "--column", "--strict", "--encoding", "--stages", "--rfm-bins",
+      "--due-within", "--due-min-probability", "--due-limit", "--prior", "--k", "--restarts", "--seed",
+      "--init-model", "--tier-features", "--horizon-days", "--discount-rate", "--margin", "--next-within",
+      "--no-propensity", "Example",
+    ] {
       #expect(help.stdout.contains(option), "score --help lacks \(option)")
     }
     let genHelp = try koi(["generate", "--help"])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// The hostile probe of issue 13 as a corpus: each input is made here, run
@@ -51,7 +52,10 @@ import Testing
       try dir.write(c.rawValue + ".csv", text)
       return (p, [], Expected(status: 0, read: 40))
     case .strayQuoteInHeader:
-      try dir.write(c.rawValue + ".csv", "customer_id,date,item,amount,no\"te\n" + Self.rows(30).replacingOccurrences(of: "\n", with: ",\n") + "x1,2025-01-01,\"filler\",5,\"q\"\n")
+      try dir.write(
+        c.rawValue + ".csv",
+        "customer_id,date,item,amount,no\"te\n" + Self.rows(30).replacingOccurrences(of: "\n", with: ",\n")
+          + "x1,2025-01-01,\"filler\",5,\"q\"\n")
       return (p, [], Expected(status: 0, read: 31))
     case .badByteAtStart, .badByteAfter8MiB:
       // The bad row is the first, or one past the 8 MiB the encoding is guessed from.
@@ -71,10 +75,13 @@ import Testing
       return (p, ["--stages", "rfm"], Expected(status: 0, read: count, rejected: 1, reasons: ["invalid_encoding": 1]))
     case .utf16:
       let text = Self.header + Self.rows(5)
-      try dir.write(c.rawValue + ".csv", bytes: [0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+      try dir.write(
+        c.rawValue + ".csv", bytes: [0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
       return (p, [], Expected(status: 2, message: "the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel)"))
     case .crOnly:
-      try dir.write(c.rawValue + ".csv", (Self.header + Self.rows(30) + "bad,2025-13-01,x,1\n").replacingOccurrences(of: "\n", with: "\r"))
+      try dir.write(
+        c.rawValue + ".csv",
+        (Self.header + Self.rows(30) + "bad,2025-13-01,x,1\n").replacingOccurrences(of: "\n", with: "\r"))
       return (p, [], Expected(status: 0, read: 31, rejected: 1, reasons: ["bad_date": 1]))
     case .symlinkLoop:
       let other = dir.path("loop-other.csv")
@@ -85,11 +92,15 @@ import Testing
       // A treatment named by 1 MB of text with newlines: too few gaps to fit,
       // so the run warns about it by name.
       let name = "\"" + String(repeating: "x\ny", count: 350_000) + "\""
-      try dir.write(c.rawValue + ".csv", Self.header + Self.rows(30) + "c1,2025-01-02,\(name),80\nc2,2025-01-03,\(name),90\n")
+      try dir.write(
+        c.rawValue + ".csv", Self.header + Self.rows(30) + "c1,2025-01-02,\(name),80\nc2,2025-01-03,\(name),90\n")
       return (p, ["--quiet"], Expected(status: 0, read: 32))
     case .quotedNewlineInHeader:
       // Physical line 5 holds the bad row: the header spans lines 1-2.
-      try dir.write(c.rawValue + ".csv", "customer_id,date,item,amount,\"memo\nsecond line\"\n" + Self.rows(2).replacingOccurrences(of: "\n", with: ",\n") + "c9,2025-02-30,filler,5,\n")
+      try dir.write(
+        c.rawValue + ".csv",
+        "customer_id,date,item,amount,\"memo\nsecond line\"\n"
+          + Self.rows(2).replacingOccurrences(of: "\n", with: ",\n") + "c9,2025-02-30,filler,5,\n")
       return (p, ["--strict"], Expected(status: 2, message: "\(p):5 (date): '2025-02-30' is not a date"))
     case .missingFile:
       return (p, [], Expected(status: 3, message: "no such file"))
@@ -135,9 +146,12 @@ import Testing
     #expect(lines.allSatisfy { $0.count <= 1100 }, "\(c)")
 
     if expected.status == 0 {
-      let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as? [String: Any]
+      let manifest =
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+        as? [String: Any]
       let rows = try #require(manifest?["rows"] as? [String: Any])
-      let read = rows["read"] as? Int ?? -1, used = rows["used"] as? Int ?? -1, rejected = rows["rejected"] as? Int ?? -1
+      let read = rows["read"] as? Int ?? -1, used = rows["used"] as? Int ?? -1,
+        rejected = rows["rejected"] as? Int ?? -1
       #expect(read == used + rejected, "\(c): \(rows)")
       #expect(read == expected.read && rejected == expected.rejected, "\(c): \(rows)")
       #expect((rows["rejected_by_reason"] as? [String: Int] ?? [:]) == expected.reasons, "\(c): \(rows)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// The real `koi` with several inputs, a glob it expands itself, standard
@@ -23,7 +24,9 @@ import Testing
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return .init(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return .init(
+      status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+      stderr: String(decoding: e, as: UTF8.self))
   }
 
   func json(_ path: String) throws -> [String: Any] {
@@ -41,22 +44,30 @@ import Testing
   @Test func quotedGlobStdinAndRunJSON() throws {
     try FileManager.default.createDirectory(atPath: dir.path("ex"), withIntermediateDirectories: true)
     try dir.write("ex/2025-02.csv", "item,amount,customer_id,date\ny,50,b,2025-01-31\nx,70,a,2025-02-01\n")
-    try dir.write("ex/2025-01.csv", "customer_id,date,item,amount\na,2025-01-01,x,100\nb,2025-01-31,y,50\nc,2025-01-03,x,oops\n")
+    try dir.write(
+      "ex/2025-01.csv", "customer_id,date,item,amount\na,2025-01-01,x,100\nb,2025-01-31,y,50\nc,2025-01-03,x,oops\n")
     let out = dir.path("out")
     // The pattern reaches koi unexpanded (no shell here), as when quoted.
-    let r = try koi(["score", dir.path("ex") + "/2025-*.csv", "--out", out, "--stages", "rfm", "--quiet", "--duplicates", "drop-across-files"])
+    let r = try koi([
+      "score", dir.path("ex") + "/2025-*.csv", "--out", out, "--stages", "rfm", "--quiet", "--duplicates",
+      "drop-across-files",
+    ])
     #expect(r.status == 0, "\(r.stderr)")
     let m = try json(out + "/run.json")
     let input = try #require(m["input"] as? [String: Any])
     let files = try #require(input["files"] as? [[String: Any]])
-    #expect(files.compactMap { ($0["path"] as? String).map { ($0 as NSString).lastPathComponent } } == ["2025-01.csv", "2025-02.csv"])
+    #expect(
+      files.compactMap { ($0["path"] as? String).map { ($0 as NSString).lastPathComponent } } == [
+        "2025-01.csv", "2025-02.csv",
+      ])
     #expect(files.allSatisfy { ($0["sha256"] as? String)?.count == 64 && ($0["bytes"] as? Int ?? 0) > 0 })
     let dups = try #require(input["duplicates_across_files"] as? [String: Any])
     #expect(dups["rows"] as? Int == 1 && dups["action"] as? String == "dropped")
     let rows = try #require(m["rows"] as? [String: Any])
     #expect(rows["read"] as? Int == 5 && rows["used"] as? Int == 3 && rows["rejected"] as? Int == 2)
     #expect((m["options"] as? [String: String])?["duplicates"] == "drop-across-files")
-    let rejects = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out + "/rejects.csv")), as: UTF8.self).split(separator: "\n")
+    let rejects = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out + "/rejects.csv")), as: UTF8.self)
+      .split(separator: "\n")
     #expect(rejects[0] == "\u{FEFF}file,sheet,line,reason,field,detail,raw")
     #expect(rejects.count == 3)
     #expect(rejects[1].hasPrefix(dir.path("ex/2025-01.csv") + ",,4,bad_amount"))
@@ -74,16 +85,22 @@ import Testing
     #expect((sm["rows"] as? [String: Any])?["used"] as? Int == 2)
     let plain = try dir.write("p.csv", bytes: text)
     let gz = try MultiFileInputTests().gzip(plain)
-    let z = try koi(["score", "-", "--out", dir.path("stdin-gz"), "--stages", "rfm", "--quiet"], stdin: Array(Data(contentsOf: URL(fileURLWithPath: gz))))
+    let z = try koi(
+      ["score", "-", "--out", dir.path("stdin-gz"), "--stages", "rfm", "--quiet"],
+      stdin: Array(Data(contentsOf: URL(fileURLWithPath: gz))))
     #expect(z.status == 0, "\(z.stderr)")
-    #expect(try String(contentsOfFile: dir.path("stdin-gz/customers.jsonl"), encoding: .utf8) == String(contentsOfFile: dir.path("stdin/customers.jsonl"), encoding: .utf8))
+    #expect(
+      try String(contentsOfFile: dir.path("stdin-gz/customers.jsonl"), encoding: .utf8)
+        == String(contentsOfFile: dir.path("stdin/customers.jsonl"), encoding: .utf8))
     let empty = try koi(["score", "-", "--out", dir.path("stdin-empty"), "--quiet"], stdin: [])
     #expect(empty.status == 2 && errorLine(empty).contains("-: the file is empty"))
   }
 
   @Test func workbookThroughTheCommand() throws {
     let out = dir.path("wb")
-    let r = try koi(["score", WorkbookTests.fixture("two-sheets.xlsx"), "--sheet", "all", "--out", out, "--stages", "rfm"])
+    let r = try koi([
+      "score", WorkbookTests.fixture("two-sheets.xlsx"), "--sheet", "all", "--out", out, "--stages", "rfm",
+    ])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.contains("koi: warning: ") && r.stderr.contains("hidden sheet 'lookup' was not read"))
     #expect(r.stderr.contains("1 row repeats a row of an earlier file exactly"))
@@ -110,12 +127,16 @@ import Testing
     try check([good, store], 2, "store.csv:1: its columns map to")
     let cut = try dir.write("cut.csv.gz", bytes: [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0, 3, 0x4B, 0x4C])
     try check([cut], 2, "cut.csv.gz: cannot read this .gz file")
-    try check([WorkbookTests.fixture("two-sheets.xlsx"), "--sheet", "2023"], 2, "the workbook has no sheet '2023'; its sheets are 1 'lookup' (hidden), 2 '2024', 3 '2025'")
+    try check(
+      [WorkbookTests.fixture("two-sheets.xlsx"), "--sheet", "2023"], 2,
+      "the workbook has no sheet '2023'; its sheets are 1 'lookup' (hidden), 2 '2024', 3 '2025'")
     let locked = try dir.write("locked.xlsx", bytes: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0])
     try check([locked], 2, "password-protected")
     let notBook = try dir.write("notes.xlsx", "hello")
     try check([notBook], 2, "not an Excel workbook")
-    try check(["-"], 3, "Koi reads a workbook from a file", stdin: Array(try Data(contentsOf: URL(fileURLWithPath: WorkbookTests.fixture("formulas.xlsx")))))
+    try check(
+      ["-"], 3, "Koi reads a workbook from a file",
+      stdin: Array(try Data(contentsOf: URL(fileURLWithPath: WorkbookTests.fixture("formulas.xlsx")))))
     try check([WorkbookTests.fixture("chinese.xlsx")], 2, "[消费明细]:1: missing required columns")
     // Usage errors: 64.
     #expect(try koi(["score", good, "--out", dir.path("o"), "--header-row", "0"]).status == 64)

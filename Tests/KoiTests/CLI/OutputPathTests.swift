@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// An output path that cannot be a directory: one line naming the path and
@@ -24,12 +25,16 @@ import Testing
     let file = try dir.write("somefile.csv", "x")
     let sample = EndToEndTests.sample
     expectFileInTheWay(try koi(["score", sample, "--out", file + "/out", "--quiet"]), file: file, "score under a file")
-    expectFileInTheWay(try koi(["score", sample, "--out", file + "/a/b", "--quiet"]), file: file, "score two levels under a file")
+    expectFileInTheWay(
+      try koi(["score", sample, "--out", file + "/a/b", "--quiet"]), file: file, "score two levels under a file")
     expectFileInTheWay(try koi(["score", sample, "--out", file, "--quiet"]), file: file, "score onto a file")
     expectFileInTheWay(
       try koi(["backtest", sample, "--cutoff", "2025-07-01", "--out", file + "/bt", "--quiet"]), file: file, "backtest")
-    expectFileInTheWay(try koi(["generate", "--customers", "10", "--out", file + "/gen", "--quiet"]), file: file, "generate")
-    let config = try dir.write("koi.toml", """
+    expectFileInTheWay(
+      try koi(["generate", "--customers", "10", "--out", file + "/gen", "--quiet"]), file: file, "generate")
+    let config = try dir.write(
+      "koi.toml",
+      """
       output_directory = "somefile.csv/out"
       as_of = 2025-07-01
       [input]
@@ -45,6 +50,9 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: dir.path("f/x"), isDirectory: &isDirectory) && isDirectory.boolValue)
     let file = try dir.write("plain", "x")
     let e = #expect(throws: OutputError.self) { try OutputDirectory.prepare(file + "/x/y") }
-    #expect(e?.description == "\(file)/x/y: cannot be used as the output directory: \(file) is a file, not a directory; choose another output directory")
+    #expect(
+      e?.description
+        == "\(file)/x/y: cannot be used as the output directory: \(file) is a file, not a directory; choose another output directory"
+    )
   }
 }

@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// `exports.lang = "zh"`: campaign-list CSVs with Chinese headers and
 /// reasons; JSON stays English.
 @Suite struct ChineseExportTests {
   func parse(_ tags: String, exports: String = "") throws -> RunConfig {
-    try RunConfig.parse("output_directory = \"out\"\n[input]\npath = \"tx.csv\"\n\(exports)\n\(tags)", path: "/etc/koi/koi.toml")
+    try RunConfig.parse(
+      "output_directory = \"out\"\n[input]\npath = \"tx.csv\"\n\(exports)\n\(tags)", path: "/etc/koi/koi.toml")
   }
 
   @Test func exportLanguage() throws {
@@ -45,8 +47,11 @@ import Testing
     let dir = TemporaryDirectory()
     let list = CampaignList(
       list: "due_soon", runID: "r", asOf: "2025-07-01", priority: "p", ids: "raw", contactCap: 2,
-      entries: [CampaignEntry(customerID: "C1", reason: "filler overdue by 4 days", priority: 12.5,
-                              why: .overdue(category: "filler", byDays: 4))])
+      entries: [
+        CampaignEntry(
+          customerID: "C1", reason: "filler overdue by 4 days", priority: 12.5,
+          why: .overdue(category: "filler", byDays: 4))
+      ])
     _ = try CampaignListWriter.write([list], to: dir.path("e"), csv: true, language: .zh)
     let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.path("e/due_soon.csv"))))
     #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF])
@@ -77,12 +82,17 @@ import Testing
         // customer_id,reason,priority: ids and priorities hold no comma.
         let first = try #require(line.firstIndex(of: ",")), last = try #require(line.lastIndex(of: ","))
         var reason = String(line[line.index(after: first)..<last])
-        for c in categories.sorted(by: { $0.count > $1.count }) { reason = reason.replacingOccurrences(of: c, with: "") }
+        for c in categories.sorted(by: { $0.count > $1.count }) {
+          reason = reason.replacingOccurrences(of: c, with: "")
+        }
         #expect(!reason.contains { $0.isASCII && $0.isLetter }, "\(kind.rawValue): \(line)")
       }
       // JSON stays English.
-      let list = try JSONDecoder.koi.decode(CampaignList.self, from: Data(contentsOf: URL(fileURLWithPath: r.runDirectory + "/exports/\(kind.rawValue).json")))
-      #expect(list.entries.allSatisfy { $0.reason.contains { $0.isASCII && $0.isLetter } && $0.reason.allSatisfy(\.isASCII) })
+      let list = try JSONDecoder.koi.decode(
+        CampaignList.self,
+        from: Data(contentsOf: URL(fileURLWithPath: r.runDirectory + "/exports/\(kind.rawValue).json")))
+      #expect(
+        list.entries.allSatisfy { $0.reason.contains { $0.isASCII && $0.isLetter } && $0.reason.allSatisfy(\.isASCII) })
     }
     #expect(rows > 0)
   }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 @Suite struct ExportTests {
@@ -28,11 +29,15 @@ import Testing
   @Test func hmacMatchesRFC4231() {
     // RFC 4231 test case 2.
     let mac = Pseudonymizer(salt: "Jefe").hmac(Array("what do ya want for nothing?".utf8))
-    #expect(mac.map { String(format: "%02x", $0) }.joined() == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    #expect(
+      mac.map { String(format: "%02x", $0) }.joined()
+        == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     // Test case 6: a key longer than the block is hashed first.
     let long = Pseudonymizer(key: [UInt8](repeating: 0xaa, count: 131))
-    #expect(long.hmac(Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)).map { String(format: "%02x", $0) }.joined()
-            == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+    #expect(
+      long.hmac(Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)).map { String(format: "%02x", $0) }
+        .joined()
+        == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
   }
 
   @Test func pseudonymsAreStableAndNotTheID() {
@@ -66,12 +71,16 @@ import Testing
     var o = ExportOptions()
     o.lists = [.winBack, .highValueAtRisk, .kocCandidates]
     o.contactCap = 1
-    let (lists, _) = CampaignLists.build(facts: t, tags: tags, customerIDs: ["a", "b"], exportedIDs: ["a", "b"], options: o, runID: "r", asOf: "2025-07-01")
+    let (lists, _) = CampaignLists.build(
+      facts: t, tags: tags, customerIDs: ["a", "b"], exportedIDs: ["a", "b"], options: o, runID: "r", asOf: "2025-07-01"
+    )
     // Customer a: win_back 5000 (aov), high_value_at_risk 9000 (clv), koc 9000 (clv): the tie
     // between the two 9000s goes to the list named first.
     #expect(lists.map { $0.entries.map(\.customerID) } == [["b"], ["a"], []])
     o.contactCap = 2
-    let (two, _) = CampaignLists.build(facts: t, tags: tags, customerIDs: ["a", "b"], exportedIDs: ["a", "b"], options: o, runID: "r", asOf: "2025-07-01")
+    let (two, _) = CampaignLists.build(
+      facts: t, tags: tags, customerIDs: ["a", "b"], exportedIDs: ["a", "b"], options: o, runID: "r", asOf: "2025-07-01"
+    )
     #expect(two.map { $0.entries.map(\.customerID) } == [["b"], ["a", "b"], ["a"]])
     #expect(two[1].entries.map(\.priority) == [9000, 100])
   }
@@ -86,16 +95,25 @@ import Testing
 
   @Test func perCategoryRulesUseIntervalFacts() {
     var t = facts([(.loyal, 100)])
-    t.nextPurchases = [[CategoryNextPurchase(category: "Skin booster", dueInDays: 12, probabilityWithinHorizon: 0.5),
-                        CategoryNextPurchase(category: "filler", dueInDays: 90, probabilityWithinHorizon: 0.1)]]
+    t.nextPurchases = [
+      [
+        CategoryNextPurchase(category: "Skin booster", dueInDays: 12, probabilityWithinHorizon: 0.5),
+        CategoryNextPurchase(category: "filler", dueInDays: 90, probabilityWithinHorizon: 0.1),
+      ]
+    ]
     let (tags, warnings) = TagEngine(rules: TagRule.defaults).tagAll(t)
     #expect(tags[0].contains("skin_booster_due_30d"))
     #expect(!tags[0].contains("filler_due_30d"))
     #expect(!warnings.contains { $0.contains("due_in_days") })
-    let (lists, _) = CampaignLists.build(facts: t, tags: tags, customerIDs: ["a"], exportedIDs: ["a"], options: ExportOptions(), runID: "r", asOf: "x")
+    let (lists, _) = CampaignLists.build(
+      facts: t, tags: tags, customerIDs: ["a"], exportedIDs: ["a"], options: ExportOptions(), runID: "r", asOf: "x")
     let due = lists.first { $0.list == "due_soon" }
-    #expect(due?.entries == [CampaignEntry(
-      customerID: "a", reason: "Skin booster due in 12 days", priority: 25, why: .due(category: "Skin booster", inDays: 12))])
+    #expect(
+      due?.entries == [
+        CampaignEntry(
+          customerID: "a", reason: "Skin booster due in 12 days", priority: 25,
+          why: .due(category: "Skin booster", inDays: 12))
+      ])
     #expect(due?.entries.first?.why?.text(.zh) == "Skin booster：12天后到期")
   }
 }

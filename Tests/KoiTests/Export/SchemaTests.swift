@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// Real output validated against schemas/v1 with Python's jsonschema
@@ -10,8 +11,11 @@ import Testing
   func validate(_ schema: String, _ documents: [String]) throws -> (status: Int32, output: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", repositoryRoot.appendingPathComponent("schemas/validate.py").path,
-                   repositoryRoot.appendingPathComponent("schemas/v1/\(schema).schema.json").path] + documents
+    p.arguments =
+      [
+        "python3", repositoryRoot.appendingPathComponent("schemas/validate.py").path,
+        repositoryRoot.appendingPathComponent("schemas/v1/\(schema).schema.json").path,
+      ] + documents
     let pipe = Pipe()
     p.standardOutput = pipe
     p.standardError = pipe
@@ -44,14 +48,29 @@ import Testing
   }
 
   @Test(arguments: [
-    ("customers", #"{"customer_id":"C1","first_purchase":"2025-01-01","last_purchase":"2025-02-01","tenure_days":10,"recency_days":3,"frequency":2,"monetary":10.00,"average_order_value":5.00,"refunds":0.00,"r_score":5,"f_score":3,"m_score":1,"rfm":"531","segment":"champions","tier":2}"#),
-    ("customers", #"{"customer_id":"C1","first_purchase":"2025-13-45","last_purchase":"2025-02-01","tenure_days":10,"recency_days":3,"frequency":2,"monetary":10.00,"average_order_value":5.00,"refunds":0.00,"r_score":5,"f_score":3,"m_score":1,"rfm":"531","segment":"champions"}"#),
-    ("customers", #"{"customer_id":"C1","first_purchase":"2025-01-01","last_purchase":"2025-02-01","tenure_days":10,"recency_days":0,"frequency":2,"monetary":10.00,"average_order_value":5.00,"refunds":0.00,"r_score":5,"f_score":3,"m_score":1,"rfm":"531","segment":"winners"}"#),
-    ("campaign-list", #"{"list":"win_back","run_id":"x","as_of":"2025-01-01","priority":"p","ids":"raw","contact_cap":0,"entries":[]}"#),
+    (
+      "customers",
+      #"{"customer_id":"C1","first_purchase":"2025-01-01","last_purchase":"2025-02-01","tenure_days":10,"recency_days":3,"frequency":2,"monetary":10.00,"average_order_value":5.00,"refunds":0.00,"r_score":5,"f_score":3,"m_score":1,"rfm":"531","segment":"champions","tier":2}"#
+    ),
+    (
+      "customers",
+      #"{"customer_id":"C1","first_purchase":"2025-13-45","last_purchase":"2025-02-01","tenure_days":10,"recency_days":3,"frequency":2,"monetary":10.00,"average_order_value":5.00,"refunds":0.00,"r_score":5,"f_score":3,"m_score":1,"rfm":"531","segment":"champions"}"#
+    ),
+    (
+      "customers",
+      #"{"customer_id":"C1","first_purchase":"2025-01-01","last_purchase":"2025-02-01","tenure_days":10,"recency_days":0,"frequency":2,"monetary":10.00,"average_order_value":5.00,"refunds":0.00,"r_score":5,"f_score":3,"m_score":1,"rfm":"531","segment":"winners"}"#
+    ),
+    (
+      "campaign-list",
+      #"{"list":"win_back","run_id":"x","as_of":"2025-01-01","priority":"p","ids":"raw","contact_cap":0,"entries":[]}"#
+    ),
     ("tags", #"{"customer_id":"C1"}"#),
     ("tag-changes", #"{"customer_id":"C1","added":[],"removed":[]}"#),
     ("tag-changes", #"{"customer_id":"C1","added":["vip","vip"],"removed":[]}"#),
-    ("tag-dictionary", #"{"run_id":"r","tags":[{"name":"vip","rule":"vip","category":null,"group":"这是一个超过三十个字符的标签组名称这是一个超过三十个字符的标签组名称","name_zh":null}]}"#),
+    (
+      "tag-dictionary",
+      #"{"run_id":"r","tags":[{"name":"vip","rule":"vip","category":null,"group":"这是一个超过三十个字符的标签组名称这是一个超过三十个字符的标签组名称","name_zh":null}]}"#
+    ),
   ])
   func badDocumentsAreRejected(schema: String, document: String) throws {
     let path = try dir.write("bad.jsonl", document + "\n")

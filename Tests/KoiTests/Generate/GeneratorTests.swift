@@ -1,11 +1,14 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 @Suite struct GeneratorTests {
   let dir = TemporaryDirectory()
 
-  func generate(_ name: String, _ configure: (inout GeneratorOptions) -> Void = { _ in }) throws -> (GeneratorSummary, String) {
+  func generate(_ name: String, _ configure: (inout GeneratorOptions) -> Void = { _ in }) throws -> (
+    GeneratorSummary, String
+  ) {
     var o = GeneratorOptions()
     o.customers = 600
     configure(&o)
@@ -25,7 +28,9 @@ import Testing
   }
 
   @Test func ingestRejectsExactlyTheRowsMadeBad() throws {
-    let (summary, out) = try generate("bad") { $0.badRowFraction = 0.03; $0.seed = 11 }
+    let (summary, out) = try generate("bad") {
+      $0.badRowFraction = 0.03; $0.seed = 11
+    }
     #expect(summary.badRows > 20)
     let r = try TransactionReader.read(path: out + "/transactions.csv")
     let listed = try String(contentsOfFile: out + "/bad_rows.csv", encoding: .utf8)
@@ -56,8 +61,12 @@ import Testing
   }
 
   @Test func chineseGB18030ExportReadsLikeItsUTF8Twin() throws {
-    let (_, utf8) = try generate("zh8") { $0.chineseHeaders = true; $0.seed = 9 }
-    let (_, gb) = try generate("zhgb") { $0.chineseHeaders = true; $0.seed = 9; $0.encoding = .gb18030 }
+    let (_, utf8) = try generate("zh8") {
+      $0.chineseHeaders = true; $0.seed = 9
+    }
+    let (_, gb) = try generate("zhgb") {
+      $0.chineseHeaders = true; $0.seed = 9; $0.encoding = .gb18030
+    }
     #expect(try bytes(utf8 + "/transactions.csv") != bytes(gb + "/transactions.csv"))
     let a = try TransactionReader.read(path: utf8 + "/transactions.csv")
     let b = try TransactionReader.read(path: gb + "/transactions.csv")

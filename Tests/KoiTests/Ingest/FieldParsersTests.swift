@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Koi
 
 @Suite struct FieldParsersTests {
@@ -39,7 +40,10 @@ import Testing
     #expect(amount(text) == value, "\(text)")
   }
 
-  @Test(arguments: ["", "abc", "12O0", "1.2.3", "1,2", "1,2345", "1234,567", ",100", "100,", "¥", "-", "1e5", "12 34", "1234567890123456"])
+  @Test(arguments: [
+    "", "abc", "12O0", "1.2.3", "1,2", "1,2345", "1234,567", ",100", "100,", "¥", "-", "1e5", "12 34",
+    "1234567890123456",
+  ])
   func rejectsMalformedAmounts(_ text: String) {
     #expect(amount(text) == nil, "\(text)")
   }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// The hostile-probe failures of issue 13, each as the reader sees it: wide
@@ -49,7 +50,9 @@ import Testing
         String(repeating: ",", count: columns - 5) + "e,2025-01-05,z",  // one field short
       ])
     for chunks in [1, 2] {
-      let r = try read(text) { $0.chunksPerBatch = chunks; $0.blockSize = 4096 }
+      let r = try read(text) {
+        $0.chunksPerBatch = chunks; $0.blockSize = 4096
+      }
       #expect(r.mapping.header.count == columns)
       #expect(r.ledger.customerIDs == ["a", "b", "c"])
       #expect(r.ledger.amount.sorted() == [10, 20, 30])
@@ -62,7 +65,8 @@ import Testing
   // MARK: - 2. One grammar for header and rows
 
   @Test func aStrayQuoteInsideAHeaderCellIsText() throws {
-    let text = "customer_id,date,item,amount,no\"te\n"
+    let text =
+      "customer_id,date,item,amount,no\"te\n"
       + "a,2025-01-01,x,1,\n"
       + "b,2025-01-02,y,2,\n"
       + "c,2025-01-03,\"z\",3,\n"
@@ -93,7 +97,8 @@ import Testing
   // MARK: - 5g. Physical line numbers after a two-line header
 
   @Test func rowLinesArePhysicalAfterAHeaderCellWithANewline() throws {
-    let text = "customer_id,date,item,amount,\"memo\nsecond line\"\n"  // lines 1-2
+    let text =
+      "customer_id,date,item,amount,\"memo\nsecond line\"\n"  // lines 1-2
       + "a,2025-01-01,x,1,\n"  // line 3
       + "b,not-a-date,x,1,\n"  // line 4
       + "c,2025-01-02,\"two\nlines\",1,\n"  // lines 5-6
@@ -186,12 +191,15 @@ import Testing
     for encoding in [InputEncoding.auto, .utf8, .gb18030] {
       let e = ingestError { try read(bytes: bytes) { $0.encoding = encoding } }
       #expect(e?.code == .encoding)
-      #expect(e?.message.hasPrefix("the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel)") == true, "\(String(describing: e))")
+      #expect(
+        e?.message.hasPrefix("the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel)") == true,
+        "\(String(describing: e))")
     }
   }
 
   @Test func crOnlyLineEndsAreRead() throws {
-    let text = "customer_id,date,item,amount\ra,2025-01-01,x,1\rb,bad,x,2\r\"c\",2025-01-02,\"two\rlines\",3\rd,2025-01-03,y,4\r"
+    let text =
+      "customer_id,date,item,amount\ra,2025-01-01,x,1\rb,bad,x,2\r\"c\",2025-01-02,\"two\rlines\",3\rd,2025-01-03,y,4\r"
     for block in [8, 8 << 20] {
       let r = try read(text) { $0.blockSize = block }
       #expect(r.ledger.customerIDs == ["a", "c", "d"])
@@ -217,7 +225,11 @@ import Testing
     while line < 150 { if gb[offset] == 10 { line += 1 }; offset += 1 }
     let bytes = Array(gb[..<offset]) + [0xFF] + Array(gb[offset...])
     for block in [64, 1000, 8 << 20] {
-      let e = ingestError { try read(bytes: bytes) { $0.blockSize = block; $0.encoding = .gb18030 } }
+      let e = ingestError {
+        try read(bytes: bytes) {
+          $0.blockSize = block; $0.encoding = .gb18030
+        }
+      }
       #expect(e?.code == .encoding)
       #expect(e?.location.line == 150, "\(String(describing: e))")
       #expect(e?.message.contains("byte offset \(offset)") == true, "\(String(describing: e))")
@@ -241,7 +253,8 @@ import Testing
     try FileManager.default.createSymbolicLink(atPath: b, withDestinationPath: a)
     let e = ingestError { try TransactionReader.read(path: a) }
     #expect(e?.code == .unreadable)
-    #expect(e?.message.contains("symbolic link") == true && e?.message.contains("ELOOP") == true, "\(String(describing: e))")
+    #expect(
+      e?.message.contains("symbolic link") == true && e?.message.contains("ELOOP") == true, "\(String(describing: e))")
     // A link to nothing is named too.
     let dangling = dir.path("dangling.csv")
     try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: dir.path("nothing-here.csv"))
@@ -272,7 +285,8 @@ import Testing
   func outcome(_ bytes: [UInt8], block: Int) -> String {
     do {
       let r = try read(bytes: bytes) { $0.blockSize = block }
-      return "read \(r.counts.read) used \(r.counts.used) rejects \(r.rejects.map { "\($0.line):\($0.reason.rawValue)" })"
+      return
+        "read \(r.counts.read) used \(r.counts.used) rejects \(r.rejects.map { "\($0.line):\($0.reason.rawValue)" })"
     } catch let e as IngestError {
       return "error \(e.code) \(e.message)"
     } catch {
@@ -293,7 +307,9 @@ import Testing
     for row in [44, 4, 3, 2] { bytes.insert(0xFF, at: starts[row] + 1) }
     let reference = outcome(bytes, block: 8 << 20)
     for block in [4, 61, 509, 4096] { #expect(outcome(bytes, block: block) == reference, "block \(block)") }
-    let nul: [UInt8] = Array("# ".utf8) + [0] + Array(" , ".utf8) + [0] + Array("\ncustomer_id,date,item,amount\na,2025-01-01,x,1\n".utf8)
+    let nul: [UInt8] =
+      Array("# ".utf8) + [0] + Array(" , ".utf8) + [0]
+      + Array("\ncustomer_id,date,item,amount\na,2025-01-01,x,1\n".utf8)
     let nulReference = outcome(nul, block: 8 << 20)
     for block in [4, 5, 9, 61] { #expect(outcome(nul, block: block) == nulReference, "block \(block)") }
   }

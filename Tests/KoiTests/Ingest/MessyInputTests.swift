@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Koi
 
 /// Random CSV-like bytes: no trap, every record accounted for, and the same

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// Several inputs (files, directories, globs), overlapping exports,
@@ -18,8 +19,12 @@ import Testing
   func exports() throws -> String {
     let d = dir.path("exports")
     try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-    try dir.write("exports/2025-02.csv", bytes: try gb18030("客户编号,项目,实收金额,消费日期\nb,水光针,50,2025-01-31\nc,玻尿酸,70,2025-02-03\nc,玻尿酸,oops,2025-02-04\n"))
-    try dir.write("exports/2025-01.csv", "\u{FEFF}customer_id,date,item,amount\na,2025-01-05,玻尿酸,100\nb,2025-01-31,水光针,50\nb,2025-01-31,水光针,50\n")
+    try dir.write(
+      "exports/2025-02.csv",
+      bytes: try gb18030("客户编号,项目,实收金额,消费日期\nb,水光针,50,2025-01-31\nc,玻尿酸,70,2025-02-03\nc,玻尿酸,oops,2025-02-04\n"))
+    try dir.write(
+      "exports/2025-01.csv",
+      "\u{FEFF}customer_id,date,item,amount\na,2025-01-05,玻尿酸,100\nb,2025-01-31,水光针,50\nb,2025-01-31,水光针,50\n")
     try dir.write("exports/2025-03.csv", "")
     try dir.write("exports/notes.txt", "not an input")
     try dir.write("exports/.hidden.csv", "customer_id,date,item,amount\nz,2025-01-01,x,1\n")
@@ -81,7 +86,8 @@ import Testing
 
   @Test func sameTextDifferentFormIsNotADuplicate() throws {
     let a = try dir.write("a.csv", "customer_id,date,item,amount\nx,2025-01-05,i,100\nx,2025-01-06 10:00,i,100\n")
-    let b = try dir.write("b.csv", "customer_id,date,item,amount\nx,2025/1/5,i,100\nx,2025-01-06 15:00,i,100\nx,2025-01-05,i,100.00\n")
+    let b = try dir.write(
+      "b.csv", "customer_id,date,item,amount\nx,2025/1/5,i,100\nx,2025-01-06 15:00,i,100\nx,2025-01-05,i,100.00\n")
     let r = try read([a, b]) { $0.duplicates = .dropAcrossFiles }
     #expect(r.duplicates?.rows == 0 && r.counts.used == 5)
   }
@@ -174,7 +180,8 @@ import Testing
   /// The single-file path is untouched: no duplicate report, the original
   /// rejects.csv layout, the file's own checksum.
   @Test func oneFileKeepsItsOutputs() throws {
-    let p = try dir.write("one.csv", "customer_id,date,item,amount\na,2025-01-01,x,1\na,2025-01-01,x,1\nb,2025-01-02,x,bad\n")
+    let p = try dir.write(
+      "one.csv", "customer_id,date,item,amount\na,2025-01-01,x,1\na,2025-01-01,x,1\nb,2025-01-02,x,bad\n")
     let r = try read([p])
     #expect(r.duplicates == nil && !r.rejectsNameFiles)
     #expect(r.files.count == 1 && r.files[0].sha256 == r.sha256)

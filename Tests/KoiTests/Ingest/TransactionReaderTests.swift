@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 @Suite struct TransactionReaderTests {
@@ -17,7 +18,8 @@ import Testing
   }
 
   @Test func quotesEmbeddedNewlinesAndEscapedQuotes() throws {
-    let r = try read(#"""
+    let r = try read(
+      #"""
       customer_id,date,item,amount
       "a,1",2025-01-01,"filler ""premium""",100
       b,2025-01-02,"two
@@ -44,7 +46,8 @@ import Testing
   }
 
   @Test func chineseHeadersAreRecognised() throws {
-    let r = try read(#"""
+    let r = try read(
+      #"""
       会员号,消费日期,品项,实收金额,原价,是否活动,渠道,门店
       K1,2025/3/5 14:22,玻尿酸,"¥3,800.00",4500,是,美团,门店01
 
@@ -90,7 +93,8 @@ import Testing
   }
 
   @Test func everyKindOfBadRowIsRejectedWithLineReasonAndText() throws {
-    let r = try read(#"""
+    let r = try read(
+      #"""
       customer_id,date,item,amount,list_price,promo
       a,2025-01-01,x,100,120,1
       ,2025-01-01,x,100,,
@@ -108,12 +112,13 @@ import Testing
 
       """#)
     let got = r.rejects.map { "\($0.line) \($0.reason.rawValue) \($0.field?.rawValue ?? "-")" }
-    #expect(got == [
-      "3 missing_customer_id customer_id", "4 bad_date date", "5 missing_item item",
-      "6 bad_amount amount", "7 bad_list_price list_price", "8 bad_promo promo",
-      "9 wrong_field_count -", "10 malformed_quotes -", "11 no_purchase customer_id",
-      "13 wrong_field_count -", "14 unterminated_quote -",
-    ])
+    #expect(
+      got == [
+        "3 missing_customer_id customer_id", "4 bad_date date", "5 missing_item item",
+        "6 bad_amount amount", "7 bad_list_price list_price", "8 bad_promo promo",
+        "9 wrong_field_count -", "10 malformed_quotes -", "11 no_purchase customer_id",
+        "13 wrong_field_count -", "14 unterminated_quote -",
+      ])
     #expect(r.rejects[1].raw == "b,2025-02-30,x,100,,")
     #expect(r.ledger.customerIDs == ["a", "j"])  // j: extra empty trailing fields are fine
     #expect(r.counts.read == 13 && r.counts.used == 2 && r.counts.rejected == 11)
@@ -123,7 +128,9 @@ import Testing
 
   @Test func strictStopsAtTheFirstBadRowNamingLineAndField() throws {
     do {
-      _ = try read("customer_id,date,item,amount\na,2025-01-01,x,1\nb,2025-01-01,x,zz\nc,bad,x,1\n") { $0.strict = true }
+      _ = try read("customer_id,date,item,amount\na,2025-01-01,x,1\nb,2025-01-01,x,zz\nc,bad,x,1\n") {
+        $0.strict = true
+      }
       Issue.record("strict mode accepted a bad row")
     } catch let e as IngestError {
       #expect(e.code == .badRow)
@@ -167,7 +174,9 @@ import Testing
       Issue.record("a file that is neither UTF-8 nor GB18030 was read")
     } catch let e as IngestError {
       #expect(e.code == .encoding)
-      #expect(e.message.hasPrefix("the file is neither UTF-8 nor GB18030: the bytes FF FF 2C 31 at byte offset 43 (line 2)"), "\(e)")
+      #expect(
+        e.message.hasPrefix("the file is neither UTF-8 nor GB18030: the bytes FF FF 2C 31 at byte offset 43 (line 2)"),
+        "\(e)")
       #expect(e.location.line == 2)
     }
   }
@@ -181,7 +190,9 @@ import Testing
     let reference = try read(text)
     for block in [7, 64, 333, 4096] {
       for chunks in [1, 2, 3] {
-        let r = try read(text) { $0.blockSize = block; $0.chunksPerBatch = chunks }
+        let r = try read(text) {
+          $0.blockSize = block; $0.chunksPerBatch = chunks
+        }
         #expect(r.ledger.customerIDs == reference.ledger.customerIDs)
         #expect(r.ledger.amount == reference.ledger.amount)
         #expect(r.ledger.day == reference.ledger.day)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Koi
 
 /// User text quoted in messages: one line, cut short.
@@ -16,7 +17,8 @@ import Testing
     #expect(!e.contains("\n"))
     #expect(e.count <= UserText.excerptLimit + 30)
     #expect(UserText.excerpt(String(repeating: "x", count: 80)) == String(repeating: "x", count: 80))
-    #expect(UserText.excerpt(String(repeating: "x", count: 81)) == String(repeating: "x", count: 80) + "… (81 characters)")
+    #expect(
+      UserText.excerpt(String(repeating: "x", count: 81)) == String(repeating: "x", count: 80) + "… (81 characters)")
   }
 
   @Test func boundedLineKeepsNormalMessagesAndShortensQuotedSpans() {

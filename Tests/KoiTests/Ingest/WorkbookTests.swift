@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// Excel workbooks read directly: the fixtures made by
@@ -61,10 +62,15 @@ import Testing
     let byNumber = try read([Self.fixture("two-sheets.xlsx")]) { $0.sheet = "3" }
     #expect(byNumber.files.map(\.sheet) == ["2025"])
 
-    let hidden = #expect(throws: IngestError.self) { try read([Self.fixture("two-sheets.xlsx")]) { $0.sheet = "lookup" } }
-    #expect(hidden?.code == .badHeader && hidden?.location.sheet == "lookup")  // read when named: its header is not transactions
+    let hidden = #expect(throws: IngestError.self) {
+      try read([Self.fixture("two-sheets.xlsx")]) { $0.sheet = "lookup" }
+    }
+    // Read when named: its header is not transactions.
+    #expect(hidden?.code == .badHeader && hidden?.location.sheet == "lookup")
 
-    let missing = #expect(throws: IngestError.self) { try read([Self.fixture("two-sheets.xlsx")]) { $0.sheet = "2023" } }
+    let missing = #expect(throws: IngestError.self) {
+      try read([Self.fixture("two-sheets.xlsx")]) { $0.sheet = "2023" }
+    }
     #expect(missing?.code == .noSuchSheet)
     #expect(missing?.message.contains("1 'lookup' (hidden), 2 '2024', 3 '2025'") == true)
   }
@@ -77,7 +83,9 @@ import Testing
     let dup = try #require(r.duplicates)
     #expect(dup.rows == 1 && dup.examples[0].sheet == "2025" && dup.examples[0].line == 2)
     #expect(dup.examples[0].sameAsSheet == "2024" && dup.examples[0].sameAsLine == 4)
-    let dropped = try read([Self.fixture("two-sheets.xlsx")]) { $0.sheet = "all"; $0.duplicates = .dropAcrossFiles }
+    let dropped = try read([Self.fixture("two-sheets.xlsx")]) {
+      $0.sheet = "all"; $0.duplicates = .dropAcrossFiles
+    }
     #expect(dropped.counts.used == 5 && dropped.rejects.map(\.reason) == [.duplicateAcrossFiles])
     #expect(dropped.rejects[0].file == 1 && dropped.files[1].sheet == "2025")
     #expect(dropped.rejectsNameFiles)
@@ -132,7 +140,8 @@ import Testing
     let e1 = #expect(throws: IngestError.self) { try read([text]) }
     #expect(e1?.code == .corrupt && e1?.message.contains("not an Excel workbook") == true)
 
-    let ole = try dir.write("locked.xlsx", bytes: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 600))
+    let ole = try dir.write(
+      "locked.xlsx", bytes: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 600))
     let e2 = #expect(throws: IngestError.self) { try read([ole]) }
     #expect(e2?.code == .corrupt && e2?.message.contains("password-protected") == true)
 
@@ -151,14 +160,18 @@ import Testing
     let out = path + ".zip"
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    p.arguments = ["-c", "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.write(sys.argv[2],'a.txt'); z.close()", out, path]
+    p.arguments = [
+      "-c", "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.write(sys.argv[2],'a.txt'); z.close()", out,
+      path,
+    ]
     try p.run()
     p.waitUntilExit()
     return try Array(Data(contentsOf: URL(fileURLWithPath: out)))
   }
 
   @Test func aWorkbookAndACSVTogether() throws {
-    let csv = try dir.write("2025-late.csv", "customer_id,date,item,amount\nc3,2025-06-01,filler,2900\nc9,2025-07-01,filler,100\n")
+    let csv = try dir.write(
+      "2025-late.csv", "customer_id,date,item,amount\nc3,2025-06-01,filler,2900\nc9,2025-07-01,filler,100\n")
     let r = try read([Self.fixture("two-sheets.xlsx"), csv]) { $0.sheet = "all" }
     #expect(r.files.map(\.format) == [.xlsx, .xlsx, .csv])
     #expect(r.duplicates?.rows == 2)  // 2025 row 2 = 2024 row 4; the CSV's c3 row = 2025 row 4

@@ -1,16 +1,21 @@
 import Foundation
 import RealModule
 import Testing
+
 @testable import Koi
 
 @Suite struct IntervalCovariateTests {
   /// Two tiers in one category: tier 1 repeats on a 200-day median, tier 0 on
   /// 120. With the tier as a covariate the AFT regression recovers both.
   @Test func aTierCovariateIsKeptAndRecoversBothCycles() throws {
-    let a = IntervalSimulator(categories: [.init(name: "botox", cycle: .logNormal(median: 120, sigma: 0.3), customers: 800)], seed: 1)
-    let b = IntervalSimulator(categories: [.init(name: "botox", cycle: .logNormal(median: 200, sigma: 0.3), customers: 800)], seed: 2)
+    let a = IntervalSimulator(
+      categories: [.init(name: "botox", cycle: .logNormal(median: 120, sigma: 0.3), customers: 800)], seed: 1)
+    let b = IntervalSimulator(
+      categories: [.init(name: "botox", cycle: .logNormal(median: 200, sigma: 0.3), customers: 800)], seed: 2)
     var rows = a.rows()
-    rows += b.rows().map { r in var r = r; r.customerID = "B" + r.customerID; return r }
+    rows += b.rows().map { r in
+      var r = r; r.customerID = "B" + r.customerID; return r
+    }
     let l = Ledger(rows: rows)
     let t = CustomerTable(ledger: l, asOfDay: a.asOfDay)
     let x = l.customerIDs.map { $0.hasPrefix("B") ? 1.0 : 0.0 }
@@ -35,7 +40,8 @@ import Testing
   }
 
   @Test func aCovariateThatDoesNotHelpIsLeftOut() {
-    let a = IntervalSimulator(categories: [.init(name: "filler", cycle: .weibull(shape: 3, scale: 150), customers: 600)], seed: 3)
+    let a = IntervalSimulator(
+      categories: [.init(name: "filler", cycle: .weibull(shape: 3, scale: 150), customers: 600)], seed: 3)
     let l = Ledger(rows: a.rows())
     let t = CustomerTable(ledger: l, asOfDay: a.asOfDay)
     var g = SeededGenerator(seed: 9)
@@ -43,7 +49,8 @@ import Testing
     let constant = [Double](repeating: 5, count: l.customerCount)
     var v: [Double] = []
     for i in 0..<l.customerCount { v.append(noise[i]); v.append(constant[i]) }
-    let cov = IntervalCovariates(names: ["noise", "constant"], values: Matrix(rows: l.customerCount, columns: 2, values: v))
+    let cov = IntervalCovariates(
+      names: ["noise", "constant"], values: Matrix(rows: l.customerCount, columns: 2, values: v))
     let model = IntervalStage.fit(ledger: l, table: t, covariates: cov)
     let m = model.categories[0]
     #expect(m.covariateLogLikelihood != nil)
@@ -68,13 +75,15 @@ import Testing
     let t2 = clock.now
     let model = IntervalStage.fit(histories: h, categoryNames: l.categories, covariates: .standard(table: table))
     let t3 = clock.now
-    let cols = IntervalStage.score(histories: h, categoryNames: l.categories, model: model, covariates: .standard(table: table))
+    let cols = IntervalStage.score(
+      histories: h, categoryNames: l.categories, model: model, covariates: .standard(table: table))
     let t4 = clock.now
     let direct = IntervalStage.fit(ledger: l, table: table)
     let t5 = clock.now
     _ = IntervalStage.score(ledger: l, table: table, model: direct)
     let t6 = clock.now
-    print("""
+    print(
+      """
       interval bench: \(customers) customers, \(l.rowCount) rows, \(h.pairCount) pairs, \(h.gaps.count) gaps, \(Parallel.coreCount) cores
         generate ledger + table  \(t1 - t0)
         histories                \(t2 - t1)
@@ -84,7 +93,9 @@ import Testing
         score(ledger:)           \(t6 - t5)
       """)
     for m in model.categories {
-      print("  \(m.name): \(m.basis) \(m.family.map { "\($0)" } ?? "-") median \(m.medianGapDays ?? .nan) covariates \(m.covariateNames) κ \(m.shrinkageRatio ?? .nan)")
+      print(
+        "  \(m.name): \(m.basis) \(m.family.map { "\($0)" } ?? "-") median \(m.medianGapDays ?? .nan) covariates \(m.covariateNames) κ \(m.shrinkageRatio ?? .nan)"
+      )
     }
     #expect(cols.pairCount == h.pairCount)
   }
@@ -138,7 +149,8 @@ import Testing
 
 @Suite struct IntervalCovariateBadInputTests {
   @Test func nonFiniteCovariatesAreReplacedByTheMean() {
-    let a = IntervalSimulator(categories: [.init(name: "botox", cycle: .weibull(shape: 2, scale: 100), customers: 400)], seed: 4)
+    let a = IntervalSimulator(
+      categories: [.init(name: "botox", cycle: .weibull(shape: 2, scale: 100), customers: 400)], seed: 4)
     let l = Ledger(rows: a.rows())
     let t = CustomerTable(ledger: l, asOfDay: a.asOfDay)
     var v = IntervalCovariates.standard(table: t).values

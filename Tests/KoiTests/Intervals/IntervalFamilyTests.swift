@@ -1,5 +1,6 @@
 import RealModule
 import Testing
+
 @testable import Koi
 
 @Suite struct IntervalFamilyTests {
@@ -52,7 +53,8 @@ import Testing
         derivatives: true
       ).gradient
     }
-    let e = IntervalRegression.evaluate(obs, family: family, beta: beta, logScale: eta, logitReturn: alpha, derivatives: true)
+    let e = IntervalRegression.evaluate(
+      obs, family: family, beta: beta, logScale: eta, logitReturn: alpha, derivatives: true)
     let h = 1e-5
     for j in 0..<theta.count {
       var up = theta, down = theta

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// Cross-check of the censored AFT fit against an independent reference:

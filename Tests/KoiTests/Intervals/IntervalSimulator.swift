@@ -1,4 +1,5 @@
 import RealModule
+
 @testable import Koi
 
 /// Seeded renewal-process simulator with known per-category cycles.

@@ -1,22 +1,23 @@
 import Foundation
 import RealModule
 import Testing
+
 @testable import Koi
 
 @Suite struct IntervalHistoriesTests {
   @Test func sameDayDuplicatesCollapseRefundsAreNotOccasionsAndTheOpenIntervalIsCensored() {
     let l = Ledger(rows: [
       .init(customerID: "a", day: 10, item: "botox", amount: 100),
-      .init(customerID: "a", day: 10, item: "botox", amount: 50),   // same day: one occasion
+      .init(customerID: "a", day: 10, item: "botox", amount: 50),  // same day: one occasion
       .init(customerID: "a", day: 12, item: "filler", amount: 300),
-      .init(customerID: "a", day: 40, item: "botox", amount: -100), // refund: not an occasion
+      .init(customerID: "a", day: 40, item: "botox", amount: -100),  // refund: not an occasion
       .init(customerID: "a", day: 70, item: "botox", amount: 100),
-      .init(customerID: "a", day: 100, item: "botox", amount: 0),   // complimentary: not an occasion
+      .init(customerID: "a", day: 100, item: "botox", amount: 0),  // complimentary: not an occasion
       .init(customerID: "b", day: 5, item: "filler", amount: 200),
     ])
     let h = PurchaseHistories(ledger: l, asOfDay: 200)
     #expect(h.pairStart == [0, 2, 3])
-    #expect(h.pairCategory == [0, 1, 1])       // botox = 0, filler = 1
+    #expect(h.pairCategory == [0, 1, 1])  // botox = 0, filler = 1
     #expect(h.occasions == [2, 1, 1])
     #expect(h.gapStart == [0, 1, 1, 1])
     #expect(h.gaps == [60])
@@ -74,15 +75,21 @@ import Testing
         #expect(m.converged == true)
         let median = try #require(m.medianGapDays)
         let mean = try #require(m.meanGapDays)
-        #expect(median.isApproximatelyEqual(to: cat.cycle.median, relativeTolerance: 0.05), "\(cat.name) median \(median) vs \(cat.cycle.median)")
-        #expect(mean.isApproximatelyEqual(to: cat.cycle.mean, relativeTolerance: 0.05), "\(cat.name) mean \(mean) vs \(cat.cycle.mean)")
+        #expect(
+          median.isApproximatelyEqual(to: cat.cycle.median, relativeTolerance: 0.05),
+          "\(cat.name) median \(median) vs \(cat.cycle.median)")
+        #expect(
+          mean.isApproximatelyEqual(to: cat.cycle.mean, relativeTolerance: 0.05),
+          "\(cat.name) mean \(mean) vs \(cat.cycle.mean)")
         if case .weibull = cat.cycle { #expect(m.family == .weibull) } else { #expect(m.family == .logNormal) }
         #expect(m.gapCount > 2000)
         #expect(m.censoredCount == cat.customers)
         #expect(m.coefficientStandardErrors.allSatisfy { $0 != nil && $0! > 0 })
         #expect(m.logScaleStandardError != nil)
         if ProcessInfo.processInfo.environment["KOI_INTERVAL_REPORT"] != nil {
-          print("recovery \(cat.name): family \(m.family!) median \(median) (true \(cat.cycle.median)) mean \(mean) (true \(cat.cycle.mean)) gaps \(m.gapCount) ll W \(m.weibullLogLikelihood!) LN \(m.logNormalLogLikelihood!)")
+          print(
+            "recovery \(cat.name): family \(m.family!) median \(median) (true \(cat.cycle.median)) mean \(mean) (true \(cat.cycle.mean)) gaps \(m.gapCount) ll W \(m.weibullLogLikelihood!) LN \(m.logNormalLogLikelihood!)"
+          )
         }
       }
     }
@@ -93,7 +100,7 @@ import Testing
   /// without it the censored fit reads them as long gaps.
   @Test func recoversTheCycleAndReturnProbabilityUnderChurn() throws {
     var sim = IntervalSimulator(categories: [
-      .init(name: "filler", cycle: .logNormal(median: 180, sigma: 0.3), customers: 3000),
+      .init(name: "filler", cycle: .logNormal(median: 180, sigma: 0.3), customers: 3000)
     ])
     sim.churn = 0.2
     sim.spanDays = 1500
@@ -105,11 +112,14 @@ import Testing
     let pi = try #require(m.returnProbability)
     #expect(abs(pi - 0.8) < 0.03, "π \(pi)")
     #expect(m.logitReturnProbabilityStandardError != nil)
-    let plain = IntervalStage.fit(ledger: l, table: t, options: IntervalOptions(fitReturnProbability: false)).categories[0]
+    let plain = IntervalStage.fit(ledger: l, table: t, options: IntervalOptions(fitReturnProbability: false))
+      .categories[0]
     #expect(try #require(plain.medianGapDays) > 1.2 * 180)
     #expect(plain.returnProbability == nil)
     if ProcessInfo.processInfo.environment["KOI_INTERVAL_REPORT"] != nil {
-      print("churn recovery: median \(median) π \(pi) ± \(m.logitReturnProbabilityStandardError!) (logit) family \(m.family!); without π: median \(plain.medianGapDays!) family \(plain.family!)")
+      print(
+        "churn recovery: median \(median) π \(pi) ± \(m.logitReturnProbabilityStandardError!) (logit) family \(m.family!); without π: median \(plain.medianGapDays!) family \(plain.family!)"
+      )
     }
   }
 
@@ -141,8 +151,9 @@ import Testing
       #expect(cols.expectedNextDay[p] != IntervalColumns.noDay)
       let present = dates.dropFirst().filter { $0 != IntervalColumns.noDay }
       #expect(present == present.sorted())
-      #expect(0 <= cols.probability30[p] && cols.probability30[p] <= cols.probability60[p]
-        && cols.probability60[p] <= cols.probability90[p] && cols.probability90[p] <= 1)
+      #expect(
+        0 <= cols.probability30[p] && cols.probability30[p] <= cols.probability60[p]
+          && cols.probability60[p] <= cols.probability90[p] && cols.probability90[p] <= 1)
       // Lapsed exactly when the median is not reached within the horizon.
       let s = cols.status[p]
       #expect((s == .lapsed) == (cols.p50Day[p] == IntervalColumns.noDay))
@@ -176,13 +187,17 @@ import Testing
 @Suite struct IntervalShrinkageTests {
   @Test func tightHistoryPredictsNarrowerThanOneGapAndAFirstTimerGetsTheCategory() throws {
     var sim = IntervalSimulator(categories: [
-      .init(name: "filler", cycle: .logNormal(median: 180, sigma: 0.25), customers: 1200),
+      .init(name: "filler", cycle: .logNormal(median: 180, sigma: 0.25), customers: 1200)
     ])
     sim.heterogeneity = 0.3
     var rows = sim.rows()
     let asOf = sim.asOfDay
-    for k in 0..<6 { rows.append(.init(customerID: "tight", day: asOf - 30 - Int32(180 * k), item: "filler", amount: 1)) }
-    for k in 0..<2 { rows.append(.init(customerID: "one-gap", day: asOf - 30 - Int32(180 * k), item: "filler", amount: 1)) }
+    for k in 0..<6 {
+      rows.append(.init(customerID: "tight", day: asOf - 30 - Int32(180 * k), item: "filler", amount: 1))
+    }
+    for k in 0..<2 {
+      rows.append(.init(customerID: "one-gap", day: asOf - 30 - Int32(180 * k), item: "filler", amount: 1))
+    }
     rows.append(.init(customerID: "first", day: asOf - 30, item: "filler", amount: 1))
     let l = Ledger(rows: rows)
     let t = CustomerTable(ledger: l, asOfDay: asOf)
@@ -237,7 +252,7 @@ import Testing
 @Suite struct IntervalBadInputTests {
   @Test func singlePurchasesOneCustomerCategoriesAndZeroGapCategoriesDoNotBreakTheStage() throws {
     var rows: [Ledger.Row] = [
-      .init(customerID: "solo", day: -25_000, item: "surgery", amount: 5000),   // 1901, one customer, one purchase
+      .init(customerID: "solo", day: -25_000, item: "surgery", amount: 5000),  // 1901, one customer, one purchase
       .init(customerID: "dup", day: 500, item: "clean", amount: 10),
       .init(customerID: "dup", day: 500, item: "clean", amount: 10),
       .init(customerID: "dup", day: 500, item: "clean", amount: 10),

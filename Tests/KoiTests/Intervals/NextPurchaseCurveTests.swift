@@ -1,6 +1,7 @@
 import Foundation
 import RealModule
 import Testing
+
 @testable import Koi
 
 @Suite struct NextPurchaseCurveTests {
@@ -31,7 +32,9 @@ import Testing
     // Quantiles and the conditional median agree with the curve.
     let h = 365.0
     if let m = curve.medianGivenPurchase(within: h) {
-      #expect(curve.probability(within: m).isApproximatelyEqual(to: curve.probability(within: h) / 2, relativeTolerance: 1e-9))
+      #expect(
+        curve.probability(within: m).isApproximatelyEqual(to: curve.probability(within: h) / 2, relativeTolerance: 1e-9)
+      )
     }
     #expect((curve.quantile(0.5, horizon: h) == nil) == (curve.probability(within: h) < 0.5))
     #expect(curve.returnProbability >= curve.probability(within: h))

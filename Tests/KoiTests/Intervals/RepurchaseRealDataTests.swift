@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// Repurchase predictions on real purchases: the first 3,000 customers of
@@ -32,7 +33,8 @@ import Testing
     let horizon = Int32(model.options.horizonDays)
     var lapsed = 0
     for p in 0..<cols.pairCount {
-      for d in [cols.expectedNextDay[p], cols.p10Day[p], cols.p50Day[p], cols.p90Day[p]] where d != IntervalColumns.noDay {
+      for d in [cols.expectedNextDay[p], cols.p10Day[p], cols.p50Day[p], cols.p90Day[p]]
+      where d != IntervalColumns.noDay {
         #expect(d >= Self.asOf && d <= Self.asOf + horizon)
       }
       #expect(cols.expectedNextDay[p] != IntervalColumns.noDay)
@@ -83,7 +85,8 @@ import Testing
         #expect(v.isFinite && v >= 0 && v <= 1)
       }
       #expect(cols.probability30[p] <= cols.probability60[p] && cols.probability60[p] <= cols.probability90[p])
-      for d in [cols.expectedNextDay[p], cols.p10Day[p], cols.p50Day[p], cols.p90Day[p]] where d != IntervalColumns.noDay {
+      for d in [cols.expectedNextDay[p], cols.p10Day[p], cols.p50Day[p], cols.p90Day[p]]
+      where d != IntervalColumns.noDay {
         #expect(d >= asOf && d <= asOf + horizon)
       }
     }
@@ -127,11 +130,14 @@ import Testing
     let asOf = DayNumber.from(year: 9999, month: 10, day: 1)
     var rows: [Ledger.Row] = []
     for c in 0..<100 {
-      for j in 0..<4 { rows.append(.init(customerID: "c\(c)", day: asOf - 400 + Int32(90 * j + c % 7), item: "botox", amount: 100)) }
+      for j in 0..<4 {
+        rows.append(.init(customerID: "c\(c)", day: asOf - 400 + Int32(90 * j + c % 7), item: "botox", amount: 100))
+      }
     }
     let cols = Self.checkEveryPrediction(rows, asOf: asOf)
     for p in 0..<cols.pairCount {
-      for d in [cols.expectedNextDay[p], cols.p10Day[p], cols.p50Day[p], cols.p90Day[p]] where d != IntervalColumns.noDay {
+      for d in [cols.expectedNextDay[p], cols.p10Day[p], cols.p50Day[p], cols.p90Day[p]]
+      where d != IntervalColumns.noDay {
         #expect(DayNumber.fourDigitYears.contains(d))
       }
     }

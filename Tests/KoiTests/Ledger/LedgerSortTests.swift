@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Koi
 
 /// `Ledger.sortByCustomerAndDay` on customer runs long enough to take the
@@ -25,9 +26,12 @@ import Testing
     days.indices.sorted { (days[$0], $0) < (days[$1], $1) }
   }
 
-  @Test(arguments: ["sorted", "reversed", "all equal", "random, many ties", "random, negative days",
-                    "sawtooth", "sorted but one", "extreme days"],
-        [Ledger.insertionSortLimit - 1, Ledger.insertionSortLimit, Ledger.insertionSortLimit + 1, 5_000])
+  @Test(
+    arguments: [
+      "sorted", "reversed", "all equal", "random, many ties", "random, negative days",
+      "sawtooth", "sorted but one", "extreme days",
+    ],
+    [Ledger.insertionSortLimit - 1, Ledger.insertionSortLimit, Ledger.insertionSortLimit + 1, 5_000])
   func oneLongCustomerRunIsSortedStably(order: String, n: Int) {
     let d = Self.days(order, n)
     // The amount carries the input position, so ties show whether input order was kept.
@@ -44,8 +48,12 @@ import Testing
     var g = SeededGenerator(seed: 3)
     var rows: [Ledger.Row] = []
     for i in 0..<3_000 { rows.append(.init(customerID: "a", day: Int32(10_000 - i), item: "x", amount: 0)) }
-    for _ in 0..<10 { rows.append(.init(customerID: "b", day: Int32.random(in: 0..<5, using: &g), item: "x", amount: 0)) }
-    for _ in 0..<700 { rows.append(.init(customerID: "c", day: Int32.random(in: 0..<30, using: &g), item: "x", amount: 0)) }
+    for _ in 0..<10 {
+      rows.append(.init(customerID: "b", day: Int32.random(in: 0..<5, using: &g), item: "x", amount: 0))
+    }
+    for _ in 0..<700 {
+      rows.append(.init(customerID: "c", day: Int32.random(in: 0..<30, using: &g), item: "x", amount: 0))
+    }
     rows.shuffle(using: &g)
     for i in rows.indices { rows[i].amount = Double(i) }
     let l = Ledger(rows: rows)

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Koi
 
 /// Loads the committed CDNOW summaries (datasets/cdnow), in weeks.

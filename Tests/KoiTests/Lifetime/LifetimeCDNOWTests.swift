@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 @Suite("Lifetime: CDNOW reference figures")
@@ -39,9 +40,14 @@ struct LifetimeCDNOWTests {
     let e = BGNBD.expectedPurchases(p, x: 2, tx: 30.43, t: 38.86, horizon: 39)
     #expect(abs(e - 1.226) < 0.0005)
     #expect(e.isApproximatelyEqual(to: 1.2259104, relativeTolerance: 1e-5))
-    #expect(BGNBD.probabilityAlive(p, x: 2, tx: 30.43, t: 38.86).isApproximatelyEqual(to: 0.7266091, relativeTolerance: 1e-5))
-    #expect(BGNBD.expectedPurchases(p, x: 0, tx: 0, t: 38.86, horizon: 39).isApproximatelyEqual(to: 0.1947809, relativeTolerance: 1e-5))
-    #expect(BGNBD.expectedPurchases(p, x: 50, tx: 30, t: 38.86, horizon: 10).isApproximatelyEqual(to: 0.0069576, relativeTolerance: 1e-4))
+    #expect(
+      BGNBD.probabilityAlive(p, x: 2, tx: 30.43, t: 38.86).isApproximatelyEqual(to: 0.7266091, relativeTolerance: 1e-5))
+    #expect(
+      BGNBD.expectedPurchases(p, x: 0, tx: 0, t: 38.86, horizon: 39).isApproximatelyEqual(
+        to: 0.1947809, relativeTolerance: 1e-5))
+    #expect(
+      BGNBD.expectedPurchases(p, x: 50, tx: 30, t: 38.86, horizon: 10).isApproximatelyEqual(
+        to: 0.0069576, relativeTolerance: 1e-4))
   }
 
   @Test("Gamma-Gamma reproduces Fader & Hardie's CDNOW spend model")
@@ -61,7 +67,8 @@ struct LifetimeCDNOWTests {
     // lifetimes conditional_expected_average_profit for the first three customers.
     let expected = [24.6586162, 18.9114799, 35.1710022]
     for i in 0..<3 {
-      let v = try #require(GammaGamma.expectedSpend(g, x: summary.frequency[i], monetaryValue: summary.monetaryValue[i]))
+      let v = try #require(
+        GammaGamma.expectedSpend(g, x: summary.frequency[i], monetaryValue: summary.monetaryValue[i]))
       #expect(v.isApproximatelyEqual(to: expected[i], relativeTolerance: 1e-5))
     }
   }
@@ -71,8 +78,10 @@ extension LifetimeCDNOWTests {
   @Test("MBG/NBD (k = 1) matches lifetimes' ModifiedBetaGeoFitter on CDNOW")
   func mbgnbd() throws {
     let summary = try CDNOWData.summary()
-    let fit = try #require(RegularTimingMBG.fit(CompressedRecency(summary), logIntervalTotal: 0, repeatTotal: 0,
-                                                maximumK: 1, maximumIterations: 200))
+    let fit = try #require(
+      RegularTimingMBG.fit(
+        CompressedRecency(summary), logIntervalTotal: 0, repeatTotal: 0,
+        maximumK: 1, maximumIterations: 200))
     let p = fit.parameters
     #expect(fit.diagnostics.converged)
     #expect(p.k == 1)
@@ -82,10 +91,19 @@ extension LifetimeCDNOWTests {
     #expect(p.a.isApproximatelyEqual(to: 0.8913563, relativeTolerance: 1e-4))
     #expect(p.b.isApproximatelyEqual(to: 1.6140000, relativeTolerance: 1e-4))
     // Its conditional predictions for x = 2, t_x = 30.43, T = 38.86 and x = 0, T = 38.86 (39 weeks).
-    let reference = RegularTimingParameters(k: 1, r: 0.5248377255677019, alpha: 6.182988479134203, a: 0.8913562809310627, b: 1.614000025671838)
-    #expect(RegularTimingMBG.probabilityAlive(reference, x: 2, tx: 30.43, t: 38.86).isApproximatelyEqual(to: 0.70612626, relativeTolerance: 1e-6))
-    #expect(RegularTimingMBG.probabilityAlive(reference, x: 0, tx: 0, t: 38.86).isApproximatelyEqual(to: 0.38971644, relativeTolerance: 1e-6))
-    #expect(RegularTimingMBG.expectedPurchases(reference, x: 2, tx: 30.43, t: 38.86, horizon: 39).isApproximatelyEqual(to: 1.2626707787, relativeTolerance: 1e-6))
-    #expect(RegularTimingMBG.expectedPurchases(reference, x: 0, tx: 0, t: 38.86, horizon: 39).isApproximatelyEqual(to: 0.1539536444, relativeTolerance: 1e-6))
+    let reference = RegularTimingParameters(
+      k: 1, r: 0.5248377255677019, alpha: 6.182988479134203, a: 0.8913562809310627, b: 1.614000025671838)
+    #expect(
+      RegularTimingMBG.probabilityAlive(reference, x: 2, tx: 30.43, t: 38.86).isApproximatelyEqual(
+        to: 0.70612626, relativeTolerance: 1e-6))
+    #expect(
+      RegularTimingMBG.probabilityAlive(reference, x: 0, tx: 0, t: 38.86).isApproximatelyEqual(
+        to: 0.38971644, relativeTolerance: 1e-6))
+    #expect(
+      RegularTimingMBG.expectedPurchases(reference, x: 2, tx: 30.43, t: 38.86, horizon: 39).isApproximatelyEqual(
+        to: 1.2626707787, relativeTolerance: 1e-6))
+    #expect(
+      RegularTimingMBG.expectedPurchases(reference, x: 0, tx: 0, t: 38.86, horizon: 39).isApproximatelyEqual(
+        to: 0.1539536444, relativeTolerance: 1e-6))
   }
 }

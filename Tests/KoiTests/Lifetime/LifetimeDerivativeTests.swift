@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// The Newton fits use analytic Hessians and the scoring groups customers;
@@ -19,10 +20,14 @@ struct LifetimeDerivativeTests {
       minus[j] -= h
       let ep = try #require(objective(plus)), em = try #require(objective(minus))
       let dValue = (ep.value - em.value) / (2 * h)
-      #expect(abs(dValue - e.gradient[j]) <= 1e-6 * max(1, abs(e.gradient[j])), "\(label): gradient \(j) \(e.gradient[j]) vs \(dValue)")
+      #expect(
+        abs(dValue - e.gradient[j]) <= 1e-6 * max(1, abs(e.gradient[j])),
+        "\(label): gradient \(j) \(e.gradient[j]) vs \(dValue)")
       for i in 0..<n {
         let dGradient = (ep.gradient[i] - em.gradient[i]) / (2 * h)
-        #expect(abs(dGradient - e.hessian[i, j]) <= 1e-6 * max(1, scale), "\(label): H[\(i),\(j)] \(e.hessian[i, j]) vs \(dGradient)")
+        #expect(
+          abs(dGradient - e.hessian[i, j]) <= 1e-6 * max(1, scale),
+          "\(label): H[\(i),\(j)] \(e.hessian[i, j]) vs \(dGradient)")
       }
     }
   }
@@ -46,7 +51,8 @@ struct LifetimeDerivativeTests {
   @Test("MBG/CNBD-k Hessians match differences of their gradients", arguments: [1, 2, 3, 5])
   func regularTiming(k: Int) throws {
     var s = LifetimeSimulator.simulate(
-      .regularTiming(RegularTimingParameters(k: 3, r: 2, alpha: 60, a: 0.7, b: 5)), count: 3000, ageRange: 30...400, seed: 3)
+      .regularTiming(RegularTimingParameters(k: 3, r: 2, alpha: 60, a: 0.7, b: 5)), count: 3000, ageRange: 30...400,
+      seed: 3)
     s.recency = s.recency.map { $0.rounded(.up) }
     s.age = s.age.map { $0.rounded(.up) + 1 }
     let rows = CompressedRecency(s)
@@ -75,11 +81,14 @@ struct LifetimeDerivativeTests {
       counted[row] += 1
     }
     if counted != rows.weight { wrong.append("weights") }
-    for j in 1..<max(1, rows.count) where !((rows.x[j - 1], rows.tx[j - 1], rows.t[j - 1]) < (rows.x[j], rows.tx[j], rows.t[j])) {
+    for j in 1..<max(1, rows.count)
+    where !((rows.x[j - 1], rows.tx[j - 1], rows.t[j - 1]) < (rows.x[j], rows.tx[j], rows.t[j])) {
       wrong.append("rows \(j - 1), \(j) not strictly sorted")
     }
     for j in 0..<rows.count {
-      if rows.times[Int(rows.txIndex[j])] != rows.tx[j] || rows.times[Int(rows.tIndex[j])] != rows.t[j] { wrong.append("time index of row \(j)") }
+      if rows.times[Int(rows.txIndex[j])] != rows.tx[j] || rows.times[Int(rows.tIndex[j])] != rows.t[j] {
+        wrong.append("time index of row \(j)")
+      }
       let pair = Int(rows.pairRow[Int(rows.pairOfRow[j])])
       if rows.x[pair] != rows.x[j] || rows.t[pair] != rows.t[j] { wrong.append("pair of row \(j)") }
     }
@@ -92,29 +101,35 @@ struct LifetimeDerivativeTests {
       wrong.append("x block boundary at row \(j)")
     }
     let distinctPairs = Set((0..<rows.count).map { "\(rows.x[$0])/\(rows.t[$0])" })
-    if rows.pairCount != distinctPairs.count { wrong.append("\(rows.pairCount) pairs, \(distinctPairs.count) distinct") }
+    if rows.pairCount != distinctPairs.count {
+      wrong.append("\(rows.pairCount) pairs, \(distinctPairs.count) distinct")
+    }
     #expect(wrong.isEmpty, "\(wrong.prefix(5))")
     return rows
   }
 
   @Test("grouping into rows, x blocks and (x, T) pairs: whole days, fractional weeks, huge ranges")
   func grouping() throws {
-    var s = LifetimeSimulator.simulate(.bgnbd(BGNBDParameters(r: 0.8, alpha: 30, a: 0.9, b: 4)), count: 5000,
-                                       ageRange: 30...730, seed: 9)
+    var s = LifetimeSimulator.simulate(
+      .bgnbd(BGNBDParameters(r: 0.8, alpha: 30, a: 0.9, b: 4)), count: 5000,
+      ageRange: 30...730, seed: 9)
     s.recency = s.recency.map { $0.rounded(.up) }
     s.age = s.age.map { $0.rounded(.up) }
     #expect(Self.checkGrouping(s).times.count == Int(s.age.max()!) + 1)  // whole days: the table is 0…max T
     Self.checkGrouping(try CDNOWData.summary())  // fractional weeks: table of distinct values
     // Whole days far beyond the customer count: table of distinct values.
-    let sparse = Self.checkGrouping(LifetimeSummary(frequency: [2, 3, 3, 0, 3, -1], recency: [150_000, 20, 20, 0, 25, 0],
-                                                    age: [200_000, 40, 40, 7, 40, 9]))
+    let sparse = Self.checkGrouping(
+      LifetimeSummary(
+        frequency: [2, 3, 3, 0, 3, -1], recency: [150_000, 20, 20, 0, 25, 0],
+        age: [200_000, 40, 40, 7, 40, 9]))
     #expect(sparse.times == [0, 7, 20, 25, 40, 150_000, 200_000])
     // x near 2³¹ and 140,000 distinct times need more than 64 key bits: the comparison path.
     let n = 70_000
     var x = (0..<n).map { Int32($0 % 7) }
     x[n / 2] = 2_000_000_000
     let tx = (0..<n).map { x[$0] == 0 ? 0 : Double($0) + 0.5 }
-    Self.checkGrouping(LifetimeSummary(frequency: x + x, recency: tx + tx, age: (0..<(2 * n)).map { Double($0 % n) + 1.25 }))
+    Self.checkGrouping(
+      LifetimeSummary(frequency: x + x, recency: tx + tx, age: (0..<(2 * n)).map { Double($0 % n) + 1.25 }))
     Self.checkGrouping(LifetimeSummary(frequency: [], recency: [], age: []))
   }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 @Suite("Lifetime: edge cases never produce NaN, infinity or a crash")
@@ -13,14 +14,16 @@ struct LifetimeEdgeCaseTests {
 
   static func inUnitInterval(_ v: [Double?]) -> Bool { v.allSatisfy { $0 == nil || ($0! >= 0 && $0! <= 1) } }
 
-  @Test("per-customer formulas at the extremes", arguments: [
-    (0.0, 0.0, 0.0),  // bought today
-    (0.0, 0.0, 500.0),
-    (1.0, 10.0, 10.0),  // t_x = T
-    (10_000.0, 364.0, 365.0),  // very large x
-    (10_000.0, 10.0, 5000.0),  // very large x, long gone
-    (3.0, 1e-9, 1e6),
-  ])
+  @Test(
+    "per-customer formulas at the extremes",
+    arguments: [
+      (0.0, 0.0, 0.0),  // bought today
+      (0.0, 0.0, 500.0),
+      (1.0, 10.0, 10.0),  // t_x = T
+      (10_000.0, 364.0, 365.0),  // very large x
+      (10_000.0, 10.0, 5000.0),  // very large x, long gone
+      (3.0, 1e-9, 1e6),
+    ])
   func formulas(x: Double, tx: Double, t: Double) {
     let p = Self.bg
     for h in [0.0, 1.0, 39.0, 1e4] {
@@ -46,7 +49,8 @@ struct LifetimeEdgeCaseTests {
     for (x, t, h) in [(0.0, 38.86, 39.0), (2.0, 38.86, 39.0), (7.0, 10.0, 200.0), (40.0, 50.0, 5.0)] {
       let series = BGNBD.expectedPurchasesIfAlive(p, x: x, t: t, horizon: h)
       let quad = BGNBD.poissonDropoutExpectation(shape: p.r + x, rate: p.alpha + t, a: p.a, b: p.b + x, horizon: h)
-      #expect(series.isApproximatelyEqual(to: quad, relativeTolerance: 1e-7), "x=\(x) t=\(t) h=\(h): \(series) vs \(quad)")
+      #expect(
+        series.isApproximatelyEqual(to: quad, relativeTolerance: 1e-7), "x=\(x) t=\(t) h=\(h): \(series) vs \(quad)")
     }
     // a + b ≤ 1 with x = 0 has no convergent series (c ≤ 0): quadrature answers.
     let q = BGNBDParameters(r: 0.5, alpha: 3, a: 0.3, b: 0.4)
@@ -55,7 +59,8 @@ struct LifetimeEdgeCaseTests {
     // a = 1 exactly is the removable singularity.
     let one = BGNBDParameters(r: 0.5, alpha: 3, a: 1, b: 2)
     let e1 = BGNBD.expectedPurchasesIfAlive(one, x: 1, t: 10, horizon: 20)
-    let eNear = BGNBD.expectedPurchasesIfAlive(BGNBDParameters(r: 0.5, alpha: 3, a: 1.001, b: 2), x: 1, t: 10, horizon: 20)
+    let eNear = BGNBD.expectedPurchasesIfAlive(
+      BGNBDParameters(r: 0.5, alpha: 3, a: 1.001, b: 2), x: 1, t: 10, horizon: 20)
     #expect(e1.isApproximatelyEqual(to: eNear, relativeTolerance: 1e-2))
   }
 
@@ -64,7 +69,8 @@ struct LifetimeEdgeCaseTests {
     let reg = RegularTimingParameters(k: 1, r: 0.5, alpha: 5, a: 0.8, b: 2.5)
     let x = 3.0, t = 40.0, h = 30.0
     let post = RegularTimingMBG.posterior(reg, x: x, tx: 20, t: t)
-    let direct = BGNBD.poissonDropoutExpectation(shape: reg.r + x, rate: reg.alpha + t, a: reg.a, b: reg.b + x + 1, horizon: h)
+    let direct = BGNBD.poissonDropoutExpectation(
+      shape: reg.r + x, rate: reg.alpha + t, a: reg.a, b: reg.b + x + 1, horizon: h)
     let e = RegularTimingMBG.expectedPurchasesIfAlive(reg, weights: post.weights, x: x, t: t, horizon: h)
     #expect(e.isApproximatelyEqual(to: direct, relativeTolerance: 1e-7))
     // The negative-binomial stage series used for k > 1 reduces to the same closed form at k = 1.
@@ -74,8 +80,9 @@ struct LifetimeEdgeCaseTests {
 
   @Test("everyone with x = 0: no purchase model, null columns, a diagnostic")
   func nobodyRepeats() {
-    let s = LifetimeSummary(frequency: [0, 0, 0], recency: [0, 0, 0], age: [5, 10, 0], monetaryValue: [0, 0, 0],
-                            logIntervalSum: [0, 0, 0])
+    let s = LifetimeSummary(
+      frequency: [0, 0, 0], recency: [0, 0, 0], age: [5, 10, 0], monetaryValue: [0, 0, 0],
+      logIntervalSum: [0, 0, 0])
     let model = LifetimeStage.fit(s)
     #expect(model.chosen == .none)
     #expect(model.diagnostics.contains { $0.contains("repeat purchase") })
@@ -86,16 +93,21 @@ struct LifetimeEdgeCaseTests {
     #expect(c.expectedSpend.allSatisfy { $0 == nil })
   }
 
-  @Test("a single customer, all customers identical, T = 0: finite or null, with diagnostics", arguments: [
-    LifetimeSummary(frequency: [3], recency: [20], age: [30], monetaryValue: [50], logIntervalSum: [5]),
-    LifetimeSummary(frequency: [Int32](repeating: 2, count: 50), recency: [Double](repeating: 10, count: 50),
-                    age: [Double](repeating: 20, count: 50), monetaryValue: [Double](repeating: 30, count: 50),
-                    logIntervalSum: [Double](repeating: 3, count: 50)),
-    LifetimeSummary(frequency: [0, 1, 4, 0], recency: [0, 3, 9, 0], age: [0, 3, 12, 0], monetaryValue: [0, 20, 35, 0],
-                    logIntervalSum: [0, 1.1, 2, 0]),
-    LifetimeSummary(frequency: [10_000, 1, 0, 2], recency: [364, 50, 0, 100], age: [365, 300, 200, 100],
-                    monetaryValue: [12, 80, 0, 40], logIntervalSum: [-1000, 3.9, 0, 7]),
-  ])
+  @Test(
+    "a single customer, all customers identical, T = 0: finite or null, with diagnostics",
+    arguments: [
+      LifetimeSummary(frequency: [3], recency: [20], age: [30], monetaryValue: [50], logIntervalSum: [5]),
+      LifetimeSummary(
+        frequency: [Int32](repeating: 2, count: 50), recency: [Double](repeating: 10, count: 50),
+        age: [Double](repeating: 20, count: 50), monetaryValue: [Double](repeating: 30, count: 50),
+        logIntervalSum: [Double](repeating: 3, count: 50)),
+      LifetimeSummary(
+        frequency: [0, 1, 4, 0], recency: [0, 3, 9, 0], age: [0, 3, 12, 0], monetaryValue: [0, 20, 35, 0],
+        logIntervalSum: [0, 1.1, 2, 0]),
+      LifetimeSummary(
+        frequency: [10_000, 1, 0, 2], recency: [364, 50, 0, 100], age: [365, 300, 200, 100],
+        monetaryValue: [12, 80, 0, 40], logIntervalSum: [-1000, 3.9, 0, 7]),
+    ])
   func degenerate(summary: LifetimeSummary) throws {
     let model = LifetimeStage.fit(summary, options: LifetimeOptions(maximumErlangK: 3))
     let c = LifetimeStage.score(summary, model: model)
@@ -112,8 +124,9 @@ struct LifetimeEdgeCaseTests {
 
   @Test("invalid summary rows are left out and scored null")
   func invalidRows() {
-    let s = LifetimeSummary(frequency: [2, -1, 1, 3, 0], recency: [5, 0, 9, .nan, 0], age: [10, 10, 5, 20, 7],
-                            monetaryValue: [10, 0, 10, 10, 0])
+    let s = LifetimeSummary(
+      frequency: [2, -1, 1, 3, 0], recency: [5, 0, 9, .nan, 0], age: [10, 10, 5, 20, 7],
+      monetaryValue: [10, 0, 10, 10, 0])
     let model = LifetimeStage.fit(s, options: LifetimeOptions(maximumErlangK: 0))
     #expect(model.invalidCustomers == 3)
     let c = LifetimeStage.score(s, model: model, options: LifetimeOptions(maximumErlangK: 0))
@@ -139,7 +152,8 @@ struct LifetimeEdgeCaseTests {
       let u = max(1e-12, gen.uniform())
       m.append(10 / (u * u))  // Pareto-like, no finite mean
     }
-    let s = LifetimeSummary(frequency: x, recency: x.map { Double($0) }, age: x.map { Double($0) + 5 }, monetaryValue: m)
+    let s = LifetimeSummary(
+      frequency: x, recency: x.map { Double($0) }, age: x.map { Double($0) + 5 }, monetaryValue: m)
     let fit = GammaGamma.fit(s)
     #expect(fit.parameters.p.isFinite && fit.parameters.q.isFinite && fit.parameters.gamma.isFinite)
     if fit.parameters.q <= 1 {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// Checks the conditional formulas against simulation with the true
@@ -12,8 +13,10 @@ struct LifetimeHoldoutTests {
 
   /// Purchases at Erlang(k, kλ) gaps (k = 1: Poisson); dropout w.p. p after
   /// each repeat purchase, and also at the first one when `dropAtZero`.
-  static func simulate(k: Int, r: Double, alpha: Double, a: Double, b: Double, dropAtZero: Bool,
-                       n: Int, horizon: Double, seed: UInt64) -> [Outcome] {
+  static func simulate(
+    k: Int, r: Double, alpha: Double, a: Double, b: Double, dropAtZero: Bool,
+    n: Int, horizon: Double, seed: UInt64
+  ) -> [Outcome] {
     var g = SeededGenerator(seed: seed)
     var out = [Outcome]()
     for _ in 0..<n {
@@ -41,7 +44,8 @@ struct LifetimeHoldoutTests {
   func bgnbd() {
     let p = BGNBDParameters(r: 0.9, alpha: 40, a: 0.8, b: 3)
     let h = 90.0
-    let sim = Self.simulate(k: 1, r: p.r, alpha: p.alpha, a: p.a, b: p.b, dropAtZero: false, n: 20_000, horizon: h, seed: 11)
+    let sim = Self.simulate(
+      k: 1, r: p.r, alpha: p.alpha, a: p.a, b: p.b, dropAtZero: false, n: 20_000, horizon: h, seed: 11)
     var predicted = 0.0, actual = 0.0, noneP = 0.0, noneA = 0.0
     for o in sim {
       predicted += BGNBD.expectedPurchases(p, x: o.x, tx: o.tx, t: o.t, horizon: h)
@@ -58,7 +62,8 @@ struct LifetimeHoldoutTests {
   func regularTiming() {
     let p = RegularTimingParameters(k: 3, r: 3, alpha: 90, a: 0.8, b: 4)
     let h = 90.0
-    let sim = Self.simulate(k: 3, r: p.r, alpha: p.alpha, a: p.a, b: p.b, dropAtZero: true, n: 20_000, horizon: h, seed: 12)
+    let sim = Self.simulate(
+      k: 3, r: p.r, alpha: p.alpha, a: p.a, b: p.b, dropAtZero: true, n: 20_000, horizon: h, seed: 12)
     var predicted = 0.0, actual = 0.0, noneP = 0.0, noneA = 0.0
     for o in sim {
       predicted += RegularTimingMBG.expectedPurchases(p, x: o.x, tx: o.tx, t: o.t, horizon: h)

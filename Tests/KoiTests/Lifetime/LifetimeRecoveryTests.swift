@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// Parameter recovery on seeded simulations. Tolerance: every estimate within

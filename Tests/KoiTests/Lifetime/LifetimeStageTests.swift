@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 @Suite("Lifetime: stage, CLV and model.json")
@@ -20,7 +21,9 @@ struct LifetimeStageTests {
     #expect(try #require(cols.probabilityAlive[0]).isApproximatelyEqual(to: 0.7266091, relativeTolerance: 1e-5))
     let none0 = try #require(cols.probabilityNoPurchase[0])
     #expect(none0 > 0 && none0 < 1)
-    #expect(none0.isApproximatelyEqual(to: BGNBD.probabilityNoPurchase(bg, x: 2, tx: 30.43, t: 38.86, horizon: 39), relativeTolerance: 1e-12))
+    #expect(
+      none0.isApproximatelyEqual(
+        to: BGNBD.probabilityNoPurchase(bg, x: 2, tx: 30.43, t: 38.86, horizon: 39), relativeTolerance: 1e-12))
     // CLV by the documented formula: 30-day steps in weeks, continuous rate ln 1.1 per 365.25 days.
     let spend = try #require(cols.expectedSpend[0])
     #expect(spend.isApproximatelyEqual(to: 24.6586162, relativeTolerance: 1e-5))
@@ -35,7 +38,8 @@ struct LifetimeStageTests {
     #expect(try #require(cols.clv[0]).isApproximatelyEqual(to: 0.3 * spend * clv, relativeTolerance: 1e-10))
     #expect(cols.clv.allSatisfy { $0 != nil && $0!.isFinite && $0! >= 0 })
     // Without discounting the CLV is margin × spend × E(H).
-    let flat = LifetimeStage.score(summary, model: model, options: LifetimeOptions(horizonDays: 39 * 7, annualDiscountRate: 0, margin: 1))
+    let flat = LifetimeStage.score(
+      summary, model: model, options: LifetimeOptions(horizonDays: 39 * 7, annualDiscountRate: 0, margin: 1))
     #expect(try #require(flat.clv[0]).isApproximatelyEqual(to: spend * e0, relativeTolerance: 1e-10))
   }
 
@@ -80,12 +84,13 @@ struct LifetimeStageTests {
   func optionProblems() {
     #expect(LifetimeOptions().problems.isEmpty)
     let bad = LifetimeOptions(horizonDays: 0, annualDiscountRate: -1, margin: 2, maximumErlangK: 13)
-    #expect(bad.problems == [
-      "horizon_days: expected a number of days from 1 to 36500, got 0.0",
-      "discount_rate: expected an annual fraction from 0 to 10, such as 0.1, got -1.0",
-      "margin: expected a fraction from 0 to 1, got 2.0",
-      "max_erlang_k: expected a whole number from 0 to 12, got 13",
-    ])
+    #expect(
+      bad.problems == [
+        "horizon_days: expected a number of days from 1 to 36500, got 0.0",
+        "discount_rate: expected an annual fraction from 0 to 10, such as 0.1, got -1.0",
+        "margin: expected a fraction from 0 to 1, got 2.0",
+        "max_erlang_k: expected a whole number from 0 to 12, got 13",
+      ])
     #expect(LifetimeOptions(horizonDays: .nan).problems.count == 1)
   }
 }

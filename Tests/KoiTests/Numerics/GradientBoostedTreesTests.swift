@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 @Suite struct GradientBoostedTreesTests {
@@ -262,14 +263,16 @@ import Testing
     options.minimumLeafCount = 10
     options.learningRate = 0.3
     options.earlyStoppingRounds = 10
-    let model = GBT.fit(features: train.x, featureCount: 5, labels: train.y, options: options, validation: (valid.x, valid.y))
+    let model = GBT.fit(
+      features: train.x, featureCount: 5, labels: train.y, options: options, validation: (valid.x, valid.y))
     #expect(model.treeCount < 50, "kept \(model.treeCount) trees")
     let loss = Self.logLoss(valid.y, model.predict(features: valid.x, featureCount: 5))
     let reported = model.validationLoss ?? .nan
     #expect(abs(reported - loss) < 1e-9, "reported \(reported) vs \(loss)")
 
     options.earlyStoppingRounds = 0
-    let full = GBT.fit(features: train.x, featureCount: 5, labels: train.y, options: options, validation: (valid.x, valid.y))
+    let full = GBT.fit(
+      features: train.x, featureCount: 5, labels: train.y, options: options, validation: (valid.x, valid.y))
     #expect(full.treeCount > model.treeCount)
     #expect((full.validationLoss ?? 0) > (model.validationLoss ?? 1))
   }
@@ -396,7 +399,9 @@ import Testing
     let elapsed = clock.measure {
       model = GBT.fit(features: x, featureCount: d, labels: y, options: options)
     }
-    print("GBDT timing: \(rows) rows × \(d) features × \(model?.treeCount ?? 0) trees: \(elapsed), processor \(processorSeconds() - cpu) s")
+    print(
+      "GBDT timing: \(rows) rows × \(d) features × \(model?.treeCount ?? 0) trees: \(elapsed), processor \(processorSeconds() - cpu) s"
+    )
     let yAbs = (0..<rows).map { x[$0 * d] * 3 + x[$0 * d + 1] * x[$0 * d + 1] + 2 * rng.normal() }
     var absoluteOptions = options
     absoluteOptions.objective = .absoluteError
@@ -404,6 +409,8 @@ import Testing
     let elapsedAbs = clock.measure {
       model = GBT.fit(features: x, featureCount: d, labels: yAbs, options: absoluteOptions)
     }
-    print("GBDT timing (absolute error): \(model?.treeCount ?? 0) trees: \(elapsedAbs), processor \(processorSeconds() - cpu) s")
+    print(
+      "GBDT timing (absolute error): \(model?.treeCount ?? 0) trees: \(elapsedAbs), processor \(processorSeconds() - cpu) s"
+    )
   }
 }

@@ -1,5 +1,6 @@
 import RealModule
 import Testing
+
 @testable import Koi
 
 @Suite struct NewtonOptimizerTests {
@@ -26,7 +27,8 @@ import Testing
     let value = (1 - x) * (1 - x) + 100 * (y - x * x) * (y - x * x)
     let gradient = [-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)]
     let hxx = 2 - 400 * (y - x * x) + 800 * x * x, hxy = -400 * x
-    return Evaluation(value: value, gradient: gradient, hessian: Matrix(rows: 2, columns: 2, values: [hxx, hxy, hxy, 200]))
+    return Evaluation(
+      value: value, gradient: gradient, hessian: Matrix(rows: 2, columns: 2, values: [hxx, hxy, hxy, 200]))
   }
 
   @Test(arguments: [damping, halving])
@@ -69,8 +71,9 @@ import Testing
   /// cos θ from near its minimum at π.
   @Test func dampingFindsAscentWhereTheHessianIsIndefinite() throws {
     let cosine: ([Double], Bool) -> Evaluation? = { theta, _ in
-      Evaluation(value: Double.cos(theta[0]), gradient: [-Double.sin(theta[0])],
-                 hessian: Matrix(rows: 1, columns: 1, values: [-Double.cos(theta[0])]))
+      Evaluation(
+        value: Double.cos(theta[0]), gradient: [-Double.sin(theta[0])],
+        hessian: Matrix(rows: 1, columns: 1, values: [-Double.cos(theta[0])]))
     }
     let r = NewtonOptimizer.maximize(
       start: [3.0], at: try #require(cosine([3.0], true)), options: Self.damping, objective: cosine)
@@ -83,8 +86,9 @@ import Testing
   /// where the next projected step changes nothing.
   @Test func theProjectionHoldsTheBound() throws {
     let f: ([Double], Bool) -> Evaluation? = { theta, _ in
-      Evaluation(value: -(theta[0] + 1) * (theta[0] + 1), gradient: [-2 * (theta[0] + 1)],
-                 hessian: Matrix(rows: 1, columns: 1, values: [-2]))
+      Evaluation(
+        value: -(theta[0] + 1) * (theta[0] + 1), gradient: [-2 * (theta[0] + 1)],
+        hessian: Matrix(rows: 1, columns: 1, values: [-2]))
     }
     let r = NewtonOptimizer.maximize(
       start: [2.0], at: try #require(f([2.0], true)), options: Self.halving, project: { [max(0, $0[0])] }, objective: f)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Koi
 
 @Suite struct RFMTests {
@@ -71,7 +72,9 @@ import Testing
     var seen = Set<RFMSegment>()
     for r in 1...5 {
       for fm in 2...10 {
-        let matches = SegmentGrid.standard.rules.filter { $0.recency.contains(r) && $0.frequencyPlusMonetary.contains(fm) }
+        let matches = SegmentGrid.standard.rules.filter {
+          $0.recency.contains(r) && $0.frequencyPlusMonetary.contains(fm)
+        }
         #expect(matches.count == 1, "R=\(r) F+M=\(fm) matched \(matches.count) rules")
         if let m = matches.first { seen.insert(m.segment) }
       }

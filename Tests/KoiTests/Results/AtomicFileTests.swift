@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// `AtomicFile`: readers see the previous file or the complete new one, and

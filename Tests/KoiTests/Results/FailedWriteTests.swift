@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// A run that cannot write all its results (a full disk, simulated with
@@ -54,7 +55,9 @@ import Testing
   func aFullDiskLeavesThePreviousResultsIntact(failingIn file: String) throws {
     let sizes = Self.sizesOfTheFailingRun
     try #require(Set(sizes.keys) == Set(Self.writeOrder))
-    let budget = file.isEmpty ? 0 : Self.writeOrder.prefix { $0 != file }.reduce(0) { $0 + sizes[$1, default: 0] } + sizes[file, default: 0] / 2
+    let budget =
+      file.isEmpty
+      ? 0 : Self.writeOrder.prefix { $0 != file }.reduce(0) { $0 + sizes[$1, default: 0] } + sizes[file, default: 0] / 2
     _ = try score(asOf: "2025-10-01")
     let before = try Self.snapshot(out)
     WriteFaults.shared.failWrites(under: out, after: budget)
@@ -124,6 +127,7 @@ import Testing
       #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out + "/latest") == "runs/" + first.runID)
       #expect(try Self.snapshot(out + "/runs") == before)
     }
-    #expect(try RunHistory(path: out + "/history.sqlite").runs().map(\.status) == ["succeeded", "failed", "failed", "failed"])
+    #expect(
+      try RunHistory(path: out + "/history.sqlite").runs().map(\.status) == ["succeeded", "failed", "failed", "failed"])
   }
 }

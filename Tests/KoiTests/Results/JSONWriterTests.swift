@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 @Suite struct JSONWriterTests {
@@ -28,7 +29,8 @@ import Testing
       w.key("d"); w.date(DayNumber.from(year: 2025, month: 3, day: 5))
       w.endObject()
     }
-    #expect(s == #"{"a":"quote \" backslash \\ newline \n tab \t bell \u0007 中文","b":[{"c":null},true],"d":"2025-03-05"}"#)
+    #expect(
+      s == #"{"a":"quote \" backslash \\ newline \n tab \t bell \u0007 中文","b":[{"c":null},true],"d":"2025-03-05"}"#)
   }
 
   @Test func growsPastItsCapacityAndStreamsInPieces() throws {

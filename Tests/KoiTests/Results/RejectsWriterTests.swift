@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// rejects.csv is written for Excel (BOM), so its cells get the same
@@ -8,7 +9,10 @@ import Testing
   let dir = TemporaryDirectory()
 
   @Test func cellsThatASpreadsheetWouldRunAreGuarded() throws {
-    let raws = ["=HYPERLINK(\"http://x\",\"y\"),2025-01-01,x,1", "-300,2025-01-01,x,1", "+1,a", "@SUM(A1)", "\tx,1", "\rx", "plain,row", " leading space"]
+    let raws = [
+      "=HYPERLINK(\"http://x\",\"y\"),2025-01-01,x,1", "-300,2025-01-01,x,1", "+1,a", "@SUM(A1)", "\tx,1", "\rx",
+      "plain,row", " leading space",
+    ]
     let rejects = raws.enumerated().map { k, raw in
       Reject(line: k + 2, reason: .badAmount, field: .amount, detail: k == 0 ? "=1+1 is the detail" : "fine", raw: raw)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// A real `koi run` killed with SIGKILL while it writes: the history, the
@@ -12,7 +13,9 @@ import Testing
     var g = GeneratorOptions()
     g.customers = 5_000
     _ = try TransactionGenerator.generate(g, outputDirectory: dir.path("data"))
-    let config = try dir.write("koi.toml", """
+    let config = try dir.write(
+      "koi.toml",
+      """
       output_directory = "out"
       as_of = 2025-07-01
       [input]
@@ -80,7 +83,8 @@ import Testing
   /// been followed by a successful one: every run directory is a succeeded
   /// run, `latest` is the newest, and every succeeded run still on disk has
   /// one history row per customer (those deleted by runs_to_keep have none).
-  static func expectConsistent(out: String, keep: Int, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+  static func expectConsistent(out: String, keep: Int, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws
+  {
     let history = try RunHistory(path: out + "/history.sqlite")
     let runs = try history.runs()
     #expect(!runs.contains { $0.status == "running" }, "\(runs.map(\.status))", sourceLocation: sourceLocation)
@@ -88,17 +92,23 @@ import Testing
     #expect(entries.allSatisfy { !$0.hasPrefix(".") }, "leftovers: \(entries)", sourceLocation: sourceLocation)
     let succeeded = runs.filter { $0.status == "succeeded" }
     let onDisk = Set(entries)
-    #expect(onDisk.isSubset(of: succeeded.map(\.id)), "a run directory the history does not call succeeded", sourceLocation: sourceLocation)
+    #expect(
+      onDisk.isSubset(of: succeeded.map(\.id)), "a run directory the history does not call succeeded",
+      sourceLocation: sourceLocation)
     #expect(onDisk.count <= keep, sourceLocation: sourceLocation)
     let newest = try #require(succeeded.last, sourceLocation: sourceLocation)
-    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out + "/latest") == "runs/" + newest.id,
-            sourceLocation: sourceLocation)
+    #expect(
+      try FileManager.default.destinationOfSymbolicLink(atPath: out + "/latest") == "runs/" + newest.id,
+      sourceLocation: sourceLocation)
     for r in succeeded {
       let rows = try history.customers(ofRun: r.id)
       if onDisk.contains(r.id) {
-        let lines = try String(contentsOfFile: out + "/runs/\(r.id)/customers.jsonl", encoding: .utf8).split(separator: "\n").count
-        #expect(rows.count == lines && r.customers == lines, "run \(r.id): \(rows.count) rows, \(lines) customers",
-                sourceLocation: sourceLocation)
+        let lines = try String(contentsOfFile: out + "/runs/\(r.id)/customers.jsonl", encoding: .utf8).split(
+          separator: "\n"
+        ).count
+        #expect(
+          rows.count == lines && r.customers == lines, "run \(r.id): \(rows.count) rows, \(lines) customers",
+          sourceLocation: sourceLocation)
       } else {
         #expect(rows.isEmpty, "run \(r.id) was deleted but kept its rows", sourceLocation: sourceLocation)
       }
@@ -110,7 +120,9 @@ import Testing
   @Test(arguments: ScheduledRun.Checkpoint.allCases)
   func aKillAtEveryStepIsReconciledByTheNextRun(at point: ScheduledRun.Checkpoint) throws {
     let keep = 2
-    let config = try dir.write("koi.toml", """
+    let config = try dir.write(
+      "koi.toml",
+      """
       output_directory = "out"
       as_of = 2025-01-01
       runs_to_keep = \(keep)
@@ -125,8 +137,9 @@ import Testing
     }
     _ = try run("2025-01-01")
     let second = try run("2025-04-01")
-    let killed = try Self.killedRun(["run", "--config", config, "--quiet", "--as-of", "2025-07-01"],
-                                    environment: ["KOI_TEST_KILL_AT": point.rawValue])
+    let killed = try Self.killedRun(
+      ["run", "--config", config, "--quiet", "--as-of", "2025-07-01"],
+      environment: ["KOI_TEST_KILL_AT": point.rawValue])
     try #require(killed, "koi run was not killed at \(point)")
     let history = try RunHistory(path: out + "/history.sqlite")
     let x = try #require(try history.runs().last)
@@ -166,7 +179,9 @@ import Testing
     g.customers = 1_000
     _ = try TransactionGenerator.generate(g, outputDirectory: dir.path("data"))
     let keep = 3
-    let config = try dir.write("koi.toml", """
+    let config = try dir.write(
+      "koi.toml",
+      """
       output_directory = "out"
       as_of = 2025-07-01
       runs_to_keep = \(keep)
@@ -182,10 +197,13 @@ import Testing
     let fm = FileManager.default
     func entries() -> [String] { (try? fm.contentsOfDirectory(atPath: out + "/runs")) ?? [] }
     func latest() -> String { (try? fm.destinationOfSymbolicLink(atPath: out + "/latest")) ?? "" }
-    var moments: [(String, Double?, (() -> Bool)?)] = [0.15, 0.4, 0.65, 0.8, 0.9, 0.97].map { ("\($0) of a run", duration * $0, nil) }
+    var moments: [(String, Double?, (() -> Bool)?)] = [0.15, 0.4, 0.65, 0.8, 0.9, 0.97].map {
+      ("\($0) of a run", duration * $0, nil)
+    }
     moments.append(("the partial directory appears", nil, { entries().contains { $0.hasPrefix(".partial-") } }))
     var runsBefore = Set(entries()), latestBefore = latest()
-    moments.append(("the run directory appears", nil, { !Set(entries()).filter { !$0.hasPrefix(".") }.isSubset(of: runsBefore) }))
+    moments.append(
+      ("the run directory appears", nil, { !Set(entries()).filter { !$0.hasPrefix(".") }.isSubset(of: runsBefore) }))
     moments.append(("latest is repointed", nil, { latest() != latestBefore }))
 
     var outcomes: [String: Int] = [:]
@@ -202,7 +220,9 @@ import Testing
       if let x {
         // Recorded before the kill: still succeeded; not recorded: abandoned.
         let status = try history.runs().first { $0.id == x.id }?.status
-        #expect(status == (x.status == "running" ? "abandoned" : "succeeded"), "kill when \(moment): \(x.status) → \(status ?? "-")")
+        #expect(
+          status == (x.status == "running" ? "abandoned" : "succeeded"),
+          "kill when \(moment): \(x.status) → \(status ?? "-")")
       }
     }
     // The kills hit both sides of the commit point.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// `koi run`, `init`, `history` and `diff` as a user runs them.
@@ -39,7 +40,8 @@ import Testing
     let d = try koi(["diff", "previous", "latest", "--out", dir.path("out"), "--json"])
     #expect(d.status == 0, "\(d.stderr)")
     let json = try JSONSerialization.jsonObject(with: Data(d.stdout.utf8)) as? [String: Any]
-    #expect((json?["segments"] as? [String: Any])?["labels"] as? [String] == RFMSegment.allCases.map(\.rawValue) + ["absent"])
+    #expect(
+      (json?["segments"] as? [String: Any])?["labels"] as? [String] == RFMSegment.allCases.map(\.rawValue) + ["absent"])
     let text = try koi(["diff", "previous", "latest", "--out", dir.path("out")])
     #expect(text.stdout.contains("moved into at-risk segments"))
   }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// `[input]`: `path` as a string, a list or a glob; `sheet`, `header_row`,

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 @Suite struct RunConfigTests {
@@ -31,13 +32,19 @@ import Testing
   }
 
   @Test(arguments: [
-    ("\n[exports]\ncontact_cap = \"three\"", "koi.toml: exports.contact_cap: expected a whole number from 1 to 1000, got \"three\""),
+    (
+      "\n[exports]\ncontact_cap = \"three\"",
+      "koi.toml: exports.contact_cap: expected a whole number from 1 to 1000, got \"three\""
+    ),
     ("\n[exports]\ncontact_cap = 0", "koi.toml: exports.contact_cap: expected a whole number from 1 to 1000, got 0"),
     ("\nruns_to_kepe = 3", "koi.toml: runs_to_kepe: unknown key"),
     ("\n[stages.rfm]\nbinz = 5", "koi.toml: stages.rfm.binz: unknown key"),
     ("\nas_of = \"yesterday\"", "koi.toml: as_of: expected \"today\" or a date YYYY-MM-DD, got \"yesterday\""),
     ("\ntime_zone = \"Mars/Olympus\"", "koi.toml: time_zone: expected an IANA time zone name"),
-    ("\n[category_priors]\nfiller = \"often\"", "koi.toml: category_priors.filler: expected a cycle of 1 to 36500 days or \"one_off\", got \"often\""),
+    (
+      "\n[category_priors]\nfiller = \"often\"",
+      "koi.toml: category_priors.filler: expected a cycle of 1 to 36500 days or \"one_off\", got \"often\""
+    ),
     ("\n[[tags]]\nname = \"x\"\nall = [\"monetry > 3\"]", "koi.toml: tags[0].all: unknown fact \"monetry\""),
     ("\n[[tags]]\nname = \"x\"\nall = [\"segment == winners\"]", "koi.toml: tags[0].all: unknown segment \"winners\""),
     ("\n[exports]\nlists = [\"everyone\"]", "koi.toml: exports.lists: unknown list \"everyone\""),
@@ -62,7 +69,10 @@ import Testing
   }
 
   @Test func stageTablesAreParsedStrictly() throws {
-    let c = try parse(minimal + "\n[stages.tiers]\nk = 6\nseed = 9\nfeatures = [\"promo_share\", \"breadth\"]\n[stages.intervals]\ndue_min_probability = 0.4\ndue_limit = 50\n")
+    let c = try parse(
+      minimal
+        + "\n[stages.tiers]\nk = 6\nseed = 9\nfeatures = [\"promo_share\", \"breadth\"]\n[stages.intervals]\ndue_min_probability = 0.4\ndue_limit = 50\n"
+    )
     #expect(c.tiers.k == 6 && c.tiers.seed == 9 && c.tiers.features == [.promoShare, .breadth])
     #expect(c.dueMinimumProbability == 0.4 && c.dueLimit == 50)
     #expect(throws: ConfigError.self) { try parse(minimal + "\n[stages.tiers]\nk = 1\n") }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import Koi
 
 @Suite struct RunHistoryTests {
@@ -19,16 +20,21 @@ import Testing
   @Test func tierMatrixAppearsWhenBothRunsHaveTiers() throws {
     let h = try RunHistory(path: dir.path("history.sqlite"))
     try h.begin(id: "a", asOf: "2026-01-01", startedAt: "2026-01-01T02:00:00Z", inputPath: "t.csv")
-    try h.succeed(id: "a", manifest: manifest(customers: 3), customerIDs: ["x", "y", "z"],
-                  segments: ["loyal", "champions", "lost"], tiers: [1, 2, 2])
+    try h.succeed(
+      id: "a", manifest: manifest(customers: 3), customerIDs: ["x", "y", "z"],
+      segments: ["loyal", "champions", "lost"], tiers: [1, 2, 2])
     try h.begin(id: "b", asOf: "2026-01-02", startedAt: "2026-01-02T02:00:00Z", inputPath: "t.csv")
-    try h.succeed(id: "b", manifest: manifest(customers: 3), customerIDs: ["x", "y", "w"],
-                  segments: ["at_risk", "champions", "new_customers"], tiers: [1, 3, 4])
+    try h.succeed(
+      id: "b", manifest: manifest(customers: 3), customerIDs: ["x", "y", "w"],
+      segments: ["at_risk", "champions", "new_customers"], tiers: [1, 3, 4])
     let d = try RunDiff(from: "a", to: "b", history: h)
     #expect(d.segments.total == 4)
     #expect(d.movedIntoAtRisk == [RunDiff.Move(customerID: "x", from: "loyal", to: "at_risk")])
     let t = try #require(d.tiers)
-    #expect(t.labels == ["savvy_price_sensitive", "savvy_quality_focused", "novice_crowd_follower", "novice_deal_seeker", "absent"])
+    #expect(
+      t.labels == [
+        "savvy_price_sensitive", "savvy_quality_focused", "novice_crowd_follower", "novice_deal_seeker", "absent",
+      ])
     #expect(t.total == 4)
     #expect(t.counts[1][2] == 1)  // y: tier 2 → 3
     #expect(t.counts[1][4] == 1)  // z: gone
@@ -48,52 +54,59 @@ import Testing
     do {
       let q = try DatabaseQueue(path: path)
       try q.write { db in
-        try db.execute(sql: """
-          CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
-          INSERT INTO grdb_migrations VALUES ('v1: runs and customer segments');
-          CREATE TABLE runs (
-            id TEXT PRIMARY KEY NOT NULL,
-            as_of TEXT NOT NULL,
-            started_at TEXT NOT NULL,
-            finished_at TEXT,
-            status TEXT NOT NULL,
-            input_path TEXT NOT NULL,
-            input_sha256 TEXT,
-            rows_read INTEGER, rows_used INTEGER, rows_rejected INTEGER,
-            customers INTEGER,
-            seconds TEXT,
-            message TEXT
-          );
-          CREATE TABLE run_customers (
-            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-            customer_id TEXT NOT NULL,
-            segment TEXT,
-            tier INTEGER,
-            PRIMARY KEY (run_id, customer_id)
-          ) WITHOUT ROWID;
-          INSERT INTO runs VALUES ('b', '2026-01-02', '2026-01-02T02:00:00Z', '2026-01-02T02:00:07Z', 'succeeded',
-            '/in/t.csv', 'cd', 5, 4, 1, 2, '{"total":2.5}', NULL);
-          INSERT INTO runs VALUES ('a', '2026-01-01', '2026-01-01T02:00:00Z', '2026-01-01T02:00:01Z', 'failed',
-            '/in/t.csv', NULL, NULL, NULL, NULL, NULL, NULL, 'disk full');
-          INSERT INTO runs VALUES ('c', '2026-01-03', '2026-01-03T02:00:00Z', NULL, 'running',
-            '/in/t.csv', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-          INSERT INTO run_customers VALUES ('b', 'x', 'loyal', 2), ('b', 'y', NULL, NULL);
-          """)
+        try db.execute(
+          sql: """
+            CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+            INSERT INTO grdb_migrations VALUES ('v1: runs and customer segments');
+            CREATE TABLE runs (
+              id TEXT PRIMARY KEY NOT NULL,
+              as_of TEXT NOT NULL,
+              started_at TEXT NOT NULL,
+              finished_at TEXT,
+              status TEXT NOT NULL,
+              input_path TEXT NOT NULL,
+              input_sha256 TEXT,
+              rows_read INTEGER, rows_used INTEGER, rows_rejected INTEGER,
+              customers INTEGER,
+              seconds TEXT,
+              message TEXT
+            );
+            CREATE TABLE run_customers (
+              run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+              customer_id TEXT NOT NULL,
+              segment TEXT,
+              tier INTEGER,
+              PRIMARY KEY (run_id, customer_id)
+            ) WITHOUT ROWID;
+            INSERT INTO runs VALUES ('b', '2026-01-02', '2026-01-02T02:00:00Z', '2026-01-02T02:00:07Z', 'succeeded',
+              '/in/t.csv', 'cd', 5, 4, 1, 2, '{"total":2.5}', NULL);
+            INSERT INTO runs VALUES ('a', '2026-01-01', '2026-01-01T02:00:00Z', '2026-01-01T02:00:01Z', 'failed',
+              '/in/t.csv', NULL, NULL, NULL, NULL, NULL, NULL, 'disk full');
+            INSERT INTO runs VALUES ('c', '2026-01-03', '2026-01-03T02:00:00Z', NULL, 'running',
+              '/in/t.csv', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+            INSERT INTO run_customers VALUES ('b', 'x', 'loyal', 2), ('b', 'y', NULL, NULL);
+            """)
       }
     }
     func schema() throws -> [Row] {
-      try DatabaseQueue(path: path).read { try Row.fetchAll($0, sql: "SELECT type, name, sql FROM sqlite_master ORDER BY name") }
+      try DatabaseQueue(path: path).read {
+        try Row.fetchAll($0, sql: "SELECT type, name, sql FROM sqlite_master ORDER BY name")
+      }
     }
     let before = try schema()
     let h = try RunHistory(path: path)
-    #expect(try h.runs() == [
-      RunRecord(id: "a", asOf: "2026-01-01", startedAt: "2026-01-01T02:00:00Z", finishedAt: "2026-01-01T02:00:01Z",
-                status: "failed", inputPath: "/in/t.csv", message: "disk full"),
-      RunRecord(id: "b", asOf: "2026-01-02", startedAt: "2026-01-02T02:00:00Z", finishedAt: "2026-01-02T02:00:07Z",
-                status: "succeeded", inputPath: "/in/t.csv", inputSHA256: "cd", rowsRead: 5, rowsUsed: 4,
-                rowsRejected: 1, customers: 2, seconds: "{\"total\":2.5}"),
-      RunRecord(id: "c", asOf: "2026-01-03", startedAt: "2026-01-03T02:00:00Z", status: "running", inputPath: "/in/t.csv"),
-    ])
+    #expect(
+      try h.runs() == [
+        RunRecord(
+          id: "a", asOf: "2026-01-01", startedAt: "2026-01-01T02:00:00Z", finishedAt: "2026-01-01T02:00:01Z",
+          status: "failed", inputPath: "/in/t.csv", message: "disk full"),
+        RunRecord(
+          id: "b", asOf: "2026-01-02", startedAt: "2026-01-02T02:00:00Z", finishedAt: "2026-01-02T02:00:07Z",
+          status: "succeeded", inputPath: "/in/t.csv", inputSHA256: "cd", rowsRead: 5, rowsUsed: 4,
+          rowsRejected: 1, customers: 2, seconds: "{\"total\":2.5}"),
+        RunRecord(
+          id: "c", asOf: "2026-01-03", startedAt: "2026-01-03T02:00:00Z", status: "running", inputPath: "/in/t.csv"),
+      ])
     let customers = try h.customers(ofRun: "b")
     #expect(customers.count == 2)
     #expect(customers["x"]?.segment == "loyal" && customers["x"]?.tier == 2)
@@ -105,11 +118,14 @@ import Testing
     try h.fail(id: "b", message: "published late", finishedAt: "2026-01-04T03:00:00Z")
     let runs = try h.runs()
     #expect(runs.map(\.status) == ["failed", "failed", "abandoned", "succeeded"])
-    #expect(runs[1].message == "published late" && runs[1].finishedAt == "2026-01-04T03:00:00Z" && runs[1].rowsRead == 5)
-    #expect(runs[3] == RunRecord(
-      id: "d", asOf: "2026-01-04", startedAt: "2026-01-04T02:00:00Z", finishedAt: "2026-01-01T02:00:05Z",
-      status: "succeeded", inputPath: "t.csv", inputSHA256: "ab", rowsRead: 3, rowsUsed: 3, rowsRejected: 0,
-      customers: 1, seconds: "{\"total\":1.5}"))
+    #expect(
+      runs[1].message == "published late" && runs[1].finishedAt == "2026-01-04T03:00:00Z" && runs[1].rowsRead == 5)
+    #expect(
+      runs[3]
+        == RunRecord(
+          id: "d", asOf: "2026-01-04", startedAt: "2026-01-04T02:00:00Z", finishedAt: "2026-01-01T02:00:05Z",
+          status: "succeeded", inputPath: "t.csv", inputSHA256: "ab", rowsRead: 3, rowsUsed: 3, rowsRejected: 0,
+          customers: 1, seconds: "{\"total\":1.5}"))
     #expect(try h.customers(ofRun: "b").isEmpty)
     let d = try h.customers(ofRun: "d")
     #expect(d.count == 1 && d["x"]?.segment == "champions" && d["x"]?.tier == nil)
@@ -124,7 +140,8 @@ import Testing
 
   @Test func warmStartPathReachesTheScoreOptions() throws {
     let c = try ScheduledRunFixture.config(out: dir.path("out"))
-    let o = ScheduledRun.scoreOptions(c, asOfDay: 20_000, outputDirectory: "p", warmStartModelPath: "/o/runs/r/model.json")
+    let o = ScheduledRun.scoreOptions(
+      c, asOfDay: 20_000, outputDirectory: "p", warmStartModelPath: "/o/runs/r/model.json")
     #expect(o.initModelPath == "/o/runs/r/model.json")
     #expect(o.ingest.asOfDay == 20_000)
     #expect(o.inputPath == ScheduledRunFixture.transactions)

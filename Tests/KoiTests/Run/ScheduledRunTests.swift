@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// Scheduled runs over one generated file and three as-of dates.
@@ -7,7 +8,9 @@ import Testing
   let dir = TemporaryDirectory()
   var out: String { dir.path("out") }
 
-  func run(_ asOf: String, hooks: ScheduledRun.Hooks = .init(), keep: Int = 5, exports: String = "") throws -> ScheduledRunResult {
+  func run(_ asOf: String, hooks: ScheduledRun.Hooks = .init(), keep: Int = 5, exports: String = "") throws
+    -> ScheduledRunResult
+  {
     var c = try ScheduledRunFixture.config(out: out, extra: "runs_to_keep = \(keep)", exports: exports)
     c.asOf = .date(DayNumber.parse(asOf) ?? 0)
     return try ScheduledRun.run(c, hooks: hooks)
@@ -100,7 +103,8 @@ import Testing
     // What a kill -9 between start and repoint leaves: a partial directory
     // and a history row still "running".
     try FileManager.default.createDirectory(atPath: out + "/runs/.partial-x", withIntermediateDirectories: true)
-    try RunHistory(path: out + "/history.sqlite").begin(id: "x", asOf: "2025-04-01", startedAt: "2099-01-01T00:00:00Z", inputPath: "t")
+    try RunHistory(path: out + "/history.sqlite").begin(
+      id: "x", asOf: "2025-04-01", startedAt: "2099-01-01T00:00:00Z", inputPath: "t")
     #expect(try latestTarget() == "runs/" + first.runID)
     _ = try run("2025-04-01")
     #expect(!FileManager.default.fileExists(atPath: out + "/runs/.partial-x"))
@@ -124,7 +128,9 @@ import Testing
     let recordedTags = try #require(try history.tags(ofRun: second.runID))
     let record = try #require(try history.runs().last)
     try history.db.write { db in
-      try db.execute(sql: "UPDATE runs SET status = ?, finished_at = NULL, customers = NULL WHERE id = ?", arguments: [status, second.runID])
+      try db.execute(
+        sql: "UPDATE runs SET status = ?, finished_at = NULL, customers = NULL WHERE id = ?",
+        arguments: [status, second.runID])
       try db.execute(sql: "DELETE FROM run_customers WHERE run_id = ?", arguments: [second.runID])
     }
     #expect(try latestTarget() == "runs/" + second.runID)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// Whole runs on the bundled sample, measured against the generator's
@@ -17,7 +18,8 @@ import Testing
   }
 
   func score(_ configure: (inout ScoreOptions) -> Void = { _ in }) throws -> ScoringResult {
-    var o = ScoreOptions(inputPath: Self.sample.appendingPathComponent("transactions.csv").path, outputDirectory: dir.path("out"))
+    var o = ScoreOptions(
+      inputPath: Self.sample.appendingPathComponent("transactions.csv").path, outputDirectory: dir.path("out"))
     configure(&o)
     return try ScoringRun.run(o)
   }
@@ -43,8 +45,10 @@ import Testing
 
   @Test func backtestBeatsTheNaiveBaseline() throws {
     let cutoff = DayNumber.from(year: 2025, month: 7, day: 1)
-    let r = try BacktestRun.run(BacktestOptions(
-      inputPath: Self.sample.appendingPathComponent("transactions.csv").path, outputDirectory: dir.path("bt"), cutoffDay: cutoff))
+    let r = try BacktestRun.run(
+      BacktestOptions(
+        inputPath: Self.sample.appendingPathComponent("transactions.csv").path, outputDirectory: dir.path("bt"),
+        cutoffDay: cutoff))
     let iv = r.report.intervals
     let mae = try #require(iv.model.nextPurchaseMeanAbsoluteErrorDays)
     let baseMAE = try #require(iv.baseline.nextPurchaseMeanAbsoluteErrorDays)
@@ -65,7 +69,9 @@ import Testing
   }
 
   @Test func dueListsRespectTheirCapAndThreshold() throws {
-    _ = try score { $0.dueLimit = 5; $0.dueMinimumProbability = 0.5 }
+    _ = try score {
+      $0.dueLimit = 5; $0.dueMinimumProbability = 0.5
+    }
     let data = try Data(contentsOf: URL(fileURLWithPath: dir.path("out/due.json")))
     let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     for list in try #require(doc["categories"] as? [[String: Any]]) {
@@ -79,8 +85,10 @@ import Testing
 
   @Test func lifetimeHoldoutScoresBothModelsAndTheChosenOneIsNotWorse() throws {
     let cutoff = DayNumber.from(year: 2025, month: 1, day: 1)
-    let r = try BacktestRun.run(BacktestOptions(
-      inputPath: Self.sample.appendingPathComponent("transactions.csv").path, outputDirectory: dir.path("bt"), cutoffDay: cutoff))
+    let r = try BacktestRun.run(
+      BacktestOptions(
+        inputPath: Self.sample.appendingPathComponent("transactions.csv").path, outputDirectory: dir.path("bt"),
+        cutoffDay: cutoff))
     let lt = r.report.lifetime
     #expect(lt.holdoutDays == 365)
     #expect(lt.models.map { $0.model.hasPrefix("mbg_cnbd_k") || $0.model == "bg_nbd" } == [true, true])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// exports/tag_changes.jsonl and run.json `tag_changes` over scheduled runs
@@ -31,7 +32,8 @@ import Testing
 
   /// run.json as written, decoded by the same model the history reads.
   func manifest(_ r: ScheduledRunResult) throws -> RunManifest {
-    try JSONDecoder.koi.decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: r.runDirectory + "/run.json")))
+    try JSONDecoder.koi.decode(
+      RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: r.runDirectory + "/run.json")))
   }
 
   /// Raw id → tags, from the run's customers.jsonl (raw ids whatever the salt).
@@ -155,7 +157,9 @@ import Testing
     let p = Pseudonymizer(salt: "s3cret")
     let expected = expectedDeltas(from: try tags(first), to: try tags(second))
     var hashed: [String: Line] = [:]
-    for (id, l) in expected { hashed[p.pseudonym(id)] = Line(customer_id: p.pseudonym(id), added: l.added, removed: l.removed) }
+    for (id, l) in expected {
+      hashed[p.pseudonym(id)] = Line(customer_id: p.pseudonym(id), added: l.added, removed: l.removed)
+    }
     let ls = try lines(second)
     #expect(!ls.isEmpty)
     #expect(Dictionary(uniqueKeysWithValues: ls.map { ($0.customer_id, $0) }) == hashed)
@@ -169,7 +173,9 @@ import Testing
     let first = try run("2025-01-01")
     // What a Koi before tags were kept left: rows without tags.
     let history = try RunHistory(path: out + "/history.sqlite")
-    try history.db.write { try $0.execute(sql: "UPDATE run_customers SET tags = NULL WHERE run_id = ?", arguments: [first.runID]) }
+    try history.db.write {
+      try $0.execute(sql: "UPDATE run_customers SET tags = NULL WHERE run_id = ?", arguments: [first.runID])
+    }
     #expect(try history.tags(ofRun: first.runID) == nil)
     let second = try run("2025-07-01")
     let s = try #require(try manifest(second).tagChanges)

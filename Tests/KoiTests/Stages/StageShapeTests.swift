@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// The stage shape: a stage added in one place runs, writes and reports
@@ -50,7 +51,11 @@ import Testing
         withSegment: upstream[RFMStage.self]?.segment.count ?? 0)
     }
     func warnings(fitted: Section, columns: [Int32], context: StageContext) -> [RunWarning] {
-      [RunWarning("visits: mean \(fitted.meanVisits)", advice: .init(lead: "See", commandLine: "--help", configuration: "koi init"))]
+      [
+        RunWarning(
+          "visits: mean \(fitted.meanVisits)",
+          advice: .init(lead: "See", commandLine: "--help", configuration: "koi init"))
+      ]
     }
     func writeFiles(
       _ batch: StageBatch, fitted: Section, columns: [Int32], to directory: String, context: StageContext
@@ -66,7 +71,8 @@ import Testing
     let result = try ScoringRun.run(o, stages: StageRegistry.standard + [VisitStage.self])
     let out = URL(fileURLWithPath: dir.path("out"))
     func json(_ name: String) throws -> [String: Any] {
-      try #require(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(name))) as? [String: Any])
+      try #require(
+        JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(name))) as? [String: Any])
     }
     let section = try #require(result.model[VisitStage.self])
     #expect(section.meanVisits > 1)
@@ -82,7 +88,8 @@ import Testing
     let visits = try #require(first.range(of: "\"visits_vs_mean\":"))
     #expect(try #require(first.range(of: "\"segment\":")).lowerBound < visits.lowerBound)
     #expect(try #require(first.range(of: "\"tags\":")).lowerBound > visits.lowerBound)
-    #expect(try String(contentsOf: out.appendingPathComponent("visits.txt"), encoding: .utf8) == "\(result.table.count)\n")
+    #expect(
+      try String(contentsOf: out.appendingPathComponent("visits.txt"), encoding: .utf8) == "\(result.table.count)\n")
     let run = try json("run.json")
     #expect((run["seconds"] as? [String: Any])?["visits"] != nil)
     #expect((run["outputs"] as? [String])?.contains("visits.txt") == true)
@@ -116,7 +123,9 @@ import Testing
 
     let rfm = RFMStage(options: options)
     #expect(Self.merged(rfm, shards: shards) == rfm.statistics(of: Self.batch))
-    #expect(rfm.fit(Self.merged(rfm, shards: shards), context: context) == rfm.fit(rfm.statistics(of: Self.batch), context: context))
+    #expect(
+      rfm.fit(Self.merged(rfm, shards: shards), context: context)
+        == rfm.fit(rfm.statistics(of: Self.batch), context: context))
 
     let lifetime = LifetimeStage(options: options)
     #expect(
@@ -136,7 +145,8 @@ import Testing
     let m = Self.merged(intervals, shards: shards)
     let whole = intervals.statistics(of: Self.batch)
     #expect(m.histories.gaps == whole.histories.gaps && m.histories.pairStart == whole.histories.pairStart)
-    #expect(m.histories.pairCustomer == whole.histories.pairCustomer && m.histories.gapStart == whole.histories.gapStart)
+    #expect(
+      m.histories.pairCustomer == whole.histories.pairCustomer && m.histories.gapStart == whole.histories.gapStart)
     #expect(intervals.fit(m, context: context).model == intervals.fit(whole, context: context).model)
   }
 
@@ -201,11 +211,14 @@ import Testing
     let statistics = stage.statistics(of: batch)
     let fitted = stage.fit(statistics, context: StageContext(options: options))
     let columns = stage.score(batch, statistics: statistics, fitted: fitted, upstream: StageOutputs())
-    let warning = try #require(stage.warnings(fitted: fitted, columns: columns, context: StageContext(options: options)).first)
+    let warning = try #require(
+      stage.warnings(fitted: fitted, columns: columns, context: StageContext(options: options)).first)
     #expect(!warning.message.contains("--"))
-    #expect(warning.text(for: .commandLine).hasSuffix("If it repeats, give its typical cycle with --prior 'peel=DAYS'."))
-    #expect(warning.text(for: .configuration).hasSuffix(
-      "If it repeats, give its typical cycle with [category_priors] \"peel\" = DAYS in the configuration."))
+    #expect(
+      warning.text(for: .commandLine).hasSuffix("If it repeats, give its typical cycle with --prior 'peel=DAYS'."))
+    #expect(
+      warning.text(for: .configuration).hasSuffix(
+        "If it repeats, give its typical cycle with [category_priors] \"peel\" = DAYS in the configuration."))
     var run = options
     run.command = "run"
     #expect(run.frontend == .configuration && options.frontend == .commandLine)
@@ -216,10 +229,13 @@ import Testing
 @Suite struct OptionSpellingTests {
   @Test func tokensAreSpelledPerFrontEnd() {
     let text = "set {{encoding gb18030}}, {{header-row 3}}, {{strict}} or {{column customer_id=会员卡号}}; {{nope x}} stays"
-    #expect(OptionSpelling.render(text, for: .commandLine)
-      == "set --encoding gb18030, --header-row 3, --strict or --column customer_id=会员卡号; {{nope x}} stays")
-    #expect(OptionSpelling.render(text, for: .configuration)
-      == "set encoding = \"gb18030\" in [input], header_row = 3 in [input], strict = true in [input] or customer_id = \"会员卡号\" in [input.columns]; {{nope x}} stays")
+    #expect(
+      OptionSpelling.render(text, for: .commandLine)
+        == "set --encoding gb18030, --header-row 3, --strict or --column customer_id=会员卡号; {{nope x}} stays")
+    #expect(
+      OptionSpelling.render(text, for: .configuration)
+        == "set encoding = \"gb18030\" in [input], header_row = 3 in [input], strict = true in [input] or customer_id = \"会员卡号\" in [input.columns]; {{nope x}} stays"
+    )
   }
 
   @Test func aScheduledRunsIngestErrorNamesTheConfigurationKey() throws {

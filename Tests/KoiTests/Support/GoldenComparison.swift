@@ -64,7 +64,9 @@ enum GoldenComparison {
         inString = true
         text.append(c)
         i += 1
-      } else if (c >= 0x30 && c <= 0x39) || (c == 0x2D && i + 1 < bytes.count && bytes[i + 1] >= 0x30 && bytes[i + 1] <= 0x39) {
+      } else if (c >= 0x30 && c <= 0x39)
+        || (c == 0x2D && i + 1 < bytes.count && bytes[i + 1] >= 0x30 && bytes[i + 1] <= 0x39)
+      {
         if !text.isEmpty { out.append(.text(String(decoding: text, as: UTF8.self))); text = [] }
         var j = i
         while j < bytes.count, isNumberByte(bytes[j]) { j += 1 }
@@ -85,7 +87,9 @@ enum GoldenComparison {
     guard !isInteger, let a = Double(produced), let b = Double(golden) else { return false }
     let difference = abs(a - b)
     if difference <= relativeTolerance * max(abs(a), abs(b)) { return true }
-    guard !golden.contains(where: { $0 == "e" || $0 == "E" }), let dot = golden.firstIndex(of: ".") else { return false }
+    guard !golden.contains(where: { $0 == "e" || $0 == "E" }), let dot = golden.firstIndex(of: ".") else {
+      return false
+    }
     let decimals = golden.distance(from: dot, to: golden.endIndex) - 1
     return difference <= 1.000001 * pow(10, -Double(decimals))
   }

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Koi
 
 /// Generated transactions shared by the scheduled-run tests: one file

@@ -1,13 +1,18 @@
 import Foundation
 import Testing
+
 @testable import Koi
 
 /// A synthetic chain where the tier of every customer is known by construction.
 enum TierFixture {
-  static let truth: [PriceSensitivityTier] = [.savvyPriceSensitive, .savvyQualityFocused, .noviceCrowdFollower, .noviceDealSeeker]
+  static let truth: [PriceSensitivityTier] = [
+    .savvyPriceSensitive, .savvyQualityFocused, .noviceCrowdFollower, .noviceDealSeeker,
+  ]
 
   /// `perTier` customers per tier; returns the ledger, the table and the true tiers.
-  static func make(perTier: Int, seed: UInt64, columns: Ledger.OptionalColumns = .init(listPrice: true, promo: true, channel: true))
+  static func make(
+    perTier: Int, seed: UInt64, columns: Ledger.OptionalColumns = .init(listPrice: true, promo: true, channel: true)
+  )
     -> (Ledger, CustomerTable, [PriceSensitivityTier])
   {
     var g = SeededGenerator(seed: seed)
@@ -28,10 +33,11 @@ enum TierFixture {
         let paid = deal ? list * (0.55 + 0.1 * g.uniform()) : list * (0.97 + 0.03 * g.uniform())
         let promo: Int8 = deal ? 1 : 0
         let channel = deal ? ["meituan", "dianping", "wechat"][v % 3] : "wechat"
-        rows.append(.init(
-          customerID: id, day: day, item: item, amount: paid,
-          listPrice: columns.listPrice ? list : .nan, promo: columns.promo ? promo : -1,
-          channel: columns.channel ? channel : nil))
+        rows.append(
+          .init(
+            customerID: id, day: day, item: item, amount: paid,
+            listPrice: columns.listPrice ? list : .nan, promo: columns.promo ? promo : -1,
+            channel: columns.channel ? channel : nil))
       }
     }
     let ledger = Ledger(rows: rows, columns: columns)
@@ -121,12 +127,13 @@ enum TierFixture {
   }
 
   @Test func unknownListPricesAreImputedWithTheMedian() {
-    let l = Ledger(rows: [
-      .init(customerID: "a", day: 1, item: "x", amount: 80, listPrice: 100),
-      .init(customerID: "b", day: 1, item: "x", amount: 50, listPrice: 100),
-      .init(customerID: "c", day: 1, item: "x", amount: 90, listPrice: 100),
-      .init(customerID: "d", day: 1, item: "x", amount: 70),
-    ], columns: .init(listPrice: true))
+    let l = Ledger(
+      rows: [
+        .init(customerID: "a", day: 1, item: "x", amount: 80, listPrice: 100),
+        .init(customerID: "b", day: 1, item: "x", amount: 50, listPrice: 100),
+        .init(customerID: "c", day: 1, item: "x", amount: 90, listPrice: 100),
+        .init(customerID: "d", day: 1, item: "x", amount: 70),
+      ], columns: .init(listPrice: true))
     let f = TierFeatureTable(ledger: l, table: CustomerTable(ledger: l, asOfDay: 10))
     let depth = f.column(.discountDepth)!
     #expect(abs(depth[0] - 0.2) < 1e-12 && abs(depth[1] - 0.5) < 1e-12 && abs(depth[2] - 0.1) < 1e-12)
@@ -164,7 +171,8 @@ enum TierFixture {
     #expect(m3.notes.contains { $0.contains("identical") })
 
     // Only two distinct customer profiles for k = 4.
-    let two = Ledger(rows: (0..<10).map { .init(customerID: "c\($0)", day: 1, item: "x", amount: $0 % 2 == 0 ? 10 : 500) })
+    let two = Ledger(
+      rows: (0..<10).map { .init(customerID: "c\($0)", day: 1, item: "x", amount: $0 % 2 == 0 ? 10 : 500) })
     let twoTable = CustomerTable(ledger: two, asOfDay: 5)
     let m4 = try TierStage.fit(ledger: two, table: twoTable)
     #expect(m4.notes.contains { $0.contains("clusters have customers") })
@@ -181,20 +189,29 @@ enum TierFixture {
   }
 
   @Test func tierNamingForOtherK() {
-    let axes = [TierAxes(savvy: 1, priceSensitivity: 0.2), TierAxes(savvy: -0.5, priceSensitivity: -1),
-                TierAxes(savvy: 0.1, priceSensitivity: -2)]
-    #expect(PriceSensitivityTier.assign(axes: axes) == [.savvyPriceSensitive, .noviceCrowdFollower, .savvyQualityFocused])
+    let axes = [
+      TierAxes(savvy: 1, priceSensitivity: 0.2), TierAxes(savvy: -0.5, priceSensitivity: -1),
+      TierAxes(savvy: 0.1, priceSensitivity: -2),
+    ]
+    #expect(
+      PriceSensitivityTier.assign(axes: axes) == [.savvyPriceSensitive, .noviceCrowdFollower, .savvyQualityFocused])
     // k = 4 uses the best permutation even where a greedy choice would clash.
-    let four = [TierAxes(savvy: 2, priceSensitivity: 0.1), TierAxes(savvy: 1, priceSensitivity: 0.2),
-                TierAxes(savvy: -1, priceSensitivity: -1), TierAxes(savvy: -1, priceSensitivity: 1)]
-    #expect(PriceSensitivityTier.assign(axes: four) == [.savvyQualityFocused, .savvyPriceSensitive, .noviceCrowdFollower, .noviceDealSeeker])
+    let four = [
+      TierAxes(savvy: 2, priceSensitivity: 0.1), TierAxes(savvy: 1, priceSensitivity: 0.2),
+      TierAxes(savvy: -1, priceSensitivity: -1), TierAxes(savvy: -1, priceSensitivity: 1),
+    ]
+    #expect(
+      PriceSensitivityTier.assign(axes: four) == [
+        .savvyQualityFocused, .savvyPriceSensitive, .noviceCrowdFollower, .noviceDealSeeker,
+      ])
   }
 }
 
 @Suite struct TierScalingTests {
   @Test func standardiseAndOriginalAreInverse() throws {
     let table = TierFeatureTable(
-      features: [.netSpend, .promoShare, .breadth], values: [[0, 100, 1000, 50], [0.1, 0.5, 0.9, 0.5], [2, 2, 2, 2]],
+      features: [.netSpend, .promoShare, .breadth],
+      values: [[0, 100, 1000, 50], [0.1, 0.5, 0.9, 0.5], [2, 2, 2, 2]],
       dropped: [], imputed: [:])
     let s = TierScaling(fitting: table)
     #expect(s.constantFeatures == [.breadth])

@@ -137,7 +137,8 @@ extension IngestOutcome {
   var summary: String {
     switch self {
     case .ingested(let s):
-      return "ingested: \(s.counts.read) read, \(s.counts.used) used, \(s.counts.rejected) rejected, \(s.customerIDs.count) customers, encoding \(s.encoding.rawValue); rejects \(s.rejects.prefix(5))"
+      return
+        "ingested: \(s.counts.read) read, \(s.counts.used) used, \(s.counts.rejected) rejected, \(s.customerIDs.count) customers, encoding \(s.encoding.rawValue); rejects \(s.rejects.prefix(5))"
     case .refused(let r):
       return "refused: \(r)"
     case .untyped(let e):

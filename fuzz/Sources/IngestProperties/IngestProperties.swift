@@ -51,7 +51,9 @@ public enum IngestProperties {
   /// Property 2.
   static func requireSame(_ outcome: IngestOutcome, _ oneBlock: IngestOutcome, _ plan: ReadPlan) {
     if outcome != oneBlock && !KnownFindings.tolerates(outcome, oneBlock: oneBlock) {
-      violated("block-size independence", "reading with \(plan) differs from reading in one block: \(outcome.difference(from: oneBlock))")
+      violated(
+        "block-size independence",
+        "reading with \(plan) differs from reading in one block: \(outcome.difference(from: oneBlock))")
     }
   }
 
@@ -68,7 +70,9 @@ public enum IngestProperties {
       violated("typed failure", "reading with \(how) threw an error that is not an IngestError: \(error)")
     case .refused(let r):
       if r.line < 0 || r.line > facts.physicalLines {
-        violated("typed failure", "reading with \(how): the error names line \(r.line), but the file has \(facts.physicalLines) lines: \(r)")
+        violated(
+          "typed failure",
+          "reading with \(how): the error names line \(r.line), but the file has \(facts.physicalLines) lines: \(r)")
       }
     case .ingested(let s):
       checkAccounting(s, facts, how)
@@ -84,28 +88,45 @@ public enum IngestProperties {
     require(c.read == c.used + c.rejected, "read \(c.read) != used \(c.used) + rejected \(c.rejected)")
     require(c.used == rows, "used \(c.used) != \(rows) ledger rows")
     require(c.rejected == s.rejects.count, "rejected \(c.rejected) != \(s.rejects.count) rejects listed")
-    require(c.rejectedByReason.values.reduce(0, +) == c.rejected, "rejected_by_reason \(c.rejectedByReason) does not sum to \(c.rejected)")
+    require(
+      c.rejectedByReason.values.reduce(0, +) == c.rejected,
+      "rejected_by_reason \(c.rejectedByReason) does not sum to \(c.rejected)")
     var byReason: [String: Int] = [:]
     for r in s.rejects { byReason[r.reason.rawValue, default: 0] += 1 }
-    require(byReason == c.rejectedByReason, "rejected_by_reason \(c.rejectedByReason) != reasons of the rejects \(byReason)")
-    require(c.read + c.blankLines <= facts.physicalLines - 1, "\(c.read) records and \(c.blankLines) blank lines after the header, in a file of \(facts.physicalLines) lines")
+    require(
+      byReason == c.rejectedByReason, "rejected_by_reason \(c.rejectedByReason) != reasons of the rejects \(byReason)")
+    require(
+      c.read + c.blankLines <= facts.physicalLines - 1,
+      "\(c.read) records and \(c.blankLines) blank lines after the header, in a file of \(facts.physicalLines) lines")
     for (k, r) in s.rejects.enumerated() {
       require(r.line >= 2 && r.line <= facts.physicalLines, "reject \(r) names a line outside 2…\(facts.physicalLines)")
-      if k > 0 { require(s.rejects[k - 1].line <= r.line, "rejects out of line order: \(s.rejects[k - 1]) before \(r)") }
+      if k > 0 {
+        require(s.rejects[k - 1].line <= r.line, "rejects out of line order: \(s.rejects[k - 1]) before \(r)")
+      }
     }
 
     // The ledger.
     let customers = s.customerIDs.count
     require(rows > 0, "a result with an empty ledger (it should have been refused as no usable rows)")
-    for column in [s.day.count, s.category.count, s.amountBits.count, s.listPriceBits.count, s.promo.count, s.channel.count, s.store.count] {
+    for column in [
+      s.day.count, s.category.count, s.amountBits.count, s.listPriceBits.count, s.promo.count, s.channel.count,
+      s.store.count,
+    ] {
       require(column == rows, "a ledger column of \(column) rows, not \(rows)")
     }
-    require(s.customerStart.count == customers + 1 && s.customerStart.first == 0 && s.customerStart.last == rows, "customerStart \(s.customerStart.prefix(20)) does not frame \(customers) customers over \(rows) rows")
-    require(Set(s.customerIDs).count == customers && !s.customerIDs.contains(""), "customer ids not unique and non-empty")
-    require(Set(s.categories).count == s.categories.count && !s.categories.contains(""), "categories not unique and non-empty")
-    require(s.columns == Ledger.OptionalColumns(
-      listPrice: s.columnIndex["list_price"] != nil, promo: s.columnIndex["promo"] != nil,
-      channel: s.columnIndex["channel"] != nil, store: s.columnIndex["store"] != nil),
+    require(
+      s.customerStart.count == customers + 1 && s.customerStart.first == 0 && s.customerStart.last == rows,
+      "customerStart \(s.customerStart.prefix(20)) does not frame \(customers) customers over \(rows) rows")
+    require(
+      Set(s.customerIDs).count == customers && !s.customerIDs.contains(""), "customer ids not unique and non-empty")
+    require(
+      Set(s.categories).count == s.categories.count && !s.categories.contains(""), "categories not unique and non-empty"
+    )
+    require(
+      s.columns
+        == Ledger.OptionalColumns(
+          listPrice: s.columnIndex["list_price"] != nil, promo: s.columnIndex["promo"] != nil,
+          channel: s.columnIndex["channel"] != nil, store: s.columnIndex["store"] != nil),
       "optional columns \(s.columns) do not match the mapping \(s.columnIndex)")
     guard s.customerStart.count == customers + 1, s.day.count == rows else { return }
     for c in 0..<customers {
@@ -126,8 +147,12 @@ public enum IngestProperties {
       require(s.day[i] < s.asOfDay, "row \(i): day \(s.day[i]) not before the as-of day \(s.asOfDay)")
       require(amount.isFinite, "row \(i): amount \(amount)")
       require(listPrice.isNaN || (listPrice.isFinite && listPrice >= 0), "row \(i): list price \(listPrice)")
-      require((0..<Int32(s.categories.count)).contains(s.category[i]), "row \(i): category \(s.category[i]) of \(s.categories.count)")
-      require((-1..<Int32(s.channels.count)).contains(s.channel[i]), "row \(i): channel \(s.channel[i]) of \(s.channels.count)")
+      require(
+        (0..<Int32(s.categories.count)).contains(s.category[i]),
+        "row \(i): category \(s.category[i]) of \(s.categories.count)")
+      require(
+        (-1..<Int32(s.channels.count)).contains(s.channel[i]),
+        "row \(i): channel \(s.channel[i]) of \(s.channels.count)")
       require((-1..<Int32(s.stores.count)).contains(s.store[i]), "row \(i): store \(s.store[i]) of \(s.stores.count)")
       require((-1...1).contains(s.promo[i]), "row \(i): promo \(s.promo[i])")
     }
@@ -139,7 +164,8 @@ public enum IngestProperties {
     switch (plain, strict) {
     case (.ingested(let p), _) where p.rejects.isEmpty:
       if strict != plain {
-        violated("strict", "the plain read has no rejects, but reading with \(how) differs: \(strict.difference(from: plain))")
+        violated(
+          "strict", "the plain read has no rejects, but reading with \(how) differs: \(strict.difference(from: plain))")
       }
     case (.ingested(let p), .refused(let e)):
       let parsed = p.rejects.filter { $0.reason != .noPurchase }
@@ -148,7 +174,10 @@ public enum IngestProperties {
         violated("strict", "reading with \(how) should stop at the first bad row, \(first), but stopped with \(e)")
       }
     case (.ingested(let p), _):
-      violated("strict", "the plain read rejects \(p.rejects.count) rows (first \(p.rejects[0])), but reading with \(how) gave \(strict.summary)")
+      violated(
+        "strict",
+        "the plain read rejects \(p.rejects.count) rows (first \(p.rejects[0])), but reading with \(how) gave \(strict.summary)"
+      )
     case (.refused(let pe), .refused(let e)):
       if e != pe && !(e.code == "bad_row" && e.line >= 2 && e.line <= facts.physicalLines) {
         violated("strict", "the plain read fails with \(pe), but reading with \(how) fails with \(e)")

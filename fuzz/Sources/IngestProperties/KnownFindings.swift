@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Findings of this fuzz target that are reported (fuzz/findings/README.md)
@@ -27,7 +27,9 @@ enum KnownFindings {
   /// 1…L; or (b) both stopped at the same undecodable bytes (same line,
   /// offset and first byte) but quote another number of them.
   static func tolerates(_ outcome: IngestOutcome, oneBlock: IngestOutcome) -> Bool {
-    guard !checked, case .refused(let a) = outcome, case .refused(let b) = oneBlock, let late = b.decodingError else { return false }
+    guard !checked, case .refused(let a) = outcome, case .refused(let b) = oneBlock, let late = b.decodingError else {
+      return false
+    }
     guard let other = a.decodingError else { return a.line >= 1 && a.line <= b.line }
     return other == late
   }

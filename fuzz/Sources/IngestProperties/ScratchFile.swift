@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The one file each input is written to before it is read: the reader takes
@@ -9,7 +9,8 @@ import Glibc
 enum ScratchFile {
   static let path: String = {
     var st = stat()
-    let dir = stat("/dev/shm", &st) == 0 && access("/dev/shm", W_OK) == 0
+    let dir =
+      stat("/dev/shm", &st) == 0 && access("/dev/shm", W_OK) == 0
       ? "/dev/shm" : (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp")
     let path = "\(dir)/koi-ingest-fuzz-\(getpid()).csv"
     atexit { ScratchFile.remove() }
