@@ -162,7 +162,6 @@ public enum ScoringRun {
       report: SegmentsReport(
         asOf: DayNumber.format(ingest.asOfDay), customers: table.count,
         revenue: rounded(table.netAmount.reduce(0, +), 2)),
-      facts: CustomerFactTable(ledger: ingest.ledger, oneOff: options.oneOffCategories),
       context: StageContext(options: options, previousModel: try options.initModelPath.map { try Model.load(path: $0) })
     )
     for stage in stages where options.stages.contains(stage.name) {
@@ -172,7 +171,9 @@ public enum ScoringRun {
     }
     warnings += state.warnings
 
-    let (tags, tagWarnings) = TagEngine(rules: options.tagRules).tagAll(state.facts)
+    var facts = CustomerFactTable(ledger: ingest.ledger, oneOff: options.oneOffCategories)
+    state.contribute(to: &facts)
+    let (tags, tagWarnings) = TagEngine(rules: options.tagRules).tagAll(facts)
     warnings += tagWarnings.map { RunWarning($0) }
     state.fields.append(TagRecordFields(tags: tags))
     lap("tags")
@@ -209,7 +210,7 @@ public enum ScoringRun {
     try staging.publish(outputs, removing: staleOutputs, last: "run.json")
     return ScoringResult(
       manifest: manifest, ledger: ingest.ledger, table: table, model: state.model, outputs: state.outputs,
-      facts: state.facts, tags: tags)
+      facts: facts, tags: tags)
   }
 
   static func iso8601(_ d: Date) -> String {

@@ -5,22 +5,23 @@ struct StageRunState {
   let batch: StageBatch
   var model: Model
   var report: SegmentsReport
-  var facts: CustomerFactTable
   let context: StageContext
   var outputs = StageOutputs()
   var fields: [any CustomerRecordFields] = []
   var warnings: [RunWarning] = []
   /// Writers of the stages' own files, in stage order; the run calls them
   /// after the shared files (`writeFiles`).
+  /// Each stage's facts for tags and campaign lists, added in stage order
+  /// by `contribute(to:)` (in the tags step, which uses them).
+  private var contributions: [(inout CustomerFactTable) -> Void] = []
   private var fileWriters: [(String) throws -> [String]] = []
 
   init(
-    batch: StageBatch, model: Model, report: SegmentsReport, facts: CustomerFactTable, context: StageContext
+    batch: StageBatch, model: Model, report: SegmentsReport, context: StageContext
   ) {
     self.batch = batch
     self.model = model
     self.report = report
-    self.facts = facts
     self.context = context
   }
 
@@ -44,11 +45,16 @@ struct StageRunState {
     }
     fields.append(stage.recordFields(batch, fitted: fitted, columns: columns))
     warnings += stage.warnings(fitted: fitted, columns: columns, context: context)
-    stage.contribute(columns, fitted: fitted, to: &facts, context: context)
+    contributions.append { [context] facts in stage.contribute(columns, fitted: fitted, to: &facts, context: context) }
     fileWriters.append { [batch, context] directory in
       try stage.writeFiles(batch, fitted: fitted, columns: columns, to: directory, context: context)
     }
     outputs[S.self] = columns
+  }
+
+  /// Adds every stage's facts to `facts`.
+  func contribute(to facts: inout CustomerFactTable) {
+    for c in contributions { c(&facts) }
   }
 
   /// Writes every stage's own files into `directory`; returns their names.
