@@ -1,5 +1,5 @@
 /// One stage of a scoring run: RFM, tiers, intervals, lifetime, or a stage
-/// added later. Every stage has the same five steps, and `ScoringRun` only
+/// added later. Every stage has the same steps, and `ScoringRun` only
 /// ever calls these:
 ///
 /// ```
@@ -9,8 +9,8 @@
 ///                                  score ──► recordFields (customers.jsonl)
 ///                                        ──► report        (segments.json)
 ///                                        ──► warnings      (run.json)
-///                                        ──► facts         (tags, campaign lists)
-///                                        ──► files         (e.g. due.json)
+///                                        ──► contribute    (facts for tags, campaign lists)
+///                                        ──► writeFiles    (e.g. due.json)
 /// ```
 ///
 /// - `statistics(of:)` summarises one batch of customers (every row of each
