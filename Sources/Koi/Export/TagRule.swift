@@ -264,25 +264,27 @@ struct TagEngine: Sendable {
   /// Tags of one customer, in rule order; `missing` collects the facts a
   /// rule needed but the customer did not have.
   public func tags(for f: CustomerFacts, missing: inout Set<TagFact>) -> [String] {
-    var slugs: [String: String] = [:]
-    return tags(for: f, missing: &missing, slugs: &slugs)
+    var names: [String: [String]] = [:]
+    return tags(for: f, missing: &missing, names: &names)
   }
 
-  /// `tags(for:missing:)` with a cache of category slugs (category → tag
-  /// name part) shared across customers.
-  func tags(for f: CustomerFacts, missing: inout Set<TagFact>, slugs: inout [String: String]) -> [String] {
+  /// `tags(for:missing:)` with a cache, shared across customers, of each
+  /// category's per-category tag names (category → one name per rule, in
+  /// rule order; "" for a rule that is not per category): the names are
+  /// made once per category, not once per customer.
+  func tags(for f: CustomerFacts, missing: inout Set<TagFact>, names: inout [String: [String]]) -> [String] {
     var out: [String] = []
-    for rule in rules {
+    for (k, rule) in rules.enumerated() {
       if rule.perCategory {
         for np in f.nextPurchases ?? [] where fires(rule, f, np, &missing) {
-          let slug: String
-          if let cached = slugs[np.category] {
-            slug = cached
+          if let cached = names[np.category] {
+            out.append(cached[k])
           } else {
-            slug = categorySlug(np.category)
-            slugs[np.category] = slug
+            let slug = categorySlug(np.category)
+            let made = rules.map { $0.perCategory ? $0.name.replacingOccurrences(of: "{category}", with: slug) : "" }
+            names[np.category] = made
+            out.append(made[k])
           }
-          out.append(rule.name.replacingOccurrences(of: "{category}", with: slug))
         }
         if f.nextPurchases == nil { missing.formUnion(rule.facts) }
       } else if fires(rule, f, nil, &missing) {
@@ -330,8 +332,8 @@ struct TagEngine: Sendable {
       missingByChunk.withUnsafeMutableBufferPointer { missingOut in
         Parallel.forEachChunk(count: facts.count, chunkCount: chunks) { k, range in
           var missing = Set<TagFact>()
-          var slugs: [String: String] = [:]
-          for c in range { out[c] = self.tags(for: facts[c], missing: &missing, slugs: &slugs) }
+          var names: [String: [String]] = [:]
+          for c in range { out[c] = self.tags(for: facts[c], missing: &missing, names: &names) }
           missingOut[k] = missing
         }
       }

@@ -164,6 +164,7 @@ enum RepurchasePropensity {
     let customers = PropensityFeatures.Customers(ledger: ledger, origin: h.asOfDay)
     for (w, horizon) in windows.enumerated() {
       let boosted = trained.trees[w]
+      let compiled = boosted.flatMap(CompiledTrees.init)
       let current = PropensityFeatures(
         histories: h, customers: customers, model: model, origin: h.asOfDay, horizon: horizon,
         dataStart: trained.dataStart)
@@ -178,7 +179,7 @@ enum RepurchasePropensity {
                 pair: p, into: UnsafeMutableBufferPointer(rebasing: rows[(i * q)..<((i + 1) * q)]), scratch: &scratch)
             }
           }
-          let scores = boosted?.predict(features: rows, featureCount: q)
+          let scores = boosted.map { compiled?.predict(features: rows) ?? $0.predict(features: rows, featureCount: q) }
           for (i, p) in range.enumerated() { knots[stride * p + w] = scores?[i] ?? rows[i * q + statColumn] }
         }
       }

@@ -137,6 +137,14 @@ struct GradientBoostedTrees: Codable, Sendable, Equatable {
     precondition(featureCount == self.featureCount, "predict needs the features the model was fitted on")
     guard featureCount > 0 else { return [] }
     precondition(features.count % featureCount == 0, "features must be rows × featureCount")
+    return CompiledTrees(self)?.predict(features: features) ?? predictByWalking(features: features)
+  }
+
+  /// `predict` by walking the fitted node arrays: the reference for
+  /// `CompiledTrees` and the route for models it cannot hold.
+  ///
+  /// - Complexity: O(rows · Σ_t depth_t).
+  func predictByWalking(features: [Double]) -> [Double] {
     let rows = features.count / featureCount
     let nodes = packedNodes()
     let logistic = options.objective == .logistic

@@ -244,6 +244,42 @@ import Testing
     #expect(one.predict(features: x, featureCount: d) == many.predict(features: x, featureCount: d))
   }
 
+  @Test(arguments: [GBT.Objective.logistic, .absoluteError])
+  func compiledPredictionEqualsTheWalkBitForBit(objective: GBT.Objective) throws {
+    // Rows include every threshold exactly, values between and beyond them,
+    // ±infinity and missing values, in more than one block of rows.
+    var rng = SeededGenerator(seed: 22)
+    let rows = 5_000, d = 6
+    var x = [Double](repeating: 0, count: rows * d), y: [Double] = []
+    for i in 0..<rows {
+      for j in 0..<d { x[i * d + j] = rng.uniform() < 0.1 ? .nan : (rng.normal() * 10).rounded() / 4 }
+      let s = (x[i * d].isNaN ? 1 : x[i * d]) - (x[i * d + 1].isNaN ? 0 : x[i * d + 1] * x[i * d + 2].magnitude)
+      y.append(objective == .logistic ? (rng.uniform() < GBT.sigmoid(s.isNaN ? 0 : s) ? 1 : 0) : s.isNaN ? 0 : s)
+    }
+    var options = GBT.Options(objective: objective)
+    options.maximumTrees = 40
+    options.minimumLeafCount = 5
+    let model = GBT.fit(features: x, featureCount: d, labels: y, options: options)
+    #expect(model.treeCount > 10)
+    let compiled = try #require(CompiledTrees(model))
+    var probe = x
+    for (n, f) in model.nodeFeature.enumerated() where f >= 0 {
+      var row = [Double](repeating: 0.5, count: d)
+      row[Int(f)] = model.nodeThreshold[n]
+      probe += row
+      row[Int(f)] = model.nodeThreshold[n].nextUp
+      probe += row
+    }
+    for special in [Double.infinity, -.infinity, .greatestFiniteMagnitude, .nan] {
+      probe += [Double](repeating: special, count: d)
+    }
+    let walked = model.predictByWalking(features: probe)
+    let fast = compiled.predict(features: probe)
+    #expect(walked.count == fast.count)
+    #expect(zip(walked, fast).allSatisfy { $0.bitPattern == $1.bitPattern })
+    #expect(model.predict(features: probe, featureCount: d).elementsEqual(walked) { $0.bitPattern == $1.bitPattern })
+  }
+
   // MARK: - Early stopping
 
   @Test func earlyStoppingKeepsTheBestRound() {
