@@ -44,6 +44,7 @@ let package = Package(
       name: "koi",
       dependencies: [
         "Koi",
+        "CMalloc",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -66,6 +67,9 @@ let package = Package(
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+
+    // glibc's `mallopt` for the command-line tool (Sources/koi/Allocator.swift).
+    .systemLibrary(name: "CMalloc"),
 
     // MARK: - Tests
     .testTarget(

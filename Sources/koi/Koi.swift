@@ -28,6 +28,7 @@ struct KoiCommand: ParsableCommand {
   /// `koi: error: …` (exit code 64) instead of three lines of error, usage
   /// and help pointer.
   static func main() {
+    Allocator.keepFreedMemory()
     do {
       var command = try parseAsRoot()
       try command.run()
