@@ -6,6 +6,7 @@ Usage (from the repository root):
     python3 benchmarks/bench.py                 # 1M and 10M rows, 3 repetitions
     python3 benchmarks/bench.py --scales 1m --reps 5
     python3 benchmarks/bench.py --no-floors     # skip the physical-floor probes
+    python3 benchmarks/bench.py --scales 100m --reps 1   # 100M rows (7 GB, generated on demand)
 
 It builds Koi in release mode, generates the data sets it needs under
 benchmarks/data/ (git-ignored; generated once, reused), installs pinned
@@ -41,10 +42,14 @@ MICRO = BENCH / "Micro"
 LLOYD = MICRO / ".build" / "release" / "LloydPass"
 # lifetimes 0.11.3 needs numpy < 2 and pandas < 2.2; scikit-learn 1.4.2 is the
 # last line built against numpy 1.x for Python 3.11.
-PINNED = ["duckdb==1.1.3", "numpy==1.26.4", "pandas==2.1.4", "scipy==1.12.0",
+PINNED = ["duckdb==2.0.1", "numpy==1.26.4", "pandas==2.1.4", "scipy==1.12.0",
           "scikit-learn==1.4.2", "lifetimes==0.11.3"]
 # Customers per scale: the generator makes about 6.8 rows per customer.
-SCALES = {"100k": 14_700, "1m": 147_000, "10m": 1_470_000}
+SCALES = {"100k": 14_700, "1m": 147_000, "10m": 1_470_000, "100m": 14_700_000}
+# At these scales only `koi score` (all stages, and RFM alone) runs, beside
+# DuckDB's RFM on the same file: the analyst's pandas scripts would need more
+# memory than the machine has, and the floors take as long as the run.
+LARGE = {"100m"}
 AS_OF = "2026-01-01"
 HORIZON_DAYS = "360"  # lifetimes' CLV walks whole 30-day months: 12 of them
 INERTIA_TOLERANCE = 0.005
@@ -216,7 +221,7 @@ def med(xs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scales", default="1m,10m", help="comma-separated: 100k, 1m, 10m")
+    ap.add_argument("--scales", default="1m,10m", help="comma-separated: 100k, 1m, 10m, 100m")
     ap.add_argument("--reps", type=int, default=3, help="repetitions per process (medians are reported)")
     ap.add_argument("--no-floors", action="store_true", help="skip the bandwidth probes and the Lloyd pass")
     ap.add_argument("--results", default=str(BENCH / "RESULTS.md"))
@@ -243,9 +248,14 @@ def main():
     bw = bandwidth_probe() if floors else None
     load_start = load()
     results, failures = [], []
+    large_results = []
     for scale in scales:
         t0 = time.perf_counter()
         csv = generate(scale)
+        if scale in LARGE:
+            large_results.append(run_large(scale, csv, args.reps, py, failures))
+            print(f"bench: {scale} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+            continue
         size = csv.stat().st_size
         d = DATA / scale
         outs = {s: d / f"koi-{s}" for s in ["all", "rfm", "tiers", "lifetime"]}
@@ -304,7 +314,7 @@ def main():
 
         results.append(dict(
             scale=scale, rows=manifest["rows"]["read"], rejected=manifest["rows"]["rejected"], bytes=size,
-            customers=manifest["customers"],
+            customers=manifest["customers"], koi_version=manifest["koi_version"],
             proc={k: (med(w for w, _ in v), max(m for _, m in v)) for k, v in proc.items()},
             koi_stage={k: med(s.get(k, 0.0) for s in koi_stages) for k in koi_stages[0]},
             ana_stage={s: {k: med(j["seconds"][k] for j in v) for k in v[0]["seconds"]} for s, v in ana_json.items()},
@@ -312,7 +322,7 @@ def main():
             k=model["tiers"]["k"], restarts=model["tiers"]["restarts"]))
         print(f"bench: {scale} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
-    lines = report(results, command, args, manifest, bw, load_start, load())
+    lines = report(results, large_results, command, args, bw, load_start, load())
     Path(args.results).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     if failures:
@@ -320,19 +330,84 @@ def main():
         sys.exit(1)
 
 
-def report(results, command, args, manifest, bw, load_start, load_end):
-    x = lambda a, b: f"{a / b:.1f}×" if b > 0 else "–"
+def run_large(scale, csv, reps, py, failures):
+    """`koi score` (all stages; RFM alone) and DuckDB's RFM on one large file."""
+    d = DATA / scale
+    out_all, out_rfm, duck_out = d / "koi-all", d / "koi-rfm", d / "duckdb-rfm.json"
+    script = d / "duckdb_rfm.py"
+    script.write_text(duckdb_script(csv, duck_out))
+    koi = [str(KOI), "score", str(csv), "--as-of", AS_OF, "--horizon-days", HORIZON_DAYS, "--quiet"]
+    cmds = {"koi-all": koi + ["--out", str(out_all)], "koi-rfm": koi + ["--out", str(out_rfm), "--stages", "rfm"],
+            "ana-rfm": [str(py), str(script)]}
+    proc = {k: [] for k in cmds}
+    stages = []
+    for rep in range(reps):
+        pair = ["koi-rfm", "ana-rfm"] if rep % 2 == 0 else ["ana-rfm", "koi-rfm"]
+        for name in ["koi-all", *pair]:
+            wall, rss, _ = timed(cmds[name])
+            proc[name].append((wall, rss))
+            if name == "koi-all":
+                stages.append(json.loads((out_all / "run.json").read_text())["seconds"])
+            print(f"bench: {scale} rep {rep + 1} {name}: {wall:.2f} s, {rss:.0f} MiB", file=sys.stderr)
+    manifest = json.loads((out_all / "run.json").read_text())
+    n_rfm, err = check_rfm(out_rfm, duck_out)
+    if err:
+        failures.append(f"{scale}: RFM disagreement: {err}")
+    return dict(scale=scale, rows=manifest["rows"]["read"], bytes=csv.stat().st_size, customers=manifest["customers"],
+                koi_version=manifest["koi_version"],
+                proc={k: (med(w for w, _ in v), max(m for _, m in v)) for k, v in proc.items()},
+                koi_stage={k: med(s.get(k, 0.0) for s in stages) for k in stages[0]}, rfm_customers=n_rfm,
+                rfm_ok=err is None)
+
+
+def report_large(large):
+    lines = ["", "## Large files: one process on one machine", "",
+             "Only Koi and DuckDB's RFM run at these scales (the analyst's pandas scripts would need more memory "
+             "than the machine has). Koi: all four stages in one process, and RFM alone; DuckDB: the RFM query of "
+             "`benchmarks/duckdb_rfm.sql` (2 threads); RFM answers checked customer by customer.", "",
+             "| rows | CSV MB | customers | Koi all stages s | Koi peak MiB | Koi RFM s | Koi RFM peak MiB | "
+             "DuckDB RFM s | DuckDB peak MiB | RFM ratio | RFM identical |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in large:
+        p = r["proc"]
+        lines.append(f"| {r['rows']:,} | {r['bytes'] / 1e6:.0f} | {r['customers']:,} | {p['koi-all'][0]:.1f} | "
+                     f"{p['koi-all'][1]:.0f} | {p['koi-rfm'][0]:.1f} | {p['koi-rfm'][1]:.0f} | {p['ana-rfm'][0]:.1f} | "
+                     f"{p['ana-rfm'][1]:.0f} | {p['ana-rfm'][0] / p['koi-rfm'][0]:.1f}× | "
+                     f"{r['rfm_customers']:,} {'yes' if r['rfm_ok'] else 'NO'} |")
+    lines += ["", "Koi by step (median seconds, run.json of the all-stages run):", "",
+              "| rows | ingest | rfm | tiers | intervals | lifetime | tags | write | total |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in large:
+        s = r["koi_stage"]
+        lines.append(f"| {r['rows']:,} | " + " | ".join(f"{s.get(c, 0):.2f}" for c in
+                     ["ingest", "rfm", "tiers", "intervals", "lifetime", "tags", "write", "total"]) + " |")
+    return lines
+
+
+def report(results, large, command, args, bw, load_start, load_end):
+    version = (results or large)[0].get("koi_version", "?")
     lines = [
         "# Benchmark results",
         "",
         f"Machine: {machine()}. Load average (1/5/15 min) {load_start} at the start, {load_end} at the end "
         "(a shared machine: other builds run beside the benchmark).",
         f"Command: `{command}`. Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-        f"Koi {manifest['koi_version']}; analyst side: {', '.join(PINNED)}; DuckDB with 2 threads, "
+        f"Koi {version}; analyst side: {', '.join(PINNED)}; DuckDB with 2 threads, "
         "scikit-learn with its default threads (2 here).",
         f"Every process ran {args.reps}× alternately (Koi, analyst; the pair order flips each repetition). "
         "Times are medians; peak memory is the largest resident set (os.wait4) of any repetition. "
         "Ratios are analyst / Koi: above 1 means Koi is faster or smaller.",
+    ]
+    if results:
+        lines += report_standard(results, bw)
+    if large:
+        lines += report_large(large)
+    return lines
+
+
+def report_standard(results, bw):
+    x = lambda a, b: f"{a / b:.1f}×" if b > 0 else "–"
+    lines = [
         "",
         "## Per stage and end to end",
         "",
@@ -370,13 +445,13 @@ def report(results, command, args, manifest, bw, load_start, load_end):
                      f"the three processes above, no intervals) | {k['total']:.2f} | – | – | **{ka[0]:.2f}** | "
                      f"**{aw:.2f}** | **{x(aw, ka[0])}** | {ka[1]:.0f} | {am:.0f} | {x(am, ka[1])} |")
     lines += ["", "## Koi by step (median seconds, from run.json of the all-stages run)", "",
-              "| rows | MB | customers | ingest | rfm | tiers | intervals | lifetime | write | total | rows/s |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "| rows | MB | customers | ingest | rfm | tiers | intervals | lifetime | tags | write | total | rows/s |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         s = r["koi_stage"]
         lines.append(f"| {r['rows']:,} | {r['bytes'] / 1e6:.0f} | {r['customers']:,} | " +
                      " | ".join(f"{s.get(c, 0):.2f}" for c in ["ingest", "rfm", "tiers", "intervals", "lifetime",
-                                                              "write", "total"]) +
+                                                              "tags", "write", "total"]) +
                      f" | {r['rows'] / s['total'] / 1e6:.2f} M |")
     lines += ["", "## Analyst side by step (median seconds, the scripts' timers)", "",
               "| rows | tiers: read | features | KMeans fit | lifetime: read | summary | fit (BG/NBD + GG) | score |",
