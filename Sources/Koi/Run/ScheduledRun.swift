@@ -174,6 +174,18 @@ public enum ScheduledRun {
         scoring: scoring, config: config, runID: runID, directory: partialDir + "/exports",
         previous: previousTags.map { ($0, previousRun ?? "") })
       warnings += exports.warnings
+      // report.html, from the files just written and the history of the
+      // runs before this one. The results stand without it: a failure is a
+      // warning, not a failed run.
+      if let language = config.reportLanguage {
+        progress(.writing("report.html"))
+        do {
+          let earlier = try ReportHistory.load(history.db, runID: runID)
+          try RunReport.write(directory: partialDir, language: language, history: earlier)
+        } catch {
+          warnings.append("report.html was not written (\(error)); write it with koi report \(finalDir).")
+        }
+      }
       // run.json, written by the scoring run, gains the exports, their
       // warnings and the tag-change totals; the run directory is published
       // as a whole (renamed), so this rewrite is not visible half-done.
