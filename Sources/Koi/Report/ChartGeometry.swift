@@ -50,8 +50,10 @@ enum AxisTicks {
     var i = 0
     while true {
       let t = first + Double(i) * step
-      // Snap tiny floating residues (0.30000000000000004 → 0.3).
-      let snapped = (t / step).rounded() * step
+      // Snap floating residues (3 × 0.2 = 0.6000000000000001 → 0.6) to
+      // the step's decimals.
+      let scale = Foundation.pow(10, max(0, -(Foundation.log10(step)).rounded(.down)))
+      let snapped = (t * scale).rounded() / scale
       ticks.append(abs(snapped) < step * 1e-9 ? 0 : snapped)
       if t >= last - step * 1e-9 || i > 1000 { break }
       i += 1

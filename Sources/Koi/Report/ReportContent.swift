@@ -275,6 +275,7 @@ struct ReportContent {
               ]
             }, numeric: [false, true, true])
         ))
+      s.notes.append(t(.dueCalendarNote))
       s.notes.append(t(.dueListNote))
     }
     return s

@@ -111,10 +111,10 @@ public enum ReportLanguage: String, Sendable, CaseIterable {
   /// The display name of a tier-profile feature, with its unit.
   func featureName(_ feature: String) -> String {
     let names: [String: (String, String)] = [
-      "discount_depth": ("折扣深度", "discount depth"), "promo_share": ("活动购买占比", "promotion share"),
-      "premium_share": ("高端项目占比", "premium share"), "breadth": ("项目种类数", "treatments (breadth)"),
-      "purchase_days": ("消费天数", "purchase days"), "net_spend": ("净消费额", "net spend"),
-      "tenure_days": ("客龄（天）", "tenure (days)"),
+      "discount_depth": ("折扣深度", "Discount depth"), "promo_share": ("活动购买占比", "Promotion share"),
+      "premium_share": ("高端项目占比", "Premium-item share"), "breadth": ("项目种类数", "Treatments bought (breadth)"),
+      "purchase_days": ("消费天数", "Purchase days"), "net_spend": ("净消费额", "Net spend"),
+      "tenure_days": ("客龄（天）", "Tenure (days)"),
     ]
     guard let n = names[feature] else { return feature }
     return self == .zh ? n.0 : n.1

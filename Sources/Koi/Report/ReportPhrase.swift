@@ -81,6 +81,11 @@ struct ReportPhrase: Sendable {
   static let dueCalendar = ReportPhrase(
     zh: "到期日历：未来 12 周每周预计购买人次（概率之和）",
     en: "Due calendar: expected purchases per week, next 12 weeks (sum of probabilities)")
+  static let dueCalendarNote = ReportPhrase(
+    zh: "每位客户的 30/60/90 天购买概率在各 30 天内按天均匀分配到各周，因此同一个 30 天内的几周数值相同。",
+    en:
+      "Each customer's 30/60/90-day probabilities are spread evenly over the days of each 30-day window, so the weeks within one window show the same value."
+  )
   static let week = ReportPhrase(zh: "周", en: "Week")
   static let treatment = ReportPhrase(zh: "项目", en: "Treatment")
   static let dueListed = ReportPhrase(zh: "到期名单人数（%d 天内）", en: "Customers on the due list (within %d days)")

@@ -137,6 +137,7 @@ public enum RunReport {
     {{#missing}}<p class="missing">{{.}}</p>{{/missing}}
     {{#hasFigures}}<dl class="figures">{{#figures}}<div><dt>{{label}}</dt><dd>{{value}}</dd></div>{{/figures}}</dl>{{/hasFigures}}
     {{#groups}}
+    {{#heading}}<h3>{{.}}</h3>{{/heading}}
     <div class="group cols-{{columns}}">
     {{#figures}}
     <figure class="chart">

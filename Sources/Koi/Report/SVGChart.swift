@@ -165,7 +165,7 @@ struct SVGCharts {
       let px = x(t)
       svg += "<line x1=\"\(fmt(px))\" y1=\"\(fmt(top))\" x2=\"\(fmt(px))\" y2=\"\(fmt(top + plotH))\" stroke=\"#ddd\"/>"
       svg += text(
-        px, top + plotH + 16, language.value(t, unit: unit == .share ? .share : tickUnit(unit, t)), anchor: "middle",
+        px, top + plotH + 16, tickLabel(t, unit: unit), anchor: "middle",
         size: 11)
     }
     svg += text((left + width - right) / 2, top + plotH + 36, axisTitle, anchor: "middle")
@@ -208,7 +208,11 @@ struct SVGCharts {
     return Chart(svg: svg, table: table, marks: marks)
   }
 
-  private func tickUnit(_ unit: ReportUnit, _ t: Double) -> ReportUnit { unit }
+  /// An axis tick: money in the compact form (`¥200万`, `¥2M`) so ticks
+  /// never run into each other.
+  private func tickLabel(_ t: Double, unit: ReportUnit) -> String {
+    unit == .money ? language.compactMoney(t) : language.value(t, unit: unit)
+  }
 
   /// A grid of cells coloured by value (sequential palette), the value
   /// written in each cell.
@@ -330,7 +334,7 @@ struct SVGCharts {
     }
     for t in yTicks {
       svg += "<line x1=\"\(fmt(left))\" y1=\"\(fmt(y(t)))\" x2=\"\(fmt(w - 20))\" y2=\"\(fmt(y(t)))\" stroke=\"#ddd\"/>"
-      if yTickLabels { svg += text(left - 6, y(t) + 4, language.value(t, unit: yUnit), anchor: "end", size: 11) }
+      if yTickLabels { svg += text(left - 6, y(t) + 4, tickLabel(t, unit: yUnit), anchor: "end", size: 11) }
     }
     if let xLabels {
       let every = max(1, Int((Double(xLabels.count) * 80 / (w - left)).rounded(.up)))
