@@ -385,10 +385,12 @@ struct ReportContent {
     let matrix = segs.map { p in segs.map { q in Double(c.segmentMoves["\(p)|\(q)"] ?? 0) } }
     s.figures.append((t(.previousRun), h.previousAsOf ?? "—"))
     s.figures.append((t(.newSinceLast), language.count(c.newCustomers)))
+    // As `koi diff` counts it: into one of the slipping segments from none.
+    let risk = Set(RunDiff.atRiskSegments.map(\.rawValue))
     var moved = 0
     for (k, v) in c.segmentMoves {
       let parts = k.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-      if parts.count == 2, parts[0] != parts[1], parts[1] == "at_risk" || parts[1] == "cant_lose_them" { moved += v }
+      if parts.count == 2, !risk.contains(parts[0]), risk.contains(parts[1]) { moved += v }
     }
     s.figures.append((t(.movedIntoAtRisk), language.count(moved)))
     if ran("rfm") {
@@ -449,7 +451,68 @@ struct ReportContent {
 
   func predictions() -> ReportSection {
     var s = ReportSection(id: "predictions", title: t(.predictions), guide: t(.predictionsGuide))
-    s.missing.append(t(.predictionsNone))
+    guard let checks = history?.predictionChecks, let last = checks.last else {
+      s.missing.append(t(.predictionsNone))
+      return s
+    }
+    s.figures.append((t(.checkedRun), last.asOf))
+    s.figures.append((t(.pairs), language.count(last.pairs)))
+    s.figures.append((t(.brier), language.number(last.brier, decimals: 4)))
+    s.figures.append(
+      (t(.baseRateBrier), language.number(last.baseRate * (1 - last.baseRate), decimals: 4)))
+    s.figures.append((t(.baseRate), language.percent(last.baseRate)))
+    if last.dueListed > 0 {
+      s.figures.append((t(.dueHitRate), language.percent(Double(last.dueBought) / Double(last.dueListed))))
+    }
+    let labels = checks.map(\.asOf)
+    if checks.count >= 2 {
+      s.groups.append(
+        ReportFigureGroup(
+          columns: 2,
+          figures: [
+            ReportFigure(
+              title: t(.brierOverRuns),
+              chart: SVGCharts(language: language, width: 560).lines(
+                series: [
+                  (t(.brier), checks.indices.map { (Double($0), checks[$0].brier) }),
+                  (
+                    t(.baseRateBrier),
+                    checks.indices.map { (Double($0), checks[$0].baseRate * (1 - checks[$0].baseRate)) }
+                  ),
+                ], xUnit: .count, yUnit: .probability, xTitle: t(.checkedRuns), yTitle: t(.brier),
+                label: t(.brierOverRuns), xLabels: labels)),
+            ReportFigure(
+              title: t(.hitRateOverRuns),
+              chart: SVGCharts(language: language, width: 560).lines(
+                series: [
+                  (
+                    t(.dueHitRate),
+                    checks.indices.map {
+                      (
+                        Double($0),
+                        checks[$0].dueListed > 0 ? Double(checks[$0].dueBought) / Double(checks[$0].dueListed) : 0
+                      )
+                    }
+                  )
+                ], xUnit: .count, yUnit: .share, xTitle: t(.checkedRuns), yTitle: t(.hitRate),
+                label: t(.hitRateOverRuns), xLabels: labels)),
+          ]))
+    }
+    if !last.calibration.isEmpty {
+      var chart = svg.lines(
+        series: [(t(.observed), last.calibration.map { ($0.meanPredicted, $0.observedRate) })], xUnit: .probability,
+        yUnit: .probability, xTitle: t(.predicted), yTitle: t(.observed), label: t(.calibration), height: 260,
+        diagonal: true)
+      chart.table = ReportTable(
+        headers: [t(.predicted), t(.observed), t(.pairs)],
+        rows: last.calibration.map {
+          [
+            language.number($0.meanPredicted, decimals: 3), language.number($0.observedRate, decimals: 3),
+            language.count($0.pairs),
+          ]
+        }, numeric: [true, true, true])
+      s.groups.append(ReportFigureGroup(columns: 1, figures: [ReportFigure(title: t(.calibration), chart: chart)]))
+    }
     return s
   }
 

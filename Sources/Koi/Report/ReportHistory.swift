@@ -11,6 +11,8 @@ public struct ReportHistory: Sendable {
   var previousCustomers: [String: (segment: String?, tier: Int?)]?
   /// Earlier runs, oldest first: as-of date and customers per segment.
   var segmentSizes: [(asOf: String, counts: [String: Int])] = []
+  /// Earlier runs' predictions checked so far, oldest run first.
+  var predictionChecks: [PredictionCheck] = []
 
   /// At most this many earlier runs in the segment-size chart.
   static let runsShown = 11
@@ -29,6 +31,12 @@ public struct ReportHistory: Sendable {
   }
 
   static func load(_ db: any DatabaseReader, runID: String) throws -> ReportHistory {
+    var h = try loadRuns(db, runID: runID)
+    h.predictionChecks = try PredictionChecks.all(db, before: runID)
+    return h
+  }
+
+  static func loadRuns(_ db: any DatabaseReader, runID: String) throws -> ReportHistory {
     try db.read { db in
       var h = ReportHistory()
       let runs = try Row.fetchAll(

@@ -362,8 +362,14 @@ struct CustomerAggregates: Sendable {
     }
   }
 
-  /// Streams `path` in 1 MiB blocks, one line at a time.
+  /// Adds every record of the customers.jsonl at `path`.
   mutating func read(path: String) throws {
+    try Self.stream(path: path) { add($0) }
+  }
+
+  /// Streams `path` in 1 MiB blocks, one line at a time, handing each
+  /// record to `body`.
+  static func stream(path: String, _ body: (Record) throws -> Void) throws {
     guard let file = FileHandle(forReadingAtPath: path) else {
       throw ReportError(kind: .missing, path: path, message: "cannot be read; check its permissions")
     }
@@ -374,13 +380,15 @@ struct CustomerAggregates: Sendable {
     func take(_ bytes: Data) throws {
       line += 1
       guard !bytes.isEmpty else { return }
-      do { add(try decoder.decode(Record.self, from: bytes)) } catch {
+      let record: Record
+      do { record = try decoder.decode(Record.self, from: bytes) } catch {
         throw ReportError(
           kind: .invalid, path: "\(path):\(line)",
           message:
             "not a complete customer record (\(ReportInputs.describe(error))); the file is truncated or damaged: run koi score again"
         )
       }
+      try body(record)
     }
     while let block = try file.read(upToCount: 1 << 20), !block.isEmpty {
       pending.append(block)

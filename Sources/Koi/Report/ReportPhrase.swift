@@ -133,7 +133,8 @@ struct ReportPhrase: Sendable {
   static let previousRun = ReportPhrase(zh: "上次", en: "Previous")
   static let thisRun = ReportPhrase(zh: "本次", en: "This run")
   static let movedIntoAtRisk = ReportPhrase(
-    zh: "移入“流失风险”或“重要挽留”的客户", en: "Customers moved into at risk or can't lose them")
+    zh: "移入流失风险类分层的客户（流失风险、重要挽留、沉睡、已流失）",
+    en: "Customers moved into at risk (at risk, can't lose them, hibernating, lost)")
   static let newSinceLast = ReportPhrase(zh: "上次之后的新客户", en: "Customers new since the previous run")
   static let segmentSizesOverRuns = ReportPhrase(zh: "近几次运行的分层人数", en: "Segment sizes over the last runs")
   static let run = ReportPhrase(zh: "运行（截止日）", en: "Run (as-of date)")
@@ -151,6 +152,23 @@ struct ReportPhrase: Sendable {
     en:
       "No earlier prediction can be checked yet: scheduled runs (koi run) check them once their 30-day window has passed."
   )
+
+  static let checkedRun = ReportPhrase(zh: "最近检验的运行（截止日）", en: "Latest run checked (as of)")
+  static let pairs = ReportPhrase(zh: "检验的客户-项目对", en: "Customer-treatment pairs checked")
+  static let brier = ReportPhrase(zh: "Brier 分数", en: "Brier score")
+  static let baseRateBrier = ReportPhrase(
+    zh: "基准（总是预测平均购买率）", en: "Baseline (always the average rate)")
+  static let baseRate = ReportPhrase(zh: "实际 30 天购买率", en: "Share that bought within 30 days")
+  static let dueHitRate = ReportPhrase(
+    zh: "到期名单命中率（名单中 30 天内购买的比例）", en: "Due-list hit rate (listed pairs that bought within 30 days)")
+  static let hitRate = ReportPhrase(zh: "命中率", en: "Hit rate")
+  static let brierOverRuns = ReportPhrase(zh: "各次运行的 Brier 分数", en: "Brier score over runs")
+  static let hitRateOverRuns = ReportPhrase(zh: "各次运行的到期名单命中率", en: "Due-list hit rate over runs")
+  static let calibration = ReportPhrase(
+    zh: "最近一次检验的校准（按预测概率十分位）", en: "Calibration of the latest check (by decile of the predicted probability)")
+  static let predicted = ReportPhrase(zh: "预测概率（均值）", en: "Predicted probability (mean)")
+  static let observed = ReportPhrase(zh: "实际购买比例", en: "Observed share that bought")
+  static let checkedRuns = ReportPhrase(zh: "被检验的运行（截止日）", en: "Run checked (as-of date)")
 
   // Data quality
   static let quality = ReportPhrase(zh: "数据质量", en: "Data quality")

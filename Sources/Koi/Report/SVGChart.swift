@@ -319,10 +319,16 @@ struct SVGCharts {
     let height = top + plotH + 50
     let xs = series.flatMap { $0.points.map(\.x) }
     let ys = series.flatMap { $0.points.map(\.y) }
-    let xTicks = xLabels == nil ? AxisTicks.nice(low: xs.min() ?? 0, high: xs.max() ?? 1) : []
+    // A diagonal (Lorenz, calibration) needs the unit square.
+    let xTicks =
+      xLabels != nil
+      ? [] : diagonal ? AxisTicks.nice(low: 0, high: 1) : AxisTicks.nice(low: xs.min() ?? 0, high: xs.max() ?? 1)
     let xDomain =
       xLabels.map { -0.3...Double(max(1, $0.count) - 1) + 0.3 } ?? (xTicks.first ?? 0)...(xTicks.last ?? 1)
-    let yTicks = AxisTicks.nice(low: min(0, ys.min() ?? 0), high: ys.max() ?? 1, count: 4)
+    let yTicks =
+      diagonal
+      ? AxisTicks.nice(low: 0, high: 1, count: 4)
+      : AxisTicks.nice(low: min(0, ys.min() ?? 0), high: ys.max() ?? 1, count: 4)
     let x = LinearScale(domain: xDomain, range: (left, w - 20))
     let y = LinearScale(domain: yTicks.first!...yTicks.last!, range: (top + plotH, top))
     var svg =

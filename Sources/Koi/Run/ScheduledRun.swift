@@ -174,6 +174,18 @@ public enum ScheduledRun {
         scoring: scoring, config: config, runID: runID, directory: partialDir + "/exports",
         previous: previousTags.map { ($0, previousRun ?? "") })
       warnings += exports.warnings
+      // Earlier runs' 30-day predictions against the purchases since, and
+      // this run's predictions kept for a later run to check. Checks are
+      // measurements, not results: a failure is a warning.
+      do {
+        scoring.manifest.predictionChecks = try PredictionChecks.checkEarlier(
+          db: history.db, currentRunID: runID, asOfDay: asOfDay, ledger: scoring.ledger)
+        if options.stages.contains(.intervals) {
+          try PredictionChecks.record(runID: runID, runDirectory: partialDir, db: history.db)
+        }
+      } catch {
+        warnings.append("earlier predictions were not checked (\(error)).")
+      }
       // report.html, from the files just written and the history of the
       // runs before this one. The results stand without it: a failure is a
       // warning, not a failed run.
