@@ -170,6 +170,34 @@ struct ReportPhrase: Sendable {
   static let observed = ReportPhrase(zh: "实际购买比例", en: "Observed share that bought")
   static let checkedRuns = ReportPhrase(zh: "被检验的运行（截止日）", en: "Run checked (as-of date)")
 
+  // Backtest
+  static let backtestTitle = ReportPhrase(zh: "回测报告", en: "Backtest report")
+  static let backtestRepurchase = ReportPhrase(zh: "复购概率回测", en: "Repurchase probabilities against what happened")
+  static let backtestRepurchaseGuide = ReportPhrase(
+    zh: "截止日之前拟合，之后实际发生的购买对比：点越贴近对角线，概率越可信；Brier 越低越好。",
+    en:
+      "Fitted before the cutoff, compared with the purchases after it: the closer the points to the diagonal, the more the probabilities can be trusted; the lower the Brier score, the better."
+  )
+  static let backtestLifetime = ReportPhrase(zh: "终身价值模型回测", en: "Lifetime models against what happened")
+  static let backtestLifetimeGuide = ReportPhrase(
+    zh: "按截止日前的复购次数分组，每位客户在截止日之后的预测购买次数与实际次数对比。",
+    en:
+      "Customers grouped by their repeat purchases before the cutoff: predicted against actual purchases per customer after it."
+  )
+  static let cutoff = ReportPhrase(zh: "截止日", en: "Cutoff")
+  static let baseline = ReportPhrase(zh: "基准", en: "baseline")
+  static let calibrationWithin = ReportPhrase(zh: "%d 天内购买概率的校准", en: "Calibration, purchase within %d days")
+  static let backtestScores = ReportPhrase(zh: "各窗口的 Brier 分数与 AUC", en: "Brier score and AUC per window")
+  static let windowDays = ReportPhrase(zh: "窗口（天）", en: "Window (days)")
+  static let maeNextPurchase = ReportPhrase(zh: "下次购买日期平均绝对误差", en: "Mean absolute error of the next-purchase date")
+  static let actualPurchases = ReportPhrase(zh: "截止日后实际购买次数", en: "Actual purchases after the cutoff")
+  static let predictedPurchases = ReportPhrase(zh: "预测购买次数", en: "Predicted purchases")
+  static let meanPredicted = ReportPhrase(zh: "平均预测", en: "Mean predicted")
+  static let meanActual = ReportPhrase(zh: "平均实际", en: "Mean actual")
+  static let purchasesPerCustomer = ReportPhrase(zh: "每位客户购买次数", en: "Purchases per customer")
+  static let byRepeats = ReportPhrase(
+    zh: "按截止日前复购次数分组（✓ = 选用的模型）", en: "By repeat purchases before the cutoff (✓ = the chosen model)")
+
   // Data quality
   static let quality = ReportPhrase(zh: "数据质量", en: "Data quality")
   static let qualityGuide = ReportPhrase(

@@ -22,6 +22,17 @@ public enum RunReport {
   public static func render(directory: String, language: ReportLanguage, history: ReportHistory? = nil) throws
     -> String
   {
+    // A `koi backtest` directory has backtest.json and no run.json.
+    let fm = FileManager.default
+    if !fm.fileExists(atPath: directory + "/run.json") && fm.fileExists(atPath: directory + "/backtest.json") {
+      let b = try BacktestInputs.read(directory: directory)
+      let content = BacktestContent(inputs: b, language: language)
+      let subtitle = [
+        language(.cutoff) + " " + (b.cutoff ?? "—"),
+        language(.generatedBy) + " " + (b.koiVersion ?? "") + " · backtest",
+      ].joined(separator: " · ")
+      return page(title: language(.backtestTitle), subtitle: subtitle, sections: content.sections, language: language)
+    }
     let history = try history ?? findHistory(directory: directory)
     let inputs = try ReportInputs.read(directory: directory, previous: history?.previousCustomers)
     let content = ReportContent(inputs: inputs, history: history, language: language)
@@ -57,6 +68,16 @@ public enum RunReport {
   static func page(content: ReportContent) -> String {
     let lang = content.language
     let inputs = content.inputs
+    let subtitle = [
+      lang(.asOf) + " " + (inputs.run.asOf ?? "—"),
+      lang(.customers) + " " + lang.count(inputs.run.customers ?? 0),
+      lang(.generatedBy) + " " + (inputs.run.koiVersion ?? "") + " · " + (inputs.run.command ?? ""),
+    ].joined(separator: " · ")
+    return page(title: lang(.title), subtitle: subtitle, sections: content.sections, language: lang)
+  }
+
+  static func page(title: String, subtitle: String, sections: [ReportSection], language lang: ReportLanguage) -> String
+  {
     func table(_ t: ReportTable) -> [String: Any] {
       [
         "headers": t.headers,
@@ -69,7 +90,7 @@ public enum RunReport {
         },
       ]
     }
-    let sections: [[String: Any]] = content.sections.map { s in
+    let sectionContexts: [[String: Any]] = sections.map { s in
       [
         "id": s.id, "title": s.title, "guide": s.guide, "missing": s.missing,
         "hasFigures": !s.figures.isEmpty,
@@ -87,14 +108,9 @@ public enum RunReport {
         "notes": s.notes,
       ]
     }
-    let subtitle = [
-      lang(.asOf) + " " + (inputs.run.asOf ?? "—"),
-      lang(.customers) + " " + lang.count(inputs.run.customers ?? 0),
-      lang(.generatedBy) + " " + (inputs.run.koiVersion ?? "") + " · " + (inputs.run.command ?? ""),
-    ].joined(separator: " · ")
     let context: [String: Any] = [
-      "lang": lang == .zh ? "zh-CN" : "en", "title": lang(.title), "subtitle": subtitle, "css": css,
-      "sections": sections,
+      "lang": lang == .zh ? "zh-CN" : "en", "title": title, "subtitle": subtitle, "css": css,
+      "sections": sectionContexts,
     ]
     return templates.render(context, withTemplate: "page") ?? ""
   }

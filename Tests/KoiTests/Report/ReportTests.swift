@@ -194,4 +194,27 @@ import Testing
     let tiers = (json?["tiers"] as? [String: Any])?["tiers"] as? [[String: Any]] ?? []
     #expect(tiers.map { $0["name_zh"] as? String } == PriceSensitivityTier.allCases.map(\.nameZH))
   }
+
+  @Test func aBacktestDirectoryGetsItsOwnReport() throws {
+    let out = dir.path("bt")
+    _ = try BacktestRun.run(
+      BacktestOptions(inputPath: Self.sample, outputDirectory: out, cutoffDay: DayNumber.parse("2025-07-01") ?? 0))
+    let b = try BacktestInputs.read(directory: out)
+    for language in ReportLanguage.allCases {
+      let sections = BacktestContent(inputs: b, language: language).sections
+      #expect(sections.allSatisfy { $0.missing.isEmpty })
+      let charts = sections.flatMap(\.charts)
+      // Three calibration plots (30/60/90 days) and one per lifetime model.
+      #expect(charts.count >= 5)
+      for c in charts { #expect(c.marks >= 2) }
+      let html = try RunReport.render(directory: out, language: language)
+      #expect(html.contains(language(.backtestTitle)))
+      #expect(html.contains(language(.calibrationWithin).replacingOccurrences(of: "%d", with: "90")))
+      #expect(!html.lowercased().contains("<script"))
+    }
+    try Data("{\"cutoff\": 3}".utf8).write(to: URL(fileURLWithPath: out + "/backtest.json"))
+    #expect {
+      try RunReport.render(directory: out, language: .zh)
+    } throws: { ($0 as? ReportError)?.kind == .invalid }
+  }
 }
