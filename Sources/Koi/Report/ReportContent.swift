@@ -185,15 +185,29 @@ struct ReportContent {
 
   // MARK: - Repurchase
 
+  /// At most this many treatments in the repurchase charts.
+  static let treatmentsCharted = 24
+
   func repurchase() -> ReportSection {
     var s = ReportSection(id: "repurchase", title: t(.repurchase), guide: t(.repurchaseGuide))
-    guard ran("intervals"), let cats = inputs.segments.intervals?.categories else {
+    guard ran("intervals"), let allCategories = inputs.segments.intervals?.categories else {
       s.missing.append(ran("intervals") ? t(.missingPrefix) + "segments.json intervals" : t(.stageLeftOut))
       return s
     }
-    guard inputs.customers.customers > 0, !cats.isEmpty else {
+    guard inputs.customers.customers > 0, !allCategories.isEmpty else {
       s.missing.append(t(.noCustomers))
       return s
+    }
+    // The page stays small whatever the catalogue: the treatments with the
+    // most customers are charted, the rest counted (segments.json has all).
+    let cats = Array(
+      allCategories.enumerated().sorted {
+        ($0.element.customers ?? 0, -$0.offset) > ($1.element.customers ?? 0, -$1.offset)
+      }
+      .prefix(Self.treatmentsCharted).sorted { $0.offset < $1.offset }.map(\.element))
+    if allCategories.count > cats.count {
+      s.notes.append(
+        t(.moreTreatments).replacingOccurrences(of: "%d", with: String(allCategories.count - cats.count)))
     }
     // Densities, one small chart per treatment with a fitted curve.
     let fits = Dictionary(

@@ -347,9 +347,10 @@ struct CustomerAggregates: Sendable {
       for rep in reps {
         guard let p30 = rep.probability30d else { continue }
         let w = DueCalendar.weekly(p30: p30, p60: rep.probability60d, p90: rep.probability90d)
-        var acc = dueWeeks[rep.category] ?? Array(repeating: 0, count: w.count)
-        for i in w.indices { acc[i] += w[i] }
-        dueWeeks[rep.category] = acc
+        // Summed in place: a copy per pair would allocate.
+        dueWeeks[rep.category, default: Array(repeating: 0, count: w.count)].withUnsafeMutableBufferPointer { acc in
+          for i in w.indices { acc[i] += w[i] }
+        }
       }
     }
     if let previous {
@@ -367,39 +368,63 @@ struct CustomerAggregates: Sendable {
     try Self.stream(path: path) { add($0) }
   }
 
-  /// Streams `path` in 1 MiB blocks, one line at a time, handing each
-  /// record to `body`.
+  /// Streams `path` in 8 MiB blocks and hands each record to `body`, in
+  /// file order. The lines of a block are decoded on every core (decoding
+  /// is nearly all the time: about 44 µs per record on one core here);
+  /// `body` runs on the calling thread, so aggregates need no locks and
+  /// come out the same whatever the core count.
   static func stream(path: String, _ body: (Record) throws -> Void) throws {
     guard let file = FileHandle(forReadingAtPath: path) else {
       throw ReportError(kind: .missing, path: path, message: "cannot be read; check its permissions")
     }
     defer { try? file.close() }
-    let decoder = JSONDecoder()
     var pending = Data()
     var line = 0
-    func take(_ bytes: Data) throws {
-      line += 1
-      guard !bytes.isEmpty else { return }
-      let record: Record
-      do { record = try decoder.decode(Record.self, from: bytes) } catch {
-        throw ReportError(
-          kind: .invalid, path: "\(path):\(line)",
-          message:
-            "not a complete customer record (\(ReportInputs.describe(error))); the file is truncated or damaged: run koi score again"
-        )
-      }
-      try body(record)
+    func take(_ block: Data) throws {
+      let lines = block.split(separator: 10, omittingEmptySubsequences: false)
+      for r in try decode(lines, firstLine: line + 1, path: path) { try body(r) }
+      line += lines.count
     }
-    while let block = try file.read(upToCount: 1 << 20), !block.isEmpty {
+    while let block = try file.read(upToCount: 8 << 20), !block.isEmpty {
       pending.append(block)
-      var start = pending.startIndex
-      while let nl = pending[start...].firstIndex(of: 10) {
-        try take(pending[start..<nl])
-        start = pending.index(after: nl)
-      }
-      pending = Data(pending[start...])
+      guard let last = pending.lastIndex(of: 10) else { continue }
+      try take(pending[pending.startIndex..<last])
+      pending = Data(pending[pending.index(after: last)...])
     }
     if !pending.isEmpty { try take(pending) }
+  }
+
+  /// Decodes `lines` (empty ones skipped) in parallel chunks; the error of
+  /// the first bad line, if any, names it.
+  static func decode(_ lines: [Data], firstLine: Int, path: String) throws -> [Record] {
+    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, lines.count / 256))
+    var parts = [[Record]](repeating: [], count: workers)
+    var failures = [(line: Int, error: Error)?](repeating: nil, count: workers)
+    parts.withUnsafeMutableBufferPointer { parts in
+      failures.withUnsafeMutableBufferPointer { failures in
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+          let decoder = JSONDecoder()
+          let range = (w * lines.count / workers)..<((w + 1) * lines.count / workers)
+          var out: [Record] = []
+          out.reserveCapacity(range.count)
+          for i in range where !lines[i].isEmpty {
+            do { out.append(try decoder.decode(Record.self, from: lines[i])) } catch {
+              failures[w] = (firstLine + i, error)
+              break
+            }
+          }
+          parts[w] = out
+        }
+      }
+    }
+    if let (line, error) = failures.compactMap({ $0 }).first {
+      throw ReportError(
+        kind: .invalid, path: "\(path):\(line)",
+        message:
+          "not a complete customer record (\(ReportInputs.describe(error))); the file is truncated or damaged: run koi score again"
+      )
+    }
+    return parts.flatMap { $0 }
   }
 }
 

@@ -86,6 +86,9 @@ struct ReportPhrase: Sendable {
     en:
       "Each customer's 30/60/90-day probabilities are spread evenly over the days of each 30-day window, so the weeks within one window show the same value."
   )
+  static let moreTreatments = ReportPhrase(
+    zh: "图中只列出客户最多的 24 个项目；另有 %d 个项目见 segments.json。",
+    en: "The charts show the 24 treatments with the most customers; %d more are in segments.json.")
   static let week = ReportPhrase(zh: "周", en: "Week")
   static let treatment = ReportPhrase(zh: "项目", en: "Treatment")
   static let dueListed = ReportPhrase(zh: "到期名单人数（%d 天内）", en: "Customers on the due list (within %d days)")

@@ -217,4 +217,22 @@ import Testing
       try RunReport.render(directory: out, language: .zh)
     } throws: { ($0 as? ReportError)?.kind == .invalid }
   }
+
+  @Test func aLongCatalogueKeepsThePageSmall() throws {
+    // 60 treatments, each bought twice by 40 customers.
+    var csv = "customer_id,date,item,amount\n"
+    for item in 0..<60 {
+      for c in 0..<40 {
+        csv += "C\(c),2025-0\(1 + c % 5)-1\(item % 10),item_\(item),\(100 + item)\n"
+        csv += "C\(c),2025-0\(6 + c % 3)-2\(item % 8),item_\(item),\(100 + item)\n"
+      }
+    }
+    let d = try score(try dir.write("many.csv", csv))
+    let c = try content(d, .en)
+    let s = try #require(c.sections.first { $0.id == "repurchase" })
+    #expect(s.charts.count <= ReportContent.treatmentsCharted + 2)
+    #expect(s.notes.contains { $0.contains("36 more") })
+    let html = try RunReport.render(directory: d, language: .zh)
+    #expect(html.utf8.count < 2_000_000)
+  }
 }
