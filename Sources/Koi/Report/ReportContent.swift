@@ -420,9 +420,11 @@ struct ReportContent {
           ]))
     }
     if ran("tiers") {
-      let ids = ["1", "2", "3", "4", ""]
+      // "No tier" only when some customer had none in either run.
+      let withNone = c.tierMoves.keys.contains { $0.hasPrefix("|") || $0.hasSuffix("|") }
+      let ids = ["1", "2", "3", "4"] + (withNone ? [""] : [])
       let tierNames =
-        PriceSensitivityTier.allCases.map { language.tierName($0.id) } + [t(.none)]
+        PriceSensitivityTier.allCases.map { language.tierName($0.id) } + (withNone ? [t(.none)] : [])
       let m = ids.map { p in ids.map { q in Double(c.tierMoves["\(p)|\(q)"] ?? 0) } }
       s.groups.append(
         ReportFigureGroup(
