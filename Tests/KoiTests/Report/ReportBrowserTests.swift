@@ -74,7 +74,7 @@ import Testing
     let shot = try run(
       chromium,
       common + [
-        "--window-size=1280,9000", "--screenshot=\(screenshot)", "--log-net-log=\(netLog)",
+        "--window-size=1280,10000", "--screenshot=\(screenshot)", "--log-net-log=\(netLog)",
         URL(fileURLWithPath: page).absoluteString,
       ])
     #expect(shot.status == 0, "chromium: \(shot.stderr.suffix(2000))")
