@@ -66,7 +66,9 @@ struct ReportContent {
     s.figures.append((t(.rowsRead), language.count(rows?.read ?? 0)))
     s.figures.append((t(.rowsUsed), language.count(rows?.used ?? 0)))
     s.figures.append((t(.rowsRejected), language.count(rows?.rejected ?? 0)))
-    s.figures.append((t(.stagesRun), (inputs.run.stages ?? []).joined(separator: ", ")))
+    s.figures.append(
+      (t(.stagesRun), (inputs.run.stages ?? []).map(language.stageName).joined(separator: language == .zh ? "、" : ", "))
+    )
     if c.customers == 0 { s.missing.append(t(.noCustomers)) }
     for w in (inputs.run.warnings ?? []).prefix(10) { s.notes.append(t(.warnings) + ": " + w) }
     return s
@@ -218,7 +220,7 @@ struct ReportContent {
       guard let fit = fits[c.category], let fam = fit.family.flatMap(IntervalFamily.init(rawValue:)),
         let mu = fit.coefficients?.first, let ls = fit.logScale, mu.isFinite, ls.isFinite
       else {
-        noCurve.append("\(c.category) (\(c.basis ?? "—"))")
+        noCurve.append("\(c.category) (\(c.basis.map(language.basisName) ?? "—"))")
         continue
       }
       let g = GapDensity(family: fam, mu: mu, sigma: Foundation.exp(ls))
@@ -230,7 +232,7 @@ struct ReportContent {
         rows: [
           [
             language.value(p10, unit: .days), language.value(p50, unit: .days), language.value(p90, unit: .days),
-            c.basis ?? "",
+            c.basis.map(language.basisName) ?? "",
           ]
         ], numeric: [true, true, true, false])
       small.append(
@@ -547,7 +549,8 @@ struct ReportContent {
             ReportFigure(
               title: t(.rejectsByReason),
               chart: svg.bars(
-                categories: byReason.map(\.key), series: [(t(.rows), byReason.map { Double($0.value) })], unit: .count,
+                categories: byReason.map { language.rejectReason($0.key) },
+                series: [(t(.rows), byReason.map { Double($0.value) })], unit: .count,
                 axisTitle: t(.rows), label: t(.rejectsByReason)))
           ]))
       if let ex = inputs.rejectExamples, !ex.isEmpty {
@@ -557,7 +560,9 @@ struct ReportContent {
             t(.firstExamples),
             ReportTable(
               headers: (withFile ? [t(.file)] : []) + [t(.line), t(.reason), t(.field)],
-              rows: ex.map { (withFile ? [$0.file ?? ""] : []) + [$0.line, $0.reason, $0.field] },
+              rows: ex.map {
+                (withFile ? [$0.file ?? ""] : []) + [$0.line, language.rejectReason($0.reason), $0.field]
+              },
               numeric: (withFile ? [false] : []) + [true, false, false])
           ))
         s.notes.append(t(.rejectsNote))

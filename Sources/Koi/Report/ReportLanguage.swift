@@ -108,6 +108,40 @@ public enum ReportLanguage: String, Sendable, CaseIterable {
     return self == .zh ? n.0 : n.1
   }
 
+  /// A reject reason of rejects.csv, with its id in brackets in Chinese
+  /// (the id is what rejects.csv holds).
+  func rejectReason(_ reason: String) -> String {
+    let zh: [String: String] = [
+      "wrong_field_count": "字段数不符", "missing_customer_id": "缺少客户编号", "missing_item": "缺少项目",
+      "bad_date": "日期无法识别", "bad_amount": "金额无法识别", "bad_list_price": "原价无法识别",
+      "bad_promo": "活动标记无法识别", "after_as_of": "晚于截止日", "malformed_quotes": "引号格式错误",
+      "unterminated_quote": "引号未闭合", "invalid_encoding": "编码无效", "no_purchase": "无购买",
+      "duplicate_across_files": "跨文件重复", "formula_without_value": "公式无保存值",
+    ]
+    guard self == .zh, let name = zh[reason] else { return reason }
+    return "\(name)（\(reason)）"
+  }
+
+  /// How a treatment's interval model was obtained (segments.json `basis`).
+  func basisName(_ basis: String) -> String {
+    let names: [String: (String, String)] = [
+      "fitted": ("拟合", "fitted"), "prior": ("先验周期", "prior cycle"), "pooled": ("合并估计", "pooled"),
+      "one_off": ("一次性", "one-off"), "insufficient_data": ("数据不足", "too little data"),
+    ]
+    guard let n = names[basis] else { return basis }
+    return self == .zh ? n.0 : n.1
+  }
+
+  /// A stage id (`rfm`, `tiers`, `intervals`, `lifetime`).
+  func stageName(_ stage: String) -> String {
+    let names: [String: (String, String)] = [
+      "rfm": ("RFM 分层", "RFM"), "tiers": ("价格敏感度客群", "tiers"), "intervals": ("复购周期", "repurchase intervals"),
+      "lifetime": ("终身价值", "lifetime value"),
+    ]
+    guard let n = names[stage] else { return stage }
+    return self == .zh ? n.0 : n.1
+  }
+
   /// The display name of a tier-profile feature, with its unit.
   func featureName(_ feature: String) -> String {
     let names: [String: (String, String)] = [

@@ -235,4 +235,34 @@ import Testing
     let html = try RunReport.render(directory: d, language: .zh)
     #expect(html.utf8.count < 2_000_000)
   }
+
+  @Test func theSegmentsSchemaRequiresTheChineseNames() throws {
+    let golden = repositoryRoot.appendingPathComponent("Tests/KoiTests/Fixtures/golden/sample/segments.json")
+    let schemas = SchemaTests()
+    #expect(try schemas.validate("segments", [golden.path]).status == 0)
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: golden)) as? [String: Any] ?? [:]
+    func without(_ edit: (inout [String: Any]) -> Void) throws -> String {
+      var copy = json
+      edit(&copy)
+      let path = dir.path("seg-\(UUID().uuidString).json")
+      try JSONSerialization.data(withJSONObject: copy).write(to: URL(fileURLWithPath: path))
+      return path
+    }
+    let noSegmentName = try without { j in
+      var rfm = j["rfm"] as? [String: Any] ?? [:]
+      var segs = rfm["segments"] as? [[String: Any]] ?? []
+      segs[0]["name_zh"] = nil
+      rfm["segments"] = segs
+      j["rfm"] = rfm
+    }
+    #expect(try schemas.validate("segments", [noSegmentName]).status == 1)
+    let wrongTierName = try without { j in
+      var tiers = j["tiers"] as? [String: Any] ?? [:]
+      var list = tiers["tiers"] as? [[String: Any]] ?? []
+      list[1]["name_zh"] = "高端客户"
+      tiers["tiers"] = list
+      j["tiers"] = tiers
+    }
+    #expect(try schemas.validate("segments", [wrongTierName]).status == 1)
+  }
 }
