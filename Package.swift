@@ -19,6 +19,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    // `koi report`: the HTML page is a Mustache template kept as a string
+    // constant (nothing to ship beside the binary); values are escaped by it.
+    .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     // Reading .xlsx workbooks: the zip container (the sheet XML is streamed
     // in chunks through `Archive.extract(_:consumer:)`).
@@ -36,6 +39,7 @@ let package = Package(
         .product(name: "RealModule", package: "swift-numerics"),
         .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Mustache", package: "swift-mustache"),
         .product(name: "TOMLKit", package: "TOMLKit"),
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]

@@ -30,6 +30,9 @@ enum KoiExit {
     case let e as OutputError:
       stderrLine("koi: error: \(e)")
       return ExitCode(outputFailed)
+    case let e as ReportError:
+      stderrLine("koi: error: \(e)")
+      return ExitCode(e.kind == .missing ? unreadableInput : badInput)
     case is ExitCode, is ValidationError, is CleanExit:
       return error
     default:

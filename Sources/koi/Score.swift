@@ -96,10 +96,21 @@ struct Score: ParsableCommand {
   @OptionGroup var repurchase: RepurchaseArguments
   @OptionGroup var lifetime: LifetimeArguments
 
+  @Flag(name: .customLong("no-report"), help: "Do not write report.html (see koi report).")
+  var noReport = false
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Language of report.html: zh (Chinese) or en (English). Example: --lang en", valueName: "zh|en"))
+  var lang = "zh"
+
   @Flag(name: .long, help: "No progress lines on stderr.")
   var quiet = false
 
   func validate() throws {
+    guard ReportLanguage(code: lang) != nil else {
+      throw ValidationError("--lang '\(lang)' is not a report language; use zh or en, e.g. --lang en.")
+    }
     try check(Settings.dueWithin, dueWithin)
     try check(Settings.dueMinimumProbability, dueMinProbability)
     try check(Settings.k, k)
@@ -154,6 +165,8 @@ struct Score: ParsableCommand {
         "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) as of \(m.asOf) in \(String(format: "%.2f", m.seconds["total"] ?? 0)) s; results in \(out)"
       )
       printWarnings(m.warnings)
+      // The results are in place; report.html is made from them.
+      if !noReport { try RunReport.write(directory: out, language: ReportLanguage(code: lang) ?? .zh) }
     } catch {
       throw KoiExit.map(error)
     }

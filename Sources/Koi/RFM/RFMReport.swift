@@ -3,6 +3,8 @@
 struct RFMReport: Sendable, Codable, Equatable {
   struct Segment: Sendable, Codable, Equatable {
     public var segment: String
+    /// The Chinese name (重要价值客户 …): segments.json `name_zh`.
+    public var nameZh: String
     public var meaning: String
     public var customers: Int
     var shareOfCustomers: Double
@@ -56,7 +58,7 @@ struct RFMReport: Sendable, Codable, Equatable {
       let k = Double(count)
       func mean(_ x: Double, _ p: Int) -> Double? { count == 0 ? nil : rounded(x / k, p) }
       return Segment(
-        segment: s.rawValue, meaning: s.meaning, customers: count,
+        segment: s.rawValue, nameZh: s.nameZH, meaning: s.meaning, customers: count,
         shareOfCustomers: share(k, Double(n)), revenue: rounded(rev, 2),
         shareOfRevenue: share(rev, total),
         meanRecencyDays: mean(rec, 2), meanFrequency: mean(f, 3), meanMonetary: mean(rev, 2),

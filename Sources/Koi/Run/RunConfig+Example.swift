@@ -101,6 +101,12 @@ extension RunConfig {
     # for operators who open them in Excel. JSON exports stay English.
     lang = "en"
 
+    [report]
+    # Each run directory gets report.html (charts, no script, prints on A4):
+    # "zh" (Chinese) or "en". enabled = false leaves it out.
+    lang = "zh"
+    enabled = true
+
     # Tag rules. Without any [[tags]] the built-in rules apply (vip, high_value,
     # win_back, koc_candidate, one_off_only, {category}_due_30d). A tag is given
     # when every condition in `all` holds and at least one in `any` holds.

@@ -51,6 +51,9 @@ public struct RunConfig: Sendable {
   var categoryPriors: [String: CategoryPrior] = [:]
   var tagRules: [TagRule] = TagRule.defaults
   public var exports = ExportOptions()
+  /// `[report]`: the language of each run's report.html (`lang`), nil when
+  /// `enabled = false`.
+  public var reportLanguage: ReportLanguage? = .zh
 
   public init(configPath: String, inputPath: String, outputDirectory: String) {
     self.configPath = configPath
@@ -178,6 +181,16 @@ public struct RunConfig: Sendable {
       try checkWeComLimits(c.tagRules, root)
     }
     if let e = try root.table("exports") { c.exports = try ExportOptions.parse(e) }
+    if let r = try root.table("report") {
+      if let l = try r.string("lang", expected: "\"zh\" or \"en\"") {
+        guard let lang = ReportLanguage(code: l) else {
+          throw r.error("lang", "expected \"zh\" or \"en\", got \"\(l)\"")
+        }
+        c.reportLanguage = lang
+      }
+      if try r.bool("enabled") == false { c.reportLanguage = nil }
+      try r.finish()
+    }
     try root.finish()
     return c
   }

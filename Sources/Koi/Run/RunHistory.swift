@@ -105,6 +105,30 @@ public final class RunHistory {
     m.registerMigration("v2: customer tags") { db in
       try db.execute(sql: "ALTER TABLE run_customers ADD COLUMN tags TEXT")
     }
+    // Each run's 30-day repurchase predictions, kept until a later run
+    // checks them against the purchases of their window, and the checks
+    // (`PredictionChecks`; report.html section 7, run.json
+    // prediction_checks).
+    m.registerMigration("v3: predictions and their checks") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE run_predictions (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            customer_id TEXT NOT NULL,
+            category TEXT NOT NULL,
+            probability_30d REAL NOT NULL,
+            due_listed INTEGER NOT NULL,
+            PRIMARY KEY (run_id, customer_id, category)
+          ) WITHOUT ROWID;
+          CREATE TABLE prediction_checks (
+            run_id TEXT PRIMARY KEY NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            checked_in TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            brier REAL NOT NULL,
+            check_json TEXT NOT NULL
+          );
+          """)
+    }
     return m
   }
 
@@ -144,6 +168,7 @@ public final class RunHistory {
           }
         }
         try RunHistory.deleteCustomers(ofRun: id, db)
+        try db.execute(sql: "DELETE FROM run_predictions WHERE run_id = ?", arguments: [id])
       }
     }
   }

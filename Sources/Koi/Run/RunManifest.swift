@@ -36,4 +36,6 @@ public struct RunManifest: Sendable, Codable {
   public var warnings: [String]
   /// `koi run` only: the totals of exports/tag_changes.jsonl.
   var tagChanges: TagChangeSummary?
+  /// `koi run` only: earlier runs' predictions checked by this run.
+  public var predictionChecks: [PredictionCheck]?
 }

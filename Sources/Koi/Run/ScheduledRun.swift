@@ -174,6 +174,37 @@ public enum ScheduledRun {
         scoring: scoring, config: config, runID: runID, directory: partialDir + "/exports",
         previous: previousTags.map { ($0, previousRun ?? "") })
       warnings += exports.warnings
+      // Earlier runs' 30-day predictions against the purchases since, and
+      // this run's predictions kept for a later run to check. Checks are
+      // measurements, not results: a failure is a warning.
+      var clock = Date()
+      func lap(_ step: String) {
+        scoring.manifest.seconds[step] = rounded(Date().timeIntervalSince(clock), 3)
+        clock = Date()
+      }
+      do {
+        scoring.manifest.predictionChecks = try PredictionChecks.checkEarlier(
+          db: history.db, currentRunID: runID, asOfDay: asOfDay, ledger: scoring.ledger)
+        if options.stages.contains(.intervals) {
+          try PredictionChecks.record(runID: runID, runDirectory: partialDir, db: history.db)
+        }
+      } catch {
+        warnings.append("earlier predictions were not checked (\(error)).")
+      }
+      lap("predictions")
+      // report.html, from the files just written and the history of the
+      // runs before this one. The results stand without it: a failure is a
+      // warning, not a failed run.
+      if let language = config.reportLanguage {
+        progress(.writing("report.html"))
+        do {
+          let earlier = try ReportHistory.load(history.db, runID: runID)
+          try RunReport.write(directory: partialDir, language: language, history: earlier)
+        } catch {
+          warnings.append("report.html was not written (\(error)); write it with koi report \(finalDir).")
+        }
+      }
+      lap("report")
       // run.json, written by the scoring run, gains the exports, their
       // warnings and the tag-change totals; the run directory is published
       // as a whole (renamed), so this rewrite is not visible half-done.

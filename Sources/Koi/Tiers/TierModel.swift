@@ -80,6 +80,8 @@ public struct TierProfile: Sendable, Codable, Equatable {
   public let tier: PriceSensitivityTier
   public let id: String
   public let name: String
+  /// The Chinese name (DOMAIN.md §2): segments.json `name_zh`.
+  public let nameZh: String
   public let size: Int
   /// size / customers (0 with no customers).
   public let share: Double

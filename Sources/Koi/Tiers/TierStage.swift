@@ -228,7 +228,7 @@ public struct TierStage: Sendable {
         axes = TierAxes(z: z, features: model.features)
       }
       return TierProfile(
-        tier: t, id: t.id, name: t.name, size: size[t.rawValue],
+        tier: t, id: t.id, name: t.name, nameZh: t.nameZH, size: size[t.rawValue],
         share: n > 0 ? rounded(Double(size[t.rawValue]) / Double(n), 6) : 0,
         revenueShare: total > 0 ? rounded(revenue[t.rawValue] / total, 6) : 0,
         centroid: centroid, axes: axes)

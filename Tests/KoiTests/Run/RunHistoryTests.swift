@@ -129,9 +129,14 @@ import Testing
     #expect(try h.customers(ofRun: "b").isEmpty)
     let d = try h.customers(ofRun: "d")
     #expect(d.count == 1 && d["x"]?.segment == "champions" && d["x"]?.tier == nil)
-    // The v1 tables are as they were but for the v2 migration's tags column.
+    // The v1 tables are as they were but for the v2 migration's tags column;
+    // the v3 migration adds the prediction tables.
     let after = try schema()
-    #expect(after.filter { $0["name"] != "run_customers" } == before.filter { $0["name"] != "run_customers" })
+    let v3 = ["run_predictions", "prediction_checks", "sqlite_autoindex_prediction_checks_1"]
+    #expect(
+      after.filter { $0["name"] != "run_customers" && !v3.contains($0["name"] as String? ?? "") }
+        == before.filter { $0["name"] != "run_customers" })
+    #expect(v3.allSatisfy { name in after.contains { $0["name"] == name } })
     let columns = try DatabaseQueue(path: path).read {
       try Row.fetchAll($0, sql: "PRAGMA table_info(run_customers)").map { $0["name"] as String }
     }

@@ -1,0 +1,179 @@
+import Foundation
+import GRDB
+
+/// How one earlier scheduled run's 30-day repurchase predictions fared
+/// against the purchases that arrived in its window: run.json
+/// `prediction_checks[]`, history.sqlite `prediction_checks`.
+///
+/// For the run's pairs (customer, treatment) with a probability p of buying
+/// within 30 days of its as-of date A, the outcome y is 1 when the customer
+/// bought the treatment on a day in [A, A + 30), as the later run's ledger
+/// shows; a run is checked once the later run's as-of date is ≥ A + 30.
+///
+/// ```
+/// Brier = (1/n) Σ (p − y)²        (0 perfect; always saying the base rate ȳ scores ȳ(1 − ȳ))
+/// calibration: pairs by decile of p (p in [d/10, (d+1)/10)), mean p against mean y
+/// due-list hit rate = due-listed pairs with y = 1 / due-listed pairs
+/// ```
+public struct PredictionCheck: Sendable, Codable, Equatable {
+  public struct Decile: Sendable, Codable, Equatable {
+    public var decile: Int
+    public var pairs: Int
+    public var meanPredicted: Double
+    public var observedRate: Double
+  }
+  /// The run whose predictions were checked, its as-of date, and the end
+  /// of its window (exclusive).
+  public var runId: String
+  public var asOf: String
+  public var windowEnd: String
+  public var pairs: Int
+  public var brier: Double
+  /// Share of pairs that bought in the window (ȳ).
+  public var baseRate: Double
+  public var dueListed: Int
+  public var dueBought: Int
+  public var calibration: [Decile]
+}
+
+/// Keeps each scheduled run's predictions and checks earlier ones (the
+/// `v3` migration's tables). Predictions come from the run's own files
+/// (customers.jsonl `probability_30d`, due.json), outcomes from the later
+/// run's ledger.
+enum PredictionChecks {
+  static let windowDays: Int32 = 30
+
+  /// The pairs of the run directory: (customer id, treatment, p30, due-listed).
+  static func predictions(runDirectory dir: String) throws -> [(String, String, Double, Bool)] {
+    var listed = Set<String>()
+    if let data = FileManager.default.contents(atPath: dir + "/due.json") {
+      struct Due: Decodable {
+        struct Category: Decodable {
+          struct Entry: Decodable { var customer_id: String }
+          var category: String
+          var entries: [Entry]
+        }
+        var categories: [Category]
+      }
+      let due = try JSONDecoder().decode(Due.self, from: data)
+      for c in due.categories { for e in c.entries { listed.insert(e.customer_id + "\u{1F}" + c.category) } }
+    }
+    var out: [(String, String, Double, Bool)] = []
+    try CustomerAggregates.stream(path: dir + "/customers.jsonl") { r in
+      for rep in r.repurchase ?? [] {
+        guard let p = rep.probability30d, p.isFinite else { continue }
+        out.append((r.customerID, rep.category, p, listed.contains(r.customerID + "\u{1F}" + rep.category)))
+      }
+    }
+    return out
+  }
+
+  /// Records the run's predictions (in one transaction).
+  static func record(runID: String, runDirectory: String, db: DatabaseQueue) throws {
+    let rows = try predictions(runDirectory: runDirectory)
+    try db.write { db in
+      let stmt = try db.makeStatement(
+        sql:
+          "INSERT INTO run_predictions (run_id, customer_id, category, probability_30d, due_listed) VALUES (?, ?, ?, ?, ?)"
+      )
+      for (c, cat, p, due) in rows { try stmt.execute(arguments: [runID, c, cat, p, due ? 1 : 0]) }
+    }
+  }
+
+  /// Checks every earlier run whose window has passed by `asOfDay` and
+  /// that is not checked yet, against `ledger`; records the checks and
+  /// drops those runs' predictions. Returns the checks made, oldest first.
+  static func checkEarlier(db: DatabaseQueue, currentRunID: String, asOfDay: Int32, ledger: Ledger) throws
+    -> [PredictionCheck]
+  {
+    let due = try db.read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT r.id AS id, r.as_of AS as_of FROM runs r
+          WHERE r.id < ? AND r.status = 'succeeded'
+            AND EXISTS (SELECT 1 FROM run_predictions p WHERE p.run_id = r.id)
+            AND NOT EXISTS (SELECT 1 FROM prediction_checks c WHERE c.run_id = r.id)
+          ORDER BY r.id
+          """, arguments: [currentRunID]
+      ).compactMap { row -> (String, Int32)? in
+        guard let d = DayNumber.parse(row["as_of"] as String) else { return nil }
+        return (row["id"], d)
+      }
+    }.filter { $0.1 + windowDays <= asOfDay }
+    guard !due.isEmpty else { return [] }
+    var customerIndex: [String: Int] = [:]
+    customerIndex.reserveCapacity(ledger.customerCount)
+    for (i, id) in ledger.customerIDs.enumerated() { customerIndex[id] = i }
+    let categoryIndex = Dictionary(
+      ledger.categories.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+    var checks: [PredictionCheck] = []
+    for (runID, start) in due {
+      let end = start + windowDays
+      var n = 0
+      var sq = 0.0
+      var bought = 0
+      var dueListed = 0
+      var dueBought = 0
+      var bins = Array(repeating: (pairs: 0, p: 0.0, y: 0), count: 10)
+      try db.read { db in
+        let rows = try Row.fetchCursor(
+          db, sql: "SELECT customer_id, category, probability_30d, due_listed FROM run_predictions WHERE run_id = ?",
+          arguments: [runID])
+        while let r = try rows.next() {
+          let p: Double = r["probability_30d"]
+          var y = 0
+          if let c = customerIndex[r["customer_id"]], let k = categoryIndex[r["category"]] {
+            for row in ledger.rows(of: c) where ledger.category[row] == k {
+              let d = ledger.day[row]
+              if d >= start && d < end { y = 1; break }
+            }
+          }
+          n += 1
+          sq += (p - Double(y)) * (p - Double(y))
+          bought += y
+          let b = min(9, max(0, Int(p * 10)))
+          bins[b].pairs += 1
+          bins[b].p += p
+          bins[b].y += y
+          if (r["due_listed"] as Int) == 1 {
+            dueListed += 1
+            dueBought += y
+          }
+        }
+      }
+      guard n > 0 else { continue }
+      let check = PredictionCheck(
+        runId: runID, asOf: DayNumber.format(start), windowEnd: DayNumber.format(end), pairs: n,
+        brier: rounded(sq / Double(n), 6), baseRate: rounded(Double(bought) / Double(n), 6), dueListed: dueListed,
+        dueBought: dueBought,
+        calibration: bins.enumerated().filter { $0.element.pairs > 0 }.map {
+          PredictionCheck.Decile(
+            decile: $0.offset + 1, pairs: $0.element.pairs,
+            meanPredicted: rounded($0.element.p / Double($0.element.pairs), 6),
+            observedRate: rounded(Double($0.element.y) / Double($0.element.pairs), 6))
+        })
+      let json = String(decoding: try JSONEncoder.koiCompact.encode(check), as: UTF8.self)
+      try db.write { db in
+        try db.execute(
+          sql: "INSERT INTO prediction_checks (run_id, checked_in, as_of, brier, check_json) VALUES (?, ?, ?, ?, ?)",
+          arguments: [runID, currentRunID, check.asOf, check.brier, json])
+        try db.execute(sql: "DELETE FROM run_predictions WHERE run_id = ?", arguments: [runID])
+      }
+      checks.append(check)
+    }
+    return checks
+  }
+
+  /// Every check recorded for runs before `runID` (plus the ones
+  /// `including` made now), oldest run first.
+  static func all(_ db: any DatabaseReader, before runID: String) throws -> [PredictionCheck] {
+    let decoder = JSONDecoder.koi
+    return try db.read { db in
+      guard try db.tableExists("prediction_checks") else { return [] }
+      return try String.fetchAll(
+        db, sql: "SELECT check_json FROM prediction_checks WHERE run_id < ? ORDER BY run_id", arguments: [runID]
+      ).compactMap { try? decoder.decode(PredictionCheck.self, from: Data($0.utf8)) }
+    }
+  }
+}
