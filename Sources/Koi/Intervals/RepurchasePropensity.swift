@@ -44,7 +44,7 @@ enum RepurchasePropensity {
   /// What scoring needs of the training: each window's trees (nil where
   /// the interval model's own probability won) and the first purchase day
   /// of the training data (a feature is measured from it).
-  struct Trained: Sendable {
+  struct Trained: Sendable, Codable, Equatable {
     var trees: [GradientBoostedTrees?]
     var dataStart: Int32
   }
@@ -193,7 +193,8 @@ enum RepurchasePropensity {
 }
 
 /// model.json `intervals.propensity`: how each window's probabilities were
-/// obtained. The trees themselves are not saved.
+/// obtained. The trees themselves are saved beside it, in
+/// `intervals.propensity_trees`.
 public struct PropensityReport: Codable, Sendable, Equatable {
   struct Window: Codable, Sendable, Equatable {
     public var days: Int
