@@ -114,8 +114,8 @@ public struct IngestResult: Sendable {
 }
 
 /// Lines of first appearance, by customer, category, channel and store
-/// index; a name interned by a rejected row only gets the line of its first
-/// used row.
+/// index: the line of the row that interned the name (the index order of a
+/// single run), which may be a rejected row's.
 struct FirstLines: Sendable, Equatable {
   var customer: [Int] = []
   var category: [Int] = []
@@ -656,26 +656,24 @@ struct ChunkMerger {
     partBlank[part] += chunk.blankLines
   }
 
-  /// Records the line of each id's first row in `firstLines`: new global ids
-  /// arrive in increasing order, in row order.
+  /// Records the line that first interned each new global id in
+  /// `firstLines`: new global ids arrive in chunk-local id order, which is
+  /// the order the chunk interned them.
   private mutating func recordFirstLines(
     _ chunk: ParsedChunk, baseLine: Int,
     maps: (customer: [Int32], category: [Int32], channel: [Int32], store: [Int32])
   ) {
     guard var f = firstLines else { return }
     firstLines = nil  // one owner while appending: no copy of the arrays
-    func note(_ id: Int32, _ map: [Int32], _ lines: inout [Int], _ line: Int) {
-      guard id >= 0 else { return }
-      let g = Int(map[Int(id)])
-      while lines.count <= g { lines.append(line) }
+    func note(_ map: [Int32], _ chunkLines: [Int32], _ lines: inout [Int]) {
+      for (local, g) in map.enumerated() where Int(g) == lines.count {
+        lines.append(baseLine + 1 + Int(chunkLines[local]))
+      }
     }
-    for i in chunk.customer.indices {
-      let line = baseLine + 1 + Int(chunk.rowLine[i])
-      note(chunk.customer[i], maps.customer, &f.customer, line)
-      note(chunk.category[i], maps.category, &f.category, line)
-      note(chunk.channel[i], maps.channel, &f.channel, line)
-      note(chunk.store[i], maps.store, &f.store, line)
-    }
+    note(maps.customer, chunk.internLines[0], &f.customer)
+    note(maps.category, chunk.internLines[1], &f.category)
+    note(maps.channel, chunk.internLines[2], &f.channel)
+    note(maps.store, chunk.internLines[3], &f.store)
     firstLines = f
   }
 

@@ -38,8 +38,16 @@ import Testing
       }
       done.wait()
     }
+    // stderr drained on its own thread: a long message (a crash report)
+    // must not block the child while stdout is read.
+    nonisolated(unsafe) var e = Data()
+    let drained = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      e = err.fileHandleForReading.readDataToEndOfFile()
+      drained.signal()
+    }
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
     p.waitUntilExit()
     return .init(
       status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
@@ -128,6 +136,48 @@ import Testing
           (ra[key] as? NSObject) == (rb[key] as? NSObject), "run.json \(key) differs with \(count) shards")
       }
     }
+  }
+
+  /// Order is decided by the row that first names a customer or treatment,
+  /// even a rejected one: B's rows come first, but A was named on line 2 (a
+  /// row with no item) and is customer 0 of a single run; C has only a
+  /// refund; a blank line sits between.
+  @Test func firstAppearanceCountsRejectedRowsAndShardsMayBeUneven() throws {
+    let rows = [
+      "customer_id,date,item,amount,channel",
+      "A,2024-01-02,,100,web",
+      "B,2024-01-03,peel,120,store",
+      "",
+      "C,2024-01-04,mask,-50,web",
+      "B,2024-02-03,laser,300,",
+      "A,2024-02-05,peel,90,app",
+      "A,2024-03-05,mask,80,app",
+      "B,2024-03-09,peel,110,store",
+    ]
+    let text = rows.joined(separator: "\n") + "\n"
+    let csv = dir.path("order.csv")
+    try text.write(toFile: csv, atomically: true, encoding: .utf8)
+    let single = dir.path("order-single")
+    let options = ["--stages", "rfm,lifetime"]
+    let r = try koi(["score", csv, "--out", single, "--quiet"] + options)
+    #expect(r.status == 0, "\(r.stderr)")
+    // A and C in one shard, B in the other.
+    let shards = [["A", "C"], ["B"]].map { ids in
+      rows.enumerated().map { i, line in
+        i == 0 || ids.contains(where: { line.hasPrefix($0 + ",") }) ? line : ""
+      }.joined(separator: "\n") + "\n"
+    }
+    let stats = try stats(shards, name: "order")
+    let merged = dir.path("order-merged")
+    let m = try koi(["merge", "--stats"] + stats + ["--out", merged, "--quiet"] + options)
+    #expect(m.status == 0, "\(m.stderr)")
+    for name in ["customers.jsonl", "segments.json", "model.json", "rejects.csv"] {
+      let a = try String(contentsOfFile: single + "/" + name, encoding: .utf8)
+      let b = try String(contentsOfFile: merged + "/" + name, encoding: .utf8)
+      #expect(a == b, "\(name)")
+    }
+    let first = try String(contentsOfFile: merged + "/customers.jsonl", encoding: .utf8).prefix(20)
+    #expect(first.contains("\"A\""))
   }
 
   @Test func scoringWithTheSavedModelGivesTheFittingRun() throws {
