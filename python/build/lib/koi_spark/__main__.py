@@ -29,11 +29,15 @@ def main(argv=None) -> int:
     one.add_argument("--customer-column", default="customer_id")
     one.add_argument("--as-of", default=None, help="passed to every koi stats")
     one.add_argument("--strict", action="store_true", help="passed to every koi stats")
+    one.add_argument("--stats-dir", default=None,
+                     help="a directory executors and driver share: statistics go there instead of through Spark")
     per = sub.add_parser("per-chain", help="many chains: koi score per chain in groupBy(chain).applyInArrow")
     per.add_argument("input")
     per.add_argument("--out", required=True)
     per.add_argument("--chain-column", default="chain")
     a = ap.parse_args(argv)
+    if a.mode == "one-chain" and a.shards < 1:
+        ap.error("--shards must be at least 1")
 
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
@@ -48,7 +52,7 @@ def main(argv=None) -> int:
 
             stats_args = (["--as-of", a.as_of] if a.as_of else []) + (["--strict"] if a.strict else [])
             print(score_one_chain(spark, a.input, a.out, a.shards, customer_column=a.customer_column,
-                                  koi=a.koi, stats_args=stats_args, fit_args=extra))
+                                  koi=a.koi, stats_args=stats_args, fit_args=extra, stats_dir=a.stats_dir))
         else:
             from .spark import score_per_chain, write_outputs
 

@@ -129,7 +129,8 @@ def shard_text(header: bytes, rows: List[Tuple[int, bytes]]) -> Iterator[bytes]:
 def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column: str = "customer_id",
                     delimiter: str = ",", koi: Optional[str] = None, stats_args: Sequence[str] = (),
                     fit_args: Sequence[str] = (), merge_args: Sequence[str] = (),
-                    executor_threads: Optional[int] = 1, work_dir: Optional[str] = None) -> str:
+                    executor_threads: Optional[int] = 1, work_dir: Optional[str] = None,
+                    stats_dir: Optional[str] = None) -> str:
     """Scores one chain's CSV at `path` split into `shards` partitions by
     customer: `koi stats` per partition (executors), `koi fit` and `koi
     merge` on the driver. Writes koi score's outputs into `out_dir` and
@@ -138,7 +139,12 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
     `stats_args` go to every koi stats (--as-of, --strict, --column …);
     `fit_args` to koi fit and koi merge (the options that change the fit);
     `merge_args` to koi merge only (--due-within …). The CSV must have one
-    record per physical line (no line breaks inside quoted fields)."""
+    record per physical line (no line breaks inside quoted fields).
+
+    `stats_dir`, a directory the executors and the driver both see (a
+    /dbfs path, a shared mount; local mode: any directory), makes the
+    executors write the statistics there instead of sending them to the
+    driver through Spark."""
     sc = spark.sparkContext
     lines = sc.textFile(path, use_unicode=False).zipWithIndex()
     first = lines.filter(lambda t: t[1] == 0).collect()
@@ -157,8 +163,16 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
         text, i = t
         return (shard_of(_field(text, index, delim), shards), (i + 1, text))
 
+    shared = stats_dir
+
     def stats(k: int, it) -> Iterator[Tuple[int, bytes]]:
         rows = [v for _, v in it]
+        if shared:
+            out = os.path.join(shared, f"{k}.stats")
+            run_koi(["stats", "-", "--out", out] + s_args, stdin=shard_text(header, rows), koi=binary,
+                    threads=executor_threads)
+            yield (k, out.encode())
+            return
         with tempfile.TemporaryDirectory(prefix="koi-shard-") as d:
             out = os.path.join(d, "shard.stats")
             run_koi(["stats", "-", "--out", out] + s_args, stdin=shard_text(header, rows), koi=binary,
@@ -172,6 +186,9 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
     with tempfile.TemporaryDirectory(prefix="koi-driver-", dir=work_dir) as d:
         files = []
         for k, data in collected:
+            if shared:
+                files.append(data.decode())
+                continue
             p = os.path.join(d, f"{k}.stats")
             with open(p, "wb") as f:
                 f.write(data)
