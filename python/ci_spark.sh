@@ -2,8 +2,8 @@
 # Koi on Spark in CI (.ci/run calls it after the Swift tests): Java 17 and
 # the pinned pyspark/pyarrow in a venv, then local[2] Spark on the sample:
 # one chain in 4 shards and 3 chains through applyInArrow, byte-identical to
-# koi score (python/ci_spark_check.py). About 2 minutes on a fresh machine
-# (most of it the pip install), seconds when the venv is cached.
+# koi score (python/ci_spark_check.py). Measured here: 31 s for the pinned
+# install into a fresh venv (848 MB), 33-40 s for the check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYSPARK_VERSION=4.3.0
