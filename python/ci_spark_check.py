@@ -5,7 +5,8 @@
    to one `koi score` of the sample;
 2. three chains through groupBy(chain).applyInArrow, each byte-identical to
    `koi score` of that chain's rows;
-3. a shard with a bad row under --strict fails the job with Koi's message.
+3. a shard with a bad row under --strict fails the job with Koi's message;
+4. a koi killed inside its task fails the job, saying it was killed.
 
 Usage: python ci_spark_check.py KOI_BINARY SAMPLE.csv WORK_DIR
 """
@@ -95,6 +96,20 @@ def main() -> None:
         print("ok a bad row under --strict fails the job with Koi's message")
     else:
         raise SystemExit("FAIL: a bad row under --strict did not fail the job")
+
+    # 4. A koi killed in its task (an executor lost mid-shard) fails the job and says so.
+    killed = os.path.join(work, "koi-killed")
+    with open(killed, "w") as f:
+        f.write("#!/bin/sh\nkill -9 $$\n")
+    os.chmod(killed, 0o755)
+    try:
+        score_one_chain(spark, sample, os.path.join(work, "killed-out"), shards=2, koi=killed)
+    except Exception as e:  # noqa: BLE001
+        if "killed by signal 9" not in str(e):
+            raise SystemExit(f"FAIL: a killed koi does not say so:\n{str(e)[:2000]}")
+        print("ok a killed koi fails the job: killed by signal 9")
+    else:
+        raise SystemExit("FAIL: a killed koi did not fail the job")
     spark.stop()
     print(f"koi-spark CI check passed in {time.time() - t0:.1f} s")
 

@@ -30,6 +30,11 @@ extension Model {
       if t.seed != options.tiers.seed {
         throw refuse("it was fitted with --seed \(t.seed), this run asks for \(options.tiers.seed).")
       }
+      // k shrinks to the number of customers when there are fewer.
+      let shrunk = t.k < options.tiers.k && t.clusterSizes.reduce(0, +) == t.k
+      if t.k != options.tiers.k && !shrunk {
+        throw refuse("it was fitted with --k \(t.k), this run asks for \(options.tiers.k).")
+      }
       if t.restarts != options.tiers.restarts {
         throw refuse("it was fitted with --restarts \(t.restarts), this run asks for \(options.tiers.restarts).")
       }

@@ -105,6 +105,7 @@ import Testing
     let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
     var shards = Self.shards(text, count: count)
     if count == 2 { shards.append(String(text.prefix { $0 != "\n" }) + "\n") }  // a shard with no rows
+    if count == 7 { shards.append("") }  // an empty file: no header either
     let stats = try stats(shards, name: "s\(count)")
     let model = dir.path("model-\(count).json")
     let fit = try koi(["fit", "--stats"] + stats + ["--out", model])
@@ -204,6 +205,9 @@ import Testing
     let seed = try koi(["score", Self.sample, "--model", single + "/model.json", "--seed", "9", "--out", dir.path("y")])
     #expect(seed.status == 2)
     #expect(seed.stderr.contains("--seed"))
+    let k = try koi(["score", Self.sample, "--model", single + "/model.json", "--k", "5", "--out", dir.path("k")])
+    #expect(k.status == 2)
+    #expect(k.stderr.contains("fitted with --k 4"))
     let stats = try stats(Self.shards(try String(contentsOfFile: Self.sample, encoding: .utf8), count: 2), name: "v")
     let merge = try koi(["merge", "--stats"] + stats + ["--model", old, "--out", dir.path("z")])
     #expect(merge.status == 2)
