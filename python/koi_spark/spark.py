@@ -146,11 +146,11 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
     executors write the statistics there instead of sending them to the
     driver through Spark."""
     sc = spark.sparkContext
-    lines = sc.textFile(path, use_unicode=False).zipWithIndex()
-    first = lines.filter(lambda t: t[1] == 0).collect()
-    if not first:
+    raw = sc.textFile(path, use_unicode=False)
+    if raw.isEmpty():
         raise ValueError(f"{path}: empty input")
-    header = first[0][0]
+    header = raw.first()  # reads the first split only
+    lines = raw.zipWithIndex()
     delim = delimiter.encode()
     cells = [c.strip().strip(b'"').lstrip(b"\xef\xbb\xbf").decode("utf-8", "replace") for c in header.split(delim)]
     if customer_column not in cells:
