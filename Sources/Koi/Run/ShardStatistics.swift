@@ -215,7 +215,8 @@ public struct ShardStatistics: Sendable {
         at: at)
     }
     let c = header.customers, n = header.rows
-    guard c >= 0, n >= 0 else { throw bad("negative counts") }
+    // Every customer and row takes bytes: counts beyond the file's size are damage.
+    guard c >= 0, n >= 0, c <= bytes.count, n <= bytes.count else { throw bad("impossible counts") }
     var ids: [String] = []
     ids.reserveCapacity(c)
     for _ in 0..<c {
