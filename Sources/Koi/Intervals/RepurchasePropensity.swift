@@ -44,7 +44,8 @@ enum RepurchasePropensity {
   /// What scoring needs of the training: each window's trees (nil where
   /// the interval model's own probability won) and the first purchase day
   /// of the training data (a feature is measured from it).
-  struct Trained: Sendable, Codable, Equatable {
+  /// (Saved in model.json: `RepurchasePropensity+Codable.swift`.)
+  struct Trained: Sendable, Equatable {
     var trees: [GradientBoostedTrees?]
     var dataStart: Int32
   }
