@@ -4,3 +4,14 @@ public enum Koi {
   /// The engine version, written into run.json and model.json.
   public static let version = "0.1.0"
 }
+
+extension Koi {
+  /// Uses at most `n` threads (`--threads`): Koi's own parallel loops and
+  /// OpenBLAS, so several Koi processes can share an executor's cores.
+  /// Results do not depend on it. Call before any work.
+  public static func limitThreads(_ n: Int) {
+    precondition(n >= 1, "at least one thread")
+    Parallel.threadLimit = n
+    LinearAlgebra.setBLASThreads(n)
+  }
+}

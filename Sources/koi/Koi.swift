@@ -20,7 +20,7 @@ struct KoiCommand: ParsableCommand {
     version: Koi.version,
     subcommands: [
       Score.self, RunCommand.self, Init.self, History.self, Diff.self,
-      Backtest.self, Evaluate.self, Generate.self, Report.self,
+      Backtest.self, Evaluate.self, Generate.self, Report.self, Stats.self, Fit.self, Merge.self,
     ]
   )
 

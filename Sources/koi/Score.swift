@@ -92,6 +92,14 @@ struct Score: ParsableCommand {
   @Option(name: .customLong("due-limit"), help: help(Settings.dueLimit, example: "500", valueName: "n"))
   var dueLimit: Int?
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Score with this saved model.json instead of fitting (fit monthly, score daily; the shards of one chain). It must come from this Koi with the same fitting options; the run is as of its date. Example: --model fitted/model.json",
+      valueName: "path"))
+  var model: String?
+
+  @OptionGroup var threads: ThreadArguments
   @OptionGroup var reading: InputArguments
   @OptionGroup var repurchase: RepurchaseArguments
   @OptionGroup var lifetime: LifetimeArguments
@@ -152,6 +160,8 @@ struct Score: ParsableCommand {
     options.tiers.seed = seed
     if let tierFeatures { options.tiers.features = try parseTierFeatures(tierFeatures) }
     options.initModelPath = initModel
+    options.modelPath = model
+    threads.apply()
     try repurchase.apply(to: &options.intervals)
     options.lifetime = lifetime.options
     options.dueWithinDays = dueWithin

@@ -73,6 +73,10 @@ struct ParsedChunk {
   var rowLine: [Int32] = []
   var rowStart: [Int32] = []
   var rowEnd: [Int32] = []
+  /// With `RecordLayout.hashRows`, the chunk-local line that interned each
+  /// chunk-local customer, category, channel and store id (a rejected row
+  /// may intern one): the reader's first-appearance lines (`FirstLines`).
+  var internLines: [[Int32]] = [[], [], [], []]
 }
 
 /// Splits UTF-8 CSV bytes (RFC 4180: quoted fields with `""` escapes and
@@ -247,6 +251,19 @@ struct ChunkParser {
         guard isValidUTF8(f) else { return nil }
         return table.insert(f, hash: h)
       }
+      // With hashRows, the line that interned each new id (`internLines`).
+      let interned = (
+        out.customers.count, out.categories.count, out.channels.count, out.stores.count
+      )
+      func noteInterned() {
+        guard layout.hashRows else { return }
+        let line = Int32(truncatingIfNeeded: recordLine)
+        if out.customers.count > interned.0 { out.internLines[0].append(line) }
+        if out.categories.count > interned.1 { out.internLines[1].append(line) }
+        if out.channels.count > interned.2 { out.internLines[2].append(line) }
+        if out.stores.count > interned.3 { out.internLines[3].append(line) }
+      }
+      defer { noteInterned() }
 
       let dateField = field(layout.date)
       guard let day = FieldParsers.parseDate(dateField) else {

@@ -25,6 +25,13 @@ public struct IngestOptions: Sendable {
   /// `--duplicates`: rows repeated across files are reported and kept, or
   /// rejected.
   public var duplicates: DuplicatePolicy = .report
+  /// Record the line where each customer, category, channel and store
+  /// first appears (`IngestResult.firstLines`): what `koi stats` needs to
+  /// put shards back in single-run order.
+  var recordsFirstLines = false
+  /// Return an input whose rows were all rejected instead of throwing
+  /// `noUsableRows` (a shard may hold only a few bad rows).
+  var allowsNoUsableRows = false
 
   public init() {}
 }
@@ -101,6 +108,19 @@ public struct IngestResult: Sendable {
   /// rejects.csv names the file (and sheet) of each row: the input could be
   /// several files (several names, a directory, a glob) or is a workbook.
   var rejectsNameFiles = false
+  /// The line where each customer, category, channel and store first
+  /// appears, when `IngestOptions.recordsFirstLines` asked for them.
+  var firstLines: FirstLines?
+}
+
+/// Lines of first appearance, by customer, category, channel and store
+/// index: the line of the row that interned the name (the index order of a
+/// single run), which may be a rejected row's.
+struct FirstLines: Sendable, Equatable {
+  var customer: [Int] = []
+  var category: [Int] = []
+  var channel: [Int] = []
+  var store: [Int] = []
 }
 
 /// A source of CSV text: a file (`InputSource`) or a workbook sheet.
@@ -391,7 +411,7 @@ private struct ReadState {
     }
     pending.removeFirst(header.byteCount)
     var layout = RecordLayout(mapping: mapping, asOfDay: options.asOfDay)
-    layout.hashRows = several
+    layout.hashRows = several || options.recordsFirstLines
     layout.workbook = isSheet
     if case let .sheet(rows) = source { rows.dateColumn = layout.date }
     if firstMapping == nil {
@@ -401,6 +421,7 @@ private struct ReadState {
           listPrice: layout.listPrice >= 0, promo: layout.promo >= 0,
           channel: layout.channel >= 0, store: layout.store >= 0),
         duplicates: several ? options.duplicates : nil)
+      if options.recordsFirstLines { merger!.firstLines = FirstLines() }  // set just above
     }
     while merger!.partNames.count <= part {  // set above
       let f = files[merger!.partNames.count]
@@ -491,7 +512,7 @@ private struct ReadState {
       throw TransactionReader.strictError(first, file: files[first.file])
     }
     rejects.sort { ($0.file, $0.line) < ($1.file, $1.line) }
-    if ledger.rowCount == 0 {
+    if ledger.rowCount == 0 && !options.allowsNoUsableRows {
       let location = inputs.files.count == 1 && files.count == 1 ? files[0].location() : wholeLocation
       throw TransactionReader.noUsableRows(
         counts: counts, first: rejects.first, location: location, several: files.count > 1)
@@ -542,7 +563,7 @@ private struct ReadState {
       ledger: ledger, rejects: rejects, counts: counts, mapping: mapping,
       encoding: nonEmpty.encoding, encodingDetected: nonEmpty.encodingDetected, sha256: sha,
       bytes: bytes, asOfDay: asOf, files: files, duplicates: duplicates, warnings: warnings,
-      rejectsNameFiles: rejectsNameFiles)
+      rejectsNameFiles: rejectsNameFiles, firstLines: merger.firstLines)
   }
 }
 
@@ -573,6 +594,8 @@ struct ChunkMerger {
   private(set) var duplicateExamples: [(part: Int, line: Int, firstPart: Int, firstLine: Int)] = []
   /// Each input as messages name it (`FILE` or `FILE[SHEET]`).
   var partNames: [String] = []
+  /// Lines of first appearance, when recorded (needs the parser's row lines).
+  var firstLines: FirstLines?
 
   init(columns: Ledger.OptionalColumns, duplicates: DuplicatePolicy? = nil) {
     ledger = Ledger(empty: columns)
@@ -635,6 +658,9 @@ struct ChunkMerger {
         &chunk, policy: policy, maps: (customerMap, categoryMap, channelMap, storeMap), baseLine: baseLine, part: part,
         base: base, buffer: buffer)
     }
+    if firstLines != nil {
+      recordFirstLines(chunk, baseLine: baseLine, maps: (customerMap, categoryMap, channelMap, storeMap))
+    }
     Self.appendMapped(chunk.customer, customerMap, to: &ledger.customer)
     Self.appendMapped(chunk.category, categoryMap, to: &ledger.category)
     Self.appendMapped(chunk.channel, channelMap, to: &ledger.channel)
@@ -656,6 +682,27 @@ struct ChunkMerger {
     while partRead.count <= part { partRead.append(0); partBlank.append(0) }
     partRead[part] += chunk.records
     partBlank[part] += chunk.blankLines
+  }
+
+  /// Records the line that first interned each new global id in
+  /// `firstLines`: new global ids arrive in chunk-local id order, which is
+  /// the order the chunk interned them.
+  private mutating func recordFirstLines(
+    _ chunk: ParsedChunk, baseLine: Int,
+    maps: (customer: [Int32], category: [Int32], channel: [Int32], store: [Int32])
+  ) {
+    guard var f = firstLines else { return }
+    firstLines = nil  // one owner while appending: no copy of the arrays
+    func note(_ map: [Int32], _ chunkLines: [Int32], _ lines: inout [Int]) {
+      for (local, g) in map.enumerated() where Int(g) == lines.count {
+        lines.append(baseLine + 1 + Int(chunkLines[local]))
+      }
+    }
+    note(maps.customer, chunk.internLines[0], &f.customer)
+    note(maps.category, chunk.internLines[1], &f.category)
+    note(maps.channel, chunk.internLines[2], &f.channel)
+    note(maps.store, chunk.internLines[3], &f.store)
+    firstLines = f
   }
 
   /// Marks the chunk's rows that repeat a row of an earlier input; with
@@ -762,6 +809,9 @@ struct ChunkMerger {
         ids.append(l.customerIDs[c])
       }
       l.customerIDs = ids
+      if let f = firstLines {
+        firstLines!.customer = f.customer.indices.filter { hasPurchase[$0] }.map { f.customer[$0] }  // set
+      }
       let keep = (0..<l.rowCount).filter { !drop[$0] }.map { Int32($0) }
       l.customer = Ledger.gather(l.customer, keep).map { newID[Int($0)] }
       l.day = Ledger.gather(l.day, keep)

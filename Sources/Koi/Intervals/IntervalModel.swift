@@ -214,6 +214,9 @@ public struct IntervalModel: Codable, Sendable, Equatable {
   /// How the 30/60/90-day probabilities were obtained (nil: the interval
   /// model's own, propensity model off).
   public var propensity: PropensityReport?
+  /// The trained propensity trees, per window (`koi score --model` scores
+  /// with them); nil when the propensity model was off or not trained.
+  var propensityTrees: RepurchasePropensity.Trained?
 
   /// Index of the category named `name`, if the model knows it.
   public func categoryIndex(named name: String) -> Int? {

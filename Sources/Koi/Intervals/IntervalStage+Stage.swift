@@ -21,7 +21,18 @@ extension IntervalStage: Stage {
 
   public func fit(_ statistics: IntervalStatistics, context: StageContext) -> IntervalFit { fit(statistics) }
 
-  public func section(of fitted: IntervalFit) -> IntervalModel { fitted.model }
+  /// The model with the propensity trees, which scoring needs.
+  public func section(of fitted: IntervalFit) -> IntervalModel {
+    var m = fitted.model
+    m.propensityTrees = fitted.propensity
+    return m
+  }
+
+  public func fitted(from section: IntervalModel) -> IntervalFit {
+    var m = section
+    m.propensityTrees = nil
+    return IntervalFit(model: m, propensity: section.propensityTrees)
+  }
 
   public func score(
     _ batch: StageBatch, statistics: IntervalStatistics, fitted: IntervalFit, upstream: StageOutputs
@@ -110,7 +121,7 @@ public struct IntervalStatistics: StageStatistics {
 }
 
 /// The interval model and what scoring needs besides it: the propensity
-/// trees (not saved in model.json).
+/// trees (saved in model.json as `intervals.propensity_trees`).
 public struct IntervalFit: Sendable {
   public var model: IntervalModel
   var propensity: RepurchasePropensity.Trained?

@@ -44,7 +44,8 @@ enum RepurchasePropensity {
   /// What scoring needs of the training: each window's trees (nil where
   /// the interval model's own probability won) and the first purchase day
   /// of the training data (a feature is measured from it).
-  struct Trained: Sendable {
+  /// (Saved in model.json: `RepurchasePropensity+Codable.swift`.)
+  struct Trained: Sendable, Equatable {
     var trees: [GradientBoostedTrees?]
     var dataStart: Int32
   }
@@ -194,7 +195,8 @@ enum RepurchasePropensity {
 }
 
 /// model.json `intervals.propensity`: how each window's probabilities were
-/// obtained. The trees themselves are not saved.
+/// obtained. The trees themselves are saved beside it, in
+/// `intervals.propensity_trees`.
 public struct PropensityReport: Codable, Sendable, Equatable {
   struct Window: Codable, Sendable, Equatable {
     public var days: Int

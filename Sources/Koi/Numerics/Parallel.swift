@@ -9,7 +9,12 @@ import Foundation
 /// bit-identical whatever the number of threads.
 enum Parallel {
   /// Processor cores available to this process.
-  static var coreCount: Int { max(1, System.activeProcessorCount) }
+  static var coreCount: Int { max(1, min(threadLimit ?? Int.max, System.activeProcessorCount)) }
+
+  /// At most this many threads work at once (`--threads`), nil for one per
+  /// core. Set once, before any work starts. Results do not depend on it:
+  /// chunk boundaries depend only on the counts.
+  nonisolated(unsafe) static var threadLimit: Int?
 
   /// The `index`-th of `chunkCount` near-equal contiguous ranges of `0..<count`.
   @inlinable
@@ -28,6 +33,15 @@ enum Parallel {
     precondition(chunkCount >= 1, "need at least one chunk")
     if chunkCount == 1 {
       body(0, 0..<count)
+      return
+    }
+    if let limit = threadLimit, limit < chunkCount {
+      // `limit` workers, each taking every limit-th chunk.
+      DispatchQueue.concurrentPerform(iterations: max(1, limit)) { w in
+        for c in stride(from: w, to: chunkCount, by: max(1, limit)) {
+          body(c, chunk(c, of: chunkCount, count: count))
+        }
+      }
       return
     }
     DispatchQueue.concurrentPerform(iterations: chunkCount) { c in

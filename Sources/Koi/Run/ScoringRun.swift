@@ -31,6 +31,9 @@ public struct ScoreOptions: Sendable {
   /// successful scheduled run's): the tier fit starts from its centroids so
   /// tier identities stay stable between runs.
   public var initModelPath: String?
+  /// A saved model.json to score with instead of fitting (`--model`): fit
+  /// monthly and score daily, or score the shards of one chain alike.
+  public var modelPath: String?
   public var intervals = IntervalOptions()
   /// Window of the due lists, days.
   public var dueWithinDays = 30
@@ -68,6 +71,7 @@ public struct ScoreOptions: Sendable {
     o["tiers_restarts"] = String(tiers.restarts)
     o["seed"] = String(tiers.seed)
     if let initModelPath { o["init_model"] = initModelPath }
+    if let modelPath { o["model"] = modelPath }
     if let sheet = ingest.sheet { o["sheet"] = sheet }
     if ingest.headerRow != 1 { o["header_row"] = String(ingest.headerRow) }
     if ingest.duplicates != .report { o["duplicates"] = ingest.duplicates.rawValue }
@@ -112,6 +116,17 @@ public enum ScoringRun {
     _ options: ScoreOptions, stages: [any Stage.Type] = StageRegistry.standard,
     progress: @escaping (ProgressEvent) -> Void = { _ in }
   ) throws -> ScoringResult {
+    try run(options, stages: stages, ingested: nil, progress: progress)
+  }
+
+  /// A run on `ingested` (the merged shards of `koi merge`) instead of
+  /// reading `options.inputs`, when given.
+  static func run(
+    _ options: ScoreOptions, stages: [any Stage.Type], ingested: IngestResult?,
+    progress: @escaping (ProgressEvent) -> Void
+  ) throws -> ScoringResult {
+    var options = options
+    let scoringModel = try options.modelPath.map { try Model.loadForScoring(path: $0, options: &options) }
     let started = Date()
     var seconds: [String: Double] = [:]
     var clock = Date()
@@ -126,11 +141,18 @@ public enum ScoringRun {
     func path(_ name: String) -> String { staging.path + "/" + name }
 
     progress(.stage("ingest"))
-    let ingest: IngestResult
+    var ingest: IngestResult
     do {
-      let inputs = try InputList.expand(options.inputs)
-      ingest = try TransactionReader.read(inputs: inputs, options: options.ingest) {
-        progress(.reading(bytesRead: $0, totalBytes: $1))
+      if let ingested {
+        ingest = ingested
+      } else {
+        let inputs = try InputList.expand(options.inputs)
+        ingest = try TransactionReader.read(inputs: inputs, options: options.ingest) {
+          progress(.reading(bytesRead: $0, totalBytes: $1))
+        }
+      }
+      if let scoringModel, let path = options.modelPath {
+        try ingest.ledger.useCategories(of: scoringModel, path: path)
       }
     } catch var e as IngestError {
       e.frontend = options.frontend  // options named as the user sets them
@@ -162,7 +184,9 @@ public enum ScoringRun {
       report: SegmentsReport(
         asOf: DayNumber.format(ingest.asOfDay), customers: table.count,
         revenue: rounded(table.netAmount.reduce(0, +), 2)),
-      context: StageContext(options: options, previousModel: try options.initModelPath.map { try Model.load(path: $0) })
+      context: StageContext(
+        options: options, previousModel: try options.initModelPath.map { try Model.load(path: $0) },
+        scoringModel: scoringModel)
     )
     for stage in stages where options.stages.contains(stage.name) {
       progress(.stage(stage.name.rawValue))
@@ -201,7 +225,8 @@ public enum ScoringRun {
         encoding: ingest.encoding.rawValue, encodingDetected: ingest.encodingDetected,
         columns: columns, files: ingest.files, duplicatesAcrossFiles: ingest.duplicates),
       asOf: state.model.asOf,
-      asOfSource: options.ingest.asOfDay == nil ? "last_transaction_plus_one" : "option",
+      asOfSource: scoringModel != nil
+        ? "model" : options.ingest.asOfDay == nil ? "last_transaction_plus_one" : "option",
       rows: ingest.counts, customers: table.count, categories: ingest.ledger.categories.count,
       stages: options.stages.map(\.rawValue), options: options.echoed, seconds: seconds,
       outputs: outputs + ["run.json"],

@@ -61,6 +61,10 @@ public protocol Stage: Sendable {
   func fit(_ statistics: Statistics, context: StageContext) throws -> Fitted
   /// What model.json keeps of `fitted`.
   func section(of fitted: Fitted) -> Section
+  /// The fitted stage a saved section stands for (`koi score --model`,
+  /// `koi merge`): scoring with it gives what scoring with the `fitted`
+  /// that `section(of:)` saved gives.
+  func fitted(from section: Section) -> Fitted
   /// The per-customer results for the customers of `batch`, whose
   /// statistics are `statistics`.
   func score(_ batch: StageBatch, statistics: Statistics, fitted: Fitted, upstream: StageOutputs) -> Columns
@@ -79,6 +83,10 @@ public protocol Stage: Sendable {
   func writeFiles(
     _ batch: StageBatch, fitted: Fitted, columns: Columns, to directory: String, context: StageContext
   ) throws -> [String]
+}
+
+extension Stage where Section == Fitted {
+  public func fitted(from section: Section) -> Fitted { section }
 }
 
 extension Stage {
@@ -150,10 +158,14 @@ public struct StageContext: Sendable {
   /// The model a warm start continues from (`--init-model`, or a scheduled
   /// run's previous model), when there is one.
   var previousModel: Model?
+  /// The saved model the run scores with instead of fitting
+  /// (`koi score --model`, `koi merge`), when there is one.
+  var scoringModel: Model?
 
-  public init(options: ScoreOptions, previousModel: Model? = nil) {
+  public init(options: ScoreOptions, previousModel: Model? = nil, scoringModel: Model? = nil) {
     self.options = options
     self.previousModel = previousModel
+    self.scoringModel = scoringModel
   }
 }
 

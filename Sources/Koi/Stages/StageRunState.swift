@@ -32,11 +32,20 @@ struct StageRunState {
     let stage = S(options: context.options)
     let statistics = stage.statistics(of: batch)
     let fitted: S.Fitted
-    do {
-      fitted = try stage.fit(statistics, context: context)
-    } catch {
-      warnings.append(RunWarning("\(S.name) were not computed: \(error)"))
-      return
+    if let saved = context.scoringModel {
+      // Scoring with a saved model (`koi score --model`): no fit.
+      guard let section = saved[S.self] else {
+        warnings.append(RunWarning("\(S.name) were not computed: the model has no \(S.name) section."))
+        return
+      }
+      fitted = stage.fitted(from: section)
+    } else {
+      do {
+        fitted = try stage.fit(statistics, context: context)
+      } catch {
+        warnings.append(RunWarning("\(S.name) were not computed: \(error)"))
+        return
+      }
     }
     let columns = stage.score(batch, statistics: statistics, fitted: fitted, upstream: outputs)
     model[S.self] = stage.section(of: fitted)

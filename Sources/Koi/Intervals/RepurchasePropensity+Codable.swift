@@ -1,0 +1,28 @@
+import Foundation
+
+/// The trained propensity trees in model.json (`intervals.propensity_trees`):
+/// `trees` holds one string per window, the trees' compact JSON
+/// (snake_case keys, shortest round-trip doubles, so decoding gives the
+/// same bits), or null where the interval model's own probability won; a
+/// pretty-printed node array would take a line per number. `data_start` is
+/// the first purchase day of the training data.
+extension RepurchasePropensity.Trained: Codable {
+  enum CodingKeys: String, CodingKey { case trees, dataStart }
+
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    let compact = JSONEncoder.koiCompact
+    let texts = try trees.map { t in try t.map { String(decoding: try compact.encode($0), as: UTF8.self) } }
+    try c.encode(texts, forKey: .trees)
+    try c.encode(dataStart, forKey: .dataStart)
+  }
+
+  init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let texts = try c.decode([String?].self, forKey: .trees)
+    let decoder = JSONDecoder.koi
+    trees = try texts.map { text in try text.map { try decoder.decode(GradientBoostedTrees.self, from: Data($0.utf8)) }
+    }
+    dataStart = try c.decode(Int32.self, forKey: .dataStart)
+  }
+}

@@ -1,0 +1,257 @@
+import Foundation
+
+/// The exact statistics of one shard of a chain's transactions, as
+/// `koi stats` writes them and `koi fit` / `koi merge` read them: the
+/// shard's validated rows (the tier and interval fits need every row of a
+/// customer, so for them the rows are the statistics), the line where each
+/// customer, treatment, channel and store first appears (which puts shards
+/// back in single-run order), the shard's rejects by original line, and its
+/// row counts.
+///
+/// File format, version 1 (little-endian throughout):
+///
+/// ```
+/// "KOISTATS"                     8 bytes, magic
+/// format version                 UInt32 (1)
+/// header length h                UInt64
+/// header                         h bytes of JSON (`Header`, snake_case keys)
+/// customer ids                   per customer: UInt32 byte count, UTF-8 bytes
+/// customer first lines           Int64 × customers
+/// customer row offsets           Int64 × (customers + 1)
+/// day, category                  Int32 × rows each
+/// amount, list price             Float64 × rows each (list price NaN: unknown)
+/// promo                          Int8 × rows (-1 unknown)
+/// channel, store                 Int32 × rows each (-1 unknown)
+/// ```
+///
+/// Rows are in the shard's ledger order: by customer (first appearance),
+/// then day, then input order. Category, channel and store values index the
+/// header's shard-local name lists.
+public struct ShardStatistics: Sendable {
+  public static let formatVersion: UInt32 = 1
+  static let magic = Array("KOISTATS".utf8)
+
+  /// The JSON part of the file.
+  struct Header: Codable, Sendable {
+    var koiVersion: String
+    var formatVersion: Int
+    /// `--as-of` as given to `koi stats`, `YYYY-MM-DD`; nil: derived from
+    /// the data (the day after the last used row of all shards).
+    var asOf: String?
+    /// The last used day of this shard (`YYYY-MM-DD`), nil when it has no rows.
+    var lastDay: String?
+    var columns: Ledger.OptionalColumns
+    /// The input's header cells and the `--column` overrides that mapped them.
+    var header: [String]
+    var columnOverrides: [String: String]
+    var input: String
+    var bytes: Int64
+    var sha256: String
+    var encoding: String
+    var encodingDetected: Bool
+    var counts: RowCounts
+    var rejects: [RejectRecord]
+    var customers: Int
+    var rows: Int
+    var categories: [String]
+    var categoryFirstLines: [Int]
+    var channels: [String]
+    var channelFirstLines: [Int]
+    var stores: [String]
+    var storeFirstLines: [Int]
+  }
+
+  /// A reject as the header stores it.
+  struct RejectRecord: Codable, Sendable {
+    var line: Int
+    var reason: RejectReason
+    var field: CanonicalColumn?
+    var detail: String
+    var raw: String
+  }
+
+  var header: Header
+  var ledger: Ledger
+  var customerFirstLines: [Int]
+  /// Where the statistics were read from (messages).
+  var path = ""
+
+  /// The number of customers and rows of the shard.
+  public var customers: Int { ledger.customerCount }
+  public var rows: Int { ledger.rowCount }
+
+  /// The statistics of an ingested shard (read with
+  /// `IngestOptions.recordsFirstLines`).
+  init(ingest: IngestResult, options: IngestOptions, input: String) {
+    let l = ingest.ledger
+    let f = ingest.firstLines ?? FirstLines()
+    precondition(f.customer.count == l.customerCount, "first lines of every customer")
+    header = Header(
+      koiVersion: Koi.version, formatVersion: Int(Self.formatVersion),
+      asOf: options.asOfDay.map(DayNumber.format), lastDay: l.day.max().map(DayNumber.format),
+      columns: l.columns, header: ingest.mapping.header, columnOverrides: options.columnOverrides,
+      input: input, bytes: ingest.bytes, sha256: ingest.sha256, encoding: ingest.encoding.rawValue,
+      encodingDetected: ingest.encodingDetected, counts: ingest.counts,
+      rejects: ingest.rejects.map {
+        RejectRecord(line: $0.line, reason: $0.reason, field: $0.field, detail: $0.detail, raw: $0.raw)
+      },
+      customers: l.customerCount, rows: l.rowCount,
+      categories: l.categories, categoryFirstLines: Self.padded(f.category, l.categories.count),
+      channels: l.channels, channelFirstLines: Self.padded(f.channel, l.channels.count),
+      stores: l.stores, storeFirstLines: Self.padded(f.store, l.stores.count))
+    ledger = l
+    customerFirstLines = f.customer
+  }
+
+  /// Names interned only by rejected rows have no used row: they sort last.
+  private static func padded(_ lines: [Int], _ count: Int) -> [Int] {
+    lines.count >= count ? Array(lines.prefix(count)) : lines + Array(repeating: Int.max, count: count - lines.count)
+  }
+
+  /// A shard with no rows (a Spark partition can be empty).
+  static func empty(input: String, options: IngestOptions) -> ShardStatistics {
+    ShardStatistics(
+      header: Header(
+        koiVersion: Koi.version, formatVersion: Int(formatVersion), asOf: options.asOfDay.map(DayNumber.format),
+        lastDay: nil, columns: .init(), header: [], columnOverrides: options.columnOverrides, input: input, bytes: 0,
+        sha256: "", encoding: InputEncoding.utf8.rawValue, encodingDetected: false, counts: RowCounts(), rejects: [],
+        customers: 0, rows: 0, categories: [], categoryFirstLines: [], channels: [], channelFirstLines: [], stores: [],
+        storeFirstLines: []),
+      ledger: Ledger(empty: .init()), customerFirstLines: [])
+  }
+
+  private init(header: Header, ledger: Ledger, customerFirstLines: [Int]) {
+    self.header = header
+    self.ledger = ledger
+    self.customerFirstLines = customerFirstLines
+  }
+
+  // MARK: - File
+
+  /// The file's bytes.
+  func encoded() throws -> [UInt8] {
+    var out = Self.magic
+    func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+    func putAll<T>(_ a: [T]) { a.withUnsafeBytes { out += $0 } }
+    let json = try JSONEncoder.koiCompact.encode(header)
+    put(Self.formatVersion)
+    put(UInt64(json.count))
+    out += json
+    for id in ledger.customerIDs {
+      let b = Array(id.utf8)
+      put(UInt32(b.count))
+      out += b
+    }
+    putAll(customerFirstLines.map { Int64($0) })
+    putAll(ledger.customerStart.map { Int64($0) })
+    putAll(ledger.day)
+    putAll(ledger.category)
+    putAll(ledger.amount)
+    putAll(ledger.listPrice)
+    putAll(ledger.promo)
+    putAll(ledger.channel)
+    putAll(ledger.store)
+    return out
+  }
+
+  /// Writes the statistics to `path` atomically.
+  public func write(to path: String) throws {
+    try AtomicFile.write(try encoded(), to: path)
+  }
+
+  /// Reads statistics written by `koi stats`.
+  ///
+  /// - Throws: `IngestError` (`.fileNotFound`, `.badModel`) naming the file.
+  public static func read(path: String) throws -> ShardStatistics {
+    let at = SourceLocation(path: path)
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw IngestError(.fileNotFound, "cannot read the shard statistics; give files written by koi stats.", at: at)
+    }
+    func bad(_ what: String) -> IngestError {
+      IngestError(.badModel, "not Koi shard statistics (\(what)); give files written by koi stats.", at: at)
+    }
+    let bytes = [UInt8](data)
+    var pos = 0
+    func take(_ n: Int) throws -> ArraySlice<UInt8> {
+      guard n >= 0, bytes.count - pos >= n else { throw bad("cut short") }
+      defer { pos += n }
+      return bytes[pos..<pos + n]
+    }
+    func int<T: FixedWidthInteger>(_: T.Type) throws -> T {
+      let s = try take(MemoryLayout<T>.size)
+      return T(littleEndian: s.withUnsafeBytes { $0.loadUnaligned(as: T.self) })
+    }
+    func array<T>(_: T.Type, _ n: Int) throws -> [T] {
+      let s = try take(n * MemoryLayout<T>.stride)
+      return [T](unsafeUninitializedCapacity: n) { buf, count in
+        s.withUnsafeBytes { src in
+          UnsafeMutableRawBufferPointer(buf).copyMemory(from: src)
+        }
+        count = n
+      }
+    }
+    guard Array(try take(magic.count)) == magic else { throw bad("no KOISTATS magic") }
+    let version = try int(UInt32.self)
+    guard version == formatVersion else {
+      throw IngestError(
+        .badModel,
+        "shard statistics format \(version); this Koi (\(Koi.version)) reads format \(formatVersion): run koi stats again with this Koi.",
+        at: at)
+    }
+    let h = try int(UInt64.self)
+    guard h < UInt64(bytes.count) else { throw bad("cut short") }
+    let header: Header
+    do {
+      header = try JSONDecoder.koi.decode(Header.self, from: Data(try take(Int(h))))
+    } catch let e as IngestError {
+      throw e
+    } catch {
+      throw bad("\(error)")
+    }
+    guard header.koiVersion == Koi.version else {
+      throw IngestError(
+        .badModel,
+        "the shard statistics were written by Koi \(header.koiVersion); this is Koi \(Koi.version): run koi stats, fit and score with one Koi version.",
+        at: at)
+    }
+    let c = header.customers, n = header.rows
+    // Every customer and row takes bytes: counts beyond the file's size are damage.
+    guard c >= 0, n >= 0, c <= bytes.count, n <= bytes.count else { throw bad("impossible counts") }
+    var ids: [String] = []
+    ids.reserveCapacity(c)
+    for _ in 0..<c {
+      let len = Int(try int(UInt32.self))
+      ids.append(String(decoding: try take(len), as: UTF8.self))
+    }
+    let first = try array(Int64.self, c).map { Int($0) }
+    let start = try array(Int64.self, c + 1).map { Int($0) }
+    guard start.first == 0, start.last == n, zip(start, start.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+      throw bad("bad row offsets")
+    }
+    let day = try array(Int32.self, n)
+    let category = try array(Int32.self, n)
+    let amount = try array(Double.self, n)
+    let listPrice = try array(Double.self, n)
+    let promo = try array(Int8.self, n)
+    let channel = try array(Int32.self, n)
+    let store = try array(Int32.self, n)
+    guard pos == bytes.count else { throw bad("trailing bytes") }
+    var customer = [Int32](repeating: 0, count: n)
+    for k in 0..<c { for i in start[k]..<start[k + 1] { customer[i] = Int32(k) } }
+    func valid(_ a: [Int32], _ names: Int, optional: Bool) -> Bool {
+      a.allSatisfy { ($0 >= 0 || (optional && $0 == -1)) && $0 < names }
+    }
+    guard valid(category, header.categories.count, optional: false),
+      valid(channel, header.channels.count, optional: true), valid(store, header.stores.count, optional: true),
+      header.categoryFirstLines.count == header.categories.count,
+      header.channelFirstLines.count == header.channels.count, header.storeFirstLines.count == header.stores.count
+    else { throw bad("an index out of range") }
+    let ledger = Ledger(
+      customerIDs: ids, categories: header.categories, channels: header.channels, stores: header.stores,
+      customer: customer, day: day, category: category, amount: amount, listPrice: listPrice, promo: promo,
+      channel: channel, store: store, customerStart: start, columns: header.columns)
+    var s = ShardStatistics(header: header, ledger: ledger, customerFirstLines: first)
+    s.path = path
+    return s
+  }
+}

@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import Koi
+
+struct Stats: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write the exact statistics of one shard of a chain (for koi fit and koi merge).",
+    discussion: """
+      Reads one shard of a transactions file and writes its statistics: the validated rows, \
+      where each customer and treatment first appears, the rejects by line and the row counts \
+      (the documented KOISTATS format, version \(ShardStatistics.formatVersion)). A shard is \
+      the input with the original header in which lines of other shards may be blank, so \
+      every line keeps its number; every row of a customer must be in one shard. A shard \
+      with no rows is fine.
+
+      Examples:
+        koi stats shard-0.csv --out stats/0.stats
+        python3 split.py | koi stats - --out stats/0.stats --threads 1
+      """
+  )
+
+  @Argument(help: ArgumentHelp("The shard: a CSV or CSV.gz file, or - for standard input.", valueName: "input"))
+  var input: String
+
+  @Option(name: .long, help: ArgumentHelp("The statistics file to write. Example: --out 0.stats", valueName: "file"))
+  var out: String
+
+  @Option(
+    name: .customLong("as-of"),
+    help: ArgumentHelp(
+      "Reference date, the same for every shard: rows dated on or after it are rejected. Default: the day after the last transaction of all shards.",
+      valueName: "yyyy-mm-dd"))
+  var asOf: String?
+
+  @Flag(name: .long, help: "Stop at the first bad row (exit code 2) instead of rejecting it.")
+  var strict = false
+
+  @OptionGroup var reading: InputArguments
+  @OptionGroup var threads: ThreadArguments
+
+  func validate() throws { _ = try parseAsOf(asOf) }
+
+  func run() throws {
+    threads.apply()
+    var options = ScoreOptions(inputPath: input, outputDirectory: ".")
+    options.ingest.asOfDay = try parseAsOf(asOf)
+    options.ingest.strict = strict
+    reading.apply(to: &options.ingest)
+    do {
+      let s = try ShardRun.statistics(options)
+      try s.write(to: out)
+      print("koi: shard of \(s.customers) customers, \(s.rows) rows; statistics in \(out)")
+    } catch {
+      throw KoiExit.map(error)
+    }
+  }
+}
+
+struct Fit: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Fit the model on the merged statistics of every shard (the driver's step).",
+    discussion: """
+      Merges the statistics of koi stats in single-run order and fits every stage: the \
+      model.json that koi score writes for the whole input, byte for byte. Give the options \
+      that change the fit as koi score takes them.
+
+      Example:
+        koi fit --stats stats/*.stats --out model.json
+      """
+  )
+
+  @Option(
+    name: .long, parsing: .upToNextOption,
+    help: ArgumentHelp("The shards' statistics files (koi stats).", valueName: "file"))
+  var stats: [String]
+
+  @Option(name: .long, help: ArgumentHelp("The model.json to write.", valueName: "file"))
+  var out: String
+
+  @Option(
+    name: .customLong("init-model"),
+    help: ArgumentHelp("A previous run's model.json for a warm start, as koi score takes it.", valueName: "path"))
+  var initModel: String?
+
+  @OptionGroup var model: ModelArguments
+  @OptionGroup var threads: ThreadArguments
+
+  func validate() throws {
+    if stats.isEmpty { throw ValidationError("--stats needs at least one statistics file.") }
+  }
+
+  func run() throws {
+    threads.apply()
+    var options = ScoreOptions(inputPath: stats.joined(separator: " "), outputDirectory: ".")
+    options.command = "fit"
+    options.initModelPath = initModel
+    try model.apply(to: &options)
+    do {
+      let shards = try ShardRun.read(stats)
+      let (fitted, warnings) = try ShardRun.fit(shards, options: options)
+      try ShardRun.writeModel(fitted, to: out)
+      print("koi: model fitted on \(shards.count) shards as of \(fitted.asOf); written to \(out)")
+      printWarnings(warnings)
+    } catch {
+      throw KoiExit.map(error)
+    }
+  }
+}
+
+struct Merge: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write the single-run outputs of a chain from its shards' statistics and model.",
+    discussion: """
+      Merges the statistics of koi stats in single-run order, scores them with the model \
+      of koi fit (--model; without it, fits first) and writes what koi score writes for \
+      the whole input: customers.jsonl, segments.json, model.json, rejects.csv and due.json \
+      byte for byte, and run.json (which differs in its input, timing and as_of_source \
+      fields).
+
+      Example:
+        koi merge --stats stats/*.stats --model model.json --out out
+      """
+  )
+
+  @Option(
+    name: .long, parsing: .upToNextOption,
+    help: ArgumentHelp("The shards' statistics files (koi stats).", valueName: "file"))
+  var stats: [String]
+
+  @Option(name: .long, help: ArgumentHelp("The model.json of koi fit.", valueName: "file"))
+  var model: String?
+
+  @Option(name: .long, help: ArgumentHelp("Directory for the results; created if missing.", valueName: "dir"))
+  var out: String
+
+  @Option(name: .customLong("due-within"), help: help(Settings.dueWithin, example: "30", valueName: "days"))
+  var dueWithin = Settings.dueWithin.defaultValue
+
+  @Option(
+    name: .customLong("due-min-probability"),
+    help: help(Settings.dueMinimumProbability, example: "0.25", valueName: "p"))
+  var dueMinProbability = Settings.dueMinimumProbability.defaultValue
+
+  @Option(name: .customLong("due-limit"), help: help(Settings.dueLimit, example: "500", valueName: "n"))
+  var dueLimit: Int?
+
+  @OptionGroup var fitting: ModelArguments
+  @OptionGroup var threads: ThreadArguments
+
+  @Flag(name: .long, help: "No progress lines on stderr.")
+  var quiet = false
+
+  func validate() throws {
+    if stats.isEmpty { throw ValidationError("--stats needs at least one statistics file.") }
+    try check(Settings.dueWithin, dueWithin)
+    try check(Settings.dueMinimumProbability, dueMinProbability)
+    if let dueLimit { try check(Settings.dueLimit, dueLimit) }
+  }
+
+  func run() throws {
+    threads.apply()
+    var options = ScoreOptions(inputPath: stats.joined(separator: " "), outputDirectory: out)
+    options.inputs = stats
+    options.command = "merge"
+    options.modelPath = model
+    try fitting.apply(to: &options)
+    options.dueWithinDays = dueWithin
+    options.dueMinimumProbability = dueMinProbability
+    options.dueLimit = dueLimit
+    let reporter = ProgressReporter(quiet: quiet)
+    do {
+      let shards = try ShardRun.read(stats)
+      let result = try ShardRun.merge(shards, options: options) { reporter($0) }
+      let m = result.manifest
+      print(
+        "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) in \(shards.count) shards as of \(m.asOf); results in \(out)"
+      )
+      printWarnings(m.warnings)
+    } catch {
+      throw KoiExit.map(error)
+    }
+  }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import Testing
+
+@testable import Koi
+
+/// One chain split by customer into shards, through `koi stats` → `koi fit`
+/// → `koi merge`, gives what one `koi score` gives, byte for byte (on one
+/// machine: the comparison is between two runs here, never with bytes from
+/// another machine).
+@Suite struct ShardCommandTests {
+  let dir = TemporaryDirectory()
+  static let sample = EndToEndTests.sample
+  static let outputs = ["customers.jsonl", "segments.json", "model.json", "due.json", "rejects.csv"]
+  /// run.json fields that say how the run was made, not what it found.
+  static let runFieldsThatDiffer: Set<String> = [
+    "as_of_source", "command", "finished_at", "started_at", "input", "options", "seconds",
+  ]
+
+  func koi(_ arguments: [String], stdin: String? = nil) throws -> EndToEndTests.Outcome {
+    let p = Process()
+    p.executableURL = EndToEndTests.koiBinary
+    p.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    let input = Pipe()
+    if stdin != nil { p.standardInput = input }
+    try p.run()
+    if let stdin {
+      // Fed from its own thread, so a full pipe cannot stall the test.
+      let writer = input.fileHandleForWriting
+      let bytes = Data(stdin.utf8)
+      let done = DispatchSemaphore(value: 0)
+      DispatchQueue.global().async {
+        writer.write(bytes)
+        try? writer.close()
+        done.signal()
+      }
+      done.wait()
+    }
+    // stderr drained on its own thread: a long message (a crash report)
+    // must not block the child while stdout is read.
+    nonisolated(unsafe) var e = Data()
+    let drained = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      e = err.fileHandleForReading.readDataToEndOfFile()
+      drained.signal()
+    }
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
+    p.waitUntilExit()
+    return .init(
+      status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+      stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  /// FNV-1a of the customer id: a hash split by customer, as Spark's
+  /// hash partitioning makes one.
+  static func shard(of customer: Substring, count: Int) -> Int {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in customer.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return Int(h % UInt64(count))
+  }
+
+  /// The sample split into `count` shard texts: the header, then every
+  /// line of the input, blank where it belongs to another shard, so every
+  /// line keeps its number.
+  static func shards(_ text: String, count: Int) -> [String] {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    var out = [String](repeating: String(lines[0]) + "\n", count: count)
+    for line in lines.dropFirst().dropLast() {
+      let k = line.isEmpty ? -1 : shard(of: line.prefix { $0 != "," }, count: count)
+      for j in 0..<count { out[j] += (j == k ? String(line) : "") + "\n" }
+    }
+    return out
+  }
+
+  func single() throws -> String {
+    let out = dir.path("single")
+    let r = try koi(["score", Self.sample, "--out", out, "--quiet"])
+    #expect(r.status == 0, "\(r.stderr)")
+    return out
+  }
+
+  /// Writes the shards, runs `koi stats` on each (the first through
+  /// standard input), and returns the statistics files.
+  func stats(_ shards: [String], name: String) throws -> [String] {
+    var files: [String] = []
+    for (k, text) in shards.enumerated() {
+      let csv = dir.path("\(name)-\(k).csv"), stats = dir.path("\(name)-\(k).stats")
+      try text.write(toFile: csv, atomically: true, encoding: .utf8)
+      let r =
+        k == 0
+        ? try koi(["stats", "-", "--out", stats, "--threads", "1"], stdin: text)
+        : try koi(["stats", csv, "--out", stats])
+      #expect(r.status == 0, "\(r.stderr)")
+      files.append(stats)
+    }
+    return files
+  }
+
+  @Test(arguments: [1, 2, 7])
+  func shardsGiveTheSingleRunByteForByte(count: Int) throws {
+    let single = try single()
+    let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
+    var shards = Self.shards(text, count: count)
+    if count == 2 { shards.append(String(text.prefix { $0 != "\n" }) + "\n") }  // a shard with no rows
+    if count == 7 { shards.append("") }  // an empty file: no header either
+    let stats = try stats(shards, name: "s\(count)")
+    let model = dir.path("model-\(count).json")
+    let fit = try koi(["fit", "--stats"] + stats + ["--out", model])
+    #expect(fit.status == 0, "\(fit.stderr)")
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: model))
+        == Data(contentsOf: URL(fileURLWithPath: single + "/model.json")))
+    let merged = dir.path("merged-\(count)")
+    let m = try koi(["merge", "--stats"] + stats + ["--model", model, "--out", merged, "--quiet"])
+    #expect(m.status == 0, "\(m.stderr)")
+    for name in Self.outputs {
+      let a = try Data(contentsOf: URL(fileURLWithPath: single + "/" + name))
+      let b = try Data(contentsOf: URL(fileURLWithPath: merged + "/" + name))
+      #expect(a == b, "\(name) differs with \(count) shards")
+    }
+    let a = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: single + "/run.json")))
+    let b = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: merged + "/run.json")))
+    let ra = try #require(a as? [String: Any]), rb = try #require(b as? [String: Any])
+    #expect(Set(ra.keys) == Set(rb.keys))
+    for key in ra.keys where !Self.runFieldsThatDiffer.contains(key) {
+      if key == "rows" {
+        // Blank lines count the shards' padding; the rows themselves agree.
+        var x = try #require(ra[key] as? [String: Any]), y = try #require(rb[key] as? [String: Any])
+        x["blank_lines"] = nil
+        y["blank_lines"] = nil
+        #expect(NSDictionary(dictionary: x) == NSDictionary(dictionary: y))
+      } else {
+        #expect(
+          (ra[key] as? NSObject) == (rb[key] as? NSObject), "run.json \(key) differs with \(count) shards")
+      }
+    }
+  }
+
+  /// Order is decided by the row that first names a customer or treatment,
+  /// even a rejected one: B's rows come first, but A was named on line 2 (a
+  /// row with no item) and is customer 0 of a single run; C has only a
+  /// refund; a blank line sits between.
+  @Test func firstAppearanceCountsRejectedRowsAndShardsMayBeUneven() throws {
+    let rows = [
+      "customer_id,date,item,amount,channel",
+      "A,2024-01-02,,100,web",
+      "B,2024-01-03,peel,120,store",
+      "",
+      "C,2024-01-04,mask,-50,web",
+      "B,2024-02-03,laser,300,",
+      "A,2024-02-05,peel,90,app",
+      "A,2024-03-05,mask,80,app",
+      "B,2024-03-09,peel,110,store",
+    ]
+    let text = rows.joined(separator: "\n") + "\n"
+    let csv = dir.path("order.csv")
+    try text.write(toFile: csv, atomically: true, encoding: .utf8)
+    let single = dir.path("order-single")
+    let options = ["--stages", "rfm,lifetime"]
+    let r = try koi(["score", csv, "--out", single, "--quiet"] + options)
+    #expect(r.status == 0, "\(r.stderr)")
+    // A and C in one shard, B in the other.
+    let shards = [["A", "C"], ["B"]].map { ids in
+      rows.enumerated().map { i, line in
+        i == 0 || ids.contains(where: { line.hasPrefix($0 + ",") }) ? line : ""
+      }.joined(separator: "\n") + "\n"
+    }
+    let stats = try stats(shards, name: "order")
+    let merged = dir.path("order-merged")
+    let m = try koi(["merge", "--stats"] + stats + ["--out", merged, "--quiet"] + options)
+    #expect(m.status == 0, "\(m.stderr)")
+    for name in ["customers.jsonl", "segments.json", "model.json", "rejects.csv"] {
+      let a = try String(contentsOfFile: single + "/" + name, encoding: .utf8)
+      let b = try String(contentsOfFile: merged + "/" + name, encoding: .utf8)
+      #expect(a == b, "\(name)")
+    }
+    let first = try String(contentsOfFile: merged + "/customers.jsonl", encoding: .utf8).prefix(20)
+    #expect(first.contains("\"A\""))
+  }
+
+  @Test func scoringWithTheSavedModelGivesTheFittingRun() throws {
+    let single = try single()
+    let out = dir.path("again")
+    let r = try koi(["score", Self.sample, "--model", single + "/model.json", "--out", out, "--quiet"])
+    #expect(r.status == 0, "\(r.stderr)")
+    for name in Self.outputs {
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: single + "/" + name))
+          == Data(contentsOf: URL(fileURLWithPath: out + "/" + name)), "\(name)")
+    }
+  }
+
+  @Test func aModelFromAnotherVersionOrFitIsRefused() throws {
+    let single = try single()
+    let text = try String(contentsOfFile: single + "/model.json", encoding: .utf8)
+    let old = dir.path("old.json")
+    try text.replacingOccurrences(of: "\"koi_version\" : \"\(Koi.version)\"", with: "\"koi_version\" : \"0.0.1\"")
+      .write(toFile: old, atomically: true, encoding: .utf8)
+    let r = try koi(["score", Self.sample, "--model", old, "--out", dir.path("x")])
+    #expect(r.status == 2)
+    #expect(r.stderr.hasPrefix("koi: error: \(old): this model cannot score the run: it was written by Koi 0.0.1"))
+    let seed = try koi(["score", Self.sample, "--model", single + "/model.json", "--seed", "9", "--out", dir.path("y")])
+    #expect(seed.status == 2)
+    #expect(seed.stderr.contains("--seed"))
+    let k = try koi(["score", Self.sample, "--model", single + "/model.json", "--k", "5", "--out", dir.path("k")])
+    #expect(k.status == 2)
+    #expect(k.stderr.contains("fitted with --k 4"))
+    let stats = try stats(Self.shards(try String(contentsOfFile: Self.sample, encoding: .utf8), count: 2), name: "v")
+    let merge = try koi(["merge", "--stats"] + stats + ["--model", old, "--out", dir.path("z")])
+    #expect(merge.status == 2)
+    #expect(merge.stderr.contains("written by Koi 0.0.1"))
+    #expect(!FileManager.default.fileExists(atPath: dir.path("z") + "/customers.jsonl"))
+  }
+
+  @Test func statisticsFromAnotherVersionAreRefused() throws {
+    let stats = try stats(Self.shards(try String(contentsOfFile: Self.sample, encoding: .utf8), count: 2), name: "w")
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: stats[0])))
+    let version = Array("\"koi_version\":\"\(Koi.version)\"".utf8)
+    let at = try #require(
+      (0...(bytes.count - version.count)).first { Array(bytes[$0..<$0 + version.count]) == version })
+    bytes[at + version.count - 2] = UInt8(ascii: "9")
+    try Data(bytes).write(to: URL(fileURLWithPath: stats[0]))
+    let r = try koi(["fit", "--stats"] + stats + ["--out", dir.path("m.json")])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("were written by Koi"))
+  }
+
+  @Test func aBadRowUnderStrictFailsTheShardWithItsLine() throws {
+    let text = "customer_id,date,item,amount\n\nC1,2024-01-02,peel,100\n\nC1,2024-13-02,peel,100\n"
+    let csv = dir.path("bad.csv")
+    try text.write(toFile: csv, atomically: true, encoding: .utf8)
+    let r = try koi(["stats", csv, "--strict", "--out", dir.path("bad.stats")])
+    #expect(r.status == 2)
+    #expect(r.stderr.hasPrefix("koi: error: \(csv):5"), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.path("bad.stats")))
+  }
+
+  @Test func aCustomerInTwoShardsIsRefused() throws {
+    let a = "customer_id,date,item,amount\nC1,2024-01-02,peel,100\n"
+    let b = "customer_id,date,item,amount\n\nC1,2024-02-02,peel,100\n"
+    let stats = try stats([a, b], name: "split")
+    let r = try koi(["fit", "--stats"] + stats + ["--out", dir.path("m.json")])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("split the input by customer"))
+  }
+}
