@@ -40,21 +40,12 @@ struct Backtest: ParsableCommand {
   @OptionGroup var repurchase: RepurchaseArguments
   @OptionGroup var lifetime: LifetimeArguments
 
-  @Flag(name: .customLong("no-report"), help: "Do not write report.html (see koi report).")
-  var noReport = false
-
-  @Option(
-    name: .long,
-    help: ArgumentHelp("Language of report.html: zh (Chinese) or en (English). Example: --lang en", valueName: "zh|en"))
-  var lang = "zh"
+  @OptionGroup var report: ReportArguments
 
   @Flag(name: .long, help: "No progress lines on stderr.")
   var quiet = false
 
   func validate() throws {
-    guard ReportLanguage(code: lang) != nil else {
-      throw ValidationError("--lang '\(lang)' is not a report language; use zh or en, e.g. --lang en.")
-    }
     guard DayNumber.parse(cutoff) != nil else {
       throw ValidationError("--cutoff '\(cutoff)' is not a date; write it as YYYY-MM-DD, e.g. --cutoff 2025-07-01.")
     }
@@ -70,7 +61,7 @@ struct Backtest: ParsableCommand {
     do {
       let result = try BacktestRun.run(options) { reporter($0) }
       print(result.summary)
-      if !noReport { try RunReport.write(directory: out, language: ReportLanguage(code: lang) ?? .zh) }
+      try report.write(directory: out)
     } catch {
       throw KoiExit.map(error)
     }

@@ -104,21 +104,12 @@ struct Score: ParsableCommand {
   @OptionGroup var repurchase: RepurchaseArguments
   @OptionGroup var lifetime: LifetimeArguments
 
-  @Flag(name: .customLong("no-report"), help: "Do not write report.html (see koi report).")
-  var noReport = false
-
-  @Option(
-    name: .long,
-    help: ArgumentHelp("Language of report.html: zh (Chinese) or en (English). Example: --lang en", valueName: "zh|en"))
-  var lang = "zh"
+  @OptionGroup var report: ReportArguments
 
   @Flag(name: .long, help: "No progress lines on stderr.")
   var quiet = false
 
   func validate() throws {
-    guard ReportLanguage(code: lang) != nil else {
-      throw ValidationError("--lang '\(lang)' is not a report language; use zh or en, e.g. --lang en.")
-    }
     try check(Settings.dueWithin, dueWithin)
     try check(Settings.dueMinimumProbability, dueMinProbability)
     try check(Settings.k, k)
@@ -176,7 +167,7 @@ struct Score: ParsableCommand {
       )
       printWarnings(m.warnings)
       // The results are in place; report.html is made from them.
-      if !noReport { try RunReport.write(directory: out, language: ReportLanguage(code: lang) ?? .zh) }
+      try report.write(directory: out)
     } catch {
       throw KoiExit.map(error)
     }

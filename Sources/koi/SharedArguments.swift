@@ -140,3 +140,25 @@ func check<V>(_ s: Setting<V>, _ value: V) throws {
 
 extension InputEncoding: ExpressibleByArgument {}
 extension DuplicatePolicy: ExpressibleByArgument {}
+
+/// report.html after a run (`koi score`, `koi backtest`, `koi merge`).
+struct ReportArguments: ParsableArguments {
+  @Flag(name: .customLong("no-report"), help: "Do not write report.html (see koi report).")
+  var noReport = false
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Language of report.html: zh (Chinese) or en (English). Example: --lang en", valueName: "zh|en"))
+  var lang = "zh"
+
+  func validate() throws {
+    guard ReportLanguage(code: lang) != nil else {
+      throw ValidationError("--lang '\(lang)' is not a report language; use zh or en, e.g. --lang en.")
+    }
+  }
+
+  /// Writes report.html from the results in `directory`, unless --no-report.
+  func write(directory: String) throws {
+    if !noReport { try RunReport.write(directory: directory, language: ReportLanguage(code: lang) ?? .zh) }
+  }
+}

@@ -146,6 +146,7 @@ struct Merge: ParsableCommand {
 
   @OptionGroup var fitting: ModelArguments
   @OptionGroup var threads: ThreadArguments
+  @OptionGroup var report: ReportArguments
 
   @Flag(name: .long, help: "No progress lines on stderr.")
   var quiet = false
@@ -176,6 +177,7 @@ struct Merge: ParsableCommand {
         "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) in \(shards.count) shards as of \(m.asOf); results in \(out)"
       )
       printWarnings(m.warnings)
+      try report.write(directory: out)
     } catch {
       throw KoiExit.map(error)
     }
