@@ -2,14 +2,14 @@ import ArgumentParser
 import Foundation
 import Koi
 
-/// The options that change a fit, for `koi fit` and `koi merge`: the same
-/// flags, defaults and checks as `koi score`'s, so a model fitted on shards
-/// is the model `koi score` fits on the whole input.
+/// The options that change a fit, for `koi score`, `koi fit` and `koi
+/// merge`: one definition, so a model fitted on shards is the model `koi
+/// score` fits on the whole input.
 struct ModelArguments: ParsableArguments {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "Stages to run, comma-separated; default all. Available: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")).",
+      "Stages to run, comma-separated, in any order; default all. Available: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")). Example: --stages rfm",
       valueName: "list"))
   var stages: String?
 
@@ -28,7 +28,8 @@ struct ModelArguments: ParsableArguments {
   @Option(
     name: .customLong("tier-features"),
     help: ArgumentHelp(
-      "Behaviour features the tiers cluster on, comma-separated (as koi score).", valueName: "list"))
+      "Behaviour features the tiers cluster on, comma-separated. Available: \(TierFeature.allCases.map(\.rawValue).joined(separator: ", ")). Example: --tier-features discount_depth,promo_share,premium_share,breadth",
+      valueName: "list"))
   var tierFeatures: String?
 
   @OptionGroup var repurchase: RepurchaseArguments
@@ -96,4 +97,30 @@ func parseAsOf(_ asOf: String?) throws -> Int32? {
     throw ValidationError("--as-of '\(asOf)' is not a date; write it as YYYY-MM-DD, e.g. --as-of 2025-07-01.")
   }
   return d
+}
+
+/// The due lists' options (due.json), for `koi score` and `koi merge`.
+struct DueListArguments: ParsableArguments {
+  @Option(name: .customLong("due-within"), help: help(Settings.dueWithin, example: "30", valueName: "days"))
+  var dueWithin = Settings.dueWithin.defaultValue
+
+  @Option(
+    name: .customLong("due-min-probability"),
+    help: help(Settings.dueMinimumProbability, example: "0.25", valueName: "p"))
+  var dueMinProbability = Settings.dueMinimumProbability.defaultValue
+
+  @Option(name: .customLong("due-limit"), help: help(Settings.dueLimit, example: "500", valueName: "n"))
+  var dueLimit: Int?
+
+  func validate() throws {
+    try check(Settings.dueWithin, dueWithin)
+    try check(Settings.dueMinimumProbability, dueMinProbability)
+    if let dueLimit { try check(Settings.dueLimit, dueLimit) }
+  }
+
+  func apply(to options: inout ScoreOptions) {
+    options.dueWithinDays = dueWithin
+    options.dueMinimumProbability = dueMinProbability
+    options.dueLimit = dueLimit
+  }
 }

@@ -49,48 +49,14 @@ struct Score: ParsableCommand {
   var strict = false
 
   @Option(
-    name: .long,
-    help: ArgumentHelp(
-      "Stages to run, comma-separated, in any order; default all. Available: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")). Example: --stages rfm",
-      valueName: "list"))
-  var stages: String?
-
-  @Option(name: .customLong("rfm-bins"), help: help(Settings.rfmBins, example: "5", valueName: "n"))
-  var rfmBins = Settings.rfmBins.defaultValue
-
-  @Option(name: .customLong("k"), help: help(Settings.k, example: "4", valueName: "n"))
-  var k = Settings.k.defaultValue
-
-  @Option(name: .long, help: help(Settings.restarts, example: "4", valueName: "n"))
-  var restarts = Settings.restarts.defaultValue
-
-  @Option(name: .long, help: help(Settings.seed, example: "7", valueName: "s"))
-  var seed: UInt64 = UInt64(Settings.seed.defaultValue)
-
-  @Option(
     name: .customLong("init-model"),
     help: ArgumentHelp(
       "A previous run's model.json: tiers start from its centroids so tier identities stay stable, and segments.json reports how many customers changed tier. Example: --init-model out/model.json",
       valueName: "path"))
   var initModel: String?
 
-  @Option(
-    name: .customLong("tier-features"),
-    help: ArgumentHelp(
-      "Behaviour features the tiers cluster on, comma-separated. Available: \(TierFeature.allCases.map(\.rawValue).joined(separator: ", ")). Example: --tier-features discount_depth,promo_share,premium_share,breadth",
-      valueName: "list"))
-  var tierFeatures: String?
-
-  @Option(name: .customLong("due-within"), help: help(Settings.dueWithin, example: "30", valueName: "days"))
-  var dueWithin = Settings.dueWithin.defaultValue
-
-  @Option(
-    name: .customLong("due-min-probability"),
-    help: help(Settings.dueMinimumProbability, example: "0.25", valueName: "p"))
-  var dueMinProbability = Settings.dueMinimumProbability.defaultValue
-
-  @Option(name: .customLong("due-limit"), help: help(Settings.dueLimit, example: "500", valueName: "n"))
-  var dueLimit: Int?
+  @OptionGroup var fitting: ModelArguments
+  @OptionGroup var dueLists: DueListArguments
 
   @Option(
     name: .long,
@@ -101,8 +67,6 @@ struct Score: ParsableCommand {
 
   @OptionGroup var threads: ThreadArguments
   @OptionGroup var reading: InputArguments
-  @OptionGroup var repurchase: RepurchaseArguments
-  @OptionGroup var lifetime: LifetimeArguments
 
   @OptionGroup var report: ReportArguments
 
@@ -110,32 +74,9 @@ struct Score: ParsableCommand {
   var quiet = false
 
   func validate() throws {
-    try check(Settings.dueWithin, dueWithin)
-    try check(Settings.dueMinimumProbability, dueMinProbability)
-    try check(Settings.k, k)
-    try check(Settings.restarts, restarts)
-    if let dueLimit { try check(Settings.dueLimit, dueLimit) }
-    try check(Settings.rfmBins, rfmBins)
-    if let tierFeatures { _ = try parseTierFeatures(tierFeatures) }
     if let asOf, DayNumber.parse(asOf) == nil {
       throw ValidationError("--as-of '\(asOf)' is not a date; write it as YYYY-MM-DD, e.g. --as-of 2025-07-01.")
     }
-    _ = try parsedStages()
-  }
-
-  func parsedStages() throws -> [StageName] {
-    guard let stages else { return StageName.allCases }
-    var chosen = Set<StageName>()
-    for s in stages.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !s.isEmpty {
-      guard let stage = StageName.allCases.first(where: { $0.rawValue == s }) else {
-        throw ValidationError(
-          "--stages: unknown stage '\(s)'; the stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", "))."
-        )
-      }
-      chosen.insert(stage)
-    }
-    guard !chosen.isEmpty else { throw ValidationError("--stages needs at least one stage.") }
-    return StageName.allCases.filter(chosen.contains)
   }
 
   func run() throws {
@@ -144,20 +85,11 @@ struct Score: ParsableCommand {
     options.ingest.asOfDay = asOf.flatMap(DayNumber.parse)
     options.ingest.strict = strict
     reading.apply(to: &options.ingest)
-    options.stages = try parsedStages()
-    options.rfm.bins = rfmBins
-    options.tiers.k = k
-    options.tiers.restarts = restarts
-    options.tiers.seed = seed
-    if let tierFeatures { options.tiers.features = try parseTierFeatures(tierFeatures) }
+    try fitting.apply(to: &options)
+    dueLists.apply(to: &options)
     options.initModelPath = initModel
     options.modelPath = model
     threads.apply()
-    try repurchase.apply(to: &options.intervals)
-    options.lifetime = lifetime.options
-    options.dueWithinDays = dueWithin
-    options.dueMinimumProbability = dueMinProbability
-    options.dueLimit = dueLimit
     let reporter = ProgressReporter(quiet: quiet)
     do {
       let result = try ScoringRun.run(options) { reporter($0) }

@@ -133,17 +133,7 @@ struct Merge: ParsableCommand {
   @Option(name: .long, help: ArgumentHelp("Directory for the results; created if missing.", valueName: "dir"))
   var out: String
 
-  @Option(name: .customLong("due-within"), help: help(Settings.dueWithin, example: "30", valueName: "days"))
-  var dueWithin = Settings.dueWithin.defaultValue
-
-  @Option(
-    name: .customLong("due-min-probability"),
-    help: help(Settings.dueMinimumProbability, example: "0.25", valueName: "p"))
-  var dueMinProbability = Settings.dueMinimumProbability.defaultValue
-
-  @Option(name: .customLong("due-limit"), help: help(Settings.dueLimit, example: "500", valueName: "n"))
-  var dueLimit: Int?
-
+  @OptionGroup var dueLists: DueListArguments
   @OptionGroup var fitting: ModelArguments
   @OptionGroup var threads: ThreadArguments
   @OptionGroup var report: ReportArguments
@@ -153,9 +143,6 @@ struct Merge: ParsableCommand {
 
   func validate() throws {
     if stats.isEmpty { throw ValidationError("--stats needs at least one statistics file.") }
-    try check(Settings.dueWithin, dueWithin)
-    try check(Settings.dueMinimumProbability, dueMinProbability)
-    if let dueLimit { try check(Settings.dueLimit, dueLimit) }
   }
 
   func run() throws {
@@ -165,9 +152,7 @@ struct Merge: ParsableCommand {
     options.command = "merge"
     options.modelPath = model
     try fitting.apply(to: &options)
-    options.dueWithinDays = dueWithin
-    options.dueMinimumProbability = dueMinProbability
-    options.dueLimit = dueLimit
+    dueLists.apply(to: &options)
     let reporter = ProgressReporter(quiet: quiet)
     do {
       let shards = try ShardRun.read(stats)
