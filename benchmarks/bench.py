@@ -21,7 +21,8 @@ wall time and peak resident memory of each process (os.wait4):
     koi score --stages lifetime           pandas summary + lifetimes BG/NBD, Gamma-Gamma (analyst/lifetime_lifetimes.py)
 
 Stage seconds come from Koi's run.json and from the analyst scripts' own
-timers. Answers are checked, and a disagreement fails the run (exit 1): RFM
+timers. Koi runs with --no-report: the analyst side draws no report, and
+report.html's cost is measured on its own (README, Performance). Answers are checked, and a disagreement fails the run (exit 1): RFM
 figures and scores identical for every customer; k-means inertia within
 0.5 % (same standardised matrix, same k and restarts); BG/NBD parameters
 within 1e-3 relative. Physical floors: reading the CSV (bytes over the warm
@@ -262,7 +263,7 @@ def main():
         duck_out = d / "duckdb-rfm.json"
         script = d / "duckdb_rfm.py"
         script.write_text(duckdb_script(csv, duck_out))
-        koi = [str(KOI), "score", str(csv), "--as-of", AS_OF, "--horizon-days", HORIZON_DAYS, "--quiet"]
+        koi = [str(KOI), "score", str(csv), "--as-of", AS_OF, "--horizon-days", HORIZON_DAYS, "--quiet", "--no-report"]
         koi_cmd = {"all": koi + ["--out", str(outs["all"])]}
         for s in ["rfm", "tiers", "lifetime"]:
             koi_cmd[s] = koi + ["--out", str(outs[s]), "--stages", s]
@@ -336,7 +337,7 @@ def run_large(scale, csv, reps, py, failures):
     out_all, out_rfm, duck_out = d / "koi-all", d / "koi-rfm", d / "duckdb-rfm.json"
     script = d / "duckdb_rfm.py"
     script.write_text(duckdb_script(csv, duck_out))
-    koi = [str(KOI), "score", str(csv), "--as-of", AS_OF, "--horizon-days", HORIZON_DAYS, "--quiet"]
+    koi = [str(KOI), "score", str(csv), "--as-of", AS_OF, "--horizon-days", HORIZON_DAYS, "--quiet", "--no-report"]
     cmds = {"koi-all": koi + ["--out", str(out_all)], "koi-rfm": koi + ["--out", str(out_rfm), "--stages", "rfm"],
             "ana-rfm": [str(py), str(script)]}
     proc = {k: [] for k in cmds}
