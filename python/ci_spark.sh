@@ -8,8 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYSPARK_VERSION=4.3.0
 PYARROW_VERSION=26.0.1
-# applyInArrow goes through pyspark's pandas UDF machinery, which checks for pandas.
-PANDAS_VERSION=3.1.1
+# applyInArrow goes through pyspark's pandas UDF machinery, which checks for pandas;
+# pyspark 4.3 warns that it does not yet fully support pandas 3, so 2.2.3.
+PANDAS_VERSION=2.2.3
 VENV=${KOI_SPARK_VENV:-.build/spark-venv}
 if ! command -v java >/dev/null 2>&1; then
   apt-get update -qq
