@@ -140,7 +140,7 @@ enum CampaignLists {
   /// Candidates of every list before the cap: (customer index, reason,
   /// priority), plus warnings for lists that cannot be filled yet.
   static func candidates(
-    _ kind: CampaignListKind, facts: CustomerFactTable, tags: [[String]], options: ExportOptions
+    _ kind: CampaignListKind, facts: CustomerFactTable, tags: CustomerTags, options: ExportOptions
   ) -> (entries: [(Int, CampaignReason, Double)], warning: String?) {
     var out: [(Int, CampaignReason, Double)] = []
     let highValueFloor = 1 - options.highValueShare
@@ -204,7 +204,7 @@ enum CampaignLists {
   ///
   /// - Complexity: O(E log E) for E candidate entries.
   public static func build(
-    facts: CustomerFactTable, tags: [[String]], customerIDs: [String], exportedIDs: [String],
+    facts: CustomerFactTable, tags: CustomerTags, customerIDs: [String], exportedIDs: [String],
     options: ExportOptions, runID: String, asOf: String
   ) -> (lists: [CampaignList], warnings: [String]) {
     var warnings: [String] = []

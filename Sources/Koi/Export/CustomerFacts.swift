@@ -48,8 +48,67 @@ public struct CustomerFacts: Sendable, Equatable {
   public init() {}
 }
 
+/// The next-purchase facts of every customer: one entry per treatment the
+/// interval stage expects back (not lapsed, with an expected date), flat.
+struct NextPurchaseColumns: Sendable {
+  /// Treatment names, indexed by `category`.
+  var names: [String]
+  /// Per customer, the indices of its entries in the columns below.
+  var entries: RaggedColumn<Int32>
+  var category: [Int32]
+  var dueInDays: [Double?]
+  var probabilityWithinHorizon: [Double?]
+
+  /// Lists as `CategoryNextPurchase` values, one per customer (tests,
+  /// small tables).
+  init(_ lists: [[CategoryNextPurchase]]) {
+    var index: [String: Int32] = [:]
+    var names: [String] = []
+    let flat = lists.joined()
+    category = flat.map { np in
+      if let k = index[np.category] { return k }
+      names.append(np.category)
+      index[np.category] = Int32(names.count - 1)
+      return Int32(names.count - 1)
+    }
+    self.names = names
+    dueInDays = flat.map(\.dueInDays)
+    probabilityWithinHorizon = flat.map(\.probabilityWithinHorizon)
+    var next: Int32 = 0
+    entries = RaggedColumn(
+      lists.map { list in
+        list.map { _ in
+          next += 1
+          return next - 1
+        }
+      })
+  }
+
+  init(
+    names: [String], entries: RaggedColumn<Int32>, category: [Int32], dueInDays: [Double?],
+    probabilityWithinHorizon: [Double?]
+  ) {
+    self.names = names
+    self.entries = entries
+    self.category = category
+    self.dueInDays = dueInDays
+    self.probabilityWithinHorizon = probabilityWithinHorizon
+  }
+
+  /// Customer `c`'s entries as values.
+  subscript(c: Int) -> [CategoryNextPurchase] {
+    entries[c].map {
+      CategoryNextPurchase(
+        category: names[Int(category[Int($0)])], dueInDays: dueInDays[Int($0)],
+        probabilityWithinHorizon: probabilityWithinHorizon[Int($0)])
+    }
+  }
+}
+
 /// Per-customer facts as optional columns: the run fills the RFM columns,
-/// and each later stage sets its own with one assignment.
+/// and each later stage sets its own with one assignment. Lists (the
+/// treatments bought, the next purchases) are flat columns, so the table
+/// holds a few arrays whatever the number of customers.
 ///
 /// ```swift
 /// var facts = CustomerFactTable(ledger: ledger)
@@ -61,11 +120,14 @@ public struct CustomerFactTable: Sendable {
   public let count: Int
   public var rfm: RFMColumns?
   var monetaryPercentile: [Double]?
-  public var categories: [[String]]?
+  /// The treatments each customer bought, as indices into
+  /// `categoryNames`, ascending.
+  var categoryIndices: RaggedColumn<Int32>?
+  var categoryNames: [String] = []
   var oneOffOnly: [Bool]?
+  /// Tier (`PriceSensitivityTier` raw value), 0 for a customer without one.
   var tierID: [Int]?
-  var tierName: [String]?
-  var nextPurchases: [[CategoryNextPurchase]]?
+  var nextPurchases: NextPurchaseColumns?
   var pAlive: [Double]?
   public var clv: [Double]?
 
@@ -78,21 +140,20 @@ public struct CustomerFactTable: Sendable {
   /// - Complexity: O(transactions).
   public init(ledger: Ledger, oneOff: Set<String> = []) {
     count = ledger.customerCount
-    var cats = [[String]](repeating: [], count: count)
-    cats.withUnsafeMutableBufferPointer { out in
-      Parallel.forEachChunk(count: count, chunkCount: Parallel.chunkCount(for: count)) { _, range in
-        var seen: [Int32] = []
-        for c in range {
-          seen.removeAll(keepingCapacity: true)
-          for r in ledger.rows(of: c) where isPurchase(ledger.amount[r]) && !seen.contains(ledger.category[r]) {
-            seen.append(ledger.category[r])
-          }
-          out[c] = seen.sorted().map { ledger.categories[Int($0)] }
-        }
+    categoryNames = ledger.categories
+    categoryIndices = RaggedColumn(count: count) { c, out in
+      let first = out.count
+      for r in ledger.rows(of: c) where isPurchase(ledger.amount[r]) && !out[first...].contains(ledger.category[r]) {
+        out.append(ledger.category[r])
       }
+      out[first...].sort()
     }
-    categories = cats
     if !oneOff.isEmpty { setOneOff(oneOff) }
+  }
+
+  /// The treatments customer `c` bought, by name.
+  func categories(of c: Int) -> [String]? {
+    categoryIndices.map { $0[c].map { categoryNames[Int($0)] } }
   }
 
   /// Adds the RFM facts; the monetary percentile is the share of customers
@@ -101,13 +162,14 @@ public struct CustomerFactTable: Sendable {
   /// - Complexity: O(N log N).
   mutating func add(rfm: RFMColumns) {
     self.rfm = rfm
-    let order = (0..<count).sorted { rfm.monetary[$0] < rfm.monetary[$1] }
+    let m = rfm.monetary
+    let order = RadixSort.ascendingOrder(m) ?? (0..<Int32(count)).sorted { m[Int($0)] < m[Int($1)] }
     var p = [Double](repeating: 0, count: count)
     var i = 0
     while i < order.count {
       var j = i
-      while j < order.count && rfm.monetary[order[j]] == rfm.monetary[order[i]] { j += 1 }
-      for k in i..<j { p[order[k]] = Double(i) / Double(count) }
+      while j < order.count && m[Int(order[j])] == m[Int(order[i])] { j += 1 }
+      for k in i..<j { p[Int(order[k])] = Double(i) / Double(count) }
       i = j
     }
     monetaryPercentile = p
@@ -120,19 +182,22 @@ public struct CustomerFactTable: Sendable {
   }
 
   private mutating func setOneOff(_ oneOff: Set<String>) {
-    oneOffOnly = categories?.map { list in !list.isEmpty && list.allSatisfy(oneOff.contains) }
+    guard let categoryIndices else { return }
+    let isOneOff = categoryNames.map(oneOff.contains)
+    oneOffOnly = (0..<count).map { c in
+      let list = categoryIndices[c]
+      return !list.isEmpty && list.allSatisfy { isOneOff[Int($0)] }
+    }
   }
 
   /// Adds the tier facts.
   mutating func add(tiers: TierColumns) {
     tierID = tiers.tier.map { $0?.rawValue ?? 0 }
-    tierName = tiers.tier.map { $0?.id ?? "" }
   }
 
   /// Adds the next-purchase facts (probability within `horizonDays`) and
   /// marks the treatments the interval model found one-off.
   mutating func add(intervals: IntervalColumns, model: IntervalModel, horizonDays: Int, oneOff: Set<String>) {
-    var next = [[CategoryNextPurchase]](repeating: [], count: count)
     let customers = min(count, intervals.pairStart.count - 1)
     func probability(_ p: Int) -> Double? {
       switch horizonDays {  // the stored windows, else computed
@@ -142,25 +207,25 @@ public struct CustomerFactTable: Sendable {
       default: return intervals.probability(pair: p, withinDays: horizonDays, model: model)
       }
     }
-    next.withUnsafeMutableBufferPointer { out in
-      Parallel.forEachChunk(count: customers, chunkCount: Parallel.chunkCount(for: customers)) { _, range in
-        for c in range {
-          // A lapsed pair is not expected back within the horizon: no due facts.
-          for p in intervals.pairs(of: c)
-          where intervals.expectedNextDay[p] != IntervalColumns.noDay && intervals.status[p] != .lapsed {
-            out[c].append(
-              CategoryNextPurchase(
-                category: model.categories[Int(intervals.category[p])].name,
-                dueInDays: Double(intervals.expectedNextDay[p] - intervals.asOfDay),
-                probabilityWithinHorizon: probability(p)))
-          }
-        }
-      }
+    // A lapsed pair is not expected back within the horizon: no due facts.
+    let kept = (0..<intervals.category.count).filter {
+      intervals.expectedNextDay[$0] != IntervalColumns.noDay && intervals.status[$0] != .lapsed
     }
-    nextPurchases = next
+    var entryOfPair = [Int32](repeating: -1, count: intervals.category.count)
+    for (k, p) in kept.enumerated() { entryOfPair[p] = Int32(k) }
+    nextPurchases = NextPurchaseColumns(
+      names: model.categories.map(\.name),
+      entries: RaggedColumn(count: count) { c, out in
+        guard c < customers else { return }
+        for p in intervals.pairs(of: c) where entryOfPair[p] >= 0 { out.append(entryOfPair[p]) }
+      },
+      category: kept.map { intervals.category[$0] },
+      dueInDays: kept.map { Double(intervals.expectedNextDay[$0] - intervals.asOfDay) },
+      probabilityWithinHorizon: kept.map(probability))
     setOneOff(oneOff.union(model.categories.filter { $0.basis == .oneOff }.map(\.name)))
   }
 
+  /// Customer `c`'s facts as one value (campaign lists).
   public subscript(c: Int) -> CustomerFacts {
     var f = CustomerFacts()
     if let rfm {
@@ -172,10 +237,10 @@ public struct CustomerFactTable: Sendable {
       f.averageOrderValue = rfm.frequency[c] > 0 ? rfm.monetary[c] / Double(rfm.frequency[c]) : nil
     }
     f.monetaryPercentile = monetaryPercentile?[c]
-    f.categories = categories?[c]
+    f.categories = categories(of: c)
     f.oneOffOnly = oneOffOnly?[c]
     f.tierID = tierID?[c]
-    f.tierName = tierName?[c]
+    f.tierName = tierID.map { PriceSensitivityTier(rawValue: $0[c])?.id ?? "" }
     f.nextPurchases = nextPurchases?[c]
     f.pAlive = pAlive?[c]
     f.clv = clv?[c]

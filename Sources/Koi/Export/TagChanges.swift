@@ -60,7 +60,7 @@ enum TagChanges {
   ///
   /// - Complexity: O(C × T) for C customers of both runs and T tags each.
   static func compute(
-    customerIDs: [String], exportedIDs: [String], tags: [[String]], previous: [String: [String]]?,
+    customerIDs: [String], exportedIDs: [String], tags: CustomerTags, previous: [String: [String]]?,
     previousRun: String?, pseudonym: (String) -> String
   ) -> (changes: [TagChange], summary: TagChangeSummary) {
     precondition(customerIDs.count == tags.count && exportedIDs.count == tags.count, "one tag list per customer")

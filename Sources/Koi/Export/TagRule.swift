@@ -85,48 +85,6 @@ struct TagCondition: Sendable, Equatable, CustomStringConvertible {
   }
 
   enum Outcome { case yes, no, unknown }
-
-  func evaluate(_ f: CustomerFacts, category: CategoryNextPurchase?) -> Outcome {
-    let text: String?
-    let number: Double?
-    switch fact {
-    case .segment: text = f.segment?.rawValue; number = nil
-    case .tierName: text = f.tierName; number = nil
-    case .oneOffOnly: text = f.oneOffOnly.map { String($0) }; number = nil
-    case .rScore: text = nil; number = f.rScore.map(Double.init)
-    case .fScore: text = nil; number = f.fScore.map(Double.init)
-    case .mScore: text = nil; number = f.mScore.map(Double.init)
-    case .monetary: text = nil; number = f.monetary
-    case .monetaryPercentile: text = nil; number = f.monetaryPercentile
-    case .averageOrderValue: text = nil; number = f.averageOrderValue
-    case .recencyDays: text = nil; number = f.recencyDays.map(Double.init)
-    case .frequency: text = nil; number = f.frequency.map(Double.init)
-    case .tierID: text = nil; number = f.tierID.map(Double.init)
-    case .pAlive: text = nil; number = f.pAlive
-    case .clv: text = nil; number = f.clv
-    case .dueInDays: text = nil; number = category?.dueInDays
-    case .dueProbability: text = nil; number = category?.probabilityWithinHorizon
-    }
-    if fact.isText || fact == .oneOffOnly {
-      guard let text else { return .unknown }
-      let hit = values.contains(text)
-      return (op == .ne ? !hit : hit) ? .yes : .no
-    }
-    guard let x = number, x.isFinite else { return .unknown }
-    let vs = values.compactMap(Double.init)
-    let v = vs.first ?? 0
-    let r: Bool
-    switch op {
-    case .eq: r = x == v
-    case .ne: r = x != v
-    case .ge: r = x >= v
-    case .le: r = x <= v
-    case .gt: r = x > v
-    case .lt: r = x < v
-    case .isIn: r = vs.contains(x)
-    }
-    return r ? .yes : .no
-  }
 }
 
 /// A tag rule (`[[tags]]`): the tag `name` is given when all conditions in
@@ -255,112 +213,268 @@ func categorySlug(_ name: String) -> String {
   return out
 }
 
-/// Applies tag rules to customers.
+/// Tags of every customer, in rule order: ids into `names`, stored flat.
+public struct CustomerTags: Sendable {
+  /// Every tag a rule can give: a rule's name, or a per-category rule's
+  /// name for each treatment.
+  let names: [String]
+  let ids: RaggedColumn<Int32>
+
+  init(names: [String], ids: RaggedColumn<Int32>) {
+    self.names = names
+    self.ids = ids
+  }
+
+  /// Tags given as lists of names (a run recovered from its directory).
+  init(_ lists: [[String]]) {
+    var index: [String: Int32] = [:]
+    var names: [String] = []
+    ids = RaggedColumn(
+      lists.map { list in
+        list.map { name in
+          if let id = index[name] { return id }
+          names.append(name)
+          index[name] = Int32(names.count - 1)
+          return Int32(names.count - 1)
+        }
+      })
+    self.names = names
+  }
+
+  public var count: Int { ids.count }
+
+  /// Customer `c`'s tags.
+  public subscript(c: Int) -> [String] { ids[c].map { names[Int($0)] } }
+}
+
+/// Applies tag rules to customers: each condition is compiled once into a
+/// test on the fact table's columns, so evaluating makes no per-customer
+/// values, strings or dictionaries.
 struct TagEngine: Sendable {
   let rules: [TagRule]
 
   public init(rules: [TagRule]) { self.rules = rules }
 
-  /// Tags of one customer, in rule order; `missing` collects the facts a
-  /// rule needed but the customer did not have.
-  public func tags(for f: CustomerFacts, missing: inout Set<TagFact>) -> [String] {
-    var names: [String: [String]] = [:]
-    return tags(for: f, missing: &missing, names: &names)
-  }
-
-  /// `tags(for:missing:)` with a cache, shared across customers, of each
-  /// category's per-category tag names (category → one name per rule, in
-  /// rule order; "" for a rule that is not per category): the names are
-  /// made once per category, not once per customer.
-  func tags(for f: CustomerFacts, missing: inout Set<TagFact>, names: inout [String: [String]]) -> [String] {
-    var out: [String] = []
-    for (k, rule) in rules.enumerated() {
-      if rule.perCategory {
-        for np in f.nextPurchases ?? [] where fires(rule, f, np, &missing) {
-          if let cached = names[np.category] {
-            out.append(cached[k])
-          } else {
-            let slug = categorySlug(np.category)
-            let made = rules.map { $0.perCategory ? $0.name.replacingOccurrences(of: "{category}", with: slug) : "" }
-            names[np.category] = made
-            out.append(made[k])
-          }
-        }
-        if f.nextPurchases == nil { missing.formUnion(rule.facts) }
-      } else if fires(rule, f, nil, &missing) {
-        out.append(rule.name)
-      }
-    }
-    return out
-  }
-
-  private func fires(_ r: TagRule, _ f: CustomerFacts, _ np: CategoryNextPurchase?, _ missing: inout Set<TagFact>)
-    -> Bool
-  {
-    for c in r.all {
-      switch c.evaluate(f, category: np) {
-      case .yes: continue
-      case .no: return false
-      case .unknown: missing.insert(c.fact); return false
-      }
-    }
-    if r.any.isEmpty { return true }
-    var hit = false
-    for c in r.any {
-      switch c.evaluate(f, category: np) {
-      case .yes: hit = true
-      case .no: break
-      case .unknown: missing.insert(c.fact)
-      }
-    }
-    return hit
-  }
-
-  /// Tags for every customer, plus one warning per fact that rules needed
-  /// and no stage provided.
-  ///
-  /// - Complexity: O(customers × conditions).
   /// Tags of every customer, evaluated in parallel over fixed chunks of
-  /// customers (rules are pure, so the result does not depend on chunking).
+  /// customers (rules are pure, so the result does not depend on
+  /// chunking), plus one warning per fact that rules needed and no stage
+  /// provided.
   ///
-  /// - Complexity: O(customers × rules × categories).
-  func tagAll(_ facts: CustomerFactTable) -> (tags: [[String]], warnings: [String]) {
-    var tags = [[String]](repeating: [], count: facts.count)
-    let chunks = Parallel.chunkCount(for: facts.count, minimumChunk: 4096)
-    var missingByChunk = [Set<TagFact>](repeating: [], count: chunks)
-    tags.withUnsafeMutableBufferPointer { out in
-      missingByChunk.withUnsafeMutableBufferPointer { missingOut in
-        Parallel.forEachChunk(count: facts.count, chunkCount: chunks) { k, range in
-          var missing = Set<TagFact>()
-          var names: [String: [String]] = [:]
-          for c in range { out[c] = self.tags(for: facts[c], missing: &missing, names: &names) }
-          missingOut[k] = missing
-        }
+  /// - Complexity: O(customers × conditions × categories).
+  func tagAll(_ facts: CustomerFactTable) -> (tags: CustomerTags, warnings: [String]) {
+    // Tag ids: rule k's is first[k]; a per-category rule has one per
+    // treatment of the next-purchase facts, in their order.
+    let treatments = facts.nextPurchases?.names ?? []
+    var names: [String] = []
+    var first: [Int32] = []
+    for rule in rules {
+      first.append(Int32(names.count))
+      if rule.perCategory {
+        names += treatments.map { rule.name.replacingOccurrences(of: "{category}", with: categorySlug($0)) }
+      } else {
+        names.append(rule.name)
       }
     }
-    let missing = missingByChunk.reduce(into: Set<TagFact>()) { $0.formUnion($1) }
+    let compiled = CompiledRules(rules)
+    let (ids, missingByChunk) = RaggedColumn<Int32>.build(count: facts.count, minimumChunk: 4096, state: UInt32(0)) {
+      c, out, missing in
+      compiled.tags(of: c, in: facts, first: first, into: &out, missing: &missing)
+    }
+    let missing = missingByChunk.reduce(0, |)
     var warnings: [String] = []
-    for fact in TagFact.allCases where missing.contains(fact) {
+    for fact in TagFact.allCases where missing & fact.bit != 0 {
       let users = rules.filter { $0.facts.contains(fact) }.map { UserText.excerpt($0.name) }
       warnings.append(
         "tag rules \(users.joined(separator: ", ")) use \(fact.rawValue), which this run does not provide for every customer; where it is missing they did not fire."
       )
     }
-    return (tags, warnings)
+    return (CustomerTags(names: names, ids: ids), warnings)
+  }
+}
+
+extension TagFact {
+  /// This fact's bit in a set of facts.
+  var bit: UInt32 { 1 << UInt32(Self.allCases.firstIndex(of: self)!) }  // every case is in allCases
+}
+
+/// Rules compiled for `TagEngine`: every condition in one array, each
+/// rule a range of it for `all` and one for `any`, and every value in
+/// another, so a condition holds no references and evaluating counts none
+/// per customer.
+private struct CompiledRules {
+  struct Rule {
+    let all: Range<Int>
+    let any: Range<Int>
+    let perCategory: Bool
+    /// The facts the rule reads, as bits.
+    let facts: UInt32
+  }
+  let rules: [Rule]
+  let conditions: [CompiledCondition]
+  /// The values of every condition (`in` lists them all).
+  let numbers: [Double]
+
+  init(_ rules: [TagRule]) {
+    var conditions: [CompiledCondition] = []
+    var numbers: [Double] = []
+    self.rules = rules.map { rule in
+      let all = conditions.count..<(conditions.count + rule.all.count)
+      conditions += rule.all.map { CompiledCondition($0, numbers: &numbers) }
+      let any = conditions.count..<(conditions.count + rule.any.count)
+      conditions += rule.any.map { CompiledCondition($0, numbers: &numbers) }
+      return Rule(all: all, any: any, perCategory: rule.perCategory, facts: rule.facts.reduce(0) { $0 | $1.bit })
+    }
+    self.conditions = conditions
+    self.numbers = numbers
+  }
+
+  /// Appends customer `c`'s tag ids (rule k's is `first[k]`, plus the
+  /// treatment for a per-category rule) in rule order; facts a rule could
+  /// not be told go into `missing`.
+  func tags(of c: Int, in t: CustomerFactTable, first: [Int32], into out: inout [Int32], missing: inout UInt32) {
+    conditions.withUnsafeBufferPointer { conditions in
+      numbers.withUnsafeBufferPointer { numbers in
+        for (k, rule) in rules.enumerated() {
+          if !rule.perCategory {
+            if fires(rule, conditions, numbers, t, c, entry: -1, &missing) { out.append(first[k]) }
+          } else if let next = t.nextPurchases {
+            for e in next.entries[c] where fires(rule, conditions, numbers, t, c, entry: Int(e), &missing) {
+              out.append(first[k] + next.category[Int(e)])
+            }
+          } else {
+            missing |= rule.facts
+          }
+        }
+      }
+    }
+  }
+
+  /// Whether `rule` gives customer `c` its tag (for next-purchase entry
+  /// `entry` of a per-category rule, -1 otherwise); a condition that could
+  /// not be told adds its fact to `missing` and does not hold.
+  private func fires(
+    _ rule: Rule, _ conditions: UnsafeBufferPointer<CompiledCondition>, _ numbers: UnsafeBufferPointer<Double>,
+    _ t: CustomerFactTable, _ c: Int, entry: Int, _ missing: inout UInt32
+  ) -> Bool {
+    for i in rule.all {
+      switch conditions[i].evaluate(t, c, entry: entry, numbers: numbers) {
+      case .yes: continue
+      case .no: return false
+      case .unknown: missing |= conditions[i].bit; return false
+      }
+    }
+    if rule.any.isEmpty { return true }
+    var hit = false
+    for i in rule.any {
+      switch conditions[i].evaluate(t, c, entry: entry, numbers: numbers) {
+      case .yes: hit = true
+      case .no: break
+      case .unknown: missing |= conditions[i].bit
+      }
+    }
+    return hit
+  }
+}
+
+/// A condition compiled for `TagEngine`: its values parsed once.
+private struct CompiledCondition {
+  let fact: TagFact
+  let bit: UInt32
+  let op: TagCondition.Op
+  /// Numeric facts: the value (the first, for `in`), and all of them as
+  /// a range of `CompiledRules.numbers`.
+  let number: Double
+  let numbers: Range<Int>
+  /// Text facts: the listed segments, and the tier ids whose names are
+  /// listed (0: no tier, named ""), as bits by `RFMSegment.allCases`
+  /// index and tier id; whether `true` and `false` are listed.
+  let segments: UInt32
+  let tiers: UInt32
+  let listsTrue: Bool
+  let listsFalse: Bool
+
+  /// Compiles `c`, appending its numbers to `numbers`.
+  init(_ c: TagCondition, numbers: inout [Double]) {
+    fact = c.fact
+    bit = c.fact.bit
+    op = c.op
+    let mine = c.values.compactMap(Double.init)
+    self.numbers = numbers.count..<(numbers.count + mine.count)
+    numbers += mine
+    number = mine.first ?? 0
+    segments = RFMSegment.allCases.reduce(0) { $0 | (c.values.contains($1.rawValue) ? 1 << $1.ordinal : 0) }
+    tiers = (0...PriceSensitivityTier.allCases.count).reduce(0) {
+      $0 | (c.values.contains(PriceSensitivityTier(rawValue: $1)?.id ?? "") ? 1 << $1 : 0)
+    }
+    listsTrue = c.values.contains("true")
+    listsFalse = c.values.contains("false")
+  }
+
+  func evaluate(_ t: CustomerFactTable, _ c: Int, entry: Int, numbers: UnsafeBufferPointer<Double>)
+    -> TagCondition.Outcome
+  {
+    let x: Double?
+    switch fact {
+    case .segment:
+      guard let rfm = t.rfm else { return .unknown }
+      return text(listed: segments & (1 << rfm.segment[c].ordinal) != 0)
+    case .tierName:
+      guard let tier = t.tierID?[c] else { return .unknown }
+      return text(listed: (0..<32).contains(tier) && tiers & (1 << tier) != 0)
+    case .oneOffOnly:
+      guard let oneOff = t.oneOffOnly?[c] else { return .unknown }
+      return text(listed: oneOff ? listsTrue : listsFalse)
+    case .rScore: x = t.rfm.map { Double($0.rScore[c]) }
+    case .fScore: x = t.rfm.map { Double($0.fScore[c]) }
+    case .mScore: x = t.rfm.map { Double($0.mScore[c]) }
+    case .monetary: x = t.rfm?.monetary[c]
+    case .monetaryPercentile: x = t.monetaryPercentile?[c]
+    case .averageOrderValue:
+      x = t.rfm.flatMap { $0.frequency[c] > 0 ? $0.monetary[c] / Double($0.frequency[c]) : nil }
+    case .recencyDays: x = t.rfm.map { Double($0.recencyDays[c]) }
+    case .frequency: x = t.rfm.map { Double($0.frequency[c]) }
+    case .tierID: x = t.tierID.map { Double($0[c]) }
+    case .pAlive: x = t.pAlive?[c]
+    case .clv: x = t.clv?[c]
+    case .dueInDays: x = entry >= 0 ? t.nextPurchases?.dueInDays[entry] : nil
+    case .dueProbability: x = entry >= 0 ? t.nextPurchases?.probabilityWithinHorizon[entry] : nil
+    }
+    guard let x, x.isFinite else { return .unknown }
+    let r: Bool
+    switch op {
+    case .eq: r = x == number
+    case .ne: r = x != number
+    case .ge: r = x >= number
+    case .le: r = x <= number
+    case .gt: r = x > number
+    case .lt: r = x < number
+    case .isIn: r = self.numbers.contains { numbers[$0] == x }
+    }
+    return r ? .yes : .no
+  }
+
+  /// A text fact's outcome: listed, or not listed for `!=`.
+  private func text(listed: Bool) -> TagCondition.Outcome {
+    (op == .ne ? !listed : listed) ? .yes : .no
   }
 }
 
 /// The tags part of a customer record: `"tags": [...]`. The integrator adds
 /// it to the field list in `ScoringRun` after the stages.
 struct TagRecordFields: CustomerRecordFields {
-  let tags: [[String]]
+  let tags: CustomerTags
+  /// Each tag name as a JSON string literal, made once.
+  private let literals: [[UInt8]]
 
-  public init(tags: [[String]]) { self.tags = tags }
+  init(tags: CustomerTags) {
+    self.tags = tags
+    literals = tags.names.map(JSONWriter.encoded)
+  }
 
   public func write(customer c: Int, into w: inout JSONWriter) {
     w.key("tags")
     w.beginArray()
-    for t in tags[c] { w.string(t) }
+    for t in tags.ids[c] { w.encodedString(literals[Int(t)]) }
     w.endArray()
   }
 }

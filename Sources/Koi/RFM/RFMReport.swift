@@ -79,8 +79,14 @@ struct RFMReport: Sendable, Codable, Equatable {
     recencyDays = ranges(columns.rScore) { Double(columns.recencyDays[$0]) }
     frequency = ranges(columns.fScore) { Double(columns.frequency[$0]) }
     monetary = ranges(columns.mScore) { columns.monetary[$0] }
-    let sorted = columns.monetary.sorted(by: >)
-    let top = sorted.prefix(Swift.max(1, n / 5)).reduce(0, +)
+    // The largest fifth, largest first (equal amounts add alike in any order).
+    let m = columns.monetary
+    let top: Double
+    if let ascending = RadixSort.ascendingOrder(m) {
+      top = ascending.suffix(Swift.max(1, n / 5)).reversed().reduce(0) { $0 + m[Int($1)] }
+    } else {
+      top = m.sorted(by: >).prefix(Swift.max(1, n / 5)).reduce(0, +)
+    }
     top20PercentRevenueShare = share(top, total)
   }
 }

@@ -12,6 +12,24 @@ public enum RFMSegment: String, CaseIterable, Sendable, Codable {
   case hibernating
   case lost
 
+  /// The segment's position in `allCases`, for bit sets of segments
+  /// (a switch the compiler reduces to the enum's tag).
+  var ordinal: Int {
+    switch self {
+    case .champions: return 0
+    case .loyal: return 1
+    case .potentialLoyalist: return 2
+    case .newCustomers: return 3
+    case .promising: return 4
+    case .needAttention: return 5
+    case .aboutToSleep: return 6
+    case .atRisk: return 7
+    case .cantLoseThem: return 8
+    case .hibernating: return 9
+    case .lost: return 10
+    }
+  }
+
   /// What the segment means for the people running the pool.
   public var meaning: String {
     switch self {

@@ -178,7 +178,7 @@ public final class RunHistory {
   public func succeed(
     id: String, manifest: RunManifest, customerIDs: [String], segments: [String?], tiers: [Int?]?,
     message: String? = nil,
-    tags: [[String]]? = nil
+    tags: CustomerTags? = nil
   ) throws {
     let seconds = String(
       decoding: (try? JSONEncoder.koiCompact.encode(manifest.seconds)) ?? Data("{}".utf8), as: UTF8.self)

@@ -354,7 +354,7 @@ public enum ScheduledRun {
       id: runID, manifest: manifest, customerIDs: ids, segments: segments,
       tiers: tiers.contains { $0 != nil } ? tiers : nil,
       message: "recorded by a later run from its directory (it was published, then killed before it was recorded)",
-      tags: tags.contains { $0 == nil } ? nil : tags.map { $0 ?? [] })
+      tags: tags.contains { $0 == nil } ? nil : CustomerTags(tags.map { $0 ?? [] }))
   }
 
   /// The `ScoreOptions` of one scheduled run.

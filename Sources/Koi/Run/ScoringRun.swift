@@ -100,7 +100,7 @@ public struct ScoringResult: Sendable {
   var outputs: StageOutputs
   /// What tag rules and campaign lists look at, and the tags themselves.
   public var facts: CustomerFactTable
-  public var tags: [[String]]
+  public var tags: CustomerTags
 }
 
 /// `koi score`: ingest one file, run the chosen stages, write the results.

@@ -88,19 +88,19 @@ import Testing
   @Test func rulesOnMissingFactsDoNotFireAndSaySoOnce() {
     let t = facts([(.champions, 100), (.loyal, 50)])
     let (tags, warnings) = TagEngine(rules: TagRule.defaults).tagAll(t)
-    #expect(tags.allSatisfy { !$0.contains("koc_candidate") })
+    #expect((0..<tags.count).allSatisfy { !tags[$0].contains("koc_candidate") })
     #expect(warnings.filter { $0.contains("tier_id") }.count == 1)
     #expect(warnings.filter { $0.contains("due_in_days") }.count == 1)
   }
 
   @Test func perCategoryRulesUseIntervalFacts() {
     var t = facts([(.loyal, 100)])
-    t.nextPurchases = [
+    t.nextPurchases = NextPurchaseColumns([
       [
         CategoryNextPurchase(category: "Skin booster", dueInDays: 12, probabilityWithinHorizon: 0.5),
         CategoryNextPurchase(category: "filler", dueInDays: 90, probabilityWithinHorizon: 0.1),
       ]
-    ]
+    ])
     let (tags, warnings) = TagEngine(rules: TagRule.defaults).tagAll(t)
     #expect(tags[0].contains("skin_booster_due_30d"))
     #expect(!tags[0].contains("filler_due_30d"))

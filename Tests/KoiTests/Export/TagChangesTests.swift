@@ -10,7 +10,7 @@ import Testing
     [TagChange], TagChangeSummary
   ) {
     let r = TagChanges.compute(
-      customerIDs: ids, exportedIDs: exported ?? ids, tags: tags, previous: previous, previousRun: "p",
+      customerIDs: ids, exportedIDs: exported ?? ids, tags: CustomerTags(tags), previous: previous, previousRun: "p",
       pseudonym: { "h-" + $0 })
     return (r.changes, r.summary)
   }

@@ -82,6 +82,10 @@ import Testing
     #expect(seen == Set(RFMSegment.allCases))
   }
 
+  @Test func segmentOrdinalsAreAllCasesPositions() {
+    #expect(RFMSegment.allCases.map(\.ordinal) == Array(RFMSegment.allCases.indices))
+  }
+
   @Test func otherBinCountsMapOntoTheFivePointGrid() {
     #expect((1...10).map { SegmentGrid.toFivePoint($0, bins: 10) } == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5])
     #expect((1...3).map { SegmentGrid.toFivePoint($0, bins: 3) } == [1, 2, 4])
