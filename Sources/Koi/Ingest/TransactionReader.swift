@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -435,11 +437,27 @@ private struct ReadState {
     let batchBytes = blockSize * max(1, options.chunksPerBatch)
     let chunksPerBatch = options.chunksPerBatch
 
+    // A text file's next batch is read (and hashed) on another thread
+    // while this one is parsed and merged.
+    var prefetch: BatchPrefetch?
+    defer { prefetch?.cancel() }
     while true {
+      if let p = prefetch {
+        eof = !(try p.take(into: &pending))
+        prefetch = nil
+      }
       while !eof && pending.count < batchBytes {
         eof = !(try source.read(into: &pending, upTo: blockSize))
       }
       if pending.isEmpty { break }
+      progress()
+      let bytesBefore: Int64
+      if case let .text(text) = source {
+        bytesBefore = text.bytesRead
+        if !eof { prefetch = BatchPrefetch(text, bytes: batchBytes, blockSize: blockSize) }
+      } else {
+        bytesBefore = 0
+      }
       let atEOF = eof
       let consumed: Int = pending.withUnsafeBufferPointer { all in
         var ranges = RecordBoundaries.split(all, parts: max(1, chunksPerBatch))
@@ -478,14 +496,14 @@ private struct ReadState {
         // copy each column again on every growth.
         reserved = true
         let rowsPerByte = Double(merger!.rowCount - rowsBefore) / Double(consumed)  // set above
-        let remaining = Double(max(0, text.size - text.bytesRead)) + Double(pending.count - consumed)
+        let remaining = Double(max(0, text.size - bytesBefore)) + Double(pending.count - consumed)
         merger!.reserve(additionalRows: Int((remaining * rowsPerByte * 1.02).rounded(.up)))  // set above
       }
       pending.removeFirst(consumed)
-      progress()
       if eof && pending.isEmpty { break }
-      if consumed == 0 {
-        // One record longer than the batch: read on before parsing again.
+      if consumed == 0 && prefetch == nil {
+        // One record longer than the batch: read on before parsing again
+        // (a prefetch adds a batch at the top of the loop).
         precondition(!eof, "a final parse consumes everything")
         eof = !(try source.read(into: &pending, upTo: max(blockSize, pending.count)))
       }
@@ -828,5 +846,53 @@ struct ChunkMerger {
     precondition(counts.read == counts.used + counts.rejected, "row accounting does not reconcile")
     let lastDay = l.day.max() ?? 0
     return (l, rejects, counts, lastDay)
+  }
+}
+
+/// The next batch of a text input, read on a thread of its own while the
+/// current batch is parsed: reading and hashing (SHA-256) are serial, so
+/// they would otherwise leave a core idle through every batch. The source
+/// is used by one thread at a time: the reader's until `take`, the
+/// caller's after.
+private final class BatchPrefetch: @unchecked Sendable {
+  private var bytes: [UInt8] = []
+  private var more = true
+  private var error: Error?
+  private var cancelled = false
+  private let done = DispatchSemaphore(value: 0)
+  private var taken = false
+
+  init(_ source: InputSource, bytes count: Int, blockSize: Int) {
+    bytes.reserveCapacity(count + blockSize)
+    let thread = Thread { [self] in
+      do {
+        while more && bytes.count < count && !cancelled {
+          more = try source.read(into: &bytes, upTo: blockSize)
+        }
+      } catch {
+        self.error = error
+      }
+      done.signal()
+    }
+    thread.start()
+  }
+
+  /// Waits for the read, appends its bytes to `out`, and says whether the
+  /// input has more; rethrows the read's error.
+  func take(into out: inout [UInt8]) throws -> Bool {
+    done.wait()
+    taken = true
+    if let error { throw error }
+    out += bytes
+    return more
+  }
+
+  /// Stops the read early and waits for it (the caller is leaving, by an
+  /// error or the end of the input).
+  func cancel() {
+    guard !taken else { return }
+    cancelled = true
+    done.wait()
+    taken = true
   }
 }
