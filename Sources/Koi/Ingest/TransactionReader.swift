@@ -460,29 +460,54 @@ private struct ReadState {
       }
       let atEOF = eof
       let consumed: Int = pending.withUnsafeBufferPointer { all in
-        var ranges = RecordBoundaries.split(all, parts: max(1, chunksPerBatch))
-        let last = ranges.count - 1
-        var results = [ParsedChunk?](repeating: nil, count: ranges.count)
-        results.withUnsafeMutableBufferPointer { slots in
-          Parallel.forEachChunk(count: ranges.count, chunkCount: ranges.count) { c, _ in
-            slots[c] = parser.parse(UnsafeBufferPointer(rebasing: all[ranges[c]]), isFinal: atEOF && c == last)
-          }
-        }
-        // A cut inside a quoted field shows as an incomplete piece: parse
-        // again from its last record start through the next piece.
+        // Pieces are parsed on every core, and each is merged (serially, in
+        // order) as soon as it and every piece before it are parsed, so the
+        // merge of one piece overlaps the parse of the next.
+        let pieces = RecordBoundaries.split(all, parts: max(1, chunksPerBatch) * (chunksPerBatch > 1 ? 4 : 1))
+        let last = pieces.count - 1
+        var results = [ParsedChunk?](repeating: nil, count: pieces.count)
+        var ready = [Bool](repeating: false, count: pieces.count)
+        var merging = false
+        var next = 0
         var consumed = 0
-        var c = 0
-        while c <= last {
-          let chunk = results[c]!  // filled above or by the re-parse below
-          merger!.merge(chunk, baseLine: baseLine, part: part, base: ranges[c].lowerBound, buffer: all)  // set above
-          baseLine += chunk.newlines
-          consumed = ranges[c].lowerBound + chunk.consumed
-          if consumed < ranges[c].upperBound && c < last {
-            ranges[c + 1] = consumed..<ranges[c + 1].upperBound
-            results[c + 1] = parser.parse(
-              UnsafeBufferPointer(rebasing: all[ranges[c + 1]]), isFinal: atEOF && c + 1 == last)
+        let lock = NSLock()
+        results.withUnsafeMutableBufferPointer { results in
+          /// Merges piece `k`, which starts at `consumed`: where the
+          /// pieces before it ended. A cut inside a quoted field shows as
+          /// a piece that ends early: this one is then parsed again from
+          /// there.
+          func merge(_ k: Int) {
+            var chunk = results[k]!  // parsed before `ready[k]` was set
+            results[k] = nil
+            let start = k == 0 ? pieces[0].lowerBound : consumed
+            if start != pieces[k].lowerBound {
+              chunk = parser.parse(
+                UnsafeBufferPointer(rebasing: all[start..<pieces[k].upperBound]), isFinal: atEOF && k == last)
+            }
+            merger!.merge(chunk, baseLine: baseLine, part: part, base: start, buffer: all)  // set above
+            baseLine += chunk.newlines
+            consumed = start + chunk.consumed
           }
-          c += 1
+          Parallel.forEachChunk(count: pieces.count, chunkCount: pieces.count) { c, _ in
+            let chunk = parser.parse(UnsafeBufferPointer(rebasing: all[pieces[c]]), isFinal: atEOF && c == last)
+            lock.lock()
+            results[c] = chunk
+            ready[c] = true
+            // One thread merges at a time; it takes every piece that is
+            // ready in order, including those finished while it merged.
+            if !merging {
+              merging = true
+              while next <= last && ready[next] {
+                let k = next
+                lock.unlock()
+                merge(k)
+                lock.lock()
+                next += 1
+              }
+              merging = false
+            }
+            lock.unlock()
+          }
         }
         return consumed
       }
