@@ -25,18 +25,21 @@ extension Ledger {
       order[next[k]] = Int32(truncatingIfNeeded: i)
       next[k] += 1
     }
-    // Stable sort by day within each customer's run.
+    // Stable sort by day within each customer's run, on every core (runs
+    // are disjoint).
     let days = day
-    var keys: [UInt64] = []
     order.withUnsafeMutableBufferPointer { o in
       days.withUnsafeBufferPointer { d in
-        for k in 0..<c {
-          let lo = start[k], hi = start[k + 1]
-          if hi - lo < 2 { continue }
-          if hi - lo <= Ledger.insertionSortLimit {
-            Ledger.insertionSortByDay(o, lo: lo, hi: hi, days: d)
-          } else {
-            Ledger.sortByDay(o, lo: lo, hi: hi, days: d, keys: &keys)
+        Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, customers in
+          var keys: [UInt64] = []
+          for k in customers {
+            let lo = start[k], hi = start[k + 1]
+            if hi - lo < 2 { continue }
+            if hi - lo <= Ledger.insertionSortLimit {
+              Ledger.insertionSortByDay(o, lo: lo, hi: hi, days: d)
+            } else {
+              Ledger.sortByDay(o, lo: lo, hi: hi, days: d, keys: &keys)
+            }
           }
         }
       }
