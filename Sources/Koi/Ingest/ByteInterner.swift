@@ -115,6 +115,18 @@ struct ByteInterner {
     for id in 0..<hashes.count { place(Int32(id), hashes[id]) }
   }
 
+  /// Each of this interner's ids as an id of `global`, interning there the
+  /// keys it lacks in this interner's id order; the stored hashes are
+  /// reused, not computed again.
+  func ids(in global: inout ByteInterner) -> [Int32] {
+    arena.withUnsafeBufferPointer { a in
+      (0..<count).map { id in
+        let key = UnsafeBufferPointer(rebasing: a[offsets[id]..<offsets[id + 1]])
+        return global.find(key, hash: hashes[id]) ?? global.insert(key, hash: hashes[id])
+      }
+    }
+  }
+
   /// All keys as strings, by id.
   func strings() -> [String] { (0..<count).map { string(Int32($0)) } }
 }

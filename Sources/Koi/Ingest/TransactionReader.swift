@@ -662,9 +662,7 @@ struct ChunkMerger {
   }
 
   private static func remap(_ local: ByteInterner, into global: inout ByteInterner) -> [Int32] {
-    (0..<local.count).map { id in
-      local.key(Int32(id)).withUnsafeBufferPointer { global.intern($0) }
-    }
+    local.ids(in: &global)
   }
 
   private static func appendMapped(_ ids: [Int32], _ map: [Int32], to column: inout [Int32]) {
