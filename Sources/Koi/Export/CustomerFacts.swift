@@ -96,11 +96,17 @@ public struct CustomerFactTable: Sendable {
   }
 
   /// Adds the RFM facts; the monetary percentile is the share of customers
-  /// strictly below, ties sharing a value.
+  /// strictly below, ties sharing a value: of the customers of `population`
+  /// (a fitted model's, so that a shard's customers get the whole run's
+  /// percentiles) when given, else of these customers.
   ///
   /// - Complexity: O(N log N).
-  mutating func add(rfm: RFMColumns) {
+  mutating func add(rfm: RFMColumns, population: MonetaryDistribution? = nil) {
     self.rfm = rfm
+    if let population {
+      monetaryPercentile = rfm.monetary.map(population.percentile)
+      return
+    }
     let order = (0..<count).sorted { rfm.monetary[$0] < rfm.monetary[$1] }
     var p = [Double](repeating: 0, count: count)
     var i = 0

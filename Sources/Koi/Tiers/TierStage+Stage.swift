@@ -34,7 +34,9 @@ extension TierStage: Stage {
   ) -> (any StageReportSection)? {
     var changed: Int?, compared: Int?
     if let old = context.previousModel?.tiers {
-      let before = Self.score(ledger: batch.ledger, table: batch.table, model: old)
+      // The previous model's tiers of these customers, with this run's
+      // population figures, as before they were saved.
+      let before = Self.score(ledger: batch.ledger, table: batch.table, model: old, population: nil)
       let both = zip(before.tier, columns.tier).filter { $0.0 != nil && $0.1 != nil }
       compared = both.count
       changed = both.filter { $0.0 != $0.1 }.count

@@ -59,7 +59,8 @@ public struct TierStage: Sendable {
         features: features, droppedFeatures: featureTable.dropped, constantFeatures: constant, scaling: scaling,
         k: k, restarts: options.restarts, seed: options.seed, iterations: iterations, converged: converged,
         inertia: inertia, centroids: centroids, clusterTiers: tiers ?? PriceSensitivityTier.assign(axes: axes),
-        clusterAxes: axes, clusterSizes: sizes, warmStarted: warm, notes: notes)
+        clusterAxes: axes, clusterSizes: sizes, warmStarted: warm, notes: notes,
+        population: featureTable.population)
     }
 
     if n == 0 || features.isEmpty {
@@ -140,11 +141,21 @@ public struct TierStage: Sendable {
   ///
   /// Features the scoring data cannot supply are set to the fitting mean
   /// (standardised 0) and noted. Category median prices for `premium_share`
-  /// come from the scoring ledger.
+  /// and the imputation medians come from `population` (by default the
+  /// model's, the fitting population's); without one, from the scoring
+  /// ledger.
   ///
   /// - Complexity: O(rows + customers · k · features), parallel over customers.
   public static func score(ledger: Ledger, table: CustomerTable, model: TierModel) -> TierColumns {
-    let featureTable = TierFeatureTable(ledger: ledger, table: table, requested: model.features)
+    score(ledger: ledger, table: table, model: model, population: model.population)
+  }
+
+  /// `score` with the population figures given (nil: from the scoring ledger).
+  static func score(
+    ledger: Ledger, table: CustomerTable, model: TierModel, population: TierPopulation?
+  ) -> TierColumns {
+    let featureTable = TierFeatureTable(
+      ledger: ledger, table: table, requested: model.features, population: population)
     let n = table.count
     let d = model.features.count
     let k = model.centroids.count

@@ -181,6 +181,68 @@ import Testing
     #expect(first.contains("\"A\""))
   }
 
+  /// The customer id of a customers.jsonl line.
+  static func customerID(of line: Substring) -> Substring {
+    let start = line.index(line.startIndex, offsetBy: "{\"customer_id\":\"".count)
+    return line[start...].prefix { $0 != "\"" }
+  }
+
+  /// Each shard scored on its own with the single run's model
+  /// (`koi score SHARD --model`, what an executor runs) gives the single
+  /// run's customers.jsonl line of every customer of the shard, tags and
+  /// tier, repurchase and lifetime figures included, in single-run order,
+  /// and the single run's due lists restricted to the shard's customers.
+  @Test(arguments: [2, 7])
+  func shardsScoredWithTheModelGiveTheSingleRunsLines(count: Int) throws {
+    let single = try single()
+    let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
+    let all = try String(contentsOfFile: single + "/customers.jsonl", encoding: .utf8)
+      .split(separator: "\n")
+    let singleDue = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: single + "/due.json")))
+        as? [String: Any])
+    let singleLists = try #require(singleDue["categories"] as? [[String: Any]])
+    var scored = 0
+    for (k, shard) in Self.shards(text, count: count).enumerated() {
+      let csv = dir.path("m\(count)-\(k).csv"), out = dir.path("m\(count)-\(k)")
+      try shard.write(toFile: csv, atomically: true, encoding: .utf8)
+      let r = try koi(["score", csv, "--model", single + "/model.json", "--out", out, "--quiet", "--no-report"])
+      #expect(r.status == 0, "\(r.stderr)")
+      let lines = try String(contentsOfFile: out + "/customers.jsonl", encoding: .utf8).split(separator: "\n")
+      let ids = Set(lines.map(Self.customerID))
+      let expected = all.filter { ids.contains(Self.customerID(of: $0)) }
+      #expect(lines.count == expected.count)
+      let differing = zip(lines, expected).filter { $0.0 != $0.1 }.count
+      #expect(differing == 0, "shard \(k) of \(count): \(differing) of \(lines.count) lines differ")
+      scored += lines.count
+      let due = try #require(
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/due.json")))
+          as? [String: Any])
+      let lists = try #require(due["categories"] as? [[String: Any]])
+      #expect(lists.count == singleLists.count)
+      for (a, b) in zip(lists, singleLists) {
+        let mine = try #require(a["entries"] as? [[String: Any]])
+        let theirs = try #require(b["entries"] as? [[String: Any]]).filter {
+          ids.contains(Substring($0["customer_id"] as? String ?? ""))
+        }
+        #expect(mine.map { NSDictionary(dictionary: $0) } == theirs.map { NSDictionary(dictionary: $0) })
+      }
+    }
+    #expect(scored == all.count)
+  }
+
+  @Test func aModelOfAnotherFormatIsRefused() throws {
+    let single = try single()
+    let text = try String(contentsOfFile: single + "/model.json", encoding: .utf8)
+    #expect(text.contains("\"model_format\" : \(Model.format),"))
+    let old = dir.path("format1.json")
+    try text.replacingOccurrences(of: "\"model_format\" : \(Model.format),", with: "")
+      .write(toFile: old, atomically: true, encoding: .utf8)
+    let r = try koi(["score", Self.sample, "--model", old, "--out", dir.path("f1")])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("it is model format 1 and this Koi scores with format \(Model.format)"), "\(r.stderr)")
+  }
+
   @Test func scoringWithTheSavedModelGivesTheFittingRun() throws {
     let single = try single()
     let out = dir.path("again")
