@@ -186,6 +186,15 @@ struct PropensityFeatures {
 
     enum CodingKeys: String, CodingKey { case medianGap, rate, buyers, season }
 
+    /// Equal values, NaN equal to NaN (an undefined column stays undefined).
+    static func == (a: Self, b: Self) -> Bool {
+      func same(_ x: [Double], _ y: [Double]) -> Bool {
+        x.count == y.count && zip(x, y).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+      }
+      return same(a.medianGap, b.medianGap) && same(a.rate, b.rate) && same(a.buyers, b.buyers)
+        && same(a.season, b.season)
+    }
+
     init(medianGap: [Double], rate: [Double], buyers: [Double], season: [Double]) {
       self.medianGap = medianGap
       self.rate = rate

@@ -211,15 +211,42 @@ public struct TierStage: Sendable {
   ///
   /// - Complexity: O(customers + k · features).
   public static func profiles(table: CustomerTable, model: TierModel, columns: TierColumns) -> [TierProfile] {
-    let n = columns.count
+    profiles(ProfilePartial(table: table, columns: columns), model: model)
+  }
+
+  /// The counts and exact revenue sums behind the profiles; partials of
+  /// customer-disjoint shards merge into the whole run's.
+  struct ProfilePartial: Sendable, Codable, Equatable {
+    var customers = 0
     var size = [Int](repeating: 0, count: 5)
-    var revenue = [Double](repeating: 0, count: 5)
-    var total = 0.0
-    for i in 0..<n {
-      let r = table.netAmount[i].isFinite ? max(0, table.netAmount[i]) : 0
-      total += r
-      if let t = columns.tier[i] { size[t.rawValue] += 1; revenue[t.rawValue] += r }
+    var revenue = [ExactSum](repeating: ExactSum(), count: 5)
+    var total = ExactSum()
+
+    init(table: CustomerTable, columns: TierColumns) {
+      customers = columns.count
+      for i in 0..<columns.count {
+        let r = table.netAmount[i].isFinite ? max(0, table.netAmount[i]) : 0
+        total.add(r)
+        if let t = columns.tier[i] { size[t.rawValue] += 1; revenue[t.rawValue].add(r) }
+      }
     }
+
+    mutating func merge(_ o: ProfilePartial) {
+      customers += o.customers
+      for t in 0..<min(size.count, o.size.count) {
+        size[t] += o.size[t]
+        revenue[t].merge(o.revenue[t])
+      }
+      total.merge(o.total)
+    }
+  }
+
+  /// The profiles of the customers whose partial is `p`.
+  static func profiles(_ p: ProfilePartial, model: TierModel) -> [TierProfile] {
+    let n = p.customers
+    let size = p.size
+    let revenue = p.revenue.map(\.value)
+    let total = p.total.value
     let d = model.features.count
     return PriceSensitivityTier.allCases.map { t in
       var z = [Double](repeating: 0, count: d)

@@ -121,6 +121,32 @@ import Testing
       let b = try Data(contentsOf: URL(fileURLWithPath: merged + "/" + name))
       #expect(a == b, "\(name) differs with \(count) shards")
     }
+    try expectSameRun(single: single, merged: merged, count: count)
+
+    // The same shards scored each on its own with the model (what
+    // executors run), then only their outputs merged: the same bytes.
+    var scored: [String] = []
+    for (k, text) in shards.enumerated() where !text.isEmpty {
+      let csv = dir.path("o\(count)-\(k).csv"), out = dir.path("o\(count)-\(k)")
+      try text.write(toFile: csv, atomically: true, encoding: .utf8)
+      let r = try koi(["score", csv, "--model", model, "--shard", "--out", out, "--quiet", "--no-report"])
+      #expect(r.status == 0, "\(r.stderr)")
+      scored.append(out)
+    }
+    let fromOutputs = dir.path("outputs-merged-\(count)")
+    let o = try koi(["merge", "--outputs"] + scored.reversed() + ["--out", fromOutputs, "--no-report"])
+    #expect(o.status == 0, "\(o.stderr)")
+    for name in Self.outputs {
+      let a = try Data(contentsOf: URL(fileURLWithPath: single + "/" + name))
+      let b = try Data(contentsOf: URL(fileURLWithPath: fromOutputs + "/" + name))
+      #expect(a == b, "\(name) differs merged from \(count) shard outputs")
+    }
+    try expectSameRun(single: single, merged: fromOutputs, count: count)
+  }
+
+  /// run.json of a merge agrees with the single run's but for the fields
+  /// that say how the run was made.
+  func expectSameRun(single: String, merged: String, count: Int) throws {
     let a = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: single + "/run.json")))
     let b = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: merged + "/run.json")))
     let ra = try #require(a as? [String: Any]), rb = try #require(b as? [String: Any])
@@ -229,6 +255,39 @@ import Testing
       }
     }
     #expect(scored == all.count)
+  }
+
+  /// Shard outputs of another format version, or scored with different
+  /// models, are refused with a message; nothing is written.
+  @Test func shardOutputsThatDoNotBelongTogetherAreRefused() throws {
+    let single = try single()
+    let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
+    var scored: [String] = []
+    for (k, shard) in Self.shards(text, count: 2).enumerated() {
+      let csv = dir.path("r-\(k).csv"), out = dir.path("r-\(k)")
+      try shard.write(toFile: csv, atomically: true, encoding: .utf8)
+      let r = try koi(["score", csv, "--model", single + "/model.json", "--shard", "--out", out, "--quiet"])
+      #expect(r.status == 0, "\(r.stderr)")
+      scored.append(out)
+    }
+    let side = scored[1] + "/shard.json"
+    let original = try String(contentsOfFile: side, encoding: .utf8)
+    try original.replacingOccurrences(of: "\"version\":1", with: "\"version\":9")
+      .write(toFile: side, atomically: true, encoding: .utf8)
+    let v = try koi(["merge", "--outputs"] + scored + ["--out", dir.path("rv")])
+    #expect(v.status == 2)
+    #expect(v.stderr.contains("shard format 9"), "\(v.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.path("rv") + "/customers.jsonl"))
+    try original.write(toFile: side, atomically: true, encoding: .utf8)
+    let modelText = try String(contentsOfFile: scored[1] + "/model.json", encoding: .utf8)
+    try modelText.replacingOccurrences(of: "\"seed\" : 0", with: "\"seed\" : 1")
+      .write(toFile: scored[1] + "/model.json", atomically: true, encoding: .utf8)
+    let m = try koi(["merge", "--outputs"] + scored + ["--out", dir.path("rm")])
+    #expect(m.status == 2)
+    #expect(m.stderr.contains("score every shard with the same --model"), "\(m.stderr)")
+    let plain = try koi(["score", Self.sample, "--shard", "--out", dir.path("rp")])
+    #expect(plain.status != 0)
+    #expect(plain.stderr.contains("--model"))
   }
 
   @Test func aModelOfAnotherFormatIsRefused() throws {
