@@ -46,8 +46,10 @@ extension ShardRun {
       }
     }
     let reference = shards[firstWith]
+    // Where each shard read its copy of the model does not matter.
+    func fitting(_ s: ShardOutput) -> [String: String] { s.options.filter { $0.key != "model" } }
     for (k, s) in shards.enumerated() where s.segments.customers > 0 {
-      if s.asOf != reference.asOf || s.stages != reference.stages || s.options != reference.options {
+      if s.asOf != reference.asOf || s.stages != reference.stages || fitting(s) != fitting(reference) {
         throw IngestError(
           .badModel,
           "it was scored with other options, stages or as-of date than \(directories[firstWith]); score every shard with the same options.",
@@ -162,7 +164,7 @@ extension ShardRun {
     input.bytes = shards.reduce(Int64(0)) { $0 + $1.input.bytes }
     input.sha256 = SHA256Hex.of(Array(shards.map { $0.input.sha256 + "\n" }.joined().utf8))
     input.files = nil
-    var echoed = reference.options
+    var echoed = fitting(reference)
     echoed["merged_shards"] = String(shards.count)
     let manifest = RunManifest(
       koiVersion: Koi.version, command: "merge", startedAt: ScoringRun.iso8601(started),

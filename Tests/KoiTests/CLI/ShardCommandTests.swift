@@ -129,7 +129,10 @@ import Testing
     for (k, text) in shards.enumerated() where !text.isEmpty {
       let csv = dir.path("o\(count)-\(k).csv"), out = dir.path("o\(count)-\(k)")
       try text.write(toFile: csv, atomically: true, encoding: .utf8)
-      let r = try koi(["score", csv, "--model", model, "--shard", "--out", out, "--quiet", "--no-report"])
+      // Each executor reads its own copy of the model.
+      let copy = dir.path("o\(count)-\(k)-model.json")
+      try FileManager.default.copyItem(atPath: model, toPath: copy)
+      let r = try koi(["score", csv, "--model", copy, "--shard", "--out", out, "--quiet", "--no-report"])
       #expect(r.status == 0, "\(r.stderr)")
       scored.append(out)
     }
