@@ -293,6 +293,36 @@ import Testing
     #expect(plain.stderr.contains("--model"))
   }
 
+  /// With --due-limit each shard keeps its own top entries; the merge
+  /// cuts the union at the limit by probability, then customer order.
+  @Test func dueListsWithALimitMergeToTheSingleRunsTop() throws {
+    let single = dir.path("limited")
+    let s = try koi(["score", Self.sample, "--out", single, "--quiet", "--no-report", "--due-limit", "7"])
+    #expect(s.status == 0, "\(s.stderr)")
+    let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
+    var scored: [String] = []
+    for (k, shard) in Self.shards(text, count: 3).enumerated() {
+      let csv = dir.path("l-\(k).csv"), out = dir.path("l-\(k)")
+      try shard.write(toFile: csv, atomically: true, encoding: .utf8)
+      let r = try koi([
+        "score", csv, "--model", single + "/model.json", "--shard", "--due-limit", "7", "--out", out, "--quiet",
+        "--no-report",
+      ])
+      #expect(r.status == 0, "\(r.stderr)")
+      scored.append(out)
+    }
+    let merged = dir.path("l-merged")
+    let m = try koi(["merge", "--outputs"] + scored + ["--out", merged, "--no-report"])
+    #expect(m.status == 0, "\(m.stderr)")
+    for name in Self.outputs {
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: single + "/" + name))
+          == Data(contentsOf: URL(fileURLWithPath: merged + "/" + name)), "\(name)")
+    }
+    let due = try String(contentsOfFile: merged + "/due.json", encoding: .utf8)
+    #expect(due.contains("\"customers\":7,"))
+  }
+
   @Test func aModelOfAnotherFormatIsRefused() throws {
     let single = try single()
     let text = try String(contentsOfFile: single + "/model.json", encoding: .utf8)
