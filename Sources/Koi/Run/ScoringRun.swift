@@ -153,6 +153,13 @@ public enum ScoringRun {
         let inputs = try InputList.expand(options.inputs)
         var ingestOptions = options.ingest
         if options.shardOutput {
+          // Line numbers place a shard's customers among the others' only
+          // within one input.
+          guard inputs.files.count == 1, !options.inputs.contains(where: { $0.contains("*") }) else {
+            throw IngestError(
+              .namedTwice, "koi score --shard reads one shard: give one file (or -).",
+              at: SourceLocation(path: options.inputPath))
+          }
           ingestOptions.recordsFirstLines = true
           ingestOptions.allowsNoUsableRows = true
         }

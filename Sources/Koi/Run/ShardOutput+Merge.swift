@@ -244,9 +244,18 @@ struct LineReader {
     handle = h
   }
 
+  /// The end of the line starting at `start`, if the buffer holds it.
+  private func lineEnd() -> Int? {
+    buffer.withUnsafeBufferPointer { b -> Int? in
+      guard start < b.count, let base = b.baseAddress else { return nil }
+      guard let hit = memchr(base + start, 10, b.count - start) else { return nil }
+      return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+  }
+
   mutating func next() throws -> [UInt8]? {
     while true {
-      if let end = buffer[start...].firstIndex(of: 10) {
+      if let end = lineEnd() {
         let line = Array(buffer[start..<end])
         start = end + 1
         return line
@@ -261,7 +270,7 @@ struct LineReader {
       if piece.isEmpty { done = true }
       buffer.removeSubrange(0..<start)
       start = 0
-      buffer += piece
+      buffer.append(contentsOf: piece)
     }
   }
 }

@@ -291,6 +291,12 @@ import Testing
     let plain = try koi(["score", Self.sample, "--shard", "--out", dir.path("rp")])
     #expect(plain.status != 0)
     #expect(plain.stderr.contains("--model"))
+    let two = try koi([
+      "score", dir.path("r-0.csv"), dir.path("r-1.csv"), "--model", single + "/model.json", "--shard", "--out",
+      dir.path("r2"),
+    ])
+    #expect(two.status == 2)
+    #expect(two.stderr.contains("reads one shard"), "\(two.stderr)")
   }
 
   /// With --due-limit each shard keeps its own top entries; the merge
