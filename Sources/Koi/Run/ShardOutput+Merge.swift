@@ -46,6 +46,15 @@ extension ShardRun {
       }
     }
     let reference = shards[firstWith]
+    // The partial figures of segments.json are those of the standard
+    // stages; a stage added later would be left out of the merge silently.
+    let known = Set([StageName.rfm, .tiers, .intervals, .lifetime].map(\.rawValue))
+    if let other = reference.stages.first(where: { !known.contains($0) }) {
+      throw IngestError(
+        .badModel,
+        "the stage \(other) has no partial figures for koi merge --outputs; merge with koi merge --stats.",
+        at: location)
+    }
     // Where each shard read its copy of the model does not matter.
     func fitting(_ s: ShardOutput) -> [String: String] { s.options.filter { $0.key != "model" } }
     for (k, s) in shards.enumerated() where s.segments.customers > 0 {
