@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Koi on Spark in CI (.ci/run calls it after the Swift tests): Java 17 and
 # the pinned pyspark/pyarrow in a venv, then local[2] Spark on the sample:
-# one chain in 4 shards and 3 chains through applyInArrow, byte-identical to
-# koi score (python/ci_spark_check.py). Measured here: 31 s for the pinned
+# one chain in 4 shards (scored on the executors and merged from their
+# outputs, and scored on the driver) and 3 chains through applyInArrow,
+# byte-identical to koi score (python/ci_spark_check.py). Measured here: 31 s for the pinned
 # install into a fresh venv (848 MB), 33-40 s for the check.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,8 +1,10 @@
 """CI check of koi-spark on local[2] Spark (python/ci_spark.sh runs it):
 
 1. one huge chain: the bundled sample split into 4 shards by customer,
-   koi stats per partition, koi fit + koi merge on the driver, byte-identical
-   to one `koi score` of the sample;
+   koi stats per partition, koi fit on the driver, koi score --model --shard
+   per partition and koi merge --outputs on the driver (and, the earlier
+   way, koi merge --stats on the driver), byte-identical to one `koi score`
+   of the sample;
 2. three chains through groupBy(chain).applyInArrow, each byte-identical to
    `koi score` of that chain's rows;
 3. a shard with a bad row under --strict fails the job with Koi's message;
@@ -51,7 +53,12 @@ def main() -> None:
     run_koi(["score", sample, "--out", single, "--quiet"], koi=koi)
     sharded = os.path.join(work, "sharded")
     print(score_one_chain(spark, sample, sharded, shards=4, koi=koi))
-    same(single, sharded, "one chain in 4 shards (stats -> fit -> merge)")
+    same(single, sharded, "one chain in 4 shards (stats -> fit -> score --shard on executors -> merge --outputs)")
+    print(f"  {time.time() - t:.1f} s")
+    t = time.time()
+    on_driver = os.path.join(work, "sharded-driver")
+    print(score_one_chain(spark, sample, on_driver, shards=4, koi=koi, score_on="driver"))
+    same(single, on_driver, "one chain in 4 shards (stats -> fit -> merge --stats on the driver)")
     print(f"  {time.time() - t:.1f} s")
 
     # 2. Three chains through applyInArrow.

@@ -65,6 +65,13 @@ struct Score: ParsableCommand {
       valueName: "path"))
   var model: String?
 
+  @Flag(
+    name: .long,
+    help:
+      "With --model, on one shard of a chain split by customer (every line on its line number): also write shard.json, what koi merge --outputs needs to merge the shards' outputs into the single run's. A shard with no rows is fine."
+  )
+  var shard = false
+
   @OptionGroup var threads: ThreadArguments
   @OptionGroup var reading: InputArguments
 
@@ -74,6 +81,11 @@ struct Score: ParsableCommand {
   var quiet = false
 
   func validate() throws {
+    if shard && model == nil {
+      throw ValidationError(
+        "--shard scores one shard with the whole chain's model; give it with --model (koi fit, or a koi score of the chain)."
+      )
+    }
     if let asOf, DayNumber.parse(asOf) == nil {
       throw ValidationError("--as-of '\(asOf)' is not a date; write it as YYYY-MM-DD, e.g. --as-of 2025-07-01.")
     }
@@ -89,6 +101,7 @@ struct Score: ParsableCommand {
     dueLists.apply(to: &options)
     options.initModelPath = initModel
     options.modelPath = model
+    options.shardOutput = shard
     threads.apply()
     let reporter = ProgressReporter(quiet: quiet)
     do {

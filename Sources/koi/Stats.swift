@@ -117,15 +117,29 @@ struct Merge: ParsableCommand {
       byte for byte, and run.json (which differs in its input, timing and as_of_source \
       fields).
 
-      Example:
+      With --outputs instead of --stats, merges the shards' outputs of koi score --shard \
+      --model (scored where the shards are, e.g. on Spark executors) without their rows: \
+      customers.jsonl by the line that first names each customer, segments.json from the \
+      shards' exact partial figures, due.json by probability then customer order cut at \
+      --due-limit, rejects.csv by line; the same bytes as koi score on the whole input.
+
+      Examples:
         koi merge --stats stats/*.stats --model model.json --out out
+        koi merge --outputs scored/shard-* --out out
       """
   )
 
   @Option(
     name: .long, parsing: .upToNextOption,
     help: ArgumentHelp("The shards' statistics files (koi stats).", valueName: "file"))
-  var stats: [String]
+  var stats: [String] = []
+
+  @Option(
+    name: .long, parsing: .upToNextOption,
+    help: ArgumentHelp(
+      "The shards' output directories of koi score --shard --model (each with shard.json); instead of --stats.",
+      valueName: "dir"))
+  var outputs: [String] = []
 
   @Option(name: .long, help: ArgumentHelp("The model.json of koi fit.", valueName: "file"))
   var model: String?
@@ -142,11 +156,34 @@ struct Merge: ParsableCommand {
   var quiet = false
 
   func validate() throws {
-    if stats.isEmpty { throw ValidationError("--stats needs at least one statistics file.") }
+    if stats.isEmpty && outputs.isEmpty {
+      throw ValidationError("give the shards' statistics (--stats FILE…) or their score outputs (--outputs DIR…).")
+    }
+    if !stats.isEmpty && !outputs.isEmpty {
+      throw ValidationError("--stats and --outputs are two ways to merge; give one.")
+    }
+    if !outputs.isEmpty && model != nil {
+      throw ValidationError("--outputs takes the model from the shards' outputs; leave --model out.")
+    }
   }
 
   func run() throws {
     threads.apply()
+    if !outputs.isEmpty {
+      var options = ScoreOptions(inputPath: outputs.joined(separator: " "), outputDirectory: out)
+      options.command = "merge"
+      do {
+        let m = try ShardRun.mergeOutputs(outputs, options: options)
+        print(
+          "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) in \(outputs.count) shard outputs as of \(m.asOf); results in \(out)"
+        )
+        printWarnings(m.warnings)
+        try report.write(directory: out)
+      } catch {
+        throw KoiExit.map(error)
+      }
+      return
+    }
     var options = ScoreOptions(inputPath: stats.joined(separator: " "), outputDirectory: out)
     options.inputs = stats
     options.command = "merge"

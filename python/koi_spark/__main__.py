@@ -22,7 +22,8 @@ def main(argv=None) -> int:
     ap.add_argument("--master", default=None, help="Spark master, e.g. local[2] (default: the session's)")
     ap.add_argument("--koi", default=None, help="the koi binary (default: $KOI_BINARY or koi on PATH)")
     sub = ap.add_subparsers(dest="mode", required=True)
-    one = sub.add_parser("one-chain", help="one huge chain: koi stats per partition, koi fit + koi merge on the driver")
+    one = sub.add_parser("one-chain", help="one huge chain: koi stats per partition, koi fit on the driver, "
+                         "koi score --model --shard per partition, koi merge --outputs on the driver")
     one.add_argument("input")
     one.add_argument("--out", required=True)
     one.add_argument("--shards", type=int, required=True)
@@ -30,7 +31,11 @@ def main(argv=None) -> int:
     one.add_argument("--as-of", default=None, help="passed to every koi stats")
     one.add_argument("--strict", action="store_true", help="passed to every koi stats")
     one.add_argument("--stats-dir", default=None,
-                     help="a directory executors and driver share: statistics go there instead of through Spark")
+                     help="a directory executors and driver share: statistics and score outputs go there "
+                          "instead of through Spark")
+    one.add_argument("--score-on", choices=["executors", "driver"], default="executors",
+                     help="executors (default): koi score --model --shard per partition, koi merge --outputs; "
+                          "driver: koi merge --stats scores every row on the driver")
     per = sub.add_parser("per-chain", help="many chains: koi score per chain in groupBy(chain).applyInArrow")
     per.add_argument("input")
     per.add_argument("--out", required=True)
@@ -52,7 +57,8 @@ def main(argv=None) -> int:
 
             stats_args = (["--as-of", a.as_of] if a.as_of else []) + (["--strict"] if a.strict else [])
             print(score_one_chain(spark, a.input, a.out, a.shards, customer_column=a.customer_column,
-                                  koi=a.koi, stats_args=stats_args, fit_args=extra, stats_dir=a.stats_dir))
+                                  koi=a.koi, stats_args=stats_args, fit_args=extra, stats_dir=a.stats_dir,
+                                  score_on=a.score_on))
         else:
             from .spark import score_per_chain, write_outputs
 

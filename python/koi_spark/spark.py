@@ -130,21 +130,34 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
                     delimiter: str = ",", koi: Optional[str] = None, stats_args: Sequence[str] = (),
                     fit_args: Sequence[str] = (), merge_args: Sequence[str] = (),
                     executor_threads: Optional[int] = 1, work_dir: Optional[str] = None,
-                    stats_dir: Optional[str] = None) -> str:
+                    stats_dir: Optional[str] = None, score_on: str = "executors") -> str:
     """Scores one chain's CSV at `path` split into `shards` partitions by
-    customer: `koi stats` per partition (executors), `koi fit` and `koi
-    merge` on the driver. Writes koi score's outputs into `out_dir` and
-    returns koi merge's summary line.
+    customer and writes koi score's outputs into `out_dir`; returns koi
+    merge's summary line.
 
-    `stats_args` go to every koi stats (--as-of, --strict, --column …);
-    `fit_args` to koi fit and koi merge (the options that change the fit);
-    `merge_args` to koi merge only (--due-within …). The CSV must have one
+    With `score_on="executors"` (the default):
+      1. executors: `koi stats` per partition (parse, validate, reject);
+      2. driver: `koi fit --stats` (the model; the only step that sees every row);
+      3. executors: `koi score - --model model.json --shard` per partition
+         (the same partitions, kept by `persist`), returning customers.jsonl,
+         shard.json and model.json;
+      4. driver: `koi merge --outputs` (no rows: the partitions' lines merged
+         by first line, exact partial sums, due lists cut at the limit).
+    With `score_on="driver"` (the earlier way): steps 1 and 2, then `koi merge
+    --stats`, which scores every row on the driver.
+
+    `stats_args` go to every koi stats and koi score (--as-of, --strict,
+    --column …); `fit_args` to koi fit and every koi score (the options that
+    change the fit); `merge_args` to every koi score (--due-within,
+    --due-limit …; with score_on="driver", to koi merge). The CSV must have one
     record per physical line (no line breaks inside quoted fields).
 
     `stats_dir`, a directory the executors and the driver both see (a
     /dbfs path, a shared mount; local mode: any directory), makes the
-    executors write the statistics there instead of sending them to the
-    driver through Spark."""
+    executors write the statistics and score outputs there instead of
+    sending them to the driver through Spark."""
+    if score_on not in ("executors", "driver"):
+        raise ValueError(f"score_on must be 'executors' or 'driver', not {score_on!r}")
     sc = spark.sparkContext
     raw = sc.textFile(path, use_unicode=False)
     if raw.isEmpty():
@@ -181,8 +194,10 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
                 yield (k, f.read())
 
     body = lines.filter(lambda t: t[1] > 0 and t[0].strip() != b"")
-    parts = body.map(key).partitionBy(shards, lambda k: k).mapPartitionsWithIndex(stats)
-    collected = sorted(parts.collect())
+    keyed = body.map(key).partitionBy(shards, lambda k: k)
+    if score_on == "executors":
+        keyed = keyed.persist()
+    collected = sorted(keyed.mapPartitionsWithIndex(stats).collect())
     with tempfile.TemporaryDirectory(prefix="koi-driver-", dir=work_dir) as d:
         files = []
         for k, data in collected:
@@ -195,5 +210,54 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
             files.append(p)
         model = os.path.join(d, "model.json")
         run_koi(["fit", "--stats"] + files + ["--out", model] + list(fit_args), koi=binary)
-        return run_koi(["merge", "--stats"] + files + ["--model", model, "--out", out_dir, "--quiet"]
-                       + list(fit_args) + list(merge_args), koi=binary).strip()
+        if score_on == "driver":
+            return run_koi(["merge", "--stats"] + files + ["--model", model, "--out", out_dir, "--quiet"]
+                           + list(fit_args) + list(merge_args), koi=binary).strip()
+        keyed_scored = _score_partitions(sc, keyed, header, model, binary, s_args + list(fit_args) + list(merge_args),
+                                         executor_threads, shared)
+        dirs = []
+        for k, parts in sorted(keyed_scored.collect()):
+            if shared:
+                dirs.append(parts.decode())
+                continue
+            sd = os.path.join(d, f"scored-{k}")
+            os.makedirs(sd)
+            for name, data in parts:
+                with open(os.path.join(sd, name), "wb") as f:
+                    f.write(data)
+            dirs.append(sd)
+        keyed.unpersist()
+        return run_koi(["merge", "--outputs"] + dirs + ["--out", out_dir, "--quiet"], koi=binary).strip()
+
+
+# What koi merge --outputs reads of each partition's koi score --shard.
+SHARD_OUTPUTS = ("customers.jsonl", "shard.json", "model.json")
+
+
+def _score_partitions(sc, keyed, header: bytes, model_path: str, binary, args: List[str],
+                      executor_threads: Optional[int], shared: Optional[str]):
+    """`koi score - --model M --shard` on every partition of `keyed`; yields
+    (partition, [(file name, bytes)]) or, with `shared`, (partition, the
+    output directory)."""
+    with open(model_path, "rb") as f:
+        model = sc.broadcast(f.read())
+
+    def score(k: int, it) -> Iterator[Tuple[int, object]]:
+        rows = [v for _, v in it]
+        with tempfile.TemporaryDirectory(prefix="koi-score-") as d:
+            m = os.path.join(d, "model.json")
+            with open(m, "wb") as f:
+                f.write(model.value)
+            out = os.path.join(shared, f"scored-{k}") if shared else os.path.join(d, "out")
+            run_koi(["score", "-", "--model", m, "--shard", "--out", out, "--quiet", "--no-report"] + args,
+                    stdin=shard_text(header, rows), koi=binary, threads=executor_threads)
+            if shared:
+                yield (k, out.encode())
+                return
+            parts = []
+            for name in SHARD_OUTPUTS:
+                with open(os.path.join(out, name), "rb") as f:
+                    parts.append((name, f.read()))
+            yield (k, parts)
+
+    return keyed.mapPartitionsWithIndex(score)

@@ -157,22 +157,16 @@ public struct CustomerFactTable: Sendable {
   }
 
   /// Adds the RFM facts; the monetary percentile is the share of customers
-  /// strictly below, ties sharing a value.
+  /// strictly below, ties sharing a value: of the customers of `population`
+  /// (a fitted model's, so that a shard's customers get the whole run's
+  /// percentiles) when given, else of these customers.
   ///
-  /// - Complexity: O(N log N).
-  mutating func add(rfm: RFMColumns) {
+  /// - Complexity: O(N log D) for D distinct amounts (plus O(N) to count
+  ///   them without `population`).
+  mutating func add(rfm: RFMColumns, population: MonetaryDistribution? = nil) {
     self.rfm = rfm
-    let m = rfm.monetary
-    let order = RadixSort.ascendingOrder(m) ?? (0..<Int32(count)).sorted { m[Int($0)] < m[Int($1)] }
-    var p = [Double](repeating: 0, count: count)
-    var i = 0
-    while i < order.count {
-      var j = i
-      while j < order.count && m[Int(order[j])] == m[Int(order[i])] { j += 1 }
-      for k in i..<j { p[Int(order[k])] = Double(i) / Double(count) }
-      i = j
-    }
-    monetaryPercentile = p
+    let population = population ?? MonetaryDistribution(ValueCounts(rfm.monetary))
+    monetaryPercentile = rfm.monetary.map(population.percentile)
   }
 
   /// Adds the lifetime facts (nil where the model gives no value).

@@ -21,7 +21,6 @@ struct IntervalReport: Sendable, Codable {
   public var categories: [Category]
 
   public init(model: IntervalModel, columns: IntervalColumns, dueLists: [[IntervalDueEntry]], dueWithinDays: Int) {
-    self.dueWithinDays = dueWithinDays
     var counts = [[String: Int]](repeating: [:], count: model.categories.count)
     var customers = [Int](repeating: 0, count: model.categories.count)
     for p in 0..<columns.pairCount {
@@ -29,12 +28,21 @@ struct IntervalReport: Sendable, Codable {
       counts[k][columns.status[p].rawValue, default: 0] += 1
       customers[k] += 1
     }
+    self.init(
+      model: model, status: counts, customers: customers, dueListed: dueLists.map(\.count),
+      dueWithinDays: dueWithinDays)
+  }
+
+  /// The report from per-category counts of pairs by status, customers and
+  /// due-list lengths (summed over shards by `koi merge --outputs`).
+  init(model: IntervalModel, status counts: [[String: Int]], customers: [Int], dueListed: [Int], dueWithinDays: Int) {
+    self.dueWithinDays = dueWithinDays
     categories = model.categories.enumerated().map { k, m in
       Category(
         category: m.name, basis: m.basis.rawValue, family: m.family?.rawValue,
         medianGapDays: m.medianGapDays.map { rounded($0, 1) }, meanGapDays: m.meanGapDays.map { rounded($0, 1) },
         returnProbability: m.returnProbability.map { rounded($0, 4) }, observedGaps: m.gapCount,
-        customers: customers[k], status: counts[k], dueListed: dueLists[k].count)
+        customers: customers[k], status: counts[k], dueListed: dueListed[k])
     }
   }
 }

@@ -104,9 +104,13 @@ struct PropensityFeatures {
   ///
   /// - Complexity: O(pairs + gaps) integer work, O(categories · 640) for
   ///   the median-gap histograms.
+  ///
+  /// With `saved` (the fitting run's aggregates at this origin and horizon),
+  /// the category columns 6–9 are taken from it instead of from `h`, so a
+  /// subset of the fitting customers (a shard) gets the whole run's rows.
   init(
     histories h: PurchaseHistories, customers: Customers, model: IntervalModel, origin o: Int32, horizon: Int,
-    dataStart: Int32
+    dataStart: Int32, saved: CategoryAggregates? = nil
   ) {
     origin = o
     self.horizon = horizon
@@ -157,6 +161,68 @@ struct PropensityFeatures {
     categoryBuyers = buyers.map { Double.log(onePlus: $0) }
     categorySeason = (0..<k).map {
       hasYear && seasonYear[$0] > 0 ? seasonWindow[$0] * 365 / Double(horizon) / seasonYear[$0] : .nan
+    }
+    if let saved, saved.medianGap.count == k {
+      categoryMedianGap = saved.medianGap
+      categoryRate = saved.rate
+      categoryBuyers = saved.buyers
+      categorySeason = saved.season
+    }
+  }
+
+  /// The category columns (6–9) of every category, by category index.
+  var categoryAggregates: CategoryAggregates {
+    CategoryAggregates(medianGap: categoryMedianGap, rate: categoryRate, buyers: categoryBuyers, season: categorySeason)
+  }
+
+  /// The population-dependent columns of a row: per category, its median
+  /// gap, rate, buyers and season at one origin for one horizon (NaN where
+  /// undefined; null in model.json).
+  struct CategoryAggregates: Sendable, Equatable, Codable {
+    var medianGap: [Double]
+    var rate: [Double]
+    var buyers: [Double]
+    var season: [Double]
+
+    enum CodingKeys: String, CodingKey { case medianGap, rate, buyers, season }
+
+    /// Equal values, NaN equal to NaN (an undefined column stays undefined).
+    static func == (a: Self, b: Self) -> Bool {
+      func same(_ x: [Double], _ y: [Double]) -> Bool {
+        x.count == y.count && zip(x, y).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+      }
+      return same(a.medianGap, b.medianGap) && same(a.rate, b.rate) && same(a.buyers, b.buyers)
+        && same(a.season, b.season)
+    }
+
+    init(medianGap: [Double], rate: [Double], buyers: [Double], season: [Double]) {
+      self.medianGap = medianGap
+      self.rate = rate
+      self.buyers = buyers
+      self.season = season
+    }
+
+    func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      func stored(_ v: [Double]) -> [Double?] { v.map { $0.isFinite ? $0 : nil } }
+      try c.encode(stored(medianGap), forKey: .medianGap)
+      try c.encode(stored(rate), forKey: .rate)
+      try c.encode(stored(buyers), forKey: .buyers)
+      try c.encode(stored(season), forKey: .season)
+    }
+
+    init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      func read(_ key: CodingKeys) throws -> [Double] { try c.decode([Double?].self, forKey: key).map { $0 ?? .nan } }
+      medianGap = try read(.medianGap)
+      rate = try read(.rate)
+      buyers = try read(.buyers)
+      season = try read(.season)
+      let k = medianGap.count
+      guard rate.count == k, buyers.count == k, season.count == k else {
+        throw DecodingError.dataCorrupted(
+          .init(codingPath: decoder.codingPath, debugDescription: "one value per category in each aggregate"))
+      }
     }
   }
 

@@ -5,9 +5,11 @@ import Foundation
 /// (snake_case keys, shortest round-trip doubles, so decoding gives the
 /// same bits), or null where the interval model's own probability won; a
 /// pretty-printed node array would take a line per number. `data_start` is
-/// the first purchase day of the training data.
+/// the first purchase day of the training data; `as_of_categories`, per
+/// window, the category columns of the scoring rows over the fitting
+/// population (`PropensityFeatures.CategoryAggregates`).
 extension RepurchasePropensity.Trained: Codable {
-  enum CodingKeys: String, CodingKey { case trees, dataStart }
+  enum CodingKeys: String, CodingKey { case trees, dataStart, asOfCategories }
 
   func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
@@ -15,6 +17,7 @@ extension RepurchasePropensity.Trained: Codable {
     let texts = try trees.map { t in try t.map { String(decoding: try compact.encode($0), as: UTF8.self) } }
     try c.encode(texts, forKey: .trees)
     try c.encode(dataStart, forKey: .dataStart)
+    try c.encodeIfPresent(asOfCategories, forKey: .asOfCategories)
   }
 
   init(from decoder: any Decoder) throws {
@@ -24,5 +27,10 @@ extension RepurchasePropensity.Trained: Codable {
     trees = try texts.map { text in try text.map { try decoder.decode(GradientBoostedTrees.self, from: Data($0.utf8)) }
     }
     dataStart = try c.decode(Int32.self, forKey: .dataStart)
+    asOfCategories = try c.decodeIfPresent([PropensityFeatures.CategoryAggregates].self, forKey: .asOfCategories)
+    if let a = asOfCategories, a.count != trees.count {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: c.codingPath, debugDescription: "as_of_categories needs one entry per window"))
+    }
   }
 }

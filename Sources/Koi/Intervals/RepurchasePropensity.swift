@@ -48,6 +48,10 @@ enum RepurchasePropensity {
   struct Trained: Sendable, Equatable {
     var trees: [GradientBoostedTrees?]
     var dataStart: Int32
+    /// Per window, the category columns of the scoring rows (origin = the
+    /// as-of day) over the fitting population; nil in a model from before
+    /// they were saved (scoring then computes them from the scored pairs).
+    var asOfCategories: [PropensityFeatures.CategoryAggregates]? = nil
   }
 
   /// Trains each window's trees on the rolling origins of `h`.
@@ -146,8 +150,15 @@ enum RepurchasePropensity {
       }
       .sorted { $0.share > $1.share }
       : []
+    // The scoring rows' category columns over every pair, saved so that a
+    // shard scored with the model gets the whole population's.
+    let atAsOf = windows.map { horizon in
+      PropensityFeatures(
+        histories: h, customers: customers(asOf), model: model, origin: asOf, horizon: horizon, dataStart: dataStart
+      ).categoryAggregates
+    }
     return (
-      Trained(trees: windowTrees, dataStart: dataStart),
+      Trained(trees: windowTrees, dataStart: dataStart, asOfCategories: atAsOf),
       PropensityReport(windows: reports, features: PropensityFeatures.names, importance: importance)
     )
   }
@@ -168,7 +179,7 @@ enum RepurchasePropensity {
       let compiled = boosted.flatMap(CompiledTrees.init)
       let current = PropensityFeatures(
         histories: h, customers: customers, model: model, origin: h.asOfDay, horizon: horizon,
-        dataStart: trained.dataStart)
+        dataStart: trained.dataStart, saved: trained.asOfCategories?[w])
       knots.withUnsafeMutableBufferPointer { knots in
         let n = h.pairCount
         Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: 8192)) { _, range in

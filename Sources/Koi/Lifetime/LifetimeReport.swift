@@ -27,30 +27,83 @@ struct LifetimeReport: Sendable, Codable {
   public var diagnostics: [String]
 
   public init(model: LifetimeModel, columns: LifetimeColumns, options: LifetimeOptions, segments: [RFMSegment]?) {
+    self.init(model: model, partial: Partial(columns: columns, segments: segments), options: options)
+  }
+
+  /// The report of the customers whose partial is `p` (merged over shards:
+  /// of all their customers).
+  init(model: LifetimeModel, partial p: Partial, options: LifetimeOptions) {
     chosen = model.chosen.rawValue
     horizonDays = options.horizonDays
     annualDiscountRate = options.annualDiscountRate
     margin = options.margin
     diagnostics = model.diagnostics
-    customersScored = columns.clv.filter { $0 != nil }.count
-    let totalCLV = columns.clv.reduce(0) { $0 + ($1 ?? 0) }
-    func group(_ name: String, _ members: [Int]) -> Group {
-      var alive = 0.0, nAlive = 0, purchases = 0.0, clv = 0.0
-      for c in members {
-        if let p = columns.probabilityAlive[c] { alive += p; nAlive += 1 }
-        purchases += columns.expectedPurchases[c] ?? 0
-        clv += columns.clv[c] ?? 0
-      }
+    customersScored = p.customersScored
+    let totalCLV = p.clv.value
+    func group(_ name: String, _ g: Partial.GroupFigures) -> Group {
+      let clv = g.clv.value
       return Group(
-        group: name, customers: members.count, meanPAlive: nAlive > 0 ? rounded(alive / Double(nAlive), 4) : nil,
-        expectedPurchases: rounded(purchases, 2), clv: rounded(clv, 2),
+        group: name, customers: g.customers,
+        meanPAlive: g.customersWithPAlive > 0 ? rounded(g.pAlive.value / Double(g.customersWithPAlive), 4) : nil,
+        expectedPurchases: rounded(g.expectedPurchases.value, 2), clv: rounded(clv, 2),
         shareOfCLV: totalCLV > 0 ? rounded(clv / totalCLV, 6) : 0)
     }
-    let all = Array(0..<columns.clv.count)
-    total = group("all", all)
-    bySegment =
-      segments.map { seg in
-        RFMSegment.allCases.map { s in group(s.rawValue, all.filter { seg[$0] == s }) }
-      } ?? []
+    total = group("all", p.all)
+    bySegment = p.bySegment.map { zip(RFMSegment.allCases, $0).map { group($0.rawValue, $1) } } ?? []
   }
+
+  /// Counts and exact sums of some customers' lifetime figures; partials of
+  /// customer-disjoint shards merge into the whole run's.
+  struct Partial: Sendable, Codable, Equatable {
+    struct GroupFigures: Sendable, Codable, Equatable {
+      var customers = 0
+      var customersWithPAlive = 0
+      var pAlive = ExactSum()
+      var expectedPurchases = ExactSum()
+      var clv = ExactSum()
+
+      mutating func add(_ columns: LifetimeColumns, _ c: Int) {
+        customers += 1
+        if let p = columns.probabilityAlive[c] { pAlive.add(p); customersWithPAlive += 1 }
+        expectedPurchases.add(columns.expectedPurchases[c] ?? 0)
+        clv.add(columns.clv[c] ?? 0)
+      }
+
+      mutating func merge(_ o: GroupFigures) {
+        customers += o.customers
+        customersWithPAlive += o.customersWithPAlive
+        pAlive.merge(o.pAlive)
+        expectedPurchases.merge(o.expectedPurchases)
+        clv.merge(o.clv)
+      }
+    }
+
+    var customersScored = 0
+    var clv = ExactSum()
+    var all = GroupFigures()
+    /// By RFM segment, in `RFMSegment.allCases` order, when RFM ran.
+    var bySegment: [GroupFigures]?
+
+    init(columns: LifetimeColumns, segments: [RFMSegment]?) {
+      let index = Dictionary(uniqueKeysWithValues: RFMSegment.allCases.enumerated().map { ($1, $0) })
+      if segments != nil { bySegment = [GroupFigures](repeating: .init(), count: RFMSegment.allCases.count) }
+      for c in 0..<columns.clv.count {
+        if columns.clv[c] != nil { customersScored += 1 }
+        clv.add(columns.clv[c] ?? 0)
+        all.add(columns, c)
+        if let segments, let s = index[segments[c]] { bySegment?[s].add(columns, c) }
+      }
+    }
+
+    mutating func merge(_ o: Partial) {
+      customersScored += o.customersScored
+      clv.merge(o.clv)
+      all.merge(o.all)
+      if var mine = bySegment, let theirs = o.bySegment {
+        for s in 0..<min(mine.count, theirs.count) { mine[s].merge(theirs[s]) }
+        bySegment = mine
+      }
+    }
+  }
+
 }

@@ -12,9 +12,14 @@ struct ValueCounts: Sendable, Equatable {
   public var total: Int { counts.reduce(0, +) }
 
   /// - Precondition: no NaN.
-  /// - Complexity: O(n log n).
+  /// - Complexity: O(n) (a radix sort), O(n log n) with a -0.0.
   public init<S: Sequence>(_ values: S) where S.Element == Double {
-    for v in values.sorted() {
+    let all = Array(values)
+    // Which of -0.0 and 0.0 stands for the zeros is the first one in the
+    // order of `sorted()`, which the radix sort does not reproduce.
+    let hasNegativeZero = all.contains { $0 == 0 && $0.sign == .minus }
+    let ascending = (hasNegativeZero ? nil : RadixSort.sorted(all)) ?? all.sorted()
+    for v in ascending {
       precondition(!v.isNaN, "values are ordered numbers")
       if let last = self.values.last, last == v {
         counts[counts.count - 1] += 1

@@ -1,3 +1,5 @@
+import Foundation
+
 /// RFM scoring thresholds learned from one population.
 ///
 /// Scores run from 1 to `bins` (5 = most recent / most frequent / highest
@@ -20,6 +22,11 @@ public struct RFMModel: Sendable, Equatable, Codable {
   public var recency: [Double?]
   public var frequency: [Double?]
   var monetary: [Double?]
+  /// Every customer's net amount as value counts: the monetary percentile
+  /// of the tags (`monetary_percentile`) is taken from it, so a customer
+  /// scored in a shard, or with `koi score --model`, gets the percentile of
+  /// the fitting population (nil in a model from before it was saved).
+  var monetaryDistribution: MonetaryDistribution? = nil
 
   /// Raw values are the camelCase forms that the snake-case key
   /// strategies of `JSONEncoder.koi` and `JSONDecoder.koi` turn into the
@@ -29,6 +36,78 @@ public struct RFMModel: Sendable, Equatable, Codable {
     case recency = "recencyCutPoints"
     case frequency = "frequencyCutPoints"
     case monetary = "monetaryCutPoints"
+    case monetaryDistribution
+  }
+}
+
+/// The net amounts of a population as ascending distinct values with the
+/// number of customers strictly below each:
+///
+/// ```
+/// percentile(v) = #{customers with net amount < v} / N
+/// ```
+///
+/// Saved in model.json (`rfm.monetary_distribution`) as one string, the
+/// compact JSON `{"counts":[…],"values":[…]}` with shortest round-trip
+/// doubles (a pretty-printed array would take a line per value), so
+/// reading it back gives the same bits.
+struct MonetaryDistribution: Sendable, Equatable, Codable {
+  /// Distinct net amounts, ascending.
+  private(set) var values: [Double]
+  /// How many customers have each value.
+  private(set) var counts: [Int]
+  /// `below[i]`: customers with a value below `values[i]`; `below.last` = N.
+  private let below: [Int]
+
+  init(_ v: ValueCounts) { self.init(values: v.values, counts: v.counts) }
+
+  init(values: [Double], counts: [Int]) {
+    self.values = values
+    self.counts = counts
+    var b = [0]
+    b.reserveCapacity(counts.count + 1)
+    for c in counts { b.append(b[b.count - 1] + c) }
+    below = b
+  }
+
+  /// Customers in the population.
+  var total: Int { below[below.count - 1] }
+
+  /// `#{x < v} / N` (0 for an empty population).
+  ///
+  /// - Complexity: O(log distinct values).
+  func percentile(_ v: Double) -> Double {
+    var lo = 0, hi = values.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if values[mid] < v { lo = mid + 1 } else { hi = mid }
+    }
+    return total > 0 ? Double(below[lo]) / Double(total) : 0
+  }
+
+  private struct Stored: Codable {
+    var counts: [Int]
+    var values: [Double]
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.singleValueContainer()
+    let text = try JSONEncoder.koiCompact.encode(Stored(counts: counts, values: values))
+    try c.encode(String(decoding: text, as: UTF8.self))
+  }
+
+  init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    let s = try JSONDecoder.koi.decode(Stored.self, from: Data(text.utf8))
+    guard s.counts.count == s.values.count, s.counts.allSatisfy({ $0 > 0 }),
+      zip(s.values, s.values.dropFirst()).allSatisfy({ $0 < $1 })
+    else {
+      throw DecodingError.dataCorrupted(
+        .init(
+          codingPath: decoder.codingPath,
+          debugDescription: "monetary_distribution needs ascending distinct values, each with a positive count"))
+    }
+    self.init(values: s.values, counts: s.counts)
   }
 }
 

@@ -44,49 +44,191 @@ struct RFMReport: Sendable, Codable, Equatable {
 
   /// - Complexity: O(N log N) (the 80/20 figure sorts net amounts).
   public init(columns: RFMColumns, bins: Int) {
+    self.init(Partial(columns: columns, bins: bins), bins: bins)
+  }
+
+  /// The report of the customers whose partial is `p` (merged over shards:
+  /// the report of all their customers).
+  ///
+  /// - Complexity: O(distinct net amounts + segments · bins).
+  init(_ p: Partial, bins: Int) {
     self.bins = bins
-    let n = columns.segment.count
-    let total = columns.monetary.reduce(0, +)
+    let n = p.customers
+    let total = p.revenue.value
     func share(_ x: Double, _ of: Double) -> Double { of == 0 ? 0 : rounded(x / of, 6) }
-    segments = RFMSegment.allCases.map { s in
-      var count = 0, rev = 0.0, rec = 0.0, f = 0.0, r = 0.0, fs = 0.0, ms = 0.0
-      for c in 0..<n where columns.segment[c] == s {
-        count += 1; rev += columns.monetary[c]; rec += Double(columns.recencyDays[c])
-        f += Double(columns.frequency[c]); r += Double(columns.rScore[c])
-        fs += Double(columns.fScore[c]); ms += Double(columns.mScore[c])
-      }
+    segments = zip(RFMSegment.allCases, p.segments).map { s, a in
+      let count = a.customers
       let k = Double(count)
+      let rev = a.revenue.value
       func mean(_ x: Double, _ p: Int) -> Double? { count == 0 ? nil : rounded(x / k, p) }
       return Segment(
         segment: s.rawValue, nameZh: s.nameZH, meaning: s.meaning, customers: count,
         shareOfCustomers: share(k, Double(n)), revenue: rounded(rev, 2),
         shareOfRevenue: share(rev, total),
-        meanRecencyDays: mean(rec, 2), meanFrequency: mean(f, 3), meanMonetary: mean(rev, 2),
-        meanRScore: mean(r, 3), meanFScore: mean(fs, 3), meanMScore: mean(ms, 3))
+        meanRecencyDays: mean(Double(a.recencyDays), 2), meanFrequency: mean(Double(a.frequency), 3),
+        meanMonetary: mean(rev, 2), meanRScore: mean(Double(a.rScore), 3), meanFScore: mean(Double(a.fScore), 3),
+        meanMScore: mean(Double(a.mScore), 3))
     }
-    func ranges(_ scores: [UInt8], _ values: (Int) -> Double) -> [ScoreRange] {
-      (1...bins).map { s in
-        var count = 0, lo = Double.infinity, hi = -Double.infinity
-        for c in 0..<n where Int(scores[c]) == s {
-          count += 1
-          let v = values(c)
-          lo = Swift.min(lo, v); hi = Swift.max(hi, v)
-        }
-        return ScoreRange(
-          score: s, customers: count, min: count == 0 ? nil : rounded(lo, 2), max: count == 0 ? nil : rounded(hi, 2))
+    func ranges(_ r: [Partial.Range]) -> [ScoreRange] {
+      r.enumerated().map { i, x in
+        ScoreRange(
+          score: i + 1, customers: x.customers, min: x.customers == 0 ? nil : rounded(x.min, 2),
+          max: x.customers == 0 ? nil : rounded(x.max, 2))
       }
     }
-    recencyDays = ranges(columns.rScore) { Double(columns.recencyDays[$0]) }
-    frequency = ranges(columns.fScore) { Double(columns.frequency[$0]) }
-    monetary = ranges(columns.mScore) { columns.monetary[$0] }
-    // The largest fifth, largest first (equal amounts add alike in any order).
-    let m = columns.monetary
-    let top: Double
-    if let ascending = RadixSort.ascendingOrder(m) {
-      top = ascending.suffix(Swift.max(1, n / 5)).reversed().reduce(0) { $0 + m[Int($1)] }
-    } else {
-      top = m.sorted(by: >).prefix(Swift.max(1, n / 5)).reduce(0, +)
+    recencyDays = ranges(p.recencyRanges)
+    frequency = ranges(p.frequencyRanges)
+    monetary = ranges(p.monetaryRanges)
+    // The largest fifth of net amounts summed largest first, as a sort of
+    // every amount would.
+    var top = 0.0
+    var left = Swift.max(1, n / 5)
+    for (v, c) in zip(p.netAmounts.values, p.netAmounts.counts).reversed() where left > 0 {
+      for _ in 0..<Swift.min(c, left) { top += v }
+      left -= Swift.min(c, left)
     }
     top20PercentRevenueShare = share(top, total)
+  }
+
+  /// The figures of some customers the report is made from; partials of
+  /// customer-disjoint shards merge exactly (counts, exact sums, extremes,
+  /// value counts), so the merged partial gives the single run's report.
+  struct Partial: Sendable, Codable, Equatable {
+    struct SegmentFigures: Sendable, Codable, Equatable {
+      var customers = 0
+      var revenue = ExactSum()
+      var recencyDays = 0
+      var frequency = 0
+      var rScore = 0
+      var fScore = 0
+      var mScore = 0
+    }
+    struct Range: Sendable, Codable, Equatable {
+      var customers = 0
+      var min = Double.infinity
+      var max = -Double.infinity
+
+      enum CodingKeys: String, CodingKey { case customers, min, max }
+      init() {}
+      init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        customers = try c.decode(Int.self, forKey: .customers)
+        min = try c.decodeIfPresent(Double.self, forKey: .min) ?? .infinity
+        max = try c.decodeIfPresent(Double.self, forKey: .max) ?? -.infinity
+      }
+      func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(customers, forKey: .customers)
+        if customers > 0 {
+          try c.encode(min, forKey: .min)
+          try c.encode(max, forKey: .max)
+        }
+      }
+      mutating func add(_ v: Double) {
+        customers += 1
+        min = Swift.min(min, v)
+        max = Swift.max(max, v)
+      }
+      mutating func merge(_ o: Range) {
+        customers += o.customers
+        min = Swift.min(min, o.min)
+        max = Swift.max(max, o.max)
+      }
+    }
+    /// Distinct values, ascending, with their counts.
+    struct Amounts: Sendable, Codable, Equatable {
+      var values: [Double] = []
+      var counts: [Int] = []
+
+      init(values: [Double] = [], counts: [Int] = []) {
+        self.values = values
+        self.counts = counts
+      }
+
+      init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        values = try c.decode([Double].self, forKey: .values)
+        counts = try c.decode([Int].self, forKey: .counts)
+        guard values.count == counts.count, zip(values, values.dropFirst()).allSatisfy({ $0 < $1 }) else {
+          throw DecodingError.dataCorrupted(
+            .init(codingPath: c.codingPath, debugDescription: "net amounts need ascending values, one count each"))
+        }
+      }
+
+      mutating func merge(_ o: Amounts) {
+        var v: [Double] = [], c: [Int] = []
+        var i = 0, j = 0
+        while i < values.count || j < o.values.count {
+          if j == o.values.count || (i < values.count && values[i] < o.values[j]) {
+            v.append(values[i]); c.append(counts[i]); i += 1
+          } else if i == values.count || o.values[j] < values[i] {
+            v.append(o.values[j]); c.append(o.counts[j]); j += 1
+          } else {
+            v.append(values[i]); c.append(counts[i] + o.counts[j]); i += 1; j += 1
+          }
+        }
+        values = v
+        counts = c
+      }
+    }
+
+    var customers = 0
+    var revenue = ExactSum()
+    var segments = [SegmentFigures](repeating: .init(), count: RFMSegment.allCases.count)
+    var recencyRanges: [Range]
+    var frequencyRanges: [Range]
+    var monetaryRanges: [Range]
+    /// Every net amount as value counts (for the 80/20 figure).
+    var netAmounts = Amounts()
+
+    init(columns: RFMColumns, bins: Int) {
+      let n = columns.segment.count
+      customers = n
+      recencyRanges = [Range](repeating: .init(), count: bins)
+      frequencyRanges = recencyRanges
+      monetaryRanges = recencyRanges
+      let index = Dictionary(uniqueKeysWithValues: RFMSegment.allCases.enumerated().map { ($1, $0) })
+      for c in 0..<n {
+        let m = columns.monetary[c]
+        revenue.add(m)
+        let s = index[columns.segment[c]] ?? 0
+        segments[s].customers += 1
+        segments[s].revenue.add(m)
+        segments[s].recencyDays += Int(columns.recencyDays[c])
+        segments[s].frequency += Int(columns.frequency[c])
+        segments[s].rScore += Int(columns.rScore[c])
+        segments[s].fScore += Int(columns.fScore[c])
+        segments[s].mScore += Int(columns.mScore[c])
+        if (1...bins).contains(Int(columns.rScore[c])) {
+          recencyRanges[Int(columns.rScore[c]) - 1].add(Double(columns.recencyDays[c]))
+        }
+        if (1...bins).contains(Int(columns.fScore[c])) {
+          frequencyRanges[Int(columns.fScore[c]) - 1].add(Double(columns.frequency[c]))
+        }
+        if (1...bins).contains(Int(columns.mScore[c])) { monetaryRanges[Int(columns.mScore[c]) - 1].add(m) }
+      }
+      let v = ValueCounts(columns.monetary)
+      netAmounts = Amounts(values: v.values, counts: v.counts)
+    }
+
+    mutating func merge(_ o: Partial) {
+      customers += o.customers
+      revenue.merge(o.revenue)
+      for i in segments.indices {
+        segments[i].customers += o.segments[i].customers
+        segments[i].revenue.merge(o.segments[i].revenue)
+        segments[i].recencyDays += o.segments[i].recencyDays
+        segments[i].frequency += o.segments[i].frequency
+        segments[i].rScore += o.segments[i].rScore
+        segments[i].fScore += o.segments[i].fScore
+        segments[i].mScore += o.segments[i].mScore
+      }
+      for i in recencyRanges.indices {
+        recencyRanges[i].merge(o.recencyRanges[i])
+        frequencyRanges[i].merge(o.frequencyRanges[i])
+        monetaryRanges[i].merge(o.monetaryRanges[i])
+      }
+      netAmounts.merge(o.netAmounts)
+    }
   }
 }

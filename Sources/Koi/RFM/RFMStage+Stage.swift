@@ -32,7 +32,7 @@ extension RFMStage: Stage {
   public func contribute(
     _ columns: RFMColumns, fitted: RFMModel, to facts: inout CustomerFactTable, context: StageContext
   ) {
-    facts.add(rfm: columns)
+    facts.add(rfm: columns, population: fitted.monetaryDistribution)
   }
 }
 

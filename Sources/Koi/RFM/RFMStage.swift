@@ -33,7 +33,8 @@ public struct RFMStage: Sendable {
       // Smaller recency is better: fit on −recency, report in days.
       recency: s.recencyDays.negated.cutPoints(bins: bins).map { $0.map { -$0 } },
       frequency: s.purchaseDays.cutPoints(bins: bins),
-      monetary: s.netAmount.cutPoints(bins: bins))
+      monetary: s.netAmount.cutPoints(bins: bins),
+      monetaryDistribution: MonetaryDistribution(s.netAmount))
   }
 
   /// Cut points of `values` (see `ValueCounts.cutPoints`).

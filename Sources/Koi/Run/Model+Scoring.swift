@@ -18,6 +18,11 @@ extension Model {
         "it was written by Koi \(model.koiVersion) and this is Koi \(Koi.version); fit it again with this Koi (koi score or koi fit)."
       )
     }
+    guard model.modelFormat == Model.format else {
+      throw refuse(
+        "it is model format \(model.modelFormat) and this Koi scores with format \(Model.format); fit it again with this Koi (koi score or koi fit)."
+      )
+    }
     for stage in options.stages where model.sections[stage] == nil {
       throw refuse(
         "it has no \(stage) section (the stage was left out or could not be fitted); fit a model with it, or leave it out with --stages."

@@ -5,7 +5,14 @@ import Foundation
 /// name. Splitting fit from score is what lets a scheduled run keep tier
 /// labels stable and a backtest fit on one window and score another.
 public struct Model: Sendable, Codable {
+  /// The shape of model.json this Koi writes and scores with (`model_format`):
+  /// 2 saves the population figures scoring needs (tier medians, monetary
+  /// distribution, propensity category columns), so a shard scored with
+  /// the model gets the whole run's answer. Files without the key are 1.
+  public static let format = 2
   var koiVersion: String
+  /// The model.json format of this model (`Model.format` when written now).
+  var modelFormat = Model.format
   /// The as-of date, `YYYY-MM-DD`.
   public var asOf: String
   /// Treatment categories in category-index order.
@@ -26,12 +33,13 @@ public struct Model: Sendable, Codable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case koiVersion, asOf, categories
+    case koiVersion, modelFormat, asOf, categories
   }
 
   public func encode(to encoder: Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(koiVersion, forKey: .koiVersion)
+    try c.encode(modelFormat, forKey: .modelFormat)
     try c.encode(asOf, forKey: .asOf)
     try c.encode(categories, forKey: .categories)
     var s = encoder.container(keyedBy: StageKey.self)
@@ -43,6 +51,7 @@ public struct Model: Sendable, Codable {
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     koiVersion = try c.decode(String.self, forKey: .koiVersion)
+    modelFormat = try c.decodeIfPresent(Int.self, forKey: .modelFormat) ?? 1
     asOf = try c.decode(String.self, forKey: .asOf)
     categories = try c.decode([String].self, forKey: .categories)
     let s = try decoder.container(keyedBy: StageKey.self)

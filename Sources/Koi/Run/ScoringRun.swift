@@ -47,6 +47,10 @@ public struct ScoreOptions: Sendable {
   var oneOffCategories: Set<String> = []
   /// SCRM tag rules evaluated per customer into customers.jsonl `tags`.
   var tagRules: [TagRule] = TagRule.defaults
+  /// Also write shard.json, what `koi merge --outputs` needs to merge this
+  /// run with the other shards of one chain (`koi score --shard`; with
+  /// `--model`). A shard with no usable rows is then fine.
+  public var shardOutput = false
   /// The subcommand recorded in run.json `command`: `score`, or `run` for
   /// a scheduled run.
   public var command = "score"
@@ -147,7 +151,19 @@ public enum ScoringRun {
         ingest = ingested
       } else {
         let inputs = try InputList.expand(options.inputs)
-        ingest = try TransactionReader.read(inputs: inputs, options: options.ingest) {
+        var ingestOptions = options.ingest
+        if options.shardOutput {
+          // Line numbers place a shard's customers among the others' only
+          // within one input.
+          guard inputs.files.count == 1, !options.inputs.contains(where: { $0.contains("*") }) else {
+            throw IngestError(
+              .namedTwice, "koi score --shard reads one shard: give one file (or -).",
+              at: SourceLocation(path: options.inputPath))
+          }
+          ingestOptions.recordsFirstLines = true
+          ingestOptions.allowsNoUsableRows = true
+        }
+        ingest = try TransactionReader.read(inputs: inputs, options: ingestOptions) {
           progress(.reading(bytesRead: $0, totalBytes: $1))
         }
       }
@@ -171,10 +187,9 @@ public enum ScoringRun {
             configuration: "[input] encoding = \"gb18030\"")))
     }
     warnings += ingest.warnings
-    if ingest.counts.rejected > 0 {
-      warnings.append(
-        RunWarning("\(ingest.counts.rejected) of \(ingest.counts.read) rows were rejected; see rejects.csv."))
-    }
+    let warningsBeforeRejects = warnings
+    if ingest.counts.rejected > 0 { warnings.append(rejectedRowsWarning(ingest.counts)) }
+    let rejectWarnings = warnings.count - warningsBeforeRejects.count
 
     let batch = StageBatch(ledger: ingest.ledger, table: table)
     var state = StageRunState(
@@ -183,7 +198,7 @@ public enum ScoringRun {
         koiVersion: Koi.version, asOf: DayNumber.format(ingest.asOfDay), categories: ingest.ledger.categories),
       report: SegmentsReport(
         asOf: DayNumber.format(ingest.asOfDay), customers: table.count,
-        revenue: rounded(table.netAmount.reduce(0, +), 2)),
+        revenue: rounded(ExactSum(table.netAmount).value, 2)),
       context: StageContext(
         options: options, previousModel: try options.initModelPath.map { try Model.load(path: $0) },
         scoringModel: scoringModel)
@@ -209,7 +224,7 @@ public enum ScoringRun {
     try RejectsWriter.write(
       ingest.rejects, files: ingest.rejectsNameFiles ? ingest.files : nil, to: path("rejects.csv"))
     let stageFiles = try state.writeFiles(to: staging.path)
-    let outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv"] + stageFiles
+    var outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv"] + stageFiles
     // Files of stages that did not run would be stale.
     let staleOutputs = stages.flatMap { $0.files }.filter { !stageFiles.contains($0) }
     lap("write")
@@ -217,13 +232,23 @@ public enum ScoringRun {
 
     var columns: [String: String] = [:]
     for (c, i) in ingest.mapping.index { columns[c.rawValue] = ingest.mapping.header[i] }
+    let input = RunManifest.Input(
+      path: options.inputPath, sha256: ingest.sha256, bytes: ingest.bytes,
+      encoding: ingest.encoding.rawValue, encodingDetected: ingest.encodingDetected,
+      columns: columns, files: ingest.files, duplicatesAcrossFiles: ingest.duplicates)
+    if options.shardOutput {
+      let texts = warnings.map { $0.text(for: options.frontend) }
+      let side = ShardOutput.make(
+        ingest: ingest, table: table, state: state, options: options, input: input,
+        before: Array(texts.prefix(warningsBeforeRejects.count)),
+        after: Array(texts.dropFirst(warningsBeforeRejects.count + rejectWarnings)))
+      try side.write(to: path(ShardOutput.fileName))
+      outputs.append(ShardOutput.fileName)
+    }
     let manifest = RunManifest(
       koiVersion: Koi.version, command: options.command,
       startedAt: iso8601(started), finishedAt: iso8601(Date()),
-      input: .init(
-        path: options.inputPath, sha256: ingest.sha256, bytes: ingest.bytes,
-        encoding: ingest.encoding.rawValue, encodingDetected: ingest.encodingDetected,
-        columns: columns, files: ingest.files, duplicatesAcrossFiles: ingest.duplicates),
+      input: input,
       asOf: state.model.asOf,
       asOfSource: scoringModel != nil
         ? "model" : options.ingest.asOfDay == nil ? "last_transaction_plus_one" : "option",
@@ -236,6 +261,11 @@ public enum ScoringRun {
     return ScoringResult(
       manifest: manifest, ledger: ingest.ledger, table: table, model: state.model, outputs: state.outputs,
       facts: facts, tags: tags)
+  }
+
+  /// run.json's warning about rejected rows.
+  static func rejectedRowsWarning(_ counts: RowCounts) -> RunWarning {
+    RunWarning("\(counts.rejected) of \(counts.read) rows were rejected; see rejects.csv.")
   }
 
   static func iso8601(_ d: Date) -> String {

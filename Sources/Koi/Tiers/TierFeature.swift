@@ -81,6 +81,9 @@ public struct TierFeatureTable: Sendable, Equatable {
   let dropped: [DroppedTierFeature]
   /// Customers whose value was imputed with the population median, by feature.
   let imputed: [TierFeature: Int]
+  /// The population figures the features were computed with: the category
+  /// median prices and the imputation medians (given, or computed here).
+  var population = TierPopulation()
 
   public var customerCount: Int { values.first?.count ?? 0 }
 
@@ -96,9 +99,18 @@ extension TierFeatureTable {
   /// feature whose input column is absent, or has no known value at all, is
   /// dropped with a reason instead.
   ///
+  /// With `population` (a fitted model's), the category median prices and
+  /// the imputation medians are taken from it instead of from `ledger`, so
+  /// any subset of the fitting customers gets the features the whole
+  /// population gave them; an imputable feature with a saved median is
+  /// then never dropped for lack of known values.
+  ///
   /// - Complexity: O(rows + Σ_category m log m) for the category medians,
   ///   O(rows) for the per-customer pass (parallel over customers).
-  public init(ledger: Ledger, table: CustomerTable, requested: [TierFeature] = TierFeature.allCases) {
+  public init(
+    ledger: Ledger, table: CustomerTable, requested: [TierFeature] = TierFeature.allCases,
+    population given: TierPopulation? = nil
+  ) {
     precondition(table.count == ledger.customerCount, "customer table and ledger disagree on the number of customers")
     let c = ledger.customerCount
     var dropped: [DroppedTierFeature] = []
@@ -111,7 +123,16 @@ extension TierFeatureTable {
     if !ledger.columns.promo { drop(.promoShare, "the input has no promotion column") }
     if !ledger.columns.channel { drop(.channelShare, "the input has no channel column") }
 
-    let medians = present.contains(.premiumShare) ? Self.categoryMedianPrices(ledger) : []
+    let medians: [Double]
+    if !present.contains(.premiumShare) {
+      medians = []
+    } else if let given {
+      medians = ledger.categories.map { given.categoryMedianPrices[$0] ?? .infinity }
+    } else {
+      medians = Self.categoryMedianPrices(ledger)
+    }
+    var population = TierPopulation()
+    for (name, m) in zip(ledger.categories, medians) where m.isFinite { population.categoryMedianPrices[name] = m }
 
     // Per-customer pass; NaN marks "no known value" for the imputable features.
     var discount = [Double](repeating: .nan, count: c)
@@ -200,12 +221,18 @@ extension TierFeatureTable {
     var imputed: [TierFeature: Int] = [:]
     func impute(_ f: TierFeature, _ v: inout [Double], what: String) {
       guard present.contains(f) else { return }
-      let known = v.filter { !$0.isNaN }
-      if known.isEmpty {
-        drop(f, "no purchase has a known \(what)")
-        return
+      let m: Double
+      if let saved = given?.imputationMedians[f.rawValue] {
+        m = saved
+      } else {
+        let known = v.filter { !$0.isNaN }
+        if known.isEmpty {
+          drop(f, "no purchase has a known \(what)")
+          return
+        }
+        m = Self.median(known)
       }
-      let m = Self.median(known)
+      population.imputationMedians[f.rawValue] = m
       var count = 0
       for i in v.indices where v[i].isNaN { v[i] = m; count += 1 }
       if count > 0 { imputed[f] = count }
@@ -229,7 +256,7 @@ extension TierFeatureTable {
       case .channelShare: values.append(channel)
       }
     }
-    self.init(features: features, values: values, dropped: dropped, imputed: imputed)
+    self.init(features: features, values: values, dropped: dropped, imputed: imputed, population: population)
   }
 
   /// Median price per category (see `TierFeature`); `+∞` for a category with
@@ -260,4 +287,21 @@ extension TierFeatureTable {
     // Non-empty (checked above), so the buffer has a base address.
     return v.withUnsafeMutableBufferPointer { Selection.median($0.baseAddress!, count: $0.count) }
   }
+}
+
+/// The figures of the whole fitting population that tier features depend
+/// on, saved in model.json (`tiers.population`) so that scoring any subset
+/// of the customers (a shard, `koi score --model`) computes each customer's
+/// features exactly as the fitting run did:
+///
+/// ```
+/// category_median_prices[t]  median premium price of treatment t (see TierFeature);
+///                            absent: t had no purchase, nothing in it is premium
+/// imputation_medians[f]      median of feature f over customers with a known value
+/// ```
+public struct TierPopulation: Sendable, Codable, Equatable {
+  /// By treatment name.
+  var categoryMedianPrices: [String: Double] = [:]
+  /// By feature name (`discount_depth`, `promo_share`, `channel_share`).
+  var imputationMedians: [String: Double] = [:]
 }

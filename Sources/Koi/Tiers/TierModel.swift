@@ -54,7 +54,10 @@ public struct TierModel: Sendable, Codable, Equatable {
   let warmStarted: Bool
   /// Degenerate cases and fallbacks, in plain sentences.
   let notes: [String]
-
+  /// The population figures scoring takes the features from (nil in a
+  /// model from before they were saved: scoring then computes them from
+  /// the scored rows).
+  var population: TierPopulation? = nil
 }
 
 /// Per-customer tier results, struct of arrays by customer index.

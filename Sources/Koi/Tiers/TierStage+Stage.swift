@@ -34,16 +34,28 @@ extension TierStage: Stage {
   ) -> (any StageReportSection)? {
     var changed: Int?, compared: Int?
     if let old = context.previousModel?.tiers {
-      let before = Self.score(ledger: batch.ledger, table: batch.table, model: old)
+      // The previous model's tiers of these customers, with this run's
+      // population figures, as before they were saved.
+      let before = Self.score(ledger: batch.ledger, table: batch.table, model: old, population: nil)
       let both = zip(before.tier, columns.tier).filter { $0.0 != nil && $0.1 != nil }
       compared = both.count
       changed = both.filter { $0.0 != $0.1 }.count
     }
-    return TierReport(
+    return Self.report(
+      m, scoringNotes: columns.notes, changed: changed, compared: compared,
+      profiles: ProfilePartial(table: batch.table, columns: columns))
+  }
+
+  /// The tier section of segments.json from the model, the scoring notes
+  /// and the profiles' partial (merged over shards by `koi merge --outputs`).
+  static func report(
+    _ m: TierModel, scoringNotes: [String], changed: Int?, compared: Int?, profiles: ProfilePartial
+  ) -> TierReport {
+    TierReport(
       k: m.k, inertia: rounded(m.inertia, 4), iterations: m.iterations, converged: m.converged,
       warmStarted: m.warmStarted, changedSinceInitModel: changed, comparedWithInitModel: compared,
-      features: m.features.map(\.rawValue), droppedFeatures: m.droppedFeatures, notes: m.notes + columns.notes,
-      tiers: Self.profiles(table: batch.table, model: m, columns: columns))
+      features: m.features.map(\.rawValue), droppedFeatures: m.droppedFeatures, notes: m.notes + scoringNotes,
+      tiers: Self.profiles(profiles, model: m))
   }
 
   public func warnings(fitted: TierModel, columns: TierColumns, context: StageContext) -> [RunWarning] {

@@ -59,7 +59,8 @@ public struct TierStage: Sendable {
         features: features, droppedFeatures: featureTable.dropped, constantFeatures: constant, scaling: scaling,
         k: k, restarts: options.restarts, seed: options.seed, iterations: iterations, converged: converged,
         inertia: inertia, centroids: centroids, clusterTiers: tiers ?? PriceSensitivityTier.assign(axes: axes),
-        clusterAxes: axes, clusterSizes: sizes, warmStarted: warm, notes: notes)
+        clusterAxes: axes, clusterSizes: sizes, warmStarted: warm, notes: notes,
+        population: featureTable.population)
     }
 
     if n == 0 || features.isEmpty {
@@ -140,11 +141,21 @@ public struct TierStage: Sendable {
   ///
   /// Features the scoring data cannot supply are set to the fitting mean
   /// (standardised 0) and noted. Category median prices for `premium_share`
-  /// come from the scoring ledger.
+  /// and the imputation medians come from `population` (by default the
+  /// model's, the fitting population's); without one, from the scoring
+  /// ledger.
   ///
   /// - Complexity: O(rows + customers · k · features), parallel over customers.
   public static func score(ledger: Ledger, table: CustomerTable, model: TierModel) -> TierColumns {
-    let featureTable = TierFeatureTable(ledger: ledger, table: table, requested: model.features)
+    score(ledger: ledger, table: table, model: model, population: model.population)
+  }
+
+  /// `score` with the population figures given (nil: from the scoring ledger).
+  static func score(
+    ledger: Ledger, table: CustomerTable, model: TierModel, population: TierPopulation?
+  ) -> TierColumns {
+    let featureTable = TierFeatureTable(
+      ledger: ledger, table: table, requested: model.features, population: population)
     let n = table.count
     let d = model.features.count
     let k = model.centroids.count
@@ -200,15 +211,42 @@ public struct TierStage: Sendable {
   ///
   /// - Complexity: O(customers + k · features).
   public static func profiles(table: CustomerTable, model: TierModel, columns: TierColumns) -> [TierProfile] {
-    let n = columns.count
+    profiles(ProfilePartial(table: table, columns: columns), model: model)
+  }
+
+  /// The counts and exact revenue sums behind the profiles; partials of
+  /// customer-disjoint shards merge into the whole run's.
+  struct ProfilePartial: Sendable, Codable, Equatable {
+    var customers = 0
     var size = [Int](repeating: 0, count: 5)
-    var revenue = [Double](repeating: 0, count: 5)
-    var total = 0.0
-    for i in 0..<n {
-      let r = table.netAmount[i].isFinite ? max(0, table.netAmount[i]) : 0
-      total += r
-      if let t = columns.tier[i] { size[t.rawValue] += 1; revenue[t.rawValue] += r }
+    var revenue = [ExactSum](repeating: ExactSum(), count: 5)
+    var total = ExactSum()
+
+    init(table: CustomerTable, columns: TierColumns) {
+      customers = columns.count
+      for i in 0..<columns.count {
+        let r = table.netAmount[i].isFinite ? max(0, table.netAmount[i]) : 0
+        total.add(r)
+        if let t = columns.tier[i] { size[t.rawValue] += 1; revenue[t.rawValue].add(r) }
+      }
     }
+
+    mutating func merge(_ o: ProfilePartial) {
+      customers += o.customers
+      for t in 0..<min(size.count, o.size.count) {
+        size[t] += o.size[t]
+        revenue[t].merge(o.revenue[t])
+      }
+      total.merge(o.total)
+    }
+  }
+
+  /// The profiles of the customers whose partial is `p`.
+  static func profiles(_ p: ProfilePartial, model: TierModel) -> [TierProfile] {
+    let n = p.customers
+    let size = p.size
+    let revenue = p.revenue.map(\.value)
+    let total = p.total.value
     let d = model.features.count
     return PriceSensitivityTier.allCases.map { t in
       var z = [Double](repeating: 0, count: d)

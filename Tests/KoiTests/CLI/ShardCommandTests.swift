@@ -121,6 +121,35 @@ import Testing
       let b = try Data(contentsOf: URL(fileURLWithPath: merged + "/" + name))
       #expect(a == b, "\(name) differs with \(count) shards")
     }
+    try expectSameRun(single: single, merged: merged, count: count)
+
+    // The same shards scored each on its own with the model (what
+    // executors run), then only their outputs merged: the same bytes.
+    var scored: [String] = []
+    for (k, text) in shards.enumerated() where !text.isEmpty {
+      let csv = dir.path("o\(count)-\(k).csv"), out = dir.path("o\(count)-\(k)")
+      try text.write(toFile: csv, atomically: true, encoding: .utf8)
+      // Each executor reads its own copy of the model.
+      let copy = dir.path("o\(count)-\(k)-model.json")
+      try FileManager.default.copyItem(atPath: model, toPath: copy)
+      let r = try koi(["score", csv, "--model", copy, "--shard", "--out", out, "--quiet", "--no-report"])
+      #expect(r.status == 0, "\(r.stderr)")
+      scored.append(out)
+    }
+    let fromOutputs = dir.path("outputs-merged-\(count)")
+    let o = try koi(["merge", "--outputs"] + scored.reversed() + ["--out", fromOutputs, "--no-report"])
+    #expect(o.status == 0, "\(o.stderr)")
+    for name in Self.outputs {
+      let a = try Data(contentsOf: URL(fileURLWithPath: single + "/" + name))
+      let b = try Data(contentsOf: URL(fileURLWithPath: fromOutputs + "/" + name))
+      #expect(a == b, "\(name) differs merged from \(count) shard outputs")
+    }
+    try expectSameRun(single: single, merged: fromOutputs, count: count)
+  }
+
+  /// run.json of a merge agrees with the single run's but for the fields
+  /// that say how the run was made.
+  func expectSameRun(single: String, merged: String, count: Int) throws {
     let a = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: single + "/run.json")))
     let b = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: merged + "/run.json")))
     let ra = try #require(a as? [String: Any]), rb = try #require(b as? [String: Any])
@@ -179,6 +208,137 @@ import Testing
     }
     let first = try String(contentsOfFile: merged + "/customers.jsonl", encoding: .utf8).prefix(20)
     #expect(first.contains("\"A\""))
+  }
+
+  /// The customer id of a customers.jsonl line.
+  static func customerID(of line: Substring) -> Substring {
+    let start = line.index(line.startIndex, offsetBy: "{\"customer_id\":\"".count)
+    return line[start...].prefix { $0 != "\"" }
+  }
+
+  /// Each shard scored on its own with the single run's model
+  /// (`koi score SHARD --model`, what an executor runs) gives the single
+  /// run's customers.jsonl line of every customer of the shard, tags and
+  /// tier, repurchase and lifetime figures included, in single-run order,
+  /// and the single run's due lists restricted to the shard's customers.
+  @Test(arguments: [2, 7])
+  func shardsScoredWithTheModelGiveTheSingleRunsLines(count: Int) throws {
+    let single = try single()
+    let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
+    let all = try String(contentsOfFile: single + "/customers.jsonl", encoding: .utf8)
+      .split(separator: "\n")
+    let singleDue = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: single + "/due.json")))
+        as? [String: Any])
+    let singleLists = try #require(singleDue["categories"] as? [[String: Any]])
+    var scored = 0
+    for (k, shard) in Self.shards(text, count: count).enumerated() {
+      let csv = dir.path("m\(count)-\(k).csv"), out = dir.path("m\(count)-\(k)")
+      try shard.write(toFile: csv, atomically: true, encoding: .utf8)
+      let r = try koi(["score", csv, "--model", single + "/model.json", "--out", out, "--quiet", "--no-report"])
+      #expect(r.status == 0, "\(r.stderr)")
+      let lines = try String(contentsOfFile: out + "/customers.jsonl", encoding: .utf8).split(separator: "\n")
+      let ids = Set(lines.map(Self.customerID))
+      let expected = all.filter { ids.contains(Self.customerID(of: $0)) }
+      #expect(lines.count == expected.count)
+      let differing = zip(lines, expected).filter { $0.0 != $0.1 }.count
+      #expect(differing == 0, "shard \(k) of \(count): \(differing) of \(lines.count) lines differ")
+      scored += lines.count
+      let due = try #require(
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/due.json")))
+          as? [String: Any])
+      let lists = try #require(due["categories"] as? [[String: Any]])
+      #expect(lists.count == singleLists.count)
+      for (a, b) in zip(lists, singleLists) {
+        let mine = try #require(a["entries"] as? [[String: Any]])
+        let theirs = try #require(b["entries"] as? [[String: Any]]).filter {
+          ids.contains(Substring($0["customer_id"] as? String ?? ""))
+        }
+        #expect(mine.map { NSDictionary(dictionary: $0) } == theirs.map { NSDictionary(dictionary: $0) })
+      }
+    }
+    #expect(scored == all.count)
+  }
+
+  /// Shard outputs of another format version, or scored with different
+  /// models, are refused with a message; nothing is written.
+  @Test func shardOutputsThatDoNotBelongTogetherAreRefused() throws {
+    let single = try single()
+    let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
+    var scored: [String] = []
+    for (k, shard) in Self.shards(text, count: 2).enumerated() {
+      let csv = dir.path("r-\(k).csv"), out = dir.path("r-\(k)")
+      try shard.write(toFile: csv, atomically: true, encoding: .utf8)
+      let r = try koi(["score", csv, "--model", single + "/model.json", "--shard", "--out", out, "--quiet"])
+      #expect(r.status == 0, "\(r.stderr)")
+      scored.append(out)
+    }
+    let side = scored[1] + "/shard.json"
+    let original = try String(contentsOfFile: side, encoding: .utf8)
+    try original.replacingOccurrences(of: "\"version\":1", with: "\"version\":9")
+      .write(toFile: side, atomically: true, encoding: .utf8)
+    let v = try koi(["merge", "--outputs"] + scored + ["--out", dir.path("rv")])
+    #expect(v.status == 2)
+    #expect(v.stderr.contains("shard format 9"), "\(v.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.path("rv") + "/customers.jsonl"))
+    try original.write(toFile: side, atomically: true, encoding: .utf8)
+    let modelText = try String(contentsOfFile: scored[1] + "/model.json", encoding: .utf8)
+    try modelText.replacingOccurrences(of: "\"seed\" : 0", with: "\"seed\" : 1")
+      .write(toFile: scored[1] + "/model.json", atomically: true, encoding: .utf8)
+    let m = try koi(["merge", "--outputs"] + scored + ["--out", dir.path("rm")])
+    #expect(m.status == 2)
+    #expect(m.stderr.contains("score every shard with the same --model"), "\(m.stderr)")
+    let plain = try koi(["score", Self.sample, "--shard", "--out", dir.path("rp")])
+    #expect(plain.status != 0)
+    #expect(plain.stderr.contains("--model"))
+    let two = try koi([
+      "score", dir.path("r-0.csv"), dir.path("r-1.csv"), "--model", single + "/model.json", "--shard", "--out",
+      dir.path("r2"),
+    ])
+    #expect(two.status == 2)
+    #expect(two.stderr.contains("reads one shard"), "\(two.stderr)")
+  }
+
+  /// With --due-limit each shard keeps its own top entries; the merge
+  /// cuts the union at the limit by probability, then customer order.
+  @Test func dueListsWithALimitMergeToTheSingleRunsTop() throws {
+    let single = dir.path("limited")
+    let s = try koi(["score", Self.sample, "--out", single, "--quiet", "--no-report", "--due-limit", "7"])
+    #expect(s.status == 0, "\(s.stderr)")
+    let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
+    var scored: [String] = []
+    for (k, shard) in Self.shards(text, count: 3).enumerated() {
+      let csv = dir.path("l-\(k).csv"), out = dir.path("l-\(k)")
+      try shard.write(toFile: csv, atomically: true, encoding: .utf8)
+      let r = try koi([
+        "score", csv, "--model", single + "/model.json", "--shard", "--due-limit", "7", "--out", out, "--quiet",
+        "--no-report",
+      ])
+      #expect(r.status == 0, "\(r.stderr)")
+      scored.append(out)
+    }
+    let merged = dir.path("l-merged")
+    let m = try koi(["merge", "--outputs"] + scored + ["--out", merged, "--no-report"])
+    #expect(m.status == 0, "\(m.stderr)")
+    for name in Self.outputs {
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: single + "/" + name))
+          == Data(contentsOf: URL(fileURLWithPath: merged + "/" + name)), "\(name)")
+    }
+    let due = try String(contentsOfFile: merged + "/due.json", encoding: .utf8)
+    #expect(due.contains("\"customers\":7,"))
+  }
+
+  @Test func aModelOfAnotherFormatIsRefused() throws {
+    let single = try single()
+    let text = try String(contentsOfFile: single + "/model.json", encoding: .utf8)
+    #expect(text.contains("\"model_format\" : \(Model.format),"))
+    let old = dir.path("format1.json")
+    try text.replacingOccurrences(of: "\"model_format\" : \(Model.format),", with: "")
+      .write(toFile: old, atomically: true, encoding: .utf8)
+    let r = try koi(["score", Self.sample, "--model", old, "--out", dir.path("f1")])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("it is model format 1 and this Koi scores with format \(Model.format)"), "\(r.stderr)")
   }
 
   @Test func scoringWithTheSavedModelGivesTheFittingRun() throws {

@@ -33,9 +33,13 @@ import Testing
     // The same ranks as the comparison sort the code used before.
     let reference = (0..<n).sorted { v[$0] < v[$1] }
     #expect(order.map { v[$0] } == reference.map { v[$0] })
+    // The values themselves, every bit pattern kept.
+    let sorted = try #require(RadixSort.sorted(v))
+    #expect(sorted.map(\.bitPattern) == order.map { v[$0].bitPattern })
   }
 
   @Test func refusesNaN() {
     #expect(RadixSort.ascendingOrder([1, .nan, 0]) == nil)
+    #expect(RadixSort.sorted([1, .nan, 0]) == nil)
   }
 }
