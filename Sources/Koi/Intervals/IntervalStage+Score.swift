@@ -120,29 +120,34 @@ extension IntervalStage {
     }
     let n = h.pairCount
     let customers = h.customerCount
-    let rows = [IntervalPrediction](unsafeUninitializedCapacity: n) { out, count in
-      guard let base = out.baseAddress else { count = 0; return }
-      Parallel.forEachChunk(count: customers, chunkCount: Parallel.chunkCount(for: customers, minimumChunk: 4096)) {
-        _, range in
-        for c in range {
-          for p in h.pairs(of: c) {
-            let k = Int(map[Int(h.pairCategory[p])])
-            let pairKnots = knots.flatMap { all -> ArraySlice<Double>? in
-              let w = RepurchasePropensity.windows.count
-              let own = all[(w * p)..<(w * p + w)]
-              return own.allSatisfy(\.isFinite) ? own : nil
+    let w = RepurchasePropensity.windows.count
+    let horizonDays = model.options.horizonDays
+    // Categories are read in place (a copy of a `CategoryIntervalModel`
+    // retains its arrays and strings: once per pair, that showed in profiles).
+    let rows = model.categories.withUnsafeBufferPointer { categories in
+      [IntervalPrediction](unsafeUninitializedCapacity: n) { out, count in
+        guard let base = out.baseAddress else { count = 0; return }
+        Parallel.forEachChunk(count: customers, chunkCount: Parallel.chunkCount(for: customers, minimumChunk: 4096)) {
+          _, range in
+          for c in range {
+            for p in h.pairs(of: c) {
+              let k = Int(map[Int(h.pairCategory[p])])
+              let pairKnots = knots.flatMap { all -> ArraySlice<Double>? in
+                let own = all[(w * p)..<(w * p + w)]
+                return own.allSatisfy(\.isFinite) ? own : nil
+              }
+              let row =
+                k >= 0
+                ? predict(
+                  pair: p, histories: h, category: categories[k], covariates: useCovariates[k] ? covariates : nil,
+                  horizonDays: horizonDays, knots: pairKnots)
+                : IntervalPrediction()
+              (base + p).initialize(to: row)
             }
-            let row =
-              k >= 0
-              ? predict(
-                pair: p, histories: h, category: model.categories[k], covariates: useCovariates[k] ? covariates : nil,
-                horizonDays: model.options.horizonDays, knots: pairKnots)
-              : IntervalPrediction()
-            (base + p).initialize(to: row)
           }
         }
+        count = n
       }
-      count = n
     }
     return IntervalColumns(
       asOfDay: h.asOfDay, pairStart: h.pairStart, customer: h.pairCustomer,
@@ -189,9 +194,12 @@ extension IntervalStage {
       out.location = mu
       out.scale = s
     }
-    let knotList =
-      knots.map { k in zip(RepurchasePropensity.windows, k).map { (days: Double($0), probability: $1) } } ?? []
-    let curve = NextPurchaseCurve(statistical: statistical, knots: knotList)
+    var curve = NextPurchaseCurve(statistical: statistical)
+    if let knots {
+      for (days, probability) in zip(RepurchasePropensity.windows, knots) {
+        curve.addKnot(days: Double(days), probability: probability)
+      }
+    }
     guard curve.isDefined else { return out }
     let horizon = Double(horizonDays)
     func day(_ t: Double?) -> Int32 {
