@@ -57,84 +57,43 @@ enum RepurchasePropensity {
     let asOf = h.asOfDay
     var dataStart = Int32.max
     for p in 0..<h.pairCount { dataStart = min(dataStart, h.firstDay[p]) }
-    var customersAt: [Int32: PropensityFeatures.Customers] = [:]
-    func customers(_ o: Int32) -> PropensityFeatures.Customers {
-      if let c = customersAt[o] { return c }
-      let c = PropensityFeatures.Customers(ledger: ledger, origin: o)
-      customersAt[o] = c
-      return c
-    }
     let q = PropensityFeatures.count
-    let statColumn = PropensityFeatures.statisticalProbability
-    var windowTrees: [GradientBoostedTrees?] = []
-    var reports: [PropensityReport.Window] = []
-    var gain = [Double](repeating: 0, count: q)
-    for horizon in windows {
-      var report = PropensityReport.Window(days: horizon)
-      // Training and held-out rows from the rolling origins.
-      var snapshots: [PropensityFeatures] = []
+    // Each window's origins, then the customer aggregates once per distinct
+    // origin and the features of every (window, origin): independent of one
+    // another, so built concurrently, each exactly as on its own.
+    let originsOf: [[Int32]] = windows.map { horizon in
+      var list: [Int32] = []
       for j in 0..<origins {
         let o = asOf - Int32(horizon) - originStep * Int32(j)
         guard o - dataStart >= minimumHistoryDays else { break }
-        snapshots.append(
-          PropensityFeatures(
-            histories: h, customers: customers(o), model: model, origin: o, horizon: horizon, dataStart: dataStart))
+        list.append(o)
       }
-      report.origins = snapshots.map { DayNumber.format($0.origin) }
-      var total = 0
-      for s in snapshots { for p in 0..<h.pairCount where h.firstDay[p] < s.origin { total += 1 } }
-      let keepBelow =
-        total > maximumTrainingRows
-        ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
-      var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
-      var row = [Double](repeating: 0, count: q)
-      var scratch: [Int32] = []
-      for s in snapshots {
-        for p in 0..<h.pairCount where h.firstDay[p] < s.origin {
-          let c = UInt64(UInt32(bitPattern: h.pairCustomer[p]))
-          let key =
-            c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
-            ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
-          guard (key >> 32) < keepBelow else { continue }
-          guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else {
-            continue
-          }
-          let y: Double = next < s.origin &+ Int32(horizon) ? 1 : 0
-          if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
-            held += row; heldY.append(y)
-          } else {
-            train += row; trainY.append(y)
-          }
-        }
-      }
-      report.trainingRows = trainY.count
-      report.heldOutRows = heldY.count
-      let positives = Int(trainY.reduce(0, +))
-      report.trainingPositives = positives
-      var boosted: GradientBoostedTrees?
-      if positives >= minimumClassCount, trainY.count - positives >= minimumClassCount, !heldY.isEmpty {
-        let fitted = GradientBoostedTrees.fit(
-          features: train, featureCount: q, labels: trainY, options: trees, validation: (held, heldY))
-        let predicted = fitted.predict(features: held, featureCount: q)
-        var lossBoosted = 0.0, lossStatistical = 0.0, compared = 0.0
-        for i in heldY.indices {
-          let s = held[i * q + statColumn]
-          guard s.isFinite else { continue }
-          lossBoosted += logLoss(predicted[i], heldY[i])
-          lossStatistical += logLoss(s, heldY[i])
-          compared += 1
-        }
-        report.trees = fitted.treeCount
-        if compared > 0 {
-          report.heldOutLogLossBoosted = lossBoosted / compared
-          report.heldOutLogLossStatistical = lossStatistical / compared
-        }
-        if compared == 0 || lossBoosted <= lossStatistical {
-          report.chosen = "boosted"
-          boosted = fitted
-          for j in 0..<q { gain[j] += fitted.featureGain[j] }
-        }
-      }
+      return list
+    }
+    var distinctOrigins: [Int32] = []
+    for list in originsOf { for o in list where !distinctOrigins.contains(o) { distinctOrigins.append(o) } }
+    let customersAt = Parallel.map(distinctOrigins.count) {
+      PropensityFeatures.Customers(ledger: ledger, origin: distinctOrigins[$0])
+    }
+    let snapshotKeys = windows.indices.flatMap { w in originsOf[w].map { (window: w, origin: $0) } }
+    let allSnapshots = Parallel.map(snapshotKeys.count) { i in
+      let (w, o) = snapshotKeys[i]
+      // `o` is one of `distinctOrigins` by construction.
+      let c = customersAt[distinctOrigins.firstIndex(of: o) ?? 0]
+      return PropensityFeatures(
+        histories: h, customers: c, model: model, origin: o, horizon: windows[w], dataStart: dataStart)
+    }
+    // The windows' rows and trees, concurrently (each writes only its own).
+    let trained = Parallel.map(windows.count) { w in
+      window(
+        horizon: windows[w], snapshots: zip(snapshotKeys, allSnapshots).filter { $0.0.window == w }.map(\.1),
+        histories: h)
+    }
+    var windowTrees: [GradientBoostedTrees?] = []
+    var reports: [PropensityReport.Window] = []
+    var gain = [Double](repeating: 0, count: q)
+    for (boosted, report) in trained {
+      if let boosted { for j in 0..<q { gain[j] += boosted.featureGain[j] } }
       windowTrees.append(boosted)
       reports.append(report)
     }
@@ -152,9 +111,80 @@ enum RepurchasePropensity {
     )
   }
 
+  /// One window's training: rows sampled from `snapshots` (its origins, in
+  /// order), the trees, and whether they beat the interval model's own
+  /// probability on the held-out rows (nil trees where they do not).
+  ///
+  /// - Complexity: O(origins · pairs) for the sampling plus the boosting.
+  static func window(horizon: Int, snapshots: [PropensityFeatures], histories h: PurchaseHistories)
+    -> (trees: GradientBoostedTrees?, report: PropensityReport.Window)
+  {
+    let q = PropensityFeatures.count
+    let statColumn = PropensityFeatures.statisticalProbability
+    var report = PropensityReport.Window(days: horizon)
+    report.origins = snapshots.map { DayNumber.format($0.origin) }
+    var total = 0
+    for s in snapshots { for p in 0..<h.pairCount where h.firstDay[p] < s.origin { total += 1 } }
+    let keepBelow =
+      total > maximumTrainingRows
+      ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
+    var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
+    var row = [Double](repeating: 0, count: q)
+    var scratch: [Int32] = []
+    for s in snapshots {
+      for p in 0..<h.pairCount where h.firstDay[p] < s.origin {
+        let c = UInt64(UInt32(bitPattern: h.pairCustomer[p]))
+        let key =
+          c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
+          ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
+        guard (key >> 32) < keepBelow else { continue }
+        guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else {
+          continue
+        }
+        let y: Double = next < s.origin &+ Int32(horizon) ? 1 : 0
+        if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
+          held += row; heldY.append(y)
+        } else {
+          train += row; trainY.append(y)
+        }
+      }
+    }
+    report.trainingRows = trainY.count
+    report.heldOutRows = heldY.count
+    let positives = Int(trainY.reduce(0, +))
+    report.trainingPositives = positives
+    guard positives >= minimumClassCount, trainY.count - positives >= minimumClassCount, !heldY.isEmpty else {
+      return (nil, report)
+    }
+    let fitted = GradientBoostedTrees.fit(
+      features: train, featureCount: q, labels: trainY, options: trees, validation: (held, heldY))
+    let predicted = fitted.predict(features: held, featureCount: q)
+    var lossBoosted = 0.0, lossStatistical = 0.0, compared = 0.0
+    for i in heldY.indices {
+      let s = held[i * q + statColumn]
+      guard s.isFinite else { continue }
+      lossBoosted += logLoss(predicted[i], heldY[i])
+      lossStatistical += logLoss(s, heldY[i])
+      compared += 1
+    }
+    report.trees = fitted.treeCount
+    if compared > 0 {
+      report.heldOutLogLossBoosted = lossBoosted / compared
+      report.heldOutLogLossStatistical = lossStatistical / compared
+    }
+    guard compared == 0 || lossBoosted <= lossStatistical else { return (nil, report) }
+    report.chosen = "boosted"
+    return (fitted, report)
+  }
+
   /// Scores every pair of `h` as of its as-of day with the trained windows:
   /// `windows.count × pairCount` knots (pair-major; NaN for a pair with no
-  /// probability), in fixed chunks.
+  /// probability), in fixed chunks. Pairs of one-off categories (basis
+  /// `oneOff` in `model`, indexed like `h.pairCategory`) get NaN without
+  /// being scored: `IntervalStage.score` gives them status `one_off` and
+  /// never reads their knots.
+  ///
+  /// - Complexity: O(pairs · (features · log thresholds + Σ tree depths)).
   static func knots(
     ledger: Ledger, histories h: PurchaseHistories, model: IntervalModel, trained: Trained
   ) -> [Double] {
@@ -162,26 +192,37 @@ enum RepurchasePropensity {
     let statColumn = PropensityFeatures.statisticalProbability
     let stride = windows.count
     var knots = [Double](repeating: .nan, count: stride * h.pairCount)
+    let bent = model.categories.map { $0.basis != .oneOff }
     let customers = PropensityFeatures.Customers(ledger: ledger, origin: h.asOfDay)
-    for (w, horizon) in windows.enumerated() {
+    let currents = Parallel.map(windows.count) {
+      PropensityFeatures(
+        histories: h, customers: customers, model: model, origin: h.asOfDay, horizon: windows[$0],
+        dataStart: trained.dataStart)
+    }
+    for w in windows.indices {
       let boosted = trained.trees[w]
       let compiled = boosted.flatMap(CompiledTrees.init)
-      let current = PropensityFeatures(
-        histories: h, customers: customers, model: model, origin: h.asOfDay, horizon: horizon,
-        dataStart: trained.dataStart)
+      let current = currents[w]
       knots.withUnsafeMutableBufferPointer { knots in
         let n = h.pairCount
         Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: 8192)) { _, range in
+          // Rows of the chunk's scored pairs, in pair order; each row's
+          // prediction depends on that row alone.
           var rows = [Double](repeating: 0, count: range.count * q)
+          var scored: [Int] = []
+          scored.reserveCapacity(range.count)
           var scratch: [Int32] = []
           rows.withUnsafeMutableBufferPointer { rows in
-            for (i, p) in range.enumerated() {
+            for p in range where bent[Int(h.pairCategory[p])] {
+              let i = scored.count
               _ = current.row(
                 pair: p, into: UnsafeMutableBufferPointer(rebasing: rows[(i * q)..<((i + 1) * q)]), scratch: &scratch)
+              scored.append(p)
             }
           }
+          rows.removeLast((range.count - scored.count) * q)
           let scores = boosted.map { compiled?.predict(features: rows) ?? $0.predict(features: rows, featureCount: q) }
-          for (i, p) in range.enumerated() { knots[stride * p + w] = scores?[i] ?? rows[i * q + statColumn] }
+          for (i, p) in scored.enumerated() { knots[stride * p + w] = scores?[i] ?? rows[i * q + statColumn] }
         }
       }
     }
