@@ -58,37 +58,29 @@ enum RepurchasePropensity {
     var dataStart = Int32.max
     for p in 0..<h.pairCount { dataStart = min(dataStart, h.firstDay[p]) }
     let q = PropensityFeatures.count
-    // Each window's origins, then the customer aggregates once per distinct
-    // origin and the features of every (window, origin): independent of one
-    // another, so built concurrently, each exactly as on its own.
-    let originsOf: [[Int32]] = windows.map { horizon in
-      var list: [Int32] = []
+    var customersAt: [Int32: PropensityFeatures.Customers] = [:]
+    func customers(_ o: Int32) -> PropensityFeatures.Customers {
+      if let c = customersAt[o] { return c }
+      let c = PropensityFeatures.Customers(ledger: ledger, origin: o)
+      customersAt[o] = c
+      return c
+    }
+    // Each window's rows, one window after the other (features and rows
+    // are built on this thread: memory freed here is reused here), then the
+    // windows' boosting concurrently: most of a fit is serial (split
+    // search, partitions), and each fit is the same on any thread.
+    let rows = windows.map { horizon in
+      var snapshots: [PropensityFeatures] = []
       for j in 0..<origins {
         let o = asOf - Int32(horizon) - originStep * Int32(j)
         guard o - dataStart >= minimumHistoryDays else { break }
-        list.append(o)
+        snapshots.append(
+          PropensityFeatures(
+            histories: h, customers: customers(o), model: model, origin: o, horizon: horizon, dataStart: dataStart))
       }
-      return list
+      return trainingRows(horizon: horizon, snapshots: snapshots, histories: h)
     }
-    var distinctOrigins: [Int32] = []
-    for list in originsOf { for o in list where !distinctOrigins.contains(o) { distinctOrigins.append(o) } }
-    let customersAt = Parallel.map(distinctOrigins.count) {
-      PropensityFeatures.Customers(ledger: ledger, origin: distinctOrigins[$0])
-    }
-    let snapshotKeys = windows.indices.flatMap { w in originsOf[w].map { (window: w, origin: $0) } }
-    let allSnapshots = Parallel.map(snapshotKeys.count) { i in
-      let (w, o) = snapshotKeys[i]
-      // `o` is one of `distinctOrigins` by construction.
-      let c = customersAt[distinctOrigins.firstIndex(of: o) ?? 0]
-      return PropensityFeatures(
-        histories: h, customers: c, model: model, origin: o, horizon: windows[w], dataStart: dataStart)
-    }
-    // The windows' rows and trees, concurrently (each writes only its own).
-    let trained = Parallel.map(windows.count) { w in
-      window(
-        horizon: windows[w], snapshots: zip(snapshotKeys, allSnapshots).filter { $0.0.window == w }.map(\.1),
-        histories: h)
-    }
+    let trained = Parallel.map(rows.count) { train(rows[$0]) }
     var windowTrees: [GradientBoostedTrees?] = []
     var reports: [PropensityReport.Window] = []
     var gain = [Double](repeating: 0, count: q)
@@ -111,24 +103,26 @@ enum RepurchasePropensity {
     )
   }
 
-  /// One window's training: rows sampled from `snapshots` (its origins, in
-  /// order), the trees, and whether they beat the interval model's own
-  /// probability on the held-out rows (nil trees where they do not).
-  ///
-  /// - Complexity: O(origins · pairs) for the sampling plus the boosting.
-  static func window(horizon: Int, snapshots: [PropensityFeatures], histories h: PurchaseHistories)
-    -> (trees: GradientBoostedTrees?, report: PropensityReport.Window)
+  /// One window's training and held-out rows, sampled from `snapshots`
+  /// (its origins, in order), and the report's row counts.
+  struct WindowRows {
+    var report: PropensityReport.Window
+    var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
+  }
+
+  /// - Complexity: O(origins · pairs) for the sampling, O(rows · g log g)
+  ///   for the sampled rows' features.
+  static func trainingRows(horizon: Int, snapshots: [PropensityFeatures], histories h: PurchaseHistories)
+    -> WindowRows
   {
     let q = PropensityFeatures.count
-    let statColumn = PropensityFeatures.statisticalProbability
-    var report = PropensityReport.Window(days: horizon)
-    report.origins = snapshots.map { DayNumber.format($0.origin) }
+    var out = WindowRows(report: PropensityReport.Window(days: horizon))
+    out.report.origins = snapshots.map { DayNumber.format($0.origin) }
     var total = 0
     for s in snapshots { for p in 0..<h.pairCount where h.firstDay[p] < s.origin { total += 1 } }
     let keepBelow =
       total > maximumTrainingRows
       ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
-    var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
     var row = [Double](repeating: 0, count: q)
     var scratch: [Int32] = []
     for s in snapshots {
@@ -143,28 +137,40 @@ enum RepurchasePropensity {
         }
         let y: Double = next < s.origin &+ Int32(horizon) ? 1 : 0
         if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
-          held += row; heldY.append(y)
+          out.held += row; out.heldY.append(y)
         } else {
-          train += row; trainY.append(y)
+          out.train += row; out.trainY.append(y)
         }
       }
     }
-    report.trainingRows = trainY.count
-    report.heldOutRows = heldY.count
-    let positives = Int(trainY.reduce(0, +))
-    report.trainingPositives = positives
-    guard positives >= minimumClassCount, trainY.count - positives >= minimumClassCount, !heldY.isEmpty else {
-      return (nil, report)
-    }
+    out.report.trainingRows = out.trainY.count
+    out.report.heldOutRows = out.heldY.count
+    out.report.trainingPositives = Int(out.trainY.reduce(0, +))
+    return out
+  }
+
+  /// One window's trees, kept only when they beat the interval model's own
+  /// probability on the held-out rows (nil otherwise, or when a class has
+  /// too few rows), and its report.
+  ///
+  /// - Complexity: that of `GradientBoostedTrees.fit` on the rows.
+  static func train(_ rows: WindowRows) -> (trees: GradientBoostedTrees?, report: PropensityReport.Window) {
+    let q = PropensityFeatures.count
+    let statColumn = PropensityFeatures.statisticalProbability
+    var report = rows.report
+    let positives = report.trainingPositives
+    guard positives >= minimumClassCount, rows.trainY.count - positives >= minimumClassCount, !rows.heldY.isEmpty
+    else { return (nil, report) }
     let fitted = GradientBoostedTrees.fit(
-      features: train, featureCount: q, labels: trainY, options: trees, validation: (held, heldY))
-    let predicted = fitted.predict(features: held, featureCount: q)
+      features: rows.train, featureCount: q, labels: rows.trainY, options: trees,
+      validation: (rows.held, rows.heldY))
+    let predicted = fitted.predict(features: rows.held, featureCount: q)
     var lossBoosted = 0.0, lossStatistical = 0.0, compared = 0.0
-    for i in heldY.indices {
-      let s = held[i * q + statColumn]
+    for i in rows.heldY.indices {
+      let s = rows.held[i * q + statColumn]
       guard s.isFinite else { continue }
-      lossBoosted += logLoss(predicted[i], heldY[i])
-      lossStatistical += logLoss(s, heldY[i])
+      lossBoosted += logLoss(predicted[i], rows.heldY[i])
+      lossStatistical += logLoss(s, rows.heldY[i])
       compared += 1
     }
     report.trees = fitted.treeCount
@@ -194,15 +200,12 @@ enum RepurchasePropensity {
     var knots = [Double](repeating: .nan, count: stride * h.pairCount)
     let bent = model.categories.map { $0.basis != .oneOff }
     let customers = PropensityFeatures.Customers(ledger: ledger, origin: h.asOfDay)
-    let currents = Parallel.map(windows.count) {
-      PropensityFeatures(
-        histories: h, customers: customers, model: model, origin: h.asOfDay, horizon: windows[$0],
-        dataStart: trained.dataStart)
-    }
-    for w in windows.indices {
+    for (w, horizon) in windows.enumerated() {
       let boosted = trained.trees[w]
       let compiled = boosted.flatMap(CompiledTrees.init)
-      let current = currents[w]
+      let current = PropensityFeatures(
+        histories: h, customers: customers, model: model, origin: h.asOfDay, horizon: horizon,
+        dataStart: trained.dataStart)
       knots.withUnsafeMutableBufferPointer { knots in
         let n = h.pairCount
         Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: 8192)) { _, range in
