@@ -161,6 +161,8 @@ extension IntervalStage {
       location: rows.map(\.location), scale: rows.map(\.scale))
   }
 
+  /// log(1 − q) for the 10/50/90% days.
+  static let quantileLogSurvival = (Double.log(onePlus: -0.1), Double.log(onePlus: -0.5), Double.log(onePlus: -0.9))
   static let weibullQuantiles = (IntervalFamily.weibull.quantileW(0.1), IntervalFamily.weibull.quantileW(0.9))
   static let logNormalQuantiles = (IntervalFamily.logNormal.quantileW(0.1), IntervalFamily.logNormal.quantileW(0.9))
 
@@ -207,15 +209,18 @@ extension IntervalStage {
       let d = h.asOfDay + Int32(min(horizon, t).rounded())
       return DayNumber.fourDigitYears.contains(d) ? d : IntervalColumns.noDay
     }
-    out.expectedNextDay = day(curve.medianGivenPurchase(within: horizon))
-    out.p10Day = day(curve.quantile(0.1, horizon: horizon))
-    out.p50Day = day(curve.quantile(0.5, horizon: horizon))
-    out.p90Day = day(curve.quantile(0.9, horizon: horizon))
+    // Each value once: F(horizon) and log(1 − q) are the numbers the
+    // curve's methods would compute again.
+    let withinHorizon = curve.probability(within: horizon)
+    out.expectedNextDay = day(curve.medianGivenPurchase(within: horizon, probabilityWithin: withinHorizon))
+    out.p10Day = day(curve.quantile(logSurvival: quantileLogSurvival.0, horizon: horizon))
+    out.p50Day = day(curve.quantile(logSurvival: quantileLogSurvival.1, horizon: horizon))
+    out.p90Day = day(curve.quantile(logSurvival: quantileLogSurvival.2, horizon: horizon))
     out.probability30 = curve.probability(within: 30)
     out.probability60 = curve.probability(within: 60)
     out.probability90 = curve.probability(within: 90)
     out.returnProbability = curve.returnProbability
-    if curve.probability(within: horizon) < 0.5 {
+    if withinHorizon < 0.5 {
       out.status = .lapsed
     } else if let (g10, g90) = gapQuantiles {
       out.status = e < g10 ? .notYetDue : (e > g90 ? .overdue : .due)

@@ -139,13 +139,13 @@ struct NextPurchaseCurve {
     while i < knotDays.count && !(t <= knotDays[i]) { i += 1 }
     if i == knotDays.count {
       let (t0, l0, t1, l1) = segment(knotDays.count - 1)
-      if let s = statistical { return l1 + (s.logSurvival(t) - knotStatistical[knotDays.count]) }
+      if let s = statistical { return l1 + (statisticalLogSurvival(s, t) - knotStatistical[knotDays.count]) }
       return l1 + (l1 - l0) / (t1 - t0) * (t - t1)
     }
     let (t0, l0, t1, l1) = segment(i)
     if let s = statistical {
       let s0 = knotStatistical[i], s1 = knotStatistical[i + 1]
-      if s1 - s0 < -1e-12 { return l0 + (l1 - l0) / (s1 - s0) * (s.logSurvival(t) - s0) }
+      if s1 - s0 < -1e-12 { return l0 + (l1 - l0) / (s1 - s0) * (statisticalLogSurvival(s, t) - s0) }
     }
     return l0 + (l1 - l0) / (t1 - t0) * (t - t0)
   }
@@ -173,6 +173,14 @@ struct NextPurchaseCurve {
     return l1 < l0 ? t1 + (target - l1) / ((l1 - l0) / (t1 - t0)) : nil
   }
 
+  /// L_s(t), taken from the knots' values when `t` is a knot day: the same
+  /// number (the same function of the same arguments) without evaluating it
+  /// again; the stage asks for the curve at its 30- and 90-day knots.
+  private func statisticalLogSurvival(_ s: Statistical, _ t: Double) -> Double {
+    for j in 0..<knotDays.count where knotDays[j] == t { return knotStatistical[j + 1] }
+    return s.logSurvival(t)
+  }
+
   /// P(purchase within t days).
   func probability(within t: Double) -> Double { -Double.expMinusOne(logSurvival(t)) }
 
@@ -190,14 +198,23 @@ struct NextPurchaseCurve {
   /// Day offset by which a purchase has happened with probability q, or nil
   /// when that probability is not reached within `horizon` days.
   func quantile(_ q: Double, horizon: Double) -> Double? {
-    guard let t = time(atLogSurvival: Double.log(onePlus: -q)), t <= horizon else { return nil }
+    quantile(logSurvival: Double.log(onePlus: -q), horizon: horizon)
+  }
+
+  /// `quantile(q, horizon:)` given `log(1 − q)` (computed once for many curves).
+  func quantile(logSurvival target: Double, horizon: Double) -> Double? {
+    guard let t = time(atLogSurvival: target), t <= horizon else { return nil }
     return t
   }
 
   /// Median time of the next purchase given that it happens within
   /// `horizon` days: the t with F(t) = F(horizon)/2; nil when F(horizon) is 0.
   func medianGivenPurchase(within horizon: Double) -> Double? {
-    let f = probability(within: horizon)
+    medianGivenPurchase(within: horizon, probabilityWithin: probability(within: horizon))
+  }
+
+  /// `medianGivenPurchase(within:)` given `f = probability(within: horizon)`.
+  func medianGivenPurchase(within horizon: Double, probabilityWithin f: Double) -> Double? {
     guard f > 1e-12 else { return nil }
     return time(atLogSurvival: Double.log(onePlus: -f / 2)).map { min(horizon, $0) }
   }
