@@ -286,7 +286,7 @@ import Testing
       let t = (0..<count).map { _ in (rng.normal() * 8).rounded() / 2 }.sorted()
       var probes = t + t.map(\.nextUp) + t.map(\.nextDown) + [-.greatestFiniteMagnitude, .greatestFiniteMagnitude, 0]
       for _ in 0..<200 { probes.append(rng.normal() * 10) }
-      t.withUnsafeBufferPointer { buffer in
+      CompiledTrees.vectors(t).withUnsafeBufferPointer { buffer in
         for x in probes {
           #expect(CompiledTrees.branchlessRank(of: x, in: buffer) == CompiledTrees.rank(of: x, in: t))
           #expect(CompiledTrees.branchlessRank(of: x, in: buffer) == t.filter { $0 < x }.count)
