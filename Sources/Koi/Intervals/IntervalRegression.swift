@@ -85,9 +85,13 @@ enum IntervalRegression {
     var negativeHessian: Matrix
   }
 
+  /// The log-likelihood at `(β, η[, α])` and, with `derivatives`, its
+  /// gradient and negative Hessian. `twoCovariateKernel` (a test hook) lets
+  /// fits with two covariates, the standard ones, accumulate in registers
+  /// (`accumulateTwoCovariates`): the same terms added in the same order.
   static func evaluate(
     _ obs: IntervalObservations, family: IntervalFamily, beta: [Double], logScale eta: Double,
-    logitReturn alpha: Double?, derivatives: Bool
+    logitReturn alpha: Double?, derivatives: Bool, twoCovariateKernel: Bool = true
   ) -> Evaluation {
     let q = obs.covariateCount
     let p = q + 1
@@ -114,6 +118,13 @@ enum IntervalRegression {
                 let weighted = weight.count == n
                 Parallel.forEachChunk(count: n, chunkCount: chunks) { chunk, range in
                   let o = out.baseAddress! + chunk * stride  // sized chunks × stride above
+                  if derivatives && q == 2 && twoCovariateKernel {
+                    accumulateTwoCovariates(
+                      range: range, into: o, y: y, event: ev, x: x, weight: weighted ? weight : nil, beta: b,
+                      family: family, eta: eta, invSigma: invSigma, cure: cure, pi: pi, oneMinusPi: oneMinusPi,
+                      logPi: logPi)
+                    return
+                  }
                   var ll = 0.0
                   var xi = [Double](repeating: 1, count: p)
                   for i in range {
@@ -206,6 +217,111 @@ enum IntervalRegression {
     }
     for j in 0..<dim { for k in (j + 1)..<dim { hess[k, j] = hess[j, k] } }
     return Evaluation(logLikelihood: ll, gradient: grad, negativeHessian: hess)
+  }
+
+  /// `evaluate`'s chunk loop with derivatives for exactly two covariates
+  /// (`p = 3`): every sum in a local instead of the chunk's slot in memory,
+  /// written once at the end. Each sum receives the same terms, computed by
+  /// the same expressions, in the same order as in the general loop, from
+  /// the same starting +0, so the chunk's partial sums are bit-identical
+  /// (a test compares the two).
+  ///
+  /// - Complexity: O(range.count).
+  @inline(__always)
+  static func accumulateTwoCovariates(
+    range: Range<Int>, into o: UnsafeMutablePointer<Double>, y: UnsafeBufferPointer<Double>,
+    event ev: UnsafeBufferPointer<UInt8>, x: UnsafeBufferPointer<Double>, weight: UnsafeBufferPointer<Double>?,
+    beta b: UnsafeBufferPointer<Double>, family: IntervalFamily, eta: Double, invSigma: Double, cure: Bool,
+    pi: Double, oneMinusPi: Double, logPi: Double
+  ) {
+    let v = pi * oneMinusPi
+    let dim = cure ? 5 : 4
+    let one = 1.0  // xi[0], the intercept's column
+    var ll = 0.0
+    var g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0, g4 = 0.0
+    var h00 = 0.0, h01 = 0.0, h02 = 0.0, h03 = 0.0, h04 = 0.0
+    var h11 = 0.0, h12 = 0.0, h13 = 0.0, h14 = 0.0
+    var h22 = 0.0, h23 = 0.0, h24 = 0.0
+    var h33 = 0.0, h34 = 0.0, h44 = 0.0
+    for i in range {
+      let x1 = x[i * 2], x2 = x[i * 2 + 1]
+      var mu = b[0]
+      mu += b[1] * x1
+      mu += b[2] * x2
+      let z = (y[i] - mu) * invSigma
+      let isEvent = ev[i] != 0
+      let wi = weight?[i] ?? 1
+      var u1: Double, u2: Double
+      var ga = 0.0, haa = 0.0, hza = 0.0
+      if isEvent {
+        ll += wi * (family.logDensityW(z) - eta - y[i] + logPi)
+        (u1, u2) = family.derivatives(z, event: true)
+        if cure { ga = oneMinusPi; haa = v }
+      } else if cure {
+        let logS = family.logSurvivalW(z)
+        let S = Double.exp(logS)
+        let D = -Double.expMinusOne(logS)
+        let A = oneMinusPi + pi * S
+        ll += wi * Double.log(A)
+        let rho = pi * S / A
+        ga = -D * v / A
+        haa = D * D * v * v / (A * A) + D * v * (1 - 2 * pi) / A
+        if rho > 0 {
+          let (h1, h2) = family.derivatives(z, event: false)
+          u1 = rho * h1
+          u2 = rho * h2 + rho * (1 - rho) * h1 * h1
+          hza = v * S * h1 / (A * A)
+        } else {
+          u1 = 0
+          u2 = 0
+        }
+      } else {
+        ll += wi * family.logSurvivalW(z)
+        (u1, u2) = family.derivatives(z, event: false)
+      }
+      u1 *= wi
+      u2 *= wi
+      let gb = -u1 * invSigma
+      g0 += gb * one
+      g1 += gb * x1
+      g2 += gb * x2
+      g3 += -u1 * z - (isEvent ? wi : 0)
+      let hbb = -u2 * invSigma * invSigma
+      let c0 = hbb * one, c1 = hbb * x1, c2 = hbb * x2
+      h00 += c0 * one
+      h01 += c0 * x1
+      h02 += c0 * x2
+      h11 += c1 * x1
+      h12 += c1 * x2
+      h22 += c2 * x2
+      let hbe = -(u2 * z + u1) * invSigma
+      h03 += hbe * one
+      h13 += hbe * x1
+      h23 += hbe * x2
+      h33 += -(u2 * z * z + u1 * z)
+      if cure {
+        g4 += wi * ga
+        h44 += wi * haa
+        let c = wi * hza
+        h04 += c * one * invSigma
+        h14 += c * x1 * invSigma
+        h24 += c * x2 * invSigma
+        h34 += c * z
+      }
+    }
+    o[0] = ll
+    let g = o + 1
+    let h = o + 1 + dim
+    g[0] = g0; g[1] = g1; g[2] = g2; g[3] = g3
+    h[0] = h00; h[1] = h01; h[2] = h02; h[3] = h03
+    h[dim + 1] = h11; h[dim + 2] = h12; h[dim + 3] = h13
+    h[2 * dim + 2] = h22; h[2 * dim + 3] = h23
+    h[3 * dim + 3] = h33
+    if cure {
+      g[4] = g4
+      h[4] = h04; h[dim + 4] = h14; h[2 * dim + 4] = h24; h[3 * dim + 4] = h34
+      h[4 * dim + 4] = h44
+    }
   }
 
   /// Starting values from the observed gaps only: moments of `log t` matched

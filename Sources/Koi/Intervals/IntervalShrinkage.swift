@@ -99,13 +99,46 @@ enum IntervalShrinkage {
     _ m: CategoryIntervalModel, family: IntervalFamily, customer c: Int, covariates: IntervalCovariates?,
     gapCount n: Int, sumLogGaps: Double
   ) -> (location: Double, scale: Double) {
+    predictive(
+      Parameters(m), family: family, location: location(m, customer: c, covariates: covariates), gapCount: n,
+      sumLogGaps: sumLogGaps)
+  }
+
+  /// `predictive` from the category's scalars and the customer's AFT
+  /// location μ(x) (`location`).
+  static func predictive(
+    _ m: Parameters, family: IntervalFamily, location mu: Double, gapCount n: Int, sumLogGaps: Double
+  ) -> (location: Double, scale: Double) {
     let sigma = Double.exp(m.logScale ?? 0)
-    let mu = location(m, customer: c, covariates: covariates)
     let kappa = m.shrinkageRatio ?? maximumRatio
     let scale = sigma * ((1 + 1 / (kappa + Double(n))) / (1 + 1 / kappa)).squareRoot()
     if n == 0 { return (mu, scale) }
     let r = sumLogGaps / Double(n) - (mu + sigma * family.meanW)
     let w = Double(n) / (Double(n) + kappa)
     return (mu + w * (r - (m.shrinkageCenter ?? 0)), scale)
+  }
+
+  /// What a category's predictions need besides its covariates, as
+  /// scalars: a hot loop reads these without copying (and retaining) the
+  /// arrays and strings of a `CategoryIntervalModel`.
+  struct Parameters: Sendable {
+    var predicts: Bool
+    var family: IntervalFamily?
+    var logScale: Double?
+    /// `coefficients[0]`, the location without covariates (NaN without a fit).
+    var intercept: Double
+    var shrinkageRatio: Double?
+    var shrinkageCenter: Double?
+    var logitReturnProbability: Double?
+
+    init(_ m: CategoryIntervalModel) {
+      predicts = m.predicts
+      family = m.family
+      logScale = m.logScale
+      intercept = m.coefficients.first ?? .nan
+      shrinkageRatio = m.shrinkageRatio
+      shrinkageCenter = m.shrinkageCenter
+      logitReturnProbability = m.logitReturnProbability
+    }
   }
 }

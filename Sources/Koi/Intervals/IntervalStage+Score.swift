@@ -120,29 +120,34 @@ extension IntervalStage {
     }
     let n = h.pairCount
     let customers = h.customerCount
-    let rows = [IntervalPrediction](unsafeUninitializedCapacity: n) { out, count in
-      guard let base = out.baseAddress else { count = 0; return }
-      Parallel.forEachChunk(count: customers, chunkCount: Parallel.chunkCount(for: customers, minimumChunk: 4096)) {
-        _, range in
-        for c in range {
-          for p in h.pairs(of: c) {
-            let k = Int(map[Int(h.pairCategory[p])])
-            let pairKnots = knots.flatMap { all -> ArraySlice<Double>? in
-              let w = RepurchasePropensity.windows.count
-              let own = all[(w * p)..<(w * p + w)]
-              return own.allSatisfy(\.isFinite) ? own : nil
+    let w = RepurchasePropensity.windows.count
+    let horizonDays = model.options.horizonDays
+    // Categories are read in place (a copy of a `CategoryIntervalModel`
+    // retains its arrays and strings: once per pair, that showed in profiles).
+    let rows = model.categories.withUnsafeBufferPointer { categories in
+      [IntervalPrediction](unsafeUninitializedCapacity: n) { out, count in
+        guard let base = out.baseAddress else { count = 0; return }
+        Parallel.forEachChunk(count: customers, chunkCount: Parallel.chunkCount(for: customers, minimumChunk: 4096)) {
+          _, range in
+          for c in range {
+            for p in h.pairs(of: c) {
+              let k = Int(map[Int(h.pairCategory[p])])
+              let pairKnots = knots.flatMap { all -> ArraySlice<Double>? in
+                let own = all[(w * p)..<(w * p + w)]
+                return own.allSatisfy(\.isFinite) ? own : nil
+              }
+              let row =
+                k >= 0
+                ? predict(
+                  pair: p, histories: h, category: categories[k], covariates: useCovariates[k] ? covariates : nil,
+                  horizonDays: horizonDays, knots: pairKnots)
+                : IntervalPrediction()
+              (base + p).initialize(to: row)
             }
-            let row =
-              k >= 0
-              ? predict(
-                pair: p, histories: h, category: model.categories[k], covariates: useCovariates[k] ? covariates : nil,
-                horizonDays: model.options.horizonDays, knots: pairKnots)
-              : IntervalPrediction()
-            (base + p).initialize(to: row)
           }
         }
+        count = n
       }
-      count = n
     }
     return IntervalColumns(
       asOfDay: h.asOfDay, pairStart: h.pairStart, customer: h.pairCustomer,
@@ -156,6 +161,8 @@ extension IntervalStage {
       location: rows.map(\.location), scale: rows.map(\.scale))
   }
 
+  /// log(1 − q) for the 10/50/90% days.
+  static let quantileLogSurvival = (Double.log(onePlus: -0.1), Double.log(onePlus: -0.5), Double.log(onePlus: -0.9))
   static let weibullQuantiles = (IntervalFamily.weibull.quantileW(0.1), IntervalFamily.weibull.quantileW(0.9))
   static let logNormalQuantiles = (IntervalFamily.logNormal.quantileW(0.1), IntervalFamily.logNormal.quantileW(0.9))
 
@@ -189,9 +196,12 @@ extension IntervalStage {
       out.location = mu
       out.scale = s
     }
-    let knotList =
-      knots.map { k in zip(RepurchasePropensity.windows, k).map { (days: Double($0), probability: $1) } } ?? []
-    let curve = NextPurchaseCurve(statistical: statistical, knots: knotList)
+    var curve = NextPurchaseCurve(statistical: statistical)
+    if let knots {
+      for (days, probability) in zip(RepurchasePropensity.windows, knots) {
+        curve.addKnot(days: Double(days), probability: probability)
+      }
+    }
     guard curve.isDefined else { return out }
     let horizon = Double(horizonDays)
     func day(_ t: Double?) -> Int32 {
@@ -199,15 +209,18 @@ extension IntervalStage {
       let d = h.asOfDay + Int32(min(horizon, t).rounded())
       return DayNumber.fourDigitYears.contains(d) ? d : IntervalColumns.noDay
     }
-    out.expectedNextDay = day(curve.medianGivenPurchase(within: horizon))
-    out.p10Day = day(curve.quantile(0.1, horizon: horizon))
-    out.p50Day = day(curve.quantile(0.5, horizon: horizon))
-    out.p90Day = day(curve.quantile(0.9, horizon: horizon))
+    // Each value once: F(horizon) and log(1 − q) are the numbers the
+    // curve's methods would compute again.
+    let withinHorizon = curve.probability(within: horizon)
+    out.expectedNextDay = day(curve.medianGivenPurchase(within: horizon, probabilityWithin: withinHorizon))
+    out.p10Day = day(curve.quantile(logSurvival: quantileLogSurvival.0, horizon: horizon))
+    out.p50Day = day(curve.quantile(logSurvival: quantileLogSurvival.1, horizon: horizon))
+    out.p90Day = day(curve.quantile(logSurvival: quantileLogSurvival.2, horizon: horizon))
     out.probability30 = curve.probability(within: 30)
     out.probability60 = curve.probability(within: 60)
     out.probability90 = curve.probability(within: 90)
     out.returnProbability = curve.returnProbability
-    if curve.probability(within: horizon) < 0.5 {
+    if withinHorizon < 0.5 {
       out.status = .lapsed
     } else if let (g10, g90) = gapQuantiles {
       out.status = e < g10 ? .notYetDue : (e > g90 ? .overdue : .due)

@@ -361,33 +361,61 @@ public struct IntervalStage: Sendable {
     return obs
   }
 
+  /// One observation per gap and per open interval of `pairs`, in pair
+  /// order (a pair's gaps, then its open interval), with the pair
+  /// customer's standardized covariate row.
+  ///
+  /// - Complexity: O((gaps + pairs) · covariates), parallel over pairs in
+  ///   fixed chunks (each writes its own stretch of the columns).
   static func observations(
     pairs: ArraySlice<Int32>, histories h: PurchaseHistories, covariates: IntervalCovariates?,
     means: [Double], scales: [Double]
   ) -> IntervalObservations {
-    var obs = IntervalObservations()
-    var n = 0
-    for p in pairs { n += Int(h.occasions[Int(p)]) }
-    obs.logDays.reserveCapacity(n)
-    obs.event.reserveCapacity(n)
     let q = covariates?.names.count ?? 0
+    let chunks = Parallel.chunkCount(for: pairs.count, minimumChunk: 16_384)
+    // First observation of each chunk.
+    var firstObservation = [Int](repeating: 0, count: chunks + 1)
+    for c in 0..<chunks {
+      var n = 0
+      for i in Parallel.chunk(c, of: chunks, count: pairs.count) {
+        let p = Int(pairs[pairs.startIndex + i])
+        n += h.gapStart[p + 1] - h.gapStart[p] + 1
+      }
+      firstObservation[c + 1] = firstObservation[c] + n
+    }
+    let offsets = firstObservation
+    let n = offsets[chunks]
+    var obs = IntervalObservations()
     obs.covariateCount = q
-    obs.covariates.reserveCapacity(n * q)
-    var row = [Double](repeating: 0, count: q)
-    for pp in pairs {
-      let p = Int(pp)
-      if let cov = covariates {
-        let c = Int(h.pairCustomer[p])
-        for j in 0..<q { row[j] = standardized(cov, customer: c, j: j, means: means, scales: scales) }
+    obs.logDays = [Double](repeating: 0, count: n)
+    obs.event = [UInt8](repeating: 0, count: n)
+    obs.covariates = [Double](repeating: 0, count: n * q)
+    obs.logDays.withUnsafeMutableBufferPointer { logDays in
+      obs.event.withUnsafeMutableBufferPointer { event in
+        obs.covariates.withUnsafeMutableBufferPointer { x in
+          Parallel.forEachChunk(count: pairs.count, chunkCount: chunks) { c, range in
+            var o = offsets[c]
+            var row = [Double](repeating: 0, count: q)
+            for i in range {
+              let p = Int(pairs[pairs.startIndex + i])
+              if let cov = covariates {
+                let customer = Int(h.pairCustomer[p])
+                for j in 0..<q { row[j] = standardized(cov, customer: customer, j: j, means: means, scales: scales) }
+              }
+              for g in h.gapStart[p]..<h.gapStart[p + 1] {
+                logDays[o] = Double.log(Double(h.gaps[g]))
+                event[o] = 1
+                for j in 0..<q { x[o * q + j] = row[j] }
+                o += 1
+              }
+              logDays[o] = Double.log(Double(h.openInterval(p)))
+              event[o] = 0
+              for j in 0..<q { x[o * q + j] = row[j] }
+              o += 1
+            }
+          }
+        }
       }
-      for g in h.gapStart[p]..<h.gapStart[p + 1] {
-        obs.logDays.append(Double.log(Double(h.gaps[g])))
-        obs.event.append(1)
-        obs.covariates.append(contentsOf: row)
-      }
-      obs.logDays.append(Double.log(Double(h.openInterval(p))))
-      obs.event.append(0)
-      obs.covariates.append(contentsOf: row)
     }
     return obs
   }

@@ -81,26 +81,47 @@ struct NextPurchaseCurve {
     }
   }
 
+  /// At most this many knots (the stage bends through 2, the probability
+  /// columns through 3).
+  static let maximumKnots = Values.capacity - 1
+
   var statistical: Statistical?
   /// Knot days t₁ < t₂ < … and L at each (non-increasing, finite); empty
   /// without calibration.
-  var knotDays: [Double] = []
-  var knotLogSurvival: [Double] = []
+  private(set) var knotDays = Values()
+  private(set) var knotLogSurvival = Values()
   /// L_s at t₀ = 0 and at each knot, computed once.
-  private var knotStatistical: [Double] = []
+  private var knotStatistical = Values()
+  /// The last knot's probability after clamping (0 before the first).
+  private var previousProbability = 0.0
+
+  /// The curve without knots (the statistical one); `addKnot` bends it.
+  init(statistical: Statistical?) {
+    self.statistical = statistical
+    if statistical != nil { knotStatistical.append(0) }
+  }
 
   /// Builds the calibrated curve from probabilities of a purchase within
   /// each knot; they are made non-decreasing and kept inside [1e-6, 1 − 1e-6].
-  init(statistical: Statistical?, knots: [(days: Double, probability: Double)] = []) {
-    self.statistical = statistical
-    var previous = 0.0
-    for (d, p) in knots where p.isFinite {
-      let q = min(1 - 1e-6, max(previous, max(1e-6, p)))
-      previous = q
-      knotDays.append(d)
-      knotLogSurvival.append(Double.log(onePlus: -q))
-    }
-    if let s = statistical { knotStatistical = [0] + knotDays.map { s.logSurvival($0) } }
+  init(statistical: Statistical?, knots: [(days: Double, probability: Double)]) {
+    self.init(statistical: statistical)
+    for (d, p) in knots { addKnot(days: d, probability: p) }
+  }
+
+  /// Adds the knot P(purchase within `d` days) = `p` after the others (`d`
+  /// beyond the last knot's day); a non-finite `p` is skipped. The same
+  /// curve as passing every knot to `init(statistical:knots:)`, built
+  /// without allocating (one curve per pair while scoring).
+  ///
+  /// - Precondition: fewer than `maximumKnots` knots so far.
+  mutating func addKnot(days d: Double, probability p: Double) {
+    guard p.isFinite else { return }
+    precondition(knotDays.count < Self.maximumKnots, "a curve holds at most \(Self.maximumKnots) knots")
+    let q = min(1 - 1e-6, max(previousProbability, max(1e-6, p)))
+    previousProbability = q
+    knotDays.append(d)
+    knotLogSurvival.append(Double.log(onePlus: -q))
+    if let s = statistical { knotStatistical.append(s.logSurvival(d)) }
   }
 
   /// Whether the curve can say anything.
@@ -114,16 +135,17 @@ struct NextPurchaseCurve {
   /// L(t) = log P(no purchase within t days of the as-of day).
   func logSurvival(_ t: Double) -> Double {
     guard !knotDays.isEmpty else { return statistical?.logSurvival(t) ?? 0 }
-    let i = knotDays.firstIndex { t <= $0 } ?? knotDays.count
+    var i = 0
+    while i < knotDays.count && !(t <= knotDays[i]) { i += 1 }
     if i == knotDays.count {
       let (t0, l0, t1, l1) = segment(knotDays.count - 1)
-      if let s = statistical { return l1 + (s.logSurvival(t) - knotStatistical[knotDays.count]) }
+      if let s = statistical { return l1 + (statisticalLogSurvival(s, t) - knotStatistical[knotDays.count]) }
       return l1 + (l1 - l0) / (t1 - t0) * (t - t1)
     }
     let (t0, l0, t1, l1) = segment(i)
     if let s = statistical {
       let s0 = knotStatistical[i], s1 = knotStatistical[i + 1]
-      if s1 - s0 < -1e-12 { return l0 + (l1 - l0) / (s1 - s0) * (s.logSurvival(t) - s0) }
+      if s1 - s0 < -1e-12 { return l0 + (l1 - l0) / (s1 - s0) * (statisticalLogSurvival(s, t) - s0) }
     }
     return l0 + (l1 - l0) / (t1 - t0) * (t - t0)
   }
@@ -151,6 +173,14 @@ struct NextPurchaseCurve {
     return l1 < l0 ? t1 + (target - l1) / ((l1 - l0) / (t1 - t0)) : nil
   }
 
+  /// L_s(t), taken from the knots' values when `t` is a knot day: the same
+  /// number (the same function of the same arguments) without evaluating it
+  /// again; the stage asks for the curve at its 30- and 90-day knots.
+  private func statisticalLogSurvival(_ s: Statistical, _ t: Double) -> Double {
+    for j in 0..<knotDays.count where knotDays[j] == t { return knotStatistical[j + 1] }
+    return s.logSurvival(t)
+  }
+
   /// P(purchase within t days).
   func probability(within t: Double) -> Double { -Double.expMinusOne(logSurvival(t)) }
 
@@ -168,15 +198,49 @@ struct NextPurchaseCurve {
   /// Day offset by which a purchase has happened with probability q, or nil
   /// when that probability is not reached within `horizon` days.
   func quantile(_ q: Double, horizon: Double) -> Double? {
-    guard let t = time(atLogSurvival: Double.log(onePlus: -q)), t <= horizon else { return nil }
+    quantile(logSurvival: Double.log(onePlus: -q), horizon: horizon)
+  }
+
+  /// `quantile(q, horizon:)` given `log(1 − q)` (computed once for many curves).
+  func quantile(logSurvival target: Double, horizon: Double) -> Double? {
+    guard let t = time(atLogSurvival: target), t <= horizon else { return nil }
     return t
   }
 
   /// Median time of the next purchase given that it happens within
   /// `horizon` days: the t with F(t) = F(horizon)/2; nil when F(horizon) is 0.
   func medianGivenPurchase(within horizon: Double) -> Double? {
-    let f = probability(within: horizon)
+    medianGivenPurchase(within: horizon, probabilityWithin: probability(within: horizon))
+  }
+
+  /// `medianGivenPurchase(within:)` given `f = probability(within: horizon)`.
+  func medianGivenPurchase(within horizon: Double, probabilityWithin f: Double) -> Double? {
     guard f > 1e-12 else { return nil }
     return time(atLogSurvival: Double.log(onePlus: -f / 2)).map { min(horizon, $0) }
+  }
+}
+
+extension NextPurchaseCurve {
+  /// A few doubles stored inline, so a curve needs no heap allocation.
+  struct Values {
+    static let capacity = 8
+    private var storage: (Double, Double, Double, Double, Double, Double, Double, Double) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+    var last: Double? { count > 0 ? self[count - 1] : nil }
+
+    subscript(i: Int) -> Double {
+      precondition(i >= 0 && i < count, "index out of range")
+      return withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i * MemoryLayout<Double>.stride, as: Double.self) }
+    }
+
+    mutating func append(_ v: Double) {
+      precondition(count < Self.capacity, "at most \(Self.capacity) values")
+      withUnsafeMutableBytes(of: &storage) {
+        $0.storeBytes(of: v, toByteOffset: count * MemoryLayout<Double>.stride, as: Double.self)
+      }
+      count += 1
+    }
   }
 }

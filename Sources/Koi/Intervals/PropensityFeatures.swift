@@ -56,6 +56,8 @@ struct PropensityFeatures {
   var categoryBuyers: [Double]
   var categorySeason: [Double]
   var customerCategories: [Double]
+  /// `model.categories` as the scalars `row` needs (no copy of a category per row).
+  let categoryParameters: [IntervalShrinkage.Parameters]
 
   /// Customer-level aggregates as of one origin, shared by every horizon.
   struct Customers {
@@ -117,6 +119,7 @@ struct PropensityFeatures {
     histories = h
     self.model = model
     self.customers = customers
+    categoryParameters = model.categories.map(IntervalShrinkage.Parameters.init)
     let k = model.categories.count
     let bins = Self.medianBins
     var gapHistogram = [Int32](repeating: 0, count: k * bins)
@@ -266,11 +269,12 @@ struct PropensityFeatures {
     let cat = Int(h.pairCategory[p])
     let c = Int(h.pairCustomer[p])
     let e = Double(origin - d)
-    let m = model.categories[cat]
+    let m = categoryParameters[cat]
     var statistical = Double.nan, returning = Double.nan
     if m.predicts, let family = m.family {
+      // Without covariates the location is the intercept (`IntervalShrinkage.location`).
       let (mu, s) = IntervalShrinkage.predictive(
-        m, family: family, customer: c, covariates: nil, gapCount: n, sumLogGaps: sumLog)
+        m, family: family, location: m.intercept, gapCount: n, sumLogGaps: sumLog)
       statistical = family.conditionalProbability(
         elapsed: e, horizon: Double(horizon), location: mu, scale: s, logitReturn: m.logitReturnProbability)
       returning = family.returnProbability(elapsed: e, location: mu, scale: s, logitReturn: m.logitReturnProbability)

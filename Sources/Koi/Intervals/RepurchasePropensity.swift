@@ -61,6 +61,7 @@ enum RepurchasePropensity {
     let asOf = h.asOfDay
     var dataStart = Int32.max
     for p in 0..<h.pairCount { dataStart = min(dataStart, h.firstDay[p]) }
+    let q = PropensityFeatures.count
     var customersAt: [Int32: PropensityFeatures.Customers] = [:]
     func customers(_ o: Int32) -> PropensityFeatures.Customers {
       if let c = customersAt[o] { return c }
@@ -68,14 +69,11 @@ enum RepurchasePropensity {
       customersAt[o] = c
       return c
     }
-    let q = PropensityFeatures.count
-    let statColumn = PropensityFeatures.statisticalProbability
-    var windowTrees: [GradientBoostedTrees?] = []
-    var reports: [PropensityReport.Window] = []
-    var gain = [Double](repeating: 0, count: q)
-    for horizon in windows {
-      var report = PropensityReport.Window(days: horizon)
-      // Training and held-out rows from the rolling origins.
+    // Each window's rows, one window after the other (features and rows
+    // are built on this thread: memory freed here is reused here), then the
+    // windows' boosting concurrently: most of a fit is serial (split
+    // search, partitions), and each fit is the same on any thread.
+    let rows = windows.map { horizon in
       var snapshots: [PropensityFeatures] = []
       for j in 0..<origins {
         let o = asOf - Int32(horizon) - originStep * Int32(j)
@@ -84,61 +82,14 @@ enum RepurchasePropensity {
           PropensityFeatures(
             histories: h, customers: customers(o), model: model, origin: o, horizon: horizon, dataStart: dataStart))
       }
-      report.origins = snapshots.map { DayNumber.format($0.origin) }
-      var total = 0
-      for s in snapshots { for p in 0..<h.pairCount where h.firstDay[p] < s.origin { total += 1 } }
-      let keepBelow =
-        total > maximumTrainingRows
-        ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
-      var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
-      var row = [Double](repeating: 0, count: q)
-      var scratch: [Int32] = []
-      for s in snapshots {
-        for p in 0..<h.pairCount where h.firstDay[p] < s.origin {
-          let c = UInt64(UInt32(bitPattern: h.pairCustomer[p]))
-          let key =
-            c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
-            ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
-          guard (key >> 32) < keepBelow else { continue }
-          guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else {
-            continue
-          }
-          let y: Double = next < s.origin &+ Int32(horizon) ? 1 : 0
-          if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
-            held += row; heldY.append(y)
-          } else {
-            train += row; trainY.append(y)
-          }
-        }
-      }
-      report.trainingRows = trainY.count
-      report.heldOutRows = heldY.count
-      let positives = Int(trainY.reduce(0, +))
-      report.trainingPositives = positives
-      var boosted: GradientBoostedTrees?
-      if positives >= minimumClassCount, trainY.count - positives >= minimumClassCount, !heldY.isEmpty {
-        let fitted = GradientBoostedTrees.fit(
-          features: train, featureCount: q, labels: trainY, options: trees, validation: (held, heldY))
-        let predicted = fitted.predict(features: held, featureCount: q)
-        var lossBoosted = 0.0, lossStatistical = 0.0, compared = 0.0
-        for i in heldY.indices {
-          let s = held[i * q + statColumn]
-          guard s.isFinite else { continue }
-          lossBoosted += logLoss(predicted[i], heldY[i])
-          lossStatistical += logLoss(s, heldY[i])
-          compared += 1
-        }
-        report.trees = fitted.treeCount
-        if compared > 0 {
-          report.heldOutLogLossBoosted = lossBoosted / compared
-          report.heldOutLogLossStatistical = lossStatistical / compared
-        }
-        if compared == 0 || lossBoosted <= lossStatistical {
-          report.chosen = "boosted"
-          boosted = fitted
-          for j in 0..<q { gain[j] += fitted.featureGain[j] }
-        }
-      }
+      return trainingRows(horizon: horizon, snapshots: snapshots, histories: h)
+    }
+    let trained = Parallel.map(rows.count) { train(rows[$0]) }
+    var windowTrees: [GradientBoostedTrees?] = []
+    var reports: [PropensityReport.Window] = []
+    var gain = [Double](repeating: 0, count: q)
+    for (boosted, report) in trained {
+      if let boosted { for j in 0..<q { gain[j] += boosted.featureGain[j] } }
       windowTrees.append(boosted)
       reports.append(report)
     }
@@ -163,9 +114,94 @@ enum RepurchasePropensity {
     )
   }
 
+  /// One window's training and held-out rows, sampled from `snapshots`
+  /// (its origins, in order), and the report's row counts.
+  struct WindowRows {
+    var report: PropensityReport.Window
+    var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
+  }
+
+  /// - Complexity: O(origins · pairs) for the sampling, O(rows · g log g)
+  ///   for the sampled rows' features.
+  static func trainingRows(horizon: Int, snapshots: [PropensityFeatures], histories h: PurchaseHistories)
+    -> WindowRows
+  {
+    let q = PropensityFeatures.count
+    var out = WindowRows(report: PropensityReport.Window(days: horizon))
+    out.report.origins = snapshots.map { DayNumber.format($0.origin) }
+    var total = 0
+    for s in snapshots { for p in 0..<h.pairCount where h.firstDay[p] < s.origin { total += 1 } }
+    let keepBelow =
+      total > maximumTrainingRows
+      ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
+    var row = [Double](repeating: 0, count: q)
+    var scratch: [Int32] = []
+    for s in snapshots {
+      for p in 0..<h.pairCount where h.firstDay[p] < s.origin {
+        let c = UInt64(UInt32(bitPattern: h.pairCustomer[p]))
+        let key =
+          c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
+          ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
+        guard (key >> 32) < keepBelow else { continue }
+        guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else {
+          continue
+        }
+        let y: Double = next < s.origin &+ Int32(horizon) ? 1 : 0
+        if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
+          out.held += row; out.heldY.append(y)
+        } else {
+          out.train += row; out.trainY.append(y)
+        }
+      }
+    }
+    out.report.trainingRows = out.trainY.count
+    out.report.heldOutRows = out.heldY.count
+    out.report.trainingPositives = Int(out.trainY.reduce(0, +))
+    return out
+  }
+
+  /// One window's trees, kept only when they beat the interval model's own
+  /// probability on the held-out rows (nil otherwise, or when a class has
+  /// too few rows), and its report.
+  ///
+  /// - Complexity: that of `GradientBoostedTrees.fit` on the rows.
+  static func train(_ rows: WindowRows) -> (trees: GradientBoostedTrees?, report: PropensityReport.Window) {
+    let q = PropensityFeatures.count
+    let statColumn = PropensityFeatures.statisticalProbability
+    var report = rows.report
+    let positives = report.trainingPositives
+    guard positives >= minimumClassCount, rows.trainY.count - positives >= minimumClassCount, !rows.heldY.isEmpty
+    else { return (nil, report) }
+    let fitted = GradientBoostedTrees.fit(
+      features: rows.train, featureCount: q, labels: rows.trainY, options: trees,
+      validation: (rows.held, rows.heldY))
+    let predicted = fitted.predict(features: rows.held, featureCount: q)
+    var lossBoosted = 0.0, lossStatistical = 0.0, compared = 0.0
+    for i in rows.heldY.indices {
+      let s = rows.held[i * q + statColumn]
+      guard s.isFinite else { continue }
+      lossBoosted += logLoss(predicted[i], rows.heldY[i])
+      lossStatistical += logLoss(s, rows.heldY[i])
+      compared += 1
+    }
+    report.trees = fitted.treeCount
+    if compared > 0 {
+      report.heldOutLogLossBoosted = lossBoosted / compared
+      report.heldOutLogLossStatistical = lossStatistical / compared
+    }
+    guard compared == 0 || lossBoosted <= lossStatistical else { return (nil, report) }
+    report.chosen = "boosted"
+    return (fitted, report)
+  }
+
   /// Scores every pair of `h` as of its as-of day with the trained windows:
   /// `windows.count × pairCount` knots (pair-major; NaN for a pair with no
-  /// probability), in fixed chunks.
+  /// probability), in fixed chunks. Pairs of one-off categories (basis
+  /// `oneOff` in `model`, indexed like `h.pairCategory`) get NaN without
+  /// being scored: `IntervalStage.score` gives them status `one_off` and
+  /// never reads their knots.
+  ///
+  /// - Complexity: O(pairs · (features · log thresholds + Σ tree depths)).
   static func knots(
     ledger: Ledger, histories h: PurchaseHistories, model: IntervalModel, trained: Trained
   ) -> [Double] {
@@ -173,6 +209,7 @@ enum RepurchasePropensity {
     let statColumn = PropensityFeatures.statisticalProbability
     let stride = windows.count
     var knots = [Double](repeating: .nan, count: stride * h.pairCount)
+    let bent = model.categories.map { $0.basis != .oneOff }
     let customers = PropensityFeatures.Customers(ledger: ledger, origin: h.asOfDay)
     for (w, horizon) in windows.enumerated() {
       let boosted = trained.trees[w]
@@ -183,16 +220,23 @@ enum RepurchasePropensity {
       knots.withUnsafeMutableBufferPointer { knots in
         let n = h.pairCount
         Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: 8192)) { _, range in
+          // Rows of the chunk's scored pairs, in pair order; each row's
+          // prediction depends on that row alone.
           var rows = [Double](repeating: 0, count: range.count * q)
+          var scored: [Int] = []
+          scored.reserveCapacity(range.count)
           var scratch: [Int32] = []
           rows.withUnsafeMutableBufferPointer { rows in
-            for (i, p) in range.enumerated() {
+            for p in range where bent[Int(h.pairCategory[p])] {
+              let i = scored.count
               _ = current.row(
                 pair: p, into: UnsafeMutableBufferPointer(rebasing: rows[(i * q)..<((i + 1) * q)]), scratch: &scratch)
+              scored.append(p)
             }
           }
+          rows.removeLast((range.count - scored.count) * q)
           let scores = boosted.map { compiled?.predict(features: rows) ?? $0.predict(features: rows, featureCount: q) }
-          for (i, p) in range.enumerated() { knots[stride * p + w] = scores?[i] ?? rows[i * q + statColumn] }
+          for (i, p) in scored.enumerated() { knots[stride * p + w] = scores?[i] ?? rows[i * q + statColumn] }
         }
       }
     }

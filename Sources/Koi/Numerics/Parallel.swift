@@ -49,6 +49,18 @@ enum Parallel {
     }
   }
 
+  /// `(0..<count).map(transform)`, the items computed concurrently (one
+  /// chunk each, for a few large independent pieces of work). Each item is
+  /// computed exactly as alone, so the result does not depend on the threads.
+  static func map<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
+    [T](unsafeUninitializedCapacity: count) { out, initialized in
+      forEachChunk(count: count, chunkCount: max(1, count)) { _, range in
+        for i in range { (out.baseAddress! + i).initialize(to: transform(i)) }  // capacity count > i ≥ 0
+      }
+      initialized = count
+    }
+  }
+
   /// A chunk count for `count` items: enough chunks to keep every core busy,
   /// none smaller than `minimumChunk` items. The result depends only on
   /// `count` and `minimumChunk`, never on the machine, so reductions stay
