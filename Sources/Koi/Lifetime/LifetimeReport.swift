@@ -84,15 +84,30 @@ struct LifetimeReport: Sendable, Codable {
     /// By RFM segment, in `RFMSegment.allCases` order, when RFM ran.
     var bySegment: [GroupFigures]?
 
+    /// The figures of every customer, summed in fixed chunks on every core
+    /// and merged: exact sums do not depend on the order.
     init(columns: LifetimeColumns, segments: [RFMSegment]?) {
-      let index = Dictionary(uniqueKeysWithValues: RFMSegment.allCases.enumerated().map { ($1, $0) })
-      if segments != nil { bySegment = [GroupFigures](repeating: .init(), count: RFMSegment.allCases.count) }
-      for c in 0..<columns.clv.count {
-        if columns.clv[c] != nil { customersScored += 1 }
-        clv.add(columns.clv[c] ?? 0)
-        all.add(columns, c)
-        if let segments, let s = index[segments[c]] { bySegment?[s].add(columns, c) }
+      let n = columns.clv.count
+      let chunks = Parallel.chunkCount(for: n)
+      var parts = [Partial](repeating: Partial(segments: segments != nil), count: chunks)
+      parts.withUnsafeMutableBufferPointer { parts in
+        Parallel.forEachChunk(count: n, chunkCount: chunks) { k, range in
+          var p = Partial(segments: segments != nil)
+          for c in range {
+            if columns.clv[c] != nil { p.customersScored += 1 }
+            p.clv.add(columns.clv[c] ?? 0)
+            p.all.add(columns, c)
+            if let segments { p.bySegment![segments[c].ordinal].add(columns, c) }  // made with segments
+          }
+          parts[k] = p
+        }
       }
+      self = parts.dropFirst().reduce(into: parts[0]) { $0.merge($1) }
+    }
+
+    /// No customers yet; with a group per RFM segment when `segments`.
+    private init(segments: Bool) {
+      if segments { bySegment = [GroupFigures](repeating: .init(), count: RFMSegment.allCases.count) }
     }
 
     mutating func merge(_ o: Partial) {

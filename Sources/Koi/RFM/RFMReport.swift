@@ -187,11 +187,10 @@ struct RFMReport: Sendable, Codable, Equatable {
       recencyRanges = [Range](repeating: .init(), count: bins)
       frequencyRanges = recencyRanges
       monetaryRanges = recencyRanges
-      let index = Dictionary(uniqueKeysWithValues: RFMSegment.allCases.enumerated().map { ($1, $0) })
       for c in 0..<n {
         let m = columns.monetary[c]
         revenue.add(m)
-        let s = index[columns.segment[c]] ?? 0
+        let s = columns.segment[c].ordinal
         segments[s].customers += 1
         segments[s].revenue.add(m)
         segments[s].recencyDays += Int(columns.recencyDays[c])
