@@ -74,13 +74,11 @@ struct NextPurchaseColumns: Sendable {
     self.names = names
     dueInDays = flat.map(\.dueInDays)
     probabilityWithinHorizon = flat.map(\.probabilityWithinHorizon)
-    var next: Int32 = 0
+    var first = 0
     entries = RaggedColumn(
       lists.map { list in
-        list.map { _ in
-          next += 1
-          return next - 1
-        }
+        defer { first += list.count }
+        return (first..<(first + list.count)).map { Int32($0) }
       })
   }
 
@@ -176,7 +174,10 @@ public struct CustomerFactTable: Sendable {
   }
 
   private mutating func setOneOff(_ oneOff: Set<String>) {
-    guard let categoryIndices else { return }
+    guard let categoryIndices else {
+      oneOffOnly = nil
+      return
+    }
     let isOneOff = categoryNames.map(oneOff.contains)
     oneOffOnly = (0..<count).map { c in
       let list = categoryIndices[c]

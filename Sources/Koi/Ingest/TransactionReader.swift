@@ -881,7 +881,6 @@ private final class BatchPrefetch: @unchecked Sendable {
   private var bytes: [UInt8] = []
   private var more = true
   private var error: Error?
-  private var cancelled = false
   private let done = DispatchSemaphore(value: 0)
   private var taken = false
 
@@ -889,7 +888,7 @@ private final class BatchPrefetch: @unchecked Sendable {
     bytes.reserveCapacity(count + blockSize)
     let thread = Thread { [self] in
       do {
-        while more && bytes.count < count && !cancelled {
+        while more && bytes.count < count {
           more = try source.read(into: &bytes, upTo: blockSize)
         }
       } catch {
@@ -910,11 +909,10 @@ private final class BatchPrefetch: @unchecked Sendable {
     return more
   }
 
-  /// Stops the read early and waits for it (the caller is leaving, by an
-  /// error or the end of the input).
+  /// Waits for a read that was not taken (the caller is leaving by an
+  /// error), so the source is not read from two threads.
   func cancel() {
     guard !taken else { return }
-    cancelled = true
     done.wait()
     taken = true
   }
