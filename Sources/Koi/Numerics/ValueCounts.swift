@@ -2,7 +2,7 @@
 /// the exact, mergeable summary of a column that rank rules (quantile cut
 /// points) need. Merging the counts of two batches gives the counts of
 /// both, whatever the order of the batches or of their values.
-struct ValueCounts: Sendable, Equatable {
+struct ValueCounts: Sendable, Equatable, Codable {
   /// Distinct values, ascending.
   public private(set) var values: [Double] = []
   /// How often each value occurs.
@@ -27,6 +27,20 @@ struct ValueCounts: Sendable, Equatable {
         self.values.append(v)
         counts.append(1)
       }
+    }
+  }
+
+  private enum CodingKeys: String, CodingKey { case values, counts }
+
+  /// Decodes the two arrays, refusing any that are not ascending distinct
+  /// values with one count each.
+  init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    values = try c.decode([Double].self, forKey: .values)
+    counts = try c.decode([Int].self, forKey: .counts)
+    guard values.count == counts.count, zip(values, values.dropFirst()).allSatisfy({ $0 < $1 }) else {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: c.codingPath, debugDescription: "value counts need ascending values, one count each"))
     }
   }
 

@@ -135,43 +135,6 @@ struct RFMReport: Sendable, Codable, Equatable {
         max = Swift.max(max, o.max)
       }
     }
-    /// Distinct values, ascending, with their counts.
-    struct Amounts: Sendable, Codable, Equatable {
-      var values: [Double] = []
-      var counts: [Int] = []
-
-      init(values: [Double] = [], counts: [Int] = []) {
-        self.values = values
-        self.counts = counts
-      }
-
-      init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        values = try c.decode([Double].self, forKey: .values)
-        counts = try c.decode([Int].self, forKey: .counts)
-        guard values.count == counts.count, zip(values, values.dropFirst()).allSatisfy({ $0 < $1 }) else {
-          throw DecodingError.dataCorrupted(
-            .init(codingPath: c.codingPath, debugDescription: "net amounts need ascending values, one count each"))
-        }
-      }
-
-      mutating func merge(_ o: Amounts) {
-        var v: [Double] = [], c: [Int] = []
-        var i = 0, j = 0
-        while i < values.count || j < o.values.count {
-          if j == o.values.count || (i < values.count && values[i] < o.values[j]) {
-            v.append(values[i]); c.append(counts[i]); i += 1
-          } else if i == values.count || o.values[j] < values[i] {
-            v.append(o.values[j]); c.append(o.counts[j]); j += 1
-          } else {
-            v.append(values[i]); c.append(counts[i] + o.counts[j]); i += 1; j += 1
-          }
-        }
-        values = v
-        counts = c
-      }
-    }
-
     var customers = 0
     var revenue = ExactSum()
     var segments = [SegmentFigures](repeating: .init(), count: RFMSegment.allCases.count)
@@ -179,7 +142,8 @@ struct RFMReport: Sendable, Codable, Equatable {
     var frequencyRanges: [Range]
     var monetaryRanges: [Range]
     /// Every net amount as value counts (for the 80/20 figure).
-    var netAmounts = Amounts()
+    /// Every customer's net amount (value counts travel in shard.json).
+    var netAmounts = ValueCounts([Double]())
 
     init(columns: RFMColumns, bins: Int) {
       let n = columns.segment.count
@@ -206,8 +170,7 @@ struct RFMReport: Sendable, Codable, Equatable {
         }
         if (1...bins).contains(Int(columns.mScore[c])) { monetaryRanges[Int(columns.mScore[c]) - 1].add(m) }
       }
-      let v = ValueCounts(columns.monetary)
-      netAmounts = Amounts(values: v.values, counts: v.counts)
+      netAmounts = ValueCounts(columns.monetary)
     }
 
     mutating func merge(_ o: Partial) {
