@@ -12,9 +12,9 @@ public struct RunLockedError: Error, Sendable, CustomStringConvertible {
   }
 }
 
-/// An exclusive `flock` on `OUT/.koi.lock`, released on `unlock()`, on
-/// deinit, or by the kernel when the process dies (so a killed run never
-/// leaves a stale lock).
+/// An exclusive `flock` on `OUT/.koi.lock`, released on deinit, or by the
+/// kernel when the process dies (so a killed run never leaves a stale
+/// lock).
 final class RunLock {
   let fd: Int32
   public let path: String
@@ -26,14 +26,17 @@ final class RunLock {
       throw OutputError(path: path, message: "cannot create the lock file (\(String(cString: strerror(errno))))")
     }
     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      // No close here: the lock is fully initialised, so throwing runs
+      // deinit, which closes `fd`. Closing it here too closed whatever
+      // another thread had opened under the same number in between (seen
+      // as "write failed (Bad file descriptor)" in parallel tests).
       let e = errno
-      close(fd)
       if e == EWOULDBLOCK { throw RunLockedError(lockPath: path) }
       throw OutputError(path: path, message: "cannot lock (\(String(cString: strerror(e))))")
     }
   }
 
-  deinit { close(fd) }
+  deinit { if fd >= 0 { close(fd) } }
 }
 
 /// What a scheduled run did.
