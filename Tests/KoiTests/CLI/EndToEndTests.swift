@@ -25,16 +25,36 @@ import Testing
     var stderr: String
   }
 
-  func koi(_ arguments: [String]) throws -> Outcome {
+  /// Runs the koi binary with `arguments`, feeding `stdin` (none: an empty
+  /// standard input, never the test's). Standard input is written and
+  /// standard error drained on threads of their own, so a full pipe cannot
+  /// stall the child or the test.
+  func koi(_ arguments: [String], stdin: [UInt8]? = nil) throws -> Outcome {
     let p = Process()
     p.executableURL = Self.koiBinary
     p.arguments = arguments
-    let out = Pipe(), err = Pipe()
+    let out = Pipe(), err = Pipe(), input = Pipe()
     p.standardOutput = out
     p.standardError = err
+    p.standardInput = input
     try p.run()
+    let writer = input.fileHandleForWriting
+    let bytes = Data(stdin ?? [])
+    let fed = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      if !bytes.isEmpty { writer.write(bytes) }
+      try? writer.close()
+      fed.signal()
+    }
+    nonisolated(unsafe) var e = Data()
+    let drained = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      e = err.fileHandleForReading.readDataToEndOfFile()
+      drained.signal()
+    }
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
+    fed.wait()
     p.waitUntilExit()
     return Outcome(
       status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),

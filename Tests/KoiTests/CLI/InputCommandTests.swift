@@ -10,23 +10,7 @@ import Testing
   let dir = TemporaryDirectory()
 
   func koi(_ arguments: [String], stdin: [UInt8]? = nil) throws -> EndToEndTests.Outcome {
-    let p = Process()
-    p.executableURL = EndToEndTests.koiBinary
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let input = Pipe()
-    p.standardInput = input
-    try p.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin)) }
-    try input.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return .init(
-      status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-      stderr: String(decoding: e, as: UTF8.self))
+    try EndToEndTests().koi(arguments, stdin: stdin)
   }
 
   func json(_ path: String) throws -> [String: Any] {

@@ -17,41 +17,7 @@ import Testing
   ]
 
   func koi(_ arguments: [String], stdin: String? = nil) throws -> EndToEndTests.Outcome {
-    let p = Process()
-    p.executableURL = EndToEndTests.koiBinary
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let input = Pipe()
-    if stdin != nil { p.standardInput = input }
-    try p.run()
-    if let stdin {
-      // Fed from its own thread, so a full pipe cannot stall the test.
-      let writer = input.fileHandleForWriting
-      let bytes = Data(stdin.utf8)
-      let done = DispatchSemaphore(value: 0)
-      DispatchQueue.global().async {
-        writer.write(bytes)
-        try? writer.close()
-        done.signal()
-      }
-      done.wait()
-    }
-    // stderr drained on its own thread: a long message (a crash report)
-    // must not block the child while stdout is read.
-    nonisolated(unsafe) var e = Data()
-    let drained = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
-      e = err.fileHandleForReading.readDataToEndOfFile()
-      drained.signal()
-    }
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    drained.wait()
-    p.waitUntilExit()
-    return .init(
-      status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-      stderr: String(decoding: e, as: UTF8.self))
+    try EndToEndTests().koi(arguments, stdin: stdin.map { Array($0.utf8) })
   }
 
   /// FNV-1a of the customer id: a hash split by customer, as Spark's

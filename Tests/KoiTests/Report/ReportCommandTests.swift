@@ -7,19 +7,8 @@ import Testing
 @Suite struct ReportCommandTests {
   let dir = TemporaryDirectory()
 
-  func koi(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let p = Process()
-    p.executableURL = EndToEndTests.koiBinary
-    p.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  func koi(_ arguments: [String]) throws -> EndToEndTests.Outcome {
+    try EndToEndTests().koi(arguments)
   }
 
   @Test func scoreWritesTheReportUnlessToldNotTo() throws {
