@@ -101,11 +101,10 @@ struct PropensityFeatures {
   static let binsPerOctave = 32.0
   static let medianBins = 32 * 20
 
-  /// Category and customer aggregates at `origin` for windows of `horizon`
-  /// days.
+  /// The features at `origin` for windows of `horizon` days.
   ///
-  /// - Complexity: O(pairs + gaps) integer work, O(categories · 640) for
-  ///   the median-gap histograms.
+  /// - Complexity: O(pairs) for the customers' category counts, plus that
+  ///   of `CategoryAggregates.init` unless `saved` is given.
   ///
   /// With `saved` (the fitting run's aggregates at this origin and horizon),
   /// the category columns 6–9 are taken from it instead of from `h`, so a
@@ -121,61 +120,15 @@ struct PropensityFeatures {
     self.customers = customers
     categoryParameters = model.categories.map(IntervalShrinkage.Parameters.init)
     let k = model.categories.count
-    let bins = Self.medianBins
-    var gapHistogram = [Int32](repeating: 0, count: k * bins)
-    var gapCount = [Int](repeating: 0, count: k)
-    var exposed = [Double](repeating: 0, count: k), bought = exposed, buyers = exposed
-    var seasonWindow = exposed, seasonYear = exposed
-    let hasYear = o - 365 >= dataStart
-    let yearStart = o - 365, yearWindowEnd = o - 365 + Int32(horizon)
-    let windowStart = o - Int32(horizon)
+    let aggregates =
+      saved.flatMap { $0.medianGap.count == k ? $0 : nil }
+      ?? CategoryAggregates(histories: h, categoryCount: k, origin: o, horizon: horizon, dataStart: dataStart)
+    categoryMedianGap = aggregates.medianGap
+    categoryRate = aggregates.rate
+    categoryBuyers = aggregates.buyers
+    categorySeason = aggregates.season
     customerCategories = [Double](repeating: 0, count: h.customerCount)
-    for p in 0..<h.pairCount {
-      var d = h.firstDay[p]
-      guard d < o else { continue }
-      let cat = Int(h.pairCategory[p])
-      if hasYear && d >= yearStart { seasonYear[cat] += 1; if d < yearWindowEnd { seasonWindow[cat] += 1 } }
-      for g in h.gapStart[p]..<h.gapStart[p + 1] {
-        let gap = h.gaps[g]
-        let next = d &+ gap
-        if next >= o { break }
-        d = next
-        gapHistogram[cat * bins + Self.bin(gap)] &+= 1
-        gapCount[cat] += 1
-        if hasYear && d >= yearStart { seasonYear[cat] += 1; if d < yearWindowEnd { seasonWindow[cat] += 1 } }
-      }
-      buyers[cat] += 1
-      customerCategories[Int(h.pairCustomer[p])] += 1
-      if h.firstDay[p] < windowStart {
-        exposed[cat] += 1
-        if d >= windowStart { bought[cat] += 1 }
-      }
-    }
-    categoryMedianGap = (0..<k).map { c in
-      guard gapCount[c] > 0 else { return .nan }
-      var cumulative = 0
-      for b in 0..<bins {
-        cumulative += Int(gapHistogram[c * bins + b])
-        if 2 * cumulative >= gapCount[c] { return Self.binCenter(b) }
-      }
-      return Self.binCenter(bins - 1)
-    }
-    categoryRate = (0..<k).map { exposed[$0] > 0 ? bought[$0] / exposed[$0] : .nan }
-    categoryBuyers = buyers.map { Double.log(onePlus: $0) }
-    categorySeason = (0..<k).map {
-      hasYear && seasonYear[$0] > 0 ? seasonWindow[$0] * 365 / Double(horizon) / seasonYear[$0] : .nan
-    }
-    if let saved, saved.medianGap.count == k {
-      categoryMedianGap = saved.medianGap
-      categoryRate = saved.rate
-      categoryBuyers = saved.buyers
-      categorySeason = saved.season
-    }
-  }
-
-  /// The category columns (6–9) of every category, by category index.
-  var categoryAggregates: CategoryAggregates {
-    CategoryAggregates(medianGap: categoryMedianGap, rate: categoryRate, buyers: categoryBuyers, season: categorySeason)
+    for p in 0..<h.pairCount where h.firstDay[p] < o { customerCategories[Int(h.pairCustomer[p])] += 1 }
   }
 
   /// The population-dependent columns of a row: per category, its median
@@ -203,6 +156,56 @@ struct PropensityFeatures {
       self.rate = rate
       self.buyers = buyers
       self.season = season
+    }
+
+    /// The aggregates of every pair of `h` at origin `o` for windows of
+    /// `horizon` days.
+    ///
+    /// - Complexity: O(pairs + gaps) integer work, O(categories · 640) for
+    ///   the median-gap histograms.
+    init(histories h: PurchaseHistories, categoryCount k: Int, origin o: Int32, horizon: Int, dataStart: Int32) {
+      let bins = PropensityFeatures.medianBins
+      var gapHistogram = [Int32](repeating: 0, count: k * bins)
+      var gapCount = [Int](repeating: 0, count: k)
+      var exposed = [Double](repeating: 0, count: k), bought = exposed, buyers = exposed
+      var seasonWindow = exposed, seasonYear = exposed
+      let hasYear = o - 365 >= dataStart
+      let yearStart = o - 365, yearWindowEnd = o - 365 + Int32(horizon)
+      let windowStart = o - Int32(horizon)
+      for p in 0..<h.pairCount {
+        var d = h.firstDay[p]
+        guard d < o else { continue }
+        let cat = Int(h.pairCategory[p])
+        if hasYear && d >= yearStart { seasonYear[cat] += 1; if d < yearWindowEnd { seasonWindow[cat] += 1 } }
+        for g in h.gapStart[p]..<h.gapStart[p + 1] {
+          let gap = h.gaps[g]
+          let next = d &+ gap
+          if next >= o { break }
+          d = next
+          gapHistogram[cat * bins + PropensityFeatures.bin(gap)] &+= 1
+          gapCount[cat] += 1
+          if hasYear && d >= yearStart { seasonYear[cat] += 1; if d < yearWindowEnd { seasonWindow[cat] += 1 } }
+        }
+        buyers[cat] += 1
+        if h.firstDay[p] < windowStart {
+          exposed[cat] += 1
+          if d >= windowStart { bought[cat] += 1 }
+        }
+      }
+      medianGap = (0..<k).map { c in
+        guard gapCount[c] > 0 else { return .nan }
+        var cumulative = 0
+        for b in 0..<bins {
+          cumulative += Int(gapHistogram[c * bins + b])
+          if 2 * cumulative >= gapCount[c] { return PropensityFeatures.binCenter(b) }
+        }
+        return PropensityFeatures.binCenter(bins - 1)
+      }
+      rate = (0..<k).map { exposed[$0] > 0 ? bought[$0] / exposed[$0] : .nan }
+      self.buyers = buyers.map { Double.log(onePlus: $0) }
+      season = (0..<k).map {
+        hasYear && seasonYear[$0] > 0 ? seasonWindow[$0] * 365 / Double(horizon) / seasonYear[$0] : .nan
+      }
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -62,28 +62,33 @@ enum RepurchasePropensity {
     var dataStart = Int32.max
     for p in 0..<h.pairCount { dataStart = min(dataStart, h.firstDay[p]) }
     let q = PropensityFeatures.count
-    var customersAt: [Int32: PropensityFeatures.Customers] = [:]
-    func customers(_ o: Int32) -> PropensityFeatures.Customers {
-      if let c = customersAt[o] { return c }
-      let c = PropensityFeatures.Customers(ledger: ledger, origin: o)
-      customersAt[o] = c
-      return c
+    // Each window's origins O_j, j = 0, 1, …, while they have enough history.
+    let origins = windows.map { horizon in
+      (0..<Self.origins).map { asOf - Int32(horizon) - originStep * Int32($0) }
+        .prefix { $0 - dataStart >= minimumHistoryDays }
     }
-    // Each window's rows, one window after the other (features and rows
-    // are built on this thread: memory freed here is reused here), then the
-    // windows' boosting concurrently: most of a fit is serial (split
-    // search, partitions), and each fit is the same on any thread.
-    let rows = windows.map { horizon in
-      var snapshots: [PropensityFeatures] = []
-      for j in 0..<origins {
-        let o = asOf - Int32(horizon) - originStep * Int32(j)
-        guard o - dataStart >= minimumHistoryDays else { break }
-        snapshots.append(
-          PropensityFeatures(
-            histories: h, customers: customers(o), model: model, origin: o, horizon: horizon, dataStart: dataStart))
+    let keepBelow = origins.map { sampleThreshold(origins: $0, histories: h) }
+    // Windows share origins (asOf − 120 is both 30 + 3·30 and 90 + 30):
+    // each origin's customer aggregates are built once, for every window
+    // training there, and dropped when its samples are drawn, so one
+    // origin's aggregates (40 bytes a customer) per thread are alive at a
+    // time. Each origin's samples are the same on any thread.
+    let distinct = Set(origins.joined()).sorted(by: >)
+    let drawn = Parallel.map(distinct.count) { i in
+      let o = distinct[i]
+      let customers = PropensityFeatures.Customers(ledger: ledger, origin: o)
+      return windows.indices.map { w -> WindowRows.Sample? in
+        guard origins[w].contains(o) else { return nil }
+        let snapshot = PropensityFeatures(
+          histories: h, customers: customers, model: model, origin: o, horizon: windows[w], dataStart: dataStart)
+        return sample(snapshot, keepBelow: keepBelow[w])
       }
-      return trainingRows(horizon: horizon, snapshots: snapshots, histories: h)
     }
+    let rows = windows.indices.map { w in
+      WindowRows(horizon: windows[w], samples: origins[w].map { drawn[distinct.firstIndex(of: $0)!][w]! })
+    }
+    // The windows' boosting concurrently: most of a fit is serial (split
+    // search, partitions), and each fit is the same on any thread.
     let trained = Parallel.map(rows.count) { train(rows[$0]) }
     var windowTrees: [GradientBoostedTrees?] = []
     var reports: [PropensityReport.Window] = []
@@ -103,10 +108,9 @@ enum RepurchasePropensity {
       : []
     // The scoring rows' category columns over every pair, saved so that a
     // shard scored with the model gets the whole population's.
-    let atAsOf = windows.map { horizon in
-      PropensityFeatures(
-        histories: h, customers: customers(asOf), model: model, origin: asOf, horizon: horizon, dataStart: dataStart
-      ).categoryAggregates
+    let atAsOf = windows.map {
+      PropensityFeatures.CategoryAggregates(
+        histories: h, categoryCount: model.categories.count, origin: asOf, horizon: $0, dataStart: dataStart)
     }
     return (
       Trained(trees: windowTrees, dataStart: dataStart, asOfCategories: atAsOf),
@@ -114,49 +118,70 @@ enum RepurchasePropensity {
     )
   }
 
-  /// One window's training and held-out rows, sampled from `snapshots`
-  /// (its origins, in order), and the report's row counts.
+  /// One window's training and held-out rows, its origins' samples in
+  /// order, and the report's row counts.
   struct WindowRows {
+    /// The rows sampled at one origin.
+    struct Sample {
+      var origin: Int32
+      var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
+    }
+
     var report: PropensityReport.Window
     var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
+
+    init(horizon: Int, samples: [Sample]) {
+      report = PropensityReport.Window(days: horizon)
+      report.origins = samples.map { DayNumber.format($0.origin) }
+      for s in samples {
+        train += s.train
+        trainY += s.trainY
+        held += s.held
+        heldY += s.heldY
+      }
+      report.trainingRows = trainY.count
+      report.heldOutRows = heldY.count
+      report.trainingPositives = Int(trainY.reduce(0, +))
+    }
   }
 
-  /// - Complexity: O(origins · pairs) for the sampling, O(rows · g log g)
-  ///   for the sampled rows' features.
-  static func trainingRows(horizon: Int, snapshots: [PropensityFeatures], histories h: PurchaseHistories)
-    -> WindowRows
-  {
-    let q = PropensityFeatures.count
-    var out = WindowRows(report: PropensityReport.Window(days: horizon))
-    out.report.origins = snapshots.map { DayNumber.format($0.origin) }
+  /// The hash threshold that samples at most `maximumTrainingRows` of a
+  /// window's rows: one row per pair with a purchase before each origin.
+  ///
+  /// - Complexity: O(origins · pairs).
+  static func sampleThreshold(origins: ArraySlice<Int32>, histories h: PurchaseHistories) -> UInt64 {
     var total = 0
-    for s in snapshots { for p in 0..<h.pairCount where h.firstDay[p] < s.origin { total += 1 } }
-    let keepBelow =
-      total > maximumTrainingRows
+    for o in origins { for p in 0..<h.pairCount where h.firstDay[p] < o { total += 1 } }
+    return total > maximumTrainingRows
       ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
-    var row = [Double](repeating: 0, count: q)
+  }
+
+  /// The rows of `s`'s origin whose (customer, category, origin) hash is
+  /// below `keepBelow`, in pair order; a customer in five is held out.
+  ///
+  /// - Complexity: O(pairs) for the sampling, O(rows · g log g) for the
+  ///   sampled rows' features.
+  static func sample(_ s: PropensityFeatures, keepBelow: UInt64) -> WindowRows.Sample {
+    let h = s.histories
+    var out = WindowRows.Sample(origin: s.origin)
+    var row = [Double](repeating: 0, count: PropensityFeatures.count)
     var scratch: [Int32] = []
-    for s in snapshots {
-      for p in 0..<h.pairCount where h.firstDay[p] < s.origin {
-        let c = UInt64(UInt32(bitPattern: h.pairCustomer[p]))
-        let key =
-          c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
-          ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
-        guard (key >> 32) < keepBelow else { continue }
-        guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else {
-          continue
-        }
-        let y: Double = next < s.origin &+ Int32(horizon) ? 1 : 0
-        if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
-          out.held += row; out.heldY.append(y)
-        } else {
-          out.train += row; out.trainY.append(y)
-        }
+    for p in 0..<h.pairCount where h.firstDay[p] < s.origin {
+      let c = UInt64(UInt32(bitPattern: h.pairCustomer[p]))
+      let key =
+        c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
+        ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
+      guard (key >> 32) < keepBelow else { continue }
+      guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else {
+        continue
+      }
+      let y: Double = next < s.origin &+ Int32(s.horizon) ? 1 : 0
+      if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
+        out.held += row; out.heldY.append(y)
+      } else {
+        out.train += row; out.trainY.append(y)
       }
     }
-    out.report.trainingRows = out.trainY.count
-    out.report.heldOutRows = out.heldY.count
-    out.report.trainingPositives = Int(out.trainY.reduce(0, +))
     return out
   }
 
