@@ -96,10 +96,9 @@ struct Fit: ParsableCommand {
     options.initModelPath = initModel
     try model.apply(to: &options)
     do {
-      let shards = try ShardRun.read(stats)
-      let (fitted, warnings) = try ShardRun.fit(shards, options: options)
+      let (fitted, warnings) = try ShardRun.fit(statisticsAt: stats, options: options)
       try ShardRun.writeModel(fitted, to: out)
-      print("koi: model fitted on \(shards.count) shards as of \(fitted.asOf); written to \(out)")
+      print("koi: model fitted on \(stats.count) shards as of \(fitted.asOf); written to \(out)")
       printWarnings(warnings)
     } catch {
       throw KoiExit.map(error)
@@ -192,11 +191,10 @@ struct Merge: ParsableCommand {
     dueLists.apply(to: &options)
     let reporter = ProgressReporter(quiet: quiet)
     do {
-      let shards = try ShardRun.read(stats)
-      let result = try ShardRun.merge(shards, options: options) { reporter($0) }
+      let result = try ShardRun.merge(statisticsAt: stats, options: options) { reporter($0) }
       let m = result.manifest
       print(
-        "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) in \(shards.count) shards as of \(m.asOf); results in \(out)"
+        "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) in \(stats.count) shards as of \(m.asOf); results in \(out)"
       )
       printWarnings(m.warnings)
       try report.write(directory: out)

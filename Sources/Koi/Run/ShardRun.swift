@@ -192,28 +192,26 @@ public enum ShardRun {
       asOfDay: statsAsOf ?? (lastDay + 1), files: [file])
   }
 
-  /// Reads shard statistics files.
-  public static func read(_ paths: [String]) throws -> [ShardStatistics] {
-    try paths.map { try ShardStatistics.read(path: $0) }
-  }
-
-  /// Fits every stage of `options.stages` on the merged statistics: the
-  /// model.json of one `koi score` of the whole input (`koi fit`).
+  /// Fits every stage of `options.stages` on the merged statistics of the
+  /// files at `paths`: the model.json of one `koi score` of the whole input
+  /// (`koi fit`). The shards are dropped once merged, so the fit runs beside
+  /// one copy of the rows, not two.
   public static func fit(
-    _ shards: [ShardStatistics], options: ScoreOptions, stages: [any Stage.Type] = StageRegistry.standard
+    statisticsAt paths: [String], options: ScoreOptions, stages: [any Stage.Type] = StageRegistry.standard
   ) throws -> (model: Model, warnings: [String]) {
-    let ingest = try merged(shards, asOfDay: options.ingest.asOfDay)
+    let ingest = try merged(paths.map(ShardStatistics.read(path:)), asOfDay: options.ingest.asOfDay)
     return try ScoringRun.fitOnly(options, ingest: ingest, stages: stages)
   }
 
-  /// Scores the merged statistics with `model` and writes every output of
-  /// one `koi score` of the whole input into `options.outputDirectory`
-  /// (`koi merge`). With `model` nil, fits first.
+  /// Scores the merged statistics of the files at `paths` with
+  /// `options.modelPath`'s model and writes every output of one `koi score`
+  /// of the whole input into `options.outputDirectory` (`koi merge`).
+  /// Without a model, fits first. The shards are dropped once merged.
   public static func merge(
-    _ shards: [ShardStatistics], options: ScoreOptions, stages: [any Stage.Type] = StageRegistry.standard,
+    statisticsAt paths: [String], options: ScoreOptions, stages: [any Stage.Type] = StageRegistry.standard,
     progress: @escaping (ProgressEvent) -> Void = { _ in }
   ) throws -> ScoringResult {
-    let ingest = try merged(shards, asOfDay: options.ingest.asOfDay)
+    let ingest = try merged(paths.map(ShardStatistics.read(path:)), asOfDay: options.ingest.asOfDay)
     return try ScoringRun.run(options, stages: stages, ingested: ingest, progress: progress)
   }
 }

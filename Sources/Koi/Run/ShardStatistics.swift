@@ -128,35 +128,45 @@ public struct ShardStatistics: Sendable {
 
   // MARK: - File
 
-  /// The file's bytes.
-  func encoded() throws -> [UInt8] {
-    var out = Self.magic
-    func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-    func putAll<T>(_ a: [T]) { a.withUnsafeBytes { out += $0 } }
+  /// Hands the file's bytes to `sink` in order, the row columns without a
+  /// copy.
+  private func emit(_ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    var front = Self.magic
+    func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { front += $0 } }
     let json = try JSONEncoder.koiCompact.encode(header)
     put(Self.formatVersion)
     put(UInt64(json.count))
-    out += json
+    front += json
     for id in ledger.customerIDs {
       let b = Array(id.utf8)
       put(UInt32(b.count))
-      out += b
+      front += b
     }
-    putAll(customerFirstLines.map { Int64($0) })
-    putAll(ledger.customerStart.map { Int64($0) })
-    putAll(ledger.day)
-    putAll(ledger.category)
-    putAll(ledger.amount)
-    putAll(ledger.listPrice)
-    putAll(ledger.promo)
-    putAll(ledger.channel)
-    putAll(ledger.store)
+    try front.withUnsafeBytes(sink)
+    try customerFirstLines.map { Int64($0) }.withUnsafeBytes(sink)
+    try ledger.customerStart.map { Int64($0) }.withUnsafeBytes(sink)
+    try ledger.day.withUnsafeBytes(sink)
+    try ledger.category.withUnsafeBytes(sink)
+    try ledger.amount.withUnsafeBytes(sink)
+    try ledger.listPrice.withUnsafeBytes(sink)
+    try ledger.promo.withUnsafeBytes(sink)
+    try ledger.channel.withUnsafeBytes(sink)
+    try ledger.store.withUnsafeBytes(sink)
+  }
+
+  /// The file's bytes.
+  func encoded() throws -> [UInt8] {
+    var out: [UInt8] = []
+    try emit { out += $0 }
     return out
   }
 
-  /// Writes the statistics to `path` atomically.
+  /// Writes the statistics to `path` atomically, streamed (no copy of the
+  /// file in memory).
   public func write(to path: String) throws {
-    try AtomicFile.write(try encoded(), to: path)
+    let file = try AtomicFile(path: path)
+    try emit { try file.write($0) }
+    try file.commit()
   }
 
   /// Reads statistics written by `koi stats`.
@@ -164,29 +174,34 @@ public struct ShardStatistics: Sendable {
   /// - Throws: `IngestError` (`.fileNotFound`, `.badModel`) naming the file.
   public static func read(path: String) throws -> ShardStatistics {
     let at = SourceLocation(path: path)
-    guard let data = FileManager.default.contents(atPath: path) else {
+    // Mapped, not read: the columns are copied once, out of the file's
+    // pages, instead of out of a second and third copy on the heap (which
+    // the process keeps for reuse, `Allocator`: 0.7 GB at 10M rows).
+    guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
       throw IngestError(.fileNotFound, "cannot read the shard statistics; give files written by koi stats.", at: at)
     }
+    var s = try data.withUnsafeBytes { try decode($0, at: at) }
+    s.path = path
+    return s
+  }
+
+  private static func decode(_ bytes: UnsafeRawBufferPointer, at: SourceLocation) throws -> ShardStatistics {
     func bad(_ what: String) -> IngestError {
       IngestError(.badModel, "not Koi shard statistics (\(what)); give files written by koi stats.", at: at)
     }
-    let bytes = [UInt8](data)
     var pos = 0
-    func take(_ n: Int) throws -> ArraySlice<UInt8> {
+    func take(_ n: Int) throws -> UnsafeRawBufferPointer {
       guard n >= 0, bytes.count - pos >= n else { throw bad("cut short") }
       defer { pos += n }
-      return bytes[pos..<pos + n]
+      return UnsafeRawBufferPointer(rebasing: bytes[pos..<pos + n])
     }
     func int<T: FixedWidthInteger>(_: T.Type) throws -> T {
-      let s = try take(MemoryLayout<T>.size)
-      return T(littleEndian: s.withUnsafeBytes { $0.loadUnaligned(as: T.self) })
+      T(littleEndian: try take(MemoryLayout<T>.size).loadUnaligned(as: T.self))
     }
     func array<T>(_: T.Type, _ n: Int) throws -> [T] {
       let s = try take(n * MemoryLayout<T>.stride)
       return [T](unsafeUninitializedCapacity: n) { buf, count in
-        s.withUnsafeBytes { src in
-          UnsafeMutableRawBufferPointer(buf).copyMemory(from: src)
-        }
+        UnsafeMutableRawBufferPointer(buf).copyMemory(from: s)
         count = n
       }
     }
@@ -250,8 +265,6 @@ public struct ShardStatistics: Sendable {
       customerIDs: ids, categories: header.categories, channels: header.channels, stores: header.stores,
       customer: customer, day: day, category: category, amount: amount, listPrice: listPrice, promo: promo,
       channel: channel, store: store, customerStart: start, columns: header.columns)
-    var s = ShardStatistics(header: header, ledger: ledger, customerFirstLines: first)
-    s.path = path
-    return s
+    return ShardStatistics(header: header, ledger: ledger, customerFirstLines: first)
   }
 }
