@@ -53,20 +53,25 @@ public enum ShardRun {
   ///
   /// - Throws: `IngestError` when the shards disagree (versions, columns,
   ///   as-of) or share a customer, or have no rows at all.
-  static func merged(_ shards: [ShardStatistics], asOfDay: Int32?) throws -> IngestResult {
-    let named = shards.filter { !$0.header.header.isEmpty }
+  static func merged(_ input: consuming [ShardStatistics], asOfDay: Int32?) throws -> IngestResult {
+    // Owned here: each row column of the shards is released as soon as it
+    // is merged, so the merge holds little more than one copy of the rows.
+    var shards = consume input
     let location = SourceLocation(path: shards.map(\.path).joined(separator: " "))
-    guard let first = named.first else {
+    guard let first = shards.first(where: { !$0.header.header.isEmpty }).map({ (header: $0.header, path: $0.path) })
+    else {
       throw IngestError(.empty, "every shard is empty; they need a header line and at least one row.", at: location)
     }
-    for s in named
-    where s.header.header != first.header.header || s.header.columnOverrides != first.header.columnOverrides {
+    for s in shards
+    where !s.header.header.isEmpty
+      && (s.header.header != first.header.header || s.header.columnOverrides != first.header.columnOverrides)
+    {
       throw IngestError(
         .mismatchedColumns,
         "its header differs from \(first.path)'s; every shard must be a part of one input with one header.",
         at: SourceLocation(path: s.path))
     }
-    let withRows = named.filter { $0.rows > 0 }
+    let withRows = shards.filter { !$0.header.header.isEmpty && $0.rows > 0 }.map { (header: $0.header, path: $0.path) }
     for s in withRows where s.header.columns != withRows[0].header.columns {
       throw IngestError(
         .mismatchedColumns, "its optional columns differ from \(withRows[0].path)'s.", at: SourceLocation(path: s.path))
@@ -124,38 +129,42 @@ public enum ShardRun {
     }
     order.sort { ($0.line, $0.shard, $0.customer) < ($1.line, $1.shard, $1.customer) }
 
-    let rowCount = shards.reduce(0) { $0 + $1.rows }
     var l = Ledger(empty: withRows.first?.header.columns ?? .init())
     l.categories = categories.names
     l.channels = channels.names
     l.stores = stores.names
-    l.customerIDs.reserveCapacity(order.count)
-    for column in [\Ledger.customer, \Ledger.day, \Ledger.category, \Ledger.channel, \Ledger.store]
-      as [WritableKeyPath<Ledger, [Int32]>]
-    {
-      l[keyPath: column].reserveCapacity(rowCount)
-    }
-    l.amount.reserveCapacity(rowCount)
-    l.listPrice.reserveCapacity(rowCount)
-    l.promo.reserveCapacity(rowCount)
+    l.customerIDs = order.map { shards[$0.shard].ledger.customerIDs[$0.customer] }
+    // Each customer's rows: its shard and their range there.
+    let spans = order.map { (shard: $0.shard, rows: shards[$0.shard].ledger.rows(of: $0.customer)) }
+    l.customerStart = [0]
     l.customerStart.reserveCapacity(order.count + 1)
-    for (c, o) in order.enumerated() {
-      let s = shards[o.shard].ledger
-      let rows = s.rows(of: o.customer)
-      l.customerIDs.append(s.customerIDs[o.customer])
-      l.customer.append(contentsOf: repeatElement(Int32(c), count: rows.count))
-      l.day.append(contentsOf: s.day[rows])
-      let cm = categories.maps[o.shard], hm = channels.maps[o.shard], sm = stores.maps[o.shard]
-      for i in rows {
-        l.category.append(cm[Int(s.category[i])])
-        l.channel.append(s.channel[i] < 0 ? -1 : hm[Int(s.channel[i])])
-        l.store.append(s.store[i] < 0 ? -1 : sm[Int(s.store[i])])
-      }
-      l.amount.append(contentsOf: s.amount[rows])
-      l.listPrice.append(contentsOf: s.listPrice[rows])
-      l.promo.append(contentsOf: s.promo[rows])
-      l.customerStart.append(l.customer.count)
+    for s in spans { l.customerStart.append(l.customerStart.last! + s.rows.count) }
+    for k in shards.indices {
+      shards[k].ledger.customerIDs = []
+      shards[k].ledger.customer = []
     }
+    let rowCount = l.customerStart.last!
+    l.customer = [Int32](unsafeUninitializedCapacity: rowCount) { out, count in
+      for c in spans.indices { for i in l.customerStart[c]..<l.customerStart[c + 1] { out[i] = Int32(c) } }
+      count = rowCount
+    }
+    /// Column `column` of every shard in single-run row order, each value
+    /// through `map(shard, value)`; then the shards' column is released.
+    func gather<T>(_ column: WritableKeyPath<Ledger, [T]>, _ map: (Int, T) -> T = { $1 }) -> [T] {
+      let parts = shards.map { $0.ledger[keyPath: column] }
+      for k in shards.indices { shards[k].ledger[keyPath: column] = [] }
+      var merged: [T] = []
+      merged.reserveCapacity(rowCount)
+      for s in spans { merged += parts[s.shard][s.rows].lazy.map { map(s.shard, $0) } }
+      return merged
+    }
+    l.day = gather(\.day)
+    l.category = gather(\.category) { categories.maps[$0][Int($1)] }
+    l.channel = gather(\.channel) { $1 < 0 ? -1 : channels.maps[$0][Int($1)] }
+    l.store = gather(\.store) { $1 < 0 ? -1 : stores.maps[$0][Int($1)] }
+    l.amount = gather(\.amount)
+    l.listPrice = gather(\.listPrice)
+    l.promo = gather(\.promo)
 
     var counts = RowCounts()
     var rejects: [Reject] = []
