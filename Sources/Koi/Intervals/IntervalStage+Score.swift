@@ -174,9 +174,10 @@ extension IntervalStage {
     // bytes a pair, 190 MB at 10M rows, on top of the columns' 180 MB).
     // Categories are read in place (a copy of a `CategoryIntervalModel`
     // retains its arrays and strings: once per pair, that showed in profiles).
+    let blockSize = 1 << 16
     model.categories.withUnsafeBufferPointer { categories in
-      for block in stride(from: 0, to: customers, by: 1 << 16) {
-        let blockCustomers = block..<min(customers, block + (1 << 16))
+      for block in stride(from: 0, to: customers, by: blockSize) {
+        let blockCustomers = block..<min(customers, block + blockSize)
         let firstPair = h.pairStart[blockCustomers.lowerBound]
         let pairCount = h.pairStart[blockCustomers.upperBound] - firstPair
         let rows = [IntervalPrediction](unsafeUninitializedCapacity: pairCount) { out, count in
