@@ -183,13 +183,15 @@ public struct JSONWriter {
   /// or a prediction bounded by a horizon, so another is a programming error.
   public mutating func date(_ day: Int32) {
     precondition(DayNumber.fourDigitYears.contains(day), "date \(DayNumber.format(day)) has no four-digit year")
-    let (y, m, d) = DayNumber.civil(day)
+    let (y, m, d) = DayNumber.fourDigitCivil(day)
     element(maxCount: 12) { p in
+      let pairs = JSONWriter.digitPairs.utf8Start
+      // `v` is 0…99: the year's halves (0…9999), the month and the day.
+      func storePair(_ v: Int, at i: Int) { p[i] = pairs[2 * v]; p[i + 1] = pairs[2 * v + 1] }
       p[0] = 34
-      p[1] = 48 &+ UInt8((y / 1000) % 10); p[2] = 48 &+ UInt8((y / 100) % 10)
-      p[3] = 48 &+ UInt8((y / 10) % 10); p[4] = 48 &+ UInt8(y % 10)
-      p[5] = 45; p[6] = 48 &+ UInt8(m / 10); p[7] = 48 &+ UInt8(m % 10)
-      p[8] = 45; p[9] = 48 &+ UInt8(d / 10); p[10] = 48 &+ UInt8(d % 10)
+      storePair(y / 100, at: 1); storePair(y % 100, at: 3)
+      p[5] = 45; storePair(m, at: 6)
+      p[8] = 45; storePair(d, at: 9)
       p[11] = 34
       return 12
     }

@@ -104,4 +104,11 @@ import Testing
     }
     for v in values { #expect(JSONWriter.digitCount(v) == String(v).count, "\(v)") }
   }
+
+  @Test func datesAreTheirFormattedDayNumbers() {
+    let days = DayNumber.fourDigitYears
+    for day in stride(from: days.lowerBound, through: days.upperBound, by: 97) + [days.upperBound] {
+      #expect(text { $0.date(day) } == "\"\(DayNumber.format(day))\"")
+    }
+  }
 }
