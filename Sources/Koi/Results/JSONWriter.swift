@@ -197,13 +197,14 @@ public struct JSONWriter {
     }
   }
 
-  /// A string already encoded as a JSON string literal, quotes included
-  /// (see `JSONWriter.encoded(_:)`): for names written once per record.
-  mutating func encodedString(_ literal: [UInt8]) {
-    literal.withUnsafeBufferPointer { literal in
-      element(maxCount: literal.count) { p in
-        if literal.count > 0 { p.update(from: literal.baseAddress!, count: literal.count) }
-        return literal.count
+  /// String `i` of `literals`, already encoded: for names written once per
+  /// record.
+  mutating func encodedString(_ literals: JSONStringLiterals, _ i: Int) {
+    let range = literals.ranges[i]
+    literals.bytes.withUnsafeBufferPointer { bytes in
+      element(maxCount: range.count) { p in
+        p.update(from: bytes.baseAddress! + range.lowerBound, count: range.count)  // ≥ 2 quotes: never empty
+        return range.count
       }
     }
   }
@@ -217,13 +218,6 @@ public struct JSONWriter {
         return text.count
       }
     }
-  }
-
-  /// `s` as a JSON string literal, quotes included.
-  static func encoded(_ s: String) -> [UInt8] {
-    var w = JSONWriter(capacity: s.utf8.count + 2)
-    w.string(s)
-    return Array(w.bytes)
   }
 
   // MARK: Storage
@@ -344,5 +338,27 @@ public struct JSONWriter {
     }
     put(34)
     return n
+  }
+}
+
+/// Strings encoded once as JSON string literals, quotes included, all in
+/// one buffer (treatment and tag names, written for every customer): an
+/// array per name was retained and released for every record, on the same
+/// reference count from every core at once.
+struct JSONStringLiterals: Sendable {
+  fileprivate let bytes: [UInt8]
+  fileprivate let ranges: [Range<Int>]
+
+  init(_ strings: [String]) {
+    var w = JSONWriter(capacity: strings.reduce(2 * strings.count) { $0 + $1.utf8.count })
+    var ranges: [Range<Int>] = []
+    ranges.reserveCapacity(strings.count)
+    for s in strings {
+      let start = w.bytes.count
+      w.string(s)
+      ranges.append(start..<w.bytes.count)
+    }
+    bytes = Array(w.bytes)
+    self.ranges = ranges
   }
 }

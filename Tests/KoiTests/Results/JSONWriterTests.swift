@@ -111,4 +111,20 @@ import Testing
       #expect(text { $0.date(day) } == "\"\(DayNumber.format(day))\"")
     }
   }
+
+  @Test func encodedLiteralsAreWrittenAsTheirStrings() {
+    let names = ["洗护", "say \"hi\"", "", "tab\there"]
+    let literals = JSONStringLiterals(names)
+    let written = text { w in
+      w.beginArray()
+      for i in [3, 0, 2, 1, 0] { w.encodedString(literals, i) }
+      w.endArray()
+    }
+    let expected = text { w in
+      w.beginArray()
+      for i in [3, 0, 2, 1, 0] { w.string(names[i]) }
+      w.endArray()
+    }
+    #expect(written == expected)
+  }
 }
