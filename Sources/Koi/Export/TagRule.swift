@@ -464,17 +464,19 @@ private struct CompiledCondition {
 struct TagRecordFields: CustomerRecordFields {
   let tags: CustomerTags
   /// Each tag name as a JSON string literal, made once.
-  private let literals: [[UInt8]]
+  private let literals: JSONStringLiterals
 
   init(tags: CustomerTags) {
     self.tags = tags
-    literals = tags.names.map(JSONWriter.encoded)
+    literals = JSONStringLiterals(tags.names)
   }
 
   public func write(customer c: Int, into w: inout JSONWriter) {
     w.key("tags")
     w.beginArray()
-    for t in tags.ids[c] { w.encodedString(literals[Int(t)]) }
+    // By position, not through the slice `tags.ids[c]`, which retained the
+    // shared id array for every customer.
+    for k in tags.ids.start[c]..<tags.ids.start[c + 1] { w.encodedString(literals, Int(tags.ids.values[k])) }
     w.endArray()
   }
 }

@@ -3,11 +3,11 @@
 struct IntervalRecordFields: CustomerRecordFields {
   let columns: IntervalColumns
   /// Category names as JSON literals, encoded once.
-  let categoryLiterals: [[UInt8]]
+  let categoryLiterals: JSONStringLiterals
 
   public init(model: IntervalModel, columns: IntervalColumns) {
     self.columns = columns
-    categoryLiterals = model.categories.map { JSONWriter.encoded($0.name) }
+    categoryLiterals = JSONStringLiterals(model.categories.map(\.name))
   }
 
   public func write(customer c: Int, into w: inout JSONWriter) {
@@ -16,7 +16,7 @@ struct IntervalRecordFields: CustomerRecordFields {
     for p in columns.pairs(of: c) {
       func day(_ d: Int32) { if d == IntervalColumns.noDay { w.null() } else { w.date(d) } }
       w.beginObject()
-      w.key("category"); w.encodedString(categoryLiterals[Int(columns.category[p])])
+      w.key("category"); w.encodedString(categoryLiterals, Int(columns.category[p]))
       w.key("purchases"); w.int(columns.gapCount[p] + 1)
       w.key("last_purchase"); w.date(columns.lastPurchaseDay[p])
       w.key("expected_next"); day(columns.expectedNextDay[p])

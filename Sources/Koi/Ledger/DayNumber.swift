@@ -30,6 +30,35 @@ public enum DayNumber {
     return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
   }
 
+  /// `civil(day)` for a day of `fourDigitYears` (others give meaningless
+  /// dates), with unsigned multiplications and shifts instead of signed
+  /// divisions: Neri and Schneider, "Euclidean affine functions and their
+  /// application to calendar algorithms", Software: Practice and Experience
+  /// 53(4), 2023, with the day count shifted by one 400-year era so that it
+  /// is never negative. About twice as fast as `civil`, for the dates of
+  /// customers.jsonl (a test compares the two on every day of
+  /// `fourDigitYears`).
+  static func fourDigitCivil(_ day: Int32) -> (year: Int, month: Int, day: Int) {
+    // Days since 0000-03-01 of the proleptic Gregorian calendar, plus one era.
+    let n = UInt32(bitPattern: day &+ (719_468 + 146_097))
+    // Century, and day of the century.
+    let n1 = 4 &* n &+ 3
+    let century = n1 / 146_097
+    let dayOfCentury = n1 % 146_097 / 4
+    // Year of the century (the high half of the product) and day of the year.
+    let p2 = UInt64(4 &* dayOfCentury &+ 3) &* 2_939_745
+    let yearOfCentury = UInt32(truncatingIfNeeded: p2 >> 32)
+    let dayOfYear = UInt32(truncatingIfNeeded: p2) / 2_939_745 / 4
+    // Month (from March, 3…14) and day of the month.
+    let n3 = 2141 &* dayOfYear &+ 197_913
+    let month = n3 >> 16
+    let dayOfMonth = (n3 & 0xFFFF) / 2141 + 1
+    // January and February belong to the next calendar year.
+    let january = dayOfYear >= 306
+    let year = Int(100 &* century &+ yearOfCentury) - 400 + (january ? 1 : 0)
+    return (year, Int(january ? month - 12 : month), Int(dayOfMonth))
+  }
+
   @inlinable
   public static func daysInMonth(year: Int, month: Int) -> Int {
     switch month {

@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 
 /// One stage's part of each customers.jsonl record.
 public protocol CustomerRecordFields {
@@ -10,8 +10,8 @@ public protocol CustomerRecordFields {
 /// order (first appearance in the input), `customer_id` first, then each
 /// stage's fields in pipeline order.
 ///
-/// Records are formatted on every core in fixed blocks and written in order,
-/// so the bytes do not depend on the thread count.
+/// Records are formatted on every core in fixed blocks and written in block
+/// order, so the bytes do not depend on the thread count.
 ///
 /// - Complexity: O(customers × fields).
 enum CustomersWriter {
@@ -22,38 +22,29 @@ enum CustomersWriter {
   ) throws {
     let file = try AtomicFile(path: path, streamed: true)
     let blockCount = (customerIDs.count + block - 1) / block
-    let blocksPerBatch = max(1, Parallel.coreCount)
-    // Two sets of block writers take turns: one batch is formatted into
-    // `formatting` while the previous one is written from `writing`. Reusing
-    // them keeps the buffers' pages mapped; a fresh 16 MB buffer per block
-    // was a page fault and a page clear per 4 KB of output.
-    var formatting = (0..<blocksPerBatch).map { _ in JSONWriter(capacity: block * 1024) }
-    var writing = (0..<blocksPerBatch).map { _ in JSONWriter(capacity: block * 1024) }
-    var writingCount = 0
-    for batchStart in stride(from: 0, to: blockCount, by: blocksPerBatch) {
-      let batchCount = min(blocksPerBatch, blockCount - batchStart)
-      // Set by task 0 only, read after all tasks have finished.
-      var writeError: Error?
-      formatting.withUnsafeMutableBufferPointer { out in
-        // Task 0 writes the previous batch; task t > 0 formats block t - 1.
-        Parallel.forEachChunk(count: batchCount + 1, chunkCount: batchCount + 1) { task, _ in
-          if task == 0 {
-            do { try write(writing[..<writingCount], to: file) } catch { writeError = error }
-          } else {
-            // Formatted in a local and moved back: the writers lie side by
-            // side in `out`, and updating them there from two threads made
-            // the cores take their shared cache line from each other.
-            var w = out.moveElement(from: task - 1)
-            format(block: batchStart + task - 1, into: &w, customerIDs: customerIDs, fields: fields)
-            out.initializeElement(at: task - 1, to: w)
-          }
+    let workerCount = max(1, min(Parallel.coreCount, blockCount))
+    // Each worker takes the next block, formats it into its own buffer and,
+    // when the blocks before it are written, writes it: every core formats
+    // and takes its turn at writing, so no core waits for a batch's slowest
+    // block or idles while another writes. Reusing one buffer per worker
+    // keeps its pages mapped; a fresh 16 MB buffer per block was a page
+    // fault and a page clear per 4 KB of output.
+    var writers = (0..<workerCount).map { _ in JSONWriter(capacity: block * 1024) }
+    let turns = BlockTurns(count: blockCount)
+    writers.withUnsafeMutableBufferPointer { out in
+      Parallel.forEachChunk(count: workerCount, chunkCount: workerCount) { worker, _ in
+        // Formatted in a local and moved back: the writers lie side by side
+        // in `out`, and updating them there from two threads made the cores
+        // take their shared cache line from each other.
+        var w = out.moveElement(from: worker)
+        while let b = turns.claim() {
+          format(block: b, into: &w, customerIDs: customerIDs, fields: fields)
+          turns.inTurn(b) { try file.write(w.bytes) }
         }
+        out.initializeElement(at: worker, to: w)
       }
-      if let writeError { throw writeError }
-      swap(&formatting, &writing)
-      writingCount = batchCount
     }
-    try write(writing[..<writingCount], to: file)
+    if let error = turns.error { throw error }
     try file.commit()
   }
 
@@ -67,13 +58,57 @@ enum CustomersWriter {
     for c in start..<min(customerIDs.count, start + block) {
       w.beginObject()
       w.key("customer_id"); w.string(customerIDs[c])
-      for f in fields { f.write(customer: c, into: &w) }
+      // Called in place: `for f in fields` (or a read through an unsafe
+      // buffer pointer) copies each field value out of the array for every
+      // customer, retaining and releasing every column it holds, on the
+      // same reference counts from every core.
+      for i in fields.indices { fields[i].write(customer: c, into: &w) }
       w.endObject()
       w.newline()
     }
   }
+}
 
-  static func write(_ blocks: ArraySlice<JSONWriter>, to file: AtomicFile) throws {
-    for w in blocks { try file.write(w.bytes) }
+/// Hands out blocks `0..<count` in order and lets their writes run one at a
+/// time, in block order. Blocks are claimed in order by running workers, so
+/// the block whose turn it is is always held by one that can write it: a
+/// worker never waits for a block nobody has taken, whatever the number of
+/// threads that actually run.
+private final class BlockTurns {
+  private let count: Int
+  private let condition = NSCondition()
+  private var claimed = 0
+  private var written = 0
+  /// The first write error; once set, no block is handed out or written.
+  private(set) var error: Error?
+
+  init(count: Int) { self.count = count }
+
+  /// The next block to format, or nil when all are taken or a write failed.
+  func claim() -> Int? {
+    condition.lock()
+    defer { condition.unlock() }
+    guard claimed < count, error == nil else { return nil }
+    claimed += 1
+    return claimed - 1
+  }
+
+  /// Waits until every block before `b` is written, then runs `write` (unless
+  /// a write failed) and passes the turn on.
+  func inTurn(_ b: Int, _ write: () throws -> Void) {
+    condition.lock()
+    while written < b { condition.wait() }
+    let failed = error != nil
+    condition.unlock()
+    // Only the worker holding the turn gets here, so writes never overlap.
+    var writeError: Error?
+    if !failed {
+      do { try write() } catch { writeError = error }
+    }
+    condition.lock()
+    if error == nil { error = writeError }
+    written += 1
+    condition.broadcast()
+    condition.unlock()
   }
 }

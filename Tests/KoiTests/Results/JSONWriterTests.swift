@@ -54,4 +54,77 @@ import Testing
     try file.commit()
     #expect(try Data(contentsOf: dir.url.appendingPathComponent("streamed.json")) == Data(whole.bytes))
   }
+
+  /// `v` with `decimals` decimals as the writer formatted numbers before it
+  /// stored digits in pairs: one digit at a time.
+  static func reference(_ v: Double, decimals: Int) -> String {
+    guard v.isFinite else { return "null" }
+    var scale: Int64 = 1
+    for _ in 0..<decimals { scale *= 10 }
+    let scaled = (v * Double(scale)).rounded(.toNearestOrAwayFromZero)
+    guard abs(scaled) < 9.0e15 else { return "\(v)" }
+    let q = Int64(scaled)
+    var digits = Array(String(q.magnitude))
+    while digits.count < decimals + 1 { digits.insert("0", at: 0) }
+    if decimals > 0 { digits.insert(".", at: digits.count - decimals) }
+    return (q < 0 ? "-" : "") + String(digits)
+  }
+
+  @Test func numbersMatchTheDigitByDigitFormatting() {
+    var values: [Double] = [
+      0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 0.125, 0.005, 0.015, -0.004, 0.49999999999999994, 1e15, 4.5e15,
+      -4.5e15, 8.999999999999998e15, 9e15, -9e15, 1e300, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
+      .nan, .infinity, -.infinity,
+    ]
+    for k in 0...16 {
+      let p = (0..<k).reduce(1.0) { x, _ in x * 10 }
+      values += [p, p - 1, p + 1, -p, (p - 1) / 100, p / 1000 + 0.5, p / 10_000 - 0.00005]
+    }
+    var g = SeededGenerator(seed: 18)
+    for _ in 0..<20_000 {
+      values.append(Double.random(in: -1...1, using: &g))
+      values.append(Double.random(in: -1e6...1e6, using: &g))
+      values.append(Double(Int.random(in: -1_000_000...1_000_000, using: &g)) / 200)
+    }
+    for decimals in 0...9 {
+      for v in values {
+        let s = text { $0.number(v, decimals: decimals) }
+        #expect(s == Self.reference(v, decimals: decimals), "\(v), \(decimals) decimals")
+      }
+    }
+  }
+
+  @Test func digitCountsAtPowersOfTwoAndTen() {
+    var values: [UInt64] = [0, .max]
+    for k in 0..<64 { values += [1 << k, (1 << k) - 1, (1 << k) + 1] }
+    var p: UInt64 = 1
+    for _ in 0...19 {
+      values += [p - 1, p, p + 1]
+      if p <= UInt64.max / 10 { p *= 10 }
+    }
+    for v in values { #expect(JSONWriter.digitCount(v) == String(v).count, "\(v)") }
+  }
+
+  @Test func datesAreTheirFormattedDayNumbers() {
+    let days = DayNumber.fourDigitYears
+    for day in stride(from: days.lowerBound, through: days.upperBound, by: 97) + [days.upperBound] {
+      #expect(text { $0.date(day) } == "\"\(DayNumber.format(day))\"")
+    }
+  }
+
+  @Test func encodedLiteralsAreWrittenAsTheirStrings() {
+    let names = ["洗护", "say \"hi\"", "", "tab\there"]
+    let literals = JSONStringLiterals(names)
+    let written = text { w in
+      w.beginArray()
+      for i in [3, 0, 2, 1, 0] { w.encodedString(literals, i) }
+      w.endArray()
+    }
+    let expected = text { w in
+      w.beginArray()
+      for i in [3, 0, 2, 1, 0] { w.string(names[i]) }
+      w.endArray()
+    }
+    #expect(written == expected)
+  }
 }
