@@ -108,7 +108,6 @@ enum IntervalRegression {
     let pi = cure ? 1 / (1 + Double.exp(-alpha!)) : 1  // alpha checked non-nil by `cure`
     let oneMinusPi = cure ? 1 / (1 + Double.exp(alpha!)) : 0
     let logPi = cure ? -Double.log(onePlus: Double.exp(-alpha!)) : 0
-    let v = pi * oneMinusPi
     partial.withUnsafeMutableBufferPointer { out in
       obs.logDays.withUnsafeBufferPointer { y in
         obs.event.withUnsafeBufferPointer { ev in
@@ -137,42 +136,13 @@ enum IntervalRegression {
                     let z = (y[i] - mu) * invSigma
                     let isEvent = ev[i] != 0
                     let wi = weighted ? weight[i] : 1
-                    // u1, u2: d/dz and d²/dz² of this observation's log-likelihood;
-                    // ga, haa, hza: d/dα, −d²/dα², d²/dz dα (cure only).
-                    var u1: Double, u2: Double
-                    var ga = 0.0, haa = 0.0, hza = 0.0
-                    if isEvent {
-                      ll += wi * (family.logDensityW(z) - eta - y[i] + logPi)
-                      if !derivatives { continue }
-                      (u1, u2) = family.derivatives(z, event: true)
-                      if cure { ga = oneMinusPi; haa = v }
-                    } else if cure {
-                      // log(1 − π + π S),  S = S_W(z).
-                      let logS = family.logSurvivalW(z)
-                      let S = Double.exp(logS)
-                      let D = -Double.expMinusOne(logS)  // 1 − S
-                      let A = oneMinusPi + pi * S
-                      ll += wi * Double.log(A)
-                      if !derivatives { continue }
-                      let rho = pi * S / A  // P(will return | T > t)
-                      ga = -D * v / A
-                      haa = D * D * v * v / (A * A) + D * v * (1 - 2 * pi) / A
-                      if rho > 0 {
-                        let (h1, h2) = family.derivatives(z, event: false)
-                        u1 = rho * h1
-                        u2 = rho * h2 + rho * (1 - rho) * h1 * h1
-                        hza = v * S * h1 / (A * A)
-                      } else {
-                        // S underflowed: a certain stopper; the survival part is flat
-                        // (and its derivatives may overflow to ±∞ · 0).
-                        u1 = 0
-                        u2 = 0
-                      }
-                    } else {
-                      ll += wi * family.logSurvivalW(z)
-                      if !derivatives { continue }
-                      (u1, u2) = family.derivatives(z, event: false)
-                    }
+                    let t = term(
+                      z: z, logDays: y[i], isEvent: isEvent, family: family, eta: eta, cure: cure, pi: pi,
+                      oneMinusPi: oneMinusPi, logPi: logPi, derivatives: derivatives)
+                    ll += wi * t.logLikelihood
+                    if !derivatives { continue }
+                    var (u1, u2) = (t.u1, t.u2)
+                    let (ga, haa, hza) = (t.ga, t.haa, t.hza)
                     u1 *= wi
                     u2 *= wi
                     let g = o + 1
@@ -219,6 +189,46 @@ enum IntervalRegression {
     return Evaluation(logLikelihood: ll, gradient: grad, negativeHessian: hess)
   }
 
+  /// One observation's part of `evaluate`, before its weight: the
+  /// log-likelihood term and, with `derivatives`, u1, u2 (d/dz and d²/dz²
+  /// of the term) and, with a return probability, ga, haa, hza (d/dα,
+  /// −d²/dα², d²/dz dα). Shared by the general loop and the two-covariate
+  /// kernel, so both add the very same numbers.
+  @inline(__always)
+  static func term(
+    z: Double, logDays y: Double, isEvent: Bool, family: IntervalFamily, eta: Double, cure: Bool, pi: Double,
+    oneMinusPi: Double, logPi: Double, derivatives: Bool
+  ) -> (logLikelihood: Double, u1: Double, u2: Double, ga: Double, haa: Double, hza: Double) {
+    let v = pi * oneMinusPi
+    if isEvent {
+      let ll = family.logDensityW(z) - eta - y + logPi
+      guard derivatives else { return (ll, 0, 0, 0, 0, 0) }
+      let (u1, u2) = family.derivatives(z, event: true)
+      return cure ? (ll, u1, u2, oneMinusPi, v, 0) : (ll, u1, u2, 0, 0, 0)
+    }
+    guard cure else {
+      let ll = family.logSurvivalW(z)
+      guard derivatives else { return (ll, 0, 0, 0, 0, 0) }
+      let (u1, u2) = family.derivatives(z, event: false)
+      return (ll, u1, u2, 0, 0, 0)
+    }
+    // log(1 − π + π S),  S = S_W(z).
+    let logS = family.logSurvivalW(z)
+    let S = Double.exp(logS)
+    let D = -Double.expMinusOne(logS)  // 1 − S
+    let A = oneMinusPi + pi * S
+    let ll = Double.log(A)
+    guard derivatives else { return (ll, 0, 0, 0, 0, 0) }
+    let rho = pi * S / A  // P(will return | T > t)
+    let ga = -D * v / A
+    let haa = D * D * v * v / (A * A) + D * v * (1 - 2 * pi) / A
+    // S underflowed (rho 0): a certain stopper; the survival part is flat
+    // (and its derivatives may overflow to ±∞ · 0).
+    guard rho > 0 else { return (ll, 0, 0, ga, haa, 0) }
+    let (h1, h2) = family.derivatives(z, event: false)
+    return (ll, rho * h1, rho * h2 + rho * (1 - rho) * h1 * h1, ga, haa, v * S * h1 / (A * A))
+  }
+
   /// `evaluate`'s chunk loop with derivatives for exactly two covariates
   /// (`p = 3`): every sum in a local instead of the chunk's slot in memory,
   /// written once at the end. Each sum receives the same terms, computed by
@@ -234,7 +244,6 @@ enum IntervalRegression {
     beta b: UnsafeBufferPointer<Double>, family: IntervalFamily, eta: Double, invSigma: Double, cure: Bool,
     pi: Double, oneMinusPi: Double, logPi: Double
   ) {
-    let v = pi * oneMinusPi
     let dim = cure ? 5 : 4
     let one = 1.0  // xi[0], the intercept's column
     var ll = 0.0
@@ -251,34 +260,12 @@ enum IntervalRegression {
       let z = (y[i] - mu) * invSigma
       let isEvent = ev[i] != 0
       let wi = weight?[i] ?? 1
-      var u1: Double, u2: Double
-      var ga = 0.0, haa = 0.0, hza = 0.0
-      if isEvent {
-        ll += wi * (family.logDensityW(z) - eta - y[i] + logPi)
-        (u1, u2) = family.derivatives(z, event: true)
-        if cure { ga = oneMinusPi; haa = v }
-      } else if cure {
-        let logS = family.logSurvivalW(z)
-        let S = Double.exp(logS)
-        let D = -Double.expMinusOne(logS)
-        let A = oneMinusPi + pi * S
-        ll += wi * Double.log(A)
-        let rho = pi * S / A
-        ga = -D * v / A
-        haa = D * D * v * v / (A * A) + D * v * (1 - 2 * pi) / A
-        if rho > 0 {
-          let (h1, h2) = family.derivatives(z, event: false)
-          u1 = rho * h1
-          u2 = rho * h2 + rho * (1 - rho) * h1 * h1
-          hza = v * S * h1 / (A * A)
-        } else {
-          u1 = 0
-          u2 = 0
-        }
-      } else {
-        ll += wi * family.logSurvivalW(z)
-        (u1, u2) = family.derivatives(z, event: false)
-      }
+      let t = term(
+        z: z, logDays: y[i], isEvent: isEvent, family: family, eta: eta, cure: cure, pi: pi, oneMinusPi: oneMinusPi,
+        logPi: logPi, derivatives: true)
+      ll += wi * t.logLikelihood
+      var (u1, u2) = (t.u1, t.u2)
+      let (ga, haa, hza) = (t.ga, t.haa, t.hza)
       u1 *= wi
       u2 *= wi
       let gb = -u1 * invSigma
