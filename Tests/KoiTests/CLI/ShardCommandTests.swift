@@ -82,12 +82,7 @@ import Testing
     let merged = dir.path("merged-\(count)")
     let m = try koi(["merge", "--stats"] + stats + ["--model", model, "--out", merged, "--quiet"])
     #expect(m.status == 0, "\(m.stderr)")
-    for name in Self.outputs {
-      let a = try Data(contentsOf: URL(fileURLWithPath: single + "/" + name))
-      let b = try Data(contentsOf: URL(fileURLWithPath: merged + "/" + name))
-      #expect(a == b, "\(name) differs with \(count) shards")
-    }
-    try expectSameRun(single: single, merged: merged, count: count)
+    try expectSameOutputs(single: single, merged: merged, count: count, how: "merged from \(count) shards' statistics")
 
     // The same shards scored each on its own with the model (what
     // executors run), then only their outputs merged: the same bytes.
@@ -105,12 +100,18 @@ import Testing
     let fromOutputs = dir.path("outputs-merged-\(count)")
     let o = try koi(["merge", "--outputs"] + scored.reversed() + ["--out", fromOutputs, "--no-report"])
     #expect(o.status == 0, "\(o.stderr)")
+    try expectSameOutputs(single: single, merged: fromOutputs, count: count, how: "merged from \(count) shard outputs")
+  }
+
+  /// Every output of a merge is the single run's, byte for byte, and its
+  /// run.json agrees (`expectSameRun`).
+  func expectSameOutputs(single: String, merged: String, count: Int, how: String) throws {
     for name in Self.outputs {
       let a = try Data(contentsOf: URL(fileURLWithPath: single + "/" + name))
-      let b = try Data(contentsOf: URL(fileURLWithPath: fromOutputs + "/" + name))
-      #expect(a == b, "\(name) differs merged from \(count) shard outputs")
+      let b = try Data(contentsOf: URL(fileURLWithPath: merged + "/" + name))
+      #expect(a == b, "\(name) differs \(how)")
     }
-    try expectSameRun(single: single, merged: fromOutputs, count: count)
+    try expectSameRun(single: single, merged: merged, count: count)
   }
 
   /// run.json of a merge agrees with the single run's but for the fields
