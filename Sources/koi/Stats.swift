@@ -172,12 +172,7 @@ struct Merge: ParsableCommand {
       var options = ScoreOptions(inputPath: outputs.joined(separator: " "), outputDirectory: out)
       options.command = "merge"
       do {
-        let m = try ShardRun.mergeOutputs(outputs, options: options)
-        print(
-          "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) in \(outputs.count) shard outputs as of \(m.asOf); results in \(out)"
-        )
-        printWarnings(m.warnings)
-        try report.write(directory: out)
+        try finish(ShardRun.mergeOutputs(outputs, options: options), from: "\(outputs.count) shard outputs")
       } catch {
         throw KoiExit.map(error)
       }
@@ -191,15 +186,20 @@ struct Merge: ParsableCommand {
     dueLists.apply(to: &options)
     let reporter = ProgressReporter(quiet: quiet)
     do {
-      let result = try ShardRun.merge(statisticsAt: stats, options: options) { reporter($0) }
-      let m = result.manifest
-      print(
-        "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) in \(stats.count) shards as of \(m.asOf); results in \(out)"
-      )
-      printWarnings(m.warnings)
-      try report.write(directory: out)
+      try finish(
+        ShardRun.merge(statisticsAt: stats, options: options) { reporter($0) }.manifest,
+        from: "\(stats.count) shards")
     } catch {
       throw KoiExit.map(error)
     }
+  }
+
+  /// The summary line, the warnings and report.html of a merged run.
+  private func finish(_ m: RunManifest, from source: String) throws {
+    print(
+      "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) in \(source) as of \(m.asOf); results in \(out)"
+    )
+    printWarnings(m.warnings)
+    try report.write(directory: out)
   }
 }
