@@ -112,112 +112,58 @@ extension TierFeatureTable {
     population given: TierPopulation? = nil
   ) {
     precondition(table.count == ledger.customerCount, "customer table and ledger disagree on the number of customers")
-    let c = ledger.customerCount
-    var dropped: [DroppedTierFeature] = []
-    var present = Set(requested)
-
-    func drop(_ f: TierFeature, _ reason: String) {
-      if present.remove(f) != nil { dropped.append(DroppedTierFeature(feature: f, reason: reason)) }
-    }
-    if !ledger.columns.listPrice { drop(.discountDepth, "the input has no list price column") }
-    if !ledger.columns.promo { drop(.promoShare, "the input has no promotion column") }
-    if !ledger.columns.channel { drop(.channelShare, "the input has no channel column") }
-
     let medians: [Double]
-    if !present.contains(.premiumShare) {
+    if !requested.contains(.premiumShare) {
       medians = []
     } else if let given {
       medians = ledger.categories.map { given.categoryMedianPrices[$0] ?? .infinity }
     } else {
       medians = Self.categoryMedianPrices(ledger)
     }
-    var population = TierPopulation()
-    for (name, m) in zip(ledger.categories, medians) where m.isFinite { population.categoryMedianPrices[name] = m }
+    self.init(
+      customers: TierCustomerFeatures(ledger: ledger, medians: medians), table: table, columns: ledger.columns,
+      categories: ledger.categories, medians: medians, requested: requested, population: given)
+  }
 
-    // Per-customer pass; NaN marks "no known value" for the imputable features.
-    var discount = [Double](repeating: .nan, count: c)
-    var promo = [Double](repeating: .nan, count: c)
-    var premium = [Double](repeating: 0, count: c)
-    var breadth = [Double](repeating: 0, count: c)
-    var channel = [Double](repeating: .nan, count: c)
-    let channelCount = ledger.channels.count
-    let categoryCount = ledger.categories.count
-    discount.withUnsafeMutableBufferPointer { discount in
-      promo.withUnsafeMutableBufferPointer { promo in
-        premium.withUnsafeMutableBufferPointer { premium in
-          breadth.withUnsafeMutableBufferPointer { breadth in
-            channel.withUnsafeMutableBufferPointer { channel in
-              ledger.amount.withUnsafeBufferPointer { amount in
-                ledger.listPrice.withUnsafeBufferPointer { list in
-                  ledger.promo.withUnsafeBufferPointer { promoFlag in
-                    ledger.channel.withUnsafeBufferPointer { channelIndex in
-                      ledger.category.withUnsafeBufferPointer { category in
-                        ledger.customerStart.withUnsafeBufferPointer { start in
-                          medians.withUnsafeBufferPointer { medians in
-                            Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
-                              // Scratch per chunk: last customer that touched each category/channel.
-                              var seenCategory = [Int32](repeating: -1, count: categoryCount)
-                              var channelTally = [Int32](repeating: 0, count: channelCount)
-                              var touchedChannels: [Int32] = []
-                              for k in range {
-                                var purchases = 0, listed = 0, promoKnown = 0, promoYes = 0, premiumCount = 0,
-                                  distinct = 0
-                                var depth = 0.0
-                                var channelKnown = 0
-                                touchedChannels.removeAll(keepingCapacity: true)
-                                for i in start[k]..<start[k + 1] {
-                                  let a = amount[i]
-                                  guard isPurchase(a) else { continue }
-                                  purchases += 1
-                                  let lp = list[i]
-                                  if lp.isFinite && lp > 0 {
-                                    listed += 1
-                                    depth += min(1, max(-1, 1 - a / lp))
-                                  }
-                                  let pf = promoFlag[i]
-                                  if pf >= 0 { promoKnown += 1; if pf == 1 { promoYes += 1 } }
-                                  let cat = Int(category[i])
-                                  if seenCategory[cat] != Int32(truncatingIfNeeded: k) {
-                                    seenCategory[cat] = Int32(truncatingIfNeeded: k)
-                                    distinct += 1
-                                  }
-                                  if !medians.isEmpty {
-                                    let price = (lp.isFinite && lp > 0) ? lp : a
-                                    if price > medians[cat] { premiumCount += 1 }
-                                  }
-                                  let ch = Int(channelIndex[i])
-                                  if ch >= 0 && ch < channelCount {
-                                    if channelTally[ch] == 0 { touchedChannels.append(Int32(ch)) }
-                                    channelTally[ch] += 1
-                                    channelKnown += 1
-                                  }
-                                }
-                                if listed > 0 { discount[k] = depth / Double(listed) }
-                                if promoKnown > 0 { promo[k] = Double(promoYes) / Double(promoKnown) }
-                                premium[k] = purchases > 0 ? Double(premiumCount) / Double(purchases) : 0
-                                breadth[k] = Double(distinct)
-                                if channelKnown > 0 {
-                                  var top: Int32 = 0
-                                  for ch in touchedChannels {
-                                    top = max(top, channelTally[Int(ch)]); channelTally[Int(ch)] = 0
-                                  }
-                                  channel[k] = Double(top) / Double(channelKnown)
-                                }
-                              }
-                            }
-                          }
-                        }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
+  /// The features from the per-customer values of the whole population
+  /// (`customers`, e.g. `TierCustomerFeatures.gathered` from the parts of a
+  /// sharded fit): the drops for absent columns, the imputation and the
+  /// population figures, as `init(ledger:table:requested:population:)`.
+  ///
+  /// `columns` are the input's optional columns (`Ledger.columns`),
+  /// `categories` its category names (`Ledger.categories`) and `medians`
+  /// the category median prices `customers` were computed with: empty when
+  /// `requested` has no `premium_share`; else with `population`,
+  /// `categories.map { population.categoryMedianPrices[$0] ?? .infinity }`,
+  /// without, `TierFeatureTable.categoryMedianPrices` of the whole ledger
+  /// (the merged `TierPriceCounts.medians()` of its parts). With
+  /// `population`, its imputation medians are used.
+  ///
+  /// - Precondition: `customers` and `table` have the same customers, in the
+  ///   same order; `medians` is empty or has one price per category.
+  /// - Complexity: O(customers) plus the imputation medians.
+  init(
+    customers: TierCustomerFeatures, table: CustomerTable, columns: Ledger.OptionalColumns, categories: [String],
+    medians: [Double], requested: [TierFeature] = TierFeature.allCases, population given: TierPopulation? = nil
+  ) {
+    precondition(table.count == customers.count, "customer table and tier features disagree on the customers")
+    precondition(medians.isEmpty || medians.count == categories.count, "one median price per category, or none")
+    var dropped: [DroppedTierFeature] = []
+    var present = Set(requested)
+
+    func drop(_ f: TierFeature, _ reason: String) {
+      if present.remove(f) != nil { dropped.append(DroppedTierFeature(feature: f, reason: reason)) }
     }
+    if !columns.listPrice { drop(.discountDepth, "the input has no list price column") }
+    if !columns.promo { drop(.promoShare, "the input has no promotion column") }
+    if !columns.channel { drop(.channelShare, "the input has no channel column") }
 
+    var population = TierPopulation()
+    for (name, m) in zip(categories, medians) where m.isFinite { population.categoryMedianPrices[name] = m }
+
+    var discount = customers.discountDepth
+    var promo = customers.promoShare
+    var channel = customers.channelShare
     var imputed: [TierFeature: Int] = [:]
     func impute(_ f: TierFeature, _ v: inout [Double], what: String) {
       guard present.contains(f) else { return }
@@ -248,8 +194,8 @@ extension TierFeatureTable {
       switch f {
       case .discountDepth: values.append(discount)
       case .promoShare: values.append(promo)
-      case .premiumShare: values.append(premium)
-      case .breadth: values.append(breadth)
+      case .premiumShare: values.append(customers.premiumShare)
+      case .breadth: values.append(customers.breadth)
       case .tenureDays: values.append(table.firstPurchaseDay.map { Double(table.asOfDay) - Double($0) })
       case .purchaseDays: values.append(table.purchaseDays.map { Double($0) })
       case .netSpend: values.append(table.netAmount.map { $0.isFinite ? max(0, $0) : 0 })

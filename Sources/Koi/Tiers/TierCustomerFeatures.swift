@@ -1,0 +1,171 @@
+/// The tier feature values that depend only on each customer's own rows
+/// (and, for `premium_share`, on the category median prices): the
+/// per-customer pass of `TierFeatureTable`, before imputation.
+///
+/// A part of the population (a shard of customers, each with all of its
+/// rows, with the whole population's category and channel lists) gives its
+/// customers exactly the values the whole ledger gives them; `gathered`
+/// puts the parts' customers into the whole population's order, and
+/// `TierFeatureTable.init(customers:table:columns:categories:medians:requested:population:)`
+/// does the rest.
+///
+/// NaN marks "no known value" in the imputable columns.
+struct TierCustomerFeatures: Sendable {
+  /// Mean `clamp(1 − paid/list, −1, 1)` over purchases with a list price
+  /// known and > 0; NaN without one.
+  var discountDepth: [Double]
+  /// Share of purchases with promo = 1 among those with the flag known; NaN
+  /// without one.
+  var promoShare: [Double]
+  /// Share of purchases priced above their category's median; 0 when no
+  /// medians were given (premium share not requested) or without purchases.
+  var premiumShare: [Double]
+  /// Distinct categories purchased.
+  var breadth: [Double]
+  /// Share of the purchases with a known channel made through the most-used
+  /// one; NaN without one.
+  var channelShare: [Double]
+
+  /// The number of customers.
+  var count: Int { breadth.count }
+
+  /// The columns as given.
+  ///
+  /// - Precondition: all five have the same length.
+  init(
+    discountDepth: [Double], promoShare: [Double], premiumShare: [Double], breadth: [Double],
+    channelShare: [Double]
+  ) {
+    precondition(
+      [discountDepth.count, promoShare.count, premiumShare.count, channelShare.count].allSatisfy {
+        $0 == breadth.count
+      }, "tier feature columns of different lengths")
+    self.discountDepth = discountDepth
+    self.promoShare = promoShare
+    self.premiumShare = premiumShare
+    self.breadth = breadth
+    self.channelShare = channelShare
+  }
+
+  /// The values of every customer of `ledger`, purchases priced against
+  /// `medians` (by category index; empty: premium share not requested, all 0).
+  ///
+  /// - Precondition: `medians` is empty or has one price per category of
+  ///   `ledger.categories`.
+  /// - Complexity: O(rows), parallel over customers.
+  init(ledger: Ledger, medians: [Double]) {
+    precondition(
+      medians.isEmpty || medians.count == ledger.categories.count, "one median price per category, or none")
+    let c = ledger.customerCount
+    var discount = [Double](repeating: .nan, count: c)
+    var promo = [Double](repeating: .nan, count: c)
+    var premium = [Double](repeating: 0, count: c)
+    var breadth = [Double](repeating: 0, count: c)
+    var channel = [Double](repeating: .nan, count: c)
+    let channelCount = ledger.channels.count
+    let categoryCount = ledger.categories.count
+    discount.withUnsafeMutableBufferPointer { discount in
+      promo.withUnsafeMutableBufferPointer { promo in
+        premium.withUnsafeMutableBufferPointer { premium in
+          breadth.withUnsafeMutableBufferPointer { breadth in
+            channel.withUnsafeMutableBufferPointer { channel in
+              ledger.amount.withUnsafeBufferPointer { amount in
+                ledger.listPrice.withUnsafeBufferPointer { list in
+                  ledger.promo.withUnsafeBufferPointer { promoFlag in
+                    ledger.channel.withUnsafeBufferPointer { channelIndex in
+                      ledger.category.withUnsafeBufferPointer { category in
+                        ledger.customerStart.withUnsafeBufferPointer { start in
+                          medians.withUnsafeBufferPointer { medians in
+                            Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
+                              // Scratch per chunk: last customer that touched each category/channel.
+                              var seenCategory = [Int32](repeating: -1, count: categoryCount)
+                              var channelTally = [Int32](repeating: 0, count: channelCount)
+                              var touchedChannels: [Int32] = []
+                              for k in range {
+                                var purchases = 0, listed = 0, promoKnown = 0, promoYes = 0, premiumCount = 0,
+                                  distinct = 0
+                                var depth = 0.0
+                                var channelKnown = 0
+                                touchedChannels.removeAll(keepingCapacity: true)
+                                for i in start[k]..<start[k + 1] {
+                                  let a = amount[i]
+                                  guard isPurchase(a) else { continue }
+                                  purchases += 1
+                                  let lp = list[i]
+                                  if lp.isFinite && lp > 0 {
+                                    listed += 1
+                                    depth += min(1, max(-1, 1 - a / lp))
+                                  }
+                                  let pf = promoFlag[i]
+                                  if pf >= 0 { promoKnown += 1; if pf == 1 { promoYes += 1 } }
+                                  let cat = Int(category[i])
+                                  if seenCategory[cat] != Int32(truncatingIfNeeded: k) {
+                                    seenCategory[cat] = Int32(truncatingIfNeeded: k)
+                                    distinct += 1
+                                  }
+                                  if !medians.isEmpty {
+                                    let price = (lp.isFinite && lp > 0) ? lp : a
+                                    if price > medians[cat] { premiumCount += 1 }
+                                  }
+                                  let ch = Int(channelIndex[i])
+                                  if ch >= 0 && ch < channelCount {
+                                    if channelTally[ch] == 0 { touchedChannels.append(Int32(ch)) }
+                                    channelTally[ch] += 1
+                                    channelKnown += 1
+                                  }
+                                }
+                                if listed > 0 { discount[k] = depth / Double(listed) }
+                                if promoKnown > 0 { promo[k] = Double(promoYes) / Double(promoKnown) }
+                                premium[k] = purchases > 0 ? Double(premiumCount) / Double(purchases) : 0
+                                breadth[k] = Double(distinct)
+                                if channelKnown > 0 {
+                                  var top: Int32 = 0
+                                  for ch in touchedChannels {
+                                    top = max(top, channelTally[Int(ch)]); channelTally[Int(ch)] = 0
+                                  }
+                                  channel[k] = Double(top) / Double(channelKnown)
+                                }
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    self.init(
+      discountDepth: discount, promoShare: promo, premiumShare: premium, breadth: breadth, channelShare: channel)
+  }
+
+  /// The customers of `parts` in the whole population's order: customer `c`
+  /// of the result is customer `order[c].index` of `parts[order[c].part]`.
+  ///
+  /// - Precondition: every pair in `order` names an existing customer.
+  /// - Complexity: O(customers).
+  static func gathered(_ parts: [TierCustomerFeatures], order: [(part: Int, index: Int)]) -> TierCustomerFeatures {
+    let n = order.count
+    var discount: [Double] = [], promo: [Double] = [], premium: [Double] = [], breadth: [Double] = []
+    var channel: [Double] = []
+    discount.reserveCapacity(n)
+    promo.reserveCapacity(n)
+    premium.reserveCapacity(n)
+    breadth.reserveCapacity(n)
+    channel.reserveCapacity(n)
+    for (p, i) in order {
+      let part = parts[p]
+      discount.append(part.discountDepth[i])
+      promo.append(part.promoShare[i])
+      premium.append(part.premiumShare[i])
+      breadth.append(part.breadth[i])
+      channel.append(part.channelShare[i])
+    }
+    return TierCustomerFeatures(
+      discountDepth: discount, promoShare: promo, premiumShare: premium, breadth: breadth, channelShare: channel)
+  }
+}
