@@ -31,16 +31,44 @@ public struct TierStage: Sendable {
   public static func fit(
     ledger: Ledger, table: CustomerTable, options: TierOptions = TierOptions(), warmStart: TierModel? = nil
   ) throws -> TierModel {
-    var kmOptions = KMeansOptions(
+    _ = try kMeansOptions(options)
+    return try fit(
+      features: TierFeatureTable(ledger: ledger, table: table, requested: options.features),
+      customerCount: table.count, options: options, warmStart: warmStart)
+  }
+
+  /// The k-means options of `options`, validated.
+  ///
+  /// - Throws: `TierError` for invalid options.
+  static func kMeansOptions(_ options: TierOptions) throws -> KMeansOptions {
+    let kmOptions = KMeansOptions(
       k: options.k, restarts: options.restarts, maxIterations: options.maxIterations,
       tolerance: options.tolerance, seed: options.seed, kernel: options.kernel)
     do { try kmOptions.validate() } catch let e as KMeansError {
       throw TierError(message: "tier options: \(e.message)", underlying: e)
     }
-    let featureTable = TierFeatureTable(ledger: ledger, table: table, requested: options.features)
+    return kmOptions
+  }
+
+  /// Fits the tier model on features already computed: the part of
+  /// `fit(ledger:table:options:warmStart:)` after the features, for a fit
+  /// whose features were assembled from parts of the population
+  /// (`TierFeatureTable.init(customers:table:columns:categories:medians:requested:population:)`).
+  /// `featureTable` must have been computed with `requested: options.features`
+  /// and no given population; `customerCount` is the number of customers of
+  /// the whole population (`CustomerTable.count`), which `featureTable`
+  /// cannot say when no feature could be computed.
+  ///
+  /// - Throws: `TierError` for invalid options or a failed clustering.
+  /// - Complexity: the `KMeans.fit` cost on customers × features.
+  static func fit(
+    features featureTable: TierFeatureTable, customerCount: Int, options: TierOptions = TierOptions(),
+    warmStart: TierModel? = nil
+  ) throws -> TierModel {
+    var kmOptions = try kMeansOptions(options)
     let scaling = TierScaling(fitting: featureTable)
     let features = featureTable.features
-    let n = featureTable.customerCount == 0 ? table.count : featureTable.customerCount
+    let n = featureTable.customerCount == 0 ? customerCount : featureTable.customerCount
     var notes: [String] = []
     for (f, c) in featureTable.imputed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
       notes.append("\(f.rawValue): \(c) customers without a known value got the population median")
