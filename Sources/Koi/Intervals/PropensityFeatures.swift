@@ -55,6 +55,7 @@ struct PropensityFeatures {
   var categoryRate: [Double]
   var categoryBuyers: [Double]
   var categorySeason: [Double]
+  /// Per customer of `histories`, its categories bought before the origin.
   var customerCategories: [Double]
   /// `model.categories` as the scalars `row` needs (no copy of a category per row).
   let categoryParameters: [IntervalShrinkage.Parameters]
@@ -108,7 +109,10 @@ struct PropensityFeatures {
   ///
   /// With `saved` (the fitting run's aggregates at this origin and horizon),
   /// the category columns 6–9 are taken from it instead of from `h`, so a
-  /// subset of the fitting customers (a shard) gets the whole run's rows.
+  /// subset of the fitting customers (a shard) gets the whole run's rows:
+  /// every other column of a pair's row comes from the pair, its own
+  /// customer (`customers`, and `customerCategories` over the customer's
+  /// pairs) and `model`, never from other customers.
   init(
     histories h: PurchaseHistories, customers: Customers, model: IntervalModel, origin o: Int32, horizon: Int,
     dataStart: Int32, saved: CategoryAggregates? = nil

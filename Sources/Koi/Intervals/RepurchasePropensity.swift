@@ -20,6 +20,14 @@ import RealModule
 /// hash of (customer, category, origin), so the choice of rows never
 /// depends on input order or thread count.
 ///
+/// `fit` is three steps, so that a population split into parts by customer
+/// (shards) trains exactly the whole population's trees without holding its
+/// rows: `plan` from the whole population's histories (origins, sampling
+/// thresholds, category columns), `draw` of each part (the rows the whole
+/// population draws of the part's pairs, keyed by whole-population
+/// customer and category), `merge` of the parts' draws into the whole
+/// population's order, and `train` on them.
+///
 /// - Complexity: O(origins · (rows + pairs)) for the features, plus the
 ///   boosting: O(trees · training rows · features) per window.
 enum RepurchasePropensity {
@@ -54,40 +62,178 @@ enum RepurchasePropensity {
     var asOfCategories: [PropensityFeatures.CategoryAggregates]? = nil
   }
 
-  /// Trains each window's trees on the rolling origins of `h`.
+  /// Trains each window's trees on the rolling origins of `h`: `plan`,
+  /// `draw` of every pair, then `train`.
   static func fit(
     ledger: Ledger, histories h: PurchaseHistories, model: IntervalModel
   ) -> (trained: Trained, report: PropensityReport) {
+    let plan = Self.plan(histories: h, model: model)
+    return train(
+      plan: plan, draws: draw(ledger: ledger, histories: h, globalCustomer: nil, model: model, plan: plan),
+      histories: h, model: model)
+  }
+
+  /// What the draws of every part of a population share, from the whole
+  /// population's histories: the first purchase day, each window's origins
+  /// and sampling threshold, and the category columns at each origin. With
+  /// them, a part's rows are the rows the whole run draws of its pairs.
+  struct Plan: Sendable, Equatable {
+    /// The first purchase day of any pair (a feature is measured from it).
+    var dataStart: Int32
+    /// Per window, its origins O_j, latest first (at most `origins`, each
+    /// with `minimumHistoryDays` of history before it).
+    var origins: [[Int32]]
+    /// Per window, the hash threshold of its rows (`sampleThreshold`).
+    var keepBelow: [UInt64]
+    /// Every window's origins once, latest first: the order in which a
+    /// draw builds each origin's customer aggregates.
+    var distinctOrigins: [Int32]
+    /// Per window and origin (indexed like `origins`), the category
+    /// columns over the whole population.
+    var categories: [[PropensityFeatures.CategoryAggregates]]
+  }
+
+  /// The plan of the population of `h` (the whole population, not a part).
+  ///
+  /// - Complexity: O(origins · (pairs + gaps)), O(origins · categories · 640)
+  ///   for the median-gap histograms.
+  static func plan(histories h: PurchaseHistories, model: IntervalModel) -> Plan {
     let asOf = h.asOfDay
     var dataStart = Int32.max
     for p in 0..<h.pairCount { dataStart = min(dataStart, h.firstDay[p]) }
-    let q = PropensityFeatures.count
     // Each window's origins O_j, j = 0, 1, …, while they have enough history.
     let origins = windows.map { horizon in
-      (0..<Self.origins).map { asOf - Int32(horizon) - originStep * Int32($0) }
-        .prefix { $0 - dataStart >= minimumHistoryDays }
+      Array(
+        (0..<Self.origins).map { asOf - Int32(horizon) - originStep * Int32($0) }
+          .prefix { $0 - dataStart >= minimumHistoryDays })
     }
-    let keepBelow = origins.map { sampleThreshold(origins: $0, histories: h) }
-    // Windows share origins (asOf − 120 is both 30 + 3·30 and 90 + 30):
-    // each origin's customer aggregates are built once, for every window
-    // training there, and dropped when its samples are drawn, so one
-    // origin's aggregates (40 bytes a customer) are alive at a time. On
-    // this thread: drawn concurrently, the origins took no less time at
-    // 10M rows and their memory landed in glibc's per-thread arenas
-    // (+5–25 MB peak).
+    // Windows share origins (asOf − 120 is both 30 + 3·30 and 90 + 30).
     let distinct = Set(origins.joined()).sorted(by: >)
-    let drawn = distinct.map { o in
-      let customers = PropensityFeatures.Customers(ledger: ledger, origin: o)
-      return windows.indices.map { w -> WindowRows.Sample? in
-        guard origins[w].contains(o) else { return nil }
-        let snapshot = PropensityFeatures(
-          histories: h, customers: customers, model: model, origin: o, horizon: windows[w], dataStart: dataStart)
-        return sample(snapshot, keepBelow: keepBelow[w])
+    let categories = windows.indices.map { w in
+      origins[w].map { o in
+        PropensityFeatures.CategoryAggregates(
+          histories: h, categoryCount: model.categories.count, origin: o, horizon: windows[w], dataStart: dataStart)
       }
     }
-    let rows = windows.indices.map { w in
-      WindowRows(horizon: windows[w], samples: origins[w].map { drawn[distinct.firstIndex(of: $0)!][w]! })
+    return Plan(
+      dataStart: dataStart, origins: origins, keepBelow: origins.map { sampleThreshold(origins: $0, histories: h) },
+      distinctOrigins: distinct, categories: categories)
+  }
+
+  /// The rows drawn from a population or a part of one: per window, per
+  /// origin of `Plan.origins`, the sampled rows.
+  struct Draws: Sendable, Equatable {
+    var samples: [[WindowRows.Sample]]
+  }
+
+  /// The rows of `plan` drawn from the pairs of `h` (built from `ledger`,
+  /// as of the whole population's as-of day, with the whole population's
+  /// category indices). `globalCustomer` maps each customer of `ledger` to
+  /// its index in the whole population (increasing); nil when `ledger` is
+  /// the whole population. The sampling hash and the held-out customers
+  /// use the whole population's customer index, so a part draws exactly
+  /// the rows the whole population draws of its pairs, in the same order
+  /// (`merge`).
+  ///
+  /// Each origin's customer aggregates are built once, for every window
+  /// training there, and dropped when its samples are drawn, so one
+  /// origin's aggregates (40 bytes a customer) are alive at a time. On
+  /// this thread: drawn concurrently, the origins took no less time at
+  /// 10M rows and their memory landed in glibc's per-thread arenas
+  /// (+5–25 MB peak).
+  ///
+  /// - Complexity: O(origins · (rows + pairs)), plus O(rows · g log g)
+  ///   for the sampled rows' features.
+  static func draw(
+    ledger: Ledger, histories h: PurchaseHistories, globalCustomer: [Int32]?, model: IntervalModel, plan: Plan
+  ) -> Draws {
+    precondition(ledger.customerCount == h.customerCount, "histories of the ledger")
+    precondition(globalCustomer.map { $0.count == h.customerCount } ?? true, "one global index per customer")
+    var samples = plan.origins.map { $0.map { WindowRows.Sample(origin: $0) } }
+    for o in plan.distinctOrigins {
+      let customers = PropensityFeatures.Customers(ledger: ledger, origin: o)
+      for w in windows.indices {
+        guard let j = plan.origins[w].firstIndex(of: o) else { continue }
+        let snapshot = PropensityFeatures(
+          histories: h, customers: customers, model: model, origin: o, horizon: windows[w],
+          dataStart: plan.dataStart, saved: plan.categories[w][j])
+        samples[w][j] = sample(snapshot, keepBelow: plan.keepBelow[w], globalCustomer: globalCustomer)
+      }
     }
+    return Draws(samples: samples)
+  }
+
+  /// The draws of the parts of a population (disjoint sets of customers,
+  /// drawn with the same plan) as the whole population's draws: each
+  /// sample's training and held-out rows in the order of their keys
+  /// (customer, then category: the whole population's pair order).
+  ///
+  /// - Complexity: O(n log n) for the n rows of each sample.
+  static func merge(_ parts: [Draws]) -> Draws {
+    precondition(!parts.isEmpty, "at least one part")
+    if parts.count == 1 { return parts[0] }
+    var out = parts[0]
+    for w in out.samples.indices {
+      for j in out.samples[w].indices {
+        let pieces = parts.map { d -> WindowRows.Sample in
+          precondition(
+            d.samples.count == out.samples.count && d.samples[w].count == out.samples[w].count
+              && d.samples[w][j].origin == out.samples[w][j].origin, "parts drawn with one plan")
+          return d.samples[w][j]
+        }
+        var s = WindowRows.Sample(origin: out.samples[w][j].origin)
+        (s.train, s.trainY, s.trainKey) = merged(pieces.map { ($0.train, $0.trainY, $0.trainKey) })
+        (s.held, s.heldY, s.heldKey) = merged(pieces.map { ($0.held, $0.heldY, $0.heldKey) })
+        out.samples[w][j] = s
+      }
+    }
+    return out
+  }
+
+  /// The rows of `pieces` (rows of `PropensityFeatures.count` values, one
+  /// label and one key each) in key order.
+  ///
+  /// - Precondition: no key is in two pieces.
+  static func merged(_ pieces: [(rows: [Double], labels: [Double], keys: [UInt64])]) -> (
+    rows: [Double], labels: [Double], keys: [UInt64]
+  ) {
+    let q = PropensityFeatures.count
+    var order: [(key: UInt64, piece: Int, row: Int)] = []
+    order.reserveCapacity(pieces.reduce(0) { $0 + $1.keys.count })
+    for (i, piece) in pieces.enumerated() {
+      precondition(piece.rows.count == q * piece.keys.count && piece.labels.count == piece.keys.count)
+      for (r, key) in piece.keys.enumerated() { order.append((key, i, r)) }
+    }
+    order.sort { $0.key < $1.key }
+    var rows: [Double] = [], labels: [Double] = [], keys: [UInt64] = []
+    rows.reserveCapacity(order.count * q)
+    labels.reserveCapacity(order.count)
+    keys.reserveCapacity(order.count)
+    for (n, o) in order.enumerated() {
+      precondition(n == 0 || order[n - 1].key < o.key, "a pair in two parts")
+      rows += pieces[o.piece].rows[(o.row * q)..<((o.row + 1) * q)]
+      labels.append(pieces[o.piece].labels[o.row])
+      keys.append(o.key)
+    }
+    return (rows, labels, keys)
+  }
+
+  /// Each window's trees on the rows `draws` (of the whole population, or
+  /// merged from its parts with `merge`), and the report; the scoring rows'
+  /// category columns from `h`, the whole population's histories.
+  ///
+  /// - Complexity: that of `train(_:)` for each window, plus
+  ///   O(pairs + gaps) for each window's scoring aggregates.
+  static func train(
+    plan: Plan, draws: consuming Draws, histories h: PurchaseHistories, model: IntervalModel
+  ) -> (trained: Trained, report: PropensityReport) {
+    precondition(
+      draws.samples.map { $0.map(\.origin) } == plan.origins, "draws of the plan's origins")
+    let q = PropensityFeatures.count
+    let rows = windows.indices.map { w in WindowRows(horizon: windows[w], samples: draws.samples[w]) }
+    // The samples are copied into the windows' rows: drop them before the
+    // boosting.
+    _ = consume draws
     // The windows' boosting concurrently: most of a fit is serial (split
     // search, partitions), and each fit is the same on any thread.
     let trained = Parallel.map(rows.count) { train(rows[$0]) }
@@ -111,10 +257,10 @@ enum RepurchasePropensity {
     // shard scored with the model gets the whole population's.
     let atAsOf = windows.map {
       PropensityFeatures.CategoryAggregates(
-        histories: h, categoryCount: model.categories.count, origin: asOf, horizon: $0, dataStart: dataStart)
+        histories: h, categoryCount: model.categories.count, origin: h.asOfDay, horizon: $0, dataStart: plan.dataStart)
     }
     return (
-      Trained(trees: windowTrees, dataStart: dataStart, asOfCategories: atAsOf),
+      Trained(trees: windowTrees, dataStart: plan.dataStart, asOfCategories: atAsOf),
       PropensityReport(windows: reports, features: PropensityFeatures.names, importance: importance)
     )
   }
@@ -122,10 +268,21 @@ enum RepurchasePropensity {
   /// One window's training and held-out rows, its origins' samples in
   /// order, and the report's row counts.
   struct WindowRows {
-    /// The rows sampled at one origin.
-    struct Sample {
+    /// The rows sampled at one origin: features (`PropensityFeatures.count`
+    /// a row), labels and each row's key (`pairKey`), training and held-out.
+    struct Sample: Sendable, Equatable {
       var origin: Int32
-      var train: [Double] = [], trainY: [Double] = [], held: [Double] = [], heldY: [Double] = []
+      var train: [Double] = [], trainY: [Double] = [], trainKey: [UInt64] = []
+      var held: [Double] = [], heldY: [Double] = [], heldKey: [UInt64] = []
+
+      /// Bit for bit: the same rows, NaN equal to NaN.
+      static func == (a: Self, b: Self) -> Bool {
+        func same(_ x: [Double], _ y: [Double]) -> Bool {
+          x.count == y.count && zip(x, y).allSatisfy { $0.bitPattern == $1.bitPattern }
+        }
+        return a.origin == b.origin && same(a.train, b.train) && same(a.trainY, b.trainY) && a.trainKey == b.trainKey
+          && same(a.held, b.held) && same(a.heldY, b.heldY) && a.heldKey == b.heldKey
+      }
     }
 
     var report: PropensityReport.Window
@@ -150,27 +307,38 @@ enum RepurchasePropensity {
   /// window's rows: one row per pair with a purchase before each origin.
   ///
   /// - Complexity: O(origins · pairs).
-  static func sampleThreshold(origins: ArraySlice<Int32>, histories h: PurchaseHistories) -> UInt64 {
+  static func sampleThreshold(origins: [Int32], histories h: PurchaseHistories) -> UInt64 {
     var total = 0
     for o in origins { for p in 0..<h.pairCount where h.firstDay[p] < o { total += 1 } }
     return total > maximumTrainingRows
       ? UInt64(Double(UInt32.max) * Double(maximumTrainingRows) / Double(total)) : UInt64(UInt32.max) + 1
   }
 
+  /// The key of a row: the pair's customer (index in the whole population)
+  /// and category, in the order of the whole population's pairs.
+  @inline(__always)
+  static func pairKey(customer: Int32, category: Int32) -> UInt64 {
+    UInt64(UInt32(bitPattern: customer)) << 32 | UInt64(UInt32(bitPattern: category))
+  }
+
   /// The rows of `s`'s origin whose (customer, category, origin) hash is
-  /// below `keepBelow`, in pair order; a customer in five is held out.
+  /// below `keepBelow`, in pair order; a customer in five is held out. The
+  /// customer is `globalCustomer[c]` for customer `c` of `s` (c itself
+  /// when nil).
   ///
   /// - Complexity: O(pairs) for the sampling, O(rows · g log g) for the
   ///   sampled rows' features.
-  static func sample(_ s: PropensityFeatures, keepBelow: UInt64) -> WindowRows.Sample {
+  static func sample(_ s: PropensityFeatures, keepBelow: UInt64, globalCustomer: [Int32]?) -> WindowRows.Sample {
     let h = s.histories
     var out = WindowRows.Sample(origin: s.origin)
     var row = [Double](repeating: 0, count: PropensityFeatures.count)
     var scratch: [Int32] = []
     for p in 0..<h.pairCount where h.firstDay[p] < s.origin {
-      let c = UInt64(UInt32(bitPattern: h.pairCustomer[p]))
+      let customer = globalCustomer.map { $0[Int(h.pairCustomer[p])] } ?? h.pairCustomer[p]
+      let category = h.pairCategory[p]
+      let c = UInt64(UInt32(bitPattern: customer))
       let key =
-        c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: h.pairCategory[p])) &* 0xC2B2_AE3D_27D4_EB4F
+        c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: category)) &* 0xC2B2_AE3D_27D4_EB4F
         ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
       guard (key >> 32) < keepBelow else { continue }
       guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else {
@@ -178,9 +346,9 @@ enum RepurchasePropensity {
       }
       let y: Double = next < s.origin &+ Int32(s.horizon) ? 1 : 0
       if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
-        out.held += row; out.heldY.append(y)
+        out.held += row; out.heldY.append(y); out.heldKey.append(pairKey(customer: customer, category: category))
       } else {
-        out.train += row; out.trainY.append(y)
+        out.train += row; out.trainY.append(y); out.trainKey.append(pairKey(customer: customer, category: category))
       }
     }
     return out
