@@ -169,16 +169,22 @@ enum RepurchasePropensity {
   /// (customer, then category: the whole population's pair order).
   ///
   /// - Complexity: O(n log n) for the n rows of each sample.
-  static func merge(_ parts: [Draws]) -> Draws {
+  ///
+  /// Each part's sample is released once merged, so the merge holds about
+  /// one copy of the rows.
+  static func merge(_ input: consuming [Draws]) -> Draws {
+    var parts = consume input
     precondition(!parts.isEmpty, "at least one part")
     if parts.count == 1 { return parts[0] }
-    var out = parts[0]
+    var out = Draws(samples: parts[0].samples.map { $0.map { WindowRows.Sample(origin: $0.origin) } })
     for w in out.samples.indices {
       for j in out.samples[w].indices {
-        let pieces = parts.map { d -> WindowRows.Sample in
+        let pieces = parts.indices.map { k -> WindowRows.Sample in
+          let d = parts[k]
           precondition(
             d.samples.count == out.samples.count && d.samples[w].count == out.samples[w].count
               && d.samples[w][j].origin == out.samples[w][j].origin, "parts drawn with one plan")
+          defer { parts[k].samples[w][j] = WindowRows.Sample(origin: d.samples[w][j].origin) }
           return d.samples[w][j]
         }
         var s = WindowRows.Sample(origin: out.samples[w][j].origin)

@@ -78,7 +78,7 @@ public struct ShardStatistics: Sendable {
 
   /// The number of customers and rows of the shard.
   public var customers: Int { ledger.customerCount }
-  public var rows: Int { ledger.rowCount }
+  public var rows: Int { header.rows }
 
   /// The statistics of an ingested shard (read with
   /// `IngestOptions.recordsFirstLines`).
@@ -169,10 +169,12 @@ public struct ShardStatistics: Sendable {
     try file.commit()
   }
 
-  /// Reads statistics written by `koi stats`.
+  /// Reads statistics written by `koi stats`; without `rows`, only the
+  /// header, the customers and their row offsets (the row columns are left
+  /// empty; the file is still checked whole).
   ///
   /// - Throws: `IngestError` (`.fileNotFound`, `.badModel`) naming the file.
-  public static func read(path: String) throws -> ShardStatistics {
+  public static func read(path: String, rows: Bool = true) throws -> ShardStatistics {
     let at = SourceLocation(path: path)
     // Mapped, not read: the columns are copied once, out of the file's
     // pages, instead of out of a second and third copy on the heap (which
@@ -180,12 +182,13 @@ public struct ShardStatistics: Sendable {
     guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
       throw IngestError(.fileNotFound, "cannot read the shard statistics; give files written by koi stats.", at: at)
     }
-    var s = try data.withUnsafeBytes { try decode($0, at: at) }
+    var s = try data.withUnsafeBytes { try decode($0, rows: rows, at: at) }
     s.path = path
     return s
   }
 
-  private static func decode(_ bytes: UnsafeRawBufferPointer, at: SourceLocation) throws -> ShardStatistics {
+  private static func decode(_ bytes: UnsafeRawBufferPointer, rows: Bool, at: SourceLocation) throws -> ShardStatistics
+  {
     func bad(_ what: String) -> IngestError {
       IngestError(.badModel, "not Koi shard statistics (\(what)); give files written by koi stats.", at: at)
     }
@@ -242,6 +245,17 @@ public struct ShardStatistics: Sendable {
     let start = try array(Int64.self, c + 1).map { Int($0) }
     guard start.first == 0, start.last == n, zip(start, start.dropFirst()).allSatisfy({ $0 <= $1 }) else {
       throw bad("bad row offsets")
+    }
+    guard rows else {
+      _ = try take(n * (4 + 4 + 8 + 8 + 1 + 4 + 4))  // day, category, amount, list price, promo, channel, store
+      guard pos == bytes.count else { throw bad("trailing bytes") }
+      var ledger = Ledger(empty: header.columns)
+      ledger.customerIDs = ids
+      ledger.categories = header.categories
+      ledger.channels = header.channels
+      ledger.stores = header.stores
+      ledger.customerStart = start
+      return ShardStatistics(header: header, ledger: ledger, customerFirstLines: first)
     }
     let day = try array(Int32.self, n)
     let category = try array(Int32.self, n)

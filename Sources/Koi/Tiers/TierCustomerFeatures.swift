@@ -143,29 +143,20 @@ struct TierCustomerFeatures: Sendable {
       discountDepth: discount, promoShare: promo, premiumShare: premium, breadth: breadth, channelShare: channel)
   }
 
-  /// The customers of `parts` in the whole population's order: customer `c`
-  /// of the result is customer `order[c].index` of `parts[order[c].part]`.
-  ///
-  /// - Precondition: every pair in `order` names an existing customer.
-  /// - Complexity: O(customers).
-  static func gathered(_ parts: [TierCustomerFeatures], order: [(part: Int, index: Int)]) -> TierCustomerFeatures {
-    let n = order.count
-    var discount: [Double] = [], promo: [Double] = [], premium: [Double] = [], breadth: [Double] = []
-    var channel: [Double] = []
-    discount.reserveCapacity(n)
-    promo.reserveCapacity(n)
-    premium.reserveCapacity(n)
-    breadth.reserveCapacity(n)
-    channel.reserveCapacity(n)
-    for (p, i) in order {
-      let part = parts[p]
-      discount.append(part.discountDepth[i])
-      promo.append(part.promoShare[i])
-      premium.append(part.premiumShare[i])
-      breadth.append(part.breadth[i])
-      channel.append(part.channelShare[i])
-    }
-    return TierCustomerFeatures(
-      discountDepth: discount, promoShare: promo, premiumShare: premium, breadth: breadth, channelShare: channel)
+  /// `count` customers without a known value (NaN; premium share and
+  /// breadth 0), for shards' features to be put in (`place`).
+  init(customers count: Int) {
+    let unknown = [Double](repeating: .nan, count: count), zero = [Double](repeating: 0, count: count)
+    self.init(discountDepth: unknown, promoShare: unknown, premiumShare: zero, breadth: zero, channelShare: unknown)
+  }
+
+  /// Puts the features of shard `k`'s customers at their places in the
+  /// whole population (`order`).
+  mutating func place(_ part: TierCustomerFeatures, shard k: Int, order: CustomerOrder) {
+    order.place(part.discountDepth, shard: k, into: &discountDepth)
+    order.place(part.promoShare, shard: k, into: &promoShare)
+    order.place(part.premiumShare, shard: k, into: &premiumShare)
+    order.place(part.breadth, shard: k, into: &breadth)
+    order.place(part.channelShare, shard: k, into: &channelShare)
   }
 }

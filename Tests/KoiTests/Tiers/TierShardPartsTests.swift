@@ -55,23 +55,21 @@ import Testing
   }
 
   /// `ledger` split into `count` parts by a hash of the customer index, so
-  /// the parts interleave in the global order; returns the parts and, per
-  /// global customer, its part and index there.
-  static func split(_ ledger: Ledger, into count: Int) -> ([Ledger], [(part: Int, index: Int)]) {
+  /// the parts interleave in the global order; returns the parts and the
+  /// global order.
+  static func split(_ ledger: Ledger, into count: Int) -> ([Ledger], CustomerOrder) {
     var members = [[Int]](repeating: [], count: count)
-    var order: [(part: Int, index: Int)] = []
     for c in 0..<ledger.customerCount {
-      let p = Int((UInt64(c) &* 0x9E37_79B9_7F4A_7C15) >> 33) % count
-      order.append((p, members[p].count))
-      members[p].append(c)
+      members[Int((UInt64(c) &* 0x9E37_79B9_7F4A_7C15) >> 33) % count].append(c)
     }
-    return (members.map { part(of: ledger, customers: $0) }, order)
+    // A customer's global index orders it as its first line would.
+    return (members.map { part(of: ledger, customers: $0) }, CustomerOrder(firstLines: members))
   }
 
-  /// The driver's fit: merged price counts, per-part features gathered into
+  /// The driver's fit: merged price counts, per-part features placed in
   /// the global order, the rest on the whole population.
   static func shardedFeatures(
-    _ parts: [Ledger], order: [(part: Int, index: Int)], whole: Ledger, table: CustomerTable,
+    _ parts: [Ledger], order: CustomerOrder, whole: Ledger, table: CustomerTable,
     requested: [TierFeature]
   ) -> TierFeatureTable {
     var medians: [Double] = []
@@ -81,8 +79,10 @@ import Testing
       for p in parts.dropLast().reversed() { counts.merge(TierPriceCounts(ledger: p)) }
       medians = counts.medians()
     }
-    let customers = TierCustomerFeatures.gathered(
-      parts.map { TierCustomerFeatures(ledger: $0, medians: medians) }, order: order)
+    var customers = TierCustomerFeatures(customers: order.count)
+    for (k, p) in parts.enumerated() {
+      customers.place(TierCustomerFeatures(ledger: p, medians: medians), shard: k, order: order)
+    }
     return TierFeatureTable(
       customers: customers, table: table, columns: whole.columns, categories: whole.categories, medians: medians,
       requested: requested)
@@ -121,7 +121,7 @@ import Testing
     #expect(want.contains { $0.isFinite }, "\(name)")
   }
 
-  @Test(arguments: 0..<3) func gatheredPartsGiveTheWholeLedgersFeatures(_ which: Int) {
+  @Test(arguments: 0..<3) func placedPartsGiveTheWholeLedgersFeatures(_ which: Int) {
     let (name, whole) = Self.cases[which]
     let table = CustomerTable(ledger: whole, asOfDay: DayNumber.from(year: 2026, month: 1, day: 1))
     let (parts, order) = Self.split(whole, into: 3)
@@ -218,19 +218,22 @@ import Testing
     }
   }
 
-  @Test func gatheredFollowsTheOrder() {
+  @Test func placingFollowsTheOrder() {
     let a = TierCustomerFeatures(
       discountDepth: [0.1, .nan], promoShare: [1, 0], premiumShare: [0, 0.5], breadth: [1, 2],
       channelShare: [.nan, 1])
     let b = TierCustomerFeatures(
       discountDepth: [0.3], promoShare: [.nan], premiumShare: [1], breadth: [3], channelShare: [0.25])
-    let g = TierCustomerFeatures.gathered([a, b], order: [(1, 0), (0, 1), (0, 0)])
+    // Whole order: b's customer, then a's second, then a's first.
+    let order = CustomerOrder(firstLines: [[2, 1], [0]])
+    var g = TierCustomerFeatures(customers: 3)
+    g.place(a, shard: 0, order: order)
+    g.place(b, shard: 1, order: order)
     #expect(g.count == 3)
     #expect(Self.bits(g.discountDepth) == Self.bits([0.3, .nan, 0.1]))
     #expect(Self.bits(g.promoShare) == Self.bits([.nan, 0, 1]))
     #expect(g.premiumShare == [1, 0.5, 0])
     #expect(g.breadth == [3, 2, 1])
     #expect(Self.bits(g.channelShare) == Self.bits([0.25, 1, .nan]))
-    #expect(TierCustomerFeatures.gathered([a, b], order: []).count == 0)
   }
 }
