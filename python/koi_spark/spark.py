@@ -137,7 +137,9 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
 
     With `score_on="executors"` (the default):
       1. executors: `koi stats` per partition (parse, validate, reject);
-      2. driver: `koi fit --stats` (the model; the only step that sees every row);
+      2. driver: `koi fit --stats` (the model; the statistics come to the
+         driver's disk a partition at a time, and koi fit reads them one at a
+         time, holding per-customer statistics);
       3. executors: `koi score - --model model.json --shard` per partition
          (the same partitions, kept by `persist`), returning customers.jsonl,
          shard.json and model.json;
@@ -197,10 +199,9 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
     keyed = body.map(key).partitionBy(shards, lambda k: k)
     if score_on == "executors":
         keyed = keyed.persist()
-    collected = sorted(keyed.mapPartitionsWithIndex(stats).collect())
     with tempfile.TemporaryDirectory(prefix="koi-driver-", dir=work_dir) as d:
         files = []
-        for k, data in collected:
+        for k, data in _one_partition_at_a_time(keyed.mapPartitionsWithIndex(stats)):
             if shared:
                 files.append(data.decode())
                 continue
@@ -216,7 +217,7 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
         keyed_scored = _score_partitions(sc, keyed, header, model, binary, s_args + list(fit_args) + list(merge_args),
                                          executor_threads, shared)
         dirs = []
-        for k, parts in sorted(keyed_scored.collect()):
+        for k, parts in _one_partition_at_a_time(keyed_scored):
             if shared:
                 dirs.append(parts.decode())
                 continue
@@ -228,6 +229,21 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
             dirs.append(sd)
         keyed.unpersist()
         return run_koi(["merge", "--outputs"] + dirs + ["--out", out_dir, "--quiet"], koi=binary).strip()
+
+
+def _one_partition_at_a_time(rdd) -> Iterator:
+    """The records of `rdd`, computed on the executors all at once (kept on
+    their disks), then brought to the driver one partition at a time in
+    partition order: `collect()` would hold every partition's statistics or
+    outputs in the driver's memory together."""
+    from pyspark import StorageLevel
+
+    rdd = rdd.persist(StorageLevel.DISK_ONLY)
+    try:
+        rdd.count()  # every partition's koi, in parallel
+        yield from rdd.toLocalIterator()
+    finally:
+        rdd.unpersist()
 
 
 # What koi merge --outputs reads of each partition's koi score --shard.
