@@ -66,3 +66,20 @@ public struct Ledger: Sendable {
 /// purchases: they do not count towards frequency, recency or intervals.
 @inlinable
 public func isPurchase(_ amount: Double) -> Bool { amount > 0 }
+
+extension Ledger {
+  /// Empties the store column, which no stage reads: `ScoringRun` does so
+  /// after ingest, so that the stages reuse its memory (40 MB at 10M rows).
+  /// `columns.store` still says whether the input had one.
+  mutating func releaseStore() { store = [] }
+
+  /// Empties the list price, promotion flag and channel columns, which
+  /// only the tier features read: `ScoringRun` does so once the tier stage
+  /// has run, so that the later stages reuse their memory (130 MB at 10M
+  /// rows). `columns` still says which of them the input had.
+  mutating func releaseTierInputs() {
+    listPrice = []
+    promo = []
+    channel = []
+  }
+}

@@ -105,6 +105,8 @@ public struct LifetimeModel: Sendable, Codable, Equatable {
 
 /// Per-customer outputs, struct of arrays indexed by customer; nil means
 /// "write null" (model not fitted, customer invalid, or mean does not exist).
+/// Every value is finite or nil, so the columns store NaN for nil
+/// (`OptionalDoubleColumn`, half the memory of `[Double?]`).
 ///
 /// Suggested customers.jsonl keys, in `jsonKeys` order: `p_alive`,
 /// `expected_purchases`, `p_no_purchase`, `expected_spend`, `clv` (all over
@@ -113,20 +115,20 @@ public struct LifetimeColumns: Sendable {
   static let jsonKeys = ["p_alive", "expected_purchases", "p_no_purchase", "expected_spend", "clv"]
 
   /// The columns in `jsonKeys` order.
-  var inJSONKeyOrder: [[Double?]] {
+  var inJSONKeyOrder: [OptionalDoubleColumn] {
     [probabilityAlive, expectedPurchases, probabilityNoPurchase, expectedSpend, clv]
   }
 
   /// P(alive at the as-of day).
-  public var probabilityAlive: [Double?]
+  public var probabilityAlive: OptionalDoubleColumn
   /// Expected purchases (purchase days) in the horizon.
-  public var expectedPurchases: [Double?]
+  public var expectedPurchases: OptionalDoubleColumn
   /// P(no purchase in the horizon).
-  var probabilityNoPurchase: [Double?]
+  var probabilityNoPurchase: OptionalDoubleColumn
   /// Expected spend per purchase (Gamma-Gamma), currency.
-  public var expectedSpend: [Double?]
+  public var expectedSpend: OptionalDoubleColumn
   /// Discounted expected margin over the horizon, currency.
-  public var clv: [Double?]
+  public var clv: OptionalDoubleColumn
   public var horizonDays: Double
 }
 
@@ -326,9 +328,12 @@ public struct LifetimeStage: Sendable {
     let gg = model.gammaGamma
     let spendUsable = gg.map { $0.diagnostics.converged } ?? false
     var columns = LifetimeColumns(
-      probabilityAlive: [Double?](repeating: nil, count: n), expectedPurchases: [Double?](repeating: nil, count: n),
-      probabilityNoPurchase: [Double?](repeating: nil, count: n), expectedSpend: [Double?](repeating: nil, count: n),
-      clv: [Double?](repeating: nil, count: n), horizonDays: options.horizonDays)
+      probabilityAlive: OptionalDoubleColumn(repeating: nil, count: n),
+      expectedPurchases: OptionalDoubleColumn(repeating: nil, count: n),
+      probabilityNoPurchase: OptionalDoubleColumn(repeating: nil, count: n),
+      expectedSpend: OptionalDoubleColumn(repeating: nil, count: n),
+      clv: OptionalDoubleColumn(repeating: nil, count: n),
+      horizonDays: options.horizonDays)
     func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
     for c in 0..<n {
       let row = Int(rows.rowOfCustomer[c])

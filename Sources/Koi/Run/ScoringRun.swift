@@ -96,6 +96,9 @@ public struct ScoreOptions: Sendable {
 /// for callers (tests, other programs) that want more than the files.
 public struct ScoringResult: Sendable {
   public var manifest: RunManifest
+  /// The run's ledger; with the standard stages, without the columns no
+  /// step after the tier stage reads (list price, promotion flag, channel
+  /// and store are empty; `columns` says which the input had).
   public var ledger: Ledger
   public var table: CustomerTable
   public var model: Model
@@ -203,10 +206,28 @@ public enum ScoringRun {
         options: options, previousModel: try options.initModelPath.map { try Model.load(path: $0) },
         scoringModel: scoringModel)
     )
-    for stage in stages where options.stages.contains(stage.name) {
+    // Ledger columns that no later step reads are emptied once their last
+    // reader has run, in this copy of the ledger and the batch's, so that
+    // the later stages reuse their memory: the store column (no stage reads
+    // it) at once, list price, promotion flag and channel (the tier
+    // features) after the tier stage. Only with the standard stages, whose
+    // readers are known; the result's ledger then lacks those columns.
+    let running = stages.filter { options.stages.contains($0.name) }
+    let releasesColumns = stages.allSatisfy { s in StageRegistry.standard.contains { $0 == s } }
+    func release(_ columns: (inout Ledger) -> Void) {
+      columns(&ingest.ledger)
+      state.releaseLedgerColumns(columns)
+    }
+    let lastTierInputReader = running.firstIndex { $0 == TierStage.self } ?? -1
+    if releasesColumns {
+      release { $0.releaseStore() }
+      if lastTierInputReader < 0 { release { $0.releaseTierInputs() } }
+    }
+    for (i, stage) in running.enumerated() {
       progress(.stage(stage.name.rawValue))
       state.run(stage)
       lap(stage.name.rawValue)
+      if releasesColumns && i == lastTierInputReader { release { $0.releaseTierInputs() } }
     }
     warnings += state.warnings
 

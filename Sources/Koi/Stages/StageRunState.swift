@@ -2,7 +2,9 @@
 /// `ScoringRun` hands each stage to `run`, which takes it through its steps
 /// and files its results here.
 struct StageRunState {
-  let batch: StageBatch
+  /// The run's one batch; `releaseLedgerColumns` empties columns no later
+  /// step reads.
+  private(set) var batch: StageBatch
   var model: Model
   var report: SegmentsReport
   let context: StageContext
@@ -14,7 +16,9 @@ struct StageRunState {
   /// Each stage's facts for tags and campaign lists, added in stage order
   /// by `contribute(to:)` (in the tags step, which uses them).
   private var contributions: [(inout CustomerFactTable) -> Void] = []
-  private var fileWriters: [(String) throws -> [String]] = []
+  /// They are given the batch when called rather than keeping the one of
+  /// their stage's time, which would keep released ledger columns alive.
+  private var fileWriters: [(StageBatch, String) throws -> [String]] = []
 
   init(
     batch: StageBatch, model: Model, report: SegmentsReport, context: StageContext
@@ -55,7 +59,7 @@ struct StageRunState {
     fields.append(stage.recordFields(batch, fitted: fitted, columns: columns))
     warnings += stage.warnings(fitted: fitted, columns: columns, context: context)
     contributions.append { [context] facts in stage.contribute(columns, fitted: fitted, to: &facts, context: context) }
-    fileWriters.append { [batch, context] directory in
+    fileWriters.append { [context] batch, directory in
       try stage.writeFiles(batch, fitted: fitted, columns: columns, to: directory, context: context)
     }
     outputs[S.self] = columns
@@ -68,6 +72,13 @@ struct StageRunState {
 
   /// Writes every stage's own files into `directory`; returns their names.
   func writeFiles(to directory: String) throws -> [String] {
-    try fileWriters.flatMap { try $0(directory) }
+    try fileWriters.flatMap { try $0(batch, directory) }
+  }
+
+  /// Empties the batch ledger's columns that `release` empties (see
+  /// `Ledger.releaseColumns`); the caller releases its own copy too, or
+  /// the memory stays in use.
+  mutating func releaseLedgerColumns(_ release: (inout Ledger) -> Void) {
+    release(&batch.ledger)
   }
 }

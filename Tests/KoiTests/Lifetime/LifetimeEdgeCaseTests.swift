@@ -12,7 +12,9 @@ struct LifetimeEdgeCaseTests {
       .allSatisfy { $0.allSatisfy { $0 == nil || $0!.isFinite } }
   }
 
-  static func inUnitInterval(_ v: [Double?]) -> Bool { v.allSatisfy { $0 == nil || ($0! >= 0 && $0! <= 1) } }
+  static func inUnitInterval(_ v: some Collection<Double?>) -> Bool {
+    v.allSatisfy { $0 == nil || ($0! >= 0 && $0! <= 1) }
+  }
 
   @Test(
     "per-customer formulas at the extremes",

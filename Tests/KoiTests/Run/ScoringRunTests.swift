@@ -24,6 +24,21 @@ import Testing
     return try ScoringRun.run(o)
   }
 
+  /// The columns no step after the tier stage reads are released (their
+  /// memory reused by the later stages); the tiers still had them.
+  @Test func releasesTheLedgerColumnsOnlyTiersRead() throws {
+    let result = try score()
+    let l = result.ledger
+    #expect(l.columns.listPrice && l.columns.promo && l.columns.channel && l.columns.store)
+    #expect(l.listPrice.isEmpty && l.promo.isEmpty && l.channel.isEmpty && l.store.isEmpty)
+    #expect(l.amount.count == l.rowCount && l.rowCount > 0)
+    let tiers = try #require(result.tiers)
+    #expect(tiers.tier.contains { $0 != nil })
+    let ingest = try TransactionReader.read(path: Self.sample.appendingPathComponent("transactions.csv").path)
+    let table = CustomerTable(ledger: ingest.ledger, asOfDay: ingest.asOfDay)
+    #expect(result.model.tiers == (try TierStage.fit(ledger: ingest.ledger, table: table)))
+  }
+
   @Test func repurchaseCyclesAreRecoveredWithinFivePercent() throws {
     let result = try score { $0.stages = [.intervals] }
     let model = try #require(result.model.intervals)
