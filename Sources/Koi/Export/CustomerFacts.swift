@@ -241,8 +241,9 @@ public struct CustomerFactTable: Sendable {
     f.tierID = tierID?[c]
     f.tierName = tierID.map { PriceSensitivityTier(rawValue: $0[c])?.id ?? "" }
     f.nextPurchases = nextPurchases?[c]
-    f.pAlive = pAlive?[c]
-    f.clv = clv?[c]
+    // The columns keep NaN where the model gives no value; the value says nil.
+    f.pAlive = pAlive.flatMap { $0[c].isNaN ? nil : $0[c] }
+    f.clv = clv.flatMap { $0[c].isNaN ? nil : $0[c] }
     return f
   }
 }

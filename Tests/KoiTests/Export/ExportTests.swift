@@ -85,6 +85,23 @@ import Testing
     #expect(two[1].entries.map(\.priority) == [9000, 100])
   }
 
+  /// A customer the lifetime model gives no value (NaN in the fact
+  /// columns) is ranked by its net amount and p(alive) 1, not by NaN.
+  @Test func aCustomerWithoutLifetimeValuesFallsBackInTheLists() {
+    var t = facts([(.atRisk, 10_000), (.atRisk, 500)])
+    t.clv = [.nan, 900]
+    t.pAlive = [.nan, 0.5]
+    #expect(t[0].clv == nil && t[0].pAlive == nil)
+    #expect(t[1].clv == 900 && t[1].pAlive == 0.5)
+    var o = ExportOptions()
+    o.lists = [.highValueAtRisk]
+    let (tags, _) = TagEngine(rules: TagRule.defaults).tagAll(t)
+    let (lists, _) = CampaignLists.build(
+      facts: t, tags: tags, customerIDs: ["a", "b"], exportedIDs: ["a", "b"], options: o, runID: "r", asOf: "2025-07-01"
+    )
+    #expect(lists[0].entries.map(\.priority) == [10_000, 900])
+  }
+
   @Test func rulesOnMissingFactsDoNotFireAndSaySoOnce() {
     let t = facts([(.champions, 100), (.loyal, 50)])
     let (tags, warnings) = TagEngine(rules: TagRule.defaults).tagAll(t)
