@@ -141,6 +141,11 @@ extension CustomerOrder {
   /// Puts shard `k`'s per-customer values `part` at their single-run
   /// places in `whole`.
   func place<T>(_ part: [T], shard k: Int, into whole: inout [T]) {
+    // A shard with every customer has them in single-run order: no copy.
+    if positions[k].count == count {
+      whole = part
+      return
+    }
     for (i, c) in positions[k].enumerated() { whole[Int(c)] = part[i] }
   }
 }
@@ -206,6 +211,11 @@ extension PurchaseHistories {
   /// - Precondition: at least one part; every part as of the same day.
   init(gathering parts: [PurchaseHistories], order: CustomerOrder) {
     precondition(Set(parts.map(\.asOfDay)).count == 1, "histories gather only as of one day")
+    // A shard with every customer has them in single-run order: no copy.
+    if let whole = parts.first(where: { $0.customerCount == order.count }) {
+      self = whole
+      return
+    }
     asOfDay = parts[0].asOfDay
     let pairs = parts.reduce(0) { $0 + $1.pairCount }
     let gapCount = parts.reduce(0) { $0 + $1.gaps.count }

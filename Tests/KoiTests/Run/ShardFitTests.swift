@@ -54,7 +54,7 @@ import Testing
     if v.change == "no premium share" { options.tiers.features = [.discountDepth, .promoShare, .breadth, .netSpend] }
     if v.change == "no propensity" { options.intervals.propensity = false }
     let (wholeModel, wholeWarnings) = try single(options)
-    for count in [1, 3] {
+    for count in [2, 3] {
       let (model, warnings) = try sharded(options, count: count)
       #expect(model == wholeModel, "\(v) in \(count) shards")
       #expect(warnings == wholeWarnings)

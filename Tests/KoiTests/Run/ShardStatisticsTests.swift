@@ -56,5 +56,28 @@ import Testing
     // Every cut file is refused; a flipped byte inside a value (an amount,
     // a day) may still read.
     #expect(refused >= 8)
+    // Without the rows, a cut file is refused too.
+    for (k, b) in damaged.enumerated() where b.count < bytes.count {
+      #expect(throws: IngestError.self) { try ShardStatistics.read(path: dir.path("d\(k).stats"), rows: false) }
+    }
+  }
+
+  @Test func theHeaderAloneReadsTheCustomersWithoutTheRows() throws {
+    let s = try shard()
+    let path = dir.path("h.stats")
+    try s.write(to: path)
+    let h = try ShardStatistics.read(path: path, rows: false)
+    #expect(h.ledger.customerIDs == ["A", "B"] && h.customerFirstLines == [2, 4])
+    #expect(h.ledger.customerStart == s.ledger.customerStart && h.rows == 3 && h.ledger.day.isEmpty)
+  }
+
+  @Test func aDirectoryOrMissingFileIsRefusedWithAMessage() throws {
+    for path in [dir.path("."), dir.path("missing.stats")] {
+      #expect {
+        try ShardStatistics.read(path: path)
+      } throws: { e in
+        (e as? IngestError)?.code == .fileNotFound
+      }
+    }
   }
 }
