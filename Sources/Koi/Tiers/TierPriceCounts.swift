@@ -28,14 +28,7 @@ struct TierPriceCounts: Sendable, Equatable, Codable {
   /// - Complexity: O(rows) to collect, O(rows) radix sorts per category.
   init(ledger: Ledger) {
     let m = ledger.categories.count
-    var listed = [[Double]](repeating: [], count: m)
-    var paid = [[Double]](repeating: [], count: m)
-    for i in 0..<ledger.rowCount where isPurchase(ledger.amount[i]) {
-      let cat = Int(ledger.category[i])
-      let lp = ledger.listPrice[i]
-      if lp.isFinite && lp > 0 { listed[cat].append(lp) }
-      if ledger.amount[i].isFinite { paid[cat].append(ledger.amount[i]) }
-    }
+    let (listed, paid) = TierFeatureTable.categoryPrices(ledger)
     // Purchases pay > 0 and list prices are > 0: no NaN, no -0.0 to order.
     self.listed = Parallel.map(m) { ValueCounts(listed[$0]) }
     self.paid = Parallel.map(m) { ValueCounts(paid[$0]) }
