@@ -58,11 +58,13 @@ struct Stats: ParsableCommand {
 
 struct Fit: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Fit the model on the merged statistics of every shard (the driver's step).",
+    abstract: "Fit the model on the statistics of every shard (the driver's step).",
     discussion: """
-      Merges the statistics of koi stats in single-run order and fits every stage: the \
-      model.json that koi score writes for the whole input, byte for byte. Give the options \
-      that change the fit as koi score takes them.
+      Fits every stage on the statistics of koi stats in single-run order: the model.json \
+      that koi score writes for the whole input, byte for byte. With several files it reads \
+      them one at a time, twice, and holds per-customer statistics, not the rows (one \
+      file: its rows). Give files, not pipes. Give the options that change the fit as koi \
+      score takes them.
 
       Example:
         koi fit --stats stats/*.stats --out model.json
