@@ -192,18 +192,19 @@ public struct ShardStatistics: Sendable {
     func bad(_ what: String) -> IngestError {
       IngestError(.badModel, "not Koi shard statistics (\(what)); give files written by koi stats.", at: at)
     }
-    func take(_ n: Int) throws -> [UInt8] {
-      guard n >= 0, let b = try file.bytes(n) else { throw bad("cut short") }
-      return b
+    /// `body` of the next `n` bytes (in the reader's buffer, no copy).
+    func take<R>(_ n: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+      guard n >= 0, let r = try file.withBytes(n, body) else { throw bad("cut short") }
+      return r
     }
     func int<T: FixedWidthInteger>(_: T.Type) throws -> T {
-      T(littleEndian: try take(MemoryLayout<T>.size).withUnsafeBytes { $0.loadUnaligned(as: T.self) })
+      T(littleEndian: try take(MemoryLayout<T>.size) { $0.loadUnaligned(as: T.self) })
     }
     func array<T>(_: T.Type, _ n: Int) throws -> [T] {
       guard let a = try file.array(T.self, n) else { throw bad("cut short") }
       return a
     }
-    guard Array(try take(magic.count)) == magic else { throw bad("no KOISTATS magic") }
+    guard try take(magic.count, { $0.elementsEqual(magic) }) else { throw bad("no KOISTATS magic") }
     let version = try int(UInt32.self)
     guard version == formatVersion else {
       throw IngestError(
@@ -215,7 +216,7 @@ public struct ShardStatistics: Sendable {
     guard h < UInt64(file.size) else { throw bad("cut short") }
     let header: Header
     do {
-      header = try JSONDecoder.koi.decode(Header.self, from: Data(try take(Int(h))))
+      header = try JSONDecoder.koi.decode(Header.self, from: try take(Int(h)) { Data($0) })
     } catch let e as IngestError {
       throw e
     } catch {
@@ -234,7 +235,7 @@ public struct ShardStatistics: Sendable {
     ids.reserveCapacity(c)
     for _ in 0..<c {
       let len = Int(try int(UInt32.self))
-      ids.append(String(decoding: try take(len), as: UTF8.self))
+      ids.append(try take(len) { String(decoding: $0, as: UTF8.self) })
     }
     let first = try array(Int64.self, c).map { Int($0) }
     let start = try array(Int64.self, c + 1).map { Int($0) }
@@ -325,8 +326,8 @@ private struct ShardFileReader {
     return done
   }
 
-  /// The next `n` bytes, or nil when the file ends first.
-  mutating func bytes(_ n: Int) throws -> [UInt8]? {
+  /// `body` of the next `n` bytes, or nil when the file ends first.
+  mutating func withBytes<R>(_ n: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
     guard n <= size - position else { return nil }
     if buffer.count - start < n {
       buffer.removeFirst(start)
@@ -341,11 +342,10 @@ private struct ShardFileReader {
       buffer.removeLast(want - got)
       guard buffer.count >= n else { return nil }
     }
-    defer {
-      start += n
-      position += n
-    }
-    return Array(buffer[start..<start + n])
+    let r = try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<start + n])) }
+    start += n
+    position += n
+    return r
   }
 
   /// The next `count` values of `T`, or nil when the file ends first.
