@@ -102,6 +102,9 @@ enum ShardFit {
         let ledger = try rows(k)
         features?.place(TierCustomerFeatures(ledger: ledger, medians: medians), shard: k, order: layout.order)
         if let plan, let intervalModel {
+          // The shard's histories are built again rather than kept from
+          // pass 1: keeping them would double the histories in memory
+          // (every shard's beside the whole's), for O(rows) of integer work.
           draws.append(
             RepurchasePropensity.draw(
               ledger: ledger, histories: PurchaseHistories(ledger: ledger, asOfDay: asOf),

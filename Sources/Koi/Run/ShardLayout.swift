@@ -26,6 +26,9 @@ struct ShardLayout {
   var asOfDay: Int32
   var counts = RowCounts()
   var rejects: [Reject] = []
+  /// The shards' checksums and sizes (the merged input's).
+  private var shas: [String]
+  private var bytes: Int64
 
   /// - Throws: `IngestError` when the shards disagree (versions, columns,
   ///   as-of) or share a customer, or have no rows at all.
@@ -119,9 +122,6 @@ struct ShardLayout {
     shas = shards.map(\.header.sha256)
     bytes = shards.reduce(Int64(0)) { $0 + $1.header.bytes }
   }
-
-  private var shas: [String]
-  private var bytes: Int64
 
   /// Shard `k`'s ledger with its treatment, channel and store indices and
   /// names made the single run's: what a shard's share of every
