@@ -213,7 +213,7 @@ public enum ScoringRun {
     // features) after the tier stage. Only with the standard stages, whose
     // readers are known; the result's ledger then lacks those columns.
     let running = stages.filter { options.stages.contains($0.name) }
-    let releasesColumns = stages.allSatisfy { s in StageRegistry.standard.contains { $0 == s } }
+    let releasesColumns = stages.allSatisfy(StageRegistry.isStandard)
     func release(_ columns: (inout Ledger) -> Void) {
       columns(&ingest.ledger)
       state.releaseLedgerColumns(columns)

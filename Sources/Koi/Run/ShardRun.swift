@@ -113,9 +113,8 @@ public enum ShardRun {
   public static func fit(
     statisticsAt paths: [String], options: ScoreOptions, stages: [any Stage.Type] = StageRegistry.standard
   ) throws -> (model: Model, warnings: [String]) {
-    let standard = Set(StageRegistry.standard.map(ObjectIdentifier.init))
     if paths.count > 1,
-      stages.allSatisfy({ !options.stages.contains($0.name) || standard.contains(ObjectIdentifier($0)) })
+      stages.allSatisfy({ !options.stages.contains($0.name) || StageRegistry.isStandard($0) })
     {
       return try ShardFit.fit(statisticsAt: paths, options: options)
     }

@@ -11,4 +11,8 @@ public enum StageRegistry {
 
   /// The names of the standard stages, in pipeline order.
   static var standardNames: [StageName] { standard.map { $0.name } }
+
+  /// Whether `stage` is one of the standard stages, whose inputs the run
+  /// knows (which ledger columns they read, their shard statistics).
+  static func isStandard(_ stage: any Stage.Type) -> Bool { standard.contains { $0 == stage } }
 }
