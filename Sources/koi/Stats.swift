@@ -87,6 +87,9 @@ struct Fit: ParsableCommand {
   @OptionGroup var model: ModelArguments
   @OptionGroup var threads: ThreadArguments
 
+  @Flag(name: .long, help: "No progress lines on stderr.")
+  var quiet = false
+
   func validate() throws {
     if stats.isEmpty { throw ValidationError("--stats needs at least one statistics file.") }
   }
@@ -98,7 +101,8 @@ struct Fit: ParsableCommand {
     options.initModelPath = initModel
     try model.apply(to: &options)
     do {
-      let (fitted, warnings) = try ShardRun.fit(statisticsAt: stats, options: options)
+      let reporter = ProgressReporter(quiet: quiet)
+      let (fitted, warnings) = try ShardRun.fit(statisticsAt: stats, options: options) { reporter($0) }
       try ShardRun.writeModel(fitted, to: out)
       print("koi: model fitted on \(stats.count) shards as of \(fitted.asOf); written to \(out)")
       printWarnings(warnings)

@@ -4,7 +4,8 @@ extension ScoringRun {
   /// The model a `koi score` of `ingest` would write, and the fit warnings
   /// (stages that could not be fitted).
   static func fitOnly(
-    _ options: ScoreOptions, ingest: IngestResult, stages: [any Stage.Type]
+    _ options: ScoreOptions, ingest: IngestResult, stages: [any Stage.Type],
+    progress: (ProgressEvent) -> Void = { _ in }
   ) throws -> (model: Model, warnings: [String]) {
     let table = CustomerTable(ledger: ingest.ledger, asOfDay: ingest.asOfDay)
     let batch = StageBatch(ledger: ingest.ledger, table: table)
@@ -14,6 +15,7 @@ extension ScoringRun {
       options: options, previousModel: try options.initModelPath.map { try Model.load(path: $0) })
     var warnings: [RunWarning] = []
     for stage in stages where options.stages.contains(stage.name) {
+      progress(.stage(stage.name.rawValue))
       fit(stage, batch: batch, context: context, model: &model, warnings: &warnings)
     }
     return (model, warnings.map { $0.text(for: options.frontend) })

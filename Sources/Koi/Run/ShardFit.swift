@@ -26,7 +26,9 @@ import Foundation
 /// does it, shard by shard, so the driver's memory is the per-customer
 /// statistics plus one shard's rows.
 enum ShardFit {
-  static func fit(statisticsAt paths: [String], options: ScoreOptions) throws -> (model: Model, warnings: [String]) {
+  static func fit(
+    statisticsAt paths: [String], options: ScoreOptions, progress: (ProgressEvent) -> Void
+  ) throws -> (model: Model, warnings: [String]) {
     let layout = try ShardLayout(
       paths.map { try ShardStatistics.read(path: $0, rows: false) }, asOfDay: options.ingest.asOfDay)
     let asOf = layout.asOfDay
@@ -49,6 +51,7 @@ enum ShardFit {
     var histories: [PurchaseHistories] = []
     var prices: TierPriceCounts?
     for k in paths.indices {
+      progress(.shard(pass: 1, index: k + 1, count: paths.count))
       let ledger = try rows(k)
       let part = CustomerTable(ledger: ledger, asOfDay: asOf)
       summary?.place(LifetimeSummary(ledger: ledger, table: part), shard: k, order: layout.order)
@@ -75,10 +78,12 @@ enum ShardFit {
     // The driver's fits on pass 1, each stage's model saved in pipeline
     // order.
     let lifetime = summary.take().map {
+      progress(.stage(StageName.lifetime.rawValue))
       let stage = LifetimeStage(options: options)
       return stage.section(of: stage.fit(LifetimeStatistics($0), context: context))
     }
     if run.contains(.rfm) {
+      progress(.stage(StageName.rfm.rawValue))
       let stage = RFMStage(options: options)
       put(RFMStage.self) { stage.section(of: stage.fit(RFMStatistics(table: table), context: context)) }
     }
@@ -86,6 +91,7 @@ enum ShardFit {
     var intervalModel: IntervalModel?
     var plan: RepurchasePropensity.Plan?
     if let wholeHistories {
+      progress(.stage(StageName.intervals.rawValue))
       let m = IntervalStage.fit(
         histories: wholeHistories, categoryNames: layout.categories.names, options: intervals.options,
         covariates: IntervalCovariates.standard(table: table))
@@ -99,6 +105,7 @@ enum ShardFit {
     var draws: [RepurchasePropensity.Draws] = []
     if features != nil || plan != nil {
       for k in paths.indices {
+        progress(.shard(pass: 2, index: k + 1, count: paths.count))
         let ledger = try rows(k)
         features?.place(TierCustomerFeatures(ledger: ledger, medians: medians), shard: k, order: layout.order)
         if let plan, let intervalModel {
@@ -119,12 +126,14 @@ enum ShardFit {
     if let wholeHistories = wholeHistories.take(), var m = intervalModel {
       var trained: RepurchasePropensity.Trained?
       if let plan {
+        progress(.stage("propensity"))
         (trained, m.propensity) = RepurchasePropensity.train(
           plan: plan, draws: RepurchasePropensity.merge(draws), histories: wholeHistories, model: m)
       }
       intervalSection = intervals.section(of: IntervalFit(model: m, propensity: trained))
     }
     if let customers = features.take() {
+      progress(.stage(StageName.tiers.rawValue))
       let featureTable = TierFeatureTable(
         customers: customers, table: table, columns: layout.columns, categories: layout.categories.names,
         medians: medians, requested: requested)

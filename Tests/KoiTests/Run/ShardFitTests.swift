@@ -61,6 +61,32 @@ import Testing
     }
   }
 
+  /// `koi fit`'s progress lines: each pass names every shard, in order,
+  /// and each fit is named before it runs.
+  @Test func progressNamesEveryShardOfBothPassesAndEveryFit() throws {
+    var options = ScoreOptions(inputPath: Self.sample, outputDirectory: dir.path("unused"))
+    options.tiers.restarts = 2
+    var lines: [String] = []
+    _ = try ShardRun.fit(statisticsAt: try statistics(count: 3), options: options) { event in
+      switch event {
+      case let .shard(pass, index, count): lines.append("pass \(pass) \(index)/\(count)")
+      case let .stage(name): lines.append(name)
+      default: Issue.record("unexpected \(event)")
+      }
+    }
+    #expect(
+      lines == [
+        "pass 1 1/3", "pass 1 2/3", "pass 1 3/3", "lifetime", "rfm", "intervals",
+        "pass 2 1/3", "pass 2 2/3", "pass 2 3/3", "propensity", "tiers",
+      ])
+    // One file fits on its rows: it is read, then each stage is fitted.
+    lines = []
+    _ = try ShardRun.fit(statisticsAt: [try statistics(count: 1)[0]], options: options) { event in
+      if case let .stage(name) = event { lines.append(name) } else if case .shard = event { lines.append("read") }
+    }
+    #expect(lines == ["read"] + StageName.allCases.map(\.rawValue))
+  }
+
   @Test func aStageWithoutShardStatisticsFitsOnTheMergedRows() throws {
     var options = ScoreOptions(inputPath: Self.sample, outputDirectory: dir.path("unused"))
     options.stages = [.rfm, StageShapeTests.VisitStage.name]
