@@ -242,7 +242,7 @@ import Testing
     }
     let side = scored[1] + "/shard.json"
     let original = try String(contentsOfFile: side, encoding: .utf8)
-    try original.replacingOccurrences(of: "\"version\":1", with: "\"version\":9")
+    try original.replacingOccurrences(of: "\"version\":\(ShardOutput.formatVersion)", with: "\"version\":9")
       .write(toFile: side, atomically: true, encoding: .utf8)
     let v = try koi(["merge", "--outputs"] + scored + ["--out", dir.path("rv")])
     #expect(v.status == 2)
