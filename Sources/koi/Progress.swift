@@ -33,8 +33,8 @@ final class ProgressReporter {
       log("stage \(name)")
     case let .writing(name):
       log("writing \(name)")
-    case let .shard(pass, index, count):
-      log("pass \(pass): shard \(index) of \(count)")
+    case let .shard(index, count, pass):
+      log((pass.map { "pass \($0): " } ?? "") + "shard \(index) of \(count)")
     }
   }
 

@@ -177,8 +177,10 @@ struct Merge: ParsableCommand {
     if !outputs.isEmpty {
       var options = ScoreOptions(inputPath: outputs.joined(separator: " "), outputDirectory: out)
       options.command = "merge"
+      let reporter = ProgressReporter(quiet: quiet)
       do {
-        try finish(ShardRun.mergeOutputs(outputs, options: options), from: "\(outputs.count) shard outputs")
+        try finish(
+          ShardRun.mergeOutputs(outputs, options: options) { reporter($0) }, from: "\(outputs.count) shard outputs")
       } catch {
         throw KoiExit.map(error)
       }

@@ -10,9 +10,9 @@ public enum ProgressEvent: Sendable {
   case reading(bytesRead: Int64, totalBytes: Int64)
   case stage(String)
   case writing(String)
-  /// `koi fit` reading shard `index` (from 1) of `count` in its `pass`
-  /// (1 or 2; `ShardFit`).
-  case shard(pass: Int, index: Int, count: Int)
+  /// Reading shard `index` (from 1) of `count`: `koi merge`'s shard
+  /// outputs, or `koi fit`'s statistics in its `pass` (1 or 2; `ShardFit`).
+  case shard(index: Int, count: Int, pass: Int? = nil)
 }
 
 /// Options of `koi score`.

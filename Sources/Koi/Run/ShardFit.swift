@@ -51,7 +51,7 @@ enum ShardFit {
     var histories: [PurchaseHistories] = []
     var prices: TierPriceCounts?
     for k in paths.indices {
-      progress(.shard(pass: 1, index: k + 1, count: paths.count))
+      progress(.shard(index: k + 1, count: paths.count, pass: 1))
       let ledger = try rows(k)
       let part = CustomerTable(ledger: ledger, asOfDay: asOf)
       summary?.place(LifetimeSummary(ledger: ledger, table: part), shard: k, order: layout.order)
@@ -105,7 +105,7 @@ enum ShardFit {
     var draws: [RepurchasePropensity.Draws] = []
     if features != nil || plan != nil {
       for k in paths.indices {
-        progress(.shard(pass: 2, index: k + 1, count: paths.count))
+        progress(.shard(index: k + 1, count: paths.count, pass: 2))
         let ledger = try rows(k)
         features?.place(TierCustomerFeatures(ledger: ledger, medians: medians), shard: k, order: layout.order)
         if let plan, let intervalModel {

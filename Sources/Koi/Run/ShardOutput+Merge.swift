@@ -23,13 +23,18 @@ extension ShardRun {
   /// - Complexity: O(customers · log shards) for customers.jsonl, holding one
   ///   line per shard and the first lines (8 bytes a customer); O(due
   ///   entries) and O(distinct net amounts) besides.
-  public static func mergeOutputs(_ directories: [String], options: ScoreOptions) throws -> RunManifest {
+  public static func mergeOutputs(
+    _ directories: [String], options: ScoreOptions, progress: (ProgressEvent) -> Void = { _ in }
+  ) throws -> RunManifest {
     let started = Date()
     let location = SourceLocation(path: directories.joined(separator: " "))
     guard !directories.isEmpty else {
       throw IngestError(.empty, "give the output directories of koi score --shard.", at: location)
     }
-    let shards = try directories.map { try ShardOutput.read(directory: $0) }
+    let shards = try directories.enumerated().map { k, directory in
+      progress(.shard(index: k + 1, count: directories.count))
+      return try ShardOutput.read(directory: directory)
+    }
     let modelPaths = directories.map { $0 + "/model.json" }
     let withCustomers = shards.indices.filter { shards[$0].segments.customers > 0 }
     guard let firstWith = withCustomers.first ?? shards.indices.first(where: { !shards[$0].stages.isEmpty }) else {
@@ -71,6 +76,7 @@ extension ShardRun {
     func path(_ name: String) -> String { staging.path + "/" + name }
 
     // customers.jsonl, in order of first line.
+    progress(.writing("customers.jsonl"))
     let customers = try mergeCustomerLines(
       directories.map { $0 + "/customers.jsonl" }, firstLines: shards.map(\.customerFirstLines),
       to: path("customers.jsonl"), location: location)
@@ -90,6 +96,7 @@ extension ShardRun {
         lists.append((list.category, entries.map(\.entry)))
         dueListed[list.category] = entries.count
       }
+      progress(.writing("due.json"))
       try DueListWriter.write(
         to: path("due.json"), asOf: DayNumber.parse(model.asOf) ?? 0, categories: lists,
         dueWithinDays: due.withinDays, minimumProbability: due.minimumProbability, limit: due.limit)

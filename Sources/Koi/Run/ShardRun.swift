@@ -120,7 +120,7 @@ public enum ShardRun {
       return try ShardFit.fit(statisticsAt: paths, options: options, progress: progress)
     }
     let shards = try paths.enumerated().map { k, path in
-      progress(.shard(pass: 1, index: k + 1, count: paths.count))
+      progress(.shard(index: k + 1, count: paths.count))
       return try ShardStatistics.read(path: path)
     }
     return try ScoringRun.fitOnly(

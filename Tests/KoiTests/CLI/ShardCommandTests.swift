@@ -76,6 +76,8 @@ import Testing
     let model = dir.path("model-\(count).json")
     let fit = try koi(["fit", "--stats"] + stats + ["--out", model])
     #expect(fit.status == 0, "\(fit.stderr)")
+    // Progress lines (stderr is not a terminal here): the last shard read.
+    #expect(fit.stderr.contains("shard \(stats.count) of \(stats.count)"), "\(fit.stderr)")
     #expect(
       try Data(contentsOf: URL(fileURLWithPath: model))
         == Data(contentsOf: URL(fileURLWithPath: single + "/model.json")))
@@ -100,6 +102,7 @@ import Testing
     let fromOutputs = dir.path("outputs-merged-\(count)")
     let o = try koi(["merge", "--outputs"] + scored.reversed() + ["--out", fromOutputs, "--no-report"])
     #expect(o.status == 0, "\(o.stderr)")
+    #expect(o.stderr.contains("shard \(scored.count) of \(scored.count)"), "\(o.stderr)")
     try expectSameOutputs(single: single, merged: fromOutputs, count: count, how: "merged from \(count) shard outputs")
   }
 

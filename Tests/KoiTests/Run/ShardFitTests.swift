@@ -69,7 +69,7 @@ import Testing
     var lines: [String] = []
     _ = try ShardRun.fit(statisticsAt: try statistics(count: 3), options: options) { event in
       switch event {
-      case let .shard(pass, index, count): lines.append("pass \(pass) \(index)/\(count)")
+      case let .shard(index, count, pass?): lines.append("pass \(pass) \(index)/\(count)")
       case let .stage(name): lines.append(name)
       default: Issue.record("unexpected \(event)")
       }
