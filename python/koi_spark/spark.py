@@ -210,7 +210,7 @@ def score_one_chain(spark, path: str, out_dir: str, shards: int, customer_column
                 f.write(data)
             files.append(p)
         model = os.path.join(d, "model.json")
-        run_koi(["fit", "--stats"] + files + ["--out", model] + list(fit_args), koi=binary)
+        run_koi(["fit", "--stats"] + files + ["--out", model, "--quiet"] + list(fit_args), koi=binary)
         if score_on == "driver":
             return run_koi(["merge", "--stats"] + files + ["--model", model, "--out", out_dir, "--quiet"]
                            + list(fit_args) + list(merge_args), koi=binary).strip()
