@@ -130,8 +130,8 @@ extension IntervalFamily {
   func conditionalProbability(
     elapsed e: Double, horizon h: Double, location mu: Double, scale sigma: Double, logitReturn alpha: Double? = nil
   ) -> Double {
-    let a = logSurvivalW((Double.log(max(e, 1e-9)) - mu) / sigma)
-    let b = logSurvivalW((Double.log(e + h) - mu) / sigma)
+    let a = logSurvivalW((DayLogarithm.log(max(e, 1e-9)) - mu) / sigma)
+    let b = logSurvivalW((DayLogarithm.log(e + h) - mu) / sigma)
     var p = -Double.expMinusOne(b - a)
     if let alpha { p *= returnProbability(logSurvival: a, logitReturn: alpha) }
     return min(1, max(0, p))
@@ -147,6 +147,7 @@ extension IntervalFamily {
     -> Double
   {
     guard let alpha else { return 1 }
-    return returnProbability(logSurvival: logSurvivalW((Double.log(max(e, 1e-9)) - mu) / sigma), logitReturn: alpha)
+    return returnProbability(
+      logSurvival: logSurvivalW((DayLogarithm.log(max(e, 1e-9)) - mu) / sigma), logitReturn: alpha)
   }
 }

@@ -50,7 +50,7 @@ enum IntervalShrinkage {
       if n == 0 { continue }
       var s = 0.0, ss = 0.0
       for g in h.gapStart[p]..<h.gapStart[p + 1] {
-        let y = Double.log(Double(h.gaps[g]))
+        let y = DayLogarithm.log(h.gaps[g])
         s += y; ss += y * y
       }
       let mean = s / Double(n)

@@ -333,7 +333,7 @@ public struct IntervalStage: Sendable {
     }
     var obs = IntervalObservations()
     func emit(_ length: Int32, _ event: UInt8, _ count: Int) {
-      obs.logDays.append(Double.log(Double(length)))
+      obs.logDays.append(DayLogarithm.log(length))
       obs.event.append(event)
       obs.weight.append(Double(count))
     }
@@ -403,12 +403,12 @@ public struct IntervalStage: Sendable {
                 for j in 0..<q { row[j] = standardized(cov, customer: customer, j: j, means: means, scales: scales) }
               }
               for g in h.gapStart[p]..<h.gapStart[p + 1] {
-                logDays[o] = Double.log(Double(h.gaps[g]))
+                logDays[o] = DayLogarithm.log(h.gaps[g])
                 event[o] = 1
                 for j in 0..<q { x[o * q + j] = row[j] }
                 o += 1
               }
-              logDays[o] = Double.log(Double(h.openInterval(p)))
+              logDays[o] = DayLogarithm.log(h.openInterval(p))
               event[o] = 0
               for j in 0..<q { x[o * q + j] = row[j] }
               o += 1

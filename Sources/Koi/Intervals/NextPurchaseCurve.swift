@@ -52,7 +52,7 @@ struct NextPurchaseCurve {
       self.scale = scale
       self.elapsed = elapsed
       self.logitReturn = logitReturn
-      let a = family.logSurvivalW((Double.log(elapsed) - location) / scale)
+      let a = family.logSurvivalW((DayLogarithm.log(elapsed) - location) / scale)
       logSurvivalAtElapsed = a
       returnProbability = logitReturn.map { family.returnProbability(logSurvival: a, logitReturn: $0) } ?? 1
     }
@@ -60,7 +60,7 @@ struct NextPurchaseCurve {
     /// L_s(t).
     func logSurvival(_ t: Double) -> Double {
       let a = logSurvivalAtElapsed
-      let b = family.logSurvivalW((Double.log(elapsed + t) - location) / scale)
+      let b = family.logSurvivalW((DayLogarithm.log(elapsed + t) - location) / scale)
       let rho = returnProbability
       let ratio = Double.exp(min(0, b - a))
       return Double.log(max(0, (1 - rho) + rho * ratio))
