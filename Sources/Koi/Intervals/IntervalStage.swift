@@ -313,9 +313,15 @@ public struct IntervalStage: Sendable {
   static func standardized(_ cov: IntervalCovariates, customer c: Int, j: Int, means: [Double], scales: [Double])
     -> Double
   {
-    let q = cov.names.count
-    let v = cov.values.values[c * q + j]
-    return scales[j] > 0 && v.isFinite ? (v - means[j]) / scales[j] : 0
+    standardized(cov.values.values[c * cov.names.count + j], mean: means[j], scale: scales[j])
+  }
+
+  /// A covariate value `v` standardized with the category's `mean` and
+  /// `scale`: 0 (the mean) when the column is dropped (scale 0) or `v` is
+  /// not finite.
+  @inline(__always)
+  static func standardized(_ v: Double, mean: Double, scale: Double) -> Double {
+    scale > 0 && v.isFinite ? (v - mean) / scale : 0
   }
 
   /// Intercept-only observations of a category, one weighted observation
