@@ -43,16 +43,34 @@ extension IntervalFamily {
     }
   }
 
-  /// First and second derivatives in z of the log-likelihood contribution
-  /// `u(z) = δ log f_W(z) + (1 − δ) log S_W(z)` (event δ = 1, censored δ = 0).
-  func derivatives(_ z: Double, event: Bool) -> (Double, Double) {
+  /// `log f_W(z)` and the first and second derivatives in z of it (the
+  /// log-likelihood contribution of an observed gap): eᶻ computed once for
+  /// the Weibull.
+  /// ```
+  /// Weibull:    (z − eᶻ, 1 − eᶻ, −eᶻ)
+  /// log-normal: (log φ(z), −z, −1)
+  /// ```
+  func logDensityAndEventDerivatives(_ z: Double) -> (logDensity: Double, u1: Double, u2: Double) {
     switch self {
     case .weibull:
       let e = Double.exp(z)
-      return event ? (1 - e, -e) : (-e, -e)
+      return (z - e, 1 - e, -e)
+    case .logNormal: return (logDensityW(z), -z, -1)
+    }
+  }
+
+  /// First and second derivatives in z of `log S_W(z)` (the contribution of
+  /// a censored interval), given `logSurvival = logSurvivalW(z)` so the
+  /// survival is not evaluated again:
+  /// ```
+  /// Weibull:    (−eᶻ, −eᶻ) = (log S_W, log S_W)
+  /// log-normal: (−λ, −λ(λ − z)),  λ = φ(z)/Φ(−z) (`millsRatio(_:logUpperTail:)`)
+  /// ```
+  func censoredDerivatives(_ z: Double, logSurvival: Double) -> (Double, Double) {
+    switch self {
+    case .weibull: return (logSurvival, logSurvival)
     case .logNormal:
-      if event { return (-z, -1) }
-      let m = millsRatio(z)
+      let m = millsRatio(z, logUpperTail: logSurvival)
       return (-m, -m * (m - z))
     }
   }
@@ -112,8 +130,8 @@ extension IntervalFamily {
   func conditionalProbability(
     elapsed e: Double, horizon h: Double, location mu: Double, scale sigma: Double, logitReturn alpha: Double? = nil
   ) -> Double {
-    let a = logSurvivalW((Double.log(max(e, 1e-9)) - mu) / sigma)
-    let b = logSurvivalW((Double.log(e + h) - mu) / sigma)
+    let a = logSurvivalW((DayLogarithm.log(max(e, 1e-9)) - mu) / sigma)
+    let b = logSurvivalW((DayLogarithm.log(e + h) - mu) / sigma)
     var p = -Double.expMinusOne(b - a)
     if let alpha { p *= returnProbability(logSurvival: a, logitReturn: alpha) }
     return min(1, max(0, p))
@@ -129,6 +147,7 @@ extension IntervalFamily {
     -> Double
   {
     guard let alpha else { return 1 }
-    return returnProbability(logSurvival: logSurvivalW((Double.log(max(e, 1e-9)) - mu) / sigma), logitReturn: alpha)
+    return returnProbability(
+      logSurvival: logSurvivalW((DayLogarithm.log(max(e, 1e-9)) - mu) / sigma), logitReturn: alpha)
   }
 }

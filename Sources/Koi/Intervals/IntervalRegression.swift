@@ -200,16 +200,19 @@ enum IntervalRegression {
     oneMinusPi: Double, logPi: Double, derivatives: Bool
   ) -> (logLikelihood: Double, u1: Double, u2: Double, ga: Double, haa: Double, hza: Double) {
     let v = pi * oneMinusPi
+    // The derivatives reuse the term's own exp/erfc values
+    // (`logDensityAndEventDerivatives`, `censoredDerivatives`): a censored
+    // log-normal observation costs 6 libm calls instead of 8.
     if isEvent {
-      let ll = family.logDensityW(z) - eta - y + logPi
-      guard derivatives else { return (ll, 0, 0, 0, 0, 0) }
-      let (u1, u2) = family.derivatives(z, event: true)
+      guard derivatives else { return (family.logDensityW(z) - eta - y + logPi, 0, 0, 0, 0, 0) }
+      let (logF, u1, u2) = family.logDensityAndEventDerivatives(z)
+      let ll = logF - eta - y + logPi
       return cure ? (ll, u1, u2, oneMinusPi, v, 0) : (ll, u1, u2, 0, 0, 0)
     }
     guard cure else {
       let ll = family.logSurvivalW(z)
       guard derivatives else { return (ll, 0, 0, 0, 0, 0) }
-      let (u1, u2) = family.derivatives(z, event: false)
+      let (u1, u2) = family.censoredDerivatives(z, logSurvival: ll)
       return (ll, u1, u2, 0, 0, 0)
     }
     // log(1 − π + π S),  S = S_W(z).
@@ -225,7 +228,7 @@ enum IntervalRegression {
     // S underflowed (rho 0): a certain stopper; the survival part is flat
     // (and its derivatives may overflow to ±∞ · 0).
     guard rho > 0 else { return (ll, 0, 0, ga, haa, 0) }
-    let (h1, h2) = family.derivatives(z, event: false)
+    let (h1, h2) = family.censoredDerivatives(z, logSurvival: logS)
     return (ll, rho * h1, rho * h2 + rho * (1 - rho) * h1 * h1, ga, haa, v * S * h1 / (A * A))
   }
 

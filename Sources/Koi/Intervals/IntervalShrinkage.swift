@@ -50,7 +50,7 @@ enum IntervalShrinkage {
       if n == 0 { continue }
       var s = 0.0, ss = 0.0
       for g in h.gapStart[p]..<h.gapStart[p + 1] {
-        let y = Double.log(Double(h.gaps[g]))
+        let y = DayLogarithm.log(h.gaps[g])
         s += y; ss += y * y
       }
       let mean = s / Double(n)
@@ -82,14 +82,40 @@ enum IntervalShrinkage {
   /// AFT location μ(x) of customer `c` (log-days). Callers pass `covariates`
   /// only when its names are the category's `covariateNames`.
   static func location(_ m: CategoryIntervalModel, customer c: Int, covariates: IntervalCovariates?) -> Double {
-    var mu = m.coefficients[0]
-    if m.coefficients.count > 1, let cov = covariates {
-      for j in 0..<(m.coefficients.count - 1) {
-        mu +=
-          m.coefficients[j + 1]
-          * IntervalStage.standardized(cov, customer: c, j: j, means: m.covariateMeans, scales: m.covariateScales)
+    guard m.coefficients.count > 1, let cov = covariates else { return m.coefficients[0] }
+    let q = cov.names.count, terms = m.coefficients.count - 1
+    precondition(
+      terms <= q && m.covariateMeans.count >= terms && m.covariateScales.count >= terms,
+      "a mean and a scale for every covariate coefficient")
+    return m.coefficients.withUnsafeBufferPointer { b in
+      m.covariateMeans.withUnsafeBufferPointer { means in
+        m.covariateScales.withUnsafeBufferPointer { scales in
+          cov.values.values.withUnsafeBufferPointer { x in
+            // Sized above and by `IntervalCovariates` (one row of q per customer).
+            location(
+              coefficients: b.baseAddress!, covariateCount: terms, means: means.baseAddress!,
+              scales: scales.baseAddress!,
+              row: x.baseAddress! + c * q)
+          }
+        }
       }
     }
+  }
+
+  /// `location` from the category's coefficients (intercept first), the
+  /// covariate means and scales, and the customer's raw covariate row, all
+  /// `covariateCount` long (coefficients one more): what scoring calls per
+  /// pair on tables made once (`IntervalStage.ScoringCategories`).
+  /// ```
+  /// μ(x) = β₀ + Σ_j β_j · (x_j − mean_j) / scale_j    (0 for scale 0 or x_j not finite)
+  /// ```
+  @inline(__always)
+  static func location(
+    coefficients b: UnsafePointer<Double>, covariateCount q: Int, means: UnsafePointer<Double>,
+    scales: UnsafePointer<Double>, row x: UnsafePointer<Double>
+  ) -> Double {
+    var mu = b[0]
+    for j in 0..<q { mu += b[j + 1] * IntervalStage.standardized(x[j], mean: means[j], scale: scales[j]) }
     return mu
   }
 

@@ -157,10 +157,7 @@ extension IntervalStage {
     var byName: [String: Int] = [:]
     for (i, c) in model.categories.enumerated() { byName[c.name] = i }
     let map = categoryNames.map { Int32(byName[$0] ?? -1) }
-    // Covariates apply to a category only when they are the ones it was fitted with.
-    let useCovariates = model.categories.map { m in
-      !m.covariateNames.isEmpty && covariates.map { $0.names == m.covariateNames } == true
-    }
+    let scoring = ScoringCategories(model: model, covariates: covariates)
     let n = h.pairCount
     let customers = h.customerCount
     let w = RepurchasePropensity.windows.count
@@ -172,43 +169,111 @@ extension IntervalStage {
     // A block of customers at a time, so that the row form of one block
     // only is alive beside the columns (of every pair at once it was 88
     // bytes a pair, 190 MB at 10M rows, on top of the columns' 180 MB).
-    // Categories are read in place (a copy of a `CategoryIntervalModel`
-    // retains its arrays and strings: once per pair, that showed in profiles).
+    // The pair loop reads categories, covariates and knots through pointers
+    // to scalars: copies of a `CategoryIntervalModel`, of the covariates or
+    // of a knot slice retained and released their arrays once per pair.
     let blockSize = 1 << 16
-    model.categories.withUnsafeBufferPointer { categories in
-      for block in stride(from: 0, to: customers, by: blockSize) {
-        let blockCustomers = block..<min(customers, block + blockSize)
-        let firstPair = h.pairStart[blockCustomers.lowerBound]
-        let pairCount = h.pairStart[blockCustomers.upperBound] - firstPair
-        let rows = [IntervalPrediction](unsafeUninitializedCapacity: pairCount) { out, count in
-          guard let base = out.baseAddress else { count = 0; return }
-          Parallel.forEachChunk(
-            count: blockCustomers.count,
-            chunkCount: Parallel.chunkCount(for: blockCustomers.count, minimumChunk: 4096)
-          ) { _, range in
-            for c in range.lowerBound + block..<range.upperBound + block {
-              for p in h.pairs(of: c) {
-                let k = Int(map[Int(h.pairCategory[p])])
-                let pairKnots = knots.flatMap { all -> ArraySlice<Double>? in
-                  let own = all[(w * p)..<(w * p + w)]
-                  return own.allSatisfy(\.isFinite) ? own : nil
+    scoring.categories.withUnsafeBufferPointer { categories in
+      scoring.terms.withUnsafeBufferPointer { terms in
+        (covariates?.values.values ?? []).withUnsafeBufferPointer { covariateRows in
+          (knots ?? []).withUnsafeBufferPointer { allKnots in
+            for block in stride(from: 0, to: customers, by: blockSize) {
+              let blockCustomers = block..<min(customers, block + blockSize)
+              let firstPair = h.pairStart[blockCustomers.lowerBound]
+              let pairCount = h.pairStart[blockCustomers.upperBound] - firstPair
+              let rows = [IntervalPrediction](unsafeUninitializedCapacity: pairCount) { out, count in
+                guard let base = out.baseAddress else { count = 0; return }
+                Parallel.forEachChunk(
+                  count: blockCustomers.count,
+                  chunkCount: Parallel.chunkCount(for: blockCustomers.count, minimumChunk: 4096)
+                ) { _, range in
+                  for c in range.lowerBound + block..<range.upperBound + block {
+                    for p in h.pairs(of: c) {
+                      let k = Int(map[Int(h.pairCategory[p])])
+                      var row = IntervalPrediction()
+                      if k >= 0 {
+                        let own = knots == nil ? nil : UnsafeBufferPointer(rebasing: allKnots[(w * p)..<(w * p + w)])
+                        let m = categories[k]
+                        row = predict(
+                          pair: p, histories: h, category: m,
+                          location: m.location(
+                            customer: Int(h.pairCustomer[p]), terms: terms, covariateRows: covariateRows),
+                          horizonDays: horizonDays, knots: own.flatMap { $0.allSatisfy(\.isFinite) ? $0 : nil })
+                      }
+                      (base + (p - firstPair)).initialize(to: row)
+                    }
+                  }
                 }
-                let row =
-                  k >= 0
-                  ? predict(
-                    pair: p, histories: h, category: categories[k], covariates: useCovariates[k] ? covariates : nil,
-                    horizonDays: horizonDays, knots: pairKnots)
-                  : IntervalPrediction()
-                (base + (p - firstPair)).initialize(to: row)
+                count = pairCount
               }
+              columns.append(rows)
             }
           }
-          count = pairCount
         }
-        columns.append(rows)
       }
     }
     return columns
+  }
+
+  /// A category as the pair loop reads it: scalars, and where its
+  /// covariate coefficients, means and scales sit in `ScoringCategories.terms`.
+  struct ScoringCategory {
+    var basis: IntervalBasis
+    var parameters: IntervalShrinkage.Parameters
+    /// Offset of the coefficients (intercept first, `covariateCount + 1`),
+    /// then the means and the scales (`covariateCount` each) in `terms`;
+    /// nil when the covariates do not apply (the location is the intercept).
+    var termOffset: Int?
+    var covariateCount: Int
+    /// Length of a customer's row in the covariate matrix.
+    var rowLength: Int
+
+    /// The AFT location μ(x) of customer `c` (`IntervalShrinkage.location`,
+    /// the same arithmetic on the same numbers).
+    @inline(__always)
+    func location(customer c: Int, terms: UnsafeBufferPointer<Double>, covariateRows: UnsafeBufferPointer<Double>)
+      -> Double
+    {
+      guard let o = termOffset, let t = terms.baseAddress, let x = covariateRows.baseAddress else {
+        return parameters.intercept
+      }
+      let q = covariateCount
+      return IntervalShrinkage.location(
+        coefficients: t + o, covariateCount: q, means: t + o + q + 1, scales: t + o + 2 * q + 1,
+        row: x + c * rowLength)
+    }
+  }
+
+  /// Every category of a model as `ScoringCategory`, made once per scoring.
+  struct ScoringCategories {
+    var categories: [ScoringCategory] = []
+    var terms: [Double] = []
+
+    /// Covariates apply to a category only when they are the ones it was
+    /// fitted with.
+    init(model: IntervalModel, covariates: IntervalCovariates?) {
+      for m in model.categories {
+        let applies =
+          m.coefficients.count > 1 && !m.covariateNames.isEmpty
+          && covariates.map { $0.names == m.covariateNames } == true
+        let q = applies ? m.coefficients.count - 1 : 0
+        let rowLength = covariates?.names.count ?? 0
+        var offset: Int?
+        if applies {
+          precondition(
+            q <= rowLength && m.covariateMeans.count >= q && m.covariateScales.count >= q,
+            "a covariate, a mean and a scale for every coefficient")
+          offset = terms.count
+          terms += m.coefficients
+          terms += m.covariateMeans.prefix(q)
+          terms += m.covariateScales.prefix(q)
+        }
+        categories.append(
+          ScoringCategory(
+            basis: m.basis, parameters: IntervalShrinkage.Parameters(m), termOffset: offset, covariateCount: q,
+            rowLength: rowLength))
+      }
+    }
   }
 
   /// log(1 − q) for the 10/50/90% days.
@@ -220,8 +285,8 @@ extension IntervalStage {
   /// `knots` (P(purchase within 30 and 90 days) from the propensity model)
   /// when given.
   static func predict(
-    pair p: Int, histories h: PurchaseHistories, category m: CategoryIntervalModel, covariates: IntervalCovariates?,
-    horizonDays: Int, knots: ArraySlice<Double>? = nil
+    pair p: Int, histories h: PurchaseHistories, category m: ScoringCategory, location: Double, horizonDays: Int,
+    knots: UnsafeBufferPointer<Double>? = nil
   ) -> IntervalPrediction {
     var out = IntervalPrediction()
     switch m.basis {
@@ -232,24 +297,24 @@ extension IntervalStage {
     let last = h.lastDay[p]
     let e = Double(h.asOfDay - last)
     var statistical: NextPurchaseCurve.Statistical?
-    var gapQuantiles: (Double, Double)?
-    if let family = m.family {
+    // The pair's gap distribution, for its P10 and P90 gaps (the status).
+    var gap: (family: IntervalFamily, location: Double, scale: Double)?
+    if let family = m.parameters.family {
       var sumLog = 0.0
-      for g in h.gapStart[p]..<h.gapStart[p + 1] { sumLog += Double.log(Double(h.gaps[g])) }
+      for g in h.gapStart[p]..<h.gapStart[p + 1] { sumLog += DayLogarithm.log(h.gaps[g]) }
       let n = h.gapStart[p + 1] - h.gapStart[p]
       let (mu, s) = IntervalShrinkage.predictive(
-        m, family: family, customer: Int(h.pairCustomer[p]), covariates: covariates, gapCount: n, sumLogGaps: sumLog)
+        m.parameters, family: family, location: location, gapCount: n, sumLogGaps: sumLog)
       statistical = .init(
-        family: family, location: mu, scale: s, elapsed: max(1, e), logitReturn: m.logitReturnProbability)
-      let (w10, w90) = family == .weibull ? weibullQuantiles : logNormalQuantiles
-      gapQuantiles = (Double.exp(mu + s * w10), Double.exp(mu + s * w90))
+        family: family, location: mu, scale: s, elapsed: max(1, e), logitReturn: m.parameters.logitReturnProbability)
+      gap = (family, mu, s)
       out.location = mu
       out.scale = s
     }
     var curve = NextPurchaseCurve(statistical: statistical)
     if let knots {
-      for (days, probability) in zip(RepurchasePropensity.windows, knots) {
-        curve.addKnot(days: Double(days), probability: probability)
+      for (i, probability) in knots.enumerated() {
+        curve.addKnot(days: Double(RepurchasePropensity.windows[i]), probability: probability)
       }
     }
     guard curve.isDefined else { return out }
@@ -272,7 +337,10 @@ extension IntervalStage {
     out.returnProbability = curve.returnProbability
     if withinHorizon < 0.5 {
       out.status = .lapsed
-    } else if let (g10, g90) = gapQuantiles {
+    } else if let (family, mu, s) = gap {
+      // P10 and P90 only for the pairs whose status reads them (not lapsed).
+      let (w10, w90) = family == .weibull ? weibullQuantiles : logNormalQuantiles
+      let g10 = Double.exp(mu + s * w10), g90 = Double.exp(mu + s * w90)
       out.status = e < g10 ? .notYetDue : (e > g90 ? .overdue : .due)
     } else {
       out.status = .due

@@ -313,9 +313,15 @@ public struct IntervalStage: Sendable {
   static func standardized(_ cov: IntervalCovariates, customer c: Int, j: Int, means: [Double], scales: [Double])
     -> Double
   {
-    let q = cov.names.count
-    let v = cov.values.values[c * q + j]
-    return scales[j] > 0 && v.isFinite ? (v - means[j]) / scales[j] : 0
+    standardized(cov.values.values[c * cov.names.count + j], mean: means[j], scale: scales[j])
+  }
+
+  /// A covariate value `v` standardized with the category's `mean` and
+  /// `scale`: 0 (the mean) when the column is dropped (scale 0) or `v` is
+  /// not finite.
+  @inline(__always)
+  static func standardized(_ v: Double, mean: Double, scale: Double) -> Double {
+    scale > 0 && v.isFinite ? (v - mean) / scale : 0
   }
 
   /// Intercept-only observations of a category, one weighted observation
@@ -333,7 +339,7 @@ public struct IntervalStage: Sendable {
     }
     var obs = IntervalObservations()
     func emit(_ length: Int32, _ event: UInt8, _ count: Int) {
-      obs.logDays.append(Double.log(Double(length)))
+      obs.logDays.append(DayLogarithm.log(length))
       obs.event.append(event)
       obs.weight.append(Double(count))
     }
@@ -403,12 +409,12 @@ public struct IntervalStage: Sendable {
                 for j in 0..<q { row[j] = standardized(cov, customer: customer, j: j, means: means, scales: scales) }
               }
               for g in h.gapStart[p]..<h.gapStart[p + 1] {
-                logDays[o] = Double.log(Double(h.gaps[g]))
+                logDays[o] = DayLogarithm.log(h.gaps[g])
                 event[o] = 1
                 for j in 0..<q { x[o * q + j] = row[j] }
                 o += 1
               }
-              logDays[o] = Double.log(Double(h.openInterval(p)))
+              logDays[o] = DayLogarithm.log(h.openInterval(p))
               event[o] = 0
               for j in 0..<q { x[o * q + j] = row[j] }
               o += 1

@@ -52,7 +52,7 @@ struct NextPurchaseCurve {
       self.scale = scale
       self.elapsed = elapsed
       self.logitReturn = logitReturn
-      let a = family.logSurvivalW((Double.log(elapsed) - location) / scale)
+      let a = family.logSurvivalW((DayLogarithm.log(elapsed) - location) / scale)
       logSurvivalAtElapsed = a
       returnProbability = logitReturn.map { family.returnProbability(logSurvival: a, logitReturn: $0) } ?? 1
     }
@@ -60,7 +60,7 @@ struct NextPurchaseCurve {
     /// L_s(t).
     func logSurvival(_ t: Double) -> Double {
       let a = logSurvivalAtElapsed
-      let b = family.logSurvivalW((Double.log(elapsed + t) - location) / scale)
+      let b = family.logSurvivalW((DayLogarithm.log(elapsed + t) - location) / scale)
       let rho = returnProbability
       let ratio = Double.exp(min(0, b - a))
       return Double.log(max(0, (1 - rho) + rho * ratio))
@@ -222,9 +222,11 @@ struct NextPurchaseCurve {
 
 extension NextPurchaseCurve {
   /// A few doubles stored inline, so a curve needs no heap allocation.
+  /// A SIMD vector rather than a tuple: its elements are read in place,
+  /// where `withUnsafeBytes(of:)` on a tuple copied it to read one value.
   struct Values {
     static let capacity = 8
-    private var storage: (Double, Double, Double, Double, Double, Double, Double, Double) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var storage = SIMD8<Double>()
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
@@ -232,14 +234,12 @@ extension NextPurchaseCurve {
 
     subscript(i: Int) -> Double {
       precondition(i >= 0 && i < count, "index out of range")
-      return withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i * MemoryLayout<Double>.stride, as: Double.self) }
+      return storage[i]
     }
 
     mutating func append(_ v: Double) {
       precondition(count < Self.capacity, "at most \(Self.capacity) values")
-      withUnsafeMutableBytes(of: &storage) {
-        $0.storeBytes(of: v, toByteOffset: count * MemoryLayout<Double>.stride, as: Double.self)
-      }
+      storage[count] = v
       count += 1
     }
   }

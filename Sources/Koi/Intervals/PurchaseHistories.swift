@@ -63,8 +63,8 @@ public struct PurchaseHistories: Sendable {
     self.asOfDay = asOfDay
     let c = ledger.customerCount
     let chunks = Parallel.chunkCount(for: c)
-    final class Box: @unchecked Sendable {
-      public var pairCount: [Int32] = []
+    struct Columns {
+      var pairCount: [Int32] = []
       var customer: [Int32] = []
       var category: [Int32] = []
       var first: [Int32] = []
@@ -72,13 +72,20 @@ public struct PurchaseHistories: Sendable {
       var occ: [Int32] = []
       var gaps: [Int32] = []
     }
+    /// One chunk's columns, written by the chunk's task only.
+    final class Box: @unchecked Sendable {
+      var columns = Columns()
+    }
     let boxes = (0..<chunks).map { _ in Box() }
     ledger.day.withUnsafeBufferPointer { day in
       ledger.amount.withUnsafeBufferPointer { amount in
         ledger.category.withUnsafeBufferPointer { category in
           ledger.customerStart.withUnsafeBufferPointer { start in
             Parallel.forEachChunk(count: c, chunkCount: chunks) { chunk, range in
-              let b = boxes[chunk]
+              // Built in locals and handed to the box at the end: appending
+              // to the box's (class) properties checked exclusive access at
+              // every append.
+              var b = Columns()
               let rows = start[range.upperBound] - start[range.lowerBound]
               b.pairCount.reserveCapacity(range.count)
               b.customer.reserveCapacity(rows)
@@ -144,6 +151,7 @@ public struct PurchaseHistories: Sendable {
                 }
                 b.pairCount.append(pairs)
               }
+              boxes[chunk].columns = b
             }
           }
         }
@@ -152,19 +160,20 @@ public struct PurchaseHistories: Sendable {
     // Concatenate in chunk order.
     var pairStart = [Int](repeating: 0, count: c + 1)
     var k = 0
-    for b in boxes {
+    let parts = boxes.map(\.columns)
+    for b in parts {
       for n in b.pairCount {
         pairStart[k + 1] = pairStart[k] + Int(n)
         k += 1
       }
     }
     self.pairStart = pairStart
-    pairCustomer = boxes.flatMap(\.customer)
-    pairCategory = boxes.flatMap(\.category)
-    firstDay = boxes.flatMap(\.first)
-    lastDay = boxes.flatMap(\.last)
-    occasions = boxes.flatMap(\.occ)
-    gaps = boxes.flatMap(\.gaps)
+    pairCustomer = parts.flatMap(\.customer)
+    pairCategory = parts.flatMap(\.category)
+    firstDay = parts.flatMap(\.first)
+    lastDay = parts.flatMap(\.last)
+    occasions = parts.flatMap(\.occ)
+    gaps = parts.flatMap(\.gaps)
     var gs = [Int](repeating: 0, count: occasions.count + 1)
     for p in 0..<occasions.count { gs[p + 1] = gs[p] + Int(occasions[p]) - 1 }
     gapStart = gs

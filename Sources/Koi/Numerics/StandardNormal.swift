@@ -18,7 +18,14 @@ func logNormalUpperTail(_ z: Double) -> Double {
 
 /// The inverse Mills ratio `λ(z) = φ(z)/Φ(−z)`.
 func millsRatio(_ z: Double) -> Double {
-  Double.exp(-0.5 * z * z - halfLogTwoPi - logNormalUpperTail(z))
+  millsRatio(z, logUpperTail: logNormalUpperTail(z))
+}
+
+/// `millsRatio(z)` given `logUpperTail = logNormalUpperTail(z)`, for callers
+/// that already have it (the same number, one `erfc` and `log` fewer).
+@inline(__always)
+func millsRatio(_ z: Double, logUpperTail: Double) -> Double {
+  Double.exp(-0.5 * z * z - halfLogTwoPi - logUpperTail)
 }
 
 /// w with `log Φ(−w) = target` (target ≤ 0).
@@ -29,7 +36,8 @@ func logNormalUpperTailInverse(_ target: Double) -> Double {
   // Newton on g(w) = log Φ(−w) − target, g'(w) = −λ(w); start from the tail.
   var w = (-2 * target).squareRoot()
   for _ in 0..<50 {
-    let step = (logNormalUpperTail(w) - target) / millsRatio(w)
+    let tail = logNormalUpperTail(w)
+    let step = (tail - target) / millsRatio(w, logUpperTail: tail)
     w += step
     if abs(step) < 1e-12 * max(1, abs(w)) { break }
   }

@@ -69,3 +69,41 @@ import Testing
     }
   }
 }
+
+@Suite struct IntervalFamilyDerivativeTests {
+  /// The regression's terms take their derivatives from values they already
+  /// computed (eᶻ, log S_W): the same numbers, bit for bit, as computing
+  /// the derivatives from z alone.
+  @Test(arguments: IntervalFamily.allCases)
+  func derivativesFromTheTermsValuesEqualThoseFromZBitForBit(family: IntervalFamily) {
+    let zs = Array(stride(from: -45.0, through: 45.0, by: 0.173)) + [0, -0.0, 29.999, 30, 30.001, 38]
+    for z in zs {
+      let (logF, e1, e2) = family.logDensityAndEventDerivatives(z)
+      let (c1, c2) = family.censoredDerivatives(z, logSurvival: family.logSurvivalW(z))
+      let expected: (event: (Double, Double, Double), censored: (Double, Double))
+      switch family {
+      case .weibull:
+        let e = Double.exp(z)
+        expected = ((z - e, 1 - e, -e), (-e, -e))
+      case .logNormal:
+        let m = millsRatio(z)
+        expected = ((-0.5 * z * z - IntervalFamily.halfLogTwoPi, -z, -1), (-m, -m * (m - z)))
+      }
+      #expect(logF.bitPattern == family.logDensityW(z).bitPattern, "z = \(z)")
+      #expect(logF.bitPattern == expected.event.0.bitPattern, "z = \(z)")
+      #expect(e1.bitPattern == expected.event.1.bitPattern, "z = \(z)")
+      #expect(e2.bitPattern == expected.event.2.bitPattern, "z = \(z)")
+      #expect(c1.bitPattern == expected.censored.0.bitPattern, "z = \(z)")
+      #expect(c2.bitPattern == expected.censored.1.bitPattern, "z = \(z)")
+    }
+  }
+
+  @Test func millsRatioFromTheTailEqualsMillsRatioBitForBit() {
+    for z in stride(from: -40.0, through: 60.0, by: 0.29) {
+      #expect(millsRatio(z, logUpperTail: logNormalUpperTail(z)).bitPattern == millsRatio(z).bitPattern)
+      #expect(
+        millsRatio(z).bitPattern
+          == Double.exp(-0.5 * z * z - IntervalFamily.halfLogTwoPi - logNormalUpperTail(z)).bitPattern)
+    }
+  }
+}
