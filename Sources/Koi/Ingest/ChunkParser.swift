@@ -125,7 +125,9 @@ struct ChunkParser {
     while pos < n {
       let recordStart = pos
       let recordLine = line
-      let split = CSVRecord.split(buf, at: &pos, line: &line, into: slots)
+      let split =
+        CSVRecord.splitUnquoted(buf, at: &pos, line: &line, into: slots).map { CSVRecord.Split(fieldCount: $0) }
+        ?? CSVRecord.split(buf, at: &pos, line: &line, into: slots)
       let fieldCount = split.fieldCount
       if split.endedAtBufferEnd && !isFinal {
         // Incomplete: its end is in bytes not read yet.
