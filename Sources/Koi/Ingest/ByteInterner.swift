@@ -6,15 +6,20 @@
 /// without creating a `String` per lookup: the customer-id hot path of ingest.
 ///
 /// Open addressing with linear probing over a power-of-two table; keys live
-/// in one byte arena. Load factor stays ≤ 1/2.
+/// in one byte arena. Load factor stays ≤ 1/2. A slot holds, beside the id,
+/// part of the key's hash and its length, which rule out almost every
+/// mismatch; each id's first eight bytes (its head) are kept beside the
+/// arena, so a key of up to 8 bytes (most customer ids, channels and
+/// stores) is confirmed by one comparison of words, without `memcmp` or the
+/// arena.
 ///
 /// - Complexity: expected O(key length) per lookup.
 struct ByteInterner {
   private(set) var arena: [UInt8] = []
   private(set) var offsets: [Int] = [0]
-  private var hashes: [UInt64] = []
-  /// Slots: 0 when empty, else `(hash >> 32) << 32 | (id + 1)`, so one load
-  /// both finds the entry and rejects almost every mismatch.
+  /// Each id's head (`Key.head`).
+  private var heads: [UInt64] = []
+  /// Slots: 0 when empty, else `signature(hash, length) | (id + 1)`.
   private var table: [UInt64]
   private var mask: Int
 
@@ -25,104 +30,184 @@ struct ByteInterner {
     mask = size - 1
   }
 
-  var count: Int { hashes.count }
+  var count: Int { heads.count }
 
   /// The key bytes of `id`.
   func key(_ id: Int32) -> ArraySlice<UInt8> { arena[offsets[Int(id)]..<offsets[Int(id) + 1]] }
 
   func string(_ id: Int32) -> String { String(decoding: key(id), as: UTF8.self) }
 
+  /// What a lookup compares before the key's bytes: its hash, and its first
+  /// eight bytes (fewer, zero-padded, for a shorter key).
+  struct Key {
+    var hash: UInt64
+    var head: UInt64
+  }
+
+  /// The hash and head of `p`. Reads whole words (overlapping ones for the
+  /// last bytes), never a byte outside `p`.
   @inline(__always)
-  static func hash(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 {
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(p.count)
+  static func key(_ p: UnsafeBufferPointer<UInt8>) -> Key {
     let n = p.count
-    guard let base = p.baseAddress else { return h }
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+    guard let base = p.baseAddress, n > 0 else { return Key(hash: finish(h), head: 0) }
     let raw = UnsafeRawPointer(base)
-    var i = 0
+    @inline(__always) func word(_ i: Int) -> UInt64 { raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) }
+    let head: UInt64
+    if n >= 8 {
+      head = word(0)
+    } else if n >= 4 {
+      // Two overlapping 4-byte loads: the shared bytes land on themselves.
+      let lo = raw.loadUnaligned(as: UInt32.self), hi = raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+      head = UInt64(lo) | UInt64(hi) << (8 * (n - 4))
+    } else {
+      head = UInt64(base[0]) | UInt64(base[n >> 1]) << (8 * (n >> 1)) | UInt64(base[n - 1]) << (8 * (n - 1))
+    }
+    h = mix(h, head)
+    var i = 8
     while i + 8 <= n {
-      let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-      h = (h ^ w) &* 0xFF51_AFD7_ED55_8CCD
-      h ^= h >> 29
+      h = mix(h, word(i))
       i += 8
     }
-    if i < n {
-      var w: UInt64 = 0
-      var shift: UInt64 = 0
-      while i < n { w |= UInt64(base[i]) << shift; shift += 8; i += 1 }
-      h = (h ^ w) &* 0xC4CE_B9FE_1A85_EC53
-    }
+    if i < n { h = (h ^ word(n - 8)) &* 0xC4CE_B9FE_1A85_EC53 }
+    return Key(hash: finish(h), head: head)
+  }
+
+  @inline(__always)
+  private static func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
+    let m = (h ^ w) &* 0xFF51_AFD7_ED55_8CCD
+    return m ^ (m >> 29)
+  }
+
+  @inline(__always)
+  private static func finish(_ h: UInt64) -> UInt64 {
+    var h = h
     h ^= h >> 33
     h = h &* 0xFF51_AFD7_ED55_8CCD
     h ^= h >> 33
     return h
   }
 
+  /// The hash of `p` (`key(_:)`), for tables of whole rows (`DuplicateRows`).
   @inline(__always)
-  private static func tag(_ h: UInt64) -> UInt64 { h & 0xFFFF_FFFF_0000_0000 }
+  static func hash(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 { key(p).hash }
 
-  /// The id of `key` if it is interned.
-  func find(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int32? {
-    let tag = ByteInterner.tag(h)
+  /// A slot's first word without the id: the hash's top 24 bits and the
+  /// key's length (255 for 255 bytes or more). The slot index comes from
+  /// the hash's low bits, so the two are independent up to 2^24 slots.
+  @inline(__always)
+  private static func signature(_ h: UInt64, _ length: Int) -> UInt64 {
+    (h & 0xFFFF_FF00_0000_0000) | UInt64(min(length, 255)) << 32
+  }
+
+  /// The id of `key` (whose hash and head are `k`) if it is interned.
+  @inline(__always)
+  func find(_ key: UnsafeBufferPointer<UInt8>, _ k: Key) -> Int32? {
+    let want = ByteInterner.signature(k.hash, key.count)
     return table.withUnsafeBufferPointer { slots in
-      offsets.withUnsafeBufferPointer { off in
-        arena.withUnsafeBufferPointer { a in
-          var slot = Int(truncatingIfNeeded: h) & mask
-          while true {
-            let entry = slots[slot]
-            if entry == 0 { return nil }
-            if entry & 0xFFFF_FFFF_0000_0000 == tag {
-              let id = Int(entry & 0xFFFF_FFFF) - 1
-              let lo = off[id]
-              if off[id + 1] - lo == key.count
-                && (key.count == 0 || memcmp(a.baseAddress! + lo, key.baseAddress!, key.count) == 0)
-              {  // both non-empty here
-                return Int32(id)
-              }
-            }
-            slot = (slot + 1) & mask
+      heads.withUnsafeBufferPointer { heads in
+        var slot = Int(truncatingIfNeeded: k.hash) & mask
+        while true {
+          let entry = slots[slot]
+          if entry == 0 { return nil }
+          if entry & 0xFFFF_FFFF_0000_0000 == want {
+            let id = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+            if heads[id] == k.head && (key.count <= 8 || tailEquals(key, id)) { return Int32(id) }
           }
+          slot = (slot + 1) & mask
         }
       }
     }
   }
 
-  /// Inserts `key`, which must not be interned yet, and returns its new id.
-  mutating func insert(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int32 {
-    if (hashes.count + 1) * 2 > table.count { grow() }
-    let id = Int32(hashes.count)
+  /// Whether interned key `id` is `key`, given that both are longer than
+  /// 8 bytes and their first 8 bytes are equal.
+  private func tailEquals(_ key: UnsafeBufferPointer<UInt8>, _ id: Int) -> Bool {
+    offsets.withUnsafeBufferPointer { off in
+      arena.withUnsafeBufferPointer { a in
+        let lo = off[id], n = key.count
+        guard off[id + 1] - lo == n else { return false }
+        // Both are non-empty here (longer than 8 bytes).
+        let mine = UnsafeRawPointer(a.baseAddress! + lo), theirs = UnsafeRawPointer(key.baseAddress!)
+        if n <= 16 {
+          return mine.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            == theirs.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        return memcmp(mine + 8, theirs + 8, n - 8) == 0
+      }
+    }
+  }
+
+  /// Inserts `key` (whose hash and head are `k`), which must not be
+  /// interned yet, and returns its new id.
+  mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ k: Key) -> Int32 {
+    if (count + 1) * 2 > table.count { grow() }
+    let id = Int32(count)
     arena.append(contentsOf: key)
     offsets.append(arena.count)
-    hashes.append(h)
-    place(id, h)
+    heads.append(k.head)
+    place(id, k.hash, length: key.count)
     return id
   }
 
   /// The id of `key`, interning it if new.
   mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
-    let h = ByteInterner.hash(key)
-    return find(key, hash: h) ?? insert(key, hash: h)
+    let k = ByteInterner.key(key)
+    return find(key, k) ?? insert(key, k)
   }
 
-  private mutating func place(_ id: Int32, _ h: UInt64) {
-    var slot = Int(truncatingIfNeeded: h) & mask
+  private mutating func place(_ id: Int32, _ hash: UInt64, length: Int) {
+    var slot = Int(truncatingIfNeeded: hash) & mask
     while table[slot] != 0 { slot = (slot + 1) & mask }
-    table[slot] = ByteInterner.tag(h) | UInt64(id + 1)
+    table[slot] = ByteInterner.signature(hash, length) | UInt64(id + 1)
   }
 
-  private mutating func grow() {
-    table = [UInt64](repeating: 0, count: table.count * 2)
+  /// Makes room for `keys` keys in all without growing the table again.
+  mutating func reserveCapacity(_ keys: Int) {
+    var size = table.count
+    while keys * 2 > size { size <<= 1 }
+    if size > table.count { grow(to: size) }
+  }
+
+  /// Moves every key to a new table of `size` slots (twice the current by
+  /// default). Hashes are not stored (8 bytes an id at a million
+  /// customers): each key's is computed again from the arena.
+  private mutating func grow(to size: Int? = nil) {
+    table = [UInt64](repeating: 0, count: size ?? table.count * 2)
     mask = table.count - 1
-    for id in 0..<hashes.count { place(Int32(id), hashes[id]) }
+    let arena = self.arena, offsets = self.offsets  // read while `place` writes the table
+    arena.withUnsafeBufferPointer { a in
+      for id in 0..<count {
+        let key = UnsafeBufferPointer(rebasing: a[offsets[id]..<offsets[id + 1]])
+        place(Int32(id), ByteInterner.key(key).hash, length: key.count)
+      }
+    }
   }
 
   /// Each of this interner's ids as an id of `global`, interning there the
-  /// keys it lacks in this interner's id order; the stored hashes are
-  /// reused, not computed again.
+  /// keys it lacks in this interner's id order.
+  ///
+  /// The run-wide interner's table outgrows the caches, so each key's
+  /// first probe is a cache miss. Every key's home slot is therefore read
+  /// first, in a loop of independent loads whose misses the processor
+  /// overlaps; the lookups that follow find those slots in cache, and a key
+  /// whose home slot was empty then and still is is new without a probe.
+  /// `global` grows beforehand, so home slots stay where they are.
   func ids(in global: inout ByteInterner) -> [Int32] {
-    arena.withUnsafeBufferPointer { a in
+    global.reserveCapacity(global.count + count)
+    let keys = arena.withUnsafeBufferPointer { a in
+      (0..<count).map { ByteInterner.key(UnsafeBufferPointer(rebasing: a[offsets[$0]..<offsets[$0 + 1]])) }
+    }
+    let mask = global.mask
+    let emptyHome = global.table.withUnsafeBufferPointer { t in
+      keys.map { t[Int(truncatingIfNeeded: $0.hash) & mask] == 0 }
+    }
+    return arena.withUnsafeBufferPointer { a in
       (0..<count).map { id in
         let key = UnsafeBufferPointer(rebasing: a[offsets[id]..<offsets[id + 1]])
-        return global.find(key, hash: hashes[id]) ?? global.insert(key, hash: hashes[id])
+        let k = keys[id]
+        let new = emptyHome[id] && global.table[Int(truncatingIfNeeded: k.hash) & mask] == 0
+        return (new ? nil : global.find(key, k)) ?? global.insert(key, k)
       }
     }
   }

@@ -118,6 +118,68 @@ enum CSVRecord {
     return r
   }
 
+  /// `split` for the common record, eight bytes at a time: no quote byte
+  /// before its newline, at most `slots.capacity` fields, and its newline
+  /// at least eight bytes before the end of `buf`. Returns the field count,
+  /// having moved `pos` past the newline and counted it in `line`, as
+  /// `split` would; returns nil and changes nothing for any other record,
+  /// which `split` then reads.
+  ///
+  /// Each 8-byte word is turned into a mask of its commas, newlines and
+  /// quotes (`delimiterMask`), so a field costs one step per delimiter
+  /// instead of one per byte.
+  ///
+  /// - Complexity: O(record bytes / 8 + fields); no allocation.
+  @inline(__always)
+  static func splitUnquoted(
+    _ buf: UnsafeBufferPointer<UInt8>, at pos: inout Int, line: inout Int, into slots: FieldSlots
+  ) -> Int? {
+    guard let base = buf.baseAddress else { return nil }
+    let raw = UnsafeRawPointer(base)
+    let n = buf.count
+    let capacity = slots.capacity
+    var fieldCount = 0
+    var start = pos
+    var word = pos
+    while word + 8 <= n {
+      var mask = delimiterMask(raw.loadUnaligned(fromByteOffset: word, as: UInt64.self).littleEndian)
+      while mask != 0 {
+        let i = word + mask.trailingZeroBitCount >> 3
+        mask &= mask &- 1
+        let b = base[i]
+        guard b != 34, fieldCount < capacity else { return nil }
+        var end = i
+        if b == 10 && end > start && base[end - 1] == 13 { end -= 1 }
+        slots.start[fieldCount] = start
+        slots.end[fieldCount] = end
+        slots.escaped[fieldCount] = false
+        fieldCount += 1
+        start = i + 1
+        if b == 10 {
+          pos = start
+          line += 1
+          return fieldCount
+        }
+      }
+      word += 8
+    }
+    return nil
+  }
+
+  /// 0x80 in each byte of `word` (little-endian: byte k at bits 8k…8k+7)
+  /// that is a comma, a newline or a quote, 0 in every other byte. Exact
+  /// (no borrow between bytes): `(x & 0x7F) + 0x7F` sets a byte's top bit
+  /// exactly when its low seven bits are not all zero.
+  @inline(__always)
+  static func delimiterMask(_ word: UInt64) -> UInt64 {
+    let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+    @inline(__always) func nonZero(_ x: UInt64) -> UInt64 { ((x & low7) &+ low7) | x }
+    let comma = nonZero(word ^ 0x2C2C_2C2C_2C2C_2C2C)
+    let newline = nonZero(word ^ 0x0A0A_0A0A_0A0A_0A0A)
+    let quote = nonZero(word ^ 0x2222_2222_2222_2222)
+    return ~((comma & newline & quote) | low7)
+  }
+
   /// The header: the first record of `buf`, split by the same grammar as the
   /// rows, or nil when its end is not in `buf` yet and more bytes may follow
   /// (`isFinal` false).

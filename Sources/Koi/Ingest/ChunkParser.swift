@@ -125,7 +125,9 @@ struct ChunkParser {
     while pos < n {
       let recordStart = pos
       let recordLine = line
-      let split = CSVRecord.split(buf, at: &pos, line: &line, into: slots)
+      let split =
+        CSVRecord.splitUnquoted(buf, at: &pos, line: &line, into: slots).map { CSVRecord.Split(fieldCount: $0) }
+        ?? CSVRecord.split(buf, at: &pos, line: &line, into: slots)
       let fieldCount = split.fieldCount
       if split.endedAtBufferEnd && !isFinal {
         // Incomplete: its end is in bytes not read yet.
@@ -246,10 +248,10 @@ struct ChunkParser {
       }
       // Interns a text field; nil when it is not valid UTF-8.
       func intern(_ f: UnsafeBufferPointer<UInt8>, _ table: inout ByteInterner) -> Int32? {
-        let h = ByteInterner.hash(f)
-        if let id = table.find(f, hash: h) { return id }
+        let k = ByteInterner.key(f)
+        if let id = table.find(f, k) { return id }
         guard isValidUTF8(f) else { return nil }
-        return table.insert(f, hash: h)
+        return table.insert(f, k)
       }
       // With hashRows, the line that interned each new id (`internLines`).
       let interned = (

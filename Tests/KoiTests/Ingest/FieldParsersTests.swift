@@ -68,3 +68,71 @@ import Testing
     #expect(DayNumber.parse("2025-02-29") == nil)
   }
 }
+
+/// The fast paths for the commonest field forms against the general rules
+/// they stand in for: wherever a fast path gives a value, it is the general
+/// rules' value to the bit.
+@Suite struct FieldParserFastPathTests {
+  func bytes<T>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+    Array(s.utf8).withUnsafeBufferPointer(body)
+  }
+
+  static func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+
+  @Test func isoDatesGiveTheGeneralRulesDay() {
+    var texts: [String] = []
+    // Every day of the accepted years and a few days on either side,
+    // impossible days of the month included, alone and with times.
+    for y in [1969, 1970, 1999, 2000, 2023, 2024, 2100, 2199, 2200] {
+      for m in 0...13 {
+        for d in 0...32 {
+          let day = "\(y)-\(Self.two(m))-\(Self.two(d))"
+          texts.append(day)
+          if d == 15 || d == 29 {
+            for t in [" 00:00", " 23:59", "T13:16", " 24:00", " 12:60", " 13:16:59", "T13:16:60", " 1:16", " 13:16:5"] {
+              texts.append(day + t)
+            }
+          }
+        }
+      }
+    }
+    texts += ["2023-01-12x13:16", "2023-01-12 13-16", "2023/01/12", "2023-01-12 13:16:05.5", "2023-1-12 13:16:05"]
+    var fast = 0
+    for text in texts {
+      let general = bytes(text) { FieldParsers.parseDateByGeneralRules($0) }
+      if let day = bytes(text, { FieldParsers.parseISODate($0) }) {
+        fast += 1
+        #expect(day == general, "\(text)")
+      }
+      #expect(bytes(text) { FieldParsers.parseDate($0) } == general, "\(text)")
+    }
+    // The form takes the fast path: the export's own, and the valid days of the seven accepted years above.
+    #expect(
+      bytes("2023-01-12 13:16") { FieldParsers.parseISODate($0) } == DayNumber.from(year: 2023, month: 1, day: 12))
+    #expect(fast > 6 * 366)
+  }
+
+  @Test func plainDecimalsGiveTheGeneralRulesBits() {
+    var g = SeededGenerator(seed: 18)
+    var texts = ["0", "-0", "0.00", "-0.00", "370.00", "3800", "007", "0.1", "-", ".5", "5.", "1.2.3", "-.5", "--5"]
+    for _ in 0..<20_000 {
+      let length = Int.random(in: 1...16, using: &g)
+      var digits = (0..<length).map { _ in String(Int.random(in: 0...9, using: &g)) }.joined()
+      if Bool.random(using: &g) {
+        let point = Int.random(in: 0...length, using: &g)
+        digits.insert(".", at: digits.index(digits.startIndex, offsetBy: point))
+      }
+      texts.append(Bool.random(using: &g) ? "-" + digits : digits)
+    }
+    var fast = 0
+    for text in texts {
+      let general = bytes(text) { FieldParsers.parseAmountByGeneralRules($0) }
+      if let value = bytes(text, { FieldParsers.parsePlainDecimal($0) }) {
+        fast += 1
+        #expect(value.bitPattern == general?.bitPattern, "\(text)")
+      }
+      #expect(bytes(text) { FieldParsers.parseAmount($0) }?.bitPattern == general?.bitPattern, "\(text)")
+    }
+    #expect(fast > texts.count / 2)
+  }
+}

@@ -1,0 +1,85 @@
+import Testing
+
+@testable import Koi
+
+/// `CSVRecord.splitUnquoted`, the word-at-a-time split of the common record,
+/// against `CSVRecord.split`, the grammar's byte-at-a-time reading.
+@Suite struct CSVRecordTests {
+  struct Reading: Equatable {
+    var fieldCount: Int
+    var fields: [Range<Int>]
+    var pos: Int
+    var line: Int
+  }
+
+  /// Reads the record at `start` with `splitUnquoted`, or nil when it declines.
+  static func fast(_ buf: UnsafeBufferPointer<UInt8>, at start: Int, capacity: Int) -> Reading? {
+    let slots = FieldSlots(capacity: capacity)
+    defer { slots.deallocate() }
+    var pos = start, line = 0
+    guard let count = CSVRecord.splitUnquoted(buf, at: &pos, line: &line, into: slots) else {
+      #expect(pos == start && line == 0, "a declined record moves nothing")
+      return nil
+    }
+    for k in 0..<count { #expect(!slots.escaped[k]) }
+    return Reading(fieldCount: count, fields: (0..<count).map { slots.start[$0]..<slots.end[$0] }, pos: pos, line: line)
+  }
+
+  /// Reads the record at `start` with `split`.
+  static func general(_ buf: UnsafeBufferPointer<UInt8>, at start: Int, capacity: Int) -> (Reading, CSVRecord.Split) {
+    let slots = FieldSlots(capacity: capacity)
+    defer { slots.deallocate() }
+    var pos = start, line = 0
+    let s = CSVRecord.split(buf, at: &pos, line: &line, into: slots)
+    let stored = min(s.fieldCount, capacity)
+    return (
+      Reading(
+        fieldCount: s.fieldCount, fields: (0..<stored).map { slots.start[$0]..<slots.end[$0] }, pos: pos, line: line),
+      s
+    )
+  }
+
+  @Test func everyAcceptedRecordReadsAsTheGrammarReadsIt() {
+    // Records from the bytes that matter to the grammar, at every start.
+    let alphabet: [UInt8] = Array("ab ,,,\n\r\"".utf8) + [0xE5, 0x80]
+    var g = SeededGenerator(seed: 18)
+    var accepted = 0
+    for _ in 0..<400 {
+      let bytes = (0..<Int.random(in: 0...120, using: &g)).map { _ in alphabet.randomElement(using: &g)! }  // not empty
+      bytes.withUnsafeBufferPointer { buf in
+        for start in 0...buf.count {
+          for capacity in [1, 3, 8] {
+            guard let fast = Self.fast(buf, at: start, capacity: capacity) else { continue }
+            accepted += 1
+            let (general, split) = Self.general(buf, at: start, capacity: capacity)
+            #expect(fast == general)
+            #expect(!split.malformed && !split.unterminated && !split.endedAtBufferEnd && split.extraFieldsEmpty)
+          }
+        }
+      }
+    }
+    #expect(accepted > 1000)
+  }
+
+  @Test func theCommonRecordTakesTheFastPath() {
+    let text = "C0003483,2023-01-12 13:16,skin_cleaning,370.00,370,0,referral,store_04\r\nC1,x\n"
+    Array(text.utf8).withUnsafeBufferPointer { buf in
+      let reading = Self.fast(buf, at: 0, capacity: 8)
+      #expect(reading?.fieldCount == 8)
+      #expect(reading?.fields.last == 62..<70)  // the CR is not part of the field
+      #expect(reading?.pos == 72 && reading?.line == 1)
+      #expect(Self.fast(buf, at: 72, capacity: 8) == nil, "its newline is within eight bytes of the end")
+      #expect(Self.fast(buf, at: 0, capacity: 7) == nil, "more fields than slots")
+    }
+  }
+
+  @Test func delimiterMaskMarksExactlyCommasNewlinesAndQuotes() {
+    for b in 0...255 {
+      for k in 0..<8 {
+        let word = UInt64(b) << (8 * k) | (k == 0 ? 0 : 0x6161_6161_6161_6161 >> (64 - 8 * k))
+        let expected: UInt64 = [44, 10, 34].contains(b) ? 0x80 << (8 * k) : 0
+        #expect(CSVRecord.delimiterMask(word) == expected, "byte \(b) at \(k)")
+      }
+    }
+  }
+}
