@@ -203,68 +203,72 @@ struct PropensityFeatures {
       let hasYear = o - 365 >= dataStart
       let yearStart = o - 365, yearWindowEnd = o - 365 + Int32(horizon)
       let windowStart = o - Int32(horizon)
-      /// One chunk's counts, per category (the histogram `bins` a category).
+      /// One category's counts in one chunk of pairs.
       struct Counts {
-        var gapHistogram: [Int32], gapCount: [Int], exposed: [Int], bought: [Int], buyers: [Int]
-        var seasonWindow: [Int], seasonYear: [Int]
-        init(_ k: Int) {
-          gapHistogram = [Int32](repeating: 0, count: k * PropensityFeatures.medianBins)
-          gapCount = [Int](repeating: 0, count: k)
-          (exposed, bought, buyers, seasonWindow, seasonYear) = (gapCount, gapCount, gapCount, gapCount, gapCount)
+        var gaps = 0, exposed = 0, bought = 0, buyers = 0, seasonWindow = 0, seasonYear = 0
+
+        mutating func add(_ other: Self) {
+          gaps += other.gaps
+          exposed += other.exposed
+          bought += other.bought
+          buyers += other.buyers
+          seasonWindow += other.seasonWindow
+          seasonYear += other.seasonYear
         }
       }
       // At most 8 chunks: each holds a histogram of every category.
       let chunks = Parallel.chunkCount(for: h.pairCount, minimumChunk: minimumChunk, maximumChunks: 8)
       let parts = Parallel.map(chunks) { chunk in
-        var n = Counts(k)
-        for p in Parallel.chunk(chunk, of: chunks, count: h.pairCount) {
-          var d = h.firstDay[p]
-          guard d < o else { continue }
-          let cat = Int(h.pairCategory[p])
-          if hasYear && d >= yearStart { n.seasonYear[cat] += 1; if d < yearWindowEnd { n.seasonWindow[cat] += 1 } }
-          for g in h.gapStart[p]..<h.gapStart[p + 1] {
-            let gap = h.gaps[g]
-            let next = d &+ gap
-            if next >= o { break }
-            d = next
-            n.gapHistogram[cat * bins + PropensityFeatures.bin(gap)] &+= 1
-            n.gapCount[cat] += 1
-            if hasYear && d >= yearStart { n.seasonYear[cat] += 1; if d < yearWindowEnd { n.seasonWindow[cat] += 1 } }
-          }
-          n.buyers[cat] += 1
-          if h.firstDay[p] < windowStart {
-            n.exposed[cat] += 1
-            if d >= windowStart { n.bought[cat] += 1 }
+        // Per category, its counts and its gap histogram (`bins` a category).
+        var counts = [Counts](repeating: Counts(), count: k)
+        var gapHistogram = [Int32](repeating: 0, count: k * bins)
+        counts.withUnsafeMutableBufferPointer { n in
+          gapHistogram.withUnsafeMutableBufferPointer { histogram in
+            for p in Parallel.chunk(chunk, of: chunks, count: h.pairCount) {
+              var d = h.firstDay[p]
+              guard d < o else { continue }
+              let cat = Int(h.pairCategory[p])
+              if hasYear && d >= yearStart { n[cat].seasonYear += 1; if d < yearWindowEnd { n[cat].seasonWindow += 1 } }
+              for g in h.gapStart[p]..<h.gapStart[p + 1] {
+                let gap = h.gaps[g]
+                let next = d &+ gap
+                if next >= o { break }
+                d = next
+                histogram[cat * bins + PropensityFeatures.bin(gap)] &+= 1
+                n[cat].gaps += 1
+                if hasYear && d >= yearStart {
+                  n[cat].seasonYear += 1
+                  if d < yearWindowEnd { n[cat].seasonWindow += 1 }
+                }
+              }
+              n[cat].buyers += 1
+              if h.firstDay[p] < windowStart {
+                n[cat].exposed += 1
+                if d >= windowStart { n[cat].bought += 1 }
+              }
+            }
           }
         }
-        return n
+        return (counts, gapHistogram)
       }
-      var n = parts[0]
-      for part in parts.dropFirst() {
-        for i in n.gapHistogram.indices { n.gapHistogram[i] &+= part.gapHistogram[i] }
-        for c in 0..<k {
-          n.gapCount[c] += part.gapCount[c]
-          n.exposed[c] += part.exposed[c]
-          n.bought[c] += part.bought[c]
-          n.buyers[c] += part.buyers[c]
-          n.seasonWindow[c] += part.seasonWindow[c]
-          n.seasonYear[c] += part.seasonYear[c]
-        }
+      var (n, gapHistogram) = parts[0]
+      for (counts, histogram) in parts.dropFirst() {
+        for i in gapHistogram.indices { gapHistogram[i] &+= histogram[i] }
+        for c in 0..<k { n[c].add(counts[c]) }
       }
       medianGap = (0..<k).map { c in
-        guard n.gapCount[c] > 0 else { return .nan }
+        guard n[c].gaps > 0 else { return .nan }
         var cumulative = 0
         for b in 0..<bins {
-          cumulative += Int(n.gapHistogram[c * bins + b])
-          if 2 * cumulative >= n.gapCount[c] { return PropensityFeatures.binCenter(b) }
+          cumulative += Int(gapHistogram[c * bins + b])
+          if 2 * cumulative >= n[c].gaps { return PropensityFeatures.binCenter(b) }
         }
         return PropensityFeatures.binCenter(bins - 1)
       }
-      rate = (0..<k).map { n.exposed[$0] > 0 ? Double(n.bought[$0]) / Double(n.exposed[$0]) : .nan }
-      buyers = n.buyers.map { Double.log(onePlus: Double($0)) }
-      season = (0..<k).map {
-        hasYear && n.seasonYear[$0] > 0
-          ? Double(n.seasonWindow[$0]) * 365 / Double(horizon) / Double(n.seasonYear[$0]) : .nan
+      rate = n.map { $0.exposed > 0 ? Double($0.bought) / Double($0.exposed) : .nan }
+      buyers = n.map { Double.log(onePlus: Double($0.buyers)) }
+      season = n.map {
+        hasYear && $0.seasonYear > 0 ? Double($0.seasonWindow) * 365 / Double(horizon) / Double($0.seasonYear) : .nan
       }
     }
 
