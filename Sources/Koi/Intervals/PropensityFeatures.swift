@@ -69,8 +69,15 @@ struct PropensityFeatures {
     var last30: [Double]
     var last90: [Double]
 
+    /// Each customer's aggregates are its own rows' (its amounts summed in
+    /// row order), so customers are aggregated in parallel chunks with the
+    /// same result on any thread count.
+    ///
+    /// `minimumChunk`: customers a chunk at least (tests set it low to
+    /// run several chunks on small data).
+    ///
     /// - Complexity: O(rows of the ledger before the origin).
-    init(ledger: Ledger, origin o: Int32) {
+    init(ledger: Ledger, origin o: Int32, minimumChunk: Int = 32_768) {
       let n = ledger.customerCount
       first = [Int32](repeating: Int32.max, count: n)
       last = [Int32](repeating: Int32.min, count: n)
@@ -78,20 +85,35 @@ struct PropensityFeatures {
       monetary = days
       last30 = days
       last90 = days
-      for c in 0..<n {
-        var previous = Int32.min
-        for i in ledger.rows(of: c) {
-          let d = ledger.day[i]
-          if d >= o { break }  // rows are sorted by day within a customer
-          monetary[c] += ledger.amount[i]
-          guard isPurchase(ledger.amount[i]) else { continue }
-          if first[c] == Int32.max { first[c] = d }
-          last[c] = d
-          if d != previous {
-            days[c] += 1
-            if d >= o - 30 { last30[c] += 1 }
-            if d >= o - 90 { last90[c] += 1 }
-            previous = d
+      first.withUnsafeMutableBufferPointer { first in
+        last.withUnsafeMutableBufferPointer { last in
+          days.withUnsafeMutableBufferPointer { days in
+            monetary.withUnsafeMutableBufferPointer { monetary in
+              last30.withUnsafeMutableBufferPointer { last30 in
+                last90.withUnsafeMutableBufferPointer { last90 in
+                  Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: minimumChunk)) {
+                    _, range in
+                    for c in range {
+                      var previous = Int32.min
+                      for i in ledger.rows(of: c) {
+                        let d = ledger.day[i]
+                        if d >= o { break }  // rows are sorted by day within a customer
+                        monetary[c] += ledger.amount[i]
+                        guard isPurchase(ledger.amount[i]) else { continue }
+                        if first[c] == Int32.max { first[c] = d }
+                        last[c] = d
+                        if d != previous {
+                          days[c] += 1
+                          if d >= o - 30 { last30[c] += 1 }
+                          if d >= o - 90 { last90[c] += 1 }
+                          previous = d
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
           }
         }
       }
@@ -165,50 +187,88 @@ struct PropensityFeatures {
     /// The aggregates of every pair of `h` at origin `o` for windows of
     /// `horizon` days.
     ///
+    /// Every sum here is a count, so the pairs are counted in parallel
+    /// chunks, in integers, and the chunks' counts added: exact, whatever
+    /// the chunking (the rate and season are then the same quotients).
+    /// `minimumChunk`: pairs a chunk at least (tests set it low to run
+    /// several chunks on small data).
+    ///
     /// - Complexity: O(pairs + gaps) integer work, O(categories · 640) for
     ///   the median-gap histograms.
-    init(histories h: PurchaseHistories, categoryCount k: Int, origin o: Int32, horizon: Int, dataStart: Int32) {
+    init(
+      histories h: PurchaseHistories, categoryCount k: Int, origin o: Int32, horizon: Int, dataStart: Int32,
+      minimumChunk: Int = 65_536
+    ) {
       let bins = PropensityFeatures.medianBins
-      var gapHistogram = [Int32](repeating: 0, count: k * bins)
-      var gapCount = [Int](repeating: 0, count: k)
-      var exposed = [Double](repeating: 0, count: k), bought = exposed, buyers = exposed
-      var seasonWindow = exposed, seasonYear = exposed
       let hasYear = o - 365 >= dataStart
       let yearStart = o - 365, yearWindowEnd = o - 365 + Int32(horizon)
       let windowStart = o - Int32(horizon)
-      for p in 0..<h.pairCount {
-        var d = h.firstDay[p]
-        guard d < o else { continue }
-        let cat = Int(h.pairCategory[p])
-        if hasYear && d >= yearStart { seasonYear[cat] += 1; if d < yearWindowEnd { seasonWindow[cat] += 1 } }
-        for g in h.gapStart[p]..<h.gapStart[p + 1] {
-          let gap = h.gaps[g]
-          let next = d &+ gap
-          if next >= o { break }
-          d = next
-          gapHistogram[cat * bins + PropensityFeatures.bin(gap)] &+= 1
-          gapCount[cat] += 1
-          if hasYear && d >= yearStart { seasonYear[cat] += 1; if d < yearWindowEnd { seasonWindow[cat] += 1 } }
-        }
-        buyers[cat] += 1
-        if h.firstDay[p] < windowStart {
-          exposed[cat] += 1
-          if d >= windowStart { bought[cat] += 1 }
+      /// One category's counts in one chunk of pairs.
+      struct Counts {
+        var gaps = 0, exposed = 0, bought = 0, buyers = 0, seasonWindow = 0, seasonYear = 0
+
+        mutating func add(_ other: Self) {
+          gaps += other.gaps
+          exposed += other.exposed
+          bought += other.bought
+          buyers += other.buyers
+          seasonWindow += other.seasonWindow
+          seasonYear += other.seasonYear
         }
       }
+      // At most 8 chunks: each holds a histogram of every category.
+      let chunks = Parallel.chunkCount(for: h.pairCount, minimumChunk: minimumChunk, maximumChunks: 8)
+      let parts = Parallel.map(chunks) { chunk in
+        // Per category, its counts and its gap histogram (`bins` a category).
+        var counts = [Counts](repeating: Counts(), count: k)
+        var gapHistogram = [Int32](repeating: 0, count: k * bins)
+        counts.withUnsafeMutableBufferPointer { n in
+          gapHistogram.withUnsafeMutableBufferPointer { histogram in
+            for p in Parallel.chunk(chunk, of: chunks, count: h.pairCount) {
+              var d = h.firstDay[p]
+              guard d < o else { continue }
+              let cat = Int(h.pairCategory[p])
+              if hasYear && d >= yearStart { n[cat].seasonYear += 1; if d < yearWindowEnd { n[cat].seasonWindow += 1 } }
+              for g in h.gapStart[p]..<h.gapStart[p + 1] {
+                let gap = h.gaps[g]
+                let next = d &+ gap
+                if next >= o { break }
+                d = next
+                histogram[cat * bins + PropensityFeatures.bin(gap)] &+= 1
+                n[cat].gaps += 1
+                if hasYear && d >= yearStart {
+                  n[cat].seasonYear += 1
+                  if d < yearWindowEnd { n[cat].seasonWindow += 1 }
+                }
+              }
+              n[cat].buyers += 1
+              if h.firstDay[p] < windowStart {
+                n[cat].exposed += 1
+                if d >= windowStart { n[cat].bought += 1 }
+              }
+            }
+          }
+        }
+        return (counts, gapHistogram)
+      }
+      var (n, gapHistogram) = parts[0]
+      for (counts, histogram) in parts.dropFirst() {
+        for i in gapHistogram.indices { gapHistogram[i] &+= histogram[i] }
+        for c in 0..<k { n[c].add(counts[c]) }
+      }
       medianGap = (0..<k).map { c in
-        guard gapCount[c] > 0 else { return .nan }
+        guard n[c].gaps > 0 else { return .nan }
         var cumulative = 0
         for b in 0..<bins {
           cumulative += Int(gapHistogram[c * bins + b])
-          if 2 * cumulative >= gapCount[c] { return PropensityFeatures.binCenter(b) }
+          if 2 * cumulative >= n[c].gaps { return PropensityFeatures.binCenter(b) }
         }
         return PropensityFeatures.binCenter(bins - 1)
       }
-      rate = (0..<k).map { exposed[$0] > 0 ? bought[$0] / exposed[$0] : .nan }
-      self.buyers = buyers.map { Double.log(onePlus: $0) }
-      season = (0..<k).map {
-        hasYear && seasonYear[$0] > 0 ? seasonWindow[$0] * 365 / Double(horizon) / seasonYear[$0] : .nan
+      rate = n.map { $0.exposed > 0 ? Double($0.bought) / Double($0.exposed) : .nan }
+      buyers = n.map { Double.log(onePlus: Double($0.buyers)) }
+      season = n.map {
+        hasYear && $0.seasonYear > 0 ? Double($0.seasonWindow) * 365 / Double(horizon) / Double($0.seasonYear) : .nan
       }
     }
 
@@ -236,20 +296,52 @@ struct PropensityFeatures {
     }
   }
 
+  /// The median-gap histogram bin of a gap of `gap` ≥ 1 days.
   @inline(__always)
   static func bin(_ gap: Int32) -> Int {
+    gap > 0 && gap < tabulatedGaps ? Int(gapBins[Int(gap)]) : computedBin(gap)
+  }
+
+  static func computedBin(_ gap: Int32) -> Int {
     min(medianBins - 1, max(0, Int((Double.log2(Double(gap)) * binsPerOctave).rounded(.down))))
+  }
+
+  /// `bin` and `log` of the gaps below `tabulatedGaps` days, computed once
+  /// (the same functions of the same arguments, so the same values): the
+  /// category aggregates and every row took a `log2` or `log` per gap.
+  static let tabulatedGaps: Int32 = 4096
+  static let gapBins: [UInt16] = (0..<Int(tabulatedGaps)).map { $0 == 0 ? 0 : UInt16(computedBin(Int32($0))) }
+  static let gapLogs: [Double] = (0..<Int(tabulatedGaps)).map { Double.log(Double($0)) }
+
+  /// `log(gap)` for a gap of `gap` days.
+  @inline(__always)
+  static func logGap(_ gap: Int32) -> Double {
+    gap >= 0 && gap < tabulatedGaps ? gapLogs[Int(gap)] : Double.log(Double(gap))
   }
 
   static func binCenter(_ b: Int) -> Double { Double.exp2((Double(b) + 0.5) / binsPerOctave) }
 
-  /// Writes pair `p`'s row into `out[0 ..< count]` and returns the pair's
-  /// first purchase day on or after the origin (`Int32.max`: none before the
-  /// as-of day), or nil when the pair has no purchase before the origin.
-  /// `scratch` is reused between calls.
+  /// What pair `p`'s row takes from its own purchases before the origin
+  /// and from the interval model: the same at every horizon, so scoring
+  /// computes it once for the rows of both windows (`row(pair:history:into:)`
+  /// adds the columns of a horizon).
+  struct PairHistory {
+    /// The pair's last purchase day before the origin, and its first on or
+    /// after it (`Int32.max`: none before the as-of day).
+    var last: Int32, next: Int32
+    var gapCount: Int
+    var mean: Double, median: Double, lastGap: Double
+    /// The interval model's predictive (location, scale), nil without a
+    /// distribution, and its probability of ever buying again (NaN).
+    var predictive: (location: Double, scale: Double)?
+    var returning: Double
+  }
+
+  /// Pair `p`'s `PairHistory`, nil when it has no purchase before the
+  /// origin. `scratch` is reused between calls.
   ///
   /// - Complexity: O(g log g) for the pair's g gaps.
-  func row(pair p: Int, into out: UnsafeMutableBufferPointer<Double>, scratch: inout [Int32]) -> Int32? {
+  func history(pair p: Int, scratch: inout [Int32]) -> PairHistory? {
     let h = histories
     var d = h.firstDay[p]
     guard d < origin else { return nil }
@@ -261,7 +353,7 @@ struct PropensityFeatures {
       let nd = d &+ gap
       if nd >= origin { next = nd; break }
       scratch.append(gap)
-      sumLog += Double.log(Double(gap))
+      sumLog += Self.logGap(gap)
       sum += Double(gap)
       d = nd
     }
@@ -273,26 +365,57 @@ struct PropensityFeatures {
       scratch.sort()
       median = n % 2 == 1 ? Double(scratch[n / 2]) : (Double(scratch[n / 2 - 1]) + Double(scratch[n / 2])) / 2
     }
-    let cat = Int(h.pairCategory[p])
-    let c = Int(h.pairCustomer[p])
-    let e = Double(origin - d)
-    let m = categoryParameters[cat]
-    var statistical = Double.nan, returning = Double.nan
+    let m = categoryParameters[Int(h.pairCategory[p])]
+    var predictive: (location: Double, scale: Double)?
+    var returning = Double.nan
     if m.predicts, let family = m.family {
       // Without covariates the location is the intercept (`IntervalShrinkage.location`).
       let (mu, s) = IntervalShrinkage.predictive(
         m, family: family, location: m.intercept, gapCount: n, sumLogGaps: sumLog)
+      predictive = (mu, s)
+      returning = family.returnProbability(
+        elapsed: Double(origin - d), location: mu, scale: s, logitReturn: m.logitReturnProbability)
+    }
+    return PairHistory(
+      last: d, next: next, gapCount: n, mean: mean, median: median, lastGap: lastGap, predictive: predictive,
+      returning: returning)
+  }
+
+  /// Writes pair `p`'s row into `out[0 ..< count]` and returns the pair's
+  /// first purchase day on or after the origin (`Int32.max`: none before the
+  /// as-of day), or nil when the pair has no purchase before the origin.
+  /// `scratch` is reused between calls.
+  ///
+  /// - Complexity: O(g log g) for the pair's g gaps.
+  func row(pair p: Int, into out: UnsafeMutableBufferPointer<Double>, scratch: inout [Int32]) -> Int32? {
+    guard let history = history(pair: p, scratch: &scratch) else { return nil }
+    row(pair: p, history: history, into: out)
+    return history.next
+  }
+
+  /// Writes pair `p`'s row into `out[0 ..< count]` from its `history` (of
+  /// these features, or of features with the same histories, model and
+  /// origin: only the horizon and category columns may differ).
+  ///
+  /// - Complexity: O(1).
+  func row(pair p: Int, history: PairHistory, into out: UnsafeMutableBufferPointer<Double>) {
+    let h = histories
+    let cat = Int(h.pairCategory[p])
+    let c = Int(h.pairCustomer[p])
+    let e = Double(origin - history.last)
+    let m = categoryParameters[cat]
+    var statistical = Double.nan
+    if let (mu, s) = history.predictive, let family = m.family {
       statistical = family.conditionalProbability(
         elapsed: e, horizon: Double(horizon), location: mu, scale: s, logitReturn: m.logitReturnProbability)
-      returning = family.returnProbability(elapsed: e, location: mu, scale: s, logitReturn: m.logitReturnProbability)
     }
-    let purchases = Double(n + 1)
+    let purchases = Double(history.gapCount + 1)
     out[0] = e
     out[1] = purchases
-    out[2] = mean
-    out[3] = median
-    out[4] = lastGap
-    out[5] = e / mean
+    out[2] = history.mean
+    out[3] = history.median
+    out[4] = history.lastGap
+    out[5] = e / history.mean
     out[6] = categoryMedianGap[cat]
     out[7] = categoryRate[cat]
     out[8] = categoryBuyers[cat]
@@ -306,9 +429,8 @@ struct PropensityFeatures {
     out[16] = customerCategories[c]
     out[17] = purchases / max(1, customers.days[c])
     out[18] = statistical
-    out[19] = returning
+    out[19] = history.returning
     out[20] = e / categoryMedianGap[cat]
     for j in 0..<Self.count where !out[j].isFinite { out[j] = .nan }
-    return next
   }
 }

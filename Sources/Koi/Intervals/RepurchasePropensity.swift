@@ -332,30 +332,44 @@ enum RepurchasePropensity {
   /// customer is `globalCustomer[c]` for customer `c` of `s` (c itself
   /// when nil).
   ///
+  /// Each row depends on its pair alone, so fixed chunks of pairs are
+  /// drawn in parallel and joined in chunk order: the rows of one pass in
+  /// pair order.
+  ///
   /// - Complexity: O(pairs) for the sampling, O(rows · g log g) for the
   ///   sampled rows' features.
   static func sample(_ s: PropensityFeatures, keepBelow: UInt64, globalCustomer: [Int32]?) -> WindowRows.Sample {
     let h = s.histories
+    let chunks = Parallel.chunkCount(for: h.pairCount, minimumChunk: 65_536)
+    let parts = Parallel.map(chunks) { chunk in
+      var out = WindowRows.Sample(origin: s.origin)
+      var row = [Double](repeating: 0, count: PropensityFeatures.count)
+      var scratch: [Int32] = []
+      for p in Parallel.chunk(chunk, of: chunks, count: h.pairCount) where h.firstDay[p] < s.origin {
+        let customer = globalCustomer.map { $0[Int(h.pairCustomer[p])] } ?? h.pairCustomer[p]
+        let category = h.pairCategory[p]
+        let c = UInt64(UInt32(bitPattern: customer))
+        let key =
+          c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: category)) &* 0xC2B2_AE3D_27D4_EB4F
+          ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
+        guard (key >> 32) < keepBelow else { continue }
+        guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else {
+          continue
+        }
+        let y: Double = next < s.origin &+ Int32(s.horizon) ? 1 : 0
+        if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
+          out.held += row; out.heldY.append(y); out.heldKey.append(pairKey(customer: customer, category: category))
+        } else {
+          out.train += row; out.trainY.append(y); out.trainKey.append(pairKey(customer: customer, category: category))
+        }
+      }
+      return out
+    }
+    guard parts.count > 1 else { return parts[0] }
     var out = WindowRows.Sample(origin: s.origin)
-    var row = [Double](repeating: 0, count: PropensityFeatures.count)
-    var scratch: [Int32] = []
-    for p in 0..<h.pairCount where h.firstDay[p] < s.origin {
-      let customer = globalCustomer.map { $0[Int(h.pairCustomer[p])] } ?? h.pairCustomer[p]
-      let category = h.pairCategory[p]
-      let c = UInt64(UInt32(bitPattern: customer))
-      let key =
-        c &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: category)) &* 0xC2B2_AE3D_27D4_EB4F
-        ^ UInt64(UInt32(bitPattern: s.origin)) &* 0x1656_67B1_9E37_79F9
-      guard (key >> 32) < keepBelow else { continue }
-      guard let next = row.withUnsafeMutableBufferPointer({ s.row(pair: p, into: $0, scratch: &scratch) }) else {
-        continue
-      }
-      let y: Double = next < s.origin &+ Int32(s.horizon) ? 1 : 0
-      if ((c &* 0x9E37_79B9_7F4A_7C15) >> 32) % 5 == 0 {
-        out.held += row; out.heldY.append(y); out.heldKey.append(pairKey(customer: customer, category: category))
-      } else {
-        out.train += row; out.trainY.append(y); out.trainKey.append(pairKey(customer: customer, category: category))
-      }
+    for part in parts {
+      out.train += part.train; out.trainY += part.trainY; out.trainKey += part.trainKey
+      out.held += part.held; out.heldY += part.heldY; out.heldKey += part.heldKey
     }
     return out
   }
@@ -401,6 +415,12 @@ enum RepurchasePropensity {
   /// being scored: `IntervalStage.score` gives them status `one_off` and
   /// never reads their knots.
   ///
+  /// A pair's rows of the windows differ only in their horizon's columns:
+  /// its history part (gaps, their sort, the model's predictive and return
+  /// probability) is computed once for both (`PropensityFeatures.history`),
+  /// a block of pairs at a time, so the block's rows stay in cache for the
+  /// trees.
+  ///
   /// - Complexity: O(pairs · (features · log thresholds + Σ tree depths)).
   static func knots(
     ledger: Ledger, histories h: PurchaseHistories, model: IntervalModel, trained: Trained
@@ -411,32 +431,58 @@ enum RepurchasePropensity {
     var knots = [Double](repeating: .nan, count: stride * h.pairCount)
     let bent = model.categories.map { $0.basis != .oneOff }
     let customers = PropensityFeatures.Customers(ledger: ledger, origin: h.asOfDay)
-    for (w, horizon) in windows.enumerated() {
-      let boosted = trained.trees[w]
-      let compiled = boosted.flatMap(CompiledTrees.init)
-      let current = PropensityFeatures(
-        histories: h, customers: customers, model: model, origin: h.asOfDay, horizon: horizon,
+    let current = windows.indices.map { w in
+      PropensityFeatures(
+        histories: h, customers: customers, model: model, origin: h.asOfDay, horizon: windows[w],
         dataStart: trained.dataStart, saved: trained.asOfCategories?[w])
-      knots.withUnsafeMutableBufferPointer { knots in
-        let n = h.pairCount
-        Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: 8192)) { _, range in
-          // Rows of the chunk's scored pairs, in pair order; each row's
-          // prediction depends on that row alone.
-          var rows = [Double](repeating: 0, count: range.count * q)
-          var scored: [Int] = []
-          scored.reserveCapacity(range.count)
-          var scratch: [Int32] = []
-          rows.withUnsafeMutableBufferPointer { rows in
-            for p in range where bent[Int(h.pairCategory[p])] {
-              let i = scored.count
-              _ = current.row(
-                pair: p, into: UnsafeMutableBufferPointer(rebasing: rows[(i * q)..<((i + 1) * q)]), scratch: &scratch)
-              scored.append(p)
-            }
+    }
+    let compiled = trained.trees.map { $0.flatMap(CompiledTrees.init) }
+    // Pairs whose rows are built and scored together.
+    let block = 4096
+    knots.withUnsafeMutableBufferPointer { knots in
+      let n = h.pairCount
+      Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: 8192)) { _, range in
+        // The block's scored pairs and their histories, in pair order, then
+        // each window's rows of them in turn; each row's prediction depends
+        // on that row alone.
+        var scored: [Int] = []
+        scored.reserveCapacity(block)
+        var pairHistories = [PropensityFeatures.PairHistory?](repeating: nil, count: block)
+        var rows = [Double](repeating: 0, count: block * q)
+        var scratch: [Int32] = []
+        let first = current[0]
+        for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: block) {
+          scored.removeAll(keepingCapacity: true)
+          for p in start..<min(start + block, range.upperBound) where bent[Int(h.pairCategory[p])] {
+            pairHistories[scored.count] = first.history(pair: p, scratch: &scratch)
+            scored.append(p)
           }
-          rows.removeLast((range.count - scored.count) * q)
-          let scores = boosted.map { compiled?.predict(features: rows) ?? $0.predict(features: rows, featureCount: q) }
-          for (i, p) in scored.enumerated() { knots[stride * p + w] = scores?[i] ?? rows[i * q + statColumn] }
+          for (w, features) in current.enumerated() {
+            rows.withUnsafeMutableBufferPointer { rows in
+              for (i, p) in scored.enumerated() {
+                let out = UnsafeMutableBufferPointer(rebasing: rows[(i * q)..<((i + 1) * q)])
+                // (No history: no purchase before the as-of day, which a
+                // pair of `h` always has; its row would be zeros.)
+                if let history = pairHistories[i] {
+                  features.row(pair: p, history: history, into: out)
+                } else {
+                  out.update(repeating: 0)
+                }
+              }
+            }
+            let scores = trained.trees[w].map { boosted in
+              rows.withUnsafeBufferPointer { all in
+                let x = UnsafeBufferPointer(rebasing: all[0..<(scored.count * q)])
+                guard let compiled = compiled[w] else {
+                  return boosted.predict(features: Array(x), featureCount: q)
+                }
+                var out = [Double](repeating: 0, count: scored.count)
+                out.withUnsafeMutableBufferPointer { compiled.predict(features: x, into: $0) }
+                return out
+              }
+            }
+            for (i, p) in scored.enumerated() { knots[stride * p + w] = scores?[i] ?? rows[i * q + statColumn] }
+          }
         }
       }
     }

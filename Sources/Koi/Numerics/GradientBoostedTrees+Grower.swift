@@ -306,20 +306,27 @@ struct GradientBoostedTreesGrower {
   ) {
     h.update(repeating: 0, count: stride * 3)
     if let idx = indices {
-      for i in 0..<count {
-        let b = Int(column[Int(idx[i])]) &* 3
-        h[b] += gh[2 &* i]
-        h[b &+ 1] += gh[2 &* i &+ 1]
-        h[b &+ 2] += 1
-      }
+      for i in 0..<count { add(pair(gh, i), to: h, bin: Int(column[Int(idx[i])])) }
     } else {
-      for i in 0..<count {
-        let b = Int(column[i]) &* 3
-        h[b] += gh[2 &* i]
-        h[b &+ 1] += gh[2 &* i &+ 1]
-        h[b &+ 2] += 1
-      }
+      for i in 0..<count { add(pair(gh, i), to: h, bin: Int(column[i])) }
     }
+  }
+
+  /// Row `i`'s (g, h) pair, `gradients[2i], [2i+1]`, as one vector.
+  @inline(__always)
+  static func pair(_ gradients: UnsafePointer<Double>, _ i: Int) -> SIMD2<Double> {
+    UnsafeRawPointer(gradients + 2 &* i).loadUnaligned(as: SIMD2<Double>.self)
+  }
+
+  /// Adds a row's (g, h) pair and a count of 1 to `bin` of the histogram
+  /// `h`: g and h as one two-lane vector, added at once (each lane the same
+  /// IEEE addition as alone), so a row costs two additions, two loads and
+  /// two stores a bin instead of three.
+  @inline(__always)
+  static func add(_ pair: SIMD2<Double>, to h: UnsafeMutablePointer<Double>, bin: Int) {
+    let at = UnsafeMutableRawPointer(h + bin &* 3)
+    at.storeBytes(of: at.loadUnaligned(as: SIMD2<Double>.self) + pair, as: SIMD2<Double>.self)
+    h[bin &* 3 &+ 2] += 1
   }
 
   /// `accumulate` for four features in one pass over the rows: the index and
@@ -342,18 +349,17 @@ struct GradientBoostedTreesGrower {
     h.1.update(repeating: 0, count: stride * 3)
     h.2.update(repeating: 0, count: stride * 3)
     h.3.update(repeating: 0, count: stride * 3)
-    @inline(__always) func add(_ r: Int, _ i: Int) {
-      let g = gh[2 &* i], hh = gh[2 &* i &+ 1]
-      let b0 = Int(c.0[r]) &* 3, b1 = Int(c.1[r]) &* 3, b2 = Int(c.2[r]) &* 3, b3 = Int(c.3[r]) &* 3
-      h.0[b0] += g; h.0[b0 &+ 1] += hh; h.0[b0 &+ 2] += 1
-      h.1[b1] += g; h.1[b1 &+ 1] += hh; h.1[b1 &+ 2] += 1
-      h.2[b2] += g; h.2[b2 &+ 1] += hh; h.2[b2 &+ 2] += 1
-      h.3[b3] += g; h.3[b3 &+ 1] += hh; h.3[b3 &+ 2] += 1
+    @inline(__always) func addRow(_ r: Int, _ i: Int) {
+      let p = pair(gh, i)
+      add(p, to: h.0, bin: Int(c.0[r]))
+      add(p, to: h.1, bin: Int(c.1[r]))
+      add(p, to: h.2, bin: Int(c.2[r]))
+      add(p, to: h.3, bin: Int(c.3[r]))
     }
     if let idx = indices {
-      for i in 0..<count { add(Int(idx[i]), i) }
+      for i in 0..<count { addRow(Int(idx[i]), i) }
     } else {
-      for i in 0..<count { add(i, i) }
+      for i in 0..<count { addRow(i, i) }
     }
   }
 
