@@ -130,11 +130,26 @@ extension IntervalFamily {
   func conditionalProbability(
     elapsed e: Double, horizon h: Double, location mu: Double, scale sigma: Double, logitReturn alpha: Double? = nil
   ) -> Double {
-    let a = logSurvivalW((DayLogarithm.log(max(e, 1e-9)) - mu) / sigma)
+    conditionalProbability(
+      elapsed: e, logSurvival: logSurvival(elapsed: e, location: mu, scale: sigma), horizon: h, location: mu,
+      scale: sigma, logitReturn: alpha)
+  }
+
+  /// `conditionalProbability` given `a = log S(e)` (`logSurvival(elapsed:…)`),
+  /// for callers that have it already: the same number.
+  func conditionalProbability(
+    elapsed e: Double, logSurvival a: Double, horizon h: Double, location mu: Double, scale sigma: Double,
+    logitReturn alpha: Double?
+  ) -> Double {
     let b = logSurvivalW((DayLogarithm.log(e + h) - mu) / sigma)
     var p = -Double.expMinusOne(b - a)
     if let alpha { p *= returnProbability(logSurvival: a, logitReturn: alpha) }
     return min(1, max(0, p))
+  }
+
+  /// `log S(e)` for an elapsed time e, days.
+  func logSurvival(elapsed e: Double, location mu: Double, scale sigma: Double) -> Double {
+    logSurvivalW((DayLogarithm.log(max(e, 1e-9)) - mu) / sigma)
   }
 
   /// `r(e)` above from `log S(e)`.
@@ -147,7 +162,6 @@ extension IntervalFamily {
     -> Double
   {
     guard let alpha else { return 1 }
-    return returnProbability(
-      logSurvival: logSurvivalW((DayLogarithm.log(max(e, 1e-9)) - mu) / sigma), logitReturn: alpha)
+    return returnProbability(logSurvival: logSurvival(elapsed: e, location: mu, scale: sigma), logitReturn: alpha)
   }
 }

@@ -332,8 +332,11 @@ struct PropensityFeatures {
     var gapCount: Int
     var mean: Double, median: Double, lastGap: Double
     /// The interval model's predictive (location, scale), nil without a
-    /// distribution, and its probability of ever buying again (NaN).
+    /// distribution; its log S at the days elapsed since `last` (computed
+    /// once for every window's row); its probability of ever buying again
+    /// (NaN without a distribution).
     var predictive: (location: Double, scale: Double)?
+    var logSurvival: Double
     var returning: Double
   }
 
@@ -367,18 +370,19 @@ struct PropensityFeatures {
     }
     let m = categoryParameters[Int(h.pairCategory[p])]
     var predictive: (location: Double, scale: Double)?
-    var returning = Double.nan
+    var logSurvival = Double.nan, returning = Double.nan
     if m.predicts, let family = m.family {
       // Without covariates the location is the intercept (`IntervalShrinkage.location`).
       let (mu, s) = IntervalShrinkage.predictive(
         m, family: family, location: m.intercept, gapCount: n, sumLogGaps: sumLog)
       predictive = (mu, s)
-      returning = family.returnProbability(
-        elapsed: Double(origin - d), location: mu, scale: s, logitReturn: m.logitReturnProbability)
+      logSurvival = family.logSurvival(elapsed: Double(origin - d), location: mu, scale: s)
+      returning =
+        m.logitReturnProbability.map { family.returnProbability(logSurvival: logSurvival, logitReturn: $0) } ?? 1
     }
     return PairHistory(
       last: d, next: next, gapCount: n, mean: mean, median: median, lastGap: lastGap, predictive: predictive,
-      returning: returning)
+      logSurvival: logSurvival, returning: returning)
   }
 
   /// Writes pair `p`'s row into `out[0 ..< count]` and returns the pair's
@@ -407,7 +411,8 @@ struct PropensityFeatures {
     var statistical = Double.nan
     if let (mu, s) = history.predictive, let family = m.family {
       statistical = family.conditionalProbability(
-        elapsed: e, horizon: Double(horizon), location: mu, scale: s, logitReturn: m.logitReturnProbability)
+        elapsed: e, logSurvival: history.logSurvival, horizon: Double(horizon), location: mu, scale: s,
+        logitReturn: m.logitReturnProbability)
     }
     let purchases = Double(history.gapCount + 1)
     out[0] = e
