@@ -122,6 +122,7 @@ struct ChunkParser {
     var pos = 0
     var line = 0
     var incomplete = false
+    var dates = FieldParsers.DateReader()
     while pos < n {
       let recordStart = pos
       let recordLine = line
@@ -268,7 +269,7 @@ struct ChunkParser {
       defer { noteInterned() }
 
       let dateField = field(layout.date)
-      guard let day = FieldParsers.parseDate(dateField) else {
+      guard let day = dates.parse(dateField) else {
         rejectField(
           dateField, .badDate, .date,
           dateField.isEmpty
