@@ -79,6 +79,34 @@ struct ParsedChunk {
   var internLines: [[Int32]] = [[], [], [], []]
 }
 
+/// A parsed row, kept while its chunk is parsed: one append a row, where
+/// appending to the eight columns in turn cost eight calls that check the
+/// array's uniqueness and capacity (~5% of ingest's samples at 10M rows).
+struct ParsedRow {
+  var customer: Int32
+  var day: Int32
+  var category: Int32
+  var channel: Int32
+  var store: Int32
+  var promo: Int8
+  var amount: Double
+  var listPrice: Double
+}
+
+extension ParsedChunk {
+  /// Sets the columns to `rows`, in order.
+  mutating func setColumns(_ rows: [ParsedRow]) {
+    customer = rows.map(\.customer)
+    day = rows.map(\.day)
+    category = rows.map(\.category)
+    amount = rows.map(\.amount)
+    listPrice = rows.map(\.listPrice)
+    promo = rows.map(\.promo)
+    channel = rows.map(\.channel)
+    store = rows.map(\.store)
+  }
+}
+
 /// Splits UTF-8 CSV bytes (RFC 4180: quoted fields with `""` escapes and
 /// embedded newlines, CRLF or LF) into records and fields, and parses the
 /// fields into typed columns.
@@ -100,11 +128,8 @@ struct ChunkParser {
   /// caller can parse it again with the bytes that follow.
   func parse(_ buf: UnsafeBufferPointer<UInt8>, isFinal: Bool) -> ParsedChunk {
     var out = ParsedChunk()
-    let estimate = buf.count / 48
-    out.customer.reserveCapacity(estimate); out.day.reserveCapacity(estimate)
-    out.category.reserveCapacity(estimate); out.amount.reserveCapacity(estimate)
-    out.listPrice.reserveCapacity(estimate); out.promo.reserveCapacity(estimate)
-    out.channel.reserveCapacity(estimate); out.store.reserveCapacity(estimate)
+    var rows: [ParsedRow] = []
+    rows.reserveCapacity(buf.count / 48)
 
     // Room for every header column, however many there are; fields past the
     // header's count are only checked for being empty, never stored.
@@ -122,6 +147,7 @@ struct ChunkParser {
     var pos = 0
     var line = 0
     var incomplete = false
+    var dates = FieldParsers.DateReader()
     while pos < n {
       let recordStart = pos
       let recordLine = line
@@ -268,7 +294,7 @@ struct ChunkParser {
       defer { noteInterned() }
 
       let dateField = field(layout.date)
-      guard let day = FieldParsers.parseDate(dateField) else {
+      guard let day = dates.parse(dateField) else {
         rejectField(
           dateField, .badDate, .date,
           dateField.isEmpty
@@ -367,17 +393,14 @@ struct ChunkParser {
         out.rowEnd.append(Int32(truncatingIfNeeded: recordEnd))
       }
       if !isPurchase(amount) {
-        out.nonPurchases.append((out.customer.count, recordLine, raw()))
+        out.nonPurchases.append((rows.count, recordLine, raw()))
       }
-      out.customer.append(customer)
-      out.day.append(day)
-      out.category.append(category)
-      out.amount.append(amount)
-      out.listPrice.append(listPrice)
-      out.promo.append(promo)
-      out.channel.append(channel)
-      out.store.append(store)
+      rows.append(
+        ParsedRow(
+          customer: customer, day: day, category: category, channel: channel, store: store, promo: promo,
+          amount: amount, listPrice: listPrice))
     }
+    out.setColumns(rows)
     out.newlines = line
     if !incomplete { out.consumed = n }
     return out

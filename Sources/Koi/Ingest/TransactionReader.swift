@@ -441,9 +441,12 @@ private struct ReadState {
     // while this one is parsed and merged.
     var prefetch: BatchPrefetch?
     defer { prefetch?.cancel() }
+    // The prefetch's buffer, kept from batch to batch: a new one of 24 MiB
+    // each batch had its pages zeroed by the kernel again.
+    var spare: [UInt8] = []
     while true {
       if let p = prefetch {
-        eof = !(try p.take(into: &pending))
+        eof = !(try p.take(into: &pending, returning: &spare))
         prefetch = nil
       }
       while !eof && pending.count < batchBytes {
@@ -454,7 +457,7 @@ private struct ReadState {
       let bytesBefore: Int64
       if case let .text(text) = source {
         bytesBefore = text.bytesRead
-        if !eof { prefetch = BatchPrefetch(text, bytes: batchBytes, blockSize: blockSize) }
+        if !eof { prefetch = BatchPrefetch(text, into: &spare, bytes: batchBytes, blockSize: blockSize) }
       } else {
         bytesBefore = 0
       }
@@ -878,13 +881,18 @@ struct ChunkMerger {
 /// is used by one thread at a time: the reader's until `take`, the
 /// caller's after.
 private final class BatchPrefetch: @unchecked Sendable {
-  private var bytes: [UInt8] = []
+  private var bytes: [UInt8]
   private var more = true
   private var error: Error?
   private let done = DispatchSemaphore(value: 0)
   private var taken = false
 
-  init(_ source: InputSource, bytes count: Int, blockSize: Int) {
+  /// Reads into `buffer`'s storage (taken, emptied, and handed back by
+  /// `take`).
+  init(_ source: InputSource, into buffer: inout [UInt8], bytes count: Int, blockSize: Int) {
+    bytes = []
+    swap(&bytes, &buffer)
+    bytes.removeAll(keepingCapacity: true)
     bytes.reserveCapacity(count + blockSize)
     let thread = Thread { [self] in
       do {
@@ -899,13 +907,15 @@ private final class BatchPrefetch: @unchecked Sendable {
     thread.start()
   }
 
-  /// Waits for the read, appends its bytes to `out`, and says whether the
-  /// input has more; rethrows the read's error.
-  func take(into out: inout [UInt8]) throws -> Bool {
+  /// Waits for the read, appends its bytes to `out`, hands its buffer back
+  /// to `buffer`, and says whether the input has more; rethrows the read's
+  /// error.
+  func take(into out: inout [UInt8], returning buffer: inout [UInt8]) throws -> Bool {
     done.wait()
     taken = true
     if let error { throw error }
     out += bytes
+    swap(&bytes, &buffer)
     return more
   }
 

@@ -112,6 +112,30 @@ import Testing
     #expect(fast > 6 * 366)
   }
 
+  /// `DateReader` reuses the day of a repeated date: its answers are
+  /// `parseDate`'s for a stream of repeats, near repeats (one byte or the
+  /// time changed, a form that is not fixed-width between them) and
+  /// invalid dates.
+  @Test func dateReaderGivesParseDatesDays() {
+    var g = SeededGenerator(seed: 5)
+    let forms = [
+      "2023-01-12", "2023-01-12 13:16", "2023-01-12 23:59:59", "2023-01-12T08:00", "2023-01-13 13:16",
+      "2023-01-12 24:00", "2023-01-12 13:60", "2023-02-29 10:00", "2024-02-29 10:00", "2023-01-1x 13:16",
+      "2023/01/12", "20230112", "44938", "", "2023-01-12x13:16", "1969-12-31", "2199-12-31 00:00",
+    ]
+    var reader = FieldParsers.DateReader()
+    var repeats = 0
+    var previous = ""
+    for _ in 0..<5_000 {
+      let text = Bool.random(using: &g) ? previous : forms.randomElement(using: &g)!  // forms is not empty
+      if text == previous { repeats += 1 }
+      let expected = bytes(text) { FieldParsers.parseDate($0) }
+      #expect(bytes(text) { reader.parse($0) } == expected, "\(text)")
+      previous = text
+    }
+    #expect(repeats > 2_000)
+  }
+
   @Test func plainDecimalsGiveTheGeneralRulesBits() {
     var g = SeededGenerator(seed: 18)
     var texts = ["0", "-0", "0.00", "-0.00", "370.00", "3800", "007", "0.1", "-", ".5", "5.", "1.2.3", "-.5", "--5"]
