@@ -156,12 +156,4 @@ extension IntervalFamily {
   func returnProbability(logSurvival a: Double, logitReturn alpha: Double) -> Double {
     1 / (1 + Double.exp(-alpha - a))
   }
-
-  /// `r(e)` for an elapsed time e (1 without a return probability).
-  func returnProbability(elapsed e: Double, location mu: Double, scale sigma: Double, logitReturn alpha: Double?)
-    -> Double
-  {
-    guard let alpha else { return 1 }
-    return returnProbability(logSurvival: logSurvival(elapsed: e, location: mu, scale: sigma), logitReturn: alpha)
-  }
 }

@@ -119,19 +119,9 @@ enum IntervalShrinkage {
     return mu
   }
 
-  /// Predictive (location, scale) for customer `c` with the given sum of
-  /// log gaps over `n` observed gaps.
-  static func predictive(
-    _ m: CategoryIntervalModel, family: IntervalFamily, customer c: Int, covariates: IntervalCovariates?,
-    gapCount n: Int, sumLogGaps: Double
-  ) -> (location: Double, scale: Double) {
-    predictive(
-      Parameters(m), family: family, location: location(m, customer: c, covariates: covariates), gapCount: n,
-      sumLogGaps: sumLogGaps)
-  }
-
-  /// `predictive` from the category's scalars and the customer's AFT
-  /// location μ(x) (`location`).
+  /// Predictive (location, scale) of a customer with the given sum of log
+  /// gaps over `n` observed gaps, from the category's scalars and the
+  /// customer's AFT location μ(x) (`location`).
   static func predictive(
     _ m: Parameters, family: IntervalFamily, location mu: Double, gapCount n: Int, sumLogGaps: Double
   ) -> (location: Double, scale: Double) {
