@@ -167,7 +167,9 @@ public struct CustomerFactTable: Sendable {
   mutating func add(rfm: RFMColumns, population: MonetaryDistribution? = nil) {
     self.rfm = rfm
     let population = population ?? MonetaryDistribution(ValueCounts(rfm.monetary))
-    monetaryPercentile = rfm.monetary.map(population.percentile)
+    monetaryPercentile = rfm.monetary.withUnsafeBufferPointer { m in
+      Parallel.map(elements: m.count) { population.percentile(m[$0]) }
+    }
   }
 
   /// Adds the lifetime facts (nil where the model gives no value).

@@ -21,12 +21,21 @@ struct IntervalReport: Sendable, Codable {
   public var categories: [Category]
 
   public init(model: IntervalModel, columns: IntervalColumns, dueLists: [[IntervalDueEntry]], dueWithinDays: Int) {
+    // Counted by (category, status ordinal), named once at the end: a
+    // dictionary update per pair hashed the status name 2.4M times at 10M
+    // rows, on one core.
+    let statuses = IntervalStatus.allCases
+    var tally = [Int](repeating: 0, count: model.categories.count * statuses.count)
+    for p in 0..<columns.pairCount {
+      tally[Int(columns.category[p]) * statuses.count + statuses.firstIndex(of: columns.status[p])!] += 1
+    }
     var counts = [[String: Int]](repeating: [:], count: model.categories.count)
     var customers = [Int](repeating: 0, count: model.categories.count)
-    for p in 0..<columns.pairCount {
-      let k = Int(columns.category[p])
-      counts[k][columns.status[p].rawValue, default: 0] += 1
-      customers[k] += 1
+    for k in counts.indices {
+      for (j, s) in statuses.enumerated() where tally[k * statuses.count + j] > 0 {
+        counts[k][s.rawValue] = tally[k * statuses.count + j]
+        customers[k] += tally[k * statuses.count + j]
+      }
     }
     self.init(
       model: model, status: counts, customers: customers, dueListed: dueLists.map(\.count),

@@ -12,7 +12,7 @@ import RealModule
 /// one_off       the category rarely repeats (no prediction)
 /// unknown       the category has too little data and no prior (no prediction)
 /// ```
-public enum IntervalStatus: String, Codable, Sendable {
+public enum IntervalStatus: String, Codable, Sendable, CaseIterable {
   case notYetDue = "not_yet_due"
   case due
   case overdue

@@ -38,7 +38,9 @@ extension IntervalStage: Stage {
     _ batch: StageBatch, statistics: IntervalStatistics, fitted: IntervalFit, upstream: StageOutputs
   ) -> IntervalScores {
     let columns = columns(statistics, fitted: fitted)
-    let lists = fitted.model.categories.indices.map {
+    // One list per category, each a scan of every pair and a sort: on
+    // every core (each list is computed as alone).
+    let lists = Parallel.map(fitted.model.categories.count) {
       IntervalDueList.make(
         columns: columns, model: fitted.model, category: $0, dueWithinDays: due.withinDays,
         minimumProbability: due.minimumProbability, limit: due.limit)

@@ -124,13 +124,17 @@ extension Ledger {
   }
 
   /// Permutes `column` by `order` through `scratch` (same length), leaving
-  /// the old storage in `scratch` for the next column.
+  /// the old storage in `scratch` for the next column. On every core: each
+  /// chunk of the output reads rows anywhere but writes only its own.
   static func gather<T>(_ column: inout [T], _ order: [Int32], scratch: inout [T]) {
     precondition(column.count == order.count && scratch.count == order.count, "length mismatch")
     column.withUnsafeBufferPointer { src in
       scratch.withUnsafeMutableBufferPointer { dst in
         order.withUnsafeBufferPointer { o in
-          for i in 0..<o.count { dst[i] = src[Int(o[i])] }
+          Parallel.forEachChunk(count: o.count, chunkCount: Parallel.chunkCount(for: o.count, minimumChunk: 65_536)) {
+            _, range in
+            for i in range { dst[i] = src[Int(o[i])] }
+          }
         }
       }
     }
@@ -139,14 +143,8 @@ extension Ledger {
 
   /// `column[order[0]], column[order[1]], …`: a permutation or a selection.
   static func gather<T>(_ column: [T], _ order: [Int32]) -> [T] {
-    return [T](unsafeUninitializedCapacity: order.count) { out, count in
-      column.withUnsafeBufferPointer { src in
-        order.withUnsafeBufferPointer { o in
-          // The loop body runs only when order is non-empty, so the buffer has an address.
-          for i in 0..<o.count { (out.baseAddress! + i).initialize(to: src[Int(o[i])]) }
-        }
-      }
-      count = order.count
+    column.withUnsafeBufferPointer { src in
+      order.withUnsafeBufferPointer { o in Parallel.map(elements: o.count, minimumChunk: 65_536) { src[Int(o[$0])] } }
     }
   }
 }

@@ -61,6 +61,18 @@ enum Parallel {
     }
   }
 
+  /// `(0..<count).map(transform)` for many cheap items: computed in
+  /// `chunkCount(for: count, minimumChunk: minimumChunk)` contiguous chunks
+  /// on every core, each item exactly as alone.
+  static func map<T>(elements count: Int, minimumChunk: Int = 16_384, _ transform: (Int) -> T) -> [T] {
+    [T](unsafeUninitializedCapacity: count) { out, initialized in
+      forEachChunk(count: count, chunkCount: chunkCount(for: count, minimumChunk: minimumChunk)) { _, range in
+        for i in range { (out.baseAddress! + i).initialize(to: transform(i)) }  // capacity count > i ≥ 0
+      }
+      initialized = count
+    }
+  }
+
   /// A chunk count for `count` items: enough chunks to keep every core busy,
   /// none smaller than `minimumChunk` items. The result depends only on
   /// `count` and `minimumChunk`, never on the machine, so reductions stay

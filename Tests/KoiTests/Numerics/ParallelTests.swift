@@ -1,0 +1,27 @@
+import Testing
+
+@testable import Koi
+
+@Suite struct ParallelTests {
+  /// The chunked map returns each item in its place, for counts below, at
+  /// and across chunk boundaries, including none.
+  @Test(arguments: [0, 1, 16_383, 16_384, 16_385, 3 * 65_536 + 7])
+  func elementMapEqualsTheSerialMap(count: Int) {
+    let transform = { (i: Int) in i &* 2_654_435_761 ^ (i >> 3) }
+    #expect(Parallel.map(elements: count, transform) == (0..<count).map(transform))
+    #expect(Parallel.map(elements: count, minimumChunk: 1_000, transform) == (0..<count).map(transform))
+  }
+
+  /// A gather through scratch storage permutes every column alike and
+  /// leaves the old storage, of the same length, for the next column.
+  @Test func gatherPermutesThroughScratch() {
+    let n = 200_003
+    let order = (0..<Int32(n)).map { Int32((Int($0) &* 7_919) % n) }
+    var column = (0..<n).map(Double.init)
+    var scratch = [Double](repeating: 0, count: n)
+    Ledger.gather(&column, order, scratch: &scratch)
+    #expect(column == order.map { Double($0) })
+    #expect(scratch.count == n)
+    #expect(Ledger.gather((0..<n).map { $0 * 3 }, order) == order.map { Int($0) * 3 })
+  }
+}
