@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+
+@testable import Koi
+
+/// The lifetime stage's fast paths against the computations they replaced
+/// (or an independent one), bit for bit: results must not move.
+@Suite("Lifetime: fast kernels equal the plain computations bit for bit")
+struct LifetimeKernelTests {
+  /// Customers with whole-day times, some with T = t_x (no time since the
+  /// last purchase, so only the first stage of the current gap can be done).
+  static func wholeDays(count: Int, seed: UInt64) -> LifetimeSummary {
+    var s = LifetimeSimulator.simulate(
+      .regularTiming(RegularTimingParameters(k: 3, r: 2, alpha: 60, a: 0.7, b: 5)), count: count,
+      ageRange: 30...400, seed: seed)
+    s.recency = s.recency.map { $0.rounded(.up) }
+    s.age = s.age.map { $0.rounded(.up) }
+    for i in stride(from: 0, to: count, by: 13) where s.frequency[i] > 0 { s.age[i] = s.recency[i] }
+    return s
+  }
+
+  static func sameBits(_ a: Evaluation?, _ b: Evaluation?) -> Bool {
+    guard let a, let b else { return a == nil && b == nil }
+    return a.value.bitPattern == b.value.bitPattern && a.gradient.map(\.bitPattern) == b.gradient.map(\.bitPattern)
+      && a.hessian.values.map(\.bitPattern) == b.hessian.values.map(\.bitPattern)
+  }
+
+  @Test("MBG/CNBD-k likelihood, gradient and Hessian equal the plain loop", arguments: [1, 2, 3, 5])
+  func regularTimingLikelihood(k: Int) throws {
+    // More rows than one chunk of the parallel sum; whole days and weeks.
+    for rows in [CompressedRecency(Self.wholeDays(count: 30_000, seed: 5)), CompressedRecency(try CDNOWData.summary())]
+    {
+      for theta in [[0.7, 4.1, -0.4, 1.6], [-0.5, 2, 0.3, 0.2], [0, 0, 0, 0], [2.5, -3, 4, -2]] {
+        let fast = RegularTimingMBG.meanLogLikelihood(theta, k: k, rows)
+        #expect(fast != nil)
+        #expect(Self.sameBits(fast, PlainLoops.plainLoopMeanLogLikelihood(theta, k: k, rows)), "k=\(k) θ=\(theta)")
+      }
+    }
+  }
+}
+
+/// The computations the fast paths replaced, kept as the tests' reference.
+enum PlainLoops {
+  static func plainLoopMeanLogLikelihood(_ theta: [Double], k: Int, _ rows: CompressedRecency) -> Evaluation? {
+    guard theta.allSatisfy({ $0.isFinite && abs($0) < 30 }) else { return nil }
+    let r = Double.exp(theta[0]), alpha = Double.exp(theta[1]), a = Double.exp(theta[2]), b = Double.exp(theta[3])
+    let al = alpha / Double(k)
+    let psiR = LifetimeMath.digamma(r), psiB = LifetimeMath.digamma(b), psiAB = LifetimeMath.digamma(a + b)
+    let triR = LifetimeMath.trigamma(r), triB = LifetimeMath.trigamma(b), triAB = LifetimeMath.trigamma(a + b)
+    let logAl = Double.log(al)
+    let lB = LifetimeMath.logBeta(a, b)
+    let common = -LifetimeMath.logGamma(r) + r * logAl
+    let kd = Double(k)
+    let logFactorial = (0..<k).map { LifetimeMath.logGamma(Double($0) + 1) }
+    let logTime = rows.times.map { Double.log(al + $0) }
+    let inverseTime = rows.times.map { 1 / (al + $0) }
+    let slot = { (i: Int, j: Int) in hessianSlot(i, j, of: 4) }
+    let sums = LifetimeMath.chunkedSum(count: rows.count, width: 15) { range, acc in
+      // Terms that depend on x alone, recomputed when x changes (rows are
+      // sorted by x). Component c < k is Aᵢ (i = c), c = k is D.
+      var cachedX = -1.0
+      var base = [Double](repeating: 0, count: k + 1)  // C_c without the time terms
+      var shape = [Double](repeating: 0, count: k + 1)  // sᵢ; s₀ for D
+      var gr0 = [Double](repeating: 0, count: k + 1)  // ψ(s_c) − ψ(r) + log α'
+      var hrr = [Double](repeating: 0, count: k + 1)  // ψ₁(s_c) − ψ₁(r)
+      var comp = [Double](repeating: 0, count: k + 1)
+      var gaA = 0.0, gbA = 0.0, gaD = 0.0, gbD = 0.0, hAB = 0.0, hbbA = 0.0, hbbD = 0.0
+      for row in range {
+        let x = rows.x[row], w = rows.weight[row]
+        if x != cachedX {
+          cachedX = x
+          let aliveBeta = LifetimeMath.logBeta(a, b + x + 1) - lB
+          for c in 0...k {
+            let i = c < k ? c : 0
+            let sc = r + kd * x + Double(i)
+            shape[c] = sc
+            base[c] =
+              (c < k ? aliveBeta - logFactorial[i] : LifetimeMath.logBeta(a + 1, b + x) - lB)
+              + LifetimeMath.logGamma(sc) + common
+            gr0[c] = LifetimeMath.digamma(sc) - psiR + logAl
+            hrr[c] = LifetimeMath.trigamma(sc) - triR
+          }
+          let psiABX1 = LifetimeMath.digamma(a + b + x + 1), triABX1 = LifetimeMath.trigamma(a + b + x + 1)
+          gaA = psiAB - psiABX1
+          gbA = LifetimeMath.digamma(b + x + 1) - psiB + psiAB - psiABX1
+          gaD = 1 / a + gaA
+          gbD = LifetimeMath.digamma(b + x) - psiB + psiAB - psiABX1
+          hAB = triAB - triABX1
+          hbbA = LifetimeMath.trigamma(b + x + 1) - triB + triAB - triABX1
+          hbbD = LifetimeMath.trigamma(b + x) - triB + triAB - triABX1
+        }
+        let ti = Int(rows.tIndex[row]), di = Int(rows.txIndex[row])
+        let logAT = logTime[ti], logATx = logTime[di]
+        let gap = rows.t[row] - rows.tx[row]
+        let logGap = k > 1 && gap > 0 ? Double.log(gap) : 0
+        var top = -Double.infinity
+        for c in 0...k {
+          if c < k {
+            comp[c] = c > 0 && gap <= 0 ? -.infinity : base[c] + Double(c) * logGap - shape[c] * logAT
+          } else {
+            comp[c] = base[c] - shape[c] * logATx
+          }
+          top = max(top, comp[c])
+        }
+        var total = 0.0
+        for c in 0...k {
+          comp[c] = Double.exp(comp[c] - top)
+          total += comp[c]
+        }
+        let inverseTotal = 1 / total
+        // Σ w_c ∇C_c and Σ w_c (∇²C_c + ∇C_c ∇C_cᵀ) over the (r, α') block,
+        // plus the (r, α') × (a, b) cross sums split by alive/dropped.
+        var gR = 0.0, gA = 0.0, mRR = 0.0, mRA = 0.0, mAA = 0.0
+        var aliveR = 0.0, aliveA = 0.0, aliveWeight = 0.0
+        for c in 0...k {
+          let wc = comp[c] * inverseTotal
+          if wc == 0 { continue }
+          let (lt, it) = c < k ? (logAT, inverseTime[ti]) : (logATx, inverseTime[di])
+          let dr = gr0[c] - lt
+          let da = r / al - shape[c] * it
+          gR += wc * dr
+          gA += wc * da
+          mRR += wc * (hrr[c] + dr * dr)
+          mRA += wc * (1 / al - it + dr * da)
+          mAA += wc * (-r / (al * al) + shape[c] * it * it + da * da)
+          if c < k { aliveR += wc * dr; aliveA += wc * da; aliveWeight += wc }
+        }
+        let wd = comp[k] * inverseTotal
+        let dropR = gR - aliveR, dropA = gA - aliveA
+        let gAa = aliveWeight * gaA + wd * gaD
+        let gBb = aliveWeight * gbA + wd * gbD
+        let mRa = aliveR * gaA + dropR * gaD, mRb = aliveR * gbA + dropR * gbD
+        let mAa = aliveA * gaA + dropA * gaD, mAb = aliveA * gbA + dropA * gbD
+        let maa = aliveWeight * (hAB + gaA * gaA) + wd * (hAB - 1 / (a * a) + gaD * gaD)
+        let mab = aliveWeight * (hAB + gaA * gbA) + wd * (hAB + gaD * gbD)
+        let mbb = aliveWeight * (hbbA + gbA * gbA) + wd * (hbbD + gbD * gbD)
+        acc[0] += w * (top + Double.log(total))
+        acc[1] += w * gR
+        acc[2] += w * gA
+        acc[3] += w * gAa
+        acc[4] += w * gBb
+        acc[slot(0, 0)] += w * (mRR - gR * gR)
+        acc[slot(0, 1)] += w * (mRA - gR * gA)
+        acc[slot(0, 2)] += w * (mRa - gR * gAa)
+        acc[slot(0, 3)] += w * (mRb - gR * gBb)
+        acc[slot(1, 1)] += w * (mAA - gA * gA)
+        acc[slot(1, 2)] += w * (mAa - gA * gAa)
+        acc[slot(1, 3)] += w * (mAb - gA * gBb)
+        acc[slot(2, 2)] += w * (maa - gAa * gAa)
+        acc[slot(2, 3)] += w * (mab - gAa * gBb)
+        acc[slot(3, 3)] += w * (mbb - gBb * gBb)
+      }
+    }
+    return Evaluation(sums: sums, parameters: [r, al, a, b], totalWeight: rows.totalWeight)
+  }
+}
