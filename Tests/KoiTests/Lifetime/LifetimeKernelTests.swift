@@ -37,6 +37,47 @@ struct LifetimeKernelTests {
       }
     }
   }
+
+  /// 200,000 customers (several chunks of every parallel pass and of the
+  /// radix sort): whole days up to 3,000, repeats up to 40, every 997th
+  /// customer invalid (t_x > T).
+  static func manyCustomers(fractional: Bool) -> LifetimeSummary {
+    var g = SeededGenerator(seed: 17, stream: fractional ? 1 : 0)
+    let n = 200_000
+    var x = [Int32](repeating: 0, count: n), tx = [Double](repeating: 0, count: n), t = tx
+    for i in 0..<n {
+      t[i] = 1 + Double(Int(g.uniform() * 3000))
+      x[i] = Int32(g.uniform() * 40)
+      tx[i] = x[i] == 0 ? 0 : max(1, (t[i] * g.uniform()).rounded(.down))
+      if i % 997 == 0 { tx[i] = t[i] + 1 }
+      if fractional { (tx[i], t[i]) = (tx[i] / 7, t[i] / 7) }
+    }
+    return LifetimeSummary(frequency: x, recency: tx, age: t)
+  }
+
+  @Test("grouping over many chunks: whole days and fractional times")
+  func groupingManyChunks() {
+    for fractional in [false, true] {
+      let rows = LifetimeDerivativeTests.checkGrouping(Self.manyCustomers(fractional: fractional))
+      #expect(rows.count > 100_000)
+      #expect(rows.blockStart.count == 41)  // x = 0…39, plus the end
+    }
+  }
+
+  @Test("the parallel radix sort gives the order of a stable sort", arguments: [0, 11, 33, 64])
+  func radixSort(bits: Int) {
+    let n = 300_000
+    var g = SeededGenerator(seed: 3, stream: UInt64(bits))
+    let mask = bits == 64 ? UInt64.max : (1 << UInt64(bits)) - 1
+    // Every other key from 50 values, so ties test stability.
+    var keys = (0..<n).map { i in (i.isMultiple(of: 2) ? g.next() : g.next() % 50) & mask }
+    var values = (0..<Int32(n)).map { $0 }
+    let expected = (0..<n).sorted { (keys[$0], $0) < (keys[$1], $1) }
+    let expectedKeys = expected.map { keys[$0] }
+    CompressedRecency.radixSort(&keys, carrying: &values, bits: bits)
+    #expect(values.map(Int.init) == expected)
+    #expect(keys == expectedKeys)
+  }
 }
 
 /// The computations the fast paths replaced, kept as the tests' reference.
