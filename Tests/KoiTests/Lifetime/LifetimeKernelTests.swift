@@ -78,6 +78,35 @@ struct LifetimeKernelTests {
     #expect(values.map(Int.init) == expected)
     #expect(keys == expectedKeys)
   }
+
+  @Test("customer columns equal the per-customer loop: fitted, no spend model, infinite mean spend, no purchase model")
+  func customerColumns() throws {
+    var s = LifetimeSimulator.simulate(
+      .regularTiming(RegularTimingParameters(k: 2, r: 2, alpha: 60, a: 0.7, b: 5)),
+      spend: GammaGammaParameters(p: 6, q: 4, gamma: 60), count: 40_000, ageRange: 30...730, seed: 11)
+    s.recency = s.recency.map { $0.rounded(.up) }
+    s.age = s.age.map { $0.rounded(.up) }
+    for i in stride(from: 0, to: s.count, by: 101) { s.recency[i] = s.age[i] + 1 }  // invalid: scored null
+    for i in stride(from: 5, to: s.count, by: 89) { s.monetaryValue[i] = -3 }  // refunds: population mean
+    let options = LifetimeOptions(horizonDays: 180, annualDiscountRate: 0.1, margin: 0.5, maximumErlangK: 3)
+    let rows = CompressedRecency(s)
+    let fitted = LifetimeStage.fit(s, rows: rows, options: options)
+    var noSpend = fitted
+    noSpend.gammaGamma = nil
+    var infiniteMean = fitted
+    infiniteMean.gammaGamma?.parameters.q = 0.8
+    var noPurchases = fitted
+    noPurchases.chosen = .none
+    for model in [fitted, noSpend, infiniteMean, noPurchases] {
+      let scores = RowScores(rows: rows, model: model, options: options, daysPerUnit: s.daysPerUnit)
+      let fast = scores.columns(s, rows: rows, spend: model.gammaGamma, options: options)
+      let plain = PlainLoops.customerColumns(s, rows: rows, scores: scores.values, model: model, options: options)
+      for (f, p) in zip(fast.inJSONKeyOrder, plain.inJSONKeyOrder) {
+        #expect(f.nanForMissing.map(\.bitPattern) == p.nanForMissing.map(\.bitPattern))
+      }
+      #expect(fast.clv.contains { $0 != nil } == (model.chosen != .none && model.gammaGamma != nil))
+    }
+  }
 }
 
 /// The computations the fast paths replaced, kept as the tests' reference.
@@ -193,5 +222,40 @@ enum PlainLoops {
       }
     }
     return Evaluation(sums: sums, parameters: [r, al, a, b], totalWeight: rows.totalWeight)
+  }
+
+  /// `LifetimeStage.score`'s serial loop over customers, on the row scores.
+  static func customerColumns(
+    _ summary: LifetimeSummary, rows: CompressedRecency, scores: [Double], model: LifetimeModel,
+    options: LifetimeOptions
+  ) -> LifetimeColumns {
+    let n = summary.count
+    let gg = model.gammaGamma
+    let spendUsable = gg.map { $0.diagnostics.converged } ?? false
+    var columns = LifetimeColumns(
+      probabilityAlive: OptionalDoubleColumn(repeating: nil, count: n),
+      expectedPurchases: OptionalDoubleColumn(repeating: nil, count: n),
+      probabilityNoPurchase: OptionalDoubleColumn(repeating: nil, count: n),
+      expectedSpend: OptionalDoubleColumn(repeating: nil, count: n),
+      clv: OptionalDoubleColumn(repeating: nil, count: n),
+      horizonDays: options.horizonDays)
+    func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+    for c in 0..<n {
+      let row = Int(rows.rowOfCustomer[c])
+      var spend: Double?
+      if spendUsable, let gg {
+        spend = GammaGamma.expectedSpend(
+          gg.parameters, x: summary.frequency[c], monetaryValue: summary.monetaryValue[c])
+      }
+      columns.expectedSpend[c] = spend
+      guard row >= 0 else { continue }
+      columns.probabilityAlive[c] = finite(scores[4 * row])
+      columns.expectedPurchases[c] = finite(scores[4 * row + 1])
+      columns.probabilityNoPurchase[c] = finite(scores[4 * row + 2])
+      if let spend, let disc = finite(scores[4 * row + 3]) {
+        columns.clv[c] = finite(options.margin * spend * disc)
+      }
+    }
+    return columns
   }
 }
