@@ -299,15 +299,21 @@ struct RowScores {
     values = [Double](repeating: .nan, count: Self.width * m)
     guard let pairs = PairScores(rows: rows, model: model, boundaries: boundaries, discount: discount) else { return }
     let (components, reg, bg) = (pairs.components, pairs.regularTiming, pairs.bgnbd)
+    // log(α' + time) per distinct time, for the MBG/CNBD-k posterior.
+    let logTime = reg.map { reg in rows.times.map { Double.log(reg.alpha / Double(reg.k) + $0) } } ?? []
     values.withUnsafeMutableBufferPointer { values in
       Parallel.forEachChunk(count: m, chunkCount: Parallel.chunkCount(for: m, minimumChunk: 8192)) { _, range in
         var scratch = [Double](repeating: 0, count: components + 1)
         var weights = [Double](repeating: 1, count: components)
+        var terms = reg.map(RegularTimingMBG.ComponentTerms.init)
         for i in range {
           let x = rows.x[i], tx = rows.tx[i], t = rows.t[i]
           let pAlive: Double
-          if let reg {
-            pAlive = RegularTimingMBG.posterior(reg, x: x, tx: tx, t: t, scratch: &scratch, weights: &weights)
+          if let p = terms?.posterior(
+            x: x, tx: tx, t: t, logAT: logTime[Int(rows.tIndex[i])], logATx: logTime[Int(rows.txIndex[i])],
+            scratch: &scratch, weights: &weights)
+          {
+            pAlive = p
           } else if let bg {
             pAlive = BGNBD.probabilityAlive(bg, x: x, tx: tx, t: t)
           } else {

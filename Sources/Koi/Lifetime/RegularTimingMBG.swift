@@ -55,27 +55,73 @@ public struct RegularTimingFit: Sendable, Codable, Equatable {
 }
 
 enum RegularTimingMBG {
-  /// Log-components (A₀…A_{k−1}, D) of one row; `alphaStage` is α'.
-  @inline(__always)
-  static func components(
-    k: Int, r: Double, alphaStage: Double, a: Double, b: Double, x: Double, tx: Double, t: Double,
-    into out: inout [Double]
-  ) {
-    let lB = LifetimeMath.logBeta(a, b)
-    let common = -LifetimeMath.logGamma(r) + r * Double.log(alphaStage)
-    let aliveBeta = LifetimeMath.logBeta(a, b + x + 1) - lB
-    let gap = t - tx
-    let logAT = Double.log(alphaStage + t)
-    for i in 0..<k {
-      let s = r + Double(k) * x + Double(i)
-      if i > 0 && gap <= 0 { out[i] = -.infinity; continue }
-      out[i] =
-        aliveBeta + LifetimeMath.logGamma(s) + common
-        + (i > 0 ? Double(i) * Double.log(gap) - LifetimeMath.logGamma(Double(i) + 1) : 0) - s * logAT
+  /// The log-components (A₀…A_{k−1}, D) of rows and the posterior from them,
+  /// in two steps: what depends on the parameters and x alone (the log Γ and
+  /// log B terms) when x changes, the rest per row, so scoring rows sorted by
+  /// x calls log Γ k + 7 times per x instead of 2k + 10 times per row. Each
+  /// component is the sum of the same terms in the same order as one
+  /// expression per row would add them.
+  struct ComponentTerms {
+    let k: Int
+    /// α' = α/k.
+    let alphaStage: Double
+    private let r: Double, a: Double, b: Double
+    private let lB: Double, common: Double
+    private var logFactorial: [Double]
+    private(set) var x = Double.nan
+    /// sᵢ = r + kx + i.
+    private var shape: [Double]
+    /// log B(a, b+x+1) − log B(a, b) + log Γ(sᵢ) − log Γ(r) + r log α'.
+    private var aliveBase: [Double]
+    /// log B(a+1, b+x) − log B(a, b) + log Γ(s₀) − log Γ(r) + r log α'.
+    private var droppedBase = 0.0
+
+    init(_ p: RegularTimingParameters) {
+      (k, r, a, b) = (p.k, p.r, p.a, p.b)
+      alphaStage = p.alpha / Double(p.k)
+      lB = LifetimeMath.logBeta(a, b)
+      common = -LifetimeMath.logGamma(r) + r * Double.log(alphaStage)
+      logFactorial = (0..<p.k).map { LifetimeMath.logGamma(Double($0) + 1) }
+      shape = [Double](repeating: 0, count: p.k)
+      aliveBase = shape
     }
-    let s0 = r + Double(k) * x
-    out[k] =
-      LifetimeMath.logBeta(a + 1, b + x) - lB + LifetimeMath.logGamma(s0) + common - s0 * Double.log(alphaStage + tx)
+
+    /// `RegularTimingMBG.posterior` of a row, given log(α'+T) and
+    /// log(α'+t_x): P(alive), and the alive-stage weights into `weights`.
+    mutating func posterior(
+      x: Double, tx: Double, t: Double, logAT: Double, logATx: Double, scratch comp: inout [Double],
+      weights: inout [Double]
+    ) -> Double {
+      if x != self.x { set(x: x) }
+      components(tx: tx, t: t, logAT: logAT, logATx: logATx, into: &comp)
+      var lseAlive = -Double.infinity
+      for i in 0..<k { lseAlive = LifetimeMath.logAddExp(lseAlive, comp[i]) }
+      let lse = LifetimeMath.logAddExp(lseAlive, comp[k])
+      for i in 0..<k { weights[i] = Double.exp(comp[i] - lseAlive) }
+      return Double.exp(lseAlive - lse)
+    }
+
+    private mutating func set(x: Double) {
+      self.x = x
+      let aliveBeta = LifetimeMath.logBeta(a, b + x + 1) - lB
+      for i in 0..<k {
+        shape[i] = r + Double(k) * x + Double(i)
+        aliveBase[i] = aliveBeta + LifetimeMath.logGamma(shape[i]) + common
+      }
+      droppedBase = LifetimeMath.logBeta(a + 1, b + x) - lB + LifetimeMath.logGamma(shape[0]) + common
+    }
+
+    /// The components of a row with the x last set, given
+    /// log(α'+T) and log(α'+t_x); k + 1 entries of `out`.
+    private func components(tx: Double, t: Double, logAT: Double, logATx: Double, into out: inout [Double]) {
+      let gap = t - tx
+      let logGap = k > 1 && gap > 0 ? DayLogarithm.log(gap) : 0
+      for i in 0..<k {
+        if i > 0 && gap <= 0 { out[i] = -.infinity; continue }
+        out[i] = aliveBase[i] + (i > 0 ? Double(i) * logGap - logFactorial[i] : 0) - shape[i] * logAT
+      }
+      out[k] = droppedBase - shape[0] * logATx
+    }
   }
 
   /// Mean log-likelihood (without the timing constant) with its analytic
@@ -336,13 +382,10 @@ enum RegularTimingMBG {
     _ p: RegularTimingParameters, x: Double, tx: Double, t: Double, scratch comp: inout [Double],
     weights: inout [Double]
   ) -> Double {
-    let k = p.k
-    components(k: k, r: p.r, alphaStage: p.alpha / Double(k), a: p.a, b: p.b, x: x, tx: tx, t: t, into: &comp)
-    var lseAlive = -Double.infinity
-    for i in 0..<k { lseAlive = LifetimeMath.logAddExp(lseAlive, comp[i]) }
-    let lse = LifetimeMath.logAddExp(lseAlive, comp[k])
-    for i in 0..<k { weights[i] = Double.exp(comp[i] - lseAlive) }
-    return Double.exp(lseAlive - lse)
+    var terms = ComponentTerms(p)
+    return terms.posterior(
+      x: x, tx: tx, t: t, logAT: Double.log(terms.alphaStage + t), logATx: Double.log(terms.alphaStage + tx),
+      scratch: &comp, weights: &weights)
   }
 
   /// P(alive at T) = Σᵢ e^Aᵢ / (Σᵢ e^Aᵢ + e^D).

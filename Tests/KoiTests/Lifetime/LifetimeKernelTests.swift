@@ -38,6 +38,31 @@ struct LifetimeKernelTests {
     }
   }
 
+  @Test("MBG/CNBD-k posterior with per-x terms equals the per-row formulas", arguments: [1, 2, 3, 4])
+  func regularTimingPosterior(k: Int) throws {
+    let p = RegularTimingParameters(k: k, r: 1.6, alpha: 53, a: 2.1, b: 19)
+    for rows in [CompressedRecency(Self.wholeDays(count: 20_000, seed: 7)), CompressedRecency(try CDNOWData.summary())]
+    {
+      var terms = RegularTimingMBG.ComponentTerms(p)
+      let logTime = rows.times.map { Double.log(p.alpha / Double(k) + $0) }
+      var scratch = [Double](repeating: 0, count: k + 1), weights = [Double](repeating: 0, count: k)
+      var wrong = 0
+      for i in 0..<rows.count {
+        let (x, tx, t) = (rows.x[i], rows.tx[i], rows.t[i])
+        let alive = terms.posterior(
+          x: x, tx: tx, t: t, logAT: logTime[Int(rows.tIndex[i])], logATx: logTime[Int(rows.txIndex[i])],
+          scratch: &scratch, weights: &weights)
+        let plain = PlainLoops.posterior(p, x: x, tx: tx, t: t)
+        if alive.bitPattern != plain.alive.bitPattern || weights.map(\.bitPattern) != plain.weights.map(\.bitPattern) {
+          wrong += 1
+        }
+      }
+      #expect(wrong == 0, "\(wrong) of \(rows.count) rows differ")
+      #expect(
+        RegularTimingMBG.probabilityAlive(p, x: 3, tx: 40, t: 90) == PlainLoops.posterior(p, x: 3, tx: 40, t: 90).alive)
+    }
+  }
+
   /// 200,000 customers (several chunks of every parallel pass and of the
   /// radix sort): whole days up to 3,000, repeats up to 40, every 997th
   /// customer invalid (t_x > T).
@@ -257,5 +282,43 @@ enum PlainLoops {
       }
     }
     return columns
+  }
+
+  /// `RegularTimingMBG.posterior` computing every component of a row from
+  /// scratch.
+  static func posterior(_ p: RegularTimingParameters, x: Double, tx: Double, t: Double) -> (
+    alive: Double, weights: [Double]
+  ) {
+    let k = p.k
+    var comp = [Double](repeating: 0, count: k + 1)
+    var weights = [Double](repeating: 0, count: k)
+    components(k: k, r: p.r, alphaStage: p.alpha / Double(k), a: p.a, b: p.b, x: x, tx: tx, t: t, into: &comp)
+    var lseAlive = -Double.infinity
+    for i in 0..<k { lseAlive = LifetimeMath.logAddExp(lseAlive, comp[i]) }
+    let lse = LifetimeMath.logAddExp(lseAlive, comp[k])
+    for i in 0..<k { weights[i] = Double.exp(comp[i] - lseAlive) }
+    return (Double.exp(lseAlive - lse), weights)
+  }
+
+  /// Log-components (A₀…A_{k−1}, D) of one row; `alphaStage` is α'.
+  static func components(
+    k: Int, r: Double, alphaStage: Double, a: Double, b: Double, x: Double, tx: Double, t: Double,
+    into out: inout [Double]
+  ) {
+    let lB = LifetimeMath.logBeta(a, b)
+    let common = -LifetimeMath.logGamma(r) + r * Double.log(alphaStage)
+    let aliveBeta = LifetimeMath.logBeta(a, b + x + 1) - lB
+    let gap = t - tx
+    let logAT = Double.log(alphaStage + t)
+    for i in 0..<k {
+      let s = r + Double(k) * x + Double(i)
+      if i > 0 && gap <= 0 { out[i] = -.infinity; continue }
+      out[i] =
+        aliveBeta + LifetimeMath.logGamma(s) + common
+        + (i > 0 ? Double(i) * Double.log(gap) - LifetimeMath.logGamma(Double(i) + 1) : 0) - s * logAT
+    }
+    let s0 = r + Double(k) * x
+    out[k] =
+      LifetimeMath.logBeta(a + 1, b + x) - lB + LifetimeMath.logGamma(s0) + common - s0 * Double.log(alphaStage + tx)
   }
 }
