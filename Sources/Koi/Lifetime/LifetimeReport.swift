@@ -95,10 +95,11 @@ struct LifetimeReport: Sendable, Codable {
           var p = Partial(segments: segments != nil)
           for c in range {
             if columns.clv[c] != nil { p.customersScored += 1 }
-            p.clv.add(columns.clv[c] ?? 0)
             p.all.add(columns, c)
             if let segments { p.bySegment![segments[c].ordinal].add(columns, c) }  // made with segments
           }
+          // The same additions in the same order as `all`'s CLV: the same sum.
+          p.clv = p.all.clv
           parts[k] = p
         }
       }

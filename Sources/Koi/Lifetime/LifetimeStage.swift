@@ -269,8 +269,21 @@ public struct LifetimeStage: Sendable {
     -> LifetimeColumns
   {
     precondition(options.problems.isEmpty, options.problems.joined(separator: "; "))
-    let n = summary.count
-    let unitDays = summary.daysPerUnit
+    let scores = RowScores(rows: rows, model: model, options: options, daysPerUnit: summary.daysPerUnit)
+    return scores.columns(summary, rows: rows, spend: model.gammaGamma, options: options)
+  }
+}
+
+/// What `LifetimeStage.score` computes per unique (x, t_x, T) row, four
+/// numbers a row side by side (P(alive), E(H), P(none in H), discounted
+/// purchases Σ ΔE·v; NaN without a purchase model), so a customer's row is
+/// one cache line away.
+struct RowScores {
+  static let width = 4
+  var values: [Double]
+
+  /// - Complexity: O(rows) plus the pair series (`PairScores`), parallel.
+  init(rows: CompressedRecency, model: LifetimeModel, options: LifetimeOptions, daysPerUnit unitDays: Double) {
     let horizon = options.horizonDays / unitDays
     let step = options.discountStepDays / unitDays
     let delta = Double.log(onePlus: options.annualDiscountRate)
@@ -282,42 +295,83 @@ public struct LifetimeStage: Sendable {
     }
     let discount = boundaries.map { Double.exp(-delta * $0 * unitDays / 365.25) }
 
-    // Per unique row: P(alive), E(H), P(none in H), discounted purchases Σ ΔE·v.
     let m = rows.count
-    var alive = [Double](repeating: .nan, count: m)
-    var expected = [Double](repeating: .nan, count: m)
-    var none = [Double](repeating: .nan, count: m)
-    var discounted = [Double](repeating: .nan, count: m)
-    if let pairs = PairScores(rows: rows, model: model, boundaries: boundaries, discount: discount) {
-      let (components, reg, bg) = (pairs.components, pairs.regularTiming, pairs.bgnbd)
-      alive.withUnsafeMutableBufferPointer { alive in
-        expected.withUnsafeMutableBufferPointer { expected in
-          none.withUnsafeMutableBufferPointer { none in
-            discounted.withUnsafeMutableBufferPointer { discounted in
-              Parallel.forEachChunk(count: m, chunkCount: Parallel.chunkCount(for: m, minimumChunk: 8192)) { _, range in
-                var scratch = [Double](repeating: 0, count: components + 1)
-                var weights = [Double](repeating: 1, count: components)
-                for i in range {
-                  let x = rows.x[i], tx = rows.tx[i], t = rows.t[i]
-                  let pAlive: Double
-                  if let reg {
-                    pAlive = RegularTimingMBG.posterior(reg, x: x, tx: tx, t: t, scratch: &scratch, weights: &weights)
-                  } else if let bg {
-                    pAlive = BGNBD.probabilityAlive(bg, x: x, tx: tx, t: t)
-                  } else {
-                    continue
+    values = [Double](repeating: .nan, count: Self.width * m)
+    guard let pairs = PairScores(rows: rows, model: model, boundaries: boundaries, discount: discount) else { return }
+    let (components, reg, bg) = (pairs.components, pairs.regularTiming, pairs.bgnbd)
+    // log(α' + time) per distinct time, for the MBG/CNBD-k posterior.
+    let logTime = reg.map { reg in rows.times.map { Double.log(reg.alpha / Double(reg.k) + $0) } } ?? []
+    values.withUnsafeMutableBufferPointer { values in
+      Parallel.forEachChunk(count: m, chunkCount: Parallel.chunkCount(for: m, minimumChunk: 8192)) { _, range in
+        var scratch = [Double](repeating: 0, count: components + 1)
+        var weights = [Double](repeating: 1, count: components)
+        var terms = reg.map(RegularTimingMBG.ComponentTerms.init)
+        for i in range {
+          let x = rows.x[i], tx = rows.tx[i], t = rows.t[i]
+          let pAlive: Double
+          if let p = terms?.posterior(
+            x: x, tx: tx, t: t, logAT: logTime[Int(rows.tIndex[i])], logATx: logTime[Int(rows.txIndex[i])],
+            scratch: &scratch, weights: &weights)
+          {
+            pAlive = p
+          } else if let bg {
+            pAlive = BGNBD.probabilityAlive(bg, x: x, tx: tx, t: t)
+          } else {
+            continue
+          }
+          let base = Int(rows.pairOfRow[i]) * components
+          var e = 0.0, d = 0.0, buy = 0.0
+          for c in 0..<components where weights[c] > 0 {
+            e += weights[c] * pairs.expected[base + c]
+            d += weights[c] * pairs.discounted[base + c]
+            buy += weights[c] * pairs.purchase[base + c]
+          }
+          values[Self.width * i] = pAlive
+          values[Self.width * i + 1] = pAlive * e
+          values[Self.width * i + 2] = 1 - pAlive * buy
+          values[Self.width * i + 3] = pAlive * d
+        }
+      }
+    }
+  }
+
+  /// Every customer's columns: its row's scores (NaN, i.e. null, when not
+  /// finite or the customer is invalid), Gamma-Gamma expected spend when
+  /// `spend` converged, and CLV = margin · spend · discounted purchases.
+  /// Written in fixed chunks of customers on every core; each value is a
+  /// function of its customer alone.
+  ///
+  /// - Complexity: O(customers), parallel.
+  func columns(_ summary: LifetimeSummary, rows: CompressedRecency, spend gg: GammaGammaFit?, options: LifetimeOptions)
+    -> LifetimeColumns
+  {
+    let n = summary.count
+    let spendUsable = gg.map { $0.diagnostics.converged } ?? false
+    var alive = [Double](repeating: .nan, count: n), expected = alive, none = alive, spend = alive, clv = alive
+    alive.withUnsafeMutableBufferPointer { alive in
+      expected.withUnsafeMutableBufferPointer { expected in
+        none.withUnsafeMutableBufferPointer { none in
+          spend.withUnsafeMutableBufferPointer { spend in
+            clv.withUnsafeMutableBufferPointer { clv in
+              values.withUnsafeBufferPointer { values in
+                Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n)) { _, range in
+                  func finite(_ v: Double) -> Double { v.isFinite ? v : .nan }
+                  for c in range {
+                    let row = Int(rows.rowOfCustomer[c])
+                    var s: Double?
+                    if spendUsable, let gg {
+                      s = GammaGamma.expectedSpend(
+                        gg.parameters, x: summary.frequency[c], monetaryValue: summary.monetaryValue[c])
+                    }
+                    spend[c] = s ?? .nan
+                    guard row >= 0 else { continue }
+                    let scores = Self.width * row
+                    alive[c] = finite(values[scores])
+                    expected[c] = finite(values[scores + 1])
+                    none[c] = finite(values[scores + 2])
+                    let discounted = values[scores + 3]
+                    if let s, discounted.isFinite { clv[c] = finite(options.margin * s * discounted) }
                   }
-                  let base = Int(rows.pairOfRow[i]) * components
-                  var e = 0.0, d = 0.0, buy = 0.0
-                  for c in 0..<components where weights[c] > 0 {
-                    e += weights[c] * pairs.expected[base + c]
-                    d += weights[c] * pairs.discounted[base + c]
-                    buy += weights[c] * pairs.purchase[base + c]
-                  }
-                  alive[i] = pAlive
-                  expected[i] = pAlive * e
-                  none[i] = 1 - pAlive * buy
-                  discounted[i] = pAlive * d
                 }
               }
             }
@@ -325,33 +379,13 @@ public struct LifetimeStage: Sendable {
         }
       }
     }
-    let gg = model.gammaGamma
-    let spendUsable = gg.map { $0.diagnostics.converged } ?? false
-    var columns = LifetimeColumns(
-      probabilityAlive: OptionalDoubleColumn(repeating: nil, count: n),
-      expectedPurchases: OptionalDoubleColumn(repeating: nil, count: n),
-      probabilityNoPurchase: OptionalDoubleColumn(repeating: nil, count: n),
-      expectedSpend: OptionalDoubleColumn(repeating: nil, count: n),
-      clv: OptionalDoubleColumn(repeating: nil, count: n),
+    return LifetimeColumns(
+      probabilityAlive: OptionalDoubleColumn(nanForMissing: alive),
+      expectedPurchases: OptionalDoubleColumn(nanForMissing: expected),
+      probabilityNoPurchase: OptionalDoubleColumn(nanForMissing: none),
+      expectedSpend: OptionalDoubleColumn(nanForMissing: spend),
+      clv: OptionalDoubleColumn(nanForMissing: clv),
       horizonDays: options.horizonDays)
-    func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
-    for c in 0..<n {
-      let row = Int(rows.rowOfCustomer[c])
-      var spend: Double?
-      if spendUsable, let gg {
-        spend = GammaGamma.expectedSpend(
-          gg.parameters, x: summary.frequency[c], monetaryValue: summary.monetaryValue[c])
-      }
-      columns.expectedSpend[c] = spend
-      guard row >= 0 else { continue }
-      columns.probabilityAlive[c] = finite(alive[row])
-      columns.expectedPurchases[c] = finite(expected[row])
-      columns.probabilityNoPurchase[c] = finite(none[row])
-      if let spend, let disc = finite(discounted[row]) {
-        columns.clv[c] = finite(options.margin * spend * disc)
-      }
-    }
-    return columns
   }
 }
 
