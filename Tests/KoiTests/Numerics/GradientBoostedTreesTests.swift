@@ -397,6 +397,58 @@ import Testing
     #expect(GradientBoostedTreesBinning.bin(of: .infinity, edges: cuts) == 4)
   }
 
+  /// The binning before the radix sort: each column sorted by `sorted()`,
+  /// each row binned by binary search, split when two rows' bins differ.
+  static func comparisonSortBinning(_ x: [Double], featureCount d: Int, rows: Int, maximumBins: Int) -> (
+    edges: [[Double]], bins: [UInt8], splittable: [Bool]
+  ) {
+    var edges: [[Double]] = [], bins = [UInt8](repeating: 0, count: rows * d), splittable: [Bool] = []
+    for j in 0..<d {
+      let column = (0..<rows).map { x[$0 * d + j] }.filter { !$0.isNaN }.map(GradientBoostedTreesBinning.clamped)
+      let cuts = GradientBoostedTreesBinning.cutPoints(sortedValues: column.sorted(), maximumBins: maximumBins)
+      edges.append(cuts)
+      for i in 0..<rows { bins[j * rows + i] = GradientBoostedTreesBinning.bin(of: x[i * d + j], edges: cuts) }
+      splittable.append(Set(bins[(j * rows)..<((j + 1) * rows)]).count > 1)
+    }
+    return (edges, bins, splittable)
+  }
+
+  @Test(arguments: [2, 8, 64, 255])
+  func radixBinningEqualsTheComparisonSortBitForBit(maximumBins: Int) {
+    // Columns of few and many distinct values, ties, both zeros next to
+    // the smallest subnormals, infinities, missing values, a constant, an
+    // all-missing column, a constant with missing values.
+    var rng = SeededGenerator(seed: 24)
+    let rows = 3_000, d = 9
+    let special: [Double] = [
+      0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .infinity, -.infinity, .greatestFiniteMagnitude,
+    ]
+    var x = [Double](repeating: 0, count: rows * d)
+    for i in 0..<rows {
+      x[i * d] = rng.normal()
+      x[i * d + 1] = (rng.normal() * 3).rounded()
+      x[i * d + 2] = rng.uniform() < 0.3 ? special[Int(rng.uniform() * Double(special.count))] : rng.normal() * 1e-300
+      x[i * d + 3] = rng.uniform() < 0.2 ? .nan : (rng.uniform() * 500).rounded()
+      x[i * d + 4] = 7
+      x[i * d + 5] = .nan
+      x[i * d + 6] = rng.uniform() < 0.5 ? .nan : 7
+      x[i * d + 7] = rng.uniform() < 0.5 ? -0.0 : 0
+      x[i * d + 8] = rng.uniform() < 0.01 ? 1 : -0.0
+    }
+    for threads in [1, 3] {
+      let fast = GradientBoostedTreesBinning(
+        features: x, featureCount: d, rows: rows, maximumBins: maximumBins, threads: threads)
+      let reference = Self.comparisonSortBinning(x, featureCount: d, rows: rows, maximumBins: maximumBins)
+      #expect(fast.edges.count == d)
+      for j in 0..<d {
+        #expect(fast.edges[j].map(\.bitPattern) == reference.edges[j].map(\.bitPattern), "feature \(j)")
+      }
+      #expect(fast.bins == reference.bins)
+      #expect(fast.splittable == reference.splittable)
+      #expect(fast.splittable == [true, true, true, true, false, false, true, false, true])
+    }
+  }
+
   // MARK: - Persistence
 
   @Test func codableRoundTripPredictsIdentically() throws {
