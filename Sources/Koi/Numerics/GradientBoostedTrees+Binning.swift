@@ -108,6 +108,16 @@ struct GradientBoostedTreesBinning: Sendable {
     self.splittable = splittable
   }
 
+  /// The bins of other rows (row-major `features`, `featureCount` a row)
+  /// with these edges, row-major: row `i` of feature `j` is
+  /// `[i * featureCount + j]`.
+  ///
+  /// - Complexity: O(rows · featureCount · log edges).
+  func rowMajorBins(of features: [Double], featureCount: Int) -> [UInt8] {
+    precondition(featureCount == edges.count && features.count % max(1, featureCount) == 0, "rows of these features")
+    return features.indices.map { Self.bin(of: features[$0], edges: edges[$0 % featureCount]) }
+  }
+
   /// `x` with infinities clamped to the largest finite magnitude.
   @inline(__always)
   static func clamped(_ x: Double) -> Double {

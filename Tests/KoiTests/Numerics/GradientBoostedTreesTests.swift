@@ -449,6 +449,73 @@ import Testing
     }
   }
 
+  @Test func rowMajorBinsAreTheBinsOfEachValue() {
+    let x: [Double] = [0, 1, .nan, 5, -.infinity, 2, 2.5, .infinity]
+    let binning = GradientBoostedTreesBinning(features: x, featureCount: 2, rows: 4, maximumBins: 8, threads: 1)
+    let probe: [Double] = [0.5, .nan, 2, 10, -1, 3]
+    let bins = binning.rowMajorBins(of: probe, featureCount: 2)
+    #expect(bins == probe.indices.map { GradientBoostedTreesBinning.bin(of: probe[$0], edges: binning.edges[$0 % 2]) })
+    #expect(bins[1] == 0)
+  }
+
+  /// The held-out loss of `model`'s trees summed as `fit` sums them, by the
+  /// walk on doubles that `fit` used before scoring binned rows.
+  static func walkedHeldOutLoss(_ model: GBT, features x: [Double], labels y: [Double]) -> Double {
+    let d = model.featureCount
+    var sum = 0.0
+    for i in y.indices {
+      var f = model.initialScore
+      for root in model.treeRoots {
+        var node = Int(root)
+        while model.nodeFeature[node] >= 0 {
+          let v = x[i * d + Int(model.nodeFeature[node])]
+          let left =
+            v.isNaN ? model.nodeMissingLeft[node] : GradientBoostedTreesBinning.clamped(v) <= model.nodeThreshold[node]
+          node = Int(left ? model.nodeLeft[node] : model.nodeRight[node])
+        }
+        f += model.nodeValue[node]
+      }
+      sum +=
+        model.options.objective == .logistic
+        ? y[i] * GBT.softplus(-f) + (1 - y[i]) * GBT.softplus(f) : abs(y[i] - f)
+    }
+    return sum / Double(y.count)
+  }
+
+  @Test(arguments: [GBT.Objective.logistic, .absoluteError])
+  func binnedHeldOutScoringEqualsTheWalkOnDoubles(objective: GBT.Objective) {
+    // Held-out values on and beside the training values, outside their
+    // range, infinite and missing; every tree kept (no early stopping) so
+    // the fit's last loss is that of the whole model.
+    var rng = SeededGenerator(seed: 25)
+    let rows = 6_000, held = 9_000, d = 5
+    func sample(_ n: Int) -> (x: [Double], y: [Double]) {
+      var x: [Double] = [], y: [Double] = []
+      for _ in 0..<n {
+        var row = (0..<d).map { _ in rng.uniform() < 0.1 ? Double.nan : (rng.normal() * 8).rounded() / 4 }
+        if rng.uniform() < 0.05 { row[0] = [Double.infinity, -.infinity, 1e300, 0.125.nextUp][Int(rng.uniform() * 4)] }
+        let s = (row[0].isNaN ? 0.5 : max(-3, min(3, row[0]))) - (row[1].isNaN ? 0 : row[1] * row[2].magnitude)
+        x += row
+        let t = s.isNaN ? 0 : s
+        y.append(objective == .logistic ? (rng.uniform() < GBT.sigmoid(t) ? 1 : 0) : t + rng.normal())
+      }
+      return (x, y)
+    }
+    let train = sample(rows), validation = sample(held)
+    var options = GBT.Options(objective: objective)
+    options.maximumTrees = 30
+    options.earlyStoppingRounds = 0
+    options.minimumLeafCount = 10
+    for threads in [1, 2] {
+      let model = GBT.fit(
+        features: train.x, featureCount: d, labels: train.y, options: options, validation: (validation.x, validation.y),
+        threads: threads)
+      #expect(model.treeCount == 30)
+      let expected = Self.walkedHeldOutLoss(model, features: validation.x, labels: validation.y)
+      #expect(model.validationLoss?.bitPattern == expected.bitPattern)
+    }
+  }
+
   // MARK: - Persistence
 
   @Test func codableRoundTripPredictsIdentically() throws {
