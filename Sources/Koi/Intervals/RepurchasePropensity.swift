@@ -1,3 +1,4 @@
+import Foundation
 import RealModule
 
 /// The repurchase propensity model: P(a pair buys its category again within
@@ -249,20 +250,29 @@ enum RepurchasePropensity {
           dataStart: plan.dataStart)
       }
     }
-    // The windows' boosting concurrently: most of a fit is serial (split
-    // search, partitions), and each fit is the same on any thread. The
-    // first window's fit ends first (at 10M rows 78 trees against 120, with
-    // 30 rounds more each), so the category columns are counted after it,
-    // while the second fit leaves a core idle (integer counts, the same on
-    // any thread).
-    let trained = Parallel.map(rows.count) { w in
-      (fit: train(rows[w]), atAsOf: w == 0 ? asOfAggregates() : nil)
+    // The windows' boosting concurrently (most of a fit is serial: split
+    // search, partitions; each fit is the same on any thread), every window
+    // after the first on a thread of its own, not in a `Parallel` chunk: a
+    // dispatch_apply inside another runs serially, so each fit's parallel
+    // kernels (histograms, gradients, held-out scoring) kept to one core,
+    // and the longer fit's last rounds (at 10M rows 150 against 108) left
+    // the other idle. The first window's fit, on this thread, has fewer
+    // rounds at 10M rows; the category columns are counted after it.
+    var trained: [(trees: GradientBoostedTrees?, report: PropensityReport.Window)]
+    let atAsOf: [PropensityFeatures.CategoryAggregates]
+    if Parallel.coreCount > 1 {
+      let others = rows.dropFirst().map(WindowFit.init)
+      trained = rows.prefix(1).map(train)
+      atAsOf = asOfAggregates()
+      trained += others.map { $0.wait() }
+    } else {
+      trained = rows.map(train)
+      atAsOf = asOfAggregates()
     }
-    let atAsOf = trained.first?.atAsOf ?? asOfAggregates()
     var windowTrees: [GradientBoostedTrees?] = []
     var reports: [PropensityReport.Window] = []
     var gain = [Double](repeating: 0, count: q)
-    for ((boosted, report), _) in trained {
+    for (boosted, report) in trained {
       if let boosted { for j in 0..<q { gain[j] += boosted.featureGain[j] } }
       windowTrees.append(boosted)
       reports.append(report)
@@ -279,6 +289,28 @@ enum RepurchasePropensity {
       Trained(trees: windowTrees, dataStart: plan.dataStart, asOfCategories: atAsOf),
       PropensityReport(windows: reports, features: PropensityFeatures.names, importance: importance)
     )
+  }
+
+  /// One window's `train(_:)` on a thread of its own, started by `init`;
+  /// `wait` returns its result. The rows are read by that thread alone.
+  private final class WindowFit: @unchecked Sendable {
+    private var result: (trees: GradientBoostedTrees?, report: PropensityReport.Window)?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ rows: WindowRows) {
+      Thread { [self] in
+        result = RepurchasePropensity.train(rows)
+        done.signal()
+      }
+      .start()
+    }
+
+    func wait() -> (trees: GradientBoostedTrees?, report: PropensityReport.Window) {
+      done.wait()
+      // Set before the signal that `wait` has just received.
+      guard let result else { preconditionFailure("a window's fit signalled without a result") }
+      return result
+    }
   }
 
   /// One window's training and held-out rows, its origins' samples in
