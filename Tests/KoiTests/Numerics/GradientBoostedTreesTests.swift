@@ -516,6 +516,17 @@ import Testing
     }
   }
 
+  @Test func logLossTakesTheSharedTermOnceWithTheSameBits() {
+    var rng = SeededGenerator(seed: 26)
+    let scores = (0..<2_000).map { _ in rng.normal() * 20 } + [0, -0.0, 700, -700, 800, -800, 1e-300, -1e-300]
+    for f in scores {
+      for y in [0.0, 1.0, 0.25] {
+        let bothCalls = y * GBT.softplus(-f) + (1 - y) * GBT.softplus(f)
+        #expect(GBT.loss(.logistic, label: y, score: f).bitPattern == bothCalls.bitPattern)
+      }
+    }
+  }
+
   // MARK: - Persistence
 
   @Test func codableRoundTripPredictsIdentically() throws {
