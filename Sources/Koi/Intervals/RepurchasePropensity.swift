@@ -258,15 +258,18 @@ enum RepurchasePropensity {
     // and the longer fit's last rounds (at 10M rows 150 against 108) left
     // the other idle. The first window's fit, on this thread, has fewer
     // rounds at 10M rows; the category columns are counted after it.
+    // While both fits run, their kernels may use up to twice as many
+    // threads as cores; under `--threads` the windows go through `Parallel`
+    // instead, which keeps to that many threads (each fit then on one).
     var trained: [(trees: GradientBoostedTrees?, report: PropensityReport.Window)]
     let atAsOf: [PropensityFeatures.CategoryAggregates]
-    if Parallel.coreCount > 1 {
+    if Parallel.threadLimit == nil && Parallel.coreCount > 1 {
       let others = rows.dropFirst().map(WindowFit.init)
       trained = rows.prefix(1).map(train)
       atAsOf = asOfAggregates()
       trained += others.map { $0.wait() }
     } else {
-      trained = rows.map(train)
+      trained = Parallel.map(rows.count) { train(rows[$0]) }
       atAsOf = asOfAggregates()
     }
     var windowTrees: [GradientBoostedTrees?] = []
