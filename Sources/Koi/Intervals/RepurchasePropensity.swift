@@ -1,3 +1,4 @@
+import Foundation
 import RealModule
 
 /// The repurchase propensity model: P(a pair buys its category again within
@@ -240,9 +241,37 @@ enum RepurchasePropensity {
     // The samples are copied into the windows' rows: drop them before the
     // boosting.
     _ = consume draws
-    // The windows' boosting concurrently: most of a fit is serial (split
-    // search, partitions), and each fit is the same on any thread.
-    let trained = Parallel.map(rows.count) { train(rows[$0]) }
+    // The scoring rows' category columns over every pair, saved so that a
+    // shard scored with the model gets the whole population's.
+    let asOfAggregates = {
+      windows.map {
+        PropensityFeatures.CategoryAggregates(
+          histories: h, categoryCount: model.categories.count, origin: h.asOfDay, horizon: $0,
+          dataStart: plan.dataStart)
+      }
+    }
+    // The windows' boosting concurrently (most of a fit is serial: split
+    // search, partitions; each fit is the same on any thread), every window
+    // after the first on a thread of its own, not in a `Parallel` chunk: a
+    // dispatch_apply inside another runs serially, so each fit's parallel
+    // kernels (histograms, gradients, held-out scoring) kept to one core,
+    // and the longer fit's last rounds (at 10M rows 150 against 108) left
+    // the other idle. The first window's fit, on this thread, has fewer
+    // rounds at 10M rows; the category columns are counted after it.
+    // While both fits run, their kernels may use up to twice as many
+    // threads as cores; under `--threads` the windows go through `Parallel`
+    // instead, which keeps to that many threads (each fit then on one).
+    var trained: [(trees: GradientBoostedTrees?, report: PropensityReport.Window)]
+    let atAsOf: [PropensityFeatures.CategoryAggregates]
+    if Parallel.threadLimit == nil && Parallel.coreCount > 1 {
+      let others = rows.dropFirst().map(WindowFit.init)
+      trained = rows.prefix(1).map(train)
+      atAsOf = asOfAggregates()
+      trained += others.map { $0.wait() }
+    } else {
+      trained = Parallel.map(rows.count) { train(rows[$0]) }
+      atAsOf = asOfAggregates()
+    }
     var windowTrees: [GradientBoostedTrees?] = []
     var reports: [PropensityReport.Window] = []
     var gain = [Double](repeating: 0, count: q)
@@ -259,16 +288,32 @@ enum RepurchasePropensity {
       }
       .sorted { $0.share > $1.share }
       : []
-    // The scoring rows' category columns over every pair, saved so that a
-    // shard scored with the model gets the whole population's.
-    let atAsOf = windows.map {
-      PropensityFeatures.CategoryAggregates(
-        histories: h, categoryCount: model.categories.count, origin: h.asOfDay, horizon: $0, dataStart: plan.dataStart)
-    }
     return (
       Trained(trees: windowTrees, dataStart: plan.dataStart, asOfCategories: atAsOf),
       PropensityReport(windows: reports, features: PropensityFeatures.names, importance: importance)
     )
+  }
+
+  /// One window's `train(_:)` on a thread of its own, started by `init`;
+  /// `wait` returns its result. The rows are read by that thread alone.
+  private final class WindowFit: @unchecked Sendable {
+    private var result: (trees: GradientBoostedTrees?, report: PropensityReport.Window)?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ rows: WindowRows) {
+      Thread { [self] in
+        result = RepurchasePropensity.train(rows)
+        done.signal()
+      }
+      .start()
+    }
+
+    func wait() -> (trees: GradientBoostedTrees?, report: PropensityReport.Window) {
+      done.wait()
+      // Set before the signal that `wait` has just received.
+      guard let result else { preconditionFailure("a window's fit signalled without a result") }
+      return result
+    }
   }
 
   /// One window's training and held-out rows, its origins' samples in

@@ -49,6 +49,12 @@ extension GradientBoostedTrees {
     var bestGain = gain
     var lastLoss = bestLoss
 
+    // The held-out rows binned once with the training edges: a split
+    // "x ≤ e_k" is "bin ≤ k" (see `GradientBoostedTreesBinning`), so each
+    // round scores them by byte compares on the grown tree.
+    let heldOut = validation.map { binning.rowMajorBins(of: $0.features, featureCount: featureCount) } ?? []
+    var heldOutLosses = [Double](repeating: 0, count: validation?.labels.count ?? 0)
+
     var grower = GradientBoostedTreesGrower(
       binning: binning, featureCount: featureCount, options: options, threads: threads)
     defer { grower.deallocate() }
@@ -95,12 +101,9 @@ extension GradientBoostedTrees {
       }
 
       guard let v = validation else { continue }
-      for i in 0..<v.labels.count {
-        validationScores[i] += walk(
-          root: root, feature: nodeFeature, threshold: nodeThreshold, missingLeft: nodeMissingLeft,
-          left: nodeLeft, right: nodeRight, value: nodeValue, features: v.features, offset: i * featureCount)
-      }
-      let loss = meanLoss(labels: v.labels, scores: validationScores, options.objective)
+      let loss = scoreHeldOut(
+        tree: grower.nodes, leafValues: leafValues, bins: heldOut, featureCount: featureCount, labels: v.labels,
+        scores: &validationScores, losses: &heldOutLosses, objective: options.objective, threads: threads)
       lastLoss = loss
       if options.earlyStoppingRounds == 0 { continue }
       if let best = bestLoss, loss < best {
@@ -171,21 +174,51 @@ extension GradientBoostedTrees {
     return sum / Double(labels.count)
   }
 
-  /// The leaf value reached from `root` by the row at `features[offset…]`.
+  /// Adds the leaf value of `tree` (the grower's nodes, leaves valued by
+  /// `leafValues`) to each held-out row's score and returns the rows' mean
+  /// loss: `meanLoss` of the new scores. `bins` are the rows' bins, row-major
+  /// (`GradientBoostedTreesBinning.rowMajorBins`); a row goes left where its
+  /// bin is in `1…bin`, or missing with `missingLeft`, which is where the
+  /// fitted tree's threshold `e_bin` sends its value.
   ///
-  /// - Complexity: O(depth).
-  @inline(__always)
-  static func walk(
-    root: Int, feature: [Int32], threshold: [Double], missingLeft: [Bool], left: [Int32], right: [Int32],
-    value: [Double], features: [Double], offset: Int
+  /// The rows are independent, so fixed chunks of them are scored in
+  /// parallel, each row's loss stored; the losses are then summed in row
+  /// order, as `meanLoss` sums them, on any thread count.
+  ///
+  /// - Complexity: O(rows · depth).
+  static func scoreHeldOut(
+    tree: [GradientBoostedTreesGrower.Node], leafValues: [Double], bins: [UInt8], featureCount: Int,
+    labels: [Double], scores: inout [Double], losses: inout [Double], objective: Objective, threads: Int
   ) -> Double {
-    var node = root
-    while true {
-      let f = Int(feature[node])
-      if f < 0 { return value[node] }
-      let x = features[offset + f]
-      let goLeft = x.isNaN ? missingLeft[node] : GradientBoostedTreesBinning.clamped(x) <= threshold[node]
-      node = Int(goLeft ? left[node] : right[node])
+    let n = labels.count
+    guard n > 0 else { return 0 }
+    let chunks = min(max(1, threads), max(1, n / 4096))
+    tree.withUnsafeBufferPointer { tree in
+      leafValues.withUnsafeBufferPointer { leafValues in
+        bins.withUnsafeBufferPointer { bins in
+          labels.withUnsafeBufferPointer { y in
+            scores.withUnsafeMutableBufferPointer { f in
+              losses.withUnsafeMutableBufferPointer { losses in
+                Parallel.forEachChunk(count: n, chunkCount: chunks) { _, range in
+                  for i in range {
+                    var node = tree[0]
+                    while node.feature >= 0 {
+                      let b = Int(bins[i &* featureCount &+ node.feature])
+                      let goLeft = b == 0 ? node.missingLeft : b <= node.bin
+                      node = tree[goLeft ? node.left : node.right]
+                    }
+                    f[i] += leafValues[node.leaf]
+                    losses[i] = loss(objective, label: y[i], score: f[i])
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
     }
+    var sum = 0.0
+    for l in losses { sum += l }
+    return sum / Double(n)
   }
 }

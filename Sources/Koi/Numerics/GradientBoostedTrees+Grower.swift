@@ -2,7 +2,8 @@
 /// allocated once per fit and reused by every tree, so the hot loops neither
 /// allocate nor touch reference counts. The learner's pointer kernels are
 /// in this file (the only other unsafe access is the parallel write of bin
-/// indices in GradientBoostedTrees+Binning.swift).
+/// indices in GradientBoostedTrees+Binning.swift and the parallel held-out
+/// scoring in GradientBoostedTrees+Fit.swift).
 ///
 /// Rows of a leaf are a contiguous range of `indices`, kept in ascending row
 /// order by a stable partition, so every histogram bin is a sum in row order.

@@ -215,10 +215,16 @@ struct GradientBoostedTrees: Codable, Sendable, Equatable {
   /// The loss of one row at score `f`: log loss
   /// `y · softplus(−F) + (1 − y) · softplus(F)` (= −y log p − (1−y) log(1−p),
   /// exact for any F) or `|y − F|`.
+  ///
+  /// The two softplus terms share `log(1 + e^{−|F|})` (|−F| = |F|), taken
+  /// once here: the compiler merged the two calls where the losses were
+  /// summed in a loop of their own, not inside the held-out scoring loop.
   @inline(__always)
   static func loss(_ objective: Objective, label y: Double, score f: Double) -> Double {
     switch objective {
-    case .logistic: return y * softplus(-f) + (1 - y) * softplus(f)
+    case .logistic:
+      let tail = Double.log(onePlus: Double.exp(-abs(f)))
+      return y * (max(-f, 0) + tail) + (1 - y) * (max(f, 0) + tail)
     case .absoluteError: return abs(y - f)
     }
   }

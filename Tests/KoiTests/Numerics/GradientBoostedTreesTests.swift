@@ -397,6 +397,136 @@ import Testing
     #expect(GradientBoostedTreesBinning.bin(of: .infinity, edges: cuts) == 4)
   }
 
+  /// The binning before the radix sort: each column sorted by `sorted()`,
+  /// each row binned by binary search, split when two rows' bins differ.
+  static func comparisonSortBinning(_ x: [Double], featureCount d: Int, rows: Int, maximumBins: Int) -> (
+    edges: [[Double]], bins: [UInt8], splittable: [Bool]
+  ) {
+    var edges: [[Double]] = [], bins = [UInt8](repeating: 0, count: rows * d), splittable: [Bool] = []
+    for j in 0..<d {
+      let column = (0..<rows).map { x[$0 * d + j] }.filter { !$0.isNaN }.map(GradientBoostedTreesBinning.clamped)
+      let cuts = GradientBoostedTreesBinning.cutPoints(sortedValues: column.sorted(), maximumBins: maximumBins)
+      edges.append(cuts)
+      for i in 0..<rows { bins[j * rows + i] = GradientBoostedTreesBinning.bin(of: x[i * d + j], edges: cuts) }
+      splittable.append(Set(bins[(j * rows)..<((j + 1) * rows)]).count > 1)
+    }
+    return (edges, bins, splittable)
+  }
+
+  @Test(arguments: [2, 8, 64, 255])
+  func radixBinningEqualsTheComparisonSortBitForBit(maximumBins: Int) {
+    // Columns of few and many distinct values, ties, both zeros next to
+    // the smallest subnormals, infinities, missing values, a constant, an
+    // all-missing column, a constant with missing values.
+    var rng = SeededGenerator(seed: 24)
+    let rows = 3_000, d = 9
+    let special: [Double] = [
+      0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .infinity, -.infinity, .greatestFiniteMagnitude,
+    ]
+    var x = [Double](repeating: 0, count: rows * d)
+    for i in 0..<rows {
+      x[i * d] = rng.normal()
+      x[i * d + 1] = (rng.normal() * 3).rounded()
+      x[i * d + 2] = rng.uniform() < 0.3 ? special[Int(rng.uniform() * Double(special.count))] : rng.normal() * 1e-300
+      x[i * d + 3] = rng.uniform() < 0.2 ? .nan : (rng.uniform() * 500).rounded()
+      x[i * d + 4] = 7
+      x[i * d + 5] = .nan
+      x[i * d + 6] = rng.uniform() < 0.5 ? .nan : 7
+      x[i * d + 7] = rng.uniform() < 0.5 ? -0.0 : 0
+      x[i * d + 8] = rng.uniform() < 0.01 ? 1 : -0.0
+    }
+    for threads in [1, 3] {
+      let fast = GradientBoostedTreesBinning(
+        features: x, featureCount: d, rows: rows, maximumBins: maximumBins, threads: threads)
+      let reference = Self.comparisonSortBinning(x, featureCount: d, rows: rows, maximumBins: maximumBins)
+      #expect(fast.edges.count == d)
+      for j in 0..<d {
+        #expect(fast.edges[j].map(\.bitPattern) == reference.edges[j].map(\.bitPattern), "feature \(j)")
+      }
+      #expect(fast.bins == reference.bins)
+      #expect(fast.splittable == reference.splittable)
+      #expect(fast.splittable == [true, true, true, true, false, false, true, false, true])
+    }
+  }
+
+  @Test func rowMajorBinsAreTheBinsOfEachValue() {
+    let x: [Double] = [0, 1, .nan, 5, -.infinity, 2, 2.5, .infinity]
+    let binning = GradientBoostedTreesBinning(features: x, featureCount: 2, rows: 4, maximumBins: 8, threads: 1)
+    let probe: [Double] = [0.5, .nan, 2, 10, -1, 3]
+    let bins = binning.rowMajorBins(of: probe, featureCount: 2)
+    #expect(bins == probe.indices.map { GradientBoostedTreesBinning.bin(of: probe[$0], edges: binning.edges[$0 % 2]) })
+    #expect(bins[1] == 0)
+  }
+
+  /// The held-out loss of `model`'s trees summed as `fit` sums them, by the
+  /// walk on doubles that `fit` used before scoring binned rows.
+  static func walkedHeldOutLoss(_ model: GBT, features x: [Double], labels y: [Double]) -> Double {
+    let d = model.featureCount
+    var sum = 0.0
+    for i in y.indices {
+      var f = model.initialScore
+      for root in model.treeRoots {
+        var node = Int(root)
+        while model.nodeFeature[node] >= 0 {
+          let v = x[i * d + Int(model.nodeFeature[node])]
+          let left =
+            v.isNaN ? model.nodeMissingLeft[node] : GradientBoostedTreesBinning.clamped(v) <= model.nodeThreshold[node]
+          node = Int(left ? model.nodeLeft[node] : model.nodeRight[node])
+        }
+        f += model.nodeValue[node]
+      }
+      sum +=
+        model.options.objective == .logistic
+        ? y[i] * GBT.softplus(-f) + (1 - y[i]) * GBT.softplus(f) : abs(y[i] - f)
+    }
+    return sum / Double(y.count)
+  }
+
+  @Test(arguments: [GBT.Objective.logistic, .absoluteError])
+  func binnedHeldOutScoringEqualsTheWalkOnDoubles(objective: GBT.Objective) {
+    // Held-out values on and beside the training values, outside their
+    // range, infinite and missing; every tree kept (no early stopping) so
+    // the fit's last loss is that of the whole model.
+    var rng = SeededGenerator(seed: 25)
+    let rows = 6_000, held = 9_000, d = 5
+    func sample(_ n: Int) -> (x: [Double], y: [Double]) {
+      var x: [Double] = [], y: [Double] = []
+      for _ in 0..<n {
+        var row = (0..<d).map { _ in rng.uniform() < 0.1 ? Double.nan : (rng.normal() * 8).rounded() / 4 }
+        if rng.uniform() < 0.05 { row[0] = [Double.infinity, -.infinity, 1e300, 0.125.nextUp][Int(rng.uniform() * 4)] }
+        let s = (row[0].isNaN ? 0.5 : max(-3, min(3, row[0]))) - (row[1].isNaN ? 0 : row[1] * row[2].magnitude)
+        x += row
+        let t = s.isNaN ? 0 : s
+        y.append(objective == .logistic ? (rng.uniform() < GBT.sigmoid(t) ? 1 : 0) : t + rng.normal())
+      }
+      return (x, y)
+    }
+    let train = sample(rows), validation = sample(held)
+    var options = GBT.Options(objective: objective)
+    options.maximumTrees = 30
+    options.earlyStoppingRounds = 0
+    options.minimumLeafCount = 10
+    for threads in [1, 2] {
+      let model = GBT.fit(
+        features: train.x, featureCount: d, labels: train.y, options: options, validation: (validation.x, validation.y),
+        threads: threads)
+      #expect(model.treeCount == 30)
+      let expected = Self.walkedHeldOutLoss(model, features: validation.x, labels: validation.y)
+      #expect(model.validationLoss?.bitPattern == expected.bitPattern)
+    }
+  }
+
+  @Test func logLossTakesTheSharedTermOnceWithTheSameBits() {
+    var rng = SeededGenerator(seed: 26)
+    let scores = (0..<2_000).map { _ in rng.normal() * 20 } + [0, -0.0, 700, -700, 800, -800, 1e-300, -1e-300]
+    for f in scores {
+      for y in [0.0, 1.0, 0.25] {
+        let bothCalls = y * GBT.softplus(-f) + (1 - y) * GBT.softplus(f)
+        #expect(GBT.loss(.logistic, label: y, score: f).bitPattern == bothCalls.bitPattern)
+      }
+    }
+  }
+
   // MARK: - Persistence
 
   @Test func codableRoundTripPredictsIdentically() throws {
