@@ -205,30 +205,13 @@ extension TierFeatureTable {
     self.init(features: features, values: values, dropped: dropped, imputed: imputed, population: population)
   }
 
-  /// Per category, the list prices (finite, > 0) and the finite amounts of
-  /// the purchases of `ledger`: what the category medians are taken of.
-  static func categoryPrices(_ ledger: Ledger) -> (listed: [[Double]], paid: [[Double]]) {
-    let m = ledger.categories.count
-    var listed = [[Double]](repeating: [], count: m)
-    var paid = [[Double]](repeating: [], count: m)
-    for i in 0..<ledger.rowCount where isPurchase(ledger.amount[i]) {
-      let cat = Int(ledger.category[i])
-      let lp = ledger.listPrice[i]
-      if lp.isFinite && lp > 0 { listed[cat].append(lp) }
-      if ledger.amount[i].isFinite { paid[cat].append(ledger.amount[i]) }
-    }
-    return (listed, paid)
-  }
-
   /// Median price per category (see `TierFeature`); `+∞` for a category with
   /// no purchase, so nothing in it counts as premium.
+  ///
+  /// - Complexity: O(rows) to collect the prices, parallel over rows; O(prices)
+  ///   expected to select, parallel over categories.
   static func categoryMedianPrices(_ ledger: Ledger) -> [Double] {
-    let (listed, paid) = categoryPrices(ledger)
-    return (0..<ledger.categories.count).map { j in
-      if !listed[j].isEmpty { return Self.median(listed[j]) }
-      if !paid[j].isEmpty { return Self.median(paid[j]) }
-      return .infinity
-    }
+    TierCategoryPrices(ledger: ledger, allPaid: false).medians()
   }
 
   /// The median of a non-empty array (mean of the middle two for an even count).
