@@ -164,28 +164,26 @@ extension TierFeatureTable {
     var discount = customers.discountDepth
     var promo = customers.promoShare
     var channel = customers.channelShare
+    let imputable: [TierFeature] = [.discountDepth, .promoShare, .channelShare]
+    let knownMedians = Self.knownMedians(
+      [discount, promo, channel],
+      needed: imputable.map { present.contains($0) && given?.imputationMedians[$0.rawValue] == nil })
     var imputed: [TierFeature: Int] = [:]
-    func impute(_ f: TierFeature, _ v: inout [Double], what: String) {
+    func impute(_ q: Int, _ v: inout [Double], what: String) {
+      let f = imputable[q]
       guard present.contains(f) else { return }
-      let m: Double
-      if let saved = given?.imputationMedians[f.rawValue] {
-        m = saved
-      } else {
-        let known = v.filter { !$0.isNaN }
-        if known.isEmpty {
-          drop(f, "no purchase has a known \(what)")
-          return
-        }
-        m = Self.median(known)
+      guard let m = given?.imputationMedians[f.rawValue] ?? knownMedians[q] else {
+        drop(f, "no purchase has a known \(what)")
+        return
       }
       population.imputationMedians[f.rawValue] = m
       var count = 0
       for i in v.indices where v[i].isNaN { v[i] = m; count += 1 }
       if count > 0 { imputed[f] = count }
     }
-    impute(.discountDepth, &discount, what: "list price")
-    impute(.promoShare, &promo, what: "promotion flag")
-    impute(.channelShare, &channel, what: "channel")
+    impute(0, &discount, what: "list price")
+    impute(1, &promo, what: "promotion flag")
+    impute(2, &channel, what: "channel")
 
     var features: [TierFeature] = []
     var values: [[Double]] = []
@@ -203,6 +201,19 @@ extension TierFeatureTable {
       }
     }
     self.init(features: features, values: values, dropped: dropped, imputed: imputed, population: population)
+  }
+
+  /// Per column of `columns` that is `needed`, the median of its known
+  /// (non-NaN) values, nil when none is known; nil for the others. The
+  /// columns are independent selections, computed concurrently.
+  ///
+  /// - Complexity: O(values) expected.
+  static func knownMedians(_ columns: [[Double]], needed: [Bool]) -> [Double?] {
+    Parallel.map(columns.count) { q in
+      guard needed[q] else { return nil }
+      let known = columns[q].filter { !$0.isNaN }
+      return known.isEmpty ? nil : median(known)
+    }
   }
 
   /// Median price per category (see `TierFeature`); `+∞` for a category with
