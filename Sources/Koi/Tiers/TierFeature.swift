@@ -207,12 +207,25 @@ extension TierFeatureTable {
   /// (non-NaN) values, nil when none is known; nil for the others. The
   /// columns are independent selections, computed concurrently.
   ///
+  /// The known values are gathered on the calling thread into one array
+  /// and selected in place: memory allocated on a worker thread would stay
+  /// in that thread's malloc arena, out of reach of the later stages (the
+  /// command-line tool keeps freed memory, `Allocator`).
+  ///
   /// - Complexity: O(values) expected.
   static func knownMedians(_ columns: [[Double]], needed: [Bool]) -> [Double?] {
-    Parallel.map(columns.count) { q in
-      guard needed[q] else { return nil }
-      let known = columns[q].filter { !$0.isNaN }
-      return known.isEmpty ? nil : median(known)
+    var known: [Double] = []
+    known.reserveCapacity(zip(columns, needed).reduce(0) { $0 + ($1.1 ? $1.0.count : 0) })
+    var start = [0]
+    for (column, needed) in zip(columns, needed) {
+      if needed { known += column.lazy.filter { !$0.isNaN } }
+      start.append(known.count)
+    }
+    return known.withUnsafeMutableBufferPointer { known in
+      Parallel.map(columns.count) { q in
+        // A non-empty range of the array: its base address exists.
+        start[q + 1] > start[q] ? Selection.median(known.baseAddress! + start[q], count: start[q + 1] - start[q]) : nil
+      }
     }
   }
 
