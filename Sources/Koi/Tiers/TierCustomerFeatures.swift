@@ -57,18 +57,17 @@ struct TierCustomerFeatures: Sendable {
     precondition(
       medians.isEmpty || medians.count == ledger.categories.count, "one median price per category, or none")
     let c = ledger.customerCount
-    var discount = [Double](repeating: .nan, count: c)
-    var promo = [Double](repeating: .nan, count: c)
-    var premium = [Double](repeating: 0, count: c)
-    var breadth = [Double](repeating: 0, count: c)
-    var channel = [Double](repeating: .nan, count: c)
+    var discount = [Double](), promo = [Double](), premium = [Double](), breadth = [Double](),
+      channel = [Double]()
     let channelCount = ledger.channels.count
     let categoryCount = ledger.categories.count
-    discount.withUnsafeMutableBufferPointer { discount in
-      promo.withUnsafeMutableBufferPointer { promo in
-        premium.withUnsafeMutableBufferPointer { premium in
-          breadth.withUnsafeMutableBufferPointer { breadth in
-            channel.withUnsafeMutableBufferPointer { channel in
+    // Every customer's place in the five columns is written exactly once by
+    // the loop below (one chunk each, on every core), so they need no fill first.
+    discount = [Double](unsafeUninitializedCapacity: c) { discount, discountDone in
+      promo = [Double](unsafeUninitializedCapacity: c) { promo, promoDone in
+        premium = [Double](unsafeUninitializedCapacity: c) { premium, premiumDone in
+          breadth = [Double](unsafeUninitializedCapacity: c) { breadth, breadthDone in
+            channel = [Double](unsafeUninitializedCapacity: c) { channel, channelDone in
               ledger.amount.withUnsafeBufferPointer { amount in
                 ledger.listPrice.withUnsafeBufferPointer { list in
                   ledger.promo.withUnsafeBufferPointer { promoFlag in
@@ -77,54 +76,72 @@ struct TierCustomerFeatures: Sendable {
                         ledger.customerStart.withUnsafeBufferPointer { start in
                           medians.withUnsafeBufferPointer { medians in
                             Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
-                              // Scratch per chunk: last customer that touched each category/channel.
-                              var seenCategory = [Int32](repeating: -1, count: categoryCount)
-                              var channelTally = [Int32](repeating: 0, count: channelCount)
-                              var touchedChannels: [Int32] = []
+                              // Scratch per chunk: the last customer that bought each
+                              // category; purchases per channel of the current
+                              // customer and the channels it used (to reset them).
+                              let seenCategory = UnsafeMutableBufferPointer<Int32>.allocate(capacity: categoryCount)
+                              seenCategory.initialize(repeating: -1)
+                              let channelTally = UnsafeMutableBufferPointer<Int32>.allocate(capacity: channelCount)
+                              channelTally.initialize(repeating: 0)
+                              let touchedChannels = UnsafeMutableBufferPointer<Int32>.allocate(capacity: channelCount)
+                              defer {
+                                seenCategory.deallocate()
+                                channelTally.deallocate()
+                                touchedChannels.deallocate()
+                              }
+                              // k < c: the five buffers are not empty, their base addresses exist.
                               for k in range {
                                 var purchases = 0, listed = 0, promoKnown = 0, promoYes = 0, premiumCount = 0,
                                   distinct = 0
                                 var depth = 0.0
-                                var channelKnown = 0
-                                touchedChannels.removeAll(keepingCapacity: true)
+                                var channelKnown = 0, touched = 0
                                 for i in start[k]..<start[k + 1] {
                                   let a = amount[i]
                                   guard isPurchase(a) else { continue }
-                                  purchases += 1
+                                  purchases &+= 1
                                   let lp = list[i]
                                   if lp.isFinite && lp > 0 {
-                                    listed += 1
+                                    listed &+= 1
                                     depth += min(1, max(-1, 1 - a / lp))
                                   }
                                   let pf = promoFlag[i]
-                                  if pf >= 0 { promoKnown += 1; if pf == 1 { promoYes += 1 } }
+                                  if pf >= 0 {
+                                    promoKnown &+= 1
+                                    if pf == 1 { promoYes &+= 1 }
+                                  }
                                   let cat = Int(category[i])
                                   if seenCategory[cat] != Int32(truncatingIfNeeded: k) {
                                     seenCategory[cat] = Int32(truncatingIfNeeded: k)
-                                    distinct += 1
+                                    distinct &+= 1
                                   }
                                   if !medians.isEmpty {
                                     let price = (lp.isFinite && lp > 0) ? lp : a
-                                    if price > medians[cat] { premiumCount += 1 }
+                                    if price > medians[cat] { premiumCount &+= 1 }
                                   }
                                   let ch = Int(channelIndex[i])
                                   if ch >= 0 && ch < channelCount {
-                                    if channelTally[ch] == 0 { touchedChannels.append(Int32(ch)) }
-                                    channelTally[ch] += 1
-                                    channelKnown += 1
+                                    if channelTally[ch] == 0 {
+                                      touchedChannels[touched] = Int32(ch)
+                                      touched &+= 1
+                                    }
+                                    channelTally[ch] &+= 1
+                                    channelKnown &+= 1
                                   }
                                 }
-                                if listed > 0 { discount[k] = depth / Double(listed) }
-                                if promoKnown > 0 { promo[k] = Double(promoYes) / Double(promoKnown) }
-                                premium[k] = purchases > 0 ? Double(premiumCount) / Double(purchases) : 0
-                                breadth[k] = Double(distinct)
-                                if channelKnown > 0 {
-                                  var top: Int32 = 0
-                                  for ch in touchedChannels {
-                                    top = max(top, channelTally[Int(ch)]); channelTally[Int(ch)] = 0
-                                  }
-                                  channel[k] = Double(top) / Double(channelKnown)
+                                (discount.baseAddress! + k).initialize(to: listed > 0 ? depth / Double(listed) : .nan)
+                                (promo.baseAddress! + k).initialize(
+                                  to: promoKnown > 0 ? Double(promoYes) / Double(promoKnown) : .nan)
+                                (premium.baseAddress! + k).initialize(
+                                  to: purchases > 0 ? Double(premiumCount) / Double(purchases) : 0)
+                                (breadth.baseAddress! + k).initialize(to: Double(distinct))
+                                var top: Int32 = 0
+                                for t in 0..<touched {
+                                  let ch = Int(touchedChannels[t])
+                                  top = max(top, channelTally[ch])
+                                  channelTally[ch] = 0
                                 }
+                                (channel.baseAddress! + k).initialize(
+                                  to: channelKnown > 0 ? Double(top) / Double(channelKnown) : .nan)
                               }
                             }
                           }
@@ -134,10 +151,15 @@ struct TierCustomerFeatures: Sendable {
                   }
                 }
               }
+              channelDone = c
             }
+            breadthDone = c
           }
+          premiumDone = c
         }
+        promoDone = c
       }
+      discountDone = c
     }
     self.init(
       discountDepth: discount, promoShare: promo, premiumShare: premium, breadth: breadth, channelShare: channel)

@@ -164,28 +164,26 @@ extension TierFeatureTable {
     var discount = customers.discountDepth
     var promo = customers.promoShare
     var channel = customers.channelShare
+    let imputable: [TierFeature] = [.discountDepth, .promoShare, .channelShare]
+    let knownMedians = Self.knownMedians(
+      [discount, promo, channel],
+      needed: imputable.map { present.contains($0) && given?.imputationMedians[$0.rawValue] == nil })
     var imputed: [TierFeature: Int] = [:]
-    func impute(_ f: TierFeature, _ v: inout [Double], what: String) {
+    func impute(_ q: Int, _ v: inout [Double], what: String) {
+      let f = imputable[q]
       guard present.contains(f) else { return }
-      let m: Double
-      if let saved = given?.imputationMedians[f.rawValue] {
-        m = saved
-      } else {
-        let known = v.filter { !$0.isNaN }
-        if known.isEmpty {
-          drop(f, "no purchase has a known \(what)")
-          return
-        }
-        m = Self.median(known)
+      guard let m = given?.imputationMedians[f.rawValue] ?? knownMedians[q] else {
+        drop(f, "no purchase has a known \(what)")
+        return
       }
       population.imputationMedians[f.rawValue] = m
       var count = 0
       for i in v.indices where v[i].isNaN { v[i] = m; count += 1 }
       if count > 0 { imputed[f] = count }
     }
-    impute(.discountDepth, &discount, what: "list price")
-    impute(.promoShare, &promo, what: "promotion flag")
-    impute(.channelShare, &channel, what: "channel")
+    impute(0, &discount, what: "list price")
+    impute(1, &promo, what: "promotion flag")
+    impute(2, &channel, what: "channel")
 
     var features: [TierFeature] = []
     var values: [[Double]] = []
@@ -205,30 +203,39 @@ extension TierFeatureTable {
     self.init(features: features, values: values, dropped: dropped, imputed: imputed, population: population)
   }
 
-  /// Per category, the list prices (finite, > 0) and the finite amounts of
-  /// the purchases of `ledger`: what the category medians are taken of.
-  static func categoryPrices(_ ledger: Ledger) -> (listed: [[Double]], paid: [[Double]]) {
-    let m = ledger.categories.count
-    var listed = [[Double]](repeating: [], count: m)
-    var paid = [[Double]](repeating: [], count: m)
-    for i in 0..<ledger.rowCount where isPurchase(ledger.amount[i]) {
-      let cat = Int(ledger.category[i])
-      let lp = ledger.listPrice[i]
-      if lp.isFinite && lp > 0 { listed[cat].append(lp) }
-      if ledger.amount[i].isFinite { paid[cat].append(ledger.amount[i]) }
+  /// Per column of `columns` that is `needed`, the median of its known
+  /// (non-NaN) values, nil when none is known; nil for the others. The
+  /// columns are independent selections, computed concurrently.
+  ///
+  /// The known values are gathered on the calling thread into one array
+  /// and selected in place: memory allocated on a worker thread would stay
+  /// in that thread's malloc arena, out of reach of the later stages (the
+  /// command-line tool keeps freed memory, `Allocator`).
+  ///
+  /// - Complexity: O(values) expected.
+  static func knownMedians(_ columns: [[Double]], needed: [Bool]) -> [Double?] {
+    var known: [Double] = []
+    known.reserveCapacity(zip(columns, needed).reduce(0) { $0 + ($1.1 ? $1.0.count : 0) })
+    var start = [0]
+    for (column, needed) in zip(columns, needed) {
+      if needed { known += column.lazy.filter { !$0.isNaN } }
+      start.append(known.count)
     }
-    return (listed, paid)
+    return known.withUnsafeMutableBufferPointer { known in
+      Parallel.map(columns.count) { q in
+        // A non-empty range of the array: its base address exists.
+        start[q + 1] > start[q] ? Selection.median(known.baseAddress! + start[q], count: start[q + 1] - start[q]) : nil
+      }
+    }
   }
 
   /// Median price per category (see `TierFeature`); `+∞` for a category with
   /// no purchase, so nothing in it counts as premium.
+  ///
+  /// - Complexity: O(rows) to collect the prices, parallel over rows; O(prices)
+  ///   expected to select, parallel over categories.
   static func categoryMedianPrices(_ ledger: Ledger) -> [Double] {
-    let (listed, paid) = categoryPrices(ledger)
-    return (0..<ledger.categories.count).map { j in
-      if !listed[j].isEmpty { return Self.median(listed[j]) }
-      if !paid[j].isEmpty { return Self.median(paid[j]) }
-      return .infinity
-    }
+    TierCategoryPrices(ledger: ledger, allPaid: false).medians()
   }
 
   /// The median of a non-empty array (mean of the middle two for an even count).

@@ -27,11 +27,10 @@ struct TierPriceCounts: Sendable, Equatable, Codable {
   ///
   /// - Complexity: O(rows) to collect, O(rows) radix sorts per category.
   init(ledger: Ledger) {
-    let m = ledger.categories.count
-    let (listed, paid) = TierFeatureTable.categoryPrices(ledger)
+    let prices = TierCategoryPrices(ledger: ledger, allPaid: true)
     // Purchases pay > 0 and list prices are > 0: no NaN, no -0.0 to order.
-    self.listed = Parallel.map(m) { ValueCounts(listed[$0]) }
-    self.paid = Parallel.map(m) { ValueCounts(paid[$0]) }
+    self.listed = Parallel.map(prices.categoryCount) { ValueCounts(prices.listed($0)) }
+    self.paid = Parallel.map(prices.categoryCount) { ValueCounts(prices.paid($0)) }
   }
 
   /// Adds the counts of `other`, a customer-disjoint part of the same

@@ -27,11 +27,15 @@ struct TierScaling: Sendable, Codable, Equatable {
 
   /// Fits the scaling to `table`.
   ///
+  /// The transform runs in parallel over customers; the sums run in
+  /// customer order, so the means and deviations do not depend on threads.
+  ///
   /// - Complexity: O(customers · features).
   public init(fitting table: TierFeatureTable) {
     var means: [Double] = [], sds: [Double] = []
     for (f, feature) in table.features.enumerated() {
-      let t = table.values[f].map { Self.transform($0, log: feature.isLogTransformed) }
+      let log = feature.isLogTransformed
+      let t = log ? Self.elementwise(table.values[f]) { Self.transform($0, log: true) } : table.values[f]
       let n = Double(max(1, t.count))
       let mean = t.reduce(0, +) / n
       var ss = 0.0
@@ -69,19 +73,47 @@ struct TierScaling: Sendable, Codable, Equatable {
   }
 
   /// A standardised `FeatureMatrix` (customers × features) of `table`, whose
-  /// features must be `features`.
+  /// features must be `features`: `Float(z_f(v))`, the coordinates k-means
+  /// runs on.
   ///
-  /// - Complexity: O(customers · features).
+  /// - Complexity: O(customers · features), parallel over customers.
   public func matrix(_ table: TierFeatureTable) -> FeatureMatrix {
     precondition(table.features == features, "feature table does not match the scaling")
     let n = table.customerCount
-    var v = [Float](repeating: 0, count: n * features.count)
-    for f in features.indices {
-      let col = table.values[f]
-      for i in 0..<n { v[f * n + i] = Float(standardise(col[i], feature: f)) }
+    let v = [Float](unsafeUninitializedCapacity: n * features.count) { out, initialized in
+      for f in features.indices {
+        // Feature f's values fill out[f·n ..< (f+1)·n]; nil only for no values.
+        guard let o = out.baseAddress else { break }
+        Self.elementwise(table.values[f], into: o + f * n) { Float(standardise($0, feature: f)) }
+      }
+      initialized = n * features.count
     }
     return FeatureMatrix(
       count: n, featureCount: max(1, features.count),
       featureMajor: features.isEmpty ? [Float](repeating: 0, count: n) : v)
+  }
+
+  /// `values.map(transform)`.
+  private static func elementwise<T>(_ values: [Double], _ transform: (Double) -> T) -> [T] {
+    [T](unsafeUninitializedCapacity: values.count) { out, initialized in
+      if let o = out.baseAddress { elementwise(values, into: o, transform) }  // nil only for no values
+      initialized = values.count
+    }
+  }
+
+  /// Initialises `out[i]` to `transform(values[i])` for every `i`, in
+  /// parallel over fixed chunks of values; each value alone, so the same
+  /// results as one by one.
+  ///
+  /// - Complexity: O(values) calls of `transform`.
+  private static func elementwise<T>(
+    _ values: [Double], into out: UnsafeMutablePointer<T>, _ transform: (Double) -> T
+  ) {
+    let n = values.count
+    values.withUnsafeBufferPointer { x in
+      Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n)) { _, range in
+        for i in range { (out + i).initialize(to: transform(x[i])) }
+      }
+    }
   }
 }

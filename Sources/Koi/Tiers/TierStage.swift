@@ -188,33 +188,43 @@ public struct TierStage: Sendable {
     let d = model.features.count
     let k = model.centroids.count
     var notes: [String] = []
-    var z = [Double](repeating: 0, count: n * max(1, d))
-    for (f, feature) in model.features.enumerated() {
-      guard let col = featureTable.column(feature) else {
-        notes.append("\(feature.rawValue) not available in this data: scored at the fitting mean")
-        continue
-      }
-      for i in 0..<n {
-        // Round through Float exactly as the fit did, so labels agree with it.
-        z[i * d + f] = Double(Float(model.scaling.standardise(col[i], feature: f)))
-      }
+    // By model feature: its values, nil where this data cannot supply it.
+    let columns = model.features.map { featureTable.column($0) }
+    for (feature, col) in zip(model.features, columns) where col == nil {
+      notes.append("\(feature.rawValue) not available in this data: scored at the fitting mean")
     }
-    var cluster = [Int32](repeating: -1, count: n)
-    var distance = [Double](repeating: 0, count: n)
-    var confidence = [Double](repeating: 0, count: n)
+    var cluster = [Int32](), distance = [Double](), confidence = [Double]()
     if k > 0 {
       let c = model.centroids.flatMap { $0 }
-      cluster.withUnsafeMutableBufferPointer { cl in
-        distance.withUnsafeMutableBufferPointer { dist in
-          confidence.withUnsafeMutableBufferPointer { conf in
-            z.withUnsafeBufferPointer { zp in
-              c.withUnsafeBufferPointer { cp in
-                Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n)) { _, range in
-                  for i in range {
+      let scaling = model.scaling
+      // Every customer's place is written exactly once by the loop below
+      // (one chunk each), so the columns need no fill first.
+      cluster = [Int32](unsafeUninitializedCapacity: n) { cl, clCount in
+        distance = [Double](unsafeUninitializedCapacity: n) { dist, distCount in
+          confidence = [Double](unsafeUninitializedCapacity: n) { conf, confCount in
+            c.withUnsafeBufferPointer { cp in
+              Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n)) { _, range in
+                // The standardised features of a block of customers, row-major:
+                // z[t * d + f] for customer block.lowerBound + t.
+                let block = 1024
+                let z = UnsafeMutableBufferPointer<Double>.allocate(capacity: block * max(1, d))
+                defer { z.deallocate() }
+                for b in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                  let customers = b..<min(b + block, range.upperBound)
+                  for f in 0..<d {
+                    guard let col = columns[f] else {
+                      for i in customers { z[(i - b) * d + f] = 0 }
+                      continue
+                    }
+                    // Round through Float exactly as the fit did, so labels agree with it.
+                    for i in customers { z[(i - b) * d + f] = Double(Float(scaling.standardise(col[i], feature: f))) }
+                  }
+                  for i in customers {
+                    let zi = (i - b) * d
                     var d1 = Double.infinity, d2 = Double.infinity, best = 0
                     for j in 0..<k {
                       var s = 0.0
-                      for f in 0..<d { let df = zp[i * d + f] - cp[j * d + f]; s += df * df }
+                      for f in 0..<d { let df = z[zi + f] - cp[j * d + f]; s += df * df }
                       if s < d1 { d2 = d1; d1 = s; best = j } else if s < d2 { d2 = s }
                     }
                     let r1 = d1.squareRoot(), r2 = d2.squareRoot()
@@ -225,10 +235,16 @@ public struct TierStage: Sendable {
                 }
               }
             }
+            confCount = n
           }
+          distCount = n
         }
+        clCount = n
       }
     } else {
+      cluster = [Int32](repeating: -1, count: n)
+      distance = [Double](repeating: 0, count: n)
+      confidence = distance
       notes.append("the model has no clusters: no tiers assigned")
     }
     let tier: [PriceSensitivityTier?] = cluster.map { $0 >= 0 ? model.clusterTiers[Int($0)] : nil }
