@@ -206,15 +206,10 @@ struct GradientBoostedTrees: Codable, Sendable, Equatable {
     return e / (1 + e)
   }
 
-  /// softplus(z) = log(1 + e^z), evaluated without overflow.
-  @inline(__always)
-  static func softplus(_ z: Double) -> Double {
-    max(z, 0) + Double.log(onePlus: Double.exp(-abs(z)))
-  }
-
   /// The loss of one row at score `f`: log loss
-  /// `y · softplus(−F) + (1 − y) · softplus(F)` (= −y log p − (1−y) log(1−p),
-  /// exact for any F) or `|y − F|`.
+  /// `y · softplus(−F) + (1 − y) · softplus(F)` with softplus(z) =
+  /// log(1 + e^z) (= −y log p − (1−y) log(1−p), exact for any F), or
+  /// `|y − F|`.
   ///
   /// The two softplus terms share `log(1 + e^{−|F|})` (|−F| = |F|), taken
   /// once here: the compiler merged the two calls where the losses were

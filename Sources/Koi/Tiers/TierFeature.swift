@@ -237,16 +237,6 @@ extension TierFeatureTable {
   static func categoryMedianPrices(_ ledger: Ledger) -> [Double] {
     TierCategoryPrices(ledger: ledger, allPaid: false).medians()
   }
-
-  /// The median of a non-empty array (mean of the middle two for an even count).
-  ///
-  /// - Complexity: O(n) expected (`Selection.median` on a copy).
-  static func median(_ values: [Double]) -> Double {
-    precondition(!values.isEmpty, "median of nothing")
-    var v = values
-    // Non-empty (checked above), so the buffer has a base address.
-    return v.withUnsafeMutableBufferPointer { Selection.median($0.baseAddress!, count: $0.count) }
-  }
 }
 
 /// The figures of the whole fitting population that tier features depend

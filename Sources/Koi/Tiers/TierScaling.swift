@@ -35,7 +35,11 @@ struct TierScaling: Sendable, Codable, Equatable {
     var means: [Double] = [], sds: [Double] = []
     for (f, feature) in table.features.enumerated() {
       let log = feature.isLogTransformed
-      let t = log ? Self.elementwise(table.values[f]) { Self.transform($0, log: true) } : table.values[f]
+      let t =
+        log
+        ? table.values[f].withUnsafeBufferPointer { v in
+          Parallel.map(elements: v.count) { Self.transform(v[$0], log: true) }
+        } : table.values[f]
       let n = Double(max(1, t.count))
       let mean = t.reduce(0, +) / n
       var ss = 0.0
@@ -91,14 +95,6 @@ struct TierScaling: Sendable, Codable, Equatable {
     return FeatureMatrix(
       count: n, featureCount: max(1, features.count),
       featureMajor: features.isEmpty ? [Float](repeating: 0, count: n) : v)
-  }
-
-  /// `values.map(transform)`.
-  private static func elementwise<T>(_ values: [Double], _ transform: (Double) -> T) -> [T] {
-    [T](unsafeUninitializedCapacity: values.count) { out, initialized in
-      if let o = out.baseAddress { elementwise(values, into: o, transform) }  // nil only for no values
-      initialized = values.count
-    }
   }
 
   /// Initialises `out[i]` to `transform(values[i])` for every `i`, in

@@ -1,4 +1,5 @@
 import Foundation
+import RealModule
 import Testing
 
 @testable import Koi
@@ -477,7 +478,7 @@ import Testing
       }
       sum +=
         model.options.objective == .logistic
-        ? y[i] * GBT.softplus(-f) + (1 - y[i]) * GBT.softplus(f) : abs(y[i] - f)
+        ? y[i] * Self.softplus(-f) + (1 - y[i]) * Self.softplus(f) : abs(y[i] - f)
     }
     return sum / Double(y.count)
   }
@@ -516,12 +517,18 @@ import Testing
     }
   }
 
+  /// softplus(z) = log(1 + e^z) without overflow: the log loss's two terms
+  /// as `GBT.loss` computed them before it shared their common part.
+  static func softplus(_ z: Double) -> Double {
+    max(z, 0) + Double.log(onePlus: Double.exp(-abs(z)))
+  }
+
   @Test func logLossTakesTheSharedTermOnceWithTheSameBits() {
     var rng = SeededGenerator(seed: 26)
     let scores = (0..<2_000).map { _ in rng.normal() * 20 } + [0, -0.0, 700, -700, 800, -800, 1e-300, -1e-300]
     for f in scores {
       for y in [0.0, 1.0, 0.25] {
-        let bothCalls = y * GBT.softplus(-f) + (1 - y) * GBT.softplus(f)
+        let bothCalls = y * Self.softplus(-f) + (1 - y) * Self.softplus(f)
         #expect(GBT.loss(.logistic, label: y, score: f).bitPattern == bothCalls.bitPattern)
       }
     }

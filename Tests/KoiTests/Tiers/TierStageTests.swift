@@ -232,6 +232,17 @@ enum TierFixture {
   }
 }
 
+extension TierFeatureTable {
+  /// `Selection.median` of a copy of a non-empty array (the mean of the
+  /// middle two for an even count): the tests' reference for the medians
+  /// the stage selects in place.
+  static func median(_ values: [Double]) -> Double {
+    precondition(!values.isEmpty, "median of nothing")
+    var v = values
+    return v.withUnsafeMutableBufferPointer { Selection.median($0.baseAddress!, count: $0.count) }
+  }
+}
+
 @Suite struct MedianTests {
   @Test func quickselectMatchesSorting() {
     var g = SeededGenerator(seed: 3)
