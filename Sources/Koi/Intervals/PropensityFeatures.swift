@@ -185,90 +185,211 @@ struct PropensityFeatures {
     }
 
     /// The aggregates of every pair of `h` at origin `o` for windows of
-    /// `horizon` days.
-    ///
-    /// Every sum here is a count, so the pairs are counted in parallel
-    /// chunks, in integers, and the chunks' counts added: exact, whatever
-    /// the chunking (the rate and season are then the same quotients).
-    /// `minimumChunk`: pairs a chunk at least (tests set it low to run
-    /// several chunks on small data).
-    ///
-    /// - Complexity: O(pairs + gaps) integer work, O(categories · 640) for
-    ///   the median-gap histograms.
+    /// `horizon` days: `CategoryAggregates.counted` for this one window.
     init(
       histories h: PurchaseHistories, categoryCount k: Int, origin o: Int32, horizon: Int, dataStart: Int32,
       minimumChunk: Int = 65_536
     ) {
-      let bins = PropensityFeatures.medianBins
-      let hasYear = o - 365 >= dataStart
-      let yearStart = o - 365, yearWindowEnd = o - 365 + Int32(horizon)
-      let windowStart = o - Int32(horizon)
-      /// One category's counts in one chunk of pairs.
-      struct Counts {
-        var gaps = 0, exposed = 0, bought = 0, buyers = 0, seasonWindow = 0, seasonYear = 0
+      self =
+        Self.counted(
+          histories: h, categoryCount: k, windows: [(o, horizon)], dataStart: dataStart, minimumChunk: minimumChunk)[0]
+    }
 
-        mutating func add(_ other: Self) {
-          gaps += other.gaps
-          exposed += other.exposed
-          bought += other.bought
-          buyers += other.buyers
-          seasonWindow += other.seasonWindow
-          seasonYear += other.seasonYear
+    /// The aggregates of every pair of `h` for each window (its origin and
+    /// horizon in days), counted in one pass over the pairs and gaps.
+    ///
+    /// Each window's counts are counts of purchase days, first days and
+    /// gaps on either side of its origin, its window start and its
+    /// season's bounds. A pass therefore counts each purchase day once,
+    /// by category and by the slot between two consecutive bounds of all
+    /// windows (`Bounds`), and each gap once by category, by the first
+    /// origin after it and by median bin; a window's counts are then sums
+    /// over slots. Only whether a pair bought inside a window depends on
+    /// the pair's days together: a pair keeps the slots it bought in as a
+    /// bit set. Every sum is a count, so the pairs are counted in parallel
+    /// chunks, in integers, and the chunks' counts added: exact, whatever
+    /// the chunking and the number of windows (the rate and season are then
+    /// the same quotients as counting each window alone). `minimumChunk`:
+    /// pairs a chunk at least (tests set it low to run several chunks on
+    /// small data).
+    ///
+    /// - Complexity: O(pairs · windows + gaps) integer work, O(categories ·
+    ///   origins · 640) for the median-gap histograms.
+    static func counted(
+      histories h: PurchaseHistories, categoryCount k: Int, windows: [(origin: Int32, horizon: Int)],
+      dataStart: Int32, minimumChunk: Int = 65_536
+    ) -> [CategoryAggregates] {
+      // A pair's slots are a 64-bit set: at most 4 bounds a window.
+      guard windows.count <= Bounds.maximumWindows else {
+        return stride(from: 0, to: windows.count, by: Bounds.maximumWindows).flatMap {
+          counted(
+            histories: h, categoryCount: k,
+            windows: Array(windows[$0..<min(windows.count, $0 + Bounds.maximumWindows)]), dataStart: dataStart,
+            minimumChunk: minimumChunk)
         }
       }
-      // At most 8 chunks: each holds a histogram of every category.
+      guard !windows.isEmpty else { return [] }
+      let bins = PropensityFeatures.medianBins
+      let b = Bounds(windows: windows, dataStart: dataStart)
+      let m = windows.count, slots = b.slotCount, origins = b.origins.count
+      let lastOrigin = b.origins[origins - 1]
+      /// One chunk's counts, by category: purchase days and first days by
+      /// slot, gaps by the first origin after them and by median bin, and
+      /// per window the pairs that bought inside it.
+      struct Counts {
+        var days: [Int], firsts: [Int], bought: [Int]
+        var gapHistogram: [Int32]
+      }
+      // At most 8 chunks: each holds a histogram of every category and origin.
       let chunks = Parallel.chunkCount(for: h.pairCount, minimumChunk: minimumChunk, maximumChunks: 8)
       let parts = Parallel.map(chunks) { chunk in
-        // Per category, its counts and its gap histogram (`bins` a category).
-        var counts = [Counts](repeating: Counts(), count: k)
-        var gapHistogram = [Int32](repeating: 0, count: k * bins)
-        counts.withUnsafeMutableBufferPointer { n in
-          gapHistogram.withUnsafeMutableBufferPointer { histogram in
-            for p in Parallel.chunk(chunk, of: chunks, count: h.pairCount) {
-              var d = h.firstDay[p]
-              guard d < o else { continue }
-              let cat = Int(h.pairCategory[p])
-              if hasYear && d >= yearStart { n[cat].seasonYear += 1; if d < yearWindowEnd { n[cat].seasonWindow += 1 } }
-              for g in h.gapStart[p]..<h.gapStart[p + 1] {
-                let gap = h.gaps[g]
-                let next = d &+ gap
-                if next >= o { break }
-                d = next
-                histogram[cat * bins + PropensityFeatures.bin(gap)] &+= 1
-                n[cat].gaps += 1
-                if hasYear && d >= yearStart {
-                  n[cat].seasonYear += 1
-                  if d < yearWindowEnd { n[cat].seasonWindow += 1 }
+        var n = Counts(
+          days: [Int](repeating: 0, count: k * slots), firsts: [Int](repeating: 0, count: k * slots),
+          bought: [Int](repeating: 0, count: k * m),
+          gapHistogram: [Int32](repeating: 0, count: k * origins * bins))
+        n.days.withUnsafeMutableBufferPointer { days in
+          n.firsts.withUnsafeMutableBufferPointer { firsts in
+            n.bought.withUnsafeMutableBufferPointer { bought in
+              n.gapHistogram.withUnsafeMutableBufferPointer { histogram in
+                for p in Parallel.chunk(chunk, of: chunks, count: h.pairCount) {
+                  var d = h.firstDay[p]
+                  guard d < lastOrigin else { continue }
+                  let cat = Int(h.pairCategory[p])
+                  let first = b.slot(d)
+                  firsts[cat * slots + first] += 1
+                  days[cat * slots + first] += 1
+                  var boughtIn: UInt64 = 1 << first
+                  for g in h.gapStart[p]..<h.gapStart[p + 1] {
+                    let gap = h.gaps[g]
+                    let next = d &+ gap
+                    if next >= lastOrigin { break }
+                    d = next
+                    let s = b.slot(d)
+                    days[cat * slots + s] += 1
+                    boughtIn |= 1 << s
+                    histogram[(cat * origins + b.originAfter[s]) * bins + PropensityFeatures.bin(gap)] &+= 1
+                  }
+                  for w in 0..<m where first <= b.windowStart[w] && boughtIn & b.windowSlots[w] != 0 {
+                    bought[cat * m + w] += 1
+                  }
                 }
-              }
-              n[cat].buyers += 1
-              if h.firstDay[p] < windowStart {
-                n[cat].exposed += 1
-                if d >= windowStart { n[cat].bought += 1 }
               }
             }
           }
         }
-        return (counts, gapHistogram)
+        return n
       }
-      var (n, gapHistogram) = parts[0]
-      for (counts, histogram) in parts.dropFirst() {
-        for i in gapHistogram.indices { gapHistogram[i] &+= histogram[i] }
-        for c in 0..<k { n[c].add(counts[c]) }
+      var n = parts[0]
+      for part in parts.dropFirst() {
+        for i in n.days.indices { n.days[i] += part.days[i] }
+        for i in n.firsts.indices { n.firsts[i] += part.firsts[i] }
+        for i in n.bought.indices { n.bought[i] += part.bought[i] }
+        for i in n.gapHistogram.indices { n.gapHistogram[i] &+= part.gapHistogram[i] }
       }
-      medianGap = (0..<k).map { c in
-        guard n[c].gaps > 0 else { return .nan }
-        var cumulative = 0
-        for b in 0..<bins {
-          cumulative += Int(gapHistogram[c * bins + b])
-          if 2 * cumulative >= n[c].gaps { return PropensityFeatures.binCenter(b) }
+      /// Σ of `values[c * width + i]` for `i` in `range`.
+      func sum(_ values: [Int], _ c: Int, _ width: Int, _ range: Range<Int>) -> Int {
+        range.reduce(0) { $0 + values[c * width + $1] }
+      }
+      return (0..<m).map { w in
+        let o = b.originIndex[w], horizon = Double(windows[w].horizon)
+        let medianGap = (0..<k).map { c -> Double in
+          // The category's gaps before origin `o`, by bin.
+          let histogram = (0..<bins).map { bin in
+            (0...o).reduce(0) { $0 + Int(n.gapHistogram[(c * origins + $1) * bins + bin]) }
+          }
+          let total = histogram.reduce(0, +)
+          guard total > 0 else { return .nan }
+          var cumulative = 0
+          for bin in 0..<bins {
+            cumulative += histogram[bin]
+            if 2 * cumulative >= total { return PropensityFeatures.binCenter(bin) }
+          }
+          return PropensityFeatures.binCenter(bins - 1)
         }
-        return PropensityFeatures.binCenter(bins - 1)
+        let rate = (0..<k).map { c -> Double in
+          let exposed = sum(n.firsts, c, slots, 0..<(b.windowStart[w] + 1))
+          return exposed > 0 ? Double(n.bought[c * m + w]) / Double(exposed) : .nan
+        }
+        let buyers = (0..<k).map { c in Double.log(onePlus: Double(sum(n.firsts, c, slots, 0..<(b.originSlot[w] + 1))))
+        }
+        let season = (0..<k).map { c -> Double in
+          guard let year = b.year[w] else { return .nan }
+          let all = sum(n.days, c, slots, year.all), window = sum(n.days, c, slots, year.window)
+          return all > 0 ? Double(window) * 365 / horizon / Double(all) : .nan
+        }
+        return CategoryAggregates(medianGap: medianGap, rate: rate, buyers: buyers, season: season)
       }
-      rate = n.map { $0.exposed > 0 ? Double($0.bought) / Double($0.exposed) : .nan }
-      buyers = n.map { Double.log(onePlus: Double($0.buyers)) }
-      season = n.map {
-        hasYear && $0.seasonYear > 0 ? Double($0.seasonWindow) * 365 / Double(horizon) / Double($0.seasonYear) : .nan
+    }
+
+    /// The bounds of windows counted together, sorted: every origin `o`,
+    /// window start `o − horizon` and, with a year of data before `o`,
+    /// season start `o − 365` and season end `o − 365 + horizon`. Slot
+    /// `s` holds the days with `s` bounds at or before them, so day `d` is
+    /// before bound `bounds[i]` exactly when `slot(d) ≤ i`.
+    struct Bounds {
+      /// At most 15 windows: 61 slots fit a pair's 64-bit set.
+      static let maximumWindows = 15
+      let bounds: [Int32]
+      var slotCount: Int { bounds.count + 1 }
+      /// The distinct origins, ascending.
+      let origins: [Int32]
+      /// Per slot, the index of the first origin after its days (an origin
+      /// is a bound, so one slot's days share it).
+      let originAfter: [Int]
+      /// Per window, the index of its origin in `origins` and in `bounds`,
+      /// and of its window start in `bounds`.
+      let originIndex: [Int], originSlot: [Int], windowStart: [Int]
+      /// Per window, the slots of the days in `[o − horizon, o)`.
+      let windowSlots: [UInt64]
+      /// Per window with a year of data before its origin, the slots of
+      /// its season's days, `[o − 365, o)`, and of the season's window,
+      /// `[o − 365, min(o − 365 + horizon, o))`.
+      let year: [(all: Range<Int>, window: Range<Int>)?]
+      /// `slot(d)` for `d` in `bounds.first ... bounds.last`.
+      private let slots: [UInt8]
+
+      init(windows: [(origin: Int32, horizon: Int)], dataStart: Int32) {
+        precondition(!windows.isEmpty && windows.count <= Self.maximumWindows)
+        func hasYear(_ o: Int32) -> Bool { o - 365 >= dataStart }
+        var all = Set<Int32>()
+        for (o, horizon) in windows {
+          all.formUnion([o, o - Int32(horizon)])
+          if hasYear(o) { all.formUnion([o - 365, min(o - 365 + Int32(horizon), o)]) }
+        }
+        let bounds = all.sorted()
+        self.bounds = bounds
+        let origins = Set(windows.map(\.origin)).sorted()
+        self.origins = origins
+        let index = Dictionary(uniqueKeysWithValues: bounds.enumerated().map { ($1, $0) })
+        originIndex = windows.map { w in origins.firstIndex(of: w.origin)! }  // from `origins`
+        originSlot = windows.map { index[$0.origin]! }  // a bound
+        windowStart = windows.map { index[$0.origin - Int32($0.horizon)]! }  // a bound
+        // Days in [bounds[i], bounds[j]) are the slots i + 1 ... j.
+        func range(_ from: Int32, _ to: Int32) -> Range<Int> { (index[from]! + 1)..<(index[to]! + 1) }  // bounds
+        windowSlots = windows.map { w in
+          range(w.origin - Int32(w.horizon), w.origin).reduce(UInt64(0)) { $0 | 1 << $1 }
+        }
+        year = windows.map { w in
+          guard hasYear(w.origin) else { return nil }
+          let start = w.origin - 365
+          return (range(start, w.origin), range(start, min(start + Int32(w.horizon), w.origin)))
+        }
+        originAfter = (0...bounds.count).map { s in origins.firstIndex { index[$0]! >= s } ?? origins.count }
+        var slots: [UInt8] = []
+        var s = 0
+        for d in bounds[0]...bounds[bounds.count - 1] {
+          while s < bounds.count && bounds[s] <= d { s += 1 }
+          slots.append(UInt8(s))
+        }
+        self.slots = slots
+      }
+
+      /// The slot of day `d`.
+      @inline(__always)
+      func slot(_ d: Int32) -> Int {
+        if d < bounds[0] { return 0 }
+        if d >= bounds[bounds.count - 1] { return bounds.count }
+        return Int(slots[Int(d - bounds[0])])
       }
     }
 

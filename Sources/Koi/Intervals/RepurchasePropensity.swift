@@ -110,11 +110,14 @@ enum RepurchasePropensity {
     }
     // Windows share origins (asOf − 120 is both 30 + 3·30 and 90 + 30).
     let distinct = Set(origins.joined()).sorted(by: >)
-    let categories = windows.indices.map { w in
-      origins[w].map { o in
-        PropensityFeatures.CategoryAggregates(
-          histories: h, categoryCount: model.categories.count, origin: o, horizon: windows[w], dataStart: dataStart)
-      }
+    // Every window's origins counted in one pass, then split by window.
+    let counted = PropensityFeatures.CategoryAggregates.counted(
+      histories: h, categoryCount: model.categories.count,
+      windows: windows.indices.flatMap { w in origins[w].map { ($0, windows[w]) } }, dataStart: dataStart)
+    var categories: [[PropensityFeatures.CategoryAggregates]] = [], next = 0
+    for o in origins {
+      categories.append(Array(counted[next..<(next + o.count)]))
+      next += o.count
     }
     return Plan(
       dataStart: dataStart, origins: origins, keepBelow: origins.map { sampleThreshold(origins: $0, histories: h) },
@@ -244,11 +247,9 @@ enum RepurchasePropensity {
     // The scoring rows' category columns over every pair, saved so that a
     // shard scored with the model gets the whole population's.
     let asOfAggregates = {
-      windows.map {
-        PropensityFeatures.CategoryAggregates(
-          histories: h, categoryCount: model.categories.count, origin: h.asOfDay, horizon: $0,
-          dataStart: plan.dataStart)
-      }
+      PropensityFeatures.CategoryAggregates.counted(
+        histories: h, categoryCount: model.categories.count, windows: windows.map { (h.asOfDay, $0) },
+        dataStart: plan.dataStart)
     }
     // The windows' boosting concurrently (most of a fit is serial: split
     // search, partitions; each fit is the same on any thread), every window

@@ -4,8 +4,9 @@ import Testing
 @testable import Koi
 
 /// The shortcuts of `PropensityFeatures` against the computations they
-/// stand for, bit for bit: the gap tables, the aggregates counted in
-/// chunks, and a row built from a history shared between windows.
+/// stand for, bit for bit: the gap tables, the aggregates of many windows
+/// counted together and in chunks, and a row built from a history shared
+/// between windows.
 @Suite struct PropensityFeatureKernelsTests {
   static var whole: (ledger: Ledger, histories: PurchaseHistories, model: IntervalModel) {
     PropensityShardPartsTests.whole
@@ -28,24 +29,84 @@ import Testing
     a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }
   }
 
-  @Test func categoryAggregatesCountedInChunksEqualOneChunk() {
-    let (_, h, model) = Self.whole
-    #expect(h.pairCount > 4 * 500)
-    let start = (0..<h.pairCount).map { h.firstDay[$0] }.min() ?? 0
-    for origin in [h.asOfDay, h.asOfDay - 120, h.asOfDay - 400] {
-      for horizon in RepurchasePropensity.windows {
-        let one = PropensityFeatures.CategoryAggregates(
-          histories: h, categoryCount: model.categories.count, origin: origin, horizon: horizon, dataStart: start)
-        let chunked = PropensityFeatures.CategoryAggregates(
-          histories: h, categoryCount: model.categories.count, origin: origin, horizon: horizon, dataStart: start,
-          minimumChunk: 500)
-        #expect(Self.same(one.medianGap, chunked.medianGap))
-        #expect(Self.same(one.rate, chunked.rate))
-        #expect(Self.same(one.buyers, chunked.buyers))
-        #expect(Self.same(one.season, chunked.season))
-        #expect(one.medianGap.contains { $0.isFinite } && one.rate.contains { $0.isFinite })
+  /// One window's aggregates counted pair by pair, the window alone: the
+  /// definition `CategoryAggregates.counted` must equal for every window
+  /// it counts together with others.
+  static func reference(
+    histories h: PurchaseHistories, categoryCount k: Int, origin o: Int32, horizon: Int, dataStart: Int32
+  ) -> PropensityFeatures.CategoryAggregates {
+    let bins = PropensityFeatures.medianBins
+    let hasYear = o - 365 >= dataStart
+    var gaps = [Int](repeating: 0, count: k), exposed = gaps, bought = gaps, buyers = gaps
+    var seasonWindow = gaps, seasonYear = gaps
+    var histogram = [Int](repeating: 0, count: k * bins)
+    for p in 0..<h.pairCount where h.firstDay[p] < o {
+      let cat = Int(h.pairCategory[p])
+      // The pair's purchase days before the origin.
+      var days = [h.firstDay[p]]
+      for g in h.gapStart[p]..<h.gapStart[p + 1] {
+        guard days[days.count - 1] + h.gaps[g] < o else { break }
+        days.append(days[days.count - 1] + h.gaps[g])
+        histogram[cat * bins + PropensityFeatures.bin(h.gaps[g])] += 1
+        gaps[cat] += 1
+      }
+      for d in days where hasYear && d >= o - 365 {
+        seasonYear[cat] += 1
+        if d < o - 365 + Int32(horizon) { seasonWindow[cat] += 1 }
+      }
+      buyers[cat] += 1
+      if days[0] < o - Int32(horizon) {
+        exposed[cat] += 1
+        if days[days.count - 1] >= o - Int32(horizon) { bought[cat] += 1 }
       }
     }
+    return PropensityFeatures.CategoryAggregates(
+      medianGap: (0..<k).map { c in
+        guard gaps[c] > 0 else { return .nan }
+        var cumulative = 0
+        for b in 0..<bins {
+          cumulative += histogram[c * bins + b]
+          if 2 * cumulative >= gaps[c] { return PropensityFeatures.binCenter(b) }
+        }
+        return PropensityFeatures.binCenter(bins - 1)
+      },
+      rate: (0..<k).map { exposed[$0] > 0 ? Double(bought[$0]) / Double(exposed[$0]) : .nan },
+      buyers: buyers.map { Double.log(onePlus: Double($0)) },
+      season: (0..<k).map {
+        hasYear && seasonYear[$0] > 0 ? Double(seasonWindow[$0]) * 365 / Double(horizon) / Double(seasonYear[$0]) : .nan
+      })
+  }
+
+  /// Windows counted together (sharing origins and bounds, some with a
+  /// season and some without, more than fit one pass) equal each window
+  /// counted alone by the definition, in one chunk and in many.
+  @Test func aggregatesCountedTogetherEqualEachWindowAlone() {
+    let (_, h, model) = Self.whole
+    let k = model.categories.count
+    let start = (0..<h.pairCount).map { h.firstDay[$0] }.min() ?? 0
+    let asOf = h.asOfDay
+    var windows: [(origin: Int32, horizon: Int)] = []
+    for o in [asOf, asOf - 30, asOf - 90, asOf - 120, asOf - 400, start + 366, start + 10] {
+      for horizon in [1, 30, 90, 400] { windows.append((o, horizon)) }
+    }
+    #expect(windows.count > PropensityFeatures.CategoryAggregates.Bounds.maximumWindows)
+    for minimumChunk in [1 << 30, 500] {
+      let together = PropensityFeatures.CategoryAggregates.counted(
+        histories: h, categoryCount: k, windows: windows, dataStart: start, minimumChunk: minimumChunk)
+      #expect(together.count == windows.count)
+      for (w, window) in windows.enumerated() {
+        let alone = Self.reference(
+          histories: h, categoryCount: k, origin: window.origin, horizon: window.horizon, dataStart: start)
+        let got = together[w]
+        #expect(Self.same(got.medianGap, alone.medianGap), "medianGap \(window)")
+        #expect(Self.same(got.rate, alone.rate), "rate \(window)")
+        #expect(Self.same(got.buyers, alone.buyers), "buyers \(window)")
+        #expect(Self.same(got.season, alone.season), "season \(window)")
+      }
+    }
+    let atAsOf = Self.reference(histories: h, categoryCount: k, origin: asOf, horizon: 30, dataStart: start)
+    #expect(atAsOf.medianGap.contains { $0.isFinite } && atAsOf.rate.contains { $0.isFinite })
+    #expect(atAsOf.season.contains { $0.isFinite })
   }
 
   @Test func customersAggregatedInChunksEqualOneChunk() {
