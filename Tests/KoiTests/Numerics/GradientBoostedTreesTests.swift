@@ -281,21 +281,6 @@ import Testing
     #expect(model.predict(features: probe, featureCount: d).elementsEqual(walked) { $0.bitPattern == $1.bitPattern })
   }
 
-  @Test func branchlessRankCountsTheThresholdsBelowLikeTheBinarySearch() {
-    var rng = SeededGenerator(seed: 23)
-    for count in [0, 1, 2, 3, 7, 8, 63, 64, 200] {
-      let t = (0..<count).map { _ in (rng.normal() * 8).rounded() / 2 }.sorted()
-      var probes = t + t.map(\.nextUp) + t.map(\.nextDown) + [-.greatestFiniteMagnitude, .greatestFiniteMagnitude, 0]
-      for _ in 0..<200 { probes.append(rng.normal() * 10) }
-      CompiledTrees.vectors(t).withUnsafeBufferPointer { buffer in
-        for x in probes {
-          #expect(CompiledTrees.branchlessRank(of: x, in: buffer) == CompiledTrees.rank(of: x, in: t))
-          #expect(CompiledTrees.branchlessRank(of: x, in: buffer) == t.filter { $0 < x }.count)
-        }
-      }
-    }
-  }
-
   // MARK: - Early stopping
 
   @Test func earlyStoppingKeepsTheBestRound() {
