@@ -237,4 +237,32 @@ func pointByPointSeeding(_ m: FeatureMatrix, k: Int, blocks: Int, generator g: i
       }
     }
   }
+
+  @Test(arguments: [2, 4, 7])
+  func fusedLabelsAreTheExactArgmin(k: Int) throws {
+    // Centroids at data points (distance 0 to their duplicates) and at
+    // midpoints of pairs of points: exact and near ties everywhere.
+    let n = 2085, d = 6
+    let m = tiedPoints(n: n, d: d, seed: UInt64(40 + k))
+    var c: [Double] = []
+    for j in 0..<k {
+      let p = m.point(j * 97 + 4)
+      c += j % 2 == 0 ? p : zip(p, m.point(j * 97 + 5 + j)).map { ($0 + $1) / 2 }
+    }
+    var want = [Int32](repeating: 0, count: n)
+    for i in 0..<n {
+      var best = Double.infinity
+      for j in 0..<k {
+        var s = 0.0
+        for f in 0..<d { let df = Double(m[point: i, feature: f]) - c[j * d + f]; s += df * df }
+        if s < best { best = s; want[i] = Int32(j) }
+      }
+    }
+    let centroids = Matrix(rows: k, columns: d, values: c)
+    for threads in [1, 2, 3] {
+      let fused = try KMeans.assign(m, centroids: centroids, kernel: .fused, threads: threads)
+      #expect(fused.labels == want, "threads \(threads)")
+      #expect(try KMeans.assign(m, centroids: centroids, kernel: .blas, threads: threads) == fused)
+    }
+  }
 }
