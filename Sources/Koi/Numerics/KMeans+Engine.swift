@@ -20,8 +20,10 @@ struct LloydEngine {
   /// Points per tile of the assignment kernels.
   let tile: Int
 
-  /// ‖x_i‖² in `Float` (approximate: used by the BLAS distances and by the
-  /// error bound of both kernels).
+  /// ‖x_i‖² in `Float` (approximate: used by the BLAS distances and by its
+  /// error bound). BLAS kernel only: the fused kernel computes the same
+  /// values from the features it loads anyway, which saves a memory-bound
+  /// pass 4 of its 32 bytes per point.
   let norms: UnsafeMutableBufferPointer<Float>
   var labels: UnsafeMutableBufferPointer<Int32>
   let centroids: UnsafeMutableBufferPointer<Double>
@@ -50,7 +52,7 @@ struct LloydEngine {
     // A multiple of 64 (whole 8-point groups). BLAS tiles keep the k × tile
     // distance block within ~256 KB.
     tile = kernel == .blas ? max(128, min(2048, 65_536 / k)) / 64 * 64 : 256
-    norms = .allocate(capacity: n)
+    norms = .allocate(capacity: kernel == .blas ? n : 1)
     labels = .allocate(capacity: n)
     labels.initialize(repeating: -1)
     centroids = .allocate(capacity: k * d)
@@ -66,7 +68,7 @@ struct LloydEngine {
     partialScalars = .allocate(capacity: self.blocks * 16)
     sums = .allocate(capacity: k * d)
     counts = .allocate(capacity: k)
-    computeNorms()
+    if kernel == .blas { computeNorms() }
   }
 
   mutating func deallocate() {
@@ -202,8 +204,10 @@ struct LloydEngine {
       let best = UnsafeMutablePointer<Float>.allocate(capacity: tile)
       let second = UnsafeMutablePointer<Float>.allocate(capacity: tile)
       let index = UnsafeMutablePointer<Int32>.allocate(capacity: tile)
+      // Fused kernel: the tile's ‖x‖², computed as `computeNorms` does.
+      let tileNorms = UnsafeMutablePointer<Float>.allocate(capacity: tile)
       defer {
-        scratch.deallocate(); best.deallocate(); second.deallocate(); index.deallocate()
+        scratch.deallocate(); best.deallocate(); second.deallocate(); index.deallocate(); tileNorms.deallocate()
       }
       let bs = ps.baseAddress! + b * k * d
       let bc = pc.baseAddress! + b * k
@@ -225,7 +229,7 @@ struct LloydEngine {
       var i0 = range.lowerBound
       while i0 < range.upperBound {
         let m = min(tile, range.upperBound - i0)
-        let xn = norms.baseAddress! + i0
+        let xn = useBLAS ? norms.baseAddress! + i0 : tileNorms
         if useBLAS {
           // scratch (m × k, column-major, ld = tile) = −2 · X_tile (m × d, ld = n) · Cᵀ.
           cblas_sgemm(
@@ -242,7 +246,14 @@ struct LloydEngine {
           // loaded once per four centroids), no stores until a distance is done.
           var t = 0
           while t &+ 8 <= m {
-            let xnv = UnsafeRawPointer(xn + t).loadUnaligned(as: SIMD8<Float>.self)
+            var xnv = SIMD8<Float>()
+            var q = x + (i0 &+ t)
+            for _ in 0..<d {
+              let v = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
+              xnv += v * v
+              q += n
+            }
+            UnsafeMutableRawPointer(tileNorms + t).storeBytes(of: xnv, as: SIMD8<Float>.self)
             var j = 0
             while j &+ 4 <= k {
               let c0 = cM2 + j &* d, c1 = c0 + d, c2 = c1 + d, c3 = c2 + d
@@ -280,6 +291,10 @@ struct LloydEngine {
             t &+= 8
           }
           while t < m {
+            var s: Float = 0
+            var q = i0 &+ t
+            for _ in 0..<d { let v = x[q]; s += v * v; q &+= n }
+            tileNorms[t] = s
             for j in 0..<k {
               let cj = cM2 + j &* d
               var a = xn[t] + cn[j]

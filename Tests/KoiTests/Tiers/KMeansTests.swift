@@ -138,3 +138,131 @@ func blobs(n: Int, d: Int, centers: Int, spread: Double = 0.6, seed: UInt64) -> 
     }
   }
 }
+
+/// Points with exact duplicates and near ties: blobs, every fifth point a
+/// copy of the one before, and midpoints between blob points (rounded to
+/// `Float`, so a hair off or exactly halfway). `n` is not a multiple of 8.
+func tiedPoints(n: Int, d: Int, seed: UInt64) -> FeatureMatrix {
+  let base = blobs(n: n, d: d, centers: 4, spread: 0.3, seed: seed)
+  var v = base.values
+  for i in stride(from: 5, to: n, by: 5) {
+    for f in 0..<d { v[f * n + i] = v[f * n + i - 1] }
+  }
+  for i in stride(from: 7, to: n, by: 7) {
+    for f in 0..<d { v[f * n + i] = (v[f * n + i - 3] + v[f * n + i - 2]) / 2 }
+  }
+  return FeatureMatrix(count: n, featureCount: d, featureMajor: v)
+}
+
+/// Greedy k-means++ written point by point, as `LloydEngine.seedPlusPlus`
+/// was before it computed four points per step: the reference its choices
+/// must equal bit for bit.
+func pointByPointSeeding(_ m: FeatureMatrix, k: Int, blocks: Int, generator g: inout SeededGenerator) -> [Double] {
+  let n = m.count, d = m.featureCount
+  func distance(_ i: Int, _ c: [Double]) -> Double {
+    var s = 0.0
+    for f in 0..<d { let df = Double(m[point: i, feature: f]) - c[f]; s += df * df }
+    return s
+  }
+  var closest = [Double](repeating: 0, count: n)
+  var blockPot = [Double](repeating: 0, count: blocks)
+  func update(_ c: [Double], initial: Bool) {
+    for b in 0..<blocks {
+      var s = 0.0
+      for i in Parallel.chunk(b, of: blocks, count: n) {
+        let v = initial ? distance(i, c) : min(closest[i], distance(i, c))
+        closest[i] = v
+        s += v
+      }
+      blockPot[b] = s
+    }
+  }
+  func search(_ r: Double) -> Int {
+    var acc = 0.0
+    for b in 0..<blocks {
+      if acc + blockPot[b] > r {
+        var a = acc
+        for i in Parallel.chunk(b, of: blocks, count: n) {
+          a += closest[i]
+          if a > r { return i }
+        }
+      }
+      acc += blockPot[b]
+    }
+    var i = n - 1
+    while i > 0 && closest[i] <= 0 { i -= 1 }
+    return closest[i] > 0 ? i : n - 1
+  }
+  var centers = m.point(min(n - 1, Int(g.uniform() * Double(n))))
+  update(centers, initial: true)
+  var pot = blockPot.reduce(0, +)
+  let trials = 2 + Int(Foundation.log(Double(k)))
+  for _ in 1..<k {
+    var best: [Double] = []
+    var bestPot = Double.infinity
+    let candidates = (0..<trials).map { _ in m.point(search(g.uniform() * pot)) }
+    for c in candidates {
+      var total = 0.0
+      for b in 0..<blocks {
+        var s = 0.0
+        for i in Parallel.chunk(b, of: blocks, count: n) { s += min(closest[i], distance(i, c)) }
+        total += s
+      }
+      if total < bestPot { bestPot = total; best = c }
+    }
+    centers += best
+    update(best, initial: false)
+    pot = blockPot.reduce(0, +)
+  }
+  return centers
+}
+
+@Suite struct KMeansKernelTests {
+  @Test(arguments: [3, 5, 8])
+  func seedingMatchesThePointByPointLoop(k: Int) {
+    let m = tiedPoints(n: 1003, d: 5, seed: UInt64(k))
+    for blocks in [1, 2, 3, 7] {
+      for threads in [1, 2, 3] {
+        for stream: UInt64 in 0..<3 {
+          var engine = LloydEngine(matrix: m, k: k, kernel: .fused, threads: threads, blocks: blocks)
+          var g = SeededGenerator(seed: 17, stream: stream)
+          let got = engine.seedPlusPlus(&g)
+          engine.deallocate()
+          var h = SeededGenerator(seed: 17, stream: stream)
+          let want = pointByPointSeeding(m, k: k, blocks: blocks, generator: &h)
+          #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "blocks \(blocks), threads \(threads)")
+          // Both drew the same number of times.
+          #expect(g.next() == h.next())
+        }
+      }
+    }
+  }
+
+  @Test(arguments: [2, 4, 7])
+  func fusedLabelsAreTheExactArgmin(k: Int) throws {
+    // Centroids at data points (distance 0 to their duplicates) and at
+    // midpoints of pairs of points: exact and near ties everywhere.
+    let n = 2085, d = 6
+    let m = tiedPoints(n: n, d: d, seed: UInt64(40 + k))
+    var c: [Double] = []
+    for j in 0..<k {
+      let p = m.point(j * 97 + 4)
+      c += j % 2 == 0 ? p : zip(p, m.point(j * 97 + 5 + j)).map { ($0 + $1) / 2 }
+    }
+    var want = [Int32](repeating: 0, count: n)
+    for i in 0..<n {
+      var best = Double.infinity
+      for j in 0..<k {
+        var s = 0.0
+        for f in 0..<d { let df = Double(m[point: i, feature: f]) - c[j * d + f]; s += df * df }
+        if s < best { best = s; want[i] = Int32(j) }
+      }
+    }
+    let centroids = Matrix(rows: k, columns: d, values: c)
+    for threads in [1, 2, 3] {
+      let fused = try KMeans.assign(m, centroids: centroids, kernel: .fused, threads: threads)
+      #expect(fused.labels == want, "threads \(threads)")
+      #expect(try KMeans.assign(m, centroids: centroids, kernel: .blas, threads: threads) == fused)
+    }
+  }
+}
