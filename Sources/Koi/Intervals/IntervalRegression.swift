@@ -239,6 +239,14 @@ enum IntervalRegression {
   /// the same starting +0, so the chunk's partial sums are bit-identical
   /// (a test compares the two).
   ///
+  /// The observations go in blocks of `termBlock`: first every term of the
+  /// block (`term`, with its libm calls) into a scratch buffer, then the
+  /// sums over the block. A call clobbers every floating-point register
+  /// (all are caller-saved on x86-64 and arm64), so with terms and sums in
+  /// one loop the 21 sums were stored and reloaded around each of a
+  /// censored observation's six libm calls; apart, the summing loop has no
+  /// calls. The order in which each sum receives its terms is unchanged.
+  ///
   /// - Complexity: O(range.count).
   @inline(__always)
   static func accumulateTwoCovariates(
@@ -255,48 +263,67 @@ enum IntervalRegression {
     var h11 = 0.0, h12 = 0.0, h13 = 0.0, h14 = 0.0
     var h22 = 0.0, h23 = 0.0, h24 = 0.0
     var h33 = 0.0, h34 = 0.0, h44 = 0.0
-    for i in range {
-      let x1 = x[i * 2], x2 = x[i * 2 + 1]
-      var mu = b[0]
-      mu += b[1] * x1
-      mu += b[2] * x2
-      let z = (y[i] - mu) * invSigma
-      let isEvent = ev[i] != 0
-      let wi = weight?[i] ?? 1
-      let t = term(
-        z: z, logDays: y[i], isEvent: isEvent, family: family, eta: eta, cure: cure, pi: pi, oneMinusPi: oneMinusPi,
-        logPi: logPi, derivatives: true)
-      ll += wi * t.logLikelihood
-      var (u1, u2) = (t.u1, t.u2)
-      let (ga, haa, hza) = (t.ga, t.haa, t.hza)
-      u1 *= wi
-      u2 *= wi
-      let gb = -u1 * invSigma
-      g0 += gb * one
-      g1 += gb * x1
-      g2 += gb * x2
-      g3 += -u1 * z - (isEvent ? wi : 0)
-      let hbb = -u2 * invSigma * invSigma
-      let c0 = hbb * one, c1 = hbb * x1, c2 = hbb * x2
-      h00 += c0 * one
-      h01 += c0 * x1
-      h02 += c0 * x2
-      h11 += c1 * x1
-      h12 += c1 * x2
-      h22 += c2 * x2
-      let hbe = -(u2 * z + u1) * invSigma
-      h03 += hbe * one
-      h13 += hbe * x1
-      h23 += hbe * x2
-      h33 += -(u2 * z * z + u1 * z)
-      if cure {
-        g4 += wi * ga
-        h44 += wi * haa
-        let c = wi * hza
-        h04 += c * one * invSigma
-        h14 += c * x1 * invSigma
-        h24 += c * x2 * invSigma
-        h34 += c * z
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: 7 * termBlock) { scratch in
+      let zs = scratch.baseAddress!  // capacity 7 · termBlock, above
+      let lls = zs + termBlock, u1s = lls + termBlock, u2s = u1s + termBlock
+      let gas = u2s + termBlock, haas = gas + termBlock, hzas = haas + termBlock
+      var blockStart = range.lowerBound
+      while blockStart < range.upperBound {
+        let block = blockStart..<min(blockStart + termBlock, range.upperBound)
+        for i in block {
+          var mu = b[0]
+          mu += b[1] * x[i * 2]
+          mu += b[2] * x[i * 2 + 1]
+          let z = (y[i] - mu) * invSigma
+          let t = term(
+            z: z, logDays: y[i], isEvent: ev[i] != 0, family: family, eta: eta, cure: cure, pi: pi,
+            oneMinusPi: oneMinusPi, logPi: logPi, derivatives: true)
+          let k = i - blockStart
+          zs[k] = z
+          lls[k] = t.logLikelihood
+          u1s[k] = t.u1
+          u2s[k] = t.u2
+          gas[k] = t.ga
+          haas[k] = t.haa
+          hzas[k] = t.hza
+        }
+        for i in block {
+          let k = i - blockStart
+          let x1 = x[i * 2], x2 = x[i * 2 + 1]
+          let z = zs[k]
+          let isEvent = ev[i] != 0
+          let wi = weight?[i] ?? 1
+          ll += wi * lls[k]
+          let u1 = u1s[k] * wi, u2 = u2s[k] * wi
+          let gb = -u1 * invSigma
+          g0 += gb * one
+          g1 += gb * x1
+          g2 += gb * x2
+          g3 += -u1 * z - (isEvent ? wi : 0)
+          let hbb = -u2 * invSigma * invSigma
+          let c0 = hbb * one, c1 = hbb * x1, c2 = hbb * x2
+          h00 += c0 * one
+          h01 += c0 * x1
+          h02 += c0 * x2
+          h11 += c1 * x1
+          h12 += c1 * x2
+          h22 += c2 * x2
+          let hbe = -(u2 * z + u1) * invSigma
+          h03 += hbe * one
+          h13 += hbe * x1
+          h23 += hbe * x2
+          h33 += -(u2 * z * z + u1 * z)
+          if cure {
+            g4 += wi * gas[k]
+            h44 += wi * haas[k]
+            let c = wi * hzas[k]
+            h04 += c * one * invSigma
+            h14 += c * x1 * invSigma
+            h24 += c * x2 * invSigma
+            h34 += c * z
+          }
+        }
+        blockStart = block.upperBound
       }
     }
     o[0] = ll
@@ -313,6 +340,10 @@ enum IntervalRegression {
       h[4 * dim + 4] = h44
     }
   }
+
+  /// Observations per block of `accumulateTwoCovariates`: seven terms each
+  /// in a 14 KB scratch buffer, which stays in the L1 cache.
+  static let termBlock = 256
 
   /// Starting values from the observed gaps only: moments of `log t` matched
   /// to the family (`E[log T] = μ − γσ`, `sd = πσ/√6` for the Weibull).

@@ -7,6 +7,11 @@ import Testing
 /// general loop: the same log-likelihood, gradient and negative Hessian,
 /// bit for bit.
 @Suite struct IntervalRegressionKernelTests {
+  /// The literal is the computed constant it replaced.
+  @Test func halfLogTwoPiIsTheComputedConstant() {
+    #expect(IntervalFamily.halfLogTwoPi.bitPattern == (0.5 * Double.log(2 * Double.pi)).bitPattern)
+  }
+
   @Test(arguments: [IntervalFamily.weibull, .logNormal], [false, true])
   func twoCovariateKernelEqualsTheGeneralLoopBitForBit(family: IntervalFamily, cure: Bool) {
     let l = IntervalSpeedTests.syntheticLedger(customers: 40_000)
@@ -17,9 +22,16 @@ import Testing
     let grouping = CategoryGrouping(histories: h, categoryCount: l.categories.count, exposureDays: 365)
     let pairs = grouping.pairs(of: 0)
     let (means, scales) = IntervalStage.covariateMoments(pairs: pairs, histories: h, covariates: cov)
-    var obs = IntervalStage.observations(pairs: pairs, histories: h, covariates: cov, means: means, scales: scales)
+    let obs = IntervalStage.observations(pairs: pairs, histories: h, covariates: cov, means: means, scales: scales)
     #expect(obs.count > 2 * 32_768)  // several chunks
-    for weighted in [false, true] {
+    // Every observation; then a prefix of one chunk, three whole blocks of
+    // `termBlock` and part of a fourth.
+    let prefix = 3 * IntervalRegression.termBlock + 37
+    for (weighted, length) in [(false, obs.count), (true, obs.count), (false, prefix), (true, prefix)] {
+      var obs = obs
+      obs.logDays = Array(obs.logDays.prefix(length))
+      obs.event = Array(obs.event.prefix(length))
+      obs.covariates = Array(obs.covariates.prefix(2 * length))
       if weighted { obs.weight = (0..<obs.count).map { Double(1 + $0 % 3) } }
       let beta = [4.2, 0.15, -0.08]
       let alpha: Double? = cure ? 1.3 : nil
