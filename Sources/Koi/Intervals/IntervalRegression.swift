@@ -14,6 +14,13 @@ struct IntervalObservations: Sendable {
   var weight: [Double] = []
 
   var count: Int { logDays.count }
+
+  /// Appends `count` observations of `length` days as one of that weight.
+  mutating func appendWeighted(length: Int32, event: UInt8, count: Int) {
+    logDays.append(DayLogarithm.log(length))
+    self.event.append(event)
+    weight.append(Double(count))
+  }
 }
 
 /// One maximum-likelihood fit of a censored accelerated-failure-time model.
