@@ -96,6 +96,10 @@ enum IntervalRegression {
   /// gradient and negative Hessian. `twoCovariateKernel` (a test hook) lets
   /// fits with two covariates, the standard ones, accumulate in registers
   /// (`accumulateTwoCovariates`): the same terms added in the same order.
+  /// There, when both covariate coefficients are 0 (where a covariate fit
+  /// starts, warm from the intercept-only fit), z depends on `log t` alone,
+  /// and a censored observation's term is taken from an earlier one with
+  /// the same `log t` and z (`CensoredTermCache`) instead of computed again.
   static func evaluate(
     _ obs: IntervalObservations, family: IntervalFamily, beta: [Double], logScale eta: Double,
     logitReturn alpha: Double?, derivatives: Bool, twoCovariateKernel: Bool = true
@@ -128,7 +132,7 @@ enum IntervalRegression {
                     accumulateTwoCovariates(
                       range: range, into: o, y: y, event: ev, x: x, weight: weighted ? weight : nil, beta: b,
                       family: family, eta: eta, invSigma: invSigma, cure: cure, pi: pi, oneMinusPi: oneMinusPi,
-                      logPi: logPi)
+                      logPi: logPi, reuseCensoredTerms: b[1] == 0 && b[2] == 0)
                     return
                   }
                   var ll = 0.0
@@ -196,6 +200,9 @@ enum IntervalRegression {
     return Evaluation(logLikelihood: ll, gradient: grad, negativeHessian: hess)
   }
 
+  /// `term`'s result.
+  typealias Term = (logLikelihood: Double, u1: Double, u2: Double, ga: Double, haa: Double, hza: Double)
+
   /// One observation's part of `evaluate`, before its weight: the
   /// log-likelihood term and, with `derivatives`, u1, u2 (d/dz and d²/dz²
   /// of the term) and, with a return probability, ga, haa, hza (d/dα,
@@ -205,7 +212,7 @@ enum IntervalRegression {
   static func term(
     z: Double, logDays y: Double, isEvent: Bool, family: IntervalFamily, eta: Double, cure: Bool, pi: Double,
     oneMinusPi: Double, logPi: Double, derivatives: Bool
-  ) -> (logLikelihood: Double, u1: Double, u2: Double, ga: Double, haa: Double, hza: Double) {
+  ) -> Term {
     let v = pi * oneMinusPi
     // The derivatives reuse the term's own exp/erfc values
     // (`logDensityAndEventDerivatives`, `censoredDerivatives`): a censored
@@ -253,6 +260,8 @@ enum IntervalRegression {
   /// one loop the 21 sums were stored and reloaded around each of a
   /// censored observation's six libm calls; apart, the summing loop has no
   /// calls. The order in which each sum receives its terms is unchanged.
+  /// With `reuseCensoredTerms`, censored terms go through a
+  /// `CensoredTermCache` of the chunk's own.
   ///
   /// - Complexity: O(range.count).
   @inline(__always)
@@ -260,9 +269,10 @@ enum IntervalRegression {
     range: Range<Int>, into o: UnsafeMutablePointer<Double>, y: UnsafeBufferPointer<Double>,
     event ev: UnsafeBufferPointer<UInt8>, x: UnsafeBufferPointer<Double>, weight: UnsafeBufferPointer<Double>?,
     beta b: UnsafeBufferPointer<Double>, family: IntervalFamily, eta: Double, invSigma: Double, cure: Bool,
-    pi: Double, oneMinusPi: Double, logPi: Double
+    pi: Double, oneMinusPi: Double, logPi: Double, reuseCensoredTerms: Bool = false
   ) {
     let dim = cure ? 5 : 4
+    var cache = reuseCensoredTerms ? CensoredTermCache() : nil
     let one = 1.0  // xi[0], the intercept's column
     var ll = 0.0
     var g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0, g4 = 0.0
@@ -282,9 +292,13 @@ enum IntervalRegression {
           mu += b[1] * x[i * 2]
           mu += b[2] * x[i * 2 + 1]
           let z = (y[i] - mu) * invSigma
-          let t = term(
-            z: z, logDays: y[i], isEvent: ev[i] != 0, family: family, eta: eta, cure: cure, pi: pi,
-            oneMinusPi: oneMinusPi, logPi: logPi, derivatives: true)
+          let isEvent = ev[i] != 0
+          func compute() -> Term {
+            term(
+              z: z, logDays: y[i], isEvent: isEvent, family: family, eta: eta, cure: cure, pi: pi,
+              oneMinusPi: oneMinusPi, logPi: logPi, derivatives: true)
+          }
+          let t = !isEvent && cache != nil ? cache!.term(z: z, logDays: y[i], compute) : compute()  // cache checked
           let k = i - blockStart
           zs[k] = z
           lls[k] = t.logLikelihood
@@ -433,5 +447,42 @@ enum IntervalRegression {
       family: family, coefficients: beta, logScale: eta, logitReturn: alpha,
       logLikelihood: result.evaluation.value, standardErrors: se, converged: result.converged,
       iterations: result.iterations)
+  }
+}
+
+/// Censored observations' terms (`IntervalRegression.term`) within one
+/// evaluation, by `log t`: an observation whose `log t` and z have the bits
+/// of a remembered one gets its term, which is a function of z and `log t`
+/// alone (the evaluation's η and α fixed), so the very same numbers; any
+/// other is computed and remembered in the slot of its `log t`.
+/// Worth it where z depends on `log t` alone: with the covariate
+/// coefficients 0, the ~3,000 distinct open-interval lengths stand for a
+/// category's hundreds of thousands of open intervals, each otherwise six
+/// libm calls (log-normal with return probability).
+struct CensoredTermCache {
+  /// Direct-mapped slots, by a multiplicative hash of `log t`'s bits: 4,096
+  /// (256 KB of terms, per chunk of observations).
+  static let slotBits = 12
+
+  private var logDays = [UInt64](repeating: 0, count: 1 << slotBits)
+  private var z = [UInt64](repeating: 0, count: 1 << slotBits)
+  private var filled = [Bool](repeating: false, count: 1 << slotBits)
+  private var terms = [IntervalRegression.Term](repeating: (0, 0, 0, 0, 0, 0), count: 1 << slotBits)
+
+  /// The term of a censored observation with `z` and `log t = y`: the
+  /// remembered one when both match bit for bit, else `compute()`.
+  @inline(__always)
+  mutating func term(z: Double, logDays y: Double, _ compute: () -> IntervalRegression.Term)
+    -> IntervalRegression.Term
+  {
+    let key = y.bitPattern
+    let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - Self.slotBits))
+    if filled[slot] && logDays[slot] == key && self.z[slot] == z.bitPattern { return terms[slot] }
+    let t = compute()
+    filled[slot] = true
+    logDays[slot] = key
+    self.z[slot] = z.bitPattern
+    terms[slot] = t
+    return t
   }
 }
