@@ -24,7 +24,10 @@ enum IntervalFamily: String, Codable, Sendable, CaseIterable {
 }
 
 extension IntervalFamily {
-  static let halfLogTwoPi = 0.5 * Double.log(2 * Double.pi)
+  /// `0.5 * Double.log(2 * Double.pi)`, written as the literal of the same
+  /// bits (a test checks them) so it is a constant: the computed form was
+  /// initialised lazily, a `swift_once` call in the likelihood's loop.
+  static let halfLogTwoPi = 0.918_938_533_204_672_7
   static let eulerGamma = 0.577_215_664_901_532_9
 
   /// `log f_W(z)`.

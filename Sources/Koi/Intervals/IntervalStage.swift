@@ -187,7 +187,8 @@ public struct IntervalStage: Sendable {
     _ m: inout CategoryIntervalModel, pairs: ArraySlice<Int32>, histories h: PurchaseHistories,
     covariates: IntervalCovariates?, options: IntervalOptions
   ) {
-    let base = compressedObservations(pairs: pairs, histories: h)
+    let counts = IntervalLengthCounts(pairs: pairs, histories: h)
+    let base = counts?.observations ?? compressedObservations(pairs: pairs, histories: h)
     let cure = options.fitReturnProbability
     let weibull = IntervalRegression.fit(base, family: .weibull, cure: cure)
     let logNormal = IntervalRegression.fit(base, family: .logNormal, cure: cure)
@@ -210,7 +211,7 @@ public struct IntervalStage: Sendable {
         if withCov.logLikelihood.isFinite && 2 * (withCov.logLikelihood - chosen.logLikelihood) > 2 * Double(used),
           covariatesHoldOut(
             pairs: pairs, histories: h, covariates: cov, means: means, scales: scales, family: chosen.family,
-            cure: cure, start: withCov, interceptOnly: chosen)
+            cure: cure, start: withCov, interceptOnly: chosen, lengthCounts: counts)
         {
           chosen = withCov
           m.covariateNames = cov.names
@@ -251,21 +252,30 @@ public struct IntervalStage: Sendable {
   /// per standard deviation. Without this, covariates that only fit noise or
   /// drive π to 1 (seen with tier indicators on CDNOW) were kept.
   ///
+  /// `lengthCounts`, the counts of `pairs` when at hand, gives the
+  /// intercept-only fit's observations as those counts less the held-out
+  /// fifth's.
+  ///
   /// - Complexity: two more fits on 80% of the category's observations.
   static func covariatesHoldOut(
     pairs: ArraySlice<Int32>, histories h: PurchaseHistories, covariates cov: IntervalCovariates,
     means: [Double], scales: [Double], family: IntervalFamily, cure: Bool, start full: IntervalRegressionFit,
-    interceptOnly: IntervalRegressionFit
+    interceptOnly: IntervalRegressionFit, lengthCounts: IntervalLengthCounts? = nil
   ) -> Bool {
     guard full.converged, (full.logitReturn ?? 0) < 11 || (interceptOnly.logitReturn ?? 0) >= 11,
       let se = full.standardErrors?.prefix(full.coefficients.count), se.allSatisfy({ $0.isFinite && $0 < 1 })
     else { return false }
-    let train = ArraySlice(pairs.filter { h.pairCustomer[Int($0)] % 5 != 0 })
-    let test = ArraySlice(pairs.filter { h.pairCustomer[Int($0)] % 5 == 0 })
+    var train: ArraySlice<Int32> = [], test: ArraySlice<Int32> = []
+    for p in pairs {
+      if h.pairCustomer[Int(p)] % 5 != 0 { train.append(p) } else { test.append(p) }
+    }
     guard !train.isEmpty, !test.isEmpty else { return false }
     let trainObs = observations(pairs: train, histories: h, covariates: cov, means: means, scales: scales)
     let testObs = observations(pairs: test, histories: h, covariates: cov, means: means, scales: scales)
-    let base = IntervalRegression.fit(compressedObservations(pairs: train, histories: h), family: family, cure: cure)
+    // The test pairs' counts cannot fail where all pairs' did not.
+    let trainCounts = lengthCounts.map { $0.subtracting(IntervalLengthCounts(pairs: test, histories: h)!) }
+    let trainBase = trainCounts?.observations ?? compressedObservations(pairs: train, histories: h)
+    let base = IntervalRegression.fit(trainBase, family: family, cure: cure)
     let withCov = IntervalRegression.fit(
       trainObs, family: family, start: (full.coefficients, full.logScale), cure: cure,
       startLogitReturn: full.logitReturn ?? 2)
@@ -328,41 +338,21 @@ public struct IntervalStage: Sendable {
   /// per distinct (whole-day length, event flag): the likelihood is the same
   /// as with one observation per gap and open interval.
   ///
-  /// - Complexity: O(gaps + customers) in the category plus O(longest length)
-  ///   for the count arrays (a dictionary beyond 4M days).
+  /// - Complexity: O(gaps + customers) in the category, in parallel chunks
+  ///   (`IntervalLengthCounts`), plus O(longest length) per chunk to merge the
+  ///   counts; serially with a dictionary when a length exceeds
+  ///   `IntervalLengthCounts.longestCounted` days.
   static func compressedObservations(pairs: ArraySlice<Int32>, histories h: PurchaseHistories) -> IntervalObservations {
-    var longest: Int32 = 1
+    if let counts = IntervalLengthCounts(pairs: pairs, histories: h) { return counts.observations }
+    var counts: [Int64: Int] = [:]
     for pp in pairs {
       let p = Int(pp)
-      longest = max(longest, h.openInterval(p))
-      for g in h.gapStart[p]..<h.gapStart[p + 1] { longest = max(longest, h.gaps[g]) }
+      counts[Int64(h.openInterval(p)) * 2, default: 0] += 1
+      for g in h.gapStart[p]..<h.gapStart[p + 1] { counts[Int64(h.gaps[g]) * 2 + 1, default: 0] += 1 }
     }
     var obs = IntervalObservations()
-    func emit(_ length: Int32, _ event: UInt8, _ count: Int) {
-      obs.logDays.append(DayLogarithm.log(length))
-      obs.event.append(event)
-      obs.weight.append(Double(count))
-    }
-    if longest <= 4_000_000 {
-      var events = [Int32](repeating: 0, count: Int(longest) + 1)
-      var censored = events
-      for pp in pairs {
-        let p = Int(pp)
-        censored[Int(h.openInterval(p))] &+= 1
-        for g in h.gapStart[p]..<h.gapStart[p + 1] { events[Int(h.gaps[g])] &+= 1 }
-      }
-      for d in 1...Int(longest) {
-        if events[d] > 0 { emit(Int32(d), 1, Int(events[d])) }
-        if censored[d] > 0 { emit(Int32(d), 0, Int(censored[d])) }
-      }
-    } else {
-      var counts: [Int64: Int] = [:]
-      for pp in pairs {
-        let p = Int(pp)
-        counts[Int64(h.openInterval(p)) * 2, default: 0] += 1
-        for g in h.gapStart[p]..<h.gapStart[p + 1] { counts[Int64(h.gaps[g]) * 2 + 1, default: 0] += 1 }
-      }
-      for key in counts.keys.sorted() { emit(Int32(key / 2), UInt8(key % 2), counts[key]!) }  // key from counts
+    for key in counts.keys.sorted() {
+      obs.appendWeighted(length: Int32(key / 2), event: UInt8(key % 2), count: counts[key]!)  // key from counts
     }
     return obs
   }
@@ -464,4 +454,90 @@ struct CategoryGrouping {
   }
 
   func pairs(of category: Int) -> ArraySlice<Int32> { order[start[category]..<start[category + 1]] }
+}
+
+/// How many gaps (`events[d]`) and open intervals (`censored[d]`) of each
+/// whole-day length d a category's pairs have: what its intercept-only fits
+/// are fitted on (`observations`). Counted in one pass over the pairs in
+/// parallel chunks, each into arrays of its own that grow with the longest
+/// length seen, then added up; the counts are integers, so the chunking and
+/// `subtracting` are exact.
+struct IntervalLengthCounts {
+  var events: [Int32] = []
+  var censored: [Int32] = []
+
+  /// Lengths up to this many days are counted in arrays; `init` fails on a
+  /// longer one (a date typo decades out), which a dictionary counts instead
+  /// (`IntervalStage.compressedObservations`).
+  static let longestCounted = 4_000_000
+
+  private init() {}
+
+  /// - Complexity: O(gaps + customers) in the category, parallel over the
+  ///   pairs, plus O(longest length) per chunk.
+  init?(pairs: ArraySlice<Int32>, histories h: PurchaseHistories) {
+    let chunks = Parallel.chunkCount(for: pairs.count)
+    let parts = Parallel.map(chunks) { c -> IntervalLengthCounts? in
+      var part = IntervalLengthCounts()
+      for i in Parallel.chunk(c, of: chunks, count: pairs.count) {
+        let p = Int(pairs[pairs.startIndex + i])
+        guard part.tally(Int(h.openInterval(p)), event: false) else { return nil }
+        for g in h.gapStart[p]..<h.gapStart[p + 1] {
+          guard part.tally(Int(h.gaps[g]), event: true) else { return nil }
+        }
+      }
+      return part
+    }
+    var total = IntervalLengthCounts()
+    for part in parts {
+      guard let part else { return nil }
+      total.add(part, sign: 1)
+    }
+    self = total
+  }
+
+  /// Counts one observation of `length` days; false when it is beyond
+  /// `longestCounted`.
+  private mutating func tally(_ length: Int, event: Bool) -> Bool {
+    guard length <= Self.longestCounted else { return false }
+    if length >= events.count {
+      let size = max(length + 1, 2 * events.count, 1_024)
+      events += repeatElement(0, count: size - events.count)
+      censored += repeatElement(0, count: size - censored.count)
+    }
+    if event { events[length] &+= 1 } else { censored[length] &+= 1 }
+    return true
+  }
+
+  /// Adds (`sign` 1) or takes away (−1) the counts of `other`.
+  private mutating func add(_ other: IntervalLengthCounts, sign: Int32) {
+    if other.events.count > events.count {
+      events += repeatElement(0, count: other.events.count - events.count)
+      censored += repeatElement(0, count: other.censored.count - censored.count)
+    }
+    for d in other.events.indices {
+      events[d] &+= sign &* other.events[d]
+      censored[d] &+= sign &* other.censored[d]
+    }
+  }
+
+  /// The counts of the pairs left when those counted in `part` (some of
+  /// this count's pairs) are taken away: the same counts as counting the
+  /// rest directly.
+  func subtracting(_ part: IntervalLengthCounts) -> IntervalLengthCounts {
+    var rest = self
+    rest.add(part, sign: -1)
+    return rest
+  }
+
+  /// One weighted observation per length of 1 day or more with a count, by
+  /// length, the gaps before the open intervals.
+  var observations: IntervalObservations {
+    var obs = IntervalObservations()
+    for d in events.indices.dropFirst() {
+      if events[d] > 0 { obs.appendWeighted(length: Int32(d), event: 1, count: Int(events[d])) }
+      if censored[d] > 0 { obs.appendWeighted(length: Int32(d), event: 0, count: Int(censored[d])) }
+    }
+    return obs
+  }
 }
