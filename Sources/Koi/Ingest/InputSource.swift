@@ -24,8 +24,9 @@ public enum InputFormat: String, Sendable, Codable {
 }
 
 /// Reads a file (or standard input, `-`) sequentially in large blocks,
-/// computing the SHA-256 of its bytes as they are on disk as it goes,
-/// inflating gzip, and (for GB18030 input) transcoding to UTF-8 through iconv.
+/// inflating gzip, and (for GB18030 input) transcoding to UTF-8 through
+/// iconv. The SHA-256 of its bytes as they are on disk is computed as it
+/// goes (standard input), or behind it by a `BackgroundDigest` when asked.
 final class InputSource {
   let path: String
   private let fd: Int32
@@ -33,6 +34,9 @@ final class InputSource {
   let size: Int64
   private(set) var bytesRead: Int64 = 0
   private var digest = SHA256()
+  /// Set when the checksum is left to the background: `digest` is unused.
+  private var background: BackgroundDigest?
+  private var digestFinished = false
   private var converter: GB18030Converter?
   private var pending: [UInt8] = []  // undecoded tail of a GB18030 block
   /// The first bytes, read to tell the format, not yet handed out.
@@ -45,7 +49,10 @@ final class InputSource {
   /// decoding; the checksum is of the bytes as they are in the file.
   var readsCarriageReturnsAsNewlines = false
 
-  init(path: String) throws {
+  /// `checksumInBackground`: hash a named file on a low-priority thread
+  /// (`BackgroundDigest`) instead of on the reading thread; standard input
+  /// is always hashed as it is read.
+  init(path: String, checksumInBackground: Bool = false) throws {
     self.path = path
     var st = stat()
     if path == "-" {
@@ -63,6 +70,7 @@ final class InputSource {
       guard fd >= 0 else { throw InputSource.openError(path: path, errno: errno) }
       self.fd = fd
       size = Int64(st.st_size)
+      if checksumInBackground { background = BackgroundDigest(fd: fd, path: path) }
     }
     // The format, from the first bytes (kept for the first read).
     var head: [UInt8] = []
@@ -78,6 +86,7 @@ final class InputSource {
 
   deinit {
     if fd != 0 { close(fd) }
+    if !digestFinished { background?.cancel() }
   }
 
   /// The format of a file starting with `head`; refuses what Koi cannot read
@@ -147,8 +156,12 @@ final class InputSource {
         .unreadable, "read failed (\(String(cString: strerror(code)))).", at: SourceLocation(path: path))
     }
     if n == 0 { rawEOF = true }
-    out.withUnsafeBytes { digest.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[start...])) }
     bytesRead += Int64(n)
+    if let background {
+      background.advance(to: bytesRead)
+    } else {
+      out.withUnsafeBytes { digest.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+    }
     return n
   }
 
@@ -283,18 +296,28 @@ final class InputSource {
     return utf8
   }
 
-  /// Reads the rest of the file for its checksum only (a workbook, which
-  /// is read through its zip directory instead) and returns it.
-  func digestOfWholeFile() throws -> String {
+  /// The checksum of the whole file, which is read through its zip
+  /// directory instead (a workbook): the rest of it is read for the
+  /// checksum only.
+  func digestOfWholeFile() throws -> InputChecksum {
     lookahead = []
-    while !(try readRaw(1 << 20)).isEmpty {}
+    if let background {
+      background.advance(to: size)
+    } else {
+      while !(try readRaw(1 << 20)).isEmpty {}
+    }
     return finishDigest()
   }
 
-  /// The SHA-256 of every byte read so far, as lower-case hex. Call once, at
-  /// the end.
-  func finishDigest() -> String {
-    SHA256Hex.hex(Array(digest.finalize()))
+  /// The SHA-256 of every byte read so far (still being computed when in
+  /// the background). Call once, at the end.
+  func finishDigest() -> InputChecksum {
+    digestFinished = true
+    if let background {
+      background.finish()
+      return InputChecksum(pending: background)
+    }
+    return InputChecksum(SHA256Hex.hex(Array(digest.finalize())))
   }
 }
 

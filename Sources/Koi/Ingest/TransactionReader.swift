@@ -34,6 +34,12 @@ public struct IngestOptions: Sendable {
   /// Return an input whose rows were all rejected instead of throwing
   /// `noUsableRows` (a shard may hold only a few bad rows).
   var allowsNoUsableRows = false
+  /// Leave the inputs' SHA-256 to low-priority threads (`BackgroundDigest`)
+  /// and return before they finish: `IngestResult.sha256` and `files`'
+  /// checksums are empty until `IngestResult.awaitChecksums()`. What
+  /// `koi score` does, so that hashing fills idle time instead of taking
+  /// ingest's.
+  var checksumsInBackground = false
 
   public init() {}
 }
@@ -113,6 +119,27 @@ public struct IngestResult: Sendable {
   /// The line where each customer, category, channel and store first
   /// appears, when `IngestOptions.recordsFirstLines` asked for them.
   var firstLines: FirstLines?
+  /// Per entry of `files`, its checksum, until `awaitChecksums()` fills
+  /// them in.
+  var checksums: [InputChecksum] = []
+
+  /// Waits for the inputs' checksums (`IngestOptions.checksumsInBackground`)
+  /// and fills `sha256` and each file's. Throws when a file could not be
+  /// read again as it was read.
+  public mutating func awaitChecksums() throws {
+    guard !checksums.isEmpty else { return }
+    for k in files.indices { files[k].sha256 = try checksums[k].value() }
+    checksums = []
+    if files.count == 1 {
+      sha256 = files[0].sha256
+    } else {
+      // A file named twice (or a workbook's sheets) counts once.
+      var distinct: [String] = []
+      var seen = Set<String>()
+      for f in files where seen.insert(f.path).inserted { distinct.append(f.sha256) }
+      sha256 = SHA256Hex.of(Array(distinct.map { $0 + "\n" }.joined().utf8))
+    }
+  }
 }
 
 /// Lines of first appearance, by customer, category, channel and store
@@ -174,7 +201,7 @@ public enum TransactionReader {
     var doneBytes: Int64 = 0
     var warnings: [RunWarning] = []
     for path in inputs.files {
-      let source = try InputSource(path: path)
+      let source = try InputSource(path: path, checksumInBackground: options.checksumsInBackground)
       if source.format == .xlsx {
         let workbook = try Workbook(path: path)
         let (sheets, skipped) = try workbook.select(options.sheet)
@@ -187,11 +214,11 @@ public enum TransactionReader {
                 lead: "To read it, name it with", commandLine: "--sheet '\(sheet)'",
                 configuration: "[input] sheet = \"\(sheet)\"")))
         }
-        let sha = try source.digestOfWholeFile()
+        let checksum = try source.digestOfWholeFile()
         for sheet in sheets {
           let rows = WorkbookSheetRows(workbook: workbook, sheet: sheet, headerRow: options.headerRow)
           var file = IngestedFile(
-            path: path, sheet: sheet.name, format: .xlsx, bytes: source.size, sha256: sha,
+            path: path, sheet: sheet.name, format: .xlsx, bytes: source.size, sha256: "",
             encoding: .utf8, encodingDetected: false, columns: [:])
           defer { rows.cancel() }
           let base = doneBytes
@@ -199,6 +226,7 @@ public enum TransactionReader {
             let share = rows.xmlBytes > 0 ? Double(rows.xmlBytesRead) / Double(rows.xmlBytes) : 0
             progress?(base + Int64(Double(source.size) * min(1, share) / Double(max(1, sheets.count))), totalBytes)
           }
+          state.checksums.append(checksum)
           doneBytes += source.size / Int64(max(1, sheets.count))
         }
         state.rejectsNameFiles = true
@@ -210,13 +238,15 @@ public enum TransactionReader {
         try state.readPart(.text(source), file: &file, warnings: &warnings) {
           progress?(base + source.bytesRead, totalBytes)
         }
-        file.sha256 = source.finishDigest()
+        state.checksums.append(source.finishDigest())
         file.bytes = source.bytesRead
         state.files[state.files.count - 1] = file
         doneBytes += source.bytesRead
       }
     }
-    return try state.finish(inputs: inputs, warnings: warnings)
+    var result = try state.finish(inputs: inputs, warnings: warnings)
+    if !options.checksumsInBackground { try result.awaitChecksums() }
+    return result
   }
 
   /// How far the header may run before the reader gives up on it.
@@ -255,6 +285,8 @@ private struct ReadState {
   var merger: ChunkMerger?
   var firstMapping: ColumnMapping?
   var files: [IngestedFile] = []
+  /// Per entry of `files`, its checksum.
+  var checksums: [InputChecksum] = []
   var rejectsNameFiles: Bool
 
   init(options: IngestOptions, several: Bool) {
@@ -593,23 +625,14 @@ private struct ReadState {
       duplicates = report
     }
     let nonEmpty = files.first { !$0.columns.isEmpty } ?? files[0]
-    let sha: String
-    if inputs.files.count == 1 && files.count == 1 {
-      sha = files[0].sha256
-    } else {
-      var distinct: [String] = []
-      var seen = Set<String>()
-      for f in files where seen.insert(f.path).inserted { distinct.append(f.sha256) }
-      sha = SHA256Hex.of(Array(distinct.map { $0 + "\n" }.joined().utf8))
-    }
     var bytes: Int64 = 0
     var seenPaths = Set<String>()
     for f in files where seenPaths.insert(f.path).inserted { bytes += f.bytes }
     return IngestResult(
       ledger: ledger, rejects: rejects, counts: counts, mapping: mapping,
-      encoding: nonEmpty.encoding, encodingDetected: nonEmpty.encodingDetected, sha256: sha,
+      encoding: nonEmpty.encoding, encodingDetected: nonEmpty.encodingDetected, sha256: "",
       bytes: bytes, asOfDay: asOf, files: files, duplicates: duplicates, warnings: warnings,
-      rejectsNameFiles: rejectsNameFiles, firstLines: merger.firstLines)
+      rejectsNameFiles: rejectsNameFiles, firstLines: merger.firstLines, checksums: checksums)
   }
 }
 

@@ -158,6 +158,8 @@ public enum ScoringRun {
       } else {
         let inputs = try InputList.expand(options.inputs)
         var ingestOptions = options.ingest
+        // Hashed while the stages run; awaited before run.json.
+        ingestOptions.checksumsInBackground = true
         if options.shardOutput {
           // Line numbers place a shard's customers among the others' only
           // within one input.
@@ -252,6 +254,9 @@ public enum ScoringRun {
     // Files of stages that did not run would be stale.
     let staleOutputs = stages.flatMap { $0.files }.filter { !stageFiles.contains($0) }
     lap("write")
+    // What is left of the input's SHA-256 (`BackgroundDigest`).
+    try ingest.awaitChecksums()
+    lap("checksum")
     seconds["total"] = rounded(Date().timeIntervalSince(started), 3)
 
     var columns: [String: String] = [:]
