@@ -15,16 +15,11 @@ extension Ledger {
   mutating func sortByCustomerAndDay() {
     let n = customer.count
     let c = customerIDs.count
-    var start = [Int](repeating: 0, count: c + 1)
-    for i in 0..<n { start[Int(customer[i]) + 1] += 1 }
-    for k in 0..<c { start[k + 1] += start[k] }
-    var next = start
-    var order = [Int32](repeating: 0, count: n)
-    for i in 0..<n {
-      let k = Int(customer[i])
-      order[next[k]] = Int32(truncatingIfNeeded: i)
-      next[k] += 1
-    }
+    let sorted = Ledger.countingSortByCustomer(
+      customer, customers: c,
+      parts: Parallel.chunkCount(for: n, minimumChunk: 1 << 20, maximumChunks: Parallel.coreCount))
+    var order = sorted.order
+    let start = sorted.start
     // Stable sort by day within each customer's run, on every core (runs
     // are disjoint).
     let days = day
@@ -46,18 +41,73 @@ extension Ledger {
     }
     // One scratch column per element type, swapped with each column in
     // turn: three allocations instead of eight, and far fewer page faults.
-    var int32Scratch = [Int32](repeating: 0, count: n)
+    // Not zeroed first: every element is written by the first gather.
+    var int32Scratch = [Int32](unsafeUninitializedCapacity: n) { _, k in k = n }
     Ledger.gather(&customer, order, scratch: &int32Scratch)
     Ledger.gather(&day, order, scratch: &int32Scratch)
     Ledger.gather(&category, order, scratch: &int32Scratch)
     Ledger.gather(&channel, order, scratch: &int32Scratch)
     Ledger.gather(&store, order, scratch: &int32Scratch)
     int32Scratch = []
-    var doubleScratch = [Double](repeating: 0, count: n)
+    var doubleScratch = [Double](unsafeUninitializedCapacity: n) { _, k in k = n }
     Ledger.gather(&amount, order, scratch: &doubleScratch)
     Ledger.gather(&listPrice, order, scratch: &doubleScratch)
     promo = Ledger.gather(promo, order)
     customerStart = start
+  }
+
+  /// The stable counting sort of the rows by customer: `order[i]` is the
+  /// row at sorted position i; customer k's rows are at positions
+  /// `start[k]..<start[k + 1]`, in input order.
+  ///
+  /// The rows are cut into `parts` parts (one per core). Each part counts its rows by
+  /// customer; a customer's rows of part p then go after its rows of the
+  /// parts before p, so the order is the serial sort's, whatever the number
+  /// of parts. Counting and placing run on every core; only the prefix sum
+  /// over customers is serial (it was two serial passes over the rows, ~5%
+  /// of an RFM-only run's ingest at 10M rows).
+  ///
+  /// - Complexity: O(n + parts · c) time, parts · c counts of scratch
+  ///   (`Int32`: row positions, as in `order`).
+  static func countingSortByCustomer(
+    _ customer: [Int32], customers c: Int, parts: Int
+  ) -> (order: [Int32], start: [Int]) {
+    let n = customer.count
+    // counts[p * c + k]: part p's rows of customer k, then where the next
+    // of them goes.
+    var counts = [Int32](unsafeUninitializedCapacity: parts * c) { _, k in k = parts * c }
+    var start = [Int](repeating: 0, count: c + 1)
+    let order = [Int32](unsafeUninitializedCapacity: n) { out, initialized in
+      customer.withUnsafeBufferPointer { rowCustomer in
+        counts.withUnsafeMutableBufferPointer { counts in
+          func rows(_ p: Int) -> Range<Int> { n * p / parts..<n * (p + 1) / parts }
+          Parallel.forEachChunk(count: parts, chunkCount: parts) { p, _ in
+            let mine = UnsafeMutableBufferPointer(rebasing: counts[p * c..<(p + 1) * c])
+            mine.initialize(repeating: 0)
+            for i in rows(p) { mine[Int(rowCustomer[i])] += 1 }
+          }
+          var next = 0
+          for k in 0..<c {
+            start[k] = next
+            for p in 0..<parts {
+              let count = Int(counts[p * c + k])
+              counts[p * c + k] = Int32(truncatingIfNeeded: next)
+              next += count
+            }
+          }
+          start[c] = next
+          Parallel.forEachChunk(count: parts, chunkCount: parts) { p, _ in
+            for i in rows(p) {
+              let slot = p * c + Int(rowCustomer[i])
+              out[Int(counts[slot])] = Int32(truncatingIfNeeded: i)
+              counts[slot] += 1
+            }
+          }
+        }
+      }
+      initialized = n
+    }
+    return (order, start)
   }
 
   /// Longest customer run sorted by insertion: quadratic, but at most

@@ -83,3 +83,26 @@ import Testing
     #expect(ContinuousClock.now - start < .seconds(30))
   }
 }
+
+/// The counting sort by customer cut into parts (one per core) against the
+/// serial stable sort, for any number of parts.
+@Suite struct CountingSortByCustomerTests {
+  @Test(arguments: [1, 2, 3, 7])
+  func partsGiveTheSerialStableOrder(parts: Int) {
+    var g = SeededGenerator(seed: 11)
+    // Skewed customers, some with no rows; a few long runs.
+    let c = 500
+    let customer = (0..<20_011).map { _ in Int32(Int.random(in: 0..<c, using: &g) / (Bool.random(using: &g) ? 1 : 7)) }
+    let (order, start) = Ledger.countingSortByCustomer(customer, customers: c, parts: parts)
+    let expected = customer.indices.sorted { (customer[$0], $0) < (customer[$1], $1) }
+    #expect(order.map(Int.init) == expected)
+    #expect(start.count == c + 1 && start[0] == 0 && start[c] == customer.count)
+    for k in 0..<c { #expect(start[k + 1] - start[k] == customer.count { $0 == k }) }
+  }
+
+  @Test func noRowsAndMorePartsThanRows() {
+    #expect(Ledger.countingSortByCustomer([], customers: 0, parts: 2) == ([], [0]))
+    let (order, start) = Ledger.countingSortByCustomer([1, 0, 1], customers: 3, parts: 5)
+    #expect(order == [1, 0, 2] && start == [0, 1, 3, 3])
+  }
+}
