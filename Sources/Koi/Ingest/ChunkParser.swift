@@ -130,6 +130,11 @@ struct ChunkParser {
     var out = ParsedChunk()
     var rows: [ParsedRow] = []
     rows.reserveCapacity(buf.count / 48)
+    // Room for a customer per 64 bytes without growing: a piece of a large
+    // file (2 MiB at 10M rows) holds mostly customers it has not seen, and
+    // growing from the default rehashed its keys five times (each growth
+    // computes every key's hash again).
+    out.customers = ByteInterner(capacity: buf.count / 64)
 
     // Room for every header column, however many there are; fields past the
     // header's count are only checked for being empty, never stored.
