@@ -12,12 +12,17 @@ struct ValueCounts: Sendable, Equatable, Codable {
   public var total: Int { counts.reduce(0, +) }
 
   /// - Precondition: no NaN.
-  /// - Complexity: O(n) (a radix sort), O(n log n) with a -0.0.
+  /// - Complexity: O(n) (counted by value for whole numbers in a short
+  ///   range, else a radix sort), O(n log n) with a -0.0.
   public init<S: Sequence>(_ values: S) where S.Element == Double {
     let all = Array(values)
     // Which of -0.0 and 0.0 stands for the zeros is the first one in the
-    // order of `sorted()`, which the radix sort does not reproduce.
+    // order of `sorted()`, which neither fast path reproduces.
     let hasNegativeZero = all.contains { $0 == 0 && $0.sign == .minus }
+    if !hasNegativeZero, let counted = ValueCounts.wholeNumbers(all) {
+      self = counted
+      return
+    }
     let ascending = (hasNegativeZero ? nil : RadixSort.sorted(all)) ?? all.sorted()
     for v in ascending {
       precondition(!v.isNaN, "values are ordered numbers")
@@ -29,6 +34,35 @@ struct ValueCounts: Sendable, Equatable, Codable {
       }
     }
   }
+
+  /// The counts of `all` by value, when every value is a whole number and
+  /// the range is at most a few times the count: recencies and purchase
+  /// days (one pass, where the radix sort made four over 1.5M customers at
+  /// 10M rows), and most clinic prices. Nil otherwise. The values are
+  /// `lowest + k` exactly (whole numbers below 2^52 in magnitude).
+  private static func wholeNumbers(_ all: [Double]) -> ValueCounts? {
+    guard let first = all.first else { return nil }
+    let limit = 4_503_599_627_370_496.0  // 2^52
+    var lo = first, hi = first
+    for v in all {
+      guard v.rounded(.towardZero) == v, abs(v) < limit else { return nil }
+      lo = Swift.min(lo, v)
+      hi = Swift.max(hi, v)
+    }
+    let lowest = Int64(lo)
+    let range = Int(Int64(hi) - lowest)
+    guard range < 1 << 20, range <= 4 * all.count + 1024 else { return nil }
+    var tally = [Int](repeating: 0, count: range + 1)
+    for v in all { tally[Int(Int64(v) - lowest)] += 1 }
+    var out = ValueCounts()
+    for (k, count) in tally.enumerated() where count > 0 {
+      out.values.append(Double(lowest + Int64(k)))
+      out.counts.append(count)
+    }
+    return out
+  }
+
+  private init() {}
 
   private enum CodingKeys: String, CodingKey { case values, counts }
 
