@@ -133,7 +133,7 @@ public struct IngestResult: Sendable {
     if files.count == 1 {
       sha256 = files[0].sha256
     } else {
-      // A file named twice (or a workbook's sheets) counts once.
+      // A workbook read sheet by sheet is one file: its checksum counts once.
       var distinct: [String] = []
       var seen = Set<String>()
       for f in files where seen.insert(f.path).inserted { distinct.append(f.sha256) }
