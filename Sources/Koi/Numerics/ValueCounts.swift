@@ -45,7 +45,9 @@ struct ValueCounts: Sendable, Equatable, Codable {
     let limit = 4_503_599_627_370_496.0  // 2^52
     var lo = first, hi = first
     for v in all {
-      guard v.rounded(.towardZero) == v, abs(v) < limit else { return nil }
+      // A whole number below 2^52 survives the round trip through Int64
+      // (NaN and ±∞ fail the bound first).
+      guard abs(v) < limit, Double(Int64(v)) == v else { return nil }
       lo = Swift.min(lo, v)
       hi = Swift.max(hi, v)
     }
