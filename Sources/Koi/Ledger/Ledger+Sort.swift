@@ -43,7 +43,15 @@ extension Ledger {
     // turn: three allocations instead of eight, and far fewer page faults.
     // Not zeroed first: every element is written by the first gather.
     var int32Scratch = [Int32](unsafeUninitializedCapacity: n) { _, k in k = n }
-    Ledger.gather(&customer, order, scratch: &int32Scratch)
+    // The sorted customer column is each customer's index over its run:
+    // written in order instead of gathered from anywhere.
+    customer.withUnsafeMutableBufferPointer { out in
+      Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, customers in
+        for k in customers {
+          UnsafeMutableBufferPointer(rebasing: out[start[k]..<start[k + 1]]).update(repeating: Int32(k))
+        }
+      }
+    }
     Ledger.gather(&day, order, scratch: &int32Scratch)
     Ledger.gather(&category, order, scratch: &int32Scratch)
     Ledger.gather(&channel, order, scratch: &int32Scratch)

@@ -69,6 +69,9 @@ import Testing
       let run = l.customerStart[k]..<l.customerStart[k + 1]
       #expect(run.allSatisfy { rows[Int(l.amount[$0])].customerID == l.customerIDs[k] })
     }
+    // The customer column (written from the runs, not gathered) names each
+    // row's customer.
+    #expect(l.customer.map { l.customerIDs[Int($0)] } == l.amount.map { rows[Int($0)].customerID })
   }
 
   /// A guard against the quadratic sort coming back: 200,000 rows of one
