@@ -61,6 +61,16 @@ struct PropensityFeatures {
   let categoryParameters: [IntervalShrinkage.Parameters]
 
   /// Customer-level aggregates as of one origin, shared by every horizon.
+  ///
+  /// Built once and advanced from origin to origin in ascending order
+  /// (`advance(to:ledger:)`): each customer's rows before the new origin
+  /// are those before the old one and the rows since, so its sums, first
+  /// and last days and distinct days continue where they stopped, over the
+  /// same rows in the same order as a scan from the customer's first row
+  /// (the same bits), and every origin reads each ledger row once instead
+  /// of the whole ledger once per origin. Only the counts of the last 30
+  /// and 90 days are each origin's own: they are counted again from the
+  /// customer's rows in the 90 days before it.
   struct Customers {
     var first: [Int32]
     var last: [Int32]
@@ -68,46 +78,93 @@ struct PropensityFeatures {
     var monetary: [Double]
     var last30: [Double]
     var last90: [Double]
+    /// The origin the aggregates are as of (`Int32.min` before the first).
+    private(set) var origin = Int32.min
+    /// Per customer, how many of its ledger rows (from its first) are
+    /// aggregated: those before `origin`.
+    private var consumed: [Int32]
 
-    /// Each customer's aggregates are its own rows' (its amounts summed in
-    /// row order), so customers are aggregated in parallel chunks with the
-    /// same result on any thread count.
-    ///
-    /// `minimumChunk`: customers a chunk at least (tests set it low to
-    /// run several chunks on small data).
+    /// The aggregates as of origin `o`: `init(customerCount:)` advanced to `o`.
     ///
     /// - Complexity: O(rows of the ledger before the origin).
     init(ledger: Ledger, origin o: Int32, minimumChunk: Int = 32_768) {
-      let n = ledger.customerCount
+      self.init(customerCount: ledger.customerCount)
+      advance(to: o, ledger: ledger, minimumChunk: minimumChunk)
+    }
+
+    /// The aggregates of `customerCount` customers before any row.
+    init(customerCount n: Int) {
       first = [Int32](repeating: Int32.max, count: n)
       last = [Int32](repeating: Int32.min, count: n)
       days = [Double](repeating: 0, count: n)
       monetary = days
       last30 = days
       last90 = days
+      consumed = [Int32](repeating: 0, count: n)
+    }
+
+    /// Moves the aggregates to origin `o` (not before the current one),
+    /// adding each customer's rows in `[origin, o)`.
+    ///
+    /// `monetary` is the customer's amounts summed in row order from its
+    /// first row, a purchase day counts once (`last` is the latest counted),
+    /// and `last30`/`last90` count the distinct purchase days in
+    /// `[o − 30, o)` and `[o − 90, o)`, read backwards from `o`. Each
+    /// customer's aggregates are its own rows', so customers are advanced
+    /// in parallel chunks with the same result on any thread count.
+    /// `minimumChunk`: customers a chunk at least (tests set it low to run
+    /// several chunks on small data).
+    ///
+    /// - Complexity: O(rows in `[origin, o)` + rows in `[o − 90, o)`).
+    mutating func advance(to o: Int32, ledger: Ledger, minimumChunk: Int = 32_768) {
+      precondition(o >= origin, "origins in ascending order")
+      let n = first.count
+      precondition(ledger.customerCount == n, "the ledger of the aggregates")
+      origin = o
       first.withUnsafeMutableBufferPointer { first in
         last.withUnsafeMutableBufferPointer { last in
           days.withUnsafeMutableBufferPointer { days in
             monetary.withUnsafeMutableBufferPointer { monetary in
               last30.withUnsafeMutableBufferPointer { last30 in
                 last90.withUnsafeMutableBufferPointer { last90 in
-                  Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: minimumChunk)) {
-                    _, range in
-                    for c in range {
-                      var previous = Int32.min
-                      for i in ledger.rows(of: c) {
-                        let d = ledger.day[i]
-                        if d >= o { break }  // rows are sorted by day within a customer
-                        monetary[c] += ledger.amount[i]
-                        guard isPurchase(ledger.amount[i]) else { continue }
-                        if first[c] == Int32.max { first[c] = d }
-                        last[c] = d
-                        if d != previous {
-                          days[c] += 1
-                          if d >= o - 30 { last30[c] += 1 }
-                          if d >= o - 90 { last90[c] += 1 }
+                  consumed.withUnsafeMutableBufferPointer { consumed in
+                    Parallel.forEachChunk(
+                      count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: minimumChunk)
+                    ) { _, range in
+                      for c in range {
+                        let rows = ledger.rows(of: c)
+                        var i = rows.lowerBound + Int(consumed[c])
+                        // The latest purchase day counted is `last` (Int32.min: none).
+                        var previous = last[c]
+                        while i < rows.upperBound {
+                          let d = ledger.day[i]
+                          if d >= o { break }  // rows are sorted by day within a customer
+                          monetary[c] += ledger.amount[i]
+                          i += 1
+                          guard isPurchase(ledger.amount[i - 1]) else { continue }
+                          if first[c] == Int32.max { first[c] = d }
+                          last[c] = d
+                          if d != previous {
+                            days[c] += 1
+                            previous = d
+                          }
+                        }
+                        consumed[c] = Int32(i - rows.lowerBound)
+                        // The distinct purchase days of the last 90 days, latest first.
+                        var in30 = 0.0, in90 = 0.0
+                        previous = Int32.max
+                        var j = i
+                        while j > rows.lowerBound {
+                          j -= 1
+                          let d = ledger.day[j]
+                          if d < o - 90 { break }
+                          guard isPurchase(ledger.amount[j]), d != previous else { continue }
+                          in90 += 1
+                          if d >= o - 30 { in30 += 1 }
                           previous = d
                         }
+                        last30[c] = in30
+                        last90[c] = in90
                       }
                     }
                   }

@@ -29,7 +29,7 @@ import RealModule
 /// customer and category), `merge` of the parts' draws into the whole
 /// population's order, and `train` on them.
 ///
-/// - Complexity: O(origins · (rows + pairs)) for the features, plus the
+/// - Complexity: O(rows + origins · pairs) for the features, plus the
 ///   boosting: O(trees · training rows · features) per window.
 enum RepurchasePropensity {
   /// The knot windows, days.
@@ -86,8 +86,8 @@ enum RepurchasePropensity {
     var origins: [[Int32]]
     /// Per window, the hash threshold of its rows (`sampleThreshold`).
     var keepBelow: [UInt64]
-    /// Every window's origins once, latest first: the order in which a
-    /// draw builds each origin's customer aggregates.
+    /// Every window's origins once, earliest first: the order in which a
+    /// draw advances the customer aggregates.
     var distinctOrigins: [Int32]
     /// Per window and origin (indexed like `origins`), the category
     /// columns over the whole population.
@@ -109,7 +109,7 @@ enum RepurchasePropensity {
           .prefix { $0 - dataStart >= minimumHistoryDays })
     }
     // Windows share origins (asOf − 120 is both 30 + 3·30 and 90 + 30).
-    let distinct = Set(origins.joined()).sorted(by: >)
+    let distinct = Set(origins.joined()).sorted()
     // Every window's origins counted in one pass, then split by window.
     let counted = PropensityFeatures.CategoryAggregates.counted(
       histories: h, categoryCount: model.categories.count,
@@ -139,14 +139,14 @@ enum RepurchasePropensity {
   /// the rows the whole population draws of its pairs, in the same order
   /// (`merge`).
   ///
-  /// Each origin's customer aggregates are built once, for every window
-  /// training there, and dropped when its samples are drawn, so one
-  /// origin's aggregates (40 bytes a customer) are alive at a time. On
-  /// this thread: drawn concurrently, the origins took no less time at
-  /// 10M rows and their memory landed in glibc's per-thread arenas
-  /// (+5–25 MB peak).
+  /// One set of customer aggregates (44 bytes a customer) is advanced
+  /// through the origins, earliest first, each ledger row read once
+  /// (`PropensityFeatures.Customers.advance`), and each origin's samples
+  /// are drawn for every window training there before the next. On this
+  /// thread: drawn concurrently, the origins took no less time at 10M rows
+  /// and their memory landed in glibc's per-thread arenas (+5–25 MB peak).
   ///
-  /// - Complexity: O(origins · (rows + pairs)), plus O(rows · g log g)
+  /// - Complexity: O(rows + origins · pairs), plus O(rows · g log g)
   ///   for the sampled rows' features.
   static func draw(
     ledger: Ledger, histories h: PurchaseHistories, globalCustomer: [Int32]?, model: IntervalModel, plan: Plan
@@ -154,8 +154,11 @@ enum RepurchasePropensity {
     precondition(ledger.customerCount == h.customerCount, "histories of the ledger")
     precondition(globalCustomer.map { $0.count == h.customerCount } ?? true, "one global index per customer")
     var samples = plan.origins.map { $0.map { WindowRows.Sample(origin: $0) } }
+    var customers = PropensityFeatures.Customers(customerCount: ledger.customerCount)
     for o in plan.distinctOrigins {
-      let customers = PropensityFeatures.Customers(ledger: ledger, origin: o)
+      customers.advance(to: o, ledger: ledger)
+      // (The snapshots share the aggregates' arrays; each is gone before
+      // the next `advance`, which therefore changes them in place.)
       for w in windows.indices {
         guard let j = plan.origins[w].firstIndex(of: o) else { continue }
         let snapshot = PropensityFeatures(

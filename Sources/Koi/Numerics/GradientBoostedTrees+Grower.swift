@@ -72,6 +72,10 @@ struct GradientBoostedTreesGrower {
   let splitFeatures: [Int]
   /// `maximumLeaves` slots of `featureCount × stride × (g, h, count)`.
   let histograms: UnsafeMutableBufferPointer<Double>
+  /// `featureCount × stride`: the rows per bin of every splittable feature
+  /// over all rows, the root's counts, which are the same in every tree
+  /// (the bins do not change), so the root's histograms add only (g, h).
+  let rootCounts: UnsafeMutableBufferPointer<Double>
   /// Residuals of one leaf (absolute-error leaf renewal).
   let residuals: UnsafeMutableBufferPointer<Double>
 
@@ -100,6 +104,13 @@ struct GradientBoostedTreesGrower {
     scratch.initialize(repeating: 0)
     histograms = .allocate(capacity: max(1, options.maximumLeaves * featureCount * stride * 3))
     histograms.initialize(repeating: 0)
+    rootCounts = .allocate(capacity: max(1, featureCount * stride))
+    rootCounts.initialize(repeating: 0)
+    // Each count a sum of ones from +0 in row order, as `accumulate` adds them.
+    for f in splitFeatures {
+      let column = bins.baseAddress! + f * rows, counts = rootCounts.baseAddress! + f * stride  // see the type's note
+      for i in 0..<rows { counts[Int(column[i])] += 1 }
+    }
     residuals = .allocate(capacity: n)
     residuals.initialize(repeating: 0)
     leaves.reserveCapacity(options.maximumLeaves)
@@ -108,7 +119,7 @@ struct GradientBoostedTreesGrower {
 
   func deallocate() {
     bins.deallocate(); gradients.deallocate(); gradientScratch.deallocate(); indices.deallocate()
-    scratch.deallocate(); histograms.deallocate(); residuals.deallocate()
+    scratch.deallocate(); histograms.deallocate(); rootCounts.deallocate(); residuals.deallocate()
   }
 
   // MARK: - Gradients
@@ -260,9 +271,12 @@ struct GradientBoostedTreesGrower {
   ///
   /// - Complexity: O(count · features); parallel over features when large.
   func buildHistogram(slot: Int, begin: Int, count: Int) {
-    // The root's rows are all rows in order: no index indirection.
+    // The root's rows are all rows in order: no index indirection, and
+    // its counts are known (`rootCounts`).
+    let root = count == rows
     let idx: UnsafePointer<Int32>? =
-      count == rows ? nil : UnsafePointer(indices.baseAddress! + begin)  // capacity ≥ 1, see the type's note
+      root ? nil : UnsafePointer(indices.baseAddress! + begin)  // capacity ≥ 1, see the type's note
+    let known = UnsafePointer(rootCounts.baseAddress!)  // capacity ≥ 1, see the type's note
     let gh = UnsafePointer(gradients.baseAddress! + 2 * begin)  // capacity ≥ 2, see the type's note
     let hist = histograms.baseAddress! + slot * featureCount * stride * 3  // capacity ≥ 1, see the type's note
     let binBase = UnsafePointer(bins.baseAddress!)  // capacity ≥ 1, see the type's note
@@ -275,14 +289,15 @@ struct GradientBoostedTreesGrower {
           columns: (binBase + f0 * rows, binBase + f1 * rows, binBase + f2 * rows, binBase + f3 * rows),
           indices: idx, gradients: gh, count: count,
           histograms: (hist + f0 * stride * 3, hist + f1 * stride * 3, hist + f2 * stride * 3, hist + f3 * stride * 3),
-          stride: stride)
+          stride: stride,
+          counts: root ? (known + f0 * stride, known + f1 * stride, known + f2 * stride, known + f3 * stride) : nil)
         k += 4
       }
       while k < range.upperBound {
         let f = features[k]
         Self.accumulate(
           column: binBase + f * rows, indices: idx, gradients: gh, count: count,
-          histogram: hist + f * stride * 3, stride: stride)
+          histogram: hist + f * stride * 3, stride: stride, counts: root ? known + f * stride : nil)
         k += 1
       }
     }
@@ -298,19 +313,35 @@ struct GradientBoostedTreesGrower {
   /// One feature's histogram: zeroes `stride` bins of (g, h, count), then
   /// adds row `i` (of `count`, in order) to bin `column[indices[i]]` (or
   /// `column[i]` without indices) with gradients `gradients[2i], [2i+1]`.
+  /// With `counts` (the rows' count per bin, known beforehand) the rows'
+  /// (g, h) are added and the counts copied: one store a row instead of two.
   ///
   /// - Complexity: O(count + stride).
   @inline(__always)
   static func accumulate(
     column: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>?, gradients gh: UnsafePointer<Double>,
-    count: Int, histogram h: UnsafeMutablePointer<Double>, stride: Int
+    count: Int, histogram h: UnsafeMutablePointer<Double>, stride: Int, counts: UnsafePointer<Double>? = nil
   ) {
     h.update(repeating: 0, count: stride * 3)
-    if let idx = indices {
-      for i in 0..<count { add(pair(gh, i), to: h, bin: Int(column[Int(idx[i])])) }
-    } else {
-      for i in 0..<count { add(pair(gh, i), to: h, bin: Int(column[i])) }
+    @inline(__always) func addRows(counting: Bool) {
+      if let idx = indices {
+        for i in 0..<count { add(pair(gh, i), to: h, bin: Int(column[Int(idx[i])]), counting: counting) }
+      } else {
+        for i in 0..<count { add(pair(gh, i), to: h, bin: Int(column[i]), counting: counting) }
+      }
     }
+    if let counts {
+      addRows(counting: false)
+      copy(counts, to: h, stride: stride)
+    } else {
+      addRows(counting: true)
+    }
+  }
+
+  /// Writes `counts[0 ..< stride]` to the count lanes of histogram `h`.
+  @inline(__always)
+  static func copy(_ counts: UnsafePointer<Double>, to h: UnsafeMutablePointer<Double>, stride: Int) {
+    for b in 0..<stride { h[b &* 3 &+ 2] = counts[b] }
   }
 
   /// Row `i`'s (g, h) pair, `gradients[2i], [2i+1]`, as one vector.
@@ -319,21 +350,21 @@ struct GradientBoostedTreesGrower {
     UnsafeRawPointer(gradients + 2 &* i).loadUnaligned(as: SIMD2<Double>.self)
   }
 
-  /// Adds a row's (g, h) pair and a count of 1 to `bin` of the histogram
-  /// `h`: g and h as one two-lane vector, added at once (each lane the same
-  /// IEEE addition as alone), so a row costs two additions, two loads and
-  /// two stores a bin instead of three.
+  /// Adds a row's (g, h) pair and, if `counting`, a count of 1 to `bin` of
+  /// the histogram `h`: g and h as one two-lane vector, added at once (each
+  /// lane the same IEEE addition as alone), so a row costs two additions,
+  /// two loads and two stores a bin instead of three.
   @inline(__always)
-  static func add(_ pair: SIMD2<Double>, to h: UnsafeMutablePointer<Double>, bin: Int) {
+  static func add(_ pair: SIMD2<Double>, to h: UnsafeMutablePointer<Double>, bin: Int, counting: Bool) {
     let at = UnsafeMutableRawPointer(h + bin &* 3)
     at.storeBytes(of: at.loadUnaligned(as: SIMD2<Double>.self) + pair, as: SIMD2<Double>.self)
-    h[bin &* 3 &+ 2] += 1
+    if counting { h[bin &* 3 &+ 2] += 1 }
   }
 
   /// `accumulate` for four features in one pass over the rows: the index and
   /// gradients are loaded once, and four independent histograms keep the
   /// additions from waiting on each other. Each bin is still summed in row
-  /// order.
+  /// order. `counts`, if given, are the four features' counts per bin.
   ///
   /// - Complexity: O(count + stride).
   @inline(__always)
@@ -344,23 +375,35 @@ struct GradientBoostedTreesGrower {
       UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>,
       UnsafeMutablePointer<Double>
     ),
-    stride: Int
+    stride: Int,
+    counts: (UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>)? = nil
   ) {
     h.0.update(repeating: 0, count: stride * 3)
     h.1.update(repeating: 0, count: stride * 3)
     h.2.update(repeating: 0, count: stride * 3)
     h.3.update(repeating: 0, count: stride * 3)
-    @inline(__always) func addRow(_ r: Int, _ i: Int) {
+    @inline(__always) func addRow(_ r: Int, _ i: Int, counting: Bool) {
       let p = pair(gh, i)
-      add(p, to: h.0, bin: Int(c.0[r]))
-      add(p, to: h.1, bin: Int(c.1[r]))
-      add(p, to: h.2, bin: Int(c.2[r]))
-      add(p, to: h.3, bin: Int(c.3[r]))
+      add(p, to: h.0, bin: Int(c.0[r]), counting: counting)
+      add(p, to: h.1, bin: Int(c.1[r]), counting: counting)
+      add(p, to: h.2, bin: Int(c.2[r]), counting: counting)
+      add(p, to: h.3, bin: Int(c.3[r]), counting: counting)
     }
-    if let idx = indices {
-      for i in 0..<count { addRow(Int(idx[i]), i) }
+    @inline(__always) func addRows(counting: Bool) {
+      if let idx = indices {
+        for i in 0..<count { addRow(Int(idx[i]), i, counting: counting) }
+      } else {
+        for i in 0..<count { addRow(i, i, counting: counting) }
+      }
+    }
+    if let counts {
+      addRows(counting: false)
+      copy(counts.0, to: h.0, stride: stride)
+      copy(counts.1, to: h.1, stride: stride)
+      copy(counts.2, to: h.2, stride: stride)
+      copy(counts.3, to: h.3, stride: stride)
     } else {
-      for i in 0..<count { addRow(i, i) }
+      addRows(counting: true)
     }
   }
 

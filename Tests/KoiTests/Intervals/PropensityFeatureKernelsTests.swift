@@ -122,6 +122,62 @@ import Testing
     }
   }
 
+  /// Customer `c`'s aggregates at origin `o`, scanned from its first row:
+  /// the definition the advanced aggregates must equal.
+  static func customerReference(_ ledger: Ledger, _ c: Int, origin o: Int32) -> (
+    first: Int32, last: Int32, days: Double, monetary: Double, last30: Double, last90: Double
+  ) {
+    var r = (first: Int32.max, last: Int32.min, days: 0.0, monetary: 0.0, last30: 0.0, last90: 0.0)
+    var previous = Int32.min
+    for i in ledger.rows(of: c) {
+      let d = ledger.day[i]
+      if d >= o { break }
+      r.monetary += ledger.amount[i]
+      guard isPurchase(ledger.amount[i]) else { continue }
+      if r.first == Int32.max { r.first = d }
+      r.last = d
+      if d != previous {
+        r.days += 1
+        if d >= o - 30 { r.last30 += 1 }
+        if d >= o - 90 { r.last90 += 1 }
+        previous = d
+      }
+    }
+    return r
+  }
+
+  /// Aggregates advanced through origins in ascending order (close
+  /// together, further apart, repeated, in one chunk and in many) equal
+  /// each origin's scan from every customer's first row, bit for bit.
+  @Test func customersAdvancedThroughOriginsEqualEachOriginScannedAlone() {
+    let (ledger, h, _) = Self.whole
+    let asOf = h.asOfDay
+    let origins = [asOf - 700, asOf - 210, asOf - 180, asOf - 150, asOf - 150, asOf - 120, asOf - 31, asOf, asOf + 400]
+    for minimumChunk in [1 << 30, 300] {
+      var customers = PropensityFeatures.Customers(customerCount: ledger.customerCount)
+      var inWindows = 0.0, windowsDiffer = false
+      for o in origins {
+        customers.advance(to: o, ledger: ledger, minimumChunk: minimumChunk)
+        #expect(customers.origin == o)
+        for c in 0..<ledger.customerCount {
+          let r = Self.customerReference(ledger, c, origin: o)
+          #expect(customers.first[c] == r.first && customers.last[c] == r.last, "customer \(c) at \(o)")
+          #expect(customers.days[c].bitPattern == r.days.bitPattern, "customer \(c) at \(o)")
+          #expect(customers.monetary[c].bitPattern == r.monetary.bitPattern, "customer \(c) at \(o)")
+          #expect(customers.last30[c].bitPattern == r.last30.bitPattern, "customer \(c) at \(o)")
+          #expect(customers.last90[c].bitPattern == r.last90.bitPattern, "customer \(c) at \(o)")
+          inWindows += customers.last30[c]
+          windowsDiffer = windowsDiffer || customers.last30[c] < customers.last90[c]
+        }
+        let alone = PropensityFeatures.Customers(ledger: ledger, origin: o, minimumChunk: minimumChunk)
+        #expect(alone.first == customers.first && alone.last == customers.last)
+        #expect(Self.same(alone.monetary, customers.monetary) && Self.same(alone.last90, customers.last90))
+      }
+      #expect(inWindows > 100 && windowsDiffer)
+      #expect(customers.days.contains { $0 > 1 })
+    }
+  }
+
   @Test func aRowFromAnotherWindowsHistoryEqualsItsOwnRow() {
     let (ledger, h, model) = Self.whole
     let origin = h.asOfDay - 60

@@ -77,6 +77,23 @@ import Testing
     }
   }
 
+  /// Features with many thresholds (several vectors of 8 and of heads) and
+  /// rows at, beside and between them, missing in every feature in turn:
+  /// ranks written feature by feature give the walk's predictions.
+  @Test func manyThresholdsPredictLikeTheWalk() throws {
+    let d = 3
+    let many = (0..<150).map { Double($0) * 0.5 - 30 } + [-.greatestFiniteMagnitude, .greatestFiniteMagnitude]
+    let values = many + many.map(\.nextUp) + many.map(\.nextDown) + [.infinity, -.infinity, .nan]
+    var rng = SeededGenerator(seed: 5)
+    let x = (0..<(1_500 * d)).map { _ in values.randomElement(using: &rng) ?? 0 }
+    let trees = Self.randomTrees(
+      objective: .logistic, trees: 40, features: d, leaves: 31, maximumDepth: 8, thresholds: many, seed: 9)
+    let compiled = try #require(CompiledTrees(trees))
+    #expect(compiled.headStart[1] - compiled.headStart[0] >= 2)
+    let walked = trees.predictByWalking(features: x)
+    #expect(compiled.predict(features: x).elementsEqual(walked) { $0.bitPattern == $1.bitPattern })
+  }
+
   @Test func treesWithMoreThan256LeavesAreWalked() {
     let d = 3
     let trees = Self.randomTrees(

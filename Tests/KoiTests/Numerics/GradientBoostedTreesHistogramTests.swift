@@ -3,7 +3,8 @@ import Testing
 @testable import Koi
 
 /// The histogram kernels of `GradientBoostedTreesGrower` (g and h added as
-/// one vector) against three scalar sums per bin in row order, bit for bit.
+/// one vector, counts counted or copied) against three scalar sums per bin
+/// in row order, bit for bit.
 @Suite struct GradientBoostedTreesHistogramTests {
   typealias Grower = GradientBoostedTreesGrower
 
@@ -24,8 +25,8 @@ import Testing
     }
   }
 
-  @Test(arguments: [false, true])
-  func vectorSumsEqualScalarSums(indexed: Bool) {
+  @Test(arguments: [false, true], [false, true])
+  func vectorSumsEqualScalarSums(indexed: Bool, countsKnown: Bool) {
     var rng = SeededGenerator(seed: 41)
     let rows = 3_000, stride = 17, features = 5
     // Few bins with many rows, so each bin's sum is long and rounds.
@@ -40,27 +41,34 @@ import Testing
     let expected = Self.reference(
       columns: columns, gradients: gradients, order: indexed ? order : nil, count: count, stride: stride)
 
+    // Each feature's counts per bin, as the grower keeps the root's.
+    let counts = expected.map { h in (0..<stride).map { h[3 * $0 + 2] } }
     let empty = [Double](repeating: .nan, count: stride * 3)
     var one = [[Double]](repeating: empty, count: features)
     var (h0, h1, h2, h3) = (empty, empty, empty, empty)
     columns.withUnsafeBufferPointers { c in
-      gradients.withUnsafeBufferPointer { g in
-        order.withUnsafeBufferPointer { o in
-          let idx = indexed ? o.baseAddress : nil
-          for f in 0..<features {
-            one[f].withUnsafeMutableBufferPointer { h in
-              Grower.accumulate(
-                column: c[f], indices: idx, gradients: g.baseAddress!, count: count, histogram: h.baseAddress!,
-                stride: stride)
+      let known = counts.flatMap { $0 }
+      known.withUnsafeBufferPointer { known in
+        let n = (0..<features).map { known.baseAddress! + $0 * stride }
+        gradients.withUnsafeBufferPointer { g in
+          order.withUnsafeBufferPointer { o in
+            let idx = indexed ? o.baseAddress : nil
+            for f in 0..<features {
+              one[f].withUnsafeMutableBufferPointer { h in
+                Grower.accumulate(
+                  column: c[f], indices: idx, gradients: g.baseAddress!, count: count, histogram: h.baseAddress!,
+                  stride: stride, counts: countsKnown ? n[f] : nil)
+              }
             }
-          }
-          h0.withUnsafeMutableBufferPointer { h0 in
-            h1.withUnsafeMutableBufferPointer { h1 in
-              h2.withUnsafeMutableBufferPointer { h2 in
-                h3.withUnsafeMutableBufferPointer { h3 in
-                  Grower.accumulate4(
-                    columns: (c[0], c[1], c[2], c[3]), indices: idx, gradients: g.baseAddress!, count: count,
-                    histograms: (h0.baseAddress!, h1.baseAddress!, h2.baseAddress!, h3.baseAddress!), stride: stride)
+            h0.withUnsafeMutableBufferPointer { h0 in
+              h1.withUnsafeMutableBufferPointer { h1 in
+                h2.withUnsafeMutableBufferPointer { h2 in
+                  h3.withUnsafeMutableBufferPointer { h3 in
+                    Grower.accumulate4(
+                      columns: (c[0], c[1], c[2], c[3]), indices: idx, gradients: g.baseAddress!, count: count,
+                      histograms: (h0.baseAddress!, h1.baseAddress!, h2.baseAddress!, h3.baseAddress!), stride: stride,
+                      counts: countsKnown ? (n[0], n[1], n[2], n[3]) : nil)
+                  }
                 }
               }
             }
@@ -74,6 +82,32 @@ import Testing
       if f < 4 { #expect(four[f].map(\.bitPattern) == expected[f].map(\.bitPattern), "feature \(f)") }
     }
     #expect(expected[0][3 * 1 + 2] > 100)
+  }
+
+  /// The grower's root counts are each splittable feature's rows per bin
+  /// counted over all rows, and a fit with them (root histograms adding
+  /// only g and h) grows the trees of one that counts every histogram:
+  /// the fitted model is compared with one fitted on every thread count
+  /// in `GradientBoostedTreesTests`; here the counts themselves.
+  @Test func rootCountsAreEveryFeaturesRowsPerBin() {
+    var rng = SeededGenerator(seed: 7)
+    let rows = 5_000, features = 6
+    var x = (0..<(rows * features)).map { _ in (rng.uniform() * 40).rounded(.down) }
+    for i in Swift.stride(from: 0, to: x.count, by: 7) { x[i] = .nan }
+    for i in 0..<rows { x[i * features + 5] = 1 }  // one value: not splittable
+    let binning = GradientBoostedTreesBinning(
+      features: x, featureCount: features, rows: rows, maximumBins: 16, threads: 1)
+    let grower = Grower(
+      binning: binning, featureCount: features, options: GradientBoostedTrees.Options(), threads: 1)
+    defer { grower.deallocate() }
+    #expect(grower.splitFeatures == [0, 1, 2, 3, 4])
+    for f in 0..<features {
+      var counts = [Double](repeating: 0, count: binning.stride)
+      if binning.splittable[f] { for i in 0..<rows { counts[Int(binning.bins[f * rows + i])] += 1 } }
+      let got = (0..<binning.stride).map { grower.rootCounts[f * binning.stride + $0] }
+      #expect(got.map(\.bitPattern) == counts.map(\.bitPattern), "feature \(f)")
+    }
+    #expect(grower.rootCounts[0] > 100)
   }
 }
 
