@@ -265,4 +265,82 @@ func pointByPointSeeding(_ m: FeatureMatrix, k: Int, blocks: Int, generator g: i
       #expect(try KMeans.assign(m, centroids: centroids, kernel: .blas, threads: threads) == fused)
     }
   }
+
+  /// What one Lloyd run produced: the bits the lockstep runs must reproduce.
+  struct RunBits: Equatable {
+    let centroids: [UInt64], labels: [Int32], inertia: UInt64, iterations: Int, converged: Bool
+    init(_ run: LloydEngine.Run, _ state: LloydState) {
+      centroids = run.centroids.map(\.bitPattern)
+      labels = Array(state.labels)
+      inertia = run.inertia.bitPattern
+      iterations = run.iterations
+      converged = run.converged
+    }
+  }
+
+  /// Lloyd runs sharing their passes (`LloydEngine.lloyd` with every
+  /// restart's seeds) against the same runs made one at a time, bit for bit:
+  /// runs that stop at different iterations, runs cut short by
+  /// `maxIterations`, and more clusters than distinct points (every run
+  /// repairs empty clusters), with both kernels.
+  @Test(arguments: [
+    (matrix: "ties", k: 4, kernel: KMeansOptions.Kernel.fused, maxIterations: 300),
+    (matrix: "ties", k: 7, kernel: .blas, maxIterations: 300),
+    (matrix: "ties", k: 5, kernel: .fused, maxIterations: 4),
+    (matrix: "few", k: 9, kernel: .fused, maxIterations: 300),
+    (matrix: "few", k: 9, kernel: .blas, maxIterations: 300),
+  ])
+  func lockstepRunsMatchRunsOneAtATime(matrix: String, k: Int, kernel: KMeansOptions.Kernel, maxIterations: Int) {
+    let m: FeatureMatrix
+    if matrix == "ties" {
+      m = tiedPoints(n: 2085, d: 6, seed: UInt64(k))
+    } else {
+      // 5 distinct points, each repeated: k-means++ falls back to duplicate
+      // centres once φ = 0, so k = 9 leaves clusters empty.
+      let distinct: [[Double]] = [[0, 0, 1], [3, 1, 0], [-2, 4, 1], [5, 5, 5], [0.5, -1, 2]]
+      m = FeatureMatrix(rows: (0..<1003).map { distinct[($0 * 7) % 5] })
+    }
+    for (blocks, threads) in [(1, 1), (3, 2), (7, 3)] {
+      var together = LloydEngine(matrix: m, k: k, kernel: kernel, threads: threads, blocks: blocks)
+      var alone = LloydEngine(matrix: m, k: k, kernel: kernel, threads: threads, blocks: blocks)
+      defer { together.deallocate(); alone.deallocate() }
+      let tolerance = 1e-4 * together.meanVariance()
+      let seeds = (0..<4).map { r in
+        var g = SeededGenerator(seed: 23, stream: UInt64(r))
+        return together.seedPlusPlus(&g)
+      }
+      let runs = together.lloyd(initial: seeds, maxIterations: maxIterations, tolerance: tolerance)
+      let got = runs.indices.map { RunBits(runs[$0], together.states[$0]) }
+      let want = seeds.map { s in
+        RunBits(alone.lloyd(initial: [s], maxIterations: maxIterations, tolerance: tolerance)[0], alone.states[0])
+      }
+      #expect(got == want, "blocks \(blocks), threads \(threads)")
+      if matrix == "ties" && maxIterations > 4 {
+        // The runs stopped at different passes, so some took passes alone.
+        #expect(Set(got.map(\.iterations)).count > 1)
+      }
+      if maxIterations == 4 { #expect(got.contains { !$0.converged && $0.iterations == 4 }) }
+      // Every distinct point ends as a centre of its own.
+      if matrix == "few" { #expect(got.allSatisfy { $0.inertia == 0 }) }
+    }
+  }
+
+  /// More restarts than `LloydEngine.lockstepRuns` go in groups; the winner
+  /// is still the lowest inertia of all, ties to the lower restart.
+  @Test func restartsBeyondOneLockstepGroup() throws {
+    let m = tiedPoints(n: 2085, d: 6, seed: 3)
+    let restarts = 2 * LloydEngine.lockstepRuns + 1
+    let got = try KMeans.fit(m, options: KMeansOptions(k: 5, restarts: restarts, seed: 23))
+    var engine = LloydEngine(matrix: m, k: 5, kernel: .fused, threads: 2)
+    defer { engine.deallocate() }
+    let tolerance = 1e-4 * engine.meanVariance()
+    var want: KMeansResult?
+    for r in 0..<restarts {
+      var g = SeededGenerator(seed: 23, stream: UInt64(r))
+      let seeds = engine.seedPlusPlus(&g)
+      let run = engine.lloyd(initial: [seeds], maxIterations: 300, tolerance: tolerance)[0]
+      if want.map({ run.inertia < $0.inertia }) ?? true { want = engine.result(run, state: 0, restart: r) }
+    }
+    #expect(got == want)
+  }
 }
