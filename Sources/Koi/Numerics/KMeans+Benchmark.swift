@@ -18,7 +18,7 @@ extension KMeans {
     var out: [Double] = []
     if !firstPass { engine.assignPass(accumulate: true) }
     for _ in 0..<repetitions {
-      if firstPass { engine.states[0].resetAccumulation() }
+      if firstPass { engine.resetAccumulation() }
       let t0 = DispatchTime.now().uptimeNanoseconds
       engine.assignPass(accumulate: true)
       let t1 = DispatchTime.now().uptimeNanoseconds

@@ -198,8 +198,7 @@ extension KMeans {
   ///   non-finite feature value (NaN policy: rejected, never sanitised here;
   ///   callers impute before clustering) or a centroid shape mismatch.
   /// - Complexity: O(restarts · (k · (2 + ln k) · n · d + iterations · n · k · d)),
-  ///   parallel over fixed blocks of points, the restarts' Lloyd runs sharing
-  ///   their passes over the points; O(restarts · n) extra memory (labels).
+  ///   parallel over fixed blocks of points; O(n) extra memory.
   public static func fit(
     _ matrix: FeatureMatrix, options: KMeansOptions = KMeansOptions(), initialCentroids: Matrix? = nil
   ) throws -> KMeansResult {
@@ -230,25 +229,18 @@ extension KMeans {
     let tolAbs = options.tolerance * engine.meanVariance()
 
     if let c = initialCentroids {
-      let run = engine.lloyd(initial: [c.values], maxIterations: options.maxIterations, tolerance: tolAbs)[0]
-      return engine.result(run, state: 0, restart: -1)
+      let run = engine.lloyd(initial: c.values, maxIterations: options.maxIterations, tolerance: tolAbs)
+      return engine.result(run, restart: -1)
     }
-    var best: KMeansResult?
-    for first in stride(from: 0, to: options.restarts, by: LloydEngine.lockstepRuns) {
-      let restarts = first..<min(first + LloydEngine.lockstepRuns, options.restarts)
-      let seeds = restarts.map { r in
-        var g = SeededGenerator(seed: options.seed, stream: UInt64(r))
-        return engine.seedPlusPlus(&g)
-      }
-      let runs = engine.lloyd(initial: seeds, maxIterations: options.maxIterations, tolerance: tolAbs)
-      var i = 0
-      for j in runs.indices where runs[j].inertia < runs[i].inertia { i = j }
-      if best.map({ runs[i].inertia < $0.inertia }) ?? true {
-        best = engine.result(runs[i], state: i, restart: first + i)
-      }
+    var best: (run: LloydEngine.Run, restart: Int)?
+    for r in 0..<options.restarts {
+      var g = SeededGenerator(seed: options.seed, stream: UInt64(r))
+      let seeds = engine.seedPlusPlus(&g)
+      let run = engine.lloyd(initial: seeds, maxIterations: options.maxIterations, tolerance: tolAbs)
+      if best.map({ run.inertia < $0.run.inertia }) ?? true { best = (run, r) }
     }
     // `restarts ≥ 1` was validated, so `best` is set.
-    return best!
+    return engine.result(best!.run, restart: best!.restart)
   }
 
   /// Assigns every point of `matrix` to its nearest centroid (exact `Double`
@@ -275,7 +267,7 @@ extension KMeans {
     defer { engine.deallocate() }
     engine.setCentroids(centroids.values)
     engine.assignPass(accumulate: false)
-    let (sq, inertia) = engine.exactDistancesToAssigned(engine.states[0])
+    let (sq, inertia) = engine.exactDistancesToAssigned()
     return KMeansAssignment(labels: Array(engine.labels), squaredDistances: sq, inertia: inertia)
   }
 
