@@ -376,12 +376,13 @@ def report_large(large):
                      f"{p['ana-rfm'][1]:.0f} | {p['ana-rfm'][0] / p['koi-rfm'][0]:.1f}× | "
                      f"{r['rfm_customers']:,} {'yes' if r['rfm_ok'] else 'NO'} |")
     lines += ["", "Koi by step (median seconds, run.json of the all-stages run):", "",
-              "| rows | ingest | rfm | tiers | intervals | lifetime | tags | write | total |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "| rows | ingest | rfm | tiers | intervals | lifetime | tags | write | checksum | total |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in large:
         s = r["koi_stage"]
         lines.append(f"| {r['rows']:,} | " + " | ".join(f"{s.get(c, 0):.2f}" for c in
-                     ["ingest", "rfm", "tiers", "intervals", "lifetime", "tags", "write", "total"]) + " |")
+                     ["ingest", "rfm", "tiers", "intervals", "lifetime", "tags", "write", "checksum", "total"]) +
+                     " |")
     return lines
 
 
@@ -446,13 +447,14 @@ def report_standard(results, bw):
                      f"the three processes above, no intervals) | {k['total']:.2f} | – | – | **{ka[0]:.2f}** | "
                      f"**{aw:.2f}** | **{x(aw, ka[0])}** | {ka[1]:.0f} | {am:.0f} | {x(am, ka[1])} |")
     lines += ["", "## Koi by step (median seconds, from run.json of the all-stages run)", "",
-              "| rows | MB | customers | ingest | rfm | tiers | intervals | lifetime | tags | write | total | rows/s |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "| rows | MB | customers | ingest | rfm | tiers | intervals | lifetime | tags | write | checksum | total "
+              "| rows/s |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         s = r["koi_stage"]
         lines.append(f"| {r['rows']:,} | {r['bytes'] / 1e6:.0f} | {r['customers']:,} | " +
                      " | ".join(f"{s.get(c, 0):.2f}" for c in ["ingest", "rfm", "tiers", "intervals", "lifetime",
-                                                              "tags", "write", "total"]) +
+                                                              "tags", "write", "checksum", "total"]) +
                      f" | {r['rows'] / s['total'] / 1e6:.2f} M |")
     lines += ["", "## Analyst side by step (median seconds, the scripts' timers)", "",
               "| rows | tiers: read | features | KMeans fit | lifetime: read | summary | fit (BG/NBD + GG) | score |",
