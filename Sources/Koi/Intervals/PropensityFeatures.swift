@@ -137,11 +137,11 @@ struct PropensityFeatures {
                         // The latest purchase day counted is `last` (Int32.min: none).
                         var previous = last[c]
                         while i < rows.upperBound {
-                          let d = ledger.day[i]
+                          let d = ledger.day[i], amount = ledger.amount[i]
                           if d >= o { break }  // rows are sorted by day within a customer
-                          monetary[c] += ledger.amount[i]
                           i += 1
-                          guard isPurchase(ledger.amount[i - 1]) else { continue }
+                          monetary[c] += amount
+                          guard isPurchase(amount) else { continue }
                           if first[c] == Int32.max { first[c] = d }
                           last[c] = d
                           if d != previous {
