@@ -68,12 +68,12 @@ extension Ledger {
   /// row at sorted position i; customer k's rows are at positions
   /// `start[k]..<start[k + 1]`, in input order.
   ///
-  /// The rows are cut into `parts` parts (one per core). Each part counts its rows by
-  /// customer; a customer's rows of part p then go after its rows of the
-  /// parts before p, so the order is the serial sort's, whatever the number
-  /// of parts. Counting and placing run on every core; only the prefix sum
-  /// over customers is serial (it was two serial passes over the rows, ~5%
-  /// of an RFM-only run's ingest at 10M rows).
+  /// The rows are cut into `parts` parts (one per core). Each part counts
+  /// its rows by customer; a customer's rows of part p then go after its
+  /// rows of the parts before p, so the order is the serial sort's,
+  /// whatever the number of parts. Counting and placing run on every core;
+  /// only the prefix sum over customers is serial (counting and placing
+  /// were two serial passes over the rows while the other core idled).
   ///
   /// - Complexity: O(n + parts · c) time, parts · c counts of scratch
   ///   (`Int32`: row positions, as in `order`).
