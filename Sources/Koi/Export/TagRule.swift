@@ -437,9 +437,8 @@ private struct CompiledCondition {
     -> TagCondition.Outcome
   {
     // Each fact is read through optional chaining down to the element: a
-    // binding or `map` of `t.rfm` copied the whole RFMColumns, retaining
-    // and releasing its seven arrays per condition and customer (~3% of an
-    // RFM-only run's samples at 10M rows).
+    // binding or `map` of `t.rfm` may copy the whole RFMColumns (seven
+    // arrays to retain and release) per condition and customer.
     let x: Double?
     switch fact {
     case .segment:
