@@ -252,15 +252,15 @@ public struct IntervalStage: Sendable {
   /// per standard deviation. Without this, covariates that only fit noise or
   /// drive π to 1 (seen with tier indicators on CDNOW) were kept.
   ///
-  /// `lengthCounts`, the counts of `pairs` when at hand, gives the
-  /// intercept-only fit's observations as those counts less the held-out
-  /// fifth's.
+  /// `lengthCounts`, the counts of `pairs` (nil when a length is too long
+  /// to count in arrays), gives the intercept-only fit's observations as
+  /// those counts less the held-out fifth's.
   ///
   /// - Complexity: two more fits on 80% of the category's observations.
   static func covariatesHoldOut(
     pairs: ArraySlice<Int32>, histories h: PurchaseHistories, covariates cov: IntervalCovariates,
     means: [Double], scales: [Double], family: IntervalFamily, cure: Bool, start full: IntervalRegressionFit,
-    interceptOnly: IntervalRegressionFit, lengthCounts: IntervalLengthCounts? = nil
+    interceptOnly: IntervalRegressionFit, lengthCounts: IntervalLengthCounts?
   ) -> Bool {
     guard full.converged, (full.logitReturn ?? 0) < 11 || (interceptOnly.logitReturn ?? 0) >= 11,
       let se = full.standardErrors?.prefix(full.coefficients.count), se.allSatisfy({ $0.isFinite && $0 < 1 })
@@ -335,24 +335,28 @@ public struct IntervalStage: Sendable {
   }
 
   /// Intercept-only observations of a category, one weighted observation
-  /// per distinct (whole-day length, event flag): the likelihood is the same
-  /// as with one observation per gap and open interval.
+  /// per distinct (whole-day length, event flag), counted in a dictionary:
+  /// the observations `IntervalLengthCounts.observations` gives, in the
+  /// same order, for a category with a length beyond
+  /// `IntervalLengthCounts.longestCounted` days, where the count arrays are
+  /// refused (not reachable from a file, whose four-digit years span
+  /// 3.65M days; a ledger built in code can). The likelihood is the same as
+  /// with one observation per gap and open interval.
   ///
-  /// - Complexity: O(gaps + customers) in the category, in parallel chunks
-  ///   (`IntervalLengthCounts`), plus O(longest length) per chunk to merge the
-  ///   counts; serially with a dictionary when a length exceeds
-  ///   `IntervalLengthCounts.longestCounted` days.
+  /// - Complexity: O(n log n) for the n gaps and open intervals of the
+  ///   category, serially.
   static func compressedObservations(pairs: ArraySlice<Int32>, histories h: PurchaseHistories) -> IntervalObservations {
-    if let counts = IntervalLengthCounts(pairs: pairs, histories: h) { return counts.observations }
+    // Key 2·length for gaps, 2·length + 1 for open intervals: sorted, they
+    // come by length, gaps first, in `IntervalLengthCounts`' order.
     var counts: [Int64: Int] = [:]
     for pp in pairs {
       let p = Int(pp)
-      counts[Int64(h.openInterval(p)) * 2, default: 0] += 1
-      for g in h.gapStart[p]..<h.gapStart[p + 1] { counts[Int64(h.gaps[g]) * 2 + 1, default: 0] += 1 }
+      counts[Int64(h.openInterval(p)) * 2 + 1, default: 0] += 1
+      for g in h.gapStart[p]..<h.gapStart[p + 1] { counts[Int64(h.gaps[g]) * 2, default: 0] += 1 }
     }
     var obs = IntervalObservations()
     for key in counts.keys.sorted() {
-      obs.appendWeighted(length: Int32(key / 2), event: UInt8(key % 2), count: counts[key]!)  // key from counts
+      obs.appendWeighted(length: Int32(key / 2), event: key % 2 == 0 ? 1 : 0, count: counts[key]!)  // key from counts
     }
     return obs
   }

@@ -57,6 +57,7 @@ import Testing
       let serial = Self.serialCompressedObservations(pairs: pairs, histories: h)
       #expect(serial.count > 0)
       Self.expectEqual(counts.observations, serial)
+      // The dictionary used beyond `longestCounted` days gives the same.
       Self.expectEqual(IntervalStage.compressedObservations(pairs: pairs, histories: h), serial)
       // The hold-out's split (`covariatesHoldOut`).
       let train = ArraySlice(pairs.filter { h.pairCustomer[Int($0)] % 5 != 0 })
