@@ -83,3 +83,34 @@ import Testing
     }
   }
 }
+
+@Suite struct ChunkParserTests {
+  /// Rows far shorter than the 48 bytes a row the parser sizes its columns
+  /// for: the columns grow, and every value stays in its row.
+  @Test func shortRowsGrowTheColumnsAndKeepEveryValue() throws {
+    let header = ["customer_id", "date", "item", "amount", "list_price", "promo", "channel", "store"]
+    let mapping = try ColumnMapping(header: header, overrides: [:], path: "t.csv")
+    let parser = ChunkParser(layout: RecordLayout(mapping: mapping, asOfDay: nil))
+    let rows = 1000
+    var text = ""
+    for i in 0..<rows {
+      text +=
+        "c\(i % 7),2025-01-0\(1 + i % 9),i\(i % 3),\(i),\(i % 2 == 0 ? "" : "\(i + 1)"),\(i % 2),w\(i % 2),s\(i % 5)\n"
+    }
+    let bytes = Array(text.utf8)
+    #expect(bytes.count / 48 < rows)
+    let chunk = bytes.withUnsafeBufferPointer { parser.parse($0, isFinal: true) }
+    #expect(chunk.rejects.isEmpty && chunk.consumed == bytes.count)
+    #expect(chunk.customer.count == rows)
+    for i in 0..<rows {
+      #expect(chunk.customers.string(chunk.customer[i]) == "c\(i % 7)")
+      #expect(chunk.day[i] == DayNumber.from(year: 2025, month: 1, day: 1 + i % 9))
+      #expect(chunk.categories.string(chunk.category[i]) == "i\(i % 3)")
+      #expect(chunk.amount[i] == Double(i))
+      #expect(i % 2 == 0 ? chunk.listPrice[i].isNaN : chunk.listPrice[i] == Double(i + 1))
+      #expect(chunk.promo[i] == Int8(i % 2))
+      #expect(chunk.channels.string(chunk.channel[i]) == "w\(i % 2)")
+      #expect(chunk.stores.string(chunk.store[i]) == "s\(i % 5)")
+    }
+  }
+}
