@@ -56,7 +56,9 @@ struct GradientBoostedTreesGrower {
   let featureCount: Int
   /// Histogram stride: bins per feature including the missing bin.
   let stride: Int
-  let threads: Int
+  let threadCount: GradientBoostedTrees.Threads
+  /// Threads for a parallel step starting now (`GradientBoostedTrees.Threads`).
+  var threads: Int { threadCount.now }
   let options: GradientBoostedTrees.Options
   let splittable: [Bool]
   /// Value bins per feature (edges + 1).
@@ -82,11 +84,14 @@ struct GradientBoostedTreesGrower {
   var leaves: [Leaf] = []
   var nodes: [Node] = []
 
-  init(binning: GradientBoostedTreesBinning, featureCount: Int, options: GradientBoostedTrees.Options, threads: Int) {
+  init(
+    binning: GradientBoostedTreesBinning, featureCount: Int, options: GradientBoostedTrees.Options,
+    threads: GradientBoostedTrees.Threads
+  ) {
     rows = binning.rows
     self.featureCount = featureCount
     stride = binning.stride
-    self.threads = max(1, threads)
+    threadCount = threads
     self.options = options
     splittable = binning.splittable
     valueBins = binning.edges.map { $0.count + 1 }

@@ -98,7 +98,7 @@ import Testing
     let binning = GradientBoostedTreesBinning(
       features: x, featureCount: features, rows: rows, maximumBins: 16, threads: 1)
     let grower = Grower(
-      binning: binning, featureCount: features, options: GradientBoostedTrees.Options(), threads: 1)
+      binning: binning, featureCount: features, options: GradientBoostedTrees.Options(), threads: .init(fixed: 1))
     defer { grower.deallocate() }
     #expect(grower.splitFeatures == [0, 1, 2, 3, 4])
     for f in 0..<features {
@@ -108,6 +108,15 @@ import Testing
       #expect(got.map(\.bitPattern) == counts.map(\.bitPattern), "feature \(f)")
     }
     #expect(grower.rootCounts[0] > 100)
+  }
+
+  /// A fixed count is kept; a shared one is the cores divided among the
+  /// fits running (other tests' fits may run too), never below one.
+  @Test func threadsAreFixedOrAShareOfTheCores() {
+    #expect(GradientBoostedTrees.Threads(fixed: 3).now == 3)
+    #expect(GradientBoostedTrees.Threads(fixed: 0).now == 1)
+    let shared = GradientBoostedTrees.Threads().now
+    #expect(shared >= 1 && shared <= Parallel.coreCount)
   }
 }
 
