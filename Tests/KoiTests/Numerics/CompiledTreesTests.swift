@@ -94,6 +94,25 @@ import Testing
     #expect(compiled.predict(features: x).elementsEqual(walked) { $0.bitPattern == $1.bitPattern })
   }
 
+  /// Splits of each kind (both children splits, either one a leaf, both
+  /// leaves), each storing only the row sets of its children that are
+  /// splits, and leaf numbers up to 255: the walk's predictions, for blocks
+  /// full and partial.
+  @Test(arguments: [(31, 8), (256, 20)])
+  func splitsOfEveryKindPredictLikeTheWalk(leaves: Int, depth: Int) throws {
+    let d = 4
+    let trees = Self.randomTrees(
+      objective: .logistic, trees: 50, features: d, leaves: leaves, maximumDepth: depth,
+      thresholds: Self.thresholds, seed: 77)
+    let compiled = try #require(CompiledTrees(trees))
+    #expect(Set(compiled.splits.map { [$0.left >= 0, $0.right >= 0] }).count == 4)
+    for rows in [1, 17, CompiledTrees.blockRows, CompiledTrees.blockRows + 33] {
+      let x = Array(Self.rows(features: d, seed: UInt64(rows)).prefix(rows * d))
+      let walked = trees.predictByWalking(features: x)
+      #expect(compiled.predict(features: x).elementsEqual(walked) { $0.bitPattern == $1.bitPattern })
+    }
+  }
+
   @Test func treesWithMoreThan256LeavesAreWalked() {
     let d = 3
     let trees = Self.randomTrees(
