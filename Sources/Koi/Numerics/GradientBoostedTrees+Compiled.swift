@@ -216,6 +216,13 @@ struct CompiledTrees: Sendable {
   /// `greatestFiniteMagnitude` and sorted, non-NaN thresholds: the +∞
   /// padding is never below `x`.
   ///
+  /// The count in the `c`-th vector adds its lanes (−1 below `x`) in halves:
+  /// its `wrappedSum()` of 0/1 lanes compiled to a population count of the
+  /// comparison mask, a multiply sequence in the baseline x86-64 target
+  /// (no POPCNT), and the ranks took a sixth more time (`writeRanks` 6.28
+  /// against 5.30 ms on 68,026 rows of a 10M-row run's two windows,
+  /// stand-alone, best of 10, thread CPU time).
+  ///
   /// - Complexity: O(thresholds / 64) vector comparisons.
   @inline(__always)
   static func branchlessRank(
@@ -225,7 +232,9 @@ struct CompiledTrees: Sendable {
     var below = SIMD8<Int64>()
     for v in heads { below &+= SIMD8<Int64>().replacing(with: 1, where: v .< vx) }
     let c = max(Int(below.wrappedSum()) &- 1, 0)
-    return 8 &* c &+ Int(SIMD8<Int64>().replacing(with: 1, where: vectors[c] .< vx).wrappedSum())
+    let lanes = SIMD8<Int64>().replacing(with: -1, where: vectors[c] .< vx)
+    let half = lanes.lowHalf &+ lanes.highHalf, quarter = half.lowHalf &+ half.highHalf
+    return 8 &* c &- Int(quarter[0] &+ quarter[1])
   }
 
   /// The predictions of `GradientBoostedTrees.predict` for row-major
