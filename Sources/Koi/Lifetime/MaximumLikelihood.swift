@@ -69,7 +69,9 @@ func hessianSlot(_ i: Int, _ j: Int, of n: Int) -> Int {
 /// step:  (−H + μ·s·I) d = g    (LAPACK dposv, Cholesky; s = max(1e-8, maxᵢ |Hᵢᵢ|))
 /// μ      0 while −H is positive definite and the step increases ℓ;
 ///        otherwise raised ×10 (Levenberg–Marquardt damping); lowered ×10 on success
-/// stop   ‖g‖∞ < 1e-9 (converged); steps below 1e-14 with ‖g‖∞ < 1e-6
+/// stop   ‖g‖∞ < 1e-9 (converged), then up to 3 full Newton steps while
+///        each divides ‖g‖∞ by 10 (`polishSteps`: the same optimum to
+///        rounding on every CPU); steps below 1e-14 with ‖g‖∞ < 1e-6
 ///        (converged at the limit of double precision); otherwise
 ///        μ > 1e12 or the iteration limit (not converged)
 /// ```
@@ -89,7 +91,7 @@ enum NewtonMaximizer {
   static func options(maximumIterations: Int) -> NewtonOptimizer.Options {
     NewtonOptimizer.Options(
       stepControl: .damping(maximumStep: 3), maximumIterations: maximumIterations, acceptance: 1e-15,
-      gradientTolerance: 1e-9, stall: (step: 1e-14, gradient: 1e-6))
+      gradientTolerance: 1e-9, stall: (step: 1e-14, gradient: 1e-6), polishSteps: 3)
   }
 
   /// Whether `candidate` should replace `incumbent` among multi-start

@@ -25,6 +25,14 @@ import Testing
     }
   }
 
+  @Test func roundingNoiseAroundZeroIsAccepted() {
+    let golden = Array(#"{"gradient_max_norm" : 4.4934720564961095e-14}"#.utf8)
+    let noise = Array(#"{"gradient_max_norm" : 1.6494094398720025e-14}"#.utf8)
+    let far = Array(#"{"gradient_max_norm" : 5.8044194151867166e-11}"#.utf8)
+    #expect(GoldenComparison.firstDifference(produced: noise, golden: golden) == nil)
+    #expect(GoldenComparison.firstDifference(produced: far, golden: golden) != nil)
+  }
+
   @Test func aRealChangeInADoubleIsCaught() {
     let golden = Array(#"[0.5012345678901234]"#.utf8)
     #expect(GoldenComparison.firstDifference(produced: Array(#"[0.5012346678901234]"#.utf8), golden: golden) != nil)
