@@ -70,8 +70,8 @@ func hessianSlot(_ i: Int, _ j: Int, of n: Int) -> Int {
 /// μ      0 while −H is positive definite and the step increases ℓ;
 ///        otherwise raised ×10 (Levenberg–Marquardt damping); lowered ×10 on success
 /// stop   ‖g‖∞ < 1e-9 (converged), then up to 3 full Newton steps while
-///        each divides ‖g‖∞ by 10 (`polishSteps`: the same optimum to
-///        rounding on every CPU); steps below 1e-14 with ‖g‖∞ < 1e-6
+///        each divides ‖g‖∞ by 10 (`polishSteps`: CPUs then agree far
+///        more closely); steps below 1e-14 with ‖g‖∞ < 1e-6
 ///        (converged at the limit of double precision); otherwise
 ///        μ > 1e12 or the iteration limit (not converged)
 /// ```

@@ -41,8 +41,8 @@ extension GradientBoostedTrees {
   /// divided among the fits running now. Two propensity fits, each with
   /// parallel steps on both cores, kept the cores 70–88% busy at 10M rows
   /// (every step waits for its slowest part, while the other fit's steps
-  /// hold a core); each fit on one thread used 7% fewer samples, but the
-  /// longer fit then finished alone on one core.
+  /// hold a core); each fit on one thread used 7% fewer samples (at 1M
+  /// rows), but the longer fit then finished alone on one core.
   struct Threads: Sendable {
     var fixed: Int?
 

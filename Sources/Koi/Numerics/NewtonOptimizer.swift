@@ -63,7 +63,7 @@ enum NewtonOptimizer {
     /// from the optimum: how far depends on the path, whose accept and
     /// damping decisions near the optimum turn on the last bits of libm
     /// and BLAS, so the parameters differed by 4e-8 (BG/NBD's a and b on
-    /// the sample) between CPUs. Polished, they agree to rounding.
+    /// the sample) between CPUs. Polished, they were 1e-11 apart.
     /// `Result.iterations` does not count these steps: it stays the steps
     /// to the tolerance, which the run's notes report.
     var polishSteps = 0
