@@ -6,17 +6,21 @@ import Foundation
 #endif
 
 /// The SHA-256 of a file's bytes as on disk (run.json's `sha256`), computed
-/// on a thread of its own at the lowest priority (nice 19) while the run
-/// goes on, from a second read of the file (the page cache, by then).
+/// on a thread of its own at the lowest priority (nice 19) once the reader
+/// has finished, from a second read of the file (the page cache, by then).
 ///
 /// SHA-256 of 697 MB takes about 0.35 s of a core, even with the
 /// processor's SHA instructions. On the reader's prefetch thread it took
 /// a fifth of ingest's CPU while both cores parsed (10M rows, issue 18).
-/// Here it runs when a core would otherwise idle later in the run (the sort
-/// after reading, the stages' serial steps, writing), and the run waits
-/// only for what is left when it writes run.json.
+/// Hashed right behind the reader at nice 19, it still took a quarter to
+/// a third of a core during ingest, and ingest took longer beside it:
+/// started after reading, 10M rows' ingest went 1.52 → 1.41 s with all
+/// stages and 1.46 → 1.38 s with RFM only (4 and 6 alternating runs,
+/// 2026-12-05 19:18–19:20 UTC). It runs in the sort after reading, the
+/// stages' serial steps and writing, and the run waits only for what is
+/// left when it writes run.json.
 ///
-/// It reads no further than the reader has read (`advance(to:)`), so the
+/// It reads no further than the reader read (`advance(to:)`), so the
 /// digest is of the bytes that were parsed, unless the file is rewritten
 /// while Koi reads it; a file that became shorter is an error, not a
 /// checksum of part of it.
@@ -43,12 +47,12 @@ final class BackgroundDigest: @unchecked Sendable {
     thread.start()
   }
 
-  /// The reader has read the first `bytes` bytes of the file.
+  /// The reader has read the first `bytes` bytes of the file (the hash
+  /// waits for `finish()`).
   func advance(to bytes: Int64) {
     condition.lock()
     limit = max(limit, bytes)
     condition.unlock()
-    condition.broadcast()
   }
 
   /// The reader is done: the digest is of the first `limit` bytes.
@@ -90,7 +94,7 @@ final class BackgroundDigest: @unchecked Sendable {
     var result: Result<String, IngestError>?
     while result == nil {
       condition.lock()
-      while position == limit && !finished && !cancelled { condition.wait() }
+      while !finished && !cancelled { condition.wait() }
       let end = limit, done = finished, stop = cancelled
       condition.unlock()
       if stop { break }
