@@ -8,10 +8,10 @@ import Testing
   import Glibc
 #endif
 
-/// The input's SHA-256 computed behind the reader on a low-priority thread
-/// (`BackgroundDigest`, issue 18): the same digest as hashing while reading,
-/// never of bytes the reader has not read, and an error when the file
-/// shrank in between.
+/// The input's SHA-256 computed on a low-priority thread once the reader
+/// has finished (`BackgroundDigest`, issue 18): the same digest as hashing
+/// while reading, never of bytes the reader has not read, and an error when
+/// the file shrank in between.
 @Suite struct BackgroundDigestTests {
   let dir = TemporaryDirectory()
 
