@@ -6,12 +6,12 @@ public enum Koi {
 }
 
 extension Koi {
-  /// Uses at most `n` threads (`--threads`): Koi's own parallel loops and
-  /// OpenBLAS, so several Koi processes can share an executor's cores.
-  /// Results do not depend on it. Call before any work.
+  /// Uses at most `n` threads (`--threads`) in Koi's own parallel loops,
+  /// so several Koi processes can share an executor's cores (OpenBLAS always
+  /// runs on the calling thread: `LinearAlgebra.singleThreaded`). Results
+  /// do not depend on it. Call before any work.
   public static func limitThreads(_ n: Int) {
     precondition(n >= 1, "at least one thread")
     Parallel.threadLimit = n
-    LinearAlgebra.setBLASThreads(n)
   }
 }

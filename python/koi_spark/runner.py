@@ -39,16 +39,17 @@ def run_koi(args: Sequence[str], stdin: Optional[Chunks] = None, koi: Optional[s
             threads: Optional[int] = None) -> str:
     """Runs `koi ARGS`; returns its stdout. `stdin` (bytes or an iterable
     of byte chunks) is written from a separate thread while stdout and
-    stderr are drained, so no pipe fills up. `threads` adds `--threads N`
-    and sets OPENBLAS_NUM_THREADS for the process.
+    stderr are drained, so no pipe fills up. `threads` adds `--threads N`.
+    OPENBLAS_NUM_THREADS is 1 for the process: koi runs OpenBLAS on the
+    calling thread whatever it says, and so OpenBLAS starts no idle thread
+    of its own.
 
     Raises KoiError with Koi's message when koi exits non-zero or is killed.
     """
     argv = [koi_binary(koi)] + list(args)
-    env = dict(os.environ)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     if threads is not None:
         argv += ["--threads", str(threads)]
-        env["OPENBLAS_NUM_THREADS"] = str(threads)
     p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     feed_error: list = []

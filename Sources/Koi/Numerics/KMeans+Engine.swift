@@ -190,12 +190,7 @@ struct LloydEngine {
     let cnMax = centroidNormMax
     let epsF = Float(epsFactor), cnMaxF = Float(cnMax)
     let useBLAS = kernel == .blas
-    var savedThreads: Int32 = 1
-    if useBLAS {
-      savedThreads = openblas_get_num_threads()
-      if workers > 1 { LinearAlgebra.setBLASThreads(1) }
-    }
-    defer { if useBLAS { LinearAlgebra.setBLASThreads(Int(savedThreads)) } }
+    if useBLAS { _ = LinearAlgebra.singleThreaded }
     forEachBlock { x, b, range in
       // Per-worker scratch, allocated once per block, outside the point loops.
       // Distance tile layout: scratch[j * tile + t] for centroid j, point t.

@@ -16,10 +16,27 @@ private func blasInt(_ n: Int) -> Int32 {
 }
 
 enum LinearAlgebra {
+  /// Sets OpenBLAS to work on the calling thread only. Read (`_ =
+  /// LinearAlgebra.singleThreaded`) before every BLAS or LAPACK call: the
+  /// first read sets it, once, before any call, and nothing changes it again.
+  ///
+  /// Koi's BLAS work is small (Newton steps and covariances of a few dozen
+  /// parameters; k-means tiles inside Koi's own parallel loop), so OpenBLAS's
+  /// threads never sped it up, and they cost twice:
+  /// - each call that woke OpenBLAS's worker thread left it spinning in
+  ///   `sched_yield` for its timeout: 0.57 CPU-s, 5% of a 10M-row run's
+  ///   samples, most of them while the interval regressions ran beside it;
+  /// - a threaded LAPACK call's result depended on the thread count: the
+  ///   interval coefficients' standard errors in model.json changed in their
+  ///   last digits with `OPENBLAS_NUM_THREADS`, so with `--threads` and the
+  ///   machine's core count.
+  static let singleThreaded: Void = openblas_set_num_threads(1)
+
   /// `C = A · B` through `cblas_dgemm`.
   ///
   /// - Complexity: O(m · n · k).
   static func multiply(_ a: Matrix, _ b: Matrix) -> Matrix {
+    _ = singleThreaded
     precondition(a.columns == b.rows, "inner dimensions must agree")
     var c = Matrix(rows: a.rows, columns: b.columns)
     if a.rows == 0 || b.columns == 0 { return c }
@@ -45,6 +62,7 @@ enum LinearAlgebra {
   /// - Throws: `LinearAlgebraError` when `A` is exactly singular.
   /// - Complexity: O(n³).
   static func solve(_ a: Matrix, _ b: [Double]) throws -> [Double] {
+    _ = singleThreaded
     precondition(a.rows == a.columns, "solve needs a square matrix")
     precondition(b.count == a.rows, "right-hand side must have one entry per row")
     let n = a.rows
@@ -65,6 +83,7 @@ enum LinearAlgebra {
   /// - Throws: `LinearAlgebraError` when `A` is not positive definite.
   /// - Complexity: O(n³).
   static func inverseSymmetricPositiveDefinite(_ a: Matrix) throws -> Matrix {
+    _ = singleThreaded
     precondition(a.rows == a.columns, "inverse needs a square matrix")
     let n = a.rows
     if n == 0 { return a }
@@ -84,6 +103,7 @@ enum LinearAlgebra {
   ///
   /// - Throws: `LinearAlgebraError` when `A` is not positive definite.
   static func solveSymmetricPositiveDefinite(_ a: Matrix, _ b: [Double]) throws -> [Double] {
+    _ = singleThreaded
     precondition(a.rows == a.columns && b.count == a.rows, "shape mismatch")
     let n = a.rows
     if n == 0 { return [] }
@@ -97,6 +117,7 @@ enum LinearAlgebra {
   /// Least-squares solution of the over-determined `A · x ≈ b` (`LAPACKE_dgels`,
   /// QR). `A` must have full column rank.
   static func leastSquares(_ a: Matrix, _ b: [Double]) throws -> [Double] {
+    _ = singleThreaded
     precondition(b.count == a.rows && a.rows >= a.columns, "least squares needs rows ≥ columns")
     if a.columns == 0 { return [] }
     var m = a.values
@@ -108,9 +129,4 @@ enum LinearAlgebra {
     return Array(x.prefix(a.columns))
   }
 
-  /// Sets the number of threads OpenBLAS uses. Call with 1 before calling
-  /// BLAS from inside a parallel loop of our own.
-  static func setBLASThreads(_ n: Int) {
-    openblas_set_num_threads(blasInt(max(1, n)))
-  }
 }

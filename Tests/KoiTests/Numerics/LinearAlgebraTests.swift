@@ -1,3 +1,4 @@
+import CBLAS
 import Testing
 
 @testable import Koi
@@ -32,6 +33,13 @@ import Testing
     let x = try LinearAlgebra.solveSymmetricPositiveDefinite(a, [1, 2, 3])
     let back = LinearAlgebra.multiply(a, Matrix(rows: 3, columns: 1, values: x))
     for (got, want) in zip(back.values, [1.0, 2, 3]) { #expect(abs(got - want) < 1e-12) }
+  }
+
+  /// OpenBLAS works on the calling thread only (`LinearAlgebra.singleThreaded`):
+  /// with its own threads, a LAPACK call's last digits depended on their number.
+  @Test func openBLASRunsOnTheCallingThread() throws {
+    _ = try LinearAlgebra.solveSymmetricPositiveDefinite(Matrix(rows: 1, columns: 1, values: [2]), [1])
+    #expect(openblas_get_num_threads() == 1)
   }
 
   @Test func leastSquaresRecoversALine() throws {
