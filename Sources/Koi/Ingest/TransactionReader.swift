@@ -476,15 +476,20 @@ private struct ReadState {
     // The prefetch's buffer, kept from batch to batch: a new one of 24 MiB
     // each batch had its pages zeroed by the kernel again.
     var spare: [UInt8] = []
+    // What is left to parse: `pending[start...]`.
+    var start = 0
     while true {
       if let p = prefetch {
-        eof = !(try p.take(into: &pending, returning: &spare))
+        eof = !(try p.take(after: &pending, from: &start, returning: &spare))
         prefetch = nil
+      } else if start > 0 {
+        pending.removeFirst(start)
+        start = 0
       }
-      while !eof && pending.count < batchBytes {
+      while !eof && pending.count - start < batchBytes {
         eof = !(try source.read(into: &pending, upTo: blockSize))
       }
-      if pending.isEmpty { break }
+      if pending.count == start { break }
       progress()
       let bytesBefore: Int64
       if case let .text(text) = source {
@@ -494,7 +499,8 @@ private struct ReadState {
         bytesBefore = 0
       }
       let atEOF = eof
-      let consumed: Int = pending.withUnsafeBufferPointer { all in
+      let consumed: Int = pending.withUnsafeBufferPointer { whole in
+        let all = UnsafeBufferPointer(rebasing: whole[start...])
         // Pieces are parsed on every core, and each is merged (serially, in
         // order) as soon as it and every piece before it are parsed, so the
         // merge of one piece overlaps the parse of the next.
@@ -556,16 +562,16 @@ private struct ReadState {
         // copy each column again on every growth.
         reserved = true
         let rowsPerByte = Double(merger!.rowCount - rowsBefore) / Double(consumed)  // set above
-        let remaining = Double(max(0, text.size - bytesBefore)) + Double(pending.count - consumed)
+        let remaining = Double(max(0, text.size - bytesBefore)) + Double(pending.count - start - consumed)
         merger!.reserve(additionalRows: Int((remaining * rowsPerByte * 1.02).rounded(.up)))  // set above
       }
-      pending.removeFirst(consumed)
-      if eof && pending.isEmpty { break }
+      start += consumed
+      if eof && pending.count == start { break }
       if consumed == 0 && prefetch == nil {
         // One record longer than the batch: read on before parsing again
         // (a prefetch adds a batch at the top of the loop).
         precondition(!eof, "a final parse consumes everything")
-        eof = !(try source.read(into: &pending, upTo: max(blockSize, pending.count)))
+        eof = !(try source.read(into: &pending, upTo: max(blockSize, pending.count - start)))
       }
     }
     progress()
@@ -904,6 +910,11 @@ struct ChunkMerger {
 /// is used by one thread at a time: the reader's until `take`, the
 /// caller's after.
 private final class BatchPrefetch: @unchecked Sendable {
+  /// Bytes kept free at the front of the buffer: `take` puts what is left
+  /// of the previous batch (usually part of one record) there, instead of
+  /// copying the new batch after it (16 MiB a batch, on the reading thread
+  /// while the other cores waited).
+  static let headroom = 1 << 16
   private var bytes: [UInt8]
   private var more = true
   private var error: Error?
@@ -916,10 +927,11 @@ private final class BatchPrefetch: @unchecked Sendable {
     bytes = []
     swap(&bytes, &buffer)
     bytes.removeAll(keepingCapacity: true)
-    bytes.reserveCapacity(count + blockSize)
+    bytes.reserveCapacity(Self.headroom + count + blockSize)
+    bytes.append(contentsOf: repeatElement(0, count: Self.headroom))
     let thread = Thread { [self] in
       do {
-        while more && bytes.count < count {
+        while more && bytes.count - Self.headroom < count {
           more = try source.read(into: &bytes, upTo: blockSize)
         }
       } catch {
@@ -930,14 +942,25 @@ private final class BatchPrefetch: @unchecked Sendable {
     thread.start()
   }
 
-  /// Waits for the read, appends its bytes to `out`, hands its buffer back
-  /// to `buffer`, and says whether the input has more; rethrows the read's
+  /// Waits for the read; makes `pending[start...]` followed by the bytes
+  /// read the new `pending[start...]`, hands the storage left unused back to
+  /// `buffer`, and says whether the input has more; rethrows the read's
   /// error.
-  func take(into out: inout [UInt8], returning buffer: inout [UInt8]) throws -> Bool {
+  func take(after pending: inout [UInt8], from start: inout Int, returning buffer: inout [UInt8]) throws -> Bool {
     done.wait()
     taken = true
     if let error { throw error }
-    out += bytes
+    let left = pending.count - start
+    if left <= Self.headroom {
+      let at = Self.headroom - left
+      for i in 0..<left { bytes[at + i] = pending[start + i] }
+      swap(&pending, &bytes)
+      start = at
+    } else {
+      pending.removeFirst(start)
+      start = 0
+      pending += bytes[Self.headroom...]
+    }
     swap(&bytes, &buffer)
     return more
   }

@@ -203,6 +203,24 @@ import Testing
     #expect(reference.counts.read == 510 && reference.counts.rejected == 10)
   }
 
+  /// A record longer than many batches: what is left of a batch goes in
+  /// front of the next one, in the room kept for it (`BatchPrefetch.headroom`)
+  /// while it fits, by a copy once it is longer.
+  @Test func aRecordLongerThanManyBatchesIsRead() throws {
+    let long = String(repeating: "n", count: 100_000)
+    var text = "customer_id,date,item,amount\n"
+    for i in 0..<300 { text += "c\(i % 7),2025-01-02,item \(i % 3),\(i)\n" }
+    text += "z,2025-01-03,\"\(long)\nmore\",5\n"
+    for i in 0..<300 { text += "d\(i % 5),2025-01-04,item \(i % 2),\(i)\n" }
+    let r = try read(text) {
+      $0.blockSize = 4096; $0.chunksPerBatch = 2
+    }
+    #expect(r.counts.read == 601 && r.counts.used == 601)
+    #expect(r.ledger.categories.contains("\(long)\nmore"))
+    #expect(r.ledger.amount.reduce(0, +) == Double(2 * (0..<300).reduce(0, +) + 5))
+    #expect(r.ledger.customerIDs.count == 7 + 1 + 5)
+  }
+
   @Test func sha256MatchesAKnownDigest() throws {
     let r = try read("customer_id,date,item,amount\na,2025-01-01,x,1\n")
     // printf 'customer_id,date,item,amount\na,2025-01-01,x,1\n' | sha256sum
