@@ -49,6 +49,30 @@ enum Parallel {
     }
   }
 
+  /// `first()` and `second()` at once, `second` on a thread of its own, for
+  /// two pieces of work of which `first` runs parallel loops itself: a
+  /// `forEachChunk` inside another one runs serially (`dispatch_apply`), so
+  /// `second` is not one of its chunks. Under `--threads` (`threadLimit`)
+  /// or on one core, one after the other, so Koi keeps to its threads.
+  /// `second` and what it captures are released before `both` returns, on
+  /// the thread that ran it: a capture whose deinit does work (a staging
+  /// directory that removes itself) must not run it later, beside the
+  /// caller (it did, and a failed run's directory was left half-removed).
+  static func both<A, B>(_ first: () -> A, _ second: @escaping () -> B) -> (A, B) {
+    guard threadLimit == nil && coreCount > 1 else { return (first(), second()) }
+    let other = Handoff<B>(second)
+    Thread {
+      other.run()
+      other.done.signal()
+    }
+    .start()
+    let a = first()
+    other.done.wait()
+    // Set before the signal just received.
+    guard let b = other.value else { preconditionFailure("the thread signalled without a result") }
+    return (a, b)
+  }
+
   /// `(0..<count).map(transform)`, the items computed concurrently (one
   /// chunk each, for a few large independent pieces of work). Each item is
   /// computed exactly as alone, so the result does not depend on the threads.
@@ -79,6 +103,23 @@ enum Parallel {
   /// deterministic across machines too.
   static func chunkCount(for count: Int, minimumChunk: Int = 16_384, maximumChunks: Int = 64) -> Int {
     max(1, min(maximumChunks, count / max(1, minimumChunk)))
+  }
+}
+
+/// Work run by one thread, whose result another reads after `done` is
+/// signalled.
+private final class Handoff<T>: @unchecked Sendable {
+  private var work: (() -> T)?
+  private(set) var value: T?
+  let done = DispatchSemaphore(value: 0)
+
+  init(_ work: @escaping () -> T) { self.work = work }
+
+  /// Computes the value and releases the work (and its captures) at once.
+  func run() {
+    guard let w = work else { return }
+    work = nil
+    value = w()
   }
 }
 

@@ -10,6 +10,8 @@ import SystemPackage
 /// or the complete new one. A file never committed is removed.
 public final class AtomicFile {
   public let path: String
+  /// The file's name, the last component of `path`.
+  private let name: String
   private let temporaryPath: String
   private let fd: FileDescriptor
   /// Set once `close` was called: close(2) releases the descriptor even when
@@ -33,9 +35,10 @@ public final class AtomicFile {
     self.path = path
     self.streamed = streamed
     let url = URL(fileURLWithPath: path)
+    name = url.lastPathComponent
     temporaryPath =
       url.deletingLastPathComponent()
-      .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+      .appendingPathComponent(".\(name).partial-\(getpid())").path
     do {
       fd = try FileDescriptor.open(
         FilePath(temporaryPath), .writeOnly, options: [.create, .truncate],
@@ -78,7 +81,7 @@ public final class AtomicFile {
   /// and EINTR), or as many as `WriteFaults` allows before failing as with
   /// ENOSPC.
   private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-    let allowed = WriteFaults.shared.allowance(path: temporaryPath, bytes: bytes.count)
+    let allowed = WriteFaults.shared.allowance(path: temporaryPath, file: name, bytes: bytes.count)
     do {
       try fd.writeAll(UnsafeRawBufferPointer(rebasing: bytes[..<allowed]))
       if allowed < bytes.count { throw Errno.noSpace }

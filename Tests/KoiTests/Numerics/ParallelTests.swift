@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 
 @testable import Koi
@@ -10,6 +11,21 @@ import Testing
     let transform = { (i: Int) in i &* 2_654_435_761 ^ (i >> 3) }
     #expect(Parallel.map(elements: count, transform) == (0..<count).map(transform))
     #expect(Parallel.map(elements: count, minimumChunk: 1_000, transform) == (0..<count).map(transform))
+  }
+
+  /// `both` returns each closure's result; on more than one core, the two
+  /// run at once: the first waits for the second (one after the other, it
+  /// would wait the full second and see nothing).
+  @Test func bothRunsTheTwoAtOnce() {
+    let signal = DispatchSemaphore(value: 0)
+    let (first, second) = Parallel.both(
+      { Parallel.coreCount == 1 || signal.wait(timeout: .now() + 60) == .success },
+      {
+        signal.signal()
+        return "second"
+      })
+    #expect(first)
+    #expect(second == "second")
   }
 
   /// A gather through scratch storage permutes every column alike and

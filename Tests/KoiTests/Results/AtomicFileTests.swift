@@ -50,6 +50,18 @@ import Testing
     #expect(error?.message == "cannot create (No such file or directory); check that the output directory is writable")
   }
 
+  /// A budget for one output file fails only that file's writes.
+  @Test func aFaultForOneFileLeavesTheOthersWritable() throws {
+    let budgeted = dir.path("a.json"), other = dir.path("b.json")
+    WriteFaults.shared.failWrites(under: dir.url.path, after: 4, writing: "a.json")
+    defer { WriteFaults.shared.removeFault(under: dir.url.path) }
+    try AtomicFile.write(Array("0123456789".utf8), to: other)
+    #expect(try String(contentsOfFile: other, encoding: .utf8) == "0123456789")
+    let error = #expect(throws: OutputError.self) { try AtomicFile.write(Array("0123456789".utf8), to: budgeted) }
+    #expect(error?.path == budgeted)
+    #expect(!FileManager.default.fileExists(atPath: budgeted))
+  }
+
   /// With a budget of N bytes, exactly N bytes reach the temporary file
   /// (part of a 2 MiB block), then the write fails as on a full disk and the
   /// previous file stays.

@@ -45,22 +45,23 @@ import Testing
   }
 
   static let sizesOfTheFailingRun = sizesWritten(stages: StageName.allCases)
-  /// The order ScoringRun writes its files in.
-  static let writeOrder = ["customers.jsonl", "segments.json", "model.json", "rejects.csv", "due.json", "run.json"]
+  /// The files a run of every stage writes.
+  static let outputs = ["customers.jsonl", "segments.json", "model.json", "rejects.csv", "due.json", "run.json"]
 
   /// The disk fills halfway through each output file in turn (or before
-  /// the first byte): the bytes of the files written before it plus half
-  /// of its own.
+  /// the first byte of any). The files besides customers.jsonl are written
+  /// while it is, so the fault is on the one file.
   @Test(arguments: ["", "customers.jsonl", "segments.json", "model.json", "rejects.csv", "due.json", "run.json"])
   func aFullDiskLeavesThePreviousResultsIntact(failingIn file: String) throws {
     let sizes = Self.sizesOfTheFailingRun
-    try #require(Set(sizes.keys) == Set(Self.writeOrder))
-    let budget =
-      file.isEmpty
-      ? 0 : Self.writeOrder.prefix { $0 != file }.reduce(0) { $0 + sizes[$1, default: 0] } + sizes[file, default: 0] / 2
+    try #require(Set(sizes.keys) == Set(Self.outputs))
     _ = try score(asOf: "2025-10-01")
     let before = try Self.snapshot(out)
-    WriteFaults.shared.failWrites(under: out, after: budget)
+    if file.isEmpty {
+      WriteFaults.shared.failWrites(under: out, after: 0)
+    } else {
+      WriteFaults.shared.failWrites(under: out, after: sizes[file, default: 0] / 2, writing: file)
+    }
     defer { WriteFaults.shared.removeFault(under: out) }
     let error = #expect(throws: OutputError.self) { _ = try score(asOf: "2025-12-01") }
     #expect(error?.message.contains("No space left on device") == true, "\(String(describing: error))")
