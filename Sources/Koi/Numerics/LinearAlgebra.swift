@@ -24,8 +24,8 @@ enum LinearAlgebra {
   /// parameters; k-means tiles inside Koi's own parallel loop), so OpenBLAS's
   /// threads never sped it up, and they cost twice:
   /// - each call that woke OpenBLAS's worker thread left it spinning in
-  ///   `sched_yield` for its timeout: 0.57 CPU-s, 5% of a 10M-row run's
-  ///   samples, most of them while the interval regressions ran beside it;
+  ///   `sched_yield` for its timeout: 0.57 CPU-s of a 10M-row run (2.7% of
+  ///   its samples, 14% while the interval regressions ran beside it);
   /// - a threaded LAPACK call's result depended on the thread count: the
   ///   interval coefficients' standard errors in model.json changed in their
   ///   last digits with `OPENBLAS_NUM_THREADS`, so with `--threads` and the
@@ -128,5 +128,4 @@ enum LinearAlgebra {
     guard info == 0 else { throw LinearAlgebraError(routine: "dgels", info: info) }
     return Array(x.prefix(a.columns))
   }
-
 }
