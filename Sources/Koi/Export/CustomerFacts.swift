@@ -142,12 +142,27 @@ public struct CustomerFactTable: Sendable {
   public init(ledger: Ledger, oneOff: Set<String> = []) {
     count = ledger.customerCount
     categoryNames = ledger.categories
-    categoryIndices = RaggedColumn(count: count) { c, out in
-      let first = out.count
-      for r in ledger.rows(of: c) where isPurchase(ledger.amount[r]) && !out[first...].contains(ledger.category[r]) {
-        out.append(ledger.category[r])
+    let (amount, category) = (ledger.amount, ledger.category)
+    if categoryNames.count <= UInt64.bitWidth {
+      // A bit per treatment, read out lowest first: the list comes out
+      // ascending without a search or a sort per customer (those were
+      // three quarters of this table's time at 10M rows).
+      categoryIndices = RaggedColumn(count: count) { c, out in
+        var bought: UInt64 = 0
+        for r in ledger.rows(of: c) where isPurchase(amount[r]) { bought |= 1 &<< UInt64(category[r]) }
+        while bought != 0 {
+          out.append(Int32(bought.trailingZeroBitCount))
+          bought &= bought &- 1
+        }
       }
-      out[first...].sort()
+    } else {
+      categoryIndices = RaggedColumn(count: count) { c, out in
+        let first = out.count
+        for r in ledger.rows(of: c) where isPurchase(amount[r]) && !out[first...].contains(category[r]) {
+          out.append(category[r])
+        }
+        out[first...].sort()
+      }
     }
     if !oneOff.isEmpty { setOneOff(oneOff) }
   }
