@@ -31,10 +31,18 @@ public struct TierStage: Sendable {
   public static func fit(
     ledger: Ledger, table: CustomerTable, options: TierOptions = TierOptions(), warmStart: TierModel? = nil
   ) throws -> TierModel {
+    try fitWithFeatures(ledger: ledger, table: table, options: options, warmStart: warmStart).model
+  }
+
+  /// `fit(ledger:table:options:warmStart:)` and the features it fitted on.
+  static func fitWithFeatures(
+    ledger: Ledger, table: CustomerTable, options: TierOptions, warmStart: TierModel?
+  ) throws -> (model: TierModel, features: TierFeatureTable) {
     _ = try kMeansOptions(options)
-    return try fit(
-      features: TierFeatureTable(ledger: ledger, table: table, requested: options.features),
-      customerCount: table.count, options: options, warmStart: warmStart)
+    let features = TierFeatureTable(ledger: ledger, table: table, requested: options.features)
+    return (
+      try fit(features: features, customerCount: table.count, options: options, warmStart: warmStart), features
+    )
   }
 
   /// The k-means options of `options`, validated.
@@ -178,12 +186,17 @@ public struct TierStage: Sendable {
     score(ledger: ledger, table: table, model: model, population: model.population)
   }
 
-  /// `score` with the population figures given (nil: from the scoring ledger).
+  /// `score` with the population figures given (nil: from the scoring
+  /// ledger), and with the features when they are at hand: those the fit
+  /// that made `model` computed from the same ledger and table (`TierFit`),
+  /// which have the values computing them again from `model.population`
+  /// gives.
   static func score(
-    ledger: Ledger, table: CustomerTable, model: TierModel, population: TierPopulation?
+    ledger: Ledger, table: CustomerTable, model: TierModel, population: TierPopulation?,
+    features: TierFeatureTable? = nil
   ) -> TierColumns {
-    let featureTable = TierFeatureTable(
-      ledger: ledger, table: table, requested: model.features, population: population)
+    let featureTable =
+      features ?? TierFeatureTable(ledger: ledger, table: table, requested: model.features, population: population)
     let n = table.count
     let d = model.features.count
     let k = model.centroids.count

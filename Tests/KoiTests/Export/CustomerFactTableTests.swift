@@ -16,7 +16,8 @@ import Testing
       for _ in 0..<Int.random(in: 0...12, using: &g) {
         customer.append(Int32(c))
         // Draws lean to the highest treatments, so bit 63 is set often.
-        category.append(Int32(categories - 1 - min(categories - 1, Int.random(in: 0..<(2 * categories), using: &g) / 2)))
+        category.append(
+          Int32(categories - 1 - min(categories - 1, Int.random(in: 0..<(2 * categories), using: &g) / 2)))
         amount.append([-120, 0, 35.5, 480, 1_280][Int.random(in: 0..<5, using: &g)])
       }
       start.append(customer.count)

@@ -136,8 +136,8 @@ import Testing
     tierOptions.tiers.restarts = 1
     let tiers = TierStage(options: tierOptions)
     #expect(
-      try tiers.fit(Self.merged(tiers, shards: shards), context: context)
-        == tiers.fit(tiers.statistics(of: Self.batch), context: context))
+      try tiers.fit(Self.merged(tiers, shards: shards), context: context).model
+        == tiers.fit(tiers.statistics(of: Self.batch), context: context).model)
 
     var intervalOptions = options
     intervalOptions.intervals.propensity = false
