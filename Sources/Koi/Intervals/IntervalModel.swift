@@ -105,10 +105,13 @@ public struct IntervalCovariates: Sendable {
   public static func standard(table: CustomerTable) -> IntervalCovariates {
     let names = ["log_tenure_days", "log_spend_per_purchase"]
     let p = names.count
-    var v = [Double](repeating: 0, count: table.count * p)
-    for c in 0..<table.count {
-      v[p * c] = Double.log(onePlus: Double(table.asOfDay - table.firstPurchaseDay[c]))
-      v[p * c + 1] = Double.log(onePlus: table.grossAmount[c] / Double(max(1, table.purchaseCount[c])))
+    // Two `log1p` a customer, on every core (on one, 28 ms of a 10M-row
+    // run's fit and again of its scoring).
+    let v = Parallel.map(elements: table.count * p) { i in
+      let c = i / p
+      return i % p == 0
+        ? Double.log(onePlus: Double(table.asOfDay - table.firstPurchaseDay[c]))
+        : Double.log(onePlus: table.grossAmount[c] / Double(max(1, table.purchaseCount[c])))
     }
     return IntervalCovariates(names: names, values: Matrix(rows: table.count, columns: p, values: v))
   }
