@@ -172,14 +172,43 @@ struct ByteInterner {
   /// Moves every key to a new table of `size` slots (twice the current by
   /// default). Hashes are not stored (8 bytes an id at a million
   /// customers): each key's is computed again from the arena.
+  ///
+  /// The keys go in blocks: a block's home slots are read first, in a loop
+  /// of independent loads whose cache misses the processor overlaps, then
+  /// the block's keys are placed into slots now in cache. Placed one at a
+  /// time, each key waited for its own miss: the run-wide customer table
+  /// (32 MB at 1.47M customers) grew on the serial merge of ingest, with
+  /// the other core idle, for about 0.1 s of a 10M-row run.
   private mutating func grow(to size: Int? = nil) {
     table = [UInt64](repeating: 0, count: size ?? table.count * 2)
     mask = table.count - 1
-    let arena = self.arena, offsets = self.offsets  // read while `place` writes the table
+    let arena = self.arena, offsets = self.offsets  // read while the table is written
+    let block = 256
+    var hashes = [UInt64](repeating: 0, count: block), seen = [UInt64](repeating: 0, count: block)
+    let mask = self.mask, count = self.count
     arena.withUnsafeBufferPointer { a in
-      for id in 0..<count {
-        let key = UnsafeBufferPointer(rebasing: a[offsets[id]..<offsets[id + 1]])
-        place(Int32(id), ByteInterner.key(key).hash, length: key.count)
+      offsets.withUnsafeBufferPointer { offsets in
+        table.withUnsafeMutableBufferPointer { slots in
+          for first in stride(from: 0, to: count, by: block) {
+            let ids = first..<min(first + block, count)
+            for id in ids {
+              hashes[id - first] =
+                ByteInterner.key(UnsafeBufferPointer(rebasing: a[offsets[id]..<offsets[id + 1]])).hash
+            }
+            // Nothing but the loads, so that many are in flight at once.
+            for j in 0..<ids.count { seen[j] = slots[Int(truncatingIfNeeded: hashes[j]) & mask] }
+            for id in ids {
+              let h = hashes[id - first]
+              var slot = Int(truncatingIfNeeded: h) & mask
+              // Slots only fill, so what was seen there, or a key of this
+              // block placed since, says whether the home slot is taken.
+              if seen[id - first] | slots[slot] != 0 {
+                repeat { slot = (slot + 1) & mask } while slots[slot] != 0
+              }
+              slots[slot] = ByteInterner.signature(h, offsets[id + 1] - offsets[id]) | UInt64(id + 1)
+            }
+          }
+        }
       }
     }
   }

@@ -55,3 +55,23 @@ import Testing
     }
   }
 }
+
+/// Growth moves every key: 200,000 keys through many doublings and one
+/// reservation keep their ids, and every lookup finds its key (the table
+/// is filled a block of keys at a time, with collisions and wrap-around).
+@Suite struct ByteInternerGrowthTests {
+  @Test func keysKeepTheirIdsThroughEveryGrowth() {
+    let keys = (0..<200_000).map { i in Array("C\(i * 7919 % 1_000_003)-\(i % 13)".utf8) }
+    var interner = ByteInterner(capacity: 1)
+    for (i, key) in keys.enumerated() {
+      #expect(key.withUnsafeBufferPointer { interner.intern($0) } == Int32(i))
+      if i == 150_000 { interner.reserveCapacity(1_000_000) }
+    }
+    for (i, key) in keys.enumerated() where i % 7 == 0 {
+      let found = key.withUnsafeBufferPointer { interner.find($0, ByteInterner.key($0)) }
+      #expect(found == Int32(i))
+    }
+    let absent = Array("not a key".utf8)
+    #expect(absent.withUnsafeBufferPointer { interner.find($0, ByteInterner.key($0)) } == nil)
+  }
+}
