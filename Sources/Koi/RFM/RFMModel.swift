@@ -58,6 +58,11 @@ struct MonetaryDistribution: Sendable, Equatable, Codable {
   private(set) var counts: [Int]
   /// `below[i]`: customers with a value below `values[i]`; `below.last` = N.
   private let below: [Int]
+  /// An open-addressing table of the values' bit patterns: `slotValue[s]`
+  /// and `slotIndex[s]` (index + 1, 0 for an empty slot), home slot
+  /// `homeSlot(bits)`, at most half full.
+  private let slotValue: [UInt64]
+  private let slotIndex: [Int32]
 
   init(_ v: ValueCounts) { self.init(values: v.values, counts: v.counts) }
 
@@ -68,6 +73,22 @@ struct MonetaryDistribution: Sendable, Equatable, Codable {
     b.reserveCapacity(counts.count + 1)
     for c in counts { b.append(b[b.count - 1] + c) }
     below = b
+    var size = 16
+    while size < 2 * values.count { size <<= 1 }
+    var slotValue = [UInt64](repeating: 0, count: size), slotIndex = [Int32](repeating: 0, count: size)
+    for (i, v) in values.enumerated() where !v.isNaN {
+      var s = Self.homeSlot(v.bitPattern, size: size)
+      while slotIndex[s] != 0 { s = (s + 1) & (size - 1) }
+      slotValue[s] = v.bitPattern
+      slotIndex[s] = Int32(i + 1)
+    }
+    self.slotValue = slotValue
+    self.slotIndex = slotIndex
+  }
+
+  @inline(__always)
+  private static func homeSlot(_ bits: UInt64, size: Int) -> Int {
+    Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> 32) & (size - 1)
   }
 
   /// Customers in the population.
@@ -75,14 +96,42 @@ struct MonetaryDistribution: Sendable, Equatable, Codable {
 
   /// `#{x < v} / N` (0 for an empty population).
   ///
-  /// - Complexity: O(log distinct values).
+  /// Every customer's percentile is one call, with the customer's own
+  /// amount, which is one of `values` when the population is the scored
+  /// customers: found in the table, its index is the count's. A binary
+  /// search (about 90 ns a customer at 10M rows, its loads in no order)
+  /// answers the others.
+  ///
+  /// - Complexity: O(1) expected for a value of the population, else
+  ///   O(log distinct values).
   func percentile(_ v: Double) -> Double {
+    guard total > 0 else { return 0 }
+    return Double(below[index(v)]) / Double(total)
+  }
+
+  /// The first index of `values` whose value is not below `v`
+  /// (`values.count` when there is none; 0 for NaN).
+  func index(_ v: Double) -> Int {
+    let bits = v.bitPattern
+    let found: Int? = slotValue.withUnsafeBufferPointer { slotValue in
+      slotIndex.withUnsafeBufferPointer { slotIndex in
+        var s = Self.homeSlot(bits, size: slotIndex.count)
+        while slotIndex[s] != 0 {
+          // values[i] == v and the values are distinct and ascending: every
+          // value before i is below v, none from i on.
+          if slotValue[s] == bits { return Int(slotIndex[s]) - 1 }
+          s = (s + 1) & (slotIndex.count - 1)
+        }
+        return nil
+      }
+    }
+    if let found { return found }
     var lo = 0, hi = values.count
     while lo < hi {
       let mid = (lo + hi) / 2
       if values[mid] < v { lo = mid + 1 } else { hi = mid }
     }
-    return total > 0 ? Double(below[lo]) / Double(total) : 0
+    return lo
   }
 
   private struct Stored: Codable {
