@@ -141,8 +141,39 @@ struct MonetaryDistribution: Sendable, Equatable, Codable {
 
   func encode(to encoder: any Encoder) throws {
     var c = encoder.singleValueContainer()
-    let text = try JSONEncoder.koiCompact.encode(Stored(counts: counts, values: values))
-    try c.encode(String(decoding: text, as: UTF8.self))
+    try c.encode(try storedText())
+  }
+
+  /// The compact JSON of `Stored(counts:values:)` as `JSONEncoder.koiCompact`
+  /// writes it: its keys in order, integers, and each double as its
+  /// shortest round-trip `description` without a trailing ".0" (the
+  /// encoder's form for every finite double; a test compares the two).
+  /// Written directly: through the encoder, a 10M-row run's 75,029 values
+  /// took 0.09 s of a core. Non-finite values, which the encoder refuses,
+  /// go to it for its error.
+  func storedText() throws -> String {
+    guard values.allSatisfy(\.isFinite) else {
+      return String(decoding: try JSONEncoder.koiCompact.encode(Stored(counts: counts, values: values)), as: UTF8.self)
+    }
+    var text = #"{"counts":["#
+    text.reserveCapacity(16 * (counts.count + 1))
+    for (i, n) in counts.enumerated() {
+      if i > 0 { text += "," }
+      text += String(n)
+    }
+    text += #"],"values":["#
+    for (i, v) in values.enumerated() {
+      if i > 0 { text += "," }
+      let d = v.description
+      text += d.hasSuffix(".0") ? String(d.dropLast(2)) : d
+    }
+    text += "]}"
+    return text
+  }
+
+  /// `storedText()` through `JSONEncoder.koiCompact`, for tests.
+  func encodedStoredText() throws -> String {
+    String(decoding: try JSONEncoder.koiCompact.encode(Stored(counts: counts, values: values)), as: UTF8.self)
   }
 
   init(from decoder: any Decoder) throws {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Koi
@@ -20,6 +21,31 @@ import Testing
     for v in queries {
       let below = zip(values, counts).filter { $0.0 < v }.map(\.1).reduce(0, +)
       #expect(d.percentile(v) == (total > 0 ? Double(below) / Double(total) : 0), "v \(v)")
+    }
+  }
+}
+
+/// model.json's `monetary_distribution`, written directly, is the text
+/// `JSONEncoder.koiCompact` writes: whole and fractional amounts, negative
+/// ones, ±0, magnitudes from 1e-300 to 1e300 (exponent forms) and the
+/// doubles around 2^53.
+@Suite struct MonetaryDistributionTextTests {
+  @Test func theTextIsTheEncodersText() throws {
+    var g = SeededGenerator(seed: 42)
+    var values: Set<Double> = [0, 1, -1, 11.77, 1e15, 1e16, 1e17, 1e-5, 1e-4, 2.5e-7, 9_007_199_254_740_993, 1e300]
+    values.insert(-0.0)
+    for _ in 0..<20_000 {
+      values.insert(Double(Int.random(in: -1_000_000...1_000_000, using: &g)) / 100)
+      let exponent = Double(Int.random(in: -300...300, using: &g))
+      values.insert(Double.random(in: -10...10, using: &g) * pow(10, exponent))
+    }
+    let sorted = values.filter { $0 != 0 || $0.sign == .plus }.sorted()
+    let d = MonetaryDistribution(values: sorted, counts: sorted.map { _ in Int.random(in: 1...100_000, using: &g) })
+    #expect(try d.storedText() == d.encodedStoredText())
+    for small in [
+      MonetaryDistribution(values: [], counts: []), MonetaryDistribution(values: [-0.0, 1], counts: [2, 3]),
+    ] {
+      #expect(try small.storedText() == small.encodedStoredText())
     }
   }
 }
