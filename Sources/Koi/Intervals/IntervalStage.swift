@@ -265,10 +265,17 @@ public struct IntervalStage: Sendable {
     guard full.converged, (full.logitReturn ?? 0) < 11 || (interceptOnly.logitReturn ?? 0) >= 11,
       let se = full.standardErrors?.prefix(full.coefficients.count), se.allSatisfy({ $0.isFinite && $0 < 1 })
     else { return false }
-    var train: ArraySlice<Int32> = [], test: ArraySlice<Int32> = []
-    for p in pairs {
-      if h.pairCustomer[Int(p)] % 5 != 0 { train.append(p) } else { test.append(p) }
+    // Into arrays with their room made, read through a buffer: appended
+    // to slices one by one, this split took 30 ms of one core at 10M rows.
+    var trainPairs: [Int32] = [], testPairs: [Int32] = []
+    trainPairs.reserveCapacity(pairs.count)
+    testPairs.reserveCapacity(pairs.count / 4 + 16)
+    h.pairCustomer.withUnsafeBufferPointer { customer in
+      for p in pairs {
+        if customer[Int(p)] % 5 != 0 { trainPairs.append(p) } else { testPairs.append(p) }
+      }
     }
+    let train = ArraySlice(trainPairs), test = ArraySlice(testPairs)
     guard !train.isEmpty, !test.isEmpty else { return false }
     let trainObs = observations(pairs: train, histories: h, covariates: cov, means: means, scales: scales)
     let testObs = observations(pairs: test, histories: h, covariates: cov, means: means, scales: scales)
