@@ -152,9 +152,7 @@ struct MonetaryDistribution: Sendable, Equatable, Codable {
   /// took 0.09 s of a core. Non-finite values, which the encoder refuses,
   /// go to it for its error.
   func storedText() throws -> String {
-    guard values.allSatisfy(\.isFinite) else {
-      return String(decoding: try JSONEncoder.koiCompact.encode(Stored(counts: counts, values: values)), as: UTF8.self)
-    }
+    guard values.allSatisfy(\.isFinite) else { return try encodedStoredText() }
     var text = #"{"counts":["#
     text.reserveCapacity(16 * (counts.count + 1))
     for (i, n) in counts.enumerated() {
@@ -171,7 +169,8 @@ struct MonetaryDistribution: Sendable, Equatable, Codable {
     return text
   }
 
-  /// `storedText()` through `JSONEncoder.koiCompact`, for tests.
+  /// The text through `JSONEncoder.koiCompact` itself (what `storedText()`
+  /// must equal; its tests compare the two).
   func encodedStoredText() throws -> String {
     String(decoding: try JSONEncoder.koiCompact.encode(Stored(counts: counts, values: values)), as: UTF8.self)
   }
