@@ -953,7 +953,7 @@ private final class BatchPrefetch: @unchecked Sendable {
     let left = pending.count - start
     if left <= Self.headroom {
       let at = Self.headroom - left
-      for i in 0..<left { bytes[at + i] = pending[start + i] }
+      bytes.replaceSubrange(at..<Self.headroom, with: pending[start...])
       swap(&pending, &bytes)
       start = at
     } else {
