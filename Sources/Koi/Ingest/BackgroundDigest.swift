@@ -6,19 +6,23 @@ import Foundation
 #endif
 
 /// The SHA-256 of a file's bytes as on disk (run.json's `sha256`), computed
-/// on a thread of its own at the lowest priority (nice 19) once the reader
-/// has finished, from a second read of the file (the page cache, by then).
+/// on a thread of its own at the lowest priority (nice 19), right behind
+/// the reader, from a second read of the file (the page cache, by then).
 ///
-/// SHA-256 of 697 MB takes about 0.35 s of a core, even with the
-/// processor's SHA instructions. On the reader's prefetch thread it took
-/// a fifth of ingest's CPU while both cores parsed (10M rows, issue 18).
-/// Hashed right behind the reader at nice 19, it still took a quarter to
-/// a third of a core during ingest, and ingest took longer beside it:
-/// started after reading, 10M rows' ingest went 1.52 → 1.41 s with all
-/// stages and 1.46 → 1.38 s with RFM only (4 and 6 alternating runs,
-/// 2026-12-05 19:18–19:20 UTC). It runs in the sort after reading, the
-/// stages' serial steps and writing, and the run waits only for what is
-/// left when it writes run.json.
+/// SHA-256 of 697 MB takes about 0.4 s of a core, even with the
+/// processor's SHA instructions, and cannot be split across cores. On the
+/// reader's prefetch thread it took a fifth of ingest's CPU while both
+/// cores parsed (10M rows, issue 18). Started only once reading ended (at
+/// nice 19), it ran through the sort and the stages' first steps and, with
+/// RFM alone, on its own for 0.3 s after the results were written, one core
+/// idle. Right behind the reader it slows ingest but fills the time the
+/// parsing cores leave (each batch's end, the serial merges), and the
+/// whole run is shorter: 10M rows, 5 alternating RFM-only runs, whole
+/// process 2.02 → 1.96 s (ingest 1.21 → 1.34 s); 3 alternating runs of all
+/// stages 10.37 → 10.03 s (2026-12-06 00:59–01:06 UTC; the idle class,
+/// `SCHED_IDLE`, measured the same, and a thread cannot leave it without
+/// privileges, so on a busy machine it could starve). The run waits only
+/// for what is left when it writes run.json.
 ///
 /// It reads no further than the reader read (`advance(to:)`), so the
 /// digest is of the bytes that were parsed, unless the file is rewritten
@@ -31,6 +35,7 @@ final class BackgroundDigest: @unchecked Sendable {
   // Guarded by `condition`.
   private var limit: Int64 = 0
   private var finished = false
+  private var hashed: Int64 = 0
   private var cancelled = false
   private var outcome: Result<String, IngestError>?
 
@@ -47,12 +52,20 @@ final class BackgroundDigest: @unchecked Sendable {
     thread.start()
   }
 
-  /// The reader has read the first `bytes` bytes of the file (the hash
-  /// waits for `finish()`).
+  /// The reader has read the first `bytes` bytes of the file: the hash
+  /// may go that far.
   func advance(to bytes: Int64) {
     condition.lock()
     limit = max(limit, bytes)
     condition.unlock()
+    condition.broadcast()
+  }
+
+  /// How many bytes have been hashed so far (for tests).
+  var hashedBytes: Int64 {
+    condition.lock()
+    defer { condition.unlock() }
+    return hashed
   }
 
   /// The reader is done: the digest is of the first `limit` bytes.
@@ -94,7 +107,8 @@ final class BackgroundDigest: @unchecked Sendable {
     var result: Result<String, IngestError>?
     while result == nil {
       condition.lock()
-      while !finished && !cancelled { condition.wait() }
+      hashed = position
+      while limit == position && !finished && !cancelled { condition.wait() }
       let end = limit, done = finished, stop = cancelled
       condition.unlock()
       if stop { break }

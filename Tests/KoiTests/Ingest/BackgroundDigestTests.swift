@@ -8,10 +8,10 @@ import Testing
   import Glibc
 #endif
 
-/// The input's SHA-256 computed on a low-priority thread once the reader
-/// has finished (`BackgroundDigest`, issue 18): the same digest as hashing
-/// while reading, never of bytes the reader has not read, and an error when
-/// the file shrank in between.
+/// The input's SHA-256 computed on a low-priority thread right behind the
+/// reader (`BackgroundDigest`, issue 18): the same digest as hashing while
+/// reading, never of bytes the reader has not read, and an error when the
+/// file shrank in between.
 @Suite struct BackgroundDigestTests {
   let dir = TemporaryDirectory()
 
@@ -33,6 +33,24 @@ import Testing
     for end in [0, 1, 65_536, 300_000, 600_000] { digest.advance(to: Int64(end)) }
     digest.finish()
     #expect(try digest.value() == SHA256Hex.of(Array(data[..<600_000])))
+  }
+
+  /// The hash keeps up with the reader: what was read is hashed before the
+  /// reader finishes, and nothing beyond it.
+  @Test func hashesWhatWasReadBeforeTheReaderFinishes() throws {
+    let data = bytes(900_000)
+    let path = try dir.write("data.bin", bytes: data)
+    let fd = open(path)
+    defer { close(fd) }
+    let digest = try #require(BackgroundDigest(fd: fd, path: path))
+    digest.advance(to: 600_000)
+    // At nice 19 on a busy machine it may take a while: up to 30 s.
+    let deadline = Date().addingTimeInterval(30)
+    while digest.hashedBytes < 600_000 && Date() < deadline { usleep(1_000) }
+    #expect(digest.hashedBytes == 600_000)
+    digest.advance(to: 800_000)
+    digest.finish()
+    #expect(try digest.value() == SHA256Hex.of(Array(data[..<800_000])))
   }
 
   @Test func aFileThatBecameShorterIsAnError() throws {
