@@ -14,4 +14,11 @@ extension Koi {
     precondition(n >= 1, "at least one thread")
     Parallel.threadLimit = n
   }
+
+  /// Sets OpenBLAS to the calling thread now (`LinearAlgebra.singleThreaded`)
+  /// rather than at the first BLAS call, ending the worker thread that
+  /// spins from the library's load: for a program's first lines.
+  public static func settleLinearAlgebra() {
+    _ = LinearAlgebra.singleThreaded
+  }
 }

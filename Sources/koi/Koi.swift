@@ -29,6 +29,7 @@ struct KoiCommand: ParsableCommand {
   /// and help pointer.
   static func main() {
     Allocator.keepFreedMemory()
+    Koi.settleLinearAlgebra()
     do {
       var command = try parseAsRoot()
       try command.run()

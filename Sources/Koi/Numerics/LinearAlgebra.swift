@@ -30,7 +30,17 @@ enum LinearAlgebra {
   ///   interval coefficients' standard errors in model.json changed in their
   ///   last digits with `OPENBLAS_NUM_THREADS`, so with `--threads` and the
   ///   machine's core count.
-  static let singleThreaded: Void = openblas_set_num_threads(1)
+  ///
+  /// The worker threads OpenBLAS starts when it loads are then ended: the
+  /// first spins in `sched_yield` for its timeout (2^28 cycles, about 0.1
+  /// s) right after the process starts, a fifth of the CPU of an RFM-only
+  /// run of 1M rows. With one thread set first, no call starts them again
+  /// (OpenBLAS restarts its pool only for work it would split, and when
+  /// its thread count is set again, which nothing here does).
+  static let singleThreaded: Void = {
+    openblas_set_num_threads(1)
+    _ = blas_thread_shutdown_()
+  }()
 
   /// `C = A · B` through `cblas_dgemm`.
   ///
