@@ -40,6 +40,13 @@ public struct IngestOptions: Sendable {
   /// `koi score` does, so that hashing fills idle time instead of taking
   /// ingest's.
   var checksumsInBackground = false
+  /// Empty the store column (`Ledger.releaseStore`) and, with
+  /// `dropsTierInputs`, list price, promotion flag and channel
+  /// (`Ledger.releaseTierInputs`) before the ledger is sorted, so they are
+  /// not reordered only to be emptied: what `koi score` does when no stage
+  /// it runs reads them. The rows are still checked and rejected by them.
+  var dropsStore = false
+  var dropsTierInputs = false
 
   public init() {}
 }
@@ -602,6 +609,8 @@ private struct ReadState {
         counts: counts, first: rejects.first, location: location, several: files.count > 1)
     }
     let asOf = options.asOfDay ?? (lastDay + 1)
+    if options.dropsStore { ledger.releaseStore() }
+    if options.dropsTierInputs { ledger.releaseTierInputs() }
     ledger.sortByCustomerAndDay()
     var duplicates: DuplicateReport?
     if several {

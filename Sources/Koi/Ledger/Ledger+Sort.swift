@@ -60,7 +60,7 @@ extension Ledger {
     var doubleScratch = [Double](unsafeUninitializedCapacity: n) { _, k in k = n }
     Ledger.gather(&amount, order, scratch: &doubleScratch)
     Ledger.gather(&listPrice, order, scratch: &doubleScratch)
-    promo = Ledger.gather(promo, order)
+    if !promo.isEmpty { promo = Ledger.gather(promo, order) }
     customerStart = start
   }
 
@@ -182,9 +182,11 @@ extension Ledger {
   }
 
   /// Permutes `column` by `order` through `scratch` (same length), leaving
-  /// the old storage in `scratch` for the next column. On every core: each
+  /// the old storage in `scratch` for the next column; an emptied column
+  /// (`releaseStore`, `releaseTierInputs`) stays empty. On every core: each
   /// chunk of the output reads rows anywhere but writes only its own.
   static func gather<T>(_ column: inout [T], _ order: [Int32], scratch: inout [T]) {
+    if column.isEmpty && !order.isEmpty { return }
     precondition(column.count == order.count && scratch.count == order.count, "length mismatch")
     column.withUnsafeBufferPointer { src in
       scratch.withUnsafeMutableBufferPointer { dst in

@@ -150,6 +150,17 @@ public enum ScoringRun {
     let staging = try StagingDirectory(destination: options.outputDirectory)
     func path(_ name: String) -> String { staging.path + "/" + name }
 
+    // Ledger columns that no later step reads are emptied once their last
+    // reader has run, so that the later stages reuse their memory: the
+    // store column (no stage reads it) and, without the tier stage, list
+    // price, promotion flag and channel (the tier features) before the
+    // ledger is sorted; those three otherwise after the tier stage, in this
+    // copy of the ledger and the batch's. Only with the standard stages,
+    // whose readers are known; the result's ledger then lacks those columns.
+    let running = stages.filter { options.stages.contains($0.name) }
+    let releasesColumns = stages.allSatisfy(StageRegistry.isStandard)
+    let lastTierInputReader = running.firstIndex { $0 == TierStage.self } ?? -1
+
     progress(.stage("ingest"))
     var ingest: IngestResult
     do {
@@ -160,6 +171,9 @@ public enum ScoringRun {
         var ingestOptions = options.ingest
         // Hashed while the stages run; awaited before run.json.
         ingestOptions.checksumsInBackground = true
+        // Columns no stage of this run reads are not sorted (see below).
+        ingestOptions.dropsStore = releasesColumns
+        ingestOptions.dropsTierInputs = releasesColumns && lastTierInputReader < 0
         if options.shardOutput {
           // Line numbers place a shard's customers among the others' only
           // within one input.
@@ -211,19 +225,12 @@ public enum ScoringRun {
         options: options, previousModel: try options.initModelPath.map { try Model.load(path: $0) },
         scoringModel: scoringModel)
     )
-    // Ledger columns that no later step reads are emptied once their last
-    // reader has run, in this copy of the ledger and the batch's, so that
-    // the later stages reuse their memory: the store column (no stage reads
-    // it) at once, list price, promotion flag and channel (the tier
-    // features) after the tier stage. Only with the standard stages, whose
-    // readers are known; the result's ledger then lacks those columns.
-    let running = stages.filter { options.stages.contains($0.name) }
-    let releasesColumns = stages.allSatisfy(StageRegistry.isStandard)
+    // The columns no step reads from here (see above): already empty when
+    // this run read the input, not when it was given one read (`koi merge`).
     func release(_ columns: (inout Ledger) -> Void) {
       columns(&ingest.ledger)
       state.releaseLedgerColumns(columns)
     }
-    let lastTierInputReader = running.firstIndex { $0 == TierStage.self } ?? -1
     if releasesColumns {
       release { $0.releaseStore() }
       if lastTierInputReader < 0 { release { $0.releaseTierInputs() } }

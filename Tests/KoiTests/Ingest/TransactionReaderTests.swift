@@ -31,6 +31,39 @@ import Testing
     #expect(r.counts == RowCounts(read: 2, used: 2, rejected: 0, blankLines: 0))
   }
 
+  /// The columns a run does not read are emptied before the sort
+  /// (`IngestOptions.dropsStore`, `dropsTierInputs`): the rest of the
+  /// ledger is the same, and rows are still rejected by the dropped columns.
+  @Test func droppedColumnsAreEmptyAndTheRestIsTheSame() throws {
+    let text = """
+      customer_id,date,item,amount,list_price,promo,channel,store
+      b,2025-01-03,x,10,12,1,app,s1
+      a,2025-01-02,y,20,20,0,web,s2
+      b,2025-01-01,y,5,,,,
+      a,2025-01-04,x,7,oops,0,web,s1
+      c,2025-01-05,x,9,9,maybe,app,s2
+
+      """
+    let all = try read(text)
+    for (store, tier) in [(true, false), (true, true)] {
+      let r = try read(text) {
+        $0.dropsStore = store
+        $0.dropsTierInputs = tier
+      }
+      let l = r.ledger, full = all.ledger
+      #expect(l.store.isEmpty && l.columns == full.columns)
+      #expect(l.listPrice.isEmpty == tier && l.promo.isEmpty == tier && l.channel.isEmpty == tier)
+      if !tier {
+        #expect(l.listPrice.map(\.bitPattern) == full.listPrice.map(\.bitPattern))
+        #expect(l.promo == full.promo && l.channel == full.channel)
+      }
+      #expect(l.customer == full.customer && l.customerStart == full.customerStart && l.day == full.day)
+      #expect(l.category == full.category && l.amount == full.amount && l.customerIDs == full.customerIDs)
+      #expect(r.rejects.map { "\($0.line) \($0.reason.rawValue)" } == ["5 bad_list_price", "6 bad_promo"])
+      #expect(r.counts == all.counts)
+    }
+  }
+
   @Test func byteOrderMarkCRLFAndBlankLines() throws {
     let text = "\u{FEFF}customer_id,date,item,amount\r\na,2025-01-01,x,1\r\n\r\nb,2025-01-02,y,2\r\n"
     let r = try read(text)
