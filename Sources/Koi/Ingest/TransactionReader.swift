@@ -461,7 +461,8 @@ private struct ReadState {
         columns: Ledger.OptionalColumns(
           listPrice: layout.listPrice >= 0, promo: layout.promo >= 0,
           channel: layout.channel >= 0, store: layout.store >= 0),
-        duplicates: several ? options.duplicates : nil)
+        duplicates: several ? options.duplicates : nil, dropsStore: options.dropsStore,
+        dropsTierInputs: options.dropsTierInputs)
       if options.recordsFirstLines { merger!.firstLines = FirstLines() }  // set just above
     }
     while merger!.partNames.count <= part {  // set above
@@ -680,10 +681,22 @@ struct ChunkMerger {
   var partNames: [String] = []
   /// Lines of first appearance, when recorded (needs the parser's row lines).
   var firstLines: FirstLines?
+  /// Whether the store column, and the list price, promotion flag and
+  /// channel columns, are merged (`IngestOptions.dropsStore`,
+  /// `dropsTierInputs`): not when the run drops them, unless rows are
+  /// compared across inputs, which compares every column. Left out, they
+  /// cost no fresh pages on the serial merge.
+  private let keepsStore: Bool
+  private let keepsTierInputs: Bool
 
-  init(columns: Ledger.OptionalColumns, duplicates: DuplicatePolicy? = nil) {
+  init(
+    columns: Ledger.OptionalColumns, duplicates: DuplicatePolicy? = nil, dropsStore: Bool = false,
+    dropsTierInputs: Bool = false
+  ) {
     ledger = Ledger(empty: columns)
     duplicatePolicy = duplicates
+    keepsStore = !dropsStore || duplicates != nil
+    keepsTierInputs = !dropsTierInputs || duplicates != nil
   }
 
   static func name(_ names: [String], _ part: Int) -> String {
@@ -720,8 +733,11 @@ struct ChunkMerger {
     let n = ledger.customer.count + additionalRows
     guard additionalRows > 0, n > ledger.customer.capacity else { return }
     ledger.customer.reserveCapacity(n); ledger.day.reserveCapacity(n); ledger.category.reserveCapacity(n)
-    ledger.amount.reserveCapacity(n); ledger.listPrice.reserveCapacity(n); ledger.promo.reserveCapacity(n)
-    ledger.channel.reserveCapacity(n); ledger.store.reserveCapacity(n)
+    ledger.amount.reserveCapacity(n)
+    if keepsTierInputs {
+      ledger.listPrice.reserveCapacity(n); ledger.promo.reserveCapacity(n); ledger.channel.reserveCapacity(n)
+    }
+    if keepsStore { ledger.store.reserveCapacity(n) }
   }
 
   /// Appends `chunk`, which was parsed from `buffer[base...]`, from input
@@ -745,12 +761,14 @@ struct ChunkMerger {
     }
     Self.appendMapped(chunk.customer, customerMap, to: &ledger.customer)
     Self.appendMapped(chunk.category, categoryMap, to: &ledger.category)
-    Self.appendMapped(chunk.channel, channelMap, to: &ledger.channel)
-    Self.appendMapped(chunk.store, storeMap, to: &ledger.store)
     ledger.day.append(contentsOf: chunk.day)
     ledger.amount.append(contentsOf: chunk.amount)
-    ledger.listPrice.append(contentsOf: chunk.listPrice)
-    ledger.promo.append(contentsOf: chunk.promo)
+    if keepsTierInputs {
+      Self.appendMapped(chunk.channel, channelMap, to: &ledger.channel)
+      ledger.listPrice.append(contentsOf: chunk.listPrice)
+      ledger.promo.append(contentsOf: chunk.promo)
+    }
+    if keepsStore { Self.appendMapped(chunk.store, storeMap, to: &ledger.store) }
     for var r in chunk.rejects {
       r.line += baseLine + 1
       r.file = part
@@ -895,14 +913,16 @@ struct ChunkMerger {
         firstLines!.customer = f.customer.indices.filter { hasPurchase[$0] }.map { f.customer[$0] }  // set
       }
       let keep = (0..<l.rowCount).filter { !drop[$0] }.map { Int32($0) }
+      // A column left out (`keepsStore`, `keepsTierInputs`) stays empty.
+      func kept<T>(_ column: [T]) -> [T] { column.isEmpty ? column : Ledger.gather(column, keep) }
       l.customer = Ledger.gather(l.customer, keep).map { newID[Int($0)] }
-      l.day = Ledger.gather(l.day, keep)
-      l.category = Ledger.gather(l.category, keep)
-      l.amount = Ledger.gather(l.amount, keep)
-      l.listPrice = Ledger.gather(l.listPrice, keep)
-      l.promo = Ledger.gather(l.promo, keep)
-      l.channel = Ledger.gather(l.channel, keep)
-      l.store = Ledger.gather(l.store, keep)
+      l.day = kept(l.day)
+      l.category = kept(l.category)
+      l.amount = kept(l.amount)
+      l.listPrice = kept(l.listPrice)
+      l.promo = kept(l.promo)
+      l.channel = kept(l.channel)
+      l.store = kept(l.store)
     }
     counts.used = l.rowCount
     counts.rejected = rejects.count

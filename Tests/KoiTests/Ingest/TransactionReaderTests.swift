@@ -32,8 +32,10 @@ import Testing
   }
 
   /// The columns a run does not read are emptied before the sort
-  /// (`IngestOptions.dropsStore`, `dropsTierInputs`): the rest of the
-  /// ledger is the same, and rows are still rejected by the dropped columns.
+  /// (`IngestOptions.dropsStore`, `dropsTierInputs`; not merged at all
+  /// from a single input): the rest of the ledger is the same, rows are
+  /// still rejected by the dropped columns, and rows repeated across inputs
+  /// are still found.
   @Test func droppedColumnsAreEmptyAndTheRestIsTheSame() throws {
     let text = """
       customer_id,date,item,amount,list_price,promo,channel,store
@@ -42,14 +44,31 @@ import Testing
       b,2025-01-01,y,5,,,,
       a,2025-01-04,x,7,oops,0,web,s1
       c,2025-01-05,x,9,9,maybe,app,s2
+      d,2025-01-06,x,-5,5,0,web,s1
 
       """
+    // Two inputs, the second repeating a row of the first: rows are
+    // compared across inputs with every column before the drop.
+    let first = try dir.write("first.csv", text)
+    let second = try dir.write(
+      "second.csv", "customer_id,date,item,amount,list_price,promo,channel,store\nb,2025-01-03,x,10,12,1,app,s1\n")
+    func readBoth(_ configure: (inout IngestOptions) -> Void) throws -> IngestResult {
+      var o = IngestOptions()
+      configure(&o)
+      return try TransactionReader.read(inputs: try InputList.expand([first, second]), options: o)
+    }
+    let allBoth = try readBoth { _ in }
+    #expect(allBoth.duplicates?.rows == 1)
     let all = try read(text)
     for (store, tier) in [(true, false), (true, true)] {
-      let r = try read(text) {
-        $0.dropsStore = store
-        $0.dropsTierInputs = tier
+      func configure(_ o: inout IngestOptions) {
+        o.dropsStore = store
+        o.dropsTierInputs = tier
       }
+      let both = try readBoth(configure)
+      #expect(both.duplicates?.rows == 1 && both.ledger.store.isEmpty && both.ledger.listPrice.isEmpty == tier)
+      #expect(both.ledger.amount == allBoth.ledger.amount && both.ledger.customer == allBoth.ledger.customer)
+      let r = try read(text, configure)
       let l = r.ledger, full = all.ledger
       #expect(l.store.isEmpty && l.columns == full.columns)
       #expect(l.listPrice.isEmpty == tier && l.promo.isEmpty == tier && l.channel.isEmpty == tier)
@@ -59,7 +78,8 @@ import Testing
       }
       #expect(l.customer == full.customer && l.customerStart == full.customerStart && l.day == full.day)
       #expect(l.category == full.category && l.amount == full.amount && l.customerIDs == full.customerIDs)
-      #expect(r.rejects.map { "\($0.line) \($0.reason.rawValue)" } == ["5 bad_list_price", "6 bad_promo"])
+      #expect(
+        r.rejects.map { "\($0.line) \($0.reason.rawValue)" } == ["5 bad_list_price", "6 bad_promo", "7 no_purchase"])
       #expect(r.counts == all.counts)
     }
   }
