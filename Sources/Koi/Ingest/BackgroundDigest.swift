@@ -16,13 +16,14 @@ import Foundation
 /// nice 19), it ran through the sort and the stages' first steps and, with
 /// RFM alone, on its own for 0.3 s after the results were written, one core
 /// idle. Right behind the reader it slows ingest but fills the time the
-/// parsing cores leave (each batch's end, the serial merges), and the
-/// whole run is shorter: 10M rows, 5 alternating RFM-only runs, whole
-/// process 2.02 → 1.96 s (ingest 1.21 → 1.34 s); 3 alternating runs of all
-/// stages 10.37 → 10.03 s (2026-12-06 00:59–01:06 UTC; the idle class,
-/// `SCHED_IDLE`, measured the same, and a thread cannot leave it without
-/// privileges, so on a busy machine it could starve). The run waits only
-/// for what is left when it writes run.json.
+/// parsing cores leave (each batch's end, the serial merges), and an
+/// RFM-only run is shorter: 10M rows, alternating runs, whole process 2.02
+/// → 1.96 s (5 each; ingest 1.21 → 1.34 s) and 2.04 → 2.01 s (6 each); with
+/// all stages no change beyond the runs' spread (4 each, 9.91 → 10.00 s;
+/// 2026-12-06, about 00:55–01:15 UTC). The idle class (`SCHED_IDLE`)
+/// measured the same, and a thread cannot leave it without privileges, so
+/// on a busy machine it could starve. The run waits only for what is left
+/// when it writes run.json.
 ///
 /// It reads no further than the reader read (`advance(to:)`), so the
 /// digest is of the bytes that were parsed, unless the file is rewritten

@@ -40,11 +40,13 @@ public struct IngestOptions: Sendable {
   /// `koi score` does, so that hashing fills idle time instead of taking
   /// ingest's.
   var checksumsInBackground = false
-  /// Empty the store column (`Ledger.releaseStore`) and, with
-  /// `dropsTierInputs`, list price, promotion flag and channel
-  /// (`Ledger.releaseTierInputs`) before the ledger is sorted, so they are
-  /// not reordered only to be emptied: what `koi score` does when no stage
-  /// it runs reads them. The rows are still checked and rejected by them.
+  /// Leave out the store column and, with `dropsTierInputs`, list price,
+  /// promotion flag and channel: not merged (unless rows are compared
+  /// across inputs, which needs them) and emptied before the ledger is
+  /// sorted (`Ledger.releaseStore`, `releaseTierInputs`), so they are not
+  /// stored and reordered only to be emptied: what `koi score` does when no
+  /// stage it runs reads them. Rows are still checked and rejected by them,
+  /// and `Ledger.columns` still says which the input had.
   var dropsStore = false
   var dropsTierInputs = false
 
