@@ -1,6 +1,10 @@
 import CBLAS
 import CLAPACKE
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Errors from the LAPACK wrappers: the matrix was singular or not positive
 /// definite. Callers turn these into model diagnostics.
 struct LinearAlgebraError: Error, Sendable, CustomStringConvertible {
@@ -36,10 +40,16 @@ enum LinearAlgebra {
   /// s) right after the process starts, a fifth of the CPU of an RFM-only
   /// run of 1M rows. With one thread set first, no call starts them again
   /// (OpenBLAS restarts its pool only for work it would split, and when
-  /// its thread count is set again, which nothing here does).
+  /// its thread count is set again, which nothing here does). The call
+  /// that ends them, `blas_thread_shutdown_`, is OpenBLAS's own and not in
+  /// a build without threads, so it is looked up, not linked.
   static let singleThreaded: Void = {
     openblas_set_num_threads(1)
-    _ = blas_thread_shutdown_()
+    #if canImport(Glibc)
+      if let shutdown = dlsym(nil, "blas_thread_shutdown_") {
+        _ = unsafeBitCast(shutdown, to: (@convention(c) () -> Int32).self)()
+      }
+    #endif
   }()
 
   /// `C = A · B` through `cblas_dgemm`.
