@@ -112,7 +112,7 @@ struct Score: ParsableCommand {
       )
       printWarnings(m.warnings)
       // The results are in place; report.html is made from them.
-      try report.write(directory: out)
+      try report.write(directory: out, scoring: result)
     } catch {
       throw KoiExit.map(error)
     }

@@ -158,7 +158,10 @@ struct ReportArguments: ParsableArguments {
   }
 
   /// Writes report.html from the results in `directory`, unless --no-report.
-  func write(directory: String) throws {
-    if !noReport { try RunReport.write(directory: directory, language: ReportLanguage(code: lang) ?? .zh) }
+  /// `scoring`: the run that wrote them, if it is in memory.
+  func write(directory: String, scoring: ScoringResult? = nil) throws {
+    if !noReport {
+      try RunReport.write(directory: directory, language: ReportLanguage(code: lang) ?? .zh, scoring: scoring)
+    }
   }
 }

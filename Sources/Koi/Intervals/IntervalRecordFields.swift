@@ -4,10 +4,12 @@ struct IntervalRecordFields: CustomerRecordFields {
   let columns: IntervalColumns
   /// Category names as JSON literals, encoded once.
   let categoryLiterals: JSONStringLiterals
+  let categoryNames: [String]
 
   public init(model: IntervalModel, columns: IntervalColumns) {
     self.columns = columns
-    categoryLiterals = JSONStringLiterals(model.categories.map(\.name))
+    categoryNames = model.categories.map(\.name)
+    categoryLiterals = JSONStringLiterals(categoryNames)
   }
 
   public func write(customer c: Int, into w: inout JSONWriter) {
@@ -31,5 +33,24 @@ struct IntervalRecordFields: CustomerRecordFields {
       w.endObject()
     }
     w.endArray()
+  }
+}
+
+extension IntervalRecordFields: ReportRecordFields {
+  func read(customer c: Int, into r: inout CustomerAggregates.Record) {
+    // The array is kept from the customer before: one allocation a run, not
+    // one a customer.
+    var pairs = r.repurchase ?? []
+    r.repurchase = nil
+    pairs.removeAll(keepingCapacity: true)
+    for p in columns.pairs(of: c) {
+      pairs.append(
+        .init(
+          category: categoryNames[Int(columns.category[p])],
+          probability30d: JSONWriter.valueAsRead(columns.probability30[p], decimals: 4),
+          probability60d: JSONWriter.valueAsRead(columns.probability60[p], decimals: 4),
+          probability90d: JSONWriter.valueAsRead(columns.probability90[p], decimals: 4)))
+    }
+    r.repurchase = pairs
   }
 }

@@ -18,3 +18,14 @@ struct LifetimeRecordFields: CustomerRecordFields {
     w.endObject()
   }
 }
+
+extension LifetimeRecordFields: ReportRecordFields {
+  func read(customer c: Int, into r: inout CustomerAggregates.Record) {
+    func value(_ v: Double?, _ decimals: Int) -> Double? {
+      v.flatMap { JSONWriter.valueAsRead($0, decimals: decimals) }
+    }
+    r.lifetime = .init(
+      pAlive: value(columns.probabilityAlive[c], 4), expectedPurchases: value(columns.expectedPurchases[c], 4),
+      expectedSpend: value(columns.expectedSpend[c], 2), clv: value(columns.clv[c], 2))
+  }
+}

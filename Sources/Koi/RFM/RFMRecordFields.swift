@@ -25,3 +25,13 @@ struct RFMRecordFields: CustomerRecordFields {
     w.key("segment"); w.string(columns.segment[c].rawValue)
   }
 }
+
+extension RFMRecordFields: ReportRecordFields {
+  func read(customer c: Int, into r: inout CustomerAggregates.Record) {
+    r.monetary = JSONWriter.valueAsRead(columns.monetary[c], decimals: 2)
+    r.rScore = Int(columns.rScore[c])
+    r.fScore = Int(columns.fScore[c])
+    r.mScore = Int(columns.mScore[c])
+    r.segment = columns.segment[c].rawValue
+  }
+}

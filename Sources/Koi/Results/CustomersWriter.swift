@@ -1,7 +1,7 @@
 import Foundation
 
 /// One stage's part of each customers.jsonl record.
-public protocol CustomerRecordFields {
+public protocol CustomerRecordFields: Sendable {
   /// Writes this stage's keys for customer `c` into the open record object.
   func write(customer c: Int, into w: inout JSONWriter)
 }

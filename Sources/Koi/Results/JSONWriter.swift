@@ -181,6 +181,21 @@ public struct JSONWriter {
     }
   }
 
+  /// The value a reader gets back from `number(v, decimals:)`'s text: nil
+  /// for the `null` of a value that is not finite, else the double nearest
+  /// the written decimal. That is `q / 10^decimals` divided in floating
+  /// point: `q` (below 9e15) and the power of ten are exact doubles and
+  /// division rounds correctly, as `strtod` does. So report.html, made from
+  /// a run's columns (`CustomerAggregates(customerIDs:fields:…)`), sums the
+  /// same doubles as when it reads customers.jsonl.
+  static func valueAsRead(_ v: Double, decimals: Int) -> Double? {
+    guard v.isFinite else { return nil }
+    let p = Double(JSONWriter.powersOfTen[decimals])
+    let scaled = v * p
+    guard abs(scaled) < 9.0e15 else { return v }  // written as `"\(v)"`, which reads back as v
+    return Double(roundedHalfAwayFromZero(scaled)) / p
+  }
+
   /// `x.rounded(.toNearestOrAwayFromZero)` as an integer, for |x| < 9e15.
   /// Without SSE4.1 (the x86-64 baseline Koi is built for) that rounding is a
   /// call to libm's `round`, 4% of writing customers.jsonl at 10M rows; the

@@ -202,7 +202,7 @@ public enum ScheduledRun {
         progress(.writing("report.html"))
         do {
           let earlier = try ReportHistory.load(history.db, runID: runID)
-          try RunReport.write(directory: partialDir, language: language, history: earlier)
+          try RunReport.write(directory: partialDir, language: language, history: earlier, scoring: scoring)
         } catch {
           warnings.append("report.html was not written (\(error)); write it with koi report \(finalDir).")
         }

@@ -111,6 +111,9 @@ public struct ScoringResult: Sendable {
   /// What tag rules and campaign lists look at, and the tags themselves.
   public var facts: CustomerFactTable
   public var tags: CustomerTags
+  /// What customers.jsonl was written from, for report.html
+  /// (`RunReport.write(…, scoring:)`).
+  var recordFields: [any CustomerRecordFields]
 }
 
 /// `koi score`: ingest one file, run the chosen stages, write the results.
@@ -310,7 +313,7 @@ public enum ScoringRun {
     try staging.publish(outputs, removing: staleOutputs, last: "run.json")
     return ScoringResult(
       manifest: manifest, ledger: ingest.ledger, table: table, model: state.model, outputs: state.outputs,
-      facts: facts, tags: tags)
+      facts: facts, tags: tags, recordFields: state.fields)
   }
 
   /// run.json's warning about rejected rows.

@@ -16,3 +16,9 @@ struct TierRecordFields: CustomerRecordFields {
     w.endObject()
   }
 }
+
+extension TierRecordFields: ReportRecordFields {
+  func read(customer c: Int, into r: inout CustomerAggregates.Record) {
+    r.tier = columns.tier[c].map { .init(id: $0.rawValue) }
+  }
+}

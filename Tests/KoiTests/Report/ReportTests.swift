@@ -67,6 +67,35 @@ import Testing
     #expect(abs(inputs.gridRevenue.flatMap { $0 }.reduce(0, +) - 34_781_805) < 0.01)
   }
 
+  /// `koi score` makes its page from the run's columns instead of reading
+  /// customers.jsonl back: the same aggregates to the bit and the same page
+  /// to the byte, whichever stages ran.
+  @Test func thePageFromTheColumnsIsThePageFromTheFiles() throws {
+    for stages in [StageName.allCases, [.rfm], [.rfm, .intervals], [.tiers, .lifetime]] {
+      var o = ScoreOptions(inputPath: Self.sample, outputDirectory: dir.path("columns"))
+      o.stages = stages
+      let result = try ScoringRun.run(o)
+      let a = try ReportInputs.read(directory: o.outputDirectory, scoring: result).customers
+      let b = try ReportInputs.read(directory: o.outputDirectory).customers
+      #expect(a.customers == b.customers && a.withLifetime == b.withLifetime && a.active == b.active)
+      #expect(a.withRepurchase == b.withRepurchase && a.pAlive == b.pAlive && a.clv == b.clv)
+      #expect(
+        a.revenue.bitPattern == b.revenue.bitPattern && a.expectedRevenue.bitPattern == b.expectedRevenue.bitPattern)
+      #expect(a.gridCustomers == b.gridCustomers && a.gridRevenue == b.gridRevenue && a.dueWeeks == b.dueWeeks)
+      #expect(
+        a.clvByTier.mapValues { [Double($0.customers), $0.clv] }
+          == b.clvByTier.mapValues { [Double($0.customers), $0.clv] })
+      #expect(
+        a.clvBySegment.mapValues { [Double($0.customers), $0.clv] }
+          == b.clvBySegment.mapValues { [Double($0.customers), $0.clv] })
+      for language in [ReportLanguage.zh, .en] {
+        let fromColumns = try RunReport.render(directory: o.outputDirectory, language: language, scoring: result)
+        let fromFiles = try RunReport.render(directory: o.outputDirectory, language: language)
+        #expect(fromColumns == fromFiles, "\(stages), \(language)")
+      }
+    }
+  }
+
   @Test func aStageLeftOutIsSaidInItsSection() throws {
     let d = try score(stages: [.rfm])
     let c = try content(d, .en)
