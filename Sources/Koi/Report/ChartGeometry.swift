@@ -91,6 +91,11 @@ struct BinnedCounts: Sendable, Equatable {
     counts[min(counts.count - 1, max(0, b))] += 1
   }
 
+  /// Adds `other`'s counts (the same bins).
+  mutating func merge(_ other: BinnedCounts) {
+    for i in counts.indices { counts[i] += other.counts[i] }
+  }
+
   var total: Int { counts.reduce(0, +) }
 
   /// The lower and upper edge of bin `i`.
@@ -105,19 +110,34 @@ struct BinnedCounts: Sendable, Equatable {
 /// Lorenz curve of any number of customers is drawn from a few hundred
 /// numbers. Within a bin values are taken as equal to the bin's mean, so the
 /// curve is exact at bin edges; the error of the area is below the width of
-/// one bin (a factor of 10^(1/40) ≈ 1.06 in value).
+/// one bin (a factor of 10^(1/40) ≈ 1.06 in value). The sums are exact, so
+/// parts of the customers binned apart and merged give the same curve.
 struct LogBinnedSums: Sendable, Equatable {
   static let perDecade = 40
   static let lowDecade = -2
   static let highDecade = 10
   private(set) var counts: [Int]
-  private(set) var sums: [Double]
+  private var exactSums: [ExactSum]
 
   init() {
     let n = 1 + LogBinnedSums.perDecade * (LogBinnedSums.highDecade - LogBinnedSums.lowDecade) + 1
     counts = Array(repeating: 0, count: n)
-    sums = Array(repeating: 0, count: n)
+    exactSums = Array(repeating: ExactSum(), count: n)
   }
+
+  /// Each bin's sum, correctly rounded.
+  var sums: [Double] { exactSums.map(\.value) }
+
+  mutating func merge(_ other: LogBinnedSums) {
+    for b in counts.indices where other.counts[b] > 0 {
+      counts[b] += other.counts[b]
+      exactSums[b].merge(other.exactSums[b])
+    }
+  }
+
+  /// Equal counts and equal sums (an exact sum's partials depend on the
+  /// order its values came in).
+  static func == (a: LogBinnedSums, b: LogBinnedSums) -> Bool { a.counts == b.counts && a.sums == b.sums }
 
   /// Adds a value; negatives and NaN count as 0.
   mutating func add(_ x: Double) {
@@ -131,7 +151,7 @@ struct LogBinnedSums: Sendable, Equatable {
       b = min(counts.count - 1, 1 + Int(k))
     }
     counts[b] += 1
-    sums[b] += v
+    exactSums[b].add(v)
   }
 
   var customers: Int { counts.reduce(0, +) }
@@ -142,7 +162,8 @@ struct LogBinnedSums: Sendable, Equatable {
   /// without customers or with a total of 0.
   func lorenz() -> [(x: Double, y: Double)] {
     let n = Double(customers)
-    let t = total
+    let sums = self.sums
+    let t = sums.reduce(0, +)
     guard n > 0, t > 0 else { return [] }
     var pts: [(x: Double, y: Double)] = [(0, 0)]
     var cn = 0.0
@@ -188,11 +209,27 @@ struct LogBinnedSums: Sendable, Equatable {
 /// F(7w) − F(7(w−1)). Summed over customers, a week's value is the expected
 /// number of customers buying the treatment that week (each counted once,
 /// for their next purchase).
+///
+/// F(t) is linear in (p₃₀, p₆₀, p₉₀) for each t, so the weeks of many pairs
+/// are the weeks of their summed (clamped) probabilities: the report sums
+/// three numbers a pair and splits the sums into weeks once.
 enum DueCalendar {
   static func weekly(p30: Double, p60: Double?, p90: Double?, weeks: Int = 12) -> [Double] {
+    let (a, b, c) = clamped(p30: p30, p60: p60, p90: p90)
+    return weekly(a, b, c, weeks: weeks)
+  }
+
+  /// The probabilities as F uses them: within 0…1 and never decreasing, a
+  /// missing one equal to the one before.
+  static func clamped(p30: Double, p60: Double?, p90: Double?) -> (Double, Double, Double) {
     let a = max(0, min(1, p30))
     let b = max(a, min(1, p60 ?? a))
-    let c = max(b, min(1, p90 ?? b))
+    return (a, b, max(b, min(1, p90 ?? b)))
+  }
+
+  /// The weeks of clamped probabilities (a, b, c), or of their sums over
+  /// pairs.
+  static func weekly(_ a: Double, _ b: Double, _ c: Double, weeks: Int = 12) -> [Double] {
     func f(_ t: Double) -> Double {
       if t <= 30 { return a * t / 30 }
       if t <= 60 { return a + (b - a) * (t - 30) / 30 }

@@ -305,66 +305,83 @@ struct CustomerAggregates: Sendable {
 
   let bins: Int
   private(set) var customers = 0
-  private(set) var revenue = 0.0
-  /// [R − 1][F + M − 2]: customers and net revenue.
+  /// [R − 1][F + M − 2]: customers.
   private(set) var gridCustomers: [[Double]]
-  private(set) var gridRevenue: [[Double]]
   private(set) var pAlive = BinnedCounts(lower: 0, upper: 1, bins: 20)
   private(set) var withLifetime = 0
   private(set) var active = 0
-  private(set) var expectedRevenue = 0.0
   private(set) var clv = LogBinnedSums()
-  /// Tier id (1–4) → (customers, CLV sum).
-  private(set) var clvByTier: [Int: (customers: Int, clv: Double)] = [:]
-  private(set) var clvBySegment: [String: (customers: Int, clv: Double)] = [:]
-  /// Treatment → expected purchases in each of the next 12 weeks.
-  private(set) var dueWeeks: [String: [Double]] = [:]
   private(set) var withRepurchase = 0
   /// Migration from the previous run: "previous|current" → customers.
   let previous: [String: (segment: String?, tier: Int?)]?
   private(set) var segmentMoves: [String: Int] = [:]
   private(set) var tierMoves: [String: Int] = [:]
   private(set) var newCustomers = 0
+  // The sums are exact: parts of the customers are aggregated on every core
+  // and merged, and an exact sum is the same whatever the order.
+  private var revenueSum = ExactSum()
+  /// As `gridCustomers`: net revenue.
+  private var gridRevenueSums: [[ExactSum]]
+  private var expectedRevenueSum = ExactSum()
+  private var clvByTierSums: [Int: (customers: Int, clv: ExactSum)] = [:]
+  private var clvBySegmentSums: [String: (customers: Int, clv: ExactSum)] = [:]
+  /// Treatment → the summed clamped probabilities of `DueCalendar`.
+  private var dueSums: [String: (ExactSum, ExactSum, ExactSum)] = [:]
 
   init(bins: Int, previous: [String: (segment: String?, tier: Int?)]? = nil) {
     self.bins = max(1, bins)
     gridCustomers = Array(repeating: Array(repeating: 0, count: 2 * self.bins - 1), count: self.bins)
-    gridRevenue = gridCustomers
+    gridRevenueSums = Array(repeating: Array(repeating: ExactSum(), count: 2 * self.bins - 1), count: self.bins)
     self.previous = previous
   }
+
+  var revenue: Double { revenueSum.value }
+  var gridRevenue: [[Double]] { gridRevenueSums.map { $0.map(\.value) } }
+  var expectedRevenue: Double { expectedRevenueSum.value }
+  /// Tier id (1–4) → (customers, CLV sum).
+  var clvByTier: [Int: (customers: Int, clv: Double)] { clvByTierSums.mapValues { ($0.customers, $0.clv.value) } }
+  var clvBySegment: [String: (customers: Int, clv: Double)] {
+    clvBySegmentSums.mapValues { ($0.customers, $0.clv.value) }
+  }
+  /// Treatment → expected purchases in each of the next 12 weeks.
+  var dueWeeks: [String: [Double]] { dueSums.mapValues { DueCalendar.weekly($0.0.value, $0.1.value, $0.2.value) } }
 
   mutating func add(_ r: Record) {
     customers += 1
     let m = r.monetary ?? 0
-    revenue += m
+    revenueSum.add(m)
     if let rs = r.rScore, let fs = r.fScore, let ms = r.mScore, (1...bins).contains(rs), (1...bins).contains(fs),
       (1...bins).contains(ms)
     {
       gridCustomers[rs - 1][fs + ms - 2] += 1
-      gridRevenue[rs - 1][fs + ms - 2] += m
+      gridRevenueSums[rs - 1][fs + ms - 2].add(m)
     }
     if let l = r.lifetime, let p = l.pAlive {
       withLifetime += 1
       pAlive.add(p)
       if p >= 0.5 { active += 1 }
-      if let e = l.expectedPurchases, let s = l.expectedSpend { expectedRevenue += e * s }
+      if let e = l.expectedPurchases, let s = l.expectedSpend { expectedRevenueSum.add(e * s) }
       let v = l.clv ?? 0
       clv.add(v)
-      if let t = r.tier?.id { clvByTier[t, default: (0, 0)].customers += 1; clvByTier[t, default: (0, 0)].clv += v }
-      if let s = r.segment {
-        clvBySegment[s, default: (0, 0)].customers += 1
-        clvBySegment[s, default: (0, 0)].clv += v
+      // Each group found once (a hash of its key), then updated in place.
+      func count(_ g: inout (customers: Int, clv: ExactSum)) {
+        g.customers += 1
+        g.clv.add(v)
       }
+      if let t = r.tier?.id { count(&clvByTierSums[t, default: (0, ExactSum())]) }
+      if let s = r.segment { count(&clvBySegmentSums[s, default: (0, ExactSum())]) }
     }
     if let reps = r.repurchase {
       withRepurchase += 1
       for rep in reps {
         guard let p30 = rep.probability30d else { continue }
-        let w = DueCalendar.weekly(p30: p30, p60: rep.probability60d, p90: rep.probability90d)
-        // Summed in place: a copy per pair would allocate.
-        dueWeeks[rep.category, default: Array(repeating: 0, count: w.count)].withUnsafeMutableBufferPointer { acc in
-          for i in w.indices { acc[i] += w[i] }
+        func add(_ sums: inout (ExactSum, ExactSum, ExactSum)) {
+          let (a, b, c) = DueCalendar.clamped(p30: p30, p60: rep.probability60d, p90: rep.probability90d)
+          sums.0.add(a)
+          sums.1.add(b)
+          sums.2.add(c)
         }
+        add(&dueSums[rep.category, default: (ExactSum(), ExactSum(), ExactSum())])
       }
     }
     if let previous {
@@ -377,33 +394,99 @@ struct CustomerAggregates: Sendable {
     }
   }
 
+  /// Adds the customers `other` holds (the same `bins` and `previous`).
+  mutating func merge(_ other: CustomerAggregates) {
+    customers += other.customers
+    revenueSum.merge(other.revenueSum)
+    for i in gridCustomers.indices {
+      for j in gridCustomers[i].indices {
+        gridCustomers[i][j] += other.gridCustomers[i][j]
+        gridRevenueSums[i][j].merge(other.gridRevenueSums[i][j])
+      }
+    }
+    pAlive.merge(other.pAlive)
+    withLifetime += other.withLifetime
+    active += other.active
+    expectedRevenueSum.merge(other.expectedRevenueSum)
+    clv.merge(other.clv)
+    func merge(_ g: inout (customers: Int, clv: ExactSum), _ h: (customers: Int, clv: ExactSum)) {
+      g.customers += h.customers
+      g.clv.merge(h.clv)
+    }
+    for (t, g) in other.clvByTierSums { merge(&clvByTierSums[t, default: (0, ExactSum())], g) }
+    for (s, g) in other.clvBySegmentSums { merge(&clvBySegmentSums[s, default: (0, ExactSum())], g) }
+    for (category, d) in other.dueSums {
+      func merge(_ sums: inout (ExactSum, ExactSum, ExactSum)) {
+        sums.0.merge(d.0)
+        sums.1.merge(d.1)
+        sums.2.merge(d.2)
+      }
+      merge(&dueSums[category, default: (ExactSum(), ExactSum(), ExactSum())])
+    }
+    withRepurchase += other.withRepurchase
+    segmentMoves.merge(other.segmentMoves, uniquingKeysWith: +)
+    tierMoves.merge(other.tierMoves, uniquingKeysWith: +)
+    newCustomers += other.newCustomers
+  }
+
+  /// The aggregates of customers `0..<count`, `fill(c, &record)` setting
+  /// customer c's record, made in chunks on every core and merged.
+  static func of(
+    count: Int, bins: Int, previous: [String: (segment: String?, tier: Int?)]?, minimumChunk: Int,
+    _ fill: (Int, inout Record) -> Void
+  ) -> CustomerAggregates {
+    let chunks = Parallel.chunkCount(for: count, minimumChunk: minimumChunk)
+    let parts = Parallel.map(chunks) { k in
+      var part = CustomerAggregates(bins: bins, previous: previous)
+      var r = Record(customerID: "")
+      for c in Parallel.chunk(k, of: chunks, count: count) {
+        fill(c, &r)
+        part.add(r)
+      }
+      return part
+    }
+    var all = CustomerAggregates(bins: bins, previous: previous)
+    for p in parts { all.merge(p) }
+    return all
+  }
+
   /// Adds every customer of a run's columns: the aggregates of the
-  /// customers.jsonl that `fields` write (in customer order, with the
-  /// values read back as `JSONWriter.valueAsRead` gives them), without
-  /// writing or reading the text, which took 4.8 s at 10M rows.
+  /// customers.jsonl that `fields` write (the values read back as
+  /// `JSONWriter.valueAsRead` gives them), without writing or reading the
+  /// text, which took 4.8 s at 10M rows.
   mutating func add(customerIDs: [String], fields: [any CustomerRecordFields]) {
     let readers = fields.compactMap { $0 as? any ReportRecordFields }
-    // One record, each stage overwriting its own fields: the fields of a
-    // stage that did not run stay nil, as they are absent from the file.
-    var r = Record(customerID: "")
-    for c in customerIDs.indices {
-      r.customerID = customerIDs[c]
-      for f in readers { f.read(customer: c, into: &r) }
-      add(r)
-    }
+    // One record a chunk, each stage overwriting its own fields: the fields
+    // of a stage that did not run stay nil, as they are absent from the file.
+    merge(
+      Self.of(count: customerIDs.count, bins: bins, previous: previous, minimumChunk: 16_384) { [previous] c, r in
+        // Only the migration matrices read the id.
+        if previous != nil { r.customerID = customerIDs[c] }
+        // In place: `for f in readers` would copy each stage's fields out of
+        // the array, retaining and releasing every column they hold, for
+        // every customer (as in `CustomersWriter.format`).
+        for i in readers.indices { readers[i].read(customer: c, into: &r) }
+      })
   }
 
   /// Adds every record of the customers.jsonl at `path`.
   mutating func read(path: String) throws {
-    try Self.stream(path: path) { add($0) }
+    try Self.stream(blocksAt: path) { records in
+      merge(
+        Self.of(count: records.count, bins: bins, previous: previous, minimumChunk: 1_024) { i, r in r = records[i] })
+    }
   }
 
   /// Streams `path` in 8 MiB blocks and hands each record to `body`, in
   /// file order. The lines of a block are decoded on every core, by
   /// `CustomerLineScanner` (`JSONDecoder` for what it does not accept);
-  /// `body` runs on the calling thread, so aggregates need no locks and
-  /// come out the same whatever the core count.
+  /// `body` runs on the calling thread.
   static func stream(path: String, _ body: (Record) throws -> Void) throws {
+    try stream(blocksAt: path) { records in for r in records { try body(r) } }
+  }
+
+  /// Streams `path` as `stream(path:_:)` does, a block's records at a time.
+  static func stream(blocksAt path: String, _ body: ([Record]) throws -> Void) throws {
     guard let file = FileHandle(forReadingAtPath: path) else {
       throw ReportError(kind: .missing, path: path, message: "cannot be read; check its permissions")
     }
@@ -422,7 +505,7 @@ struct CustomerAggregates: Sendable {
         }
         lines.append(block[(block.startIndex + start)..<block.endIndex])
       }
-      for r in try decode(lines, firstLine: line + 1, path: path) { try body(r) }
+      try body(try decode(lines, firstLine: line + 1, path: path))
       line += lines.count
     }
     while let block = try file.read(upToCount: 8 << 20), !block.isEmpty {

@@ -101,6 +101,39 @@ import Testing
     #expect(abs(odd.reduce(0, +) - 0.5) < 1e-12)
   }
 
+  /// The report sums each pair's clamped probabilities and splits the sums
+  /// into weeks once: the same weeks as summing every pair's weeks.
+  @Test func theWeeksOfSummedProbabilitiesAreTheSummedWeeks() {
+    var g = SeededGenerator(seed: 7)
+    var sums = (0.0, 0.0, 0.0)
+    var summedWeeks = Array(repeating: 0.0, count: 12)
+    for _ in 0..<5_000 {
+      let p30 = Double.random(in: -0.1...1.1, using: &g)
+      let p60: Double? = Bool.random(using: &g) ? Double.random(in: -0.1...1.1, using: &g) : nil
+      let p90: Double? = Bool.random(using: &g) ? Double.random(in: -0.1...1.1, using: &g) : nil
+      let (a, b, c) = DueCalendar.clamped(p30: p30, p60: p60, p90: p90)
+      sums = (sums.0 + a, sums.1 + b, sums.2 + c)
+      for (w, v) in DueCalendar.weekly(p30: p30, p60: p60, p90: p90).enumerated() { summedWeeks[w] += v }
+    }
+    let weeks = DueCalendar.weekly(sums.0, sums.1, sums.2)
+    for w in weeks.indices { #expect(abs(weeks[w] - summedWeeks[w]) < 1e-9 * max(1, summedWeeks[w]), "week \(w + 1)") }
+  }
+
+  @Test func binsMergedAreTheBinsOfAllTheValues() {
+    var g = SeededGenerator(seed: 8)
+    let values = (0..<10_000).map { _ in Foundation.exp(Double.random(in: -6...25, using: &g)) }
+    var all = LogBinnedSums()
+    var parts = [LogBinnedSums(), LogBinnedSums(), LogBinnedSums()]
+    for (i, v) in values.enumerated() {
+      all.add(v)
+      parts[i % 3].add(v)
+    }
+    var merged = parts[2]
+    merged.merge(parts[0])
+    merged.merge(parts[1])
+    #expect(merged == all && merged.sums.map(\.bitPattern) == all.sums.map(\.bitPattern))
+  }
+
   @Test(arguments: [IntervalFamily.logNormal, .weibull])
   func aGapDensityHasItsQuantilesAndIntegratesToOne(family: IntervalFamily) {
     let g = GapDensity(family: family, mu: Foundation.log(60), sigma: 0.4)
