@@ -194,20 +194,20 @@ struct Merge: ParsableCommand {
     dueLists.apply(to: &options)
     let reporter = ProgressReporter(quiet: quiet)
     do {
-      try finish(
-        ShardRun.merge(statisticsAt: stats, options: options) { reporter($0) }.manifest,
-        from: "\(stats.count) shards")
+      let result = try ShardRun.merge(statisticsAt: stats, options: options) { reporter($0) }
+      try finish(result.manifest, from: "\(stats.count) shards", scoring: result)
     } catch {
       throw KoiExit.map(error)
     }
   }
 
-  /// The summary line, the warnings and report.html of a merged run.
-  private func finish(_ m: RunManifest, from source: String) throws {
+  /// The summary line, the warnings and report.html of a merged run
+  /// (from `scoring`'s columns when the run is in memory).
+  private func finish(_ m: RunManifest, from source: String, scoring: ScoringResult? = nil) throws {
     print(
       "koi: \(m.customers) customers from \(m.rows.used) of \(m.rows.read) rows (\(m.rows.rejected) rejected) in \(source) as of \(m.asOf); results in \(out)"
     )
     printWarnings(m.warnings)
-    try report.write(directory: out)
+    try report.write(directory: out, scoring: scoring)
   }
 }
