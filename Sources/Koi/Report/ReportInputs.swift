@@ -477,15 +477,10 @@ struct CustomerAggregates: Sendable {
     }
   }
 
-  /// Streams `path` in 8 MiB blocks and hands each record to `body`, in
-  /// file order. The lines of a block are decoded on every core, by
-  /// `CustomerLineScanner` (`JSONDecoder` for what it does not accept);
+  /// Streams `path` in 8 MiB blocks and hands each block's records to
+  /// `body`, in file order. The lines of a block are decoded on every core,
+  /// by `CustomerLineScanner` (`JSONDecoder` for what it does not accept);
   /// `body` runs on the calling thread.
-  static func stream(path: String, _ body: (Record) throws -> Void) throws {
-    try stream(blocksAt: path) { records in for r in records { try body(r) } }
-  }
-
-  /// Streams `path` as `stream(path:_:)` does, a block's records at a time.
   static func stream(blocksAt path: String, _ body: ([Record]) throws -> Void) throws {
     guard let file = FileHandle(forReadingAtPath: path) else {
       throw ReportError(kind: .missing, path: path, message: "cannot be read; check its permissions")

@@ -189,7 +189,7 @@ public enum ScheduledRun {
         scoring.manifest.predictionChecks = try PredictionChecks.checkEarlier(
           db: history.db, currentRunID: runID, asOfDay: asOfDay, ledger: scoring.ledger)
         if options.stages.contains(.intervals) {
-          try PredictionChecks.record(runID: runID, runDirectory: partialDir, db: history.db)
+          try PredictionChecks.record(runID: runID, scoring: scoring, db: history.db)
         }
       } catch {
         warnings.append("earlier predictions were not checked (\(error)).")

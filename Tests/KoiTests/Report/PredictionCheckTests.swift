@@ -8,6 +8,39 @@ import Testing
 @Suite struct PredictionCheckTests {
   let dir = TemporaryDirectory()
 
+  /// The predictions kept in history.sqlite come from the run's columns;
+  /// they are what its files say, read here with `JSONSerialization`.
+  @Test func thePredictionsKeptAreWhatTheFilesSay() throws {
+    let o = ScoreOptions(inputPath: ScheduledRunFixture.transactions, outputDirectory: dir.path("score"))
+    let result = try ScoringRun.run(o)
+    func object(_ data: Data) throws -> [String: Any] {
+      try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+    var listed = Set<String>()
+    let due = try object(try Data(contentsOf: URL(fileURLWithPath: o.outputDirectory + "/due.json")))
+    for case let c as [String: Any] in due["categories"] as? [Any] ?? [] {
+      for case let e as [String: Any] in c["entries"] as? [Any] ?? [] {
+        listed.insert("\(e["customer_id"] ?? "")|\(c["category"] ?? "")")
+      }
+    }
+    var expected: [PredictionChecks.Prediction] = []
+    let lines = try String(contentsOfFile: o.outputDirectory + "/customers.jsonl", encoding: .utf8)
+    for line in lines.split(separator: "\n") {
+      let r = try object(Data(line.utf8))
+      let id = try #require(r["customer_id"] as? String)
+      for case let p as [String: Any] in r["repurchase"] as? [Any] ?? [] {
+        guard let p30 = (p["probability_30d"] as? NSNumber)?.doubleValue else { continue }
+        let category = try #require(p["category"] as? String)
+        expected.append(
+          .init(
+            customerID: id, category: category, probability30d: p30, dueListed: listed.contains("\(id)|\(category)")))
+      }
+    }
+    let kept = PredictionChecks.predictions(scoring: result)
+    #expect(kept.count == expected.count && kept.contains { $0.dueListed })
+    #expect(kept == expected)
+  }
+
   @Test func aLaterRunScoresTheEarlierRunsPredictionsAgainstWhatArrived() throws {
     var c = try ScheduledRunFixture.config(out: dir.path("out"))
     c.asOf = .date(DayNumber.parse("2025-01-01") ?? 0)
