@@ -20,7 +20,7 @@ public final class AtomicFile {
   private var buffer: [UInt8] = []
   private var committed = false
   private let streamed: Bool
-  private static let flushThreshold = 1 << 20
+  static let flushThreshold = 1 << 20
 
   /// - Parameter streamed: for large files (customers.jsonl): after each
   ///   write, the file's dirty pages are handed to writeback and those

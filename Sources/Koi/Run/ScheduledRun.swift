@@ -162,6 +162,12 @@ public enum ScheduledRun {
       let options = scoreOptions(config, asOfDay: asOfDay, outputDirectory: partialDir, warmStartModelPath: warmStart)
       scoring = try ScoringRun.run(options, progress: progress)
       warnings = scoring.manifest.warnings
+      // The steps after the scoring run, timed into run.json `seconds`.
+      var clock = Date()
+      func lap(_ step: String) {
+        scoring.manifest.seconds[step] = rounded(Date().timeIntervalSince(clock), 3)
+        clock = Date()
+      }
 
       progress(.writing("exports"))
       var previousTags: [String: [String]]?
@@ -177,14 +183,10 @@ public enum ScheduledRun {
         scoring: scoring, config: config, runID: runID, directory: partialDir + "/exports",
         previous: previousTags.map { ($0, previousRun ?? "") })
       warnings += exports.warnings
+      lap("exports")
       // Earlier runs' 30-day predictions against the purchases since, and
       // this run's predictions kept for a later run to check. Checks are
       // measurements, not results: a failure is a warning.
-      var clock = Date()
-      func lap(_ step: String) {
-        scoring.manifest.seconds[step] = rounded(Date().timeIntervalSince(clock), 3)
-        clock = Date()
-      }
       do {
         scoring.manifest.predictionChecks = try PredictionChecks.checkEarlier(
           db: history.db, currentRunID: runID, asOfDay: asOfDay, ledger: scoring.ledger)

@@ -26,6 +26,81 @@ import Testing
     #expect(text == "customer_id,reason,priority\n\"'=HYPERLINK(\"\"x\"\")\",'-5 days,12.50\n")
   }
 
+  /// Strings that test the escapes of both formats: control characters,
+  /// quotes, separators, a CR before an LF, a comma or space joined to a
+  /// combining mark (one character in Swift), formulas, CJK, emoji.
+  static let awkward: [String] = [
+    "", "plain", "C0000001", "a,b", "say \"hi\"", "x\ny", "x\r\ny", "\r\n", "x\ry", ",\u{301}x", " \u{301}x",
+    "a ,\u{301}", "\"\u{301}", " lead", "=SUM(A1)", "=1,2", "+86 138", "-300", "@cmd", "\tx", "\rx", "张三，李四",
+    "流失风险客户，距上次消费230天", "é,\"", "\u{8}\u{c}\u{1}\u{1f}\u{7f}/\\", "\u{2028}", "👩‍👩‍👧,🙂", "-", "'",
+  ]
+
+  /// The streamed CSV cells are `SpreadsheetCSV.cell`'s.
+  @Test func csvCellBytesAreTheCells() {
+    for s in Self.awkward {
+      var out: [UInt8] = []
+      SpreadsheetCSV.append(cell: s, to: &out)
+      #expect(out == Array(SpreadsheetCSV.cell(s).utf8), "\(s.debugDescription)")
+    }
+  }
+
+  /// The priorities' text is `%.2f`'s, for cents and for any other value.
+  @Test func twoDecimalsAreThoseOfPrintf() {
+    var values: [Double] = [
+      0, -0.0, 0.005, -0.005, 0.125, 12.5, 1e12, 9.99e12, 1e13, -1e13, 2e15, 1e300, .nan, .infinity,
+    ]
+    var g = SeededGenerator(seed: 11)
+    for _ in 0..<20_000 {
+      let x = Double.random(in: -1e7...1e7, using: &g)
+      values += [x, rounded(x, 2), rounded(x / 1e5, 2), rounded(Double.random(in: -1...1, using: &g), 2)]
+    }
+    for v in values { #expect(CampaignListWriter.twoDecimals(v) == String(format: "%.2f", v), "\(v)") }
+  }
+
+  /// A list's JSON is `JSONEncoder.koi`'s bytes, and its CSV the cells of
+  /// the header and every entry, in both languages.
+  @Test func listFilesAreTheEncodersBytes() throws {
+    let dir = TemporaryDirectory()
+    var g = SeededGenerator(seed: 12)
+    let priorities: [Double] = [0, -0.0, 2, 1e16, 1e-5, 0.1 + 0.2, 123_456_789.12, 1e21, 5e-324, -7.25]
+    var entries = Self.awkward.enumerated().map { i, s in
+      CampaignEntry(customerID: s, reason: Self.awkward.reversed()[i], priority: priorities[i % priorities.count])
+    }
+    entries += (0..<3_000).map { i in
+      CampaignEntry(
+        customerID: "C\(i)", reason: "at_risk, \(i) days since last purchase",
+        priority: rounded(Double.random(in: 0...50_000, using: &g), 2),
+        why: .winBack(segment: .atRisk, daysSinceLastPurchase: i))
+    }
+    for (name, list) in [("empty", [CampaignEntry]()), ("full", entries)] {
+      let l = CampaignList(
+        list: name, runID: "r/1", asOf: "2025-07-01", priority: "p \"q\"", ids: "raw", contactCap: 2, entries: list)
+      for language in [ExportLanguage.en, .zh] {
+        _ = try CampaignListWriter.write([l], to: dir.path(language.rawValue), csv: true, language: language)
+        let json = try Data(contentsOf: URL(fileURLWithPath: dir.path("\(language.rawValue)/\(name).json")))
+        #expect(json == (try JSONEncoder.koi.encode(l)) + [10], "\(name) \(language)")
+        var csv = [UInt8]([0xEF, 0xBB, 0xBF])
+        csv += Array(
+          (CampaignListWriter.csvHeader(language).map(SpreadsheetCSV.cell).joined(separator: ",") + "\n").utf8)
+        for e in list {
+          let row = [e.customerID, e.why?.text(language) ?? e.reason, String(format: "%.2f", e.priority)]
+          csv += Array((row.map(SpreadsheetCSV.cell).joined(separator: ",") + "\n").utf8)
+        }
+        let written = try Data(contentsOf: URL(fileURLWithPath: dir.path("\(language.rawValue)/\(name).csv")))
+        #expect(written == Data(csv), "\(name) \(language)")
+      }
+    }
+  }
+
+  @Test func aPriorityThatIsNotANumberIsAnError() {
+    let dir = TemporaryDirectory()
+    let l = CampaignList(
+      list: "x", runID: "r", asOf: "2025-07-01", priority: "p", ids: "raw", contactCap: 2,
+      entries: [CampaignEntry(customerID: "C1", reason: "r", priority: .nan)])
+    #expect(throws: OutputError.self) { try CampaignListWriter.write([l], to: dir.path("e"), csv: false) }
+    #expect(!FileManager.default.fileExists(atPath: dir.path("e/x.json")))
+  }
+
   @Test func hmacMatchesRFC4231() {
     // RFC 4231 test case 2.
     let mac = Pseudonymizer(salt: "Jefe").hmac(Array("what do ya want for nothing?".utf8))
