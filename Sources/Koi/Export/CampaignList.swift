@@ -194,6 +194,35 @@ enum CampaignLists {
     return (out, nil)
   }
 
+  /// Which entries of `perList` the contact cap keeps (`[list][entry]`):
+  /// each customer's best `cap` lists by priority, ties to the list named
+  /// first. A list has a customer at most once. The entries are gathered
+  /// by customer into one flat array (counts, then offsets), not into a
+  /// dictionary of arrays and a set of `[customer, list]` arrays, which
+  /// took 1.9 s of CPU at 10M rows.
+  static func contactCap(_ perList: [[(Int, CampaignReason, Double)]], customers: Int, cap: Int) -> [[Bool]] {
+    var start = [Int](repeating: 0, count: customers + 1)
+    for entries in perList { for e in entries { start[e.0 + 1] += 1 } }
+    for c in 0..<customers { start[c + 1] += start[c] }
+    var next = start
+    var slots = [(list: Int, entry: Int, priority: Double)](repeating: (0, 0, 0), count: start[customers])
+    for (l, entries) in perList.enumerated() {
+      for (i, e) in entries.enumerated() {
+        slots[next[e.0]] = (l, i, e.2)
+        next[e.0] += 1
+      }
+    }
+    var keep = perList.map { [Bool](repeating: false, count: $0.count) }
+    for c in 0..<customers where start[c] < start[c + 1] {
+      var mine = slots[start[c]..<start[c + 1]]
+      if mine.count > cap {
+        mine.sort { $0.priority != $1.priority ? $0.priority > $1.priority : $0.list < $1.list }
+      }
+      for s in mine.prefix(cap) { keep[s.list][s.entry] = true }
+    }
+    return keep
+  }
+
   /// The lists in `options.lists` order, each sorted by priority (highest
   /// first; ties by customer id), with at most `options.contactCap` lists
   /// per customer.
@@ -214,21 +243,11 @@ enum CampaignLists {
       if let w { warnings.append(w) }
       perList.append(e.map { ($0.0, $0.1, rounded($0.2, 2)) })
     }
-    // Contact cap: per customer, keep the best `contactCap` (list, entry).
-    var byCustomer: [Int: [(list: Int, priority: Double)]] = [:]
-    for (l, entries) in perList.enumerated() {
-      for e in entries { byCustomer[e.0, default: []].append((l, e.2)) }
-    }
-    var keep = Set<[Int]>()
-    for (c, lists) in byCustomer {
-      let chosen = lists.sorted { $0.priority != $1.priority ? $0.priority > $1.priority : $0.list < $1.list }
-        .prefix(options.contactCap)
-      for x in chosen { keep.insert([c, x.list]) }
-    }
+    let keep = contactCap(perList, customers: facts.count, cap: options.contactCap)
     let idsKind = options.hashIDsSalt == nil ? "raw" : "hmac-sha256-16"
     var lists: [CampaignList] = []
     for (l, kind) in options.lists.enumerated() {
-      let kept = perList[l].filter { keep.contains([$0.0, l]) }
+      let kept = perList[l].indices.filter { keep[l][$0] }.map { perList[l][$0] }
         .sorted { $0.2 != $1.2 ? $0.2 > $1.2 : customerIDs[$0.0] < customerIDs[$1.0] }
       lists.append(
         CampaignList(

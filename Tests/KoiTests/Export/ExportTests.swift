@@ -92,6 +92,30 @@ import Testing
     }
   }
 
+  /// The contact cap keeps each customer's best lists by priority, ties to
+  /// the list named first: against a plain per-customer sort, on random
+  /// lists with many equal priorities.
+  @Test func theContactCapKeepsEachCustomersBestLists() {
+    var g = SeededGenerator(seed: 13)
+    let customers = 2_000
+    let perList: [[(Int, CampaignReason, Double)]] = (0..<5).map { _ in
+      (0..<customers).filter { _ in Bool.random(using: &g) }.map {
+        ($0, CampaignReason.crossSell(categories: []), Double(Int.random(in: 0...4, using: &g)))
+      }
+    }
+    for cap in [1, 2, 3, 5] {
+      let keep = CampaignLists.contactCap(perList, customers: customers, cap: cap)
+      for c in 0..<customers {
+        let mine = perList.indices.compactMap { l in perList[l].firstIndex { $0.0 == c }.map { (l, $0) } }
+        let best = mine.sorted { a, b in
+          let (pa, pb) = (perList[a.0][a.1].2, perList[b.0][b.1].2)
+          return pa != pb ? pa > pb : a.0 < b.0
+        }.prefix(cap)
+        for (l, i) in mine { #expect(keep[l][i] == best.contains { $0 == (l, i) }, "customer \(c), cap \(cap)") }
+      }
+    }
+  }
+
   @Test func aPriorityThatIsNotANumberIsAnError() {
     let dir = TemporaryDirectory()
     let l = CampaignList(
