@@ -84,12 +84,18 @@ enum PredictionChecks {
   static func record(runID: String, scoring: ScoringResult, db: DatabaseQueue) throws {
     let rows = predictions(scoring: scoring)
     try db.write { db in
-      let stmt = try db.makeStatement(
+      var insert = try RowInserter(
+        db,
         sql:
           "INSERT INTO run_predictions (run_id, customer_id, category, probability_30d, due_listed) VALUES (?, ?, ?, ?, ?)"
       )
       for r in rows {
-        try stmt.execute(arguments: [runID, r.customerID, r.category, r.probability30d, r.dueListed ? 1 : 0])
+        insert.text(runID)
+        insert.text(r.customerID)
+        insert.text(r.category)
+        insert.double(r.probability30d)
+        insert.int(r.dueListed ? 1 : 0)
+        try insert.insert()
       }
     }
   }
