@@ -214,11 +214,6 @@ struct LogBinnedSums: Sendable, Equatable {
 /// are the weeks of their summed (clamped) probabilities: the report sums
 /// three numbers a pair and splits the sums into weeks once.
 enum DueCalendar {
-  static func weekly(p30: Double, p60: Double?, p90: Double?, weeks: Int = 12) -> [Double] {
-    let (a, b, c) = clamped(p30: p30, p60: p60, p90: p90)
-    return weekly(a, b, c, weeks: weeks)
-  }
-
   /// The probabilities as F uses them: within 0…1 and never decreasing, a
   /// missing one equal to the one before.
   static func clamped(p30: Double, p60: Double?, p90: Double?) -> (Double, Double, Double) {

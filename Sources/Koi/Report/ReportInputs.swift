@@ -252,9 +252,9 @@ protocol ReportRecordFields: CustomerRecordFields {
   func read(customer c: Int, into r: inout CustomerAggregates.Record)
 }
 
-/// Aggregates of customers.jsonl for the report, merged one record at a
-/// time: O(bins² + categories × weeks + log bins) memory whatever the
-/// customer count.
+/// Aggregates of customers.jsonl for the report, added one record at a
+/// time in chunks of customers that are then merged: O(bins² + categories
+/// + log bins) memory whatever the customer count.
 struct CustomerAggregates: Sendable {
   /// One line of customers.jsonl, the fields the report uses (keys as in
   /// the file: the snake-case conversion would not give `probability_30d`).

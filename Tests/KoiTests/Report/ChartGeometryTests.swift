@@ -193,3 +193,11 @@ import Testing
     #expect(one.svg.contains("¥5"))
   }
 }
+
+extension DueCalendar {
+  /// One pair's weeks.
+  static func weekly(p30: Double, p60: Double?, p90: Double?) -> [Double] {
+    let (a, b, c) = clamped(p30: p30, p60: p60, p90: p90)
+    return weekly(a, b, c)
+  }
+}
