@@ -197,8 +197,8 @@ public enum ScheduledRun {
         warnings.append("earlier predictions were not checked (\(error)).")
       }
       lap("predictions")
-      // report.html, from the files just written and the history of the
-      // runs before this one. The results stand without it: a failure is a
+      // report.html, from the files just written (the customers from the
+      // run's columns) and the history of the runs before this one. The results stand without it: a failure is a
       // warning, not a failed run.
       if let language = config.reportLanguage {
         progress(.writing("report.html"))
