@@ -198,8 +198,9 @@ enum CampaignLists {
   /// each customer's best `cap` lists by priority, ties to the list named
   /// first. A list has a customer at most once. The entries are gathered
   /// by customer into one flat array (counts, then offsets), not into a
-  /// dictionary of arrays and a set of `[customer, list]` arrays, which
-  /// took 1.9 s of CPU at 10M rows.
+  /// dictionary of arrays and a set of `[customer, list]` arrays: the
+  /// exports step of a 10M-row `koi run` took 6.2 s with those, 3.75 s
+  /// with this (one run each).
   static func contactCap(_ perList: [[(Int, CampaignReason, Double)]], customers: Int, cap: Int) -> [[Bool]] {
     var start = [Int](repeating: 0, count: customers + 1)
     for entries in perList { for e in entries { start[e.0 + 1] += 1 } }

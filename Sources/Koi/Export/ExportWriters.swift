@@ -169,10 +169,7 @@ struct PrettyJSON {
   }
 
   /// A finite number.
-  mutating func number(_ v: Double) {
-    let d = v.description
-    text(d.hasSuffix(".0") ? String(d.dropLast(2)) : d)
-  }
+  mutating func number(_ v: Double) { text(JSONEncoder.numberText(v)) }
 
   mutating func flush(to file: AtomicFile) throws {
     try file.write(bytes)

@@ -162,8 +162,7 @@ struct MonetaryDistribution: Sendable, Equatable, Codable {
     text += #"],"values":["#
     for (i, v) in values.enumerated() {
       if i > 0 { text += "," }
-      let d = v.description
-      text += d.hasSuffix(".0") ? String(d.dropLast(2)) : d
+      text += JSONEncoder.numberText(v)
     }
     text += "]}"
     return text

@@ -19,6 +19,14 @@ extension JSONEncoder {
     e.keyEncodingStrategy = .convertToSnakeCase
     return e
   }
+
+  /// The text the encoder writes for the finite double `v`: its shortest
+  /// round-trip `description` without a trailing ".0" (for writers that
+  /// must give the encoder's bytes without it; their tests compare).
+  static func numberText(_ v: Double) -> String {
+    let d = v.description
+    return d.hasSuffix(".0") ? String(d.dropLast(2)) : d
+  }
 }
 
 extension JSONDecoder {
