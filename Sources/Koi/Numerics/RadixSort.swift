@@ -27,6 +27,44 @@ enum RadixSort {
     return order
   }
 
+  /// The indices of `strings` in the order of their UTF-8 bytes (SQLite's
+  /// BINARY collation: `memcmp`, then the shorter first), equal strings in
+  /// index order. Keys are the first 8 bytes, big-endian, zero-padded;
+  /// strings that share them are then ordered by all their bytes. (Swift's
+  /// `<` is another order outside ASCII: it compares canonically
+  /// equivalent strings as equal.)
+  ///
+  /// - Complexity: O(n) time for strings that differ in their first 8
+  ///   bytes; a comparison sort of each group that does not.
+  static func utf8Order(_ strings: [String]) -> [Int32] {
+    precondition(strings.count < Int(Int32.max), "fewer than 2^31 strings")
+    var keys = strings.map { s in
+      var k: UInt64 = 0
+      var shift: UInt64 = 56
+      for b in s.utf8.prefix(8) {
+        k |= UInt64(b) << shift
+        shift &-= 8
+      }
+      return k
+    }
+    var order = (0..<Int32(strings.count)).map { $0 }
+    sort(&keys, carrying: &order)
+    var start = 0
+    while start < keys.count {
+      var end = start + 1
+      while end < keys.count && keys[end] == keys[start] { end += 1 }
+      if end - start > 1 {
+        order[start..<end].sort { a, b in
+          let x = strings[Int(a)].utf8
+          let y = strings[Int(b)].utf8
+          return x.lexicographicallyPrecedes(y) || (x.elementsEqual(y) && a < b)
+        }
+      }
+      start = end
+    }
+    return order
+  }
+
   /// A key whose unsigned order is the numeric order: every bit of a
   /// negative number flipped, only the sign bit of a positive one.
   private static func key(_ v: Double) -> UInt64 {

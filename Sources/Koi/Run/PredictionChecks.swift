@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// How one earlier scheduled run's 30-day repurchase predictions fared
 /// against the purchases that arrived in its window: run.json
@@ -51,10 +52,14 @@ enum PredictionChecks {
     var dueListed: Bool
   }
 
-  /// The pairs of a run with a finite 30-day probability, in customers.jsonl
-  /// order: the probability as its text reads back (`JSONWriter.valueAsRead`),
-  /// due-listed when due.json lists the pair. Empty without the interval
-  /// stage. (Reading the files back took 6.5 s of a 10M-row `koi run`.)
+  /// The pairs of a run with a finite 30-day probability, in the order of
+  /// run_predictions' key (customer id, then category, by their bytes), so
+  /// that each row is added at the end of the table's B-tree: in
+  /// customers.jsonl order every row went to a random page, and a later
+  /// run's 2.2M rows took 5.3 s. The probability is its text as it reads
+  /// back (`JSONWriter.valueAsRead`); a pair is due-listed when due.json
+  /// lists it. Empty without the interval stage. (Reading the files back
+  /// took 6.5 s of a 10M-row `koi run`.)
   static func predictions(scoring: ScoringResult) -> [Prediction] {
     guard let scores = scoring.outputs[IntervalStage.self], let model = scoring.model[IntervalStage.self] else {
       return []
@@ -65,16 +70,25 @@ enum PredictionChecks {
     for (k, list) in scores.dueLists.enumerated() where model.categories[k].predicts {
       for e in list { listed[e.pair] = true }
     }
+    let names = model.categories.map(\.name)
+    var rank = [Int](repeating: 0, count: names.count)
+    for (r, k) in RadixSort.utf8Order(names).enumerated() { rank[Int(k)] = r }
     let ids = scoring.ledger.customerIDs
+    // The columns read here, apart: a closure that captured `columns`
+    // copied the whole struct (a second of a 10M-row run).
+    let (pairStart, category, probability30) = (columns.pairStart, columns.category, columns.probability30)
     var out: [Prediction] = []
     out.reserveCapacity(columns.pairCount)
-    for c in ids.indices {
-      for p in columns.pairs(of: c) {
-        guard let probability = JSONWriter.valueAsRead(columns.probability30[p], decimals: 4) else { continue }
+    var pairs: [Int] = []
+    for c in RadixSort.utf8Order(ids).lazy.map(Int.init) {
+      pairs.removeAll(keepingCapacity: true)
+      pairs.append(contentsOf: pairStart[c]..<pairStart[c + 1])
+      pairs.sort { rank[Int(category[$0])] < rank[Int(category[$1])] }
+      for p in pairs {
+        guard let probability = JSONWriter.valueAsRead(probability30[p], decimals: 4) else { continue }
         out.append(
           Prediction(
-            customerID: ids[c], category: model.categories[Int(columns.category[p])].name,
-            probability30d: probability, dueListed: listed[p]))
+            customerID: ids[c], category: names[Int(category[p])], probability30d: probability, dueListed: listed[p]))
       }
     }
     return out
@@ -84,19 +98,18 @@ enum PredictionChecks {
   static func record(runID: String, scoring: ScoringResult, db: DatabaseQueue) throws {
     let rows = predictions(scoring: scoring)
     try db.write { db in
-      var insert = try RowInserter(
-        db,
-        sql:
-          "INSERT INTO run_predictions (run_id, customer_id, category, probability_30d, due_listed) VALUES (?, ?, ?, ?, ?)"
-      )
+      var insert = RowInserter(
+        db, table: "run_predictions", columns: ["run_id", "customer_id", "category", "probability_30d", "due_listed"],
+        rows: rows.count)
       for r in rows {
-        insert.text(runID)
-        insert.text(r.customerID)
-        insert.text(r.category)
-        insert.double(r.probability30d)
-        insert.int(r.dueListed ? 1 : 0)
-        try insert.insert()
+        try insert.text(runID)
+        try insert.text(r.customerID)
+        try insert.text(r.category)
+        try insert.double(r.probability30d)
+        try insert.int(r.dueListed ? 1 : 0)
+        try insert.endRow()
       }
+      insert.finish()
     }
   }
 
@@ -122,11 +135,8 @@ enum PredictionChecks {
       }
     }.filter { $0.1 + windowDays <= asOfDay }
     guard !due.isEmpty else { return [] }
-    var customerIndex: [String: Int] = [:]
-    customerIndex.reserveCapacity(ledger.customerCount)
-    for (i, id) in ledger.customerIDs.enumerated() { customerIndex[id] = i }
-    let categoryIndex = Dictionary(
-      ledger.categories.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+    let order = RadixSort.utf8Order(ledger.customerIDs)
+    let categories = ledger.categories.map { Array($0.utf8) }
     var checks: [PredictionCheck] = []
     for (runID, start) in due {
       let end = start + windowDays
@@ -136,15 +146,23 @@ enum PredictionChecks {
       var dueListed = 0
       var dueBought = 0
       var bins = Array(repeating: (pairs: 0, p: 0.0, y: 0), count: 10)
+      var customers = KeyOrderMatch(ids: ledger.customerIDs, order: order)
       try db.read { db in
-        let rows = try Row.fetchCursor(
-          db, sql: "SELECT customer_id, category, probability_30d, due_listed FROM run_predictions WHERE run_id = ?",
-          arguments: [runID])
-        while let r = try rows.next() {
-          let p: Double = r["probability_30d"]
+        // In key order, matched to the ledger's customers by `KeyOrderMatch`.
+        let rows = try db.makeStatement(
+          sql: """
+            SELECT customer_id, category, probability_30d, due_listed FROM run_predictions
+            WHERE run_id = ? ORDER BY customer_id, category
+            """)
+        rows.arguments = [runID]
+        try rows.forEachRow { st in
+          let p = sqlite3_column_double(st, 2)
           var y = 0
-          if let c = customerIndex[r["customer_id"]], let k = categoryIndex[r["category"]] {
-            for row in ledger.rows(of: c) where ledger.category[row] == k {
+          let category = rows.textBytes(1)
+          if let c = customers.customer(rows.textBytes(0)),
+            let k = categories.firstIndex(where: { $0.withUnsafeBytes { KeyOrderMatch.compare($0, category) == 0 } })
+          {
+            for row in ledger.rows(of: c) where ledger.category[row] == Int32(k) {
               let d = ledger.day[row]
               if d >= start && d < end { y = 1; break }
             }
@@ -156,7 +174,7 @@ enum PredictionChecks {
           bins[b].pairs += 1
           bins[b].p += p
           bins[b].y += y
-          if (r["due_listed"] as Int) == 1 {
+          if sqlite3_column_int64(st, 3) == 1 {
             dueListed += 1
             dueBought += y
           }
@@ -174,7 +192,9 @@ enum PredictionChecks {
             observedRate: rounded(Double($0.element.y) / Double($0.element.pairs), 6))
         })
       let json = String(decoding: try JSONEncoder.koiCompact.encode(check), as: UTF8.self)
-      try db.write { db in
+      // The check and the deletion of the checked predictions are one
+      // transaction; `runID` was read from `runs` under the output lock.
+      try db.writeDeletingChildRows { db in
         try db.execute(
           sql: "INSERT INTO prediction_checks (run_id, checked_in, as_of, brier, check_json) VALUES (?, ?, ?, ?, ?)",
           arguments: [runID, currentRunID, check.asOf, check.brier, json])

@@ -1,3 +1,4 @@
+import GRDB
 import Testing
 
 @testable import Koi
@@ -41,5 +42,45 @@ import Testing
   @Test func refusesNaN() {
     #expect(RadixSort.ascendingOrder([1, .nan, 0]) == nil)
     #expect(RadixSort.sorted([1, .nan, 0]) == nil)
+  }
+
+  /// Ids that share 8-byte prefixes or none, of every length from 0, with
+  /// NUL, non-ASCII and decomposed forms (equal to Swift's `==`, not in
+  /// bytes), and repeats.
+  static func ids(_ n: Int, seed: UInt64) -> [String] {
+    var rng = SeededGenerator(seed: seed)
+    let pieces = ["C000", "customer_", "é", "e\u{301}", "顾客", "🙂", "\u{0}", "Z", "a", "", "12345678", "\u{7F}"]
+    return (0..<n).map { _ in
+      var s = ""
+      for _ in 0..<Int(rng.uniform() * 5) { s += pieces[Int(rng.uniform() * Double(pieces.count))] }
+      if rng.uniform() < 0.7 { s += String(Int(rng.uniform() * 5000)) }
+      return s
+    }
+  }
+
+  @Test(arguments: [0, 1, 2, 1000, 70_000])
+  func utf8OrderIsTheBytesOrder(n: Int) throws {
+    let v = Self.ids(n, seed: UInt64(n) + 11)
+    let order = RadixSort.utf8Order(v).map(Int.init)
+    #expect(order.sorted() == Array(0..<n))
+    // A stable comparison sort by bytes.
+    let reference = (0..<n).sorted { a, b in
+      let x = Array(v[a].utf8), y = Array(v[b].utf8)
+      return x.lexicographicallyPrecedes(y) || (x == y && a < b)
+    }
+    #expect(order == reference)
+  }
+
+  /// Independently: SQLite's own order of the same texts (BINARY
+  /// collation), the order history.sqlite's keys are kept in.
+  @Test func utf8OrderIsSQLitesOrder() throws {
+    let v = Self.ids(5000, seed: 3).filter { !$0.utf8.contains(0) }  // GRDB binds C strings
+    let db = try DatabaseQueue()
+    let sqlite = try db.write { db in
+      try db.execute(sql: "CREATE TABLE t (i INTEGER, s TEXT)")
+      for (i, s) in v.enumerated() { try db.execute(sql: "INSERT INTO t VALUES (?, ?)", arguments: [i, s]) }
+      return try Int.fetchAll(db, sql: "SELECT i FROM t ORDER BY s, i")
+    }
+    #expect(RadixSort.utf8Order(v).map(Int.init) == sqlite)
   }
 }

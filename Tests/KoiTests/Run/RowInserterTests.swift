@@ -4,45 +4,61 @@ import Testing
 
 @testable import Koi
 
-/// Rows bound with SQLite's own calls are the rows GRDB's own binding
-/// stores.
+/// Rows bound with SQLite's own calls, many a statement, are the rows
+/// GRDB's own binding stores, one a statement.
 @Suite struct RowInserterTests {
-  @Test func valuesReadBackAndAConstraintIsAnError() throws {
+  static let awkward: [(String?, Int?, Double)] = [
+    ("", 0, 0.1), (nil, nil, -2.5), ("x\n\"y\"\u{0}z", Int.max, .leastNonzeroMagnitude), ("é👩‍👩‍👧", -1, 1e300),
+    ("张三", Int.min, -0.0),
+  ]
+
+  /// Row counts below, at and above a statement's rows, so the last
+  /// statement is full, partial or the only one.
+  @Test(arguments: [(0, 4), (1, 4), (4, 4), (9, 4), (11, 64)])
+  func valuesReadBack(rows: Int, rowsPerStatement: Int) throws {
     let db = try DatabaseQueue()
     try db.write { db in
-      try db.execute(sql: "CREATE TABLE t (k TEXT PRIMARY KEY NOT NULL, s TEXT, i INTEGER, d REAL NOT NULL)")
-      try db.execute(sql: "CREATE TABLE g (k TEXT PRIMARY KEY NOT NULL, s TEXT, i INTEGER, d REAL NOT NULL)")
-      var insert = try RowInserter(db, sql: "INSERT INTO t (k, s, i, d) VALUES (?, ?, ?, ?)")
-      let rows: [(String, String?, Int?, Double)] = [
-        ("a", "", 0, 0.1), ("b", nil, nil, -2.5), ("张三", "x\n\"y\"\u{0}z", Int.max, .leastNonzeroMagnitude),
-        ("", "é👩‍👩‍👧", -1, 1e300),
-      ]
-      for r in rows {
-        insert.text(r.0)
-        insert.text(r.1)
-        insert.int(r.2)
-        insert.double(r.3)
-        try insert.insert()
-        try db.execute(sql: "INSERT INTO g (k, s, i, d) VALUES (?, ?, ?, ?)", arguments: [r.0, r.1, r.2, r.3])
+      for t in ["t", "g"] {
+        try db.execute(sql: "CREATE TABLE \(t) (k TEXT PRIMARY KEY NOT NULL, s TEXT, i INTEGER, d REAL NOT NULL)")
       }
+      var insert = RowInserter(
+        db, table: "t", columns: ["k", "s", "i", "d"], rows: rows, rowsPerStatement: rowsPerStatement)
+      for n in 0..<rows {
+        let r = Self.awkward[n % Self.awkward.count]
+        let key = "k\(n)"
+        try insert.text(key)
+        try insert.text(r.0)
+        try insert.int(r.1)
+        try insert.double(r.2)
+        try insert.endRow()
+        try db.execute(sql: "INSERT INTO g (k, s, i, d) VALUES (?, ?, ?, ?)", arguments: [key, r.0, r.1, r.2])
+      }
+      insert.finish()
       let sql = "SELECT k, s, i, d, hex(k), hex(s), typeof(s) FROM %@ ORDER BY rowid"
       let ours = try Row.fetchAll(db, sql: sql.replacingOccurrences(of: "%@", with: "t"))
       let grdb = try Row.fetchAll(db, sql: sql.replacingOccurrences(of: "%@", with: "g"))
-      #expect(ours.count == rows.count && ours == grdb)
-      // The empty string is a value, not NULL.
-      #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t WHERE s = ''") == 1)
-      insert.text("a")
-      insert.null()
-      insert.null()
-      insert.double(1)
-      #expect(throws: DatabaseError.self) { try insert.insert() }
-      // The statement is usable after the error.
-      insert.text("c")
-      insert.null()
-      insert.null()
-      insert.double(1)
-      try insert.insert()
-      #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 5)
+      #expect(ours.count == rows && ours == grdb)
+    }
+  }
+
+  @Test func aConstraintIsAnErrorAndTheInserterGoesOn() throws {
+    let db = try DatabaseQueue()
+    try db.write { db in
+      try db.execute(sql: "CREATE TABLE t (k TEXT PRIMARY KEY NOT NULL)")
+      var insert = RowInserter(db, table: "t", columns: ["k"], rows: 6, rowsPerStatement: 2)
+      func row(_ k: String) throws {
+        try insert.text(k)
+        try insert.endRow()
+      }
+      try row("a")
+      try row("b")
+      try row("c")
+      // The second statement repeats a key: an error, none of its rows kept.
+      #expect(throws: DatabaseError.self) { try row("a") }
+      try row("d")
+      try row("e")
+      insert.finish()
+      #expect(try String.fetchAll(db, sql: "SELECT k FROM t ORDER BY k") == ["a", "b", "d", "e"])
     }
   }
 }
