@@ -161,7 +161,7 @@ struct ReportInputs: Sendable {
   /// segment, tier), for the migration matrices. `scoring`: the run that
   /// wrote `directory`, whose columns stand in for its customers.jsonl.
   static func read(
-    directory: String, previous: [String: (segment: String?, tier: Int?)]? = nil, scoring: ScoringResult? = nil
+    directory: String, previous: PreviousCustomers? = nil, scoring: ScoringResult? = nil
   ) throws -> ReportInputs {
     let fm = FileManager.default
     var isDir: ObjCBool = false
@@ -313,7 +313,7 @@ struct CustomerAggregates: Sendable {
   private(set) var clv = LogBinnedSums()
   private(set) var withRepurchase = 0
   /// Migration from the previous run: "previous|current" → customers.
-  let previous: [String: (segment: String?, tier: Int?)]?
+  let previous: PreviousCustomers?
   private(set) var segmentMoves: [String: Int] = [:]
   private(set) var tierMoves: [String: Int] = [:]
   private(set) var newCustomers = 0
@@ -328,7 +328,7 @@ struct CustomerAggregates: Sendable {
   /// Treatment → the summed clamped probabilities of `DueCalendar`.
   private var dueSums: [String: (ExactSum, ExactSum, ExactSum)] = [:]
 
-  init(bins: Int, previous: [String: (segment: String?, tier: Int?)]? = nil) {
+  init(bins: Int, previous: PreviousCustomers? = nil) {
     self.bins = max(1, bins)
     gridCustomers = Array(repeating: Array(repeating: 0, count: 2 * self.bins - 1), count: self.bins)
     gridRevenueSums = Array(repeating: Array(repeating: ExactSum(), count: 2 * self.bins - 1), count: self.bins)
@@ -346,7 +346,9 @@ struct CustomerAggregates: Sendable {
   /// Treatment → expected purchases in each of the next 12 weeks.
   var dueWeeks: [String: [Double]] { dueSums.mapValues { DueCalendar.weekly($0.0.value, $0.1.value, $0.2.value) } }
 
-  mutating func add(_ r: Record) {
+  /// Adds customer `customer` of the run, whose record is `r` (the index
+  /// matters only to `PreviousCustomers.byCustomer`).
+  mutating func add(_ r: Record, customer: Int) {
     customers += 1
     let m = r.monetary ?? 0
     revenueSum.add(m)
@@ -385,7 +387,12 @@ struct CustomerAggregates: Sendable {
       }
     }
     if let previous {
-      if let p = previous[r.customerID] {
+      let p: PreviousCustomer?
+      switch previous {
+      case .byID(let m): p = m[r.customerID]
+      case .byCustomer(let a): p = a[customer]
+      }
+      if let p {
         segmentMoves["\(p.segment ?? "")|\(r.segment ?? "")", default: 0] += 1
         tierMoves["\(p.tier.map(String.init) ?? "")|\(r.tier?.id.map(String.init) ?? "")", default: 0] += 1
       } else {
@@ -432,7 +439,7 @@ struct CustomerAggregates: Sendable {
   /// The aggregates of customers `0..<count`, `fill(c, &record)` setting
   /// customer c's record, made in chunks on every core and merged.
   static func of(
-    count: Int, bins: Int, previous: [String: (segment: String?, tier: Int?)]?, minimumChunk: Int,
+    count: Int, bins: Int, previous: PreviousCustomers?, minimumChunk: Int,
     _ fill: (Int, inout Record) -> Void
   ) -> CustomerAggregates {
     let chunks = Parallel.chunkCount(for: count, minimumChunk: minimumChunk)
@@ -441,7 +448,7 @@ struct CustomerAggregates: Sendable {
       var r = Record(customerID: "")
       for c in Parallel.chunk(k, of: chunks, count: count) {
         fill(c, &r)
-        part.add(r)
+        part.add(r, customer: c)
       }
       return part
     }
@@ -460,8 +467,8 @@ struct CustomerAggregates: Sendable {
     // of a stage that did not run stay nil, as they are absent from the file.
     merge(
       Self.of(count: customerIDs.count, bins: bins, previous: previous, minimumChunk: 16_384) { [previous] c, r in
-        // Only the migration matrices read the id.
-        if previous != nil { r.customerID = customerIDs[c] }
+        // Only the migration matrices read the id, and only by id.
+        if case .byID = previous { r.customerID = customerIDs[c] }
         // In place: `for f in readers` would copy each stage's fields out of
         // the array, retaining and releasing every column they hold, for
         // every customer (as in `CustomersWriter.format`).
@@ -469,8 +476,10 @@ struct CustomerAggregates: Sendable {
       })
   }
 
-  /// Adds every record of the customers.jsonl at `path`.
+  /// Adds every record of the customers.jsonl at `path` (previous
+  /// customers by id: a record's index is not the run's).
   mutating func read(path: String) throws {
+    if case .byCustomer = previous { preconditionFailure("a file's customers are matched to the previous run by id") }
     try Self.stream(blocksAt: path) { records in
       merge(
         Self.of(count: records.count, bins: bins, previous: previous, minimumChunk: 1_024) { i, r in r = records[i] })

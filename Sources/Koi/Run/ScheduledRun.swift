@@ -203,7 +203,7 @@ public enum ScheduledRun {
       if let language = config.reportLanguage {
         progress(.writing("report.html"))
         do {
-          let earlier = try ReportHistory.load(history.db, runID: runID)
+          let earlier = try ReportHistory.load(history.db, runID: runID, customerIDs: scoring.ledger.customerIDs)
           try RunReport.write(directory: partialDir, language: language, history: earlier, scoring: scoring)
         } catch {
           warnings.append("report.html was not written (\(error)); write it with koi report \(finalDir).")

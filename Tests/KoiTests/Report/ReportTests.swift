@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import Koi
@@ -200,6 +201,21 @@ import Testing
     let inputs = try ReportInputs.read(directory: second.runDirectory, previous: h.previousCustomers)
     let moved = inputs.customers.segmentMoves.values.reduce(0, +)
     #expect(moved + inputs.customers.newCustomers == second.scoring.manifest.customers)
+    #expect(inputs.customers.segmentMoves.count > 1 && inputs.customers.tierMoves.count > 1)
+    // Matched to the run's customers in key order (as koi run does), the
+    // previous customers give the same matrices as looked up by id.
+    let db = try DatabaseQueue(path: dir.path("runs") + "/history.sqlite")
+    let matched = try ReportHistory.load(db, runID: second.runID, customerIDs: second.scoring.ledger.customerIDs)
+    guard case .byCustomer(let byCustomer) = matched.previousCustomers else {
+      Issue.record("koi run's history is matched to its customers")
+      return
+    }
+    #expect(byCustomer.count == second.scoring.ledger.customerCount && byCustomer.contains { $0 != nil })
+    let columns = try ReportInputs.read(
+      directory: second.runDirectory, previous: matched.previousCustomers, scoring: second.scoring)
+    #expect(columns.customers.segmentMoves == inputs.customers.segmentMoves)
+    #expect(columns.customers.tierMoves == inputs.customers.tierMoves)
+    #expect(columns.customers.newCustomers == inputs.customers.newCustomers)
   }
 
   @Test func theConfigurationChoosesTheReportLanguage() throws {
