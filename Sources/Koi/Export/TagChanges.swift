@@ -75,21 +75,28 @@ enum TagChanges {
       for t in change.added { summary.byTag[t, default: .init()].added += 1 }
       for t in change.removed { summary.byTag[t, default: .init()].removed += 1 }
     }
-    var present = Set<String>()
-    present.reserveCapacity(customerIDs.count)
+    // Previous customers found among this run's: all of them unless some
+    // are gone (ids are unique in both runs).
+    var found = 0
     for c in customerIDs.indices {
-      present.insert(customerIDs[c])
-      let before = previous?[customerIDs[c]] ?? []
-      let now = unique(tags[c])
-      let had = Set(before), has = Set(now)
+      let before = previous?[customerIDs[c]]
+      if before != nil { found += 1 }
+      let current = tags[c]
+      // The same list, the commonest case, changes nothing: no sets made.
+      if before == current { continue }
+      let now = unique(current)
+      let had = Set(before ?? []), has = Set(now)
       record(
         TagChange(
           customerID: exportedIDs[c], added: now.filter { !had.contains($0) },
-          removed: unique(before).filter { !has.contains($0) }))
+          removed: unique(before ?? []).filter { !has.contains($0) }))
     }
     var gone: [TagChange] = []
-    for (id, before) in previous ?? [:] where !present.contains(id) {
-      gone.append(TagChange(customerID: pseudonym(id), added: [], removed: unique(before)))
+    if let previous, found < previous.count {
+      let present = Set(customerIDs)
+      for (id, before) in previous where !present.contains(id) {
+        gone.append(TagChange(customerID: pseudonym(id), added: [], removed: unique(before)))
+      }
     }
     summary.customersGone = gone.count
     for g in gone.sorted(by: { $0.customerID < $1.customerID }) { record(g) }
