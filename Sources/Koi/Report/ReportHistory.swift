@@ -43,10 +43,14 @@ public struct ReportHistory: Sendable {
   static func loadRuns(_ db: any DatabaseReader, runID: String, customerIDs: [String]?) throws -> ReportHistory {
     try db.read { db in
       var h = ReportHistory()
+      // A history not yet migrated to `v4` (`koi report` opens it
+      // read-only) has no segment_sizes column.
+      let sizes = try db.columns(in: "runs").contains { $0.name == "segment_sizes" } ? "r.segment_sizes" : "NULL"
       let runs = try Row.fetchAll(
         db,
         sql: """
-          SELECT r.id AS id, r.as_of AS as_of, EXISTS(SELECT 1 FROM run_customers c WHERE c.run_id = r.id) AS kept
+          SELECT r.id AS id, r.as_of AS as_of, \(sizes) AS segment_sizes,
+            EXISTS(SELECT 1 FROM run_customers c WHERE c.run_id = r.id) AS kept
           FROM runs r WHERE r.status = 'succeeded' AND r.id < ? ORDER BY r.id
           """, arguments: [runID])
       let kept = runs.filter { ($0["kept"] as Int?) == 1 }
@@ -83,6 +87,14 @@ public struct ReportHistory: Sendable {
       }
       for run in kept.suffix(runsShown) {
         let id: String = run["id"]
+        // Recorded with the run since the `v4` migration; counted for
+        // runs recorded before it.
+        if let json: String = run["segment_sizes"],
+          let counts = try? JSONDecoder().decode([String: Int].self, from: Data(json.utf8))
+        {
+          h.segmentSizes.append((run["as_of"], counts))
+          continue
+        }
         var counts: [String: Int] = [:]
         for r in try Row.fetchAll(
           db, sql: "SELECT segment, COUNT(*) AS n FROM run_customers WHERE run_id = ? GROUP BY segment", arguments: [id]

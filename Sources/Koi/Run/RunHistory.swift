@@ -19,6 +19,8 @@ public struct RunRecord: Sendable, Equatable, Codable {
   /// JSON object: seconds per step, as in run.json.
   public var seconds: String?
   public var message: String?
+  /// JSON object: customers per segment (nil before the `v4` migration).
+  var segmentSizes: String?
 
   enum CodingKeys: String, CodingKey {
     case id
@@ -32,6 +34,7 @@ public struct RunRecord: Sendable, Equatable, Codable {
     case rowsUsed = "rows_used"
     case rowsRejected = "rows_rejected"
     case customers, seconds, message
+    case segmentSizes = "segment_sizes"
   }
 }
 
@@ -129,6 +132,15 @@ public final class RunHistory {
           );
           """)
     }
+    // Each run's customers per segment, for report.html's segment sizes
+    // over the last runs: a JSON object (segment → customers, customers
+    // without a segment left out), NULL for runs recorded before this
+    // migration, whose sizes are counted from run_customers. Counting them
+    // there read a 10M-row run's 1.47M rows again, 0.86 s a run (sqlite3
+    // 3.40, one query), up to 11 runs a report.
+    m.registerMigration("v4: segment sizes") { db in
+      try db.execute(sql: "ALTER TABLE runs ADD COLUMN segment_sizes TEXT")
+    }
     return m
   }
 
@@ -182,6 +194,9 @@ public final class RunHistory {
   ) throws {
     let seconds = String(
       decoding: (try? JSONEncoder.koiCompact.encode(manifest.seconds)) ?? Data("{}".utf8), as: UTF8.self)
+    var sizes: [String: Int] = [:]
+    for case let s? in segments { sizes[s, default: 0] += 1 }
+    let segmentSizes = String(decoding: try JSONEncoder.koiCompact.encode(sizes), as: UTF8.self)
     try wrap {
       try db.write { db in
         if var run = try RunRecord.fetchOne(db, key: id) {
@@ -194,6 +209,7 @@ public final class RunHistory {
             $0.rowsRejected = manifest.rows.rejected
             $0.customers = manifest.customers
             $0.seconds = seconds
+            $0.segmentSizes = segmentSizes
             $0.message = message
           }
         }

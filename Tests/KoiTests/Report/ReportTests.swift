@@ -216,6 +216,17 @@ import Testing
     #expect(columns.customers.segmentMoves == inputs.customers.segmentMoves)
     #expect(columns.customers.tierMoves == inputs.customers.tierMoves)
     #expect(columns.customers.newCustomers == inputs.customers.newCustomers)
+    // The segment sizes recorded with each run are those counted from its
+    // customers, as for runs recorded before they were kept; and a history
+    // from before the column (read-only, not migrated) still reports.
+    try db.write { try $0.execute(sql: "UPDATE runs SET segment_sizes = NULL") }
+    let counted = try ReportHistory.load(db, runID: second.runID)
+    #expect(!counted.segmentSizes.isEmpty)
+    #expect(counted.segmentSizes.map(\.asOf) == matched.segmentSizes.map(\.asOf))
+    #expect(counted.segmentSizes.map(\.counts) == matched.segmentSizes.map(\.counts))
+    try db.write { try $0.execute(sql: "ALTER TABLE runs DROP COLUMN segment_sizes") }
+    let old = try ReportHistory.load(path: dir.path("runs") + "/history.sqlite", runID: second.runID)
+    #expect(old.segmentSizes.map(\.counts) == matched.segmentSizes.map(\.counts))
   }
 
   @Test func theConfigurationChoosesTheReportLanguage() throws {

@@ -125,22 +125,31 @@ import Testing
         == RunRecord(
           id: "d", asOf: "2026-01-04", startedAt: "2026-01-04T02:00:00Z", finishedAt: "2026-01-01T02:00:05Z",
           status: "succeeded", inputPath: "t.csv", inputSHA256: "ab", rowsRead: 3, rowsUsed: 3, rowsRejected: 0,
-          customers: 1, seconds: "{\"total\":1.5}"))
+          customers: 1, seconds: "{\"total\":1.5}", segmentSizes: "{\"champions\":1}"))
     #expect(try h.customers(ofRun: "b").isEmpty)
     let d = try h.customers(ofRun: "d")
     #expect(d.count == 1 && d["x"]?.segment == "champions" && d["x"]?.tier == nil)
-    // The v1 tables are as they were but for the v2 migration's tags column;
-    // the v3 migration adds the prediction tables.
+    // The v1 tables are as they were but for the v2 migration's tags column
+    // and the v4 migration's segment sizes; the v3 migration adds the
+    // prediction tables.
     let after = try schema()
     let v3 = ["run_predictions", "prediction_checks", "sqlite_autoindex_prediction_checks_1"]
+    let altered = ["run_customers", "runs"]
     #expect(
-      after.filter { $0["name"] != "run_customers" && !v3.contains($0["name"] as String? ?? "") }
-        == before.filter { $0["name"] != "run_customers" })
+      after.filter { !altered.contains($0["name"] as String? ?? "") && !v3.contains($0["name"] as String? ?? "") }
+        == before.filter { !altered.contains($0["name"] as String? ?? "") })
     #expect(v3.allSatisfy { name in after.contains { $0["name"] == name } })
-    let columns = try DatabaseQueue(path: path).read {
-      try Row.fetchAll($0, sql: "PRAGMA table_info(run_customers)").map { $0["name"] as String }
+    func columns(_ table: String) throws -> [String] {
+      try DatabaseQueue(path: path).read {
+        try Row.fetchAll($0, sql: "PRAGMA table_info(\(table))").map { $0["name"] as String }
+      }
     }
-    #expect(columns == ["run_id", "customer_id", "segment", "tier", "tags"])
+    #expect(try columns("run_customers") == ["run_id", "customer_id", "segment", "tier", "tags"])
+    #expect(
+      try columns("runs") == [
+        "id", "as_of", "started_at", "finished_at", "status", "input_path", "input_sha256", "rows_read", "rows_used",
+        "rows_rejected", "customers", "seconds", "message", "segment_sizes",
+      ])
   }
 
   @Test func warmStartPathReachesTheScoreOptions() throws {
