@@ -33,14 +33,19 @@ public struct ReportHistory: Sendable {
 
   /// - Parameter customerIDs: the customers of the run `runID`, when the
   ///   caller holds it: the previous run's customers are then matched to
-  ///   them (`PreviousCustomers.byCustomer`).
-  static func load(_ db: any DatabaseReader, runID: String, customerIDs: [String]? = nil) throws -> ReportHistory {
-    var h = try loadRuns(db, runID: runID, customerIDs: customerIDs)
+  ///   them (`PreviousCustomers.byCustomer`); `order` is
+  ///   `RadixSort.utf8Order(customerIDs)`, when the caller has it.
+  static func load(
+    _ db: any DatabaseReader, runID: String, customerIDs: [String]? = nil, order: [Int32]? = nil
+  ) throws -> ReportHistory {
+    var h = try loadRuns(db, runID: runID, customerIDs: customerIDs, order: order)
     h.predictionChecks = try PredictionChecks.all(db, before: runID)
     return h
   }
 
-  static func loadRuns(_ db: any DatabaseReader, runID: String, customerIDs: [String]?) throws -> ReportHistory {
+  static func loadRuns(
+    _ db: any DatabaseReader, runID: String, customerIDs: [String]?, order: [Int32]? = nil
+  ) throws -> ReportHistory {
     try db.read { db in
       var h = ReportHistory()
       // A history not yet migrated to `v4` (`koi report` opens it
@@ -64,7 +69,7 @@ public struct ReportHistory: Sendable {
           // (`KeyOrderMatch`): a dictionary of the previous run's 1.47M
           // customers was most of this load's 2.3 s on a 10M-row run.
           var matched = [PreviousCustomer?](repeating: nil, count: customerIDs.count)
-          var match = KeyOrderMatch(ids: customerIDs)
+          var match = KeyOrderMatch(ids: customerIDs, order: order)
           let rows = try db.makeStatement(sql: sql)
           rows.arguments = [id]
           try rows.forEachRow { st in

@@ -59,8 +59,9 @@ enum PredictionChecks {
   /// run's 2.2M rows took 5.3 s. The probability is its text as it reads
   /// back (`JSONWriter.valueAsRead`); a pair is due-listed when due.json
   /// lists it. Empty without the interval stage. (Reading the files back
-  /// took 6.5 s of a 10M-row `koi run`.)
-  static func predictions(scoring: ScoringResult) -> [Prediction] {
+  /// took 6.5 s of a 10M-row `koi run`.) `order`: `RadixSort.utf8Order`
+  /// of the ledger's customer ids, when the caller has it.
+  static func predictions(scoring: ScoringResult, order: [Int32]? = nil) -> [Prediction] {
     guard let scores = scoring.outputs[IntervalStage.self], let model = scoring.model[IntervalStage.self] else {
       return []
     }
@@ -80,7 +81,7 @@ enum PredictionChecks {
     var out: [Prediction] = []
     out.reserveCapacity(columns.pairCount)
     var pairs: [Int] = []
-    for c in RadixSort.utf8Order(ids).lazy.map(Int.init) {
+    for c in (order ?? RadixSort.utf8Order(ids)).lazy.map(Int.init) {
       pairs.removeAll(keepingCapacity: true)
       pairs.append(contentsOf: pairStart[c]..<pairStart[c + 1])
       pairs.sort { rank[Int(category[$0])] < rank[Int(category[$1])] }
@@ -95,8 +96,8 @@ enum PredictionChecks {
   }
 
   /// Records the run's predictions (in one transaction).
-  static func record(runID: String, scoring: ScoringResult, db: DatabaseQueue) throws {
-    let rows = predictions(scoring: scoring)
+  static func record(runID: String, scoring: ScoringResult, db: DatabaseQueue, order: [Int32]? = nil) throws {
+    let rows = predictions(scoring: scoring, order: order)
     try db.write { db in
       var insert = RowInserter(
         db, table: "run_predictions", columns: ["run_id", "customer_id", "category", "probability_30d", "due_listed"],
@@ -116,7 +117,9 @@ enum PredictionChecks {
   /// Checks every earlier run whose window has passed by `asOfDay` and
   /// that is not checked yet, against `ledger`; records the checks and
   /// drops those runs' predictions. Returns the checks made, oldest first.
-  static func checkEarlier(db: DatabaseQueue, currentRunID: String, asOfDay: Int32, ledger: Ledger) throws
+  static func checkEarlier(
+    db: DatabaseQueue, currentRunID: String, asOfDay: Int32, ledger: Ledger, order: [Int32]? = nil
+  ) throws
     -> [PredictionCheck]
   {
     let due = try db.read { db in
@@ -135,7 +138,7 @@ enum PredictionChecks {
       }
     }.filter { $0.1 + windowDays <= asOfDay }
     guard !due.isEmpty else { return [] }
-    let order = RadixSort.utf8Order(ledger.customerIDs)
+    let order = order ?? RadixSort.utf8Order(ledger.customerIDs)
     let categories = ledger.categories.map { Array($0.utf8) }
     var checks: [PredictionCheck] = []
     for (runID, start) in due {

@@ -190,7 +190,7 @@ public final class RunHistory {
   public func succeed(
     id: String, manifest: RunManifest, customerIDs: [String], segments: [String?], tiers: [Int?]?,
     message: String? = nil,
-    tags: CustomerTags? = nil
+    tags: CustomerTags? = nil, order: [Int32]? = nil
   ) throws {
     let seconds = String(
       decoding: (try? JSONEncoder.koiCompact.encode(manifest.seconds)) ?? Data("{}".utf8), as: UTF8.self)
@@ -219,7 +219,7 @@ public final class RunHistory {
         var insert = RowInserter(
           db, table: "run_customers", columns: ["run_id", "customer_id", "segment", "tier", "tags"],
           rows: customerIDs.count)
-        for c in RadixSort.utf8Order(customerIDs).lazy.map(Int.init) {
+        for c in (order ?? RadixSort.utf8Order(customerIDs)).lazy.map(Int.init) {
           try insert.text(id)
           try insert.text(customerIDs[c])
           try insert.text(segments[c])

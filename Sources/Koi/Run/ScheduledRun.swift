@@ -169,6 +169,10 @@ public enum ScheduledRun {
         clock = Date()
       }
 
+      // The run's customers in history.sqlite's key order (by id bytes),
+      // for every read and write of the history below: sorted once, not
+      // four times (0.5 CPU-s of a second 10M-row run's profile).
+      let keyOrder = RadixSort.utf8Order(scoring.ledger.customerIDs)
       progress(.writing("exports"))
       var previousTags: [String: [String]]?
       if let previousRun {
@@ -189,9 +193,9 @@ public enum ScheduledRun {
       // measurements, not results: a failure is a warning.
       do {
         scoring.manifest.predictionChecks = try PredictionChecks.checkEarlier(
-          db: history.db, currentRunID: runID, asOfDay: asOfDay, ledger: scoring.ledger)
+          db: history.db, currentRunID: runID, asOfDay: asOfDay, ledger: scoring.ledger, order: keyOrder)
         if options.stages.contains(.intervals) {
-          try PredictionChecks.record(runID: runID, scoring: scoring, db: history.db)
+          try PredictionChecks.record(runID: runID, scoring: scoring, db: history.db, order: keyOrder)
         }
       } catch {
         warnings.append("earlier predictions were not checked (\(error)).")
@@ -203,7 +207,8 @@ public enum ScheduledRun {
       if let language = config.reportLanguage {
         progress(.writing("report.html"))
         do {
-          let earlier = try ReportHistory.load(history.db, runID: runID, customerIDs: scoring.ledger.customerIDs)
+          let earlier = try ReportHistory.load(
+            history.db, runID: runID, customerIDs: scoring.ledger.customerIDs, order: keyOrder)
           try RunReport.write(directory: partialDir, language: language, history: earlier, scoring: scoring)
         } catch {
           warnings.append("report.html was not written (\(error)); write it with koi report \(finalDir).")
@@ -227,7 +232,8 @@ public enum ScheduledRun {
         scoring.rfm.map { $0.segment.map { Optional($0.rawValue) } } ?? Array(repeating: nil, count: ids.count)
       let tiers = scoring.tiers.map { $0.tier.map { $0?.rawValue } }
       try history.succeed(
-        id: runID, manifest: scoring.manifest, customerIDs: ids, segments: segments, tiers: tiers, tags: scoring.tags)
+        id: runID, manifest: scoring.manifest, customerIDs: ids, segments: segments, tiers: tiers, tags: scoring.tags,
+        order: keyOrder)
       recorded = true
       hooks.checkpoint(.recorded)
 
