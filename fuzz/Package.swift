@@ -3,7 +3,8 @@ import PackageDescription
 
 // A coverage-guided fuzz target for Koi's ingest path (issue 13, "Keep it
 // so"). A nested package, like a benchmark package, so the main build and
-// `swift test` never compile it; `run.sh` builds it in release mode with
+// `swift test` never compile it; `run.sh` builds it in debug mode (Koi itself
+// is optimised there, see its Package.swift) with
 // `-sanitize=fuzzer,address` and runs it.
 let package = Package(
   name: "KoiFuzz",

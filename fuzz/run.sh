@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds Koi's ingest fuzz target (release, -sanitize=fuzzer,address) and
+# Builds Koi's ingest fuzz target (debug, -sanitize=fuzzer,address) and
 # runs it for SECONDS (default 30). Exits non-zero when the fuzzer finds an
 # input that crashes, trips AddressSanitizer, times out or violates one of
 # the properties in fuzz/README.md; the input is saved under
@@ -18,7 +18,12 @@ seconds="${1:-30}"
 case "$seconds" in ''|*[!0-9]*|0) echo "usage: fuzz/run.sh [SECONDS], SECONDS >= 1" >&2; exit 64 ;; esac
 
 start=$(date +%s)
-swift build -c release --package-path "$here" -Xswiftc -sanitize=fuzzer,address
+# Debug mode: Koi's own target is optimised in debug builds too (its
+# Package.swift), so the fuzzer runs about as many inputs a second as a
+# release build (82 against 95 exec/s here), while its dependencies, which
+# the fuzzer barely touches, skip the optimiser: 314 s to build from clean
+# against 418 s in release mode (2 cores, 2026-12-06).
+swift build -c debug --package-path "$here" -Xswiftc -sanitize=fuzzer,address
 built=$(date +%s)
 echo "fuzz: build took $((built - start)) s"
 
@@ -30,7 +35,7 @@ log="$here/.build/fuzz.log"
 # AddressSanitizer reports as an overflow: leave crash reports to libFuzzer.
 export SWIFT_BACKTRACE=enable=no
 status=0
-"$here/.build/release/IngestFuzzer" \
+"$here/.build/debug/IngestFuzzer" \
   -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
   -print_final_stats=1 \
   -artifact_prefix="$artifacts/" \
