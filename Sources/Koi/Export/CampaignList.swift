@@ -137,61 +137,92 @@ struct CampaignList: Sendable, Codable {
 
 /// Builds the lists from facts and tags and applies the contact cap.
 enum CampaignLists {
-  /// Candidates of every list before the cap: (customer index, reason,
-  /// priority), plus warnings for lists that cannot be filled yet.
+  /// Candidates of every list of `kinds` before the cap: per list, (customer
+  /// index, reason, priority) in customer order, plus warnings for lists
+  /// that cannot be filled yet (such a list is empty).
+  ///
+  /// One pass over the customers for all lists, in fixed chunks on every
+  /// core, joined in chunk order: a customer's facts (`facts[c]`, with its
+  /// treatments and next purchases as arrays of strings) are made once, not
+  /// once per list. A pass per list on one core was most of the campaign
+  /// lists' time (400 of 541 samples in a 1M-row `koi run` profile).
   static func candidates(
-    _ kind: CampaignListKind, facts: CustomerFactTable, tags: CustomerTags, options: ExportOptions
-  ) -> (entries: [(Int, CampaignReason, Double)], warning: String?) {
-    var out: [(Int, CampaignReason, Double)] = []
-    let highValueFloor = 1 - options.highValueShare
+    _ kinds: [CampaignListKind], facts: CustomerFactTable, tags: CustomerTags, options: ExportOptions
+  ) -> (perList: [[(Int, CampaignReason, Double)]], warnings: [String]) {
+    var warnings: [String] = []
+    var fillable = [Bool](repeating: true, count: kinds.count)
+    for (l, kind) in kinds.enumerated() {
+      switch kind {
+      case .dueSoon where facts.nextPurchases == nil:
+        warnings.append("due_soon is empty: it needs the repurchase-interval stage, which did not run.")
+        fillable[l] = false
+      case .crossSell where facts.oneOffOnly == nil:
+        warnings.append("cross_sell is empty: it needs [category_priors] marking one-off treatments.")
+        fillable[l] = false
+      default: break
+      }
+    }
+    let lists = kinds.indices.filter { fillable[$0] }
+    var perList = [[(Int, CampaignReason, Double)]](repeating: [], count: kinds.count)
+    guard !lists.isEmpty else { return (perList, warnings) }
+    let chunks = Parallel.chunkCount(for: facts.count)
+    let parts = Parallel.map(chunks) { chunk in
+      var out = [[(Int, CampaignReason, Double)]](repeating: [], count: kinds.count)
+      for c in Parallel.chunk(chunk, of: chunks, count: facts.count) {
+        let f = facts[c]
+        var customerTags: [String]?
+        for l in lists {
+          let kind = kinds[l]
+          if kind == .kocCandidates || kind == .winBack, customerTags == nil { customerTags = tags[c] }
+          if let (reason, priority) = candidate(kind, f, tags: customerTags ?? [], options: options) {
+            out[l].append((c, reason, rounded(priority, 2)))
+          }
+        }
+      }
+      return out
+    }
+    for l in lists { perList[l] = parts.flatMap { $0[l] } }
+    return (perList, warnings)
+  }
+
+  /// Customer `f`'s entry in a list of `kind`, if it belongs there: the
+  /// reason and the priority (not yet rounded). `tags` are the customer's
+  /// tags (needed by the KOC and win-back lists only).
+  static func candidate(
+    _ kind: CampaignListKind, _ f: CustomerFacts, tags: [String], options: ExportOptions
+  ) -> (CampaignReason, Double)? {
+    let aov = f.averageOrderValue ?? 0
     switch kind {
     case .dueSoon:
-      guard facts.nextPurchases != nil else {
-        return ([], "due_soon is empty: it needs the repurchase-interval stage, which did not run.")
+      var best: (CampaignReason, Double)?
+      for np in f.nextPurchases ?? [] {
+        guard let d = np.dueInDays, d <= Double(options.dueWithinDays) else { continue }
+        let p = np.probabilityWithinHorizon ?? 1
+        let reason: CampaignReason =
+          d < 0
+          ? .overdue(category: np.category, byDays: Int(-d))
+          : .due(category: np.category, inDays: Int(d.rounded(.up)))
+        if best.map({ p * aov > $0.1 }) ?? true { best = (reason, p * aov) }
       }
+      return best
+    case .highValueAtRisk:
+      guard let s = f.segment, s == .atRisk || s == .cantLoseThem,
+        let pct = f.monetaryPercentile, pct >= 1 - options.highValueShare
+      else { return nil }
+      return (
+        .highValueAtRisk(segment: s, topPercent: Int((options.highValueShare * 100).rounded())),
+        f.clv ?? f.monetary ?? 0
+      )
+    case .kocCandidates:
+      guard tags.contains("koc_candidate") else { return nil }
+      return (.kocCandidate(tier: f.tierName ?? f.tierID.map(String.init)), f.clv ?? f.monetary ?? 0)
+    case .winBack:
+      guard tags.contains("win_back") else { return nil }
+      return (.winBack(segment: f.segment, daysSinceLastPurchase: f.recencyDays ?? 0), aov * (f.pAlive ?? 1))
     case .crossSell:
-      guard facts.oneOffOnly != nil else {
-        return ([], "cross_sell is empty: it needs [category_priors] marking one-off treatments.")
-      }
-    default: break
+      guard f.oneOffOnly == true, f.segment != .lost else { return nil }
+      return (.crossSell(categories: f.categories ?? []), aov)
     }
-    for c in 0..<facts.count {
-      let f = facts[c]
-      let aov = f.averageOrderValue ?? 0
-      switch kind {
-      case .dueSoon:
-        var best: (CampaignReason, Double)?
-        for np in f.nextPurchases ?? [] {
-          guard let d = np.dueInDays, d <= Double(options.dueWithinDays) else { continue }
-          let p = np.probabilityWithinHorizon ?? 1
-          let reason: CampaignReason =
-            d < 0
-            ? .overdue(category: np.category, byDays: Int(-d))
-            : .due(category: np.category, inDays: Int(d.rounded(.up)))
-          if best.map({ p * aov > $0.1 }) ?? true { best = (reason, p * aov) }
-        }
-        if let best { out.append((c, best.0, best.1)) }
-      case .highValueAtRisk:
-        guard let s = f.segment, s == .atRisk || s == .cantLoseThem,
-          let pct = f.monetaryPercentile, pct >= highValueFloor
-        else { continue }
-        out.append(
-          (
-            c, .highValueAtRisk(segment: s, topPercent: Int((options.highValueShare * 100).rounded())),
-            f.clv ?? f.monetary ?? 0
-          ))
-      case .kocCandidates:
-        guard tags[c].contains("koc_candidate") else { continue }
-        out.append((c, .kocCandidate(tier: f.tierName ?? f.tierID.map(String.init)), f.clv ?? f.monetary ?? 0))
-      case .winBack:
-        guard tags[c].contains("win_back") else { continue }
-        out.append((c, .winBack(segment: f.segment, daysSinceLastPurchase: f.recencyDays ?? 0), aov * (f.pAlive ?? 1)))
-      case .crossSell:
-        guard f.oneOffOnly == true, f.segment != .lost else { continue }
-        out.append((c, .crossSell(categories: f.categories ?? []), aov))
-      }
-    }
-    return (out, nil)
   }
 
   /// Which entries of `perList` the contact cap keeps (`[list][entry]`):
@@ -237,13 +268,7 @@ enum CampaignLists {
     facts: CustomerFactTable, tags: CustomerTags, customerIDs: [String], exportedIDs: [String],
     options: ExportOptions, runID: String, asOf: String
   ) -> (lists: [CampaignList], warnings: [String]) {
-    var warnings: [String] = []
-    var perList: [[(Int, CampaignReason, Double)]] = []
-    for kind in options.lists {
-      let (e, w) = candidates(kind, facts: facts, tags: tags, options: options)
-      if let w { warnings.append(w) }
-      perList.append(e.map { ($0.0, $0.1, rounded($0.2, 2)) })
-    }
+    let (perList, warnings) = candidates(options.lists, facts: facts, tags: tags, options: options)
     let keep = contactCap(perList, customers: facts.count, cap: options.contactCap)
     let idsKind = options.hashIDsSalt == nil ? "raw" : "hmac-sha256-16"
     var lists: [CampaignList] = []
