@@ -46,12 +46,21 @@ struct TagChangeSummary: Sendable, Equatable, Codable {
   }
 }
 
+/// The previous successful run's tags, matched to this run's customers
+/// (`RunHistory.tags(ofRun:customerIDs:order:)`).
+struct PreviousTags {
+  /// Per customer of this run: its tags in the previous run; nil for a
+  /// customer new since.
+  var lists: [[String]?]
+  /// The previous run's customers missing from this one: raw id and tags.
+  var gone: [(id: String, tags: [String])]
+}
+
 /// The tag deltas an SCRM sync sends (`exports/tag_changes.jsonl`).
 enum TagChanges {
-  /// Per customer, the tags added and removed since `previous` (raw
-  /// customer id → tags of the previous successful run; nil when there is
-  /// none, so every tag is added). Customers whose tags did not change have
-  /// no line.
+  /// Per customer, the tags added and removed since `previous` (the
+  /// previous successful run's tags; nil when there is none, so every tag
+  /// is added). Customers whose tags did not change have no line.
   ///
   /// Order: this run's customers in customers.jsonl order, then customers
   /// of the previous run missing from this one, by exported id; each of
@@ -60,10 +69,11 @@ enum TagChanges {
   ///
   /// - Complexity: O(C × T) for C customers of both runs and T tags each.
   static func compute(
-    customerIDs: [String], exportedIDs: [String], tags: CustomerTags, previous: [String: [String]]?,
+    customerIDs: [String], exportedIDs: [String], tags: CustomerTags, previous: PreviousTags?,
     previousRun: String?, pseudonym: (String) -> String
   ) -> (changes: [TagChange], summary: TagChangeSummary) {
     precondition(customerIDs.count == tags.count && exportedIDs.count == tags.count, "one tag list per customer")
+    precondition(previous.map { $0.lists.count == tags.count } ?? true, "previous tags matched to every customer")
     var summary = TagChangeSummary(previousRun: previous == nil ? nil : previousRun)
     var changes: [TagChange] = []
     func record(_ change: TagChange) {
@@ -75,12 +85,8 @@ enum TagChanges {
       for t in change.added { summary.byTag[t, default: .init()].added += 1 }
       for t in change.removed { summary.byTag[t, default: .init()].removed += 1 }
     }
-    // Previous customers found among this run's: all of them unless some
-    // are gone (ids are unique in both runs).
-    var found = 0
     for c in customerIDs.indices {
-      let before = previous?[customerIDs[c]]
-      if before != nil { found += 1 }
+      let before = previous?.lists[c]
       let current = tags[c]
       // The same list, the commonest case, changes nothing: no sets made.
       if before == current { continue }
@@ -91,12 +97,8 @@ enum TagChanges {
           customerID: exportedIDs[c], added: now.filter { !had.contains($0) },
           removed: unique(before ?? []).filter { !has.contains($0) }))
     }
-    var gone: [TagChange] = []
-    if let previous, found < previous.count {
-      let present = Set(customerIDs)
-      for (id, before) in previous where !present.contains(id) {
-        gone.append(TagChange(customerID: pseudonym(id), added: [], removed: unique(before)))
-      }
+    let gone = (previous?.gone ?? []).map {
+      TagChange(customerID: pseudonym($0.id), added: [], removed: unique($0.tags))
     }
     summary.customersGone = gone.count
     for g in gone.sorted(by: { $0.customerID < $1.customerID }) { record(g) }

@@ -174,9 +174,9 @@ public enum ScheduledRun {
       // four times (0.5 CPU-s of a second 10M-row run's profile).
       let keyOrder = RadixSort.utf8Order(scoring.ledger.customerIDs)
       progress(.writing("exports"))
-      var previousTags: [String: [String]]?
+      var previousTags: PreviousTags?
       if let previousRun {
-        previousTags = try history.tags(ofRun: previousRun)
+        previousTags = try history.tags(ofRun: previousRun, customerIDs: scoring.ledger.customerIDs, order: keyOrder)
         if previousTags == nil {
           warnings.append(
             "the previous run \(previousRun) has no recorded tags (recorded by an older Koi, or its rows were dropped); tag_changes.jsonl lists every tag as added."
@@ -397,12 +397,12 @@ public enum ScheduledRun {
   }
 
   /// The campaign lists, exports/tags.jsonl, exports/tag_changes.jsonl
-  /// (against `previous`: raw customer id → tags, and that run's id; nil
-  /// on a first run) and exports/tag_dictionary.json. Ids are pseudonymised
+  /// (against `previous`: the previous run's tags matched to this run's
+  /// customers, and that run's id; nil on a first run) and exports/tag_dictionary.json. Ids are pseudonymised
   /// alike in every file when `hash_ids_salt` is set.
   static func writeExports(
     scoring: ScoringResult, config: RunConfig, runID: String, directory: String,
-    previous: (tags: [String: [String]], runID: String)? = nil
+    previous: (tags: PreviousTags, runID: String)? = nil
   ) throws -> (files: [String], warnings: [String], tagChanges: TagChangeSummary) {
     let tags = scoring.tags
     let ids = scoring.ledger.customerIDs

@@ -9,8 +9,14 @@ import Testing
   func compute(_ tags: [[String]], previous: [String: [String]]?, exported: [String]? = nil) -> (
     [TagChange], TagChangeSummary
   ) {
+    // Matched as `RunHistory.tags(ofRun:customerIDs:)` matches them.
+    let matched = previous.map { byID in
+      PreviousTags(
+        lists: ids.map { byID[$0] },
+        gone: byID.filter { !ids.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
     let r = TagChanges.compute(
-      customerIDs: ids, exportedIDs: exported ?? ids, tags: CustomerTags(tags), previous: previous, previousRun: "p",
+      customerIDs: ids, exportedIDs: exported ?? ids, tags: CustomerTags(tags), previous: matched, previousRun: "p",
       pseudonym: { "h-" + $0 })
     return (r.changes, r.summary)
   }

@@ -125,7 +125,7 @@ import Testing
       try history.customers(ofRun: id).mapValues { "\($0.segment ?? "-") \($0.tier.map(String.init) ?? "-")" }
     }
     let recorded = try rows(second.runID)
-    let recordedTags = try #require(try history.tags(ofRun: second.runID))
+    let recordedTags = try #require(try history.tagsByID(ofRun: second.runID))
     let record = try #require(try history.runs().last)
     try history.db.write { db in
       try db.execute(
@@ -142,7 +142,7 @@ import Testing
     #expect(r.message?.contains("recorded by a later run") == true)
     #expect(try rows(second.runID) == recorded)
     // Its tags too (from customers.jsonl), so the third run's tag changes compare with it.
-    #expect(try history.tags(ofRun: second.runID) == recordedTags)
+    #expect(try history.tagsByID(ofRun: second.runID) == recordedTags)
     #expect(third.scoring.manifest.tagChanges?.previousRun == second.runID)
     #expect(recorded.count == record.customers)
     #expect(third.warmStartModelPath == out + "/runs/\(second.runID)/model.json")

@@ -169,6 +169,23 @@ import Testing
     #expect(ls.allSatisfy { !second.scoring.ledger.customerIDs.contains($0.customer_id) })
   }
 
+  /// The history's tags of a run, matched to another run's customers: in
+  /// that run's order (here reversed, every other one, with new ids among
+  /// them), nil for the new ones, the rest as gone.
+  @Test func recordedTagsAreMatchedToAnotherRunsCustomers() throws {
+    let first = try run("2025-01-01")
+    let byID = try tags(first)
+    let ids = first.scoring.ledger.customerIDs
+    let others = ["new-1", "\u{4E2D}\u{6587}", ""] + ids.indices.reversed().filter { $0 % 2 == 0 }.map { ids[$0] }
+    let history = try RunHistory(path: out + "/history.sqlite")
+    let p = try #require(try history.tags(ofRun: first.runID, customerIDs: others))
+    #expect(p.lists == others.map { byID[$0] })
+    let gone = Set(ids.indices.filter { $0 % 2 == 1 }.map { ids[$0] })
+    #expect(p.gone.count == gone.count)
+    #expect(Dictionary(uniqueKeysWithValues: p.gone.map { ($0.id, $0.tags) }) == byID.filter { gone.contains($0.key) })
+    #expect(byID.values.contains { !$0.isEmpty } && p.lists.contains { $0?.isEmpty == false })
+  }
+
   @Test func aPreviousRunWithoutRecordedTagsCountsAsNone() throws {
     let first = try run("2025-01-01")
     // What a Koi before tags were kept left: rows without tags.
@@ -176,13 +193,13 @@ import Testing
     try history.db.write {
       try $0.execute(sql: "UPDATE run_customers SET tags = NULL WHERE run_id = ?", arguments: [first.runID])
     }
-    #expect(try history.tags(ofRun: first.runID) == nil)
+    #expect(try history.tagsByID(ofRun: first.runID) == nil)
     let second = try run("2025-07-01")
     let s = try #require(try manifest(second).tagChanges)
     #expect(s.previousRun == nil && s.removed == 0)
     #expect(second.warnings.contains { $0.contains("no recorded tags") })
     #expect(try manifest(second).warnings.contains { $0.contains("no recorded tags") })
     // The second run's own tags are kept for the next.
-    #expect(try history.tags(ofRun: second.runID) == (try tags(second)))
+    #expect(try history.tagsByID(ofRun: second.runID) == (try tags(second)))
   }
 }
