@@ -90,12 +90,8 @@ enum TagChanges {
       let current = tags[c]
       // The same list, the commonest case, changes nothing: no sets made.
       if before == current { continue }
-      let now = unique(current)
-      let had = Set(before ?? []), has = Set(now)
-      record(
-        TagChange(
-          customerID: exportedIDs[c], added: now.filter { !had.contains($0) },
-          removed: unique(before ?? []).filter { !has.contains($0) }))
+      let now = unique(current), was = unique(before ?? [])
+      record(TagChange(customerID: exportedIDs[c], added: difference(now, was), removed: difference(was, now)))
     }
     let gone = (previous?.gone ?? []).map {
       TagChange(customerID: pseudonym($0.id), added: [], removed: unique($0.tags))
@@ -105,11 +101,31 @@ enum TagChanges {
     return (changes, summary)
   }
 
+  /// Lists up to this long are searched, not hashed: a customer has a few
+  /// tags, and the sets made for them were most of this step's time on a
+  /// second 10M-row `koi run` (466 of 894 samples, for 367,223 changed
+  /// customers).
+  static let searchedListLength = 16
+
   /// `tags` without repeats, first occurrence kept.
   static func unique(_ tags: [String]) -> [String] {
     if tags.count < 2 { return tags }
+    if tags.count <= searchedListLength {
+      var out: [String] = []
+      out.reserveCapacity(tags.count)
+      for t in tags where !out.contains(t) { out.append(t) }
+      return out
+    }
     var seen = Set<String>()
     return tags.filter { seen.insert($0).inserted }
+  }
+
+  /// The tags of `a` not in `b`, in `a`'s order.
+  static func difference(_ a: [String], _ b: [String]) -> [String] {
+    if a.isEmpty || b.isEmpty { return a }
+    if b.count <= searchedListLength { return a.filter { !b.contains($0) } }
+    let exclude = Set(b)
+    return a.filter { !exclude.contains($0) }
   }
 
   /// Writes `changes` as JSON lines: `{"customer_id", "added", "removed"}`

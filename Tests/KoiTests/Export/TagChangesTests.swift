@@ -75,4 +75,19 @@ import Testing
     try TagChanges.write([], to: dir.path("empty.jsonl"))
     #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("empty.jsonl"))).isEmpty)
   }
+
+  /// Short lists are searched and long ones hashed: both give what sets
+  /// give, in the list's order, for lengths on both sides of the switch.
+  @Test func uniqueAndDifferenceAreTheSetDefinitions() {
+    var rng = SeededGenerator(seed: 7)
+    let names = (0..<40).map { "tag_\($0)" } + ["标签", "e\u{301}", "\u{E9}"]
+    for _ in 0..<2_000 {
+      let a = (0..<Int(rng.next() % 40)).map { _ in names[Int(rng.next() % UInt64(names.count))] }
+      let b = (0..<Int(rng.next() % 40)).map { _ in names[Int(rng.next() % UInt64(names.count))] }
+      var seen = Set<String>()
+      #expect(TagChanges.unique(a) == a.filter { seen.insert($0).inserted })
+      let exclude = Set(b)
+      #expect(TagChanges.difference(a, b) == a.filter { !exclude.contains($0) })
+    }
+  }
 }
