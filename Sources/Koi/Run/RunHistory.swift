@@ -278,8 +278,9 @@ extension RunHistory {
   /// with its directory.
   ///
   /// The rows are read in key order and matched by a merge over the ids'
-  /// bytes (`KeyOrderMatch`), as the report's history is: a dictionary of
-  /// the run's 1.47M ids was about 1.5 s of a second 10M-row `koi run`.
+  /// bytes (`KeyOrderMatch`), as the report's history is: read into a
+  /// dictionary of the run's 1.47M ids, they took 1,170 samples in a 1 kHz
+  /// profile of a second 10M-row `koi run`, and 363 matched in key order.
   ///
   /// - Parameter order: `RadixSort.utf8Order(customerIDs)`, when the caller
   ///   has it.

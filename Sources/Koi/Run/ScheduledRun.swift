@@ -398,8 +398,9 @@ public enum ScheduledRun {
 
   /// The campaign lists, exports/tags.jsonl, exports/tag_changes.jsonl
   /// (against `previous`: the previous run's tags matched to this run's
-  /// customers, and that run's id; nil on a first run) and exports/tag_dictionary.json. Ids are pseudonymised
-  /// alike in every file when `hash_ids_salt` is set.
+  /// customers, and that run's id; nil on a first run) and
+  /// exports/tag_dictionary.json. Ids are pseudonymised alike in every file
+  /// when `hash_ids_salt` is set.
   static func writeExports(
     scoring: ScoringResult, config: RunConfig, runID: String, directory: String,
     previous: (tags: PreviousTags, runID: String)? = nil
