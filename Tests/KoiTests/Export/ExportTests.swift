@@ -184,6 +184,40 @@ import Testing
     #expect(two[1].entries.map(\.priority) == [9000, 100])
   }
 
+  /// The candidates of all lists come from one pass in chunks on every
+  /// core: the same entries, in customer order, as each list's own serial
+  /// pass over the customers; lists that need a stage which did not run
+  /// are empty and say so once.
+  @Test func candidatesInChunksAreEachListsSerialPass() {
+    let segments = RFMSegment.allCases
+    var rng = SeededGenerator(seed: 11)
+    let n = 70_000
+    var t = facts(
+      (0..<n).map { _ in (segments[Int(rng.next() % UInt64(segments.count))], Double(rng.next() % 100_000) / 7) })
+    t.monetaryPercentile = (0..<n).map { _ in Double(rng.next() % 1_000) / 1_000 }
+    t.tierID = (0..<n).map { _ in Int(rng.next() % 4) }
+    t.clv = (0..<n).map { _ in rng.next() % 5 == 0 ? .nan : Double(rng.next() % 50_000) / 3 }
+    t.pAlive = (0..<n).map { _ in Double(rng.next() % 1_000) / 1_000 }
+    let (tags, _) = TagEngine(rules: TagRule.defaults).tagAll(t)
+    let o = ExportOptions()
+    let kinds = CampaignListKind.allCases + [.winBack]
+    let (perList, warnings) = CampaignLists.candidates(kinds, facts: t, tags: tags, options: o)
+    #expect(Parallel.chunkCount(for: n) > 1)
+    #expect(warnings.count == 2 && warnings.allSatisfy { $0.hasSuffix(".") })
+    for (l, kind) in kinds.enumerated() {
+      let fillable = !(kind == .dueSoon || kind == .crossSell)
+      let serial: [(Int, CampaignReason, Double)] =
+        fillable
+        ? (0..<n).compactMap { c in
+          CampaignLists.candidate(kind, t[c], tags: tags[c], options: o).map { (c, $0.0, rounded($0.1, 2)) }
+        } : []
+      #expect(perList[l].map(\.0) == serial.map(\.0), "\(kind)")
+      #expect(perList[l].map(\.1) == serial.map(\.1), "\(kind)")
+      #expect(perList[l].map(\.2.bitPattern) == serial.map(\.2.bitPattern), "\(kind)")
+    }
+    #expect(kinds.indices.filter { !perList[$0].isEmpty }.count >= 3)
+  }
+
   /// A customer the lifetime model gives no value (NaN in the fact
   /// columns) is ranked by its net amount and p(alive) 1, not by NaN.
   @Test func aCustomerWithoutLifetimeValuesFallsBackInTheLists() {
