@@ -21,8 +21,8 @@ start=$(date +%s)
 # Debug mode: Koi's own target is optimised in debug builds too (its
 # Package.swift), so the fuzzer runs about as many inputs a second as a
 # release build (82 against 95 exec/s here), while its dependencies, which
-# the fuzzer barely touches, skip the optimiser: 314 s to build from clean
-# against 418 s in release mode (2 cores, 2026-12-06).
+# the fuzzer barely touches, skip the optimiser: 371 s to build from clean in
+# CI against 418 s in release mode (2 cores, 2026-12-06).
 swift build -c debug --package-path "$here" -Xswiftc -sanitize=fuzzer,address
 built=$(date +%s)
 echo "fuzz: build took $((built - start)) s"
