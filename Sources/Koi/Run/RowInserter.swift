@@ -13,8 +13,8 @@ import GRDBSQLite
 /// every row; a statement of many rows in key order keeps its cursor at
 /// the end of the table. The same 2.2M rows in key order through Python's
 /// sqlite3 module: one a statement 8.4 s, 16 a statement 4.0 s, 100 a
-/// statement 2.6 s; in a second 10M-row `koi run`'s profile the insert
-/// went from about 6 s to about 2 s.
+/// statement 2.6 s; in a second 10M-row `koi run` the insert went from
+/// 5.3 s (timing probes) to about 2 s (a 1 kHz timeline).
 ///
 /// Only inside a write transaction (`db.write`), which it does not open.
 /// A statement that fails (a constraint) inserts none of its rows.
