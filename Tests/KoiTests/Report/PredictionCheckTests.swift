@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import Koi
@@ -59,6 +60,15 @@ import Testing
     let later = try ScheduledRun.run(c)
     let checks = later.scoring.manifest.predictionChecks ?? []
     #expect(checks.map(\.runId) == [first.runID, early.runID])
+    // The checked runs' predictions are gone (the first's by its rows, while
+    // the second's were kept; the second's by clearing the table), this
+    // run's are kept, every pair with a probability.
+    let history = try RunHistory(path: dir.path("out") + "/history.sqlite")
+    let kept = try history.db.read {
+      try Row.fetchAll($0, sql: "SELECT run_id, COUNT(*) AS n FROM run_predictions GROUP BY run_id")
+    }
+    #expect(kept.map { $0["run_id"] as String } == [later.runID])
+    #expect(kept.map { $0["n"] as Int } == [PredictionChecks.predictions(scoring: later.scoring).count])
     let check = try #require(checks.first)
     #expect(check.asOf == "2025-01-01" && check.windowEnd == "2025-01-31")
 
