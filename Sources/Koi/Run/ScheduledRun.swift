@@ -162,12 +162,8 @@ public enum ScheduledRun {
       let options = scoreOptions(config, asOfDay: asOfDay, outputDirectory: partialDir, warmStartModelPath: warmStart)
       scoring = try ScoringRun.run(options, progress: progress)
       warnings = scoring.manifest.warnings
-      // The steps after the scoring run, timed into run.json `seconds`.
-      var clock = Date()
-      func lap(_ step: String) {
-        scoring.manifest.seconds[step] = rounded(Date().timeIntervalSince(clock), 3)
-        clock = Date()
-      }
+      // The steps after the scoring run are timed into run.json `seconds`.
+      let scoringEnded = Date()
 
       // The run's customers in history.sqlite's key order (by id bytes),
       // for every read and write of the history below: sorted once, not
@@ -183,65 +179,91 @@ public enum ScheduledRun {
           )
         }
       }
-      let tagsRead = Date().timeIntervalSince(clock)
-      // The exports (files, on every core in parts) and the predictions'
-      // checks and record (history.sqlite, one core) at once: neither reads
-      // what the other writes, and the history is not touched again until
-      // both are done. One after the other, the second core idled through
-      // the predictions' 2.7–6.3 s of a 10M-row run. Each is timed on its
-      // own (`seconds.exports` adds the previous tags' read above), so the
-      // two overlap in run.json. Should the exports fail, the earlier runs'
-      // checks stand (they measure the purchases since, whatever this run
-      // becomes) and `fail` drops this run's predictions.
-      let scored = scoring
-      let (exported, checked) = Parallel.both(
-        {
-          timed {
+      let tagsRead = Date().timeIntervalSince(scoringEnded)
+      // Two lines of work at once, one a core, neither reading what the
+      // other writes: history.sqlite's (earlier runs' 30-day predictions
+      // checked against the purchases since, report.html's history read,
+      // this run's predictions recorded for a later run to check) and the
+      // files' (the exports, then report.html once its history is read).
+      // One after the other, the second core idled through the history's
+      // steps (a 10M-row run's predictions took 2.5–6.7 s alone). On one
+      // core (`Parallel.both`), the history's line runs first, so the
+      // report never waits for a line that has not started.
+      //
+      // Checks are measurements, not results: a failure is a warning, as is
+      // a report that could not be made. Should the exports fail, the
+      // earlier runs' checks stand (they measure the purchases since,
+      // whatever this run becomes) and `fail` drops this run's predictions.
+      // Each step is timed on its own, so in run.json `seconds` the two
+      // lines overlap.
+      let result = scoring
+      let earlier = OneShot<(history: Result<ReportHistory, any Error>, seconds: Double)?>()
+      let (historyWork, fileWork) = Parallel.both(
+        { () -> HistoryWork in
+          let checks = timed {
+            Result {
+              try PredictionChecks.checkEarlier(
+                db: history.db, currentRunID: runID, asOfDay: asOfDay, ledger: result.ledger, order: keyOrder)
+            }
+          }
+          earlier.put(
+            config.reportLanguage.map { _ in
+              let loaded = timed {
+                Result {
+                  try ReportHistory.load(
+                    history.db, runID: runID, customerIDs: result.ledger.customerIDs, order: keyOrder)
+                }
+              }
+              return (loaded.value, loaded.seconds)
+            })
+          var work = HistoryWork(checks: checks.value, seconds: checks.seconds)
+          guard case .success = checks.value, options.stages.contains(.intervals) else { return work }
+          let recorded = timed {
+            Result { try PredictionChecks.record(runID: runID, scoring: result, db: history.db, order: keyOrder) }
+          }
+          if case .failure(let error) = recorded.value { work.recordError = error }
+          work.seconds += recorded.seconds
+          return work
+        },
+        { () -> FileWork in
+          let exported = timed {
             Result {
               try writeExports(
-                scoring: scored, config: config, runID: runID, directory: partialDir + "/exports",
+                scoring: result, config: config, runID: runID, directory: partialDir + "/exports",
                 previous: previousTags.map { ($0, previousRun ?? "") })
             }
           }
-        },
-        {
-          timed { () -> Result<[PredictionCheck]?, any Error> in
-            // Earlier runs' 30-day predictions against the purchases since,
-            // and this run's predictions kept for a later run to check.
-            // Checks are measurements, not results: a failure is a warning.
+          var work = FileWork(exports: exported.value, exportSeconds: exported.seconds)
+          // report.html, from the run's columns and files and the history of
+          // the runs before this one; not made when the run has failed.
+          guard case .success = exported.value, let language = config.reportLanguage else { return work }
+          progress(.writing("report.html"))
+          let loaded = earlier.take()
+          let written = timed {
             Result {
-              let checks = try PredictionChecks.checkEarlier(
-                db: history.db, currentRunID: runID, asOfDay: asOfDay, ledger: scored.ledger, order: keyOrder)
-              if options.stages.contains(.intervals) {
-                try PredictionChecks.record(runID: runID, scoring: scored, db: history.db, order: keyOrder)
-              }
-              return checks
+              try RunReport.write(
+                directory: partialDir, language: language, history: try loaded?.history.get(), scoring: result)
             }
           }
+          if case .failure(let error) = written.value { work.reportError = error }
+          work.reportSeconds = written.seconds + (loaded?.seconds ?? 0)
+          return work
         })
-      scoring.manifest.seconds["exports"] = rounded(tagsRead + exported.seconds, 3)
-      scoring.manifest.seconds["predictions"] = rounded(checked.seconds, 3)
-      exports = try exported.value.get()
+      exports = try fileWork.exports.get()
       warnings += exports.warnings
-      switch checked.value {
+      scoring.manifest.seconds["exports"] = rounded(tagsRead + fileWork.exportSeconds, 3)
+      scoring.manifest.seconds["predictions"] = rounded(historyWork.seconds, 3)
+      scoring.manifest.seconds["report"] = rounded(fileWork.reportSeconds, 3)
+      switch historyWork.checks {
       case .success(let checks): scoring.manifest.predictionChecks = checks
       case .failure(let error): warnings.append("earlier predictions were not checked (\(error)).")
       }
-      clock = Date()
-      // report.html, from the files just written (the customers from the
-      // run's columns) and the history of the runs before this one. The results stand without it: a failure is a
-      // warning, not a failed run.
-      if let language = config.reportLanguage {
-        progress(.writing("report.html"))
-        do {
-          let earlier = try ReportHistory.load(
-            history.db, runID: runID, customerIDs: scoring.ledger.customerIDs, order: keyOrder)
-          try RunReport.write(directory: partialDir, language: language, history: earlier, scoring: scoring)
-        } catch {
-          warnings.append("report.html was not written (\(error)); write it with koi report \(finalDir).")
-        }
+      if let error = historyWork.recordError {
+        warnings.append("this run's predictions were not kept for a later run to check (\(error)).")
       }
-      lap("report")
+      if let error = fileWork.reportError {
+        warnings.append("report.html was not written (\(error)); write it with koi report \(finalDir).")
+      }
       // run.json, written by the scoring run, gains the exports, their
       // warnings and the tag-change totals; the run directory is published
       // as a whole (renamed), so this rewrite is not visible half-done.
@@ -421,6 +443,41 @@ public enum ScheduledRun {
     options.dueLimit = config.dueLimit
     options.tagRules = config.tagRules
     return options
+  }
+
+  /// What the history's line of work after the scoring run gives.
+  struct HistoryWork {
+    var checks: Result<[PredictionCheck], any Error>
+    var recordError: (any Error)?
+    var seconds: Double
+  }
+
+  /// What the files' line of work after the scoring run gives.
+  struct FileWork {
+    var exports: Result<(files: [String], warnings: [String], tagChanges: TagChangeSummary), any Error>
+    var exportSeconds: Double
+    var reportError: (any Error)?
+    var reportSeconds = 0.0
+  }
+
+  /// A value one thread hands to another once.
+  final class OneShot<T>: @unchecked Sendable {
+    private var value: T?
+    private let ready = DispatchSemaphore(value: 0)
+
+    /// Call once.
+    func put(_ v: T) {
+      value = v
+      ready.signal()
+    }
+
+    /// Waits for `put`'s value (call once, after or while it is put).
+    func take() -> T {
+      ready.wait()
+      // Set before the signal just received.
+      guard let v = value else { preconditionFailure("signalled without a value") }
+      return v
+    }
   }
 
   /// `body()`'s value and the seconds it took.
