@@ -104,8 +104,9 @@ enum PredictionChecks {
 
   /// Records the run's predictions (in one transaction).
   static func record(runID: String, scoring: ScoringResult, db: DatabaseQueue, order: [Int32]? = nil) throws {
-    // The rows `forEachPrediction` gives: the pairs with a finite probability.
-    let rows = scoring.outputs[IntervalStage.self]?.columns.probability30.lazy.filter(\.isFinite).count ?? 0
+    guard let scores = scoring.outputs[IntervalStage.self], scoring.model[IntervalStage.self] != nil else { return }
+    // The rows `forEachPrediction` gives: every pair with a finite probability.
+    let rows = scores.columns.probability30.lazy.filter(\.isFinite).count
     try db.write { db in
       var insert = RowInserter(
         db, table: "run_predictions", columns: ["run_id", "customer_id", "category", "probability_30d", "due_listed"],
@@ -209,8 +210,8 @@ enum PredictionChecks {
         try db.execute(
           sql: "INSERT INTO prediction_checks (run_id, checked_in, as_of, brier, check_json) VALUES (?, ?, ?, ?, ?)",
           arguments: [runID, currentRunID, check.asOf, check.brier, json])
-        // When the run's are the only predictions kept (runs a month or
-        // more apart), SQLite clears the table by pages (its truncate
+        // When the run's predictions are the only ones kept (runs a month
+        // or more apart), SQLite clears the table by pages (its truncate
         // optimisation, with foreign keys off) instead of row by row:
         // 0.82 against 1.40 s for a 10M-row run's 2.2M rows (sqlite3 3.40).
         let others = try Bool.fetchOne(
