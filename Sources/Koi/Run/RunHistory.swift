@@ -151,12 +151,19 @@ public final class RunHistory {
     }
   }
 
-  /// Marks runs left `running` by a killed process as `abandoned`. Call with
-  /// the output lock held, when no run can really be running.
+  /// Marks runs left `running` by a killed process as `abandoned`, and drops
+  /// the predictions of every run that did not succeed: a run killed after
+  /// recording its predictions (2.2M rows at 10M rows) left them for good,
+  /// as no check reads an unsuccessful run's. Call with the output lock
+  /// held, when no run can really be running.
   func abandonStale() throws {
     let status = Column(RunRecord.CodingKeys.status)
     try wrap {
-      try db.write { _ = try RunRecord.filter(status == "running").updateAll($0, status.set(to: "abandoned")) }
+      try db.writeDeletingChildRows { db in
+        _ = try RunRecord.filter(status == "running").updateAll(db, status.set(to: "abandoned"))
+        try db.execute(
+          sql: "DELETE FROM run_predictions WHERE run_id IN (SELECT id FROM runs WHERE status <> 'succeeded')")
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import Koi
@@ -91,6 +92,13 @@ import Testing
     let entries = try FileManager.default.contentsOfDirectory(atPath: out + "/runs")
     #expect(entries.allSatisfy { !$0.hasPrefix(".") }, "leftovers: \(entries)", sourceLocation: sourceLocation)
     let succeeded = runs.filter { $0.status == "succeeded" }
+    // Only succeeded runs keep predictions for a later check.
+    let predicting = try history.db.read {
+      try String.fetchAll($0, sql: "SELECT DISTINCT run_id FROM run_predictions")
+    }
+    #expect(
+      Set(predicting).isSubset(of: succeeded.map(\.id)), "predictions of runs that did not succeed: \(predicting)",
+      sourceLocation: sourceLocation)
     let onDisk = Set(entries)
     #expect(
       onDisk.isSubset(of: succeeded.map(\.id)), "a run directory the history does not call succeeded",
