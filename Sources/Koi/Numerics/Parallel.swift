@@ -60,17 +60,11 @@ enum Parallel {
   /// caller (it did, and a failed run's directory was left half-removed).
   static func both<A, B>(_ first: () -> A, _ second: @escaping () -> B) -> (A, B) {
     guard threadLimit == nil && coreCount > 1 else { return (first(), second()) }
-    let other = Handoff<B>(second)
-    Thread {
-      other.run()
-      other.done.signal()
-    }
-    .start()
+    let work = Handoff<B>(second), result = OneShot<B>()
+    // `run` releases the work before its value is put.
+    Thread { result.put(work.run()) }.start()
     let a = first()
-    other.done.wait()
-    // Set before the signal just received.
-    guard let b = other.value else { preconditionFailure("the thread signalled without a result") }
-    return (a, b)
+    return (a, result.take())
   }
 
   /// `(0..<count).map(transform)`, the items computed concurrently (one
@@ -106,20 +100,38 @@ enum Parallel {
   }
 }
 
-/// Work run by one thread, whose result another reads after `done` is
-/// signalled.
+/// Work run once by a thread, released with its captures as soon as it has
+/// run (the thread object keeps its own closure until the thread ends).
 private final class Handoff<T>: @unchecked Sendable {
   private var work: (() -> T)?
-  private(set) var value: T?
-  let done = DispatchSemaphore(value: 0)
 
   init(_ work: @escaping () -> T) { self.work = work }
 
-  /// Computes the value and releases the work (and its captures) at once.
-  func run() {
-    guard let w = work else { return }
+  /// Computes the value; the work is released when this returns.
+  func run() -> T {
+    guard let w = work else { preconditionFailure("the work runs once") }
     work = nil
-    value = w()
+    return w()
+  }
+}
+
+/// A value one thread hands to another once.
+final class OneShot<T>: @unchecked Sendable {
+  private var value: T?
+  private let ready = DispatchSemaphore(value: 0)
+
+  /// Call once.
+  func put(_ v: T) {
+    value = v
+    ready.signal()
+  }
+
+  /// Waits for `put`'s value (call once, after or while it is put).
+  func take() -> T {
+    ready.wait()
+    // Set before the signal just received.
+    guard let v = value else { preconditionFailure("signalled without a value") }
+    return v
   }
 }
 

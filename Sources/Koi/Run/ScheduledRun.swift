@@ -156,7 +156,7 @@ public enum ScheduledRun {
     hooks.checkpoint(.begun)
     var scoring: ScoringResult
     var warnings: [String]
-    let exports: (files: [String], warnings: [String], tagChanges: TagChangeSummary)
+    let exports: WrittenExports
     var recorded = false
     do {
       let options = scoreOptions(config, asOfDay: asOfDay, outputDirectory: partialDir, warmStartModelPath: warmStart)
@@ -186,7 +186,7 @@ public enum ScheduledRun {
       // this run's predictions recorded for a later run to check) and the
       // files' (the exports, then report.html once its history is read).
       // One after the other, the second core idled through the history's
-      // steps (a 10M-row run's predictions took 2.5–6.7 s alone). On one
+      // steps (a 10M-row run's predictions took 2.5–7.6 s alone). On one
       // core (`Parallel.both`), the history's line runs first, so the
       // report never waits for a line that has not started.
       //
@@ -447,6 +447,9 @@ public enum ScheduledRun {
     return options
   }
 
+  /// The exports' file names, warnings and tag-change totals (`writeExports`).
+  typealias WrittenExports = (files: [String], warnings: [String], tagChanges: TagChangeSummary)
+
   /// What the history's line of work after the scoring run gives.
   struct HistoryWork {
     var checks: Result<[PredictionCheck], any Error>
@@ -456,30 +459,10 @@ public enum ScheduledRun {
 
   /// What the files' line of work after the scoring run gives.
   struct FileWork {
-    var exports: Result<(files: [String], warnings: [String], tagChanges: TagChangeSummary), any Error>
+    var exports: Result<WrittenExports, any Error>
     var exportSeconds: Double
     var reportError: (any Error)?
     var reportSeconds = 0.0
-  }
-
-  /// A value one thread hands to another once.
-  final class OneShot<T>: @unchecked Sendable {
-    private var value: T?
-    private let ready = DispatchSemaphore(value: 0)
-
-    /// Call once.
-    func put(_ v: T) {
-      value = v
-      ready.signal()
-    }
-
-    /// Waits for `put`'s value (call once, after or while it is put).
-    func take() -> T {
-      ready.wait()
-      // Set before the signal just received.
-      guard let v = value else { preconditionFailure("signalled without a value") }
-      return v
-    }
   }
 
   /// `body()`'s value and the seconds it took.
@@ -497,7 +480,7 @@ public enum ScheduledRun {
   static func writeExports(
     scoring: ScoringResult, config: RunConfig, runID: String, directory: String,
     previous: (tags: PreviousTags, runID: String)? = nil
-  ) throws -> (files: [String], warnings: [String], tagChanges: TagChangeSummary) {
+  ) throws -> WrittenExports {
     let tags = scoring.tags
     let ids = scoring.ledger.customerIDs
     let pseudonym: (String) -> String
