@@ -66,9 +66,24 @@ struct RunCustomerRecord: Decodable, FetchableRecord, TableRecord {
 public final class RunHistory {
   let db: DatabaseQueue
 
+  /// Bytes a page of a new history.sqlite. A run adds and reads its
+  /// customers' and predictions' rows in bulk (3.7M rows at 10M input
+  /// rows): in the sqlite3 shell (3.40) a 10M-row run's rows went into
+  /// fresh tables in 2.05–2.27 s with 16 KiB pages against 2.41–3.37 s with
+  /// SQLite's default 4 KiB (three runs each), and a second `koi run` on
+  /// the 10M-row file spent 3,138 samples in SQLite against 3,586 (one
+  /// 1 kHz profile each).
+  static let pageSize = 16_384
+
   public init(path: String) throws {
     do {
-      db = try DatabaseQueue(path: path)
+      var configuration = Configuration()
+      configuration.prepareDatabase { db in
+        // Set before the first table is made, so only a new file gets it;
+        // an existing one keeps its size (it would take a VACUUM).
+        try db.execute(sql: "PRAGMA page_size = \(RunHistory.pageSize)")
+      }
+      db = try DatabaseQueue(path: path, configuration: configuration)
       try RunHistory.migrator.migrate(db)
     } catch {
       throw OutputError(path: path, message: "cannot open the run history (\(error))")

@@ -150,6 +150,11 @@ import Testing
         "id", "as_of", "started_at", "finished_at", "status", "input_path", "input_sha256", "rows_read", "rows_used",
         "rows_rejected", "customers", "seconds", "message", "segment_sizes",
       ])
+    // An existing file keeps its pages (SQLite's default when it was made);
+    // a new one gets `RunHistory.pageSize`.
+    #expect(try h.db.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 4096)
+    let fresh = try RunHistory(path: dir.path("new.sqlite"))
+    #expect(try fresh.db.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == RunHistory.pageSize)
   }
 
   @Test func warmStartPathReachesTheScoreOptions() throws {
