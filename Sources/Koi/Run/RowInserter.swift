@@ -44,8 +44,8 @@ struct RowInserter {
     sql = { n in head + Array(repeating: row, count: n).joined(separator: ", ") }
   }
 
-  /// SQLite copies the bytes now (`SQLITE_TRANSIENT`).
-  private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+  /// The text values' bytes, bound without a copy (`texts`).
+  private let texts = TextArena()
 
   /// The statement the next value goes to: the full-size one, or a
   /// smaller one for the last rows.
@@ -62,14 +62,24 @@ struct RowInserter {
   }
 
   /// As GRDB binds a String: its C string, so a NUL byte ends the text.
+  /// The bytes are copied into `texts` and bound as they are there
+  /// (`SQLITE_STATIC`), which SQLite reads when the statement runs: bound
+  /// for SQLite to copy (`SQLITE_TRANSIENT`), each value was a `malloc` and
+  /// a `free` of SQLite's, three a row.
   mutating func text(_ s: String) throws {
-    let st = try next()
-    parameter += 1
-    _ = s.withCString { sqlite3_bind_text(st, parameter + CInt(boundRows * columns), $0, -1, Self.transient) }
+    try text(joining: CollectionOfOne(s), separator: 0)
   }
 
   mutating func text(_ s: String?) throws {
     if let s { try text(s) } else { try null() }
+  }
+
+  /// `text(parts.joined(separator:))` without making the joined string.
+  mutating func text(joining parts: some Collection<String>, separator: UInt8) throws {
+    let st = try next()
+    parameter += 1
+    let (bytes, count) = texts.copy(joining: parts, separator: separator)
+    _ = sqlite3_bind_text(st, parameter + CInt(boundRows * columns), bytes, CInt(count), nil)
   }
 
   mutating func int(_ v: Int?) throws {
@@ -100,6 +110,8 @@ struct RowInserter {
     guard let statement, boundRows == statementRows else { return }
     let code = sqlite3_step(statement.sqliteStatement)
     _ = sqlite3_reset(statement.sqliteStatement)
+    // Every value is bound again before the statement runs again.
+    texts.removeAll()
     guard code == SQLITE_DONE else {
       throw DatabaseError(
         resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
@@ -110,5 +122,70 @@ struct RowInserter {
   /// Checks that every announced row was inserted.
   func finish() {
     precondition(remaining == 0 && parameter == 0, "\(remaining) announced rows not inserted")
+  }
+}
+
+/// Bytes of text values that SQLite reads where they are, until the
+/// statement they are bound to runs: copied into blocks that never move
+/// (a pointer handed out stays valid until `removeAll`), kept and reused
+/// after it. Freed with the arena.
+private final class TextArena {
+  private var blocks: [UnsafeMutableRawBufferPointer] = []
+  /// The block being filled (−1: none yet) and its bytes used.
+  private var current = -1
+  private var used = 0
+  private static let blockSize = 1 << 16
+
+  deinit { for b in blocks { b.deallocate() } }
+
+  /// A copy of the UTF-8 bytes of `parts.joined(separator:)` up to their
+  /// first NUL, if any (where its C string would end), each part copied
+  /// once, and their count; never a nil pointer (SQLite binds a nil text as
+  /// NULL), also for no bytes.
+  func copy(joining parts: some Collection<String>, separator: UInt8) -> (UnsafePointer<CChar>, Int) {
+    var room = max(0, parts.count - 1)
+    for p in parts { room += p.utf8.count }
+    let out = reserve(room).assumingMemoryBound(to: UInt8.self)
+    var count = 0
+    for (k, part) in parts.enumerated() {
+      if k > 0 {
+        if separator == 0 { break }
+        out[count] = separator
+        count += 1
+      }
+      var part = part
+      let stopped = part.withUTF8 { utf8 in
+        let n = utf8.firstIndex(of: 0) ?? utf8.count
+        if n > 0, let from = utf8.baseAddress { (out + count).update(from: from, count: n) }
+        count += n
+        return n < utf8.count
+      }
+      if stopped { break }
+    }
+    return (UnsafeRawPointer(out).assumingMemoryBound(to: CChar.self), count)
+  }
+
+  /// Room for `count` bytes: in the current block, else in the next one
+  /// that holds them (one is made, at least `blockSize`, where none does).
+  private func reserve(_ count: Int) -> UnsafeMutableRawPointer {
+    if current < 0 || used + count > blocks[current].count {
+      current += 1
+      used = 0
+      if current == blocks.count || blocks[current].count < count {
+        blocks.insert(
+          .allocate(byteCount: max(Self.blockSize, count), alignment: 1), at: min(current, blocks.count))
+      }
+    }
+    // Every block has at least one byte (`blockSize`), so a base address.
+    guard let base = blocks[current].baseAddress else { preconditionFailure("an empty text block") }
+    defer { used += count }
+    return base + used
+  }
+
+  /// Lets the blocks be filled again: the bytes handed out are no longer
+  /// read.
+  func removeAll() {
+    current = -1
+    used = 0
   }
 }

@@ -247,7 +247,11 @@ public final class RunHistory {
           try insert.text(customerIDs[c])
           try insert.text(segments[c])
           try insert.int(tiers?[c])
-          try insert.text(tags?[c].joined(separator: "\n"))
+          if let tags {
+            try insert.text(joining: tags.ids[c].lazy.map { tags.names[Int($0)] }, separator: 10)
+          } else {
+            try insert.null()
+          }
           try insert.endRow()
         }
         insert.finish()
