@@ -172,8 +172,7 @@ private final class TextArena {
       current += 1
       used = 0
       if current == blocks.count || blocks[current].count < count {
-        blocks.insert(
-          .allocate(byteCount: max(Self.blockSize, count), alignment: 1), at: min(current, blocks.count))
+        blocks.insert(.allocate(byteCount: max(Self.blockSize, count), alignment: 1), at: current)
       }
     }
     // Every block has at least one byte (`blockSize`), so a base address.

@@ -94,6 +94,7 @@ import Testing
       }
     }
     let before = try schema()
+    let pageSize = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA page_size") }
     let h = try RunHistory(path: path)
     #expect(
       try h.runs() == [
@@ -152,7 +153,8 @@ import Testing
       ])
     // An existing file keeps its pages (SQLite's default when it was made);
     // a new one gets `RunHistory.pageSize`.
-    #expect(try h.db.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 4096)
+    #expect(pageSize != RunHistory.pageSize)
+    #expect(try h.db.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == pageSize)
     let fresh = try RunHistory(path: dir.path("new.sqlite"))
     #expect(try fresh.db.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == RunHistory.pageSize)
   }
