@@ -110,7 +110,7 @@ enum IntervalRegression {
     let dim = p + 1 + (cure ? 1 : 0)
     let a = p + 1  // index of α when cure
     let n = obs.count
-    let chunks = Parallel.chunkCount(for: n, minimumChunk: 32_768)
+    let chunks = Parallel.chunkCount(for: n, minimumChunk: minimumChunk)
     let stride = 1 + dim + dim * dim
     var partial = [Double](repeating: 0, count: chunks * stride)
     let sigma = Double.exp(eta)
@@ -361,6 +361,9 @@ enum IntervalRegression {
       h[4 * dim + 4] = h44
     }
   }
+
+  /// Observations per chunk of `evaluate`'s parallel loop, at least.
+  static let minimumChunk = 32_768
 
   /// Observations per block of `accumulateTwoCovariates`: seven terms each
   /// in a 14 KB scratch buffer, which stays in the L1 cache.

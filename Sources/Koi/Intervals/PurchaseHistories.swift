@@ -62,7 +62,7 @@ public struct PurchaseHistories: Sendable {
   public init(ledger: Ledger, asOfDay: Int32) {
     self.asOfDay = asOfDay
     let c = ledger.customerCount
-    let chunks = Parallel.chunkCount(for: c)
+    let chunks = Parallel.chunkCount(customers: c, rows: ledger.day.count)
     struct Columns {
       var pairCount: [Int32] = []
       var customer: [Int32] = []

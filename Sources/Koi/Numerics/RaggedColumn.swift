@@ -24,21 +24,28 @@ struct RaggedColumn<Element: Sendable>: Sendable {
   /// Builds the lists of `count` customers in fixed parallel chunks:
   /// `append(c, &values)` appends customer `c`'s elements, and is called
   /// for the customers of a chunk in order. The result does not depend on
-  /// the chunking.
+  /// the chunking. `rows`, when `append` reads the customers' rows, makes
+  /// chunks for them too (`Parallel.chunkCount(customers:rows:)`).
   ///
   /// - Complexity: O(count + elements), plus what `append` costs.
-  init(count: Int, minimumChunk: Int = 16_384, _ append: (_ customer: Int, _ values: inout [Element]) -> Void) {
-    self = Self.build(count: count, minimumChunk: minimumChunk, state: ()) { c, values, _ in append(c, &values) }.column
+  init(
+    count: Int, rows: Int = 0, minimumChunk: Int = 16_384,
+    _ append: (_ customer: Int, _ values: inout [Element]) -> Void
+  ) {
+    self =
+      Self.build(count: count, rows: rows, minimumChunk: minimumChunk, state: ()) { c, values, _ in
+        append(c, &values)
+      }.column
   }
 
-  /// `init(count:minimumChunk:_:)` with a state per chunk (such as a
+  /// `init(count:rows:minimumChunk:_:)` with a state per chunk (such as a
   /// count), each starting as `state`; the chunks' states come back in
   /// chunk order.
   static func build<State>(
-    count: Int, minimumChunk: Int = 16_384, state: State,
+    count: Int, rows: Int = 0, minimumChunk: Int = 16_384, state: State,
     _ append: (_ customer: Int, _ values: inout [Element], _ state: inout State) -> Void
   ) -> (column: RaggedColumn, states: [State]) {
-    let chunks = Parallel.chunkCount(for: count, minimumChunk: minimumChunk)
+    let chunks = Parallel.chunkCount(customers: count, rows: rows, minimumChunk: minimumChunk)
     var parts = [[Element]](repeating: [], count: chunks)
     var states = [State](repeating: state, count: chunks)
     var start = [Int](repeating: 0, count: count + 1)

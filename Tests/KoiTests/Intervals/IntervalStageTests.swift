@@ -39,6 +39,44 @@ import Testing
     #expect(h.firstDay == [0, 10, 20] && h.lastDay == [1170, 1180, 1190])
   }
 
+  /// A few customers with thousands of rows each are cut into chunks for
+  /// their rows (`Parallel.chunkCount(customers:rows:)`); the histories are
+  /// those of a plain computation per customer: each treatment's distinct
+  /// purchase days, treatments ascending.
+  @Test func fewCustomersWithManyRowsGiveThePlainHistories() {
+    var g = SeededGenerator(seed: 11)
+    var rows: [Ledger.Row] = []
+    for c in 0..<30 {
+      for _ in 0..<Int.random(in: 4_000...6_000, using: &g) {
+        rows.append(
+          .init(
+            customerID: "c\(c)", day: Int32.random(in: 0..<2_000, using: &g),
+            item: "t\(Int.random(in: 0..<40, using: &g))", amount: [-5, 0, 20, 80][Int.random(in: 0..<4, using: &g)]))
+      }
+    }
+    let l = Ledger(rows: rows)
+    #expect(Parallel.chunkCount(customers: l.customerCount, rows: l.day.count) > 1)
+    let h = PurchaseHistories(ledger: l, asOfDay: 2_000)
+    var customer: [Int32] = [], category: [Int32] = [], first: [Int32] = [], last: [Int32] = []
+    var occasions: [Int32] = [], gaps: [Int32] = []
+    for c in 0..<l.customerCount {
+      var days: [Int32: Set<Int32>] = [:]
+      for r in l.rows(of: c) where isPurchase(l.amount[r]) { days[l.category[r], default: []].insert(l.day[r]) }
+      for k in days.keys.sorted() {
+        let d = days[k]!.sorted()
+        customer.append(Int32(c)); category.append(k); first.append(d[0]); last.append(d[d.count - 1])
+        occasions.append(Int32(d.count))
+        gaps += zip(d.dropFirst(), d).map { $0 - $1 }
+      }
+    }
+    #expect(h.pairCustomer == customer)
+    #expect(h.pairCategory == category)
+    #expect(h.firstDay == first)
+    #expect(h.lastDay == last)
+    #expect(h.occasions == occasions)
+    #expect(h.gaps == gaps)
+  }
+
   @Test func daysFarInThePastAndInterleavedCategoriesAreHandled() {
     let l = Ledger(rows: [
       .init(customerID: "a", day: -20_000, item: "y", amount: 1),
@@ -331,6 +369,43 @@ import Testing
       var r = report
       r.intervalModel.categories = []
       print("backtest churn \(churn):", String(decoding: try enc.encode(r), as: UTF8.self))
+    }
+  }
+}
+
+/// `IntervalStage.fitCategories`: the categories too small for a fit's
+/// parallel loops are fitted side by side, the others one at a time; each
+/// must come out as its category fitted alone.
+@Suite struct IntervalCategoryFitsTests {
+  @Test func categoriesFittedSideBySideEqualEachFittedAlone() {
+    var sim = IntervalSimulator(
+      categories: (0..<6).map {
+        .init(name: "t\($0)", cycle: .logNormal(median: 30 + 15 * Double($0), sigma: 0.4), customers: 150 + 40 * $0)
+      } + [.init(name: "large", cycle: .weibull(shape: 2, scale: 20), customers: 3000)])
+    sim.heterogeneity = 0.3
+    let l = Ledger(rows: sim.rows())
+    let h = PurchaseHistories(ledger: l, asOfDay: sim.asOfDay)
+    let options = IntervalOptions()
+    let grouping = CategoryGrouping(
+      histories: h, categoryCount: l.categories.count, exposureDays: options.oneOffExposureDays)
+    let all = Array(0..<l.categories.count)
+    let sizes = all.map { grouping.gapCount[$0] + grouping.pairs(of: $0).count }
+    // Both paths: six side by side, one alone.
+    #expect(sizes.filter { $0 >= IntervalStage.parallelFitObservations }.count == 1)
+    #expect(all.count == 7)
+    let standard = IntervalCovariates.standard(table: CustomerTable(ledger: l, asOfDay: sim.asOfDay))
+    for covariates in [nil, standard] {
+      let fresh = all.map { IntervalStage.unfittedModel($0, name: l.categories[$0], grouping: grouping) }
+      var together = fresh
+      IntervalStage.fitCategories(
+        all, &together, grouping: grouping, histories: h, covariates: covariates, options: options)
+      for cat in all {
+        var alone = fresh[cat]
+        IntervalStage.fitCategory(
+          &alone, pairs: grouping.pairs(of: cat), histories: h, covariates: covariates, options: options)
+        #expect(alone.basis == .fitted, "\(l.categories[cat])")
+        #expect(together[cat] == alone, "\(l.categories[cat])")
+      }
     }
   }
 }

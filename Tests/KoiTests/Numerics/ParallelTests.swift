@@ -16,6 +16,19 @@ import Testing
   /// `both` returns each closure's result; on more than one core, the two
   /// run at once: the first waits for the second (one after the other, it
   /// would wait the full second and see nothing).
+  /// Chunks for a loop over customers: as many as the customers call for,
+  /// more when their rows do, never more than one a customer.
+  @Test func chunksForCustomersFollowTheirRows() {
+    // Many customers: their own chunk count, whatever the rows.
+    #expect(Parallel.chunkCount(customers: 1_470_000, rows: 0) == Parallel.chunkCount(for: 1_470_000))
+    #expect(Parallel.chunkCount(customers: 1_470_000, rows: 10_000_000) == 64)
+    // Few customers with many rows (Complete Journey's shape).
+    #expect(Parallel.chunkCount(customers: 2_469, rows: 1_464_471) == 22)
+    #expect(Parallel.chunkCount(customers: 3, rows: 1_000_000) == 3)
+    #expect(Parallel.chunkCount(customers: 0, rows: 0) == 1)
+    #expect(Parallel.chunkCount(customers: 100, rows: 65_535) == 1)
+  }
+
   @Test func bothRunsTheTwoAtOnce() {
     let signal = DispatchSemaphore(value: 0)
     let (first, second) = Parallel.both(
