@@ -391,14 +391,15 @@ enum RepurchasePropensity {
   ///
   /// Each row depends on its pair alone, so fixed chunks of pairs are
   /// drawn in parallel and joined in chunk order: the rows of one pass in
-  /// pair order. Chunks of 8,192 pairs: with 65,536, CDNOW's 30,000 pairs
-  /// were one chunk, and its 14 samples 70 ms of one core.
+  /// pair order. Chunks of 8,192 pairs or more, 32 at most: with 65,536,
+  /// CDNOW's 23,502 pairs were one chunk, and its 14 samples 70 ms of one
+  /// core; at 10M rows (2.2M pairs) they are 32 chunks, about as before.
   ///
   /// - Complexity: O(pairs) for the sampling, O(rows · g log g) for the
   ///   sampled rows' features.
   static func sample(_ s: PropensityFeatures, keepBelow: UInt64, globalCustomer: [Int32]?) -> WindowRows.Sample {
     let h = s.histories
-    let chunks = Parallel.chunkCount(for: h.pairCount, minimumChunk: 8192)
+    let chunks = Parallel.chunkCount(for: h.pairCount, minimumChunk: 8192, maximumChunks: 32)
     let parts = Parallel.map(chunks) { chunk in
       var out = WindowRows.Sample(origin: s.origin)
       var row = [Double](repeating: 0, count: PropensityFeatures.count)
