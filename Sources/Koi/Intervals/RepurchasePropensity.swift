@@ -243,7 +243,9 @@ enum RepurchasePropensity {
     precondition(
       draws.samples.map { $0.map(\.origin) } == plan.origins, "draws of the plan's origins")
     let q = PropensityFeatures.count
-    let rows = windows.indices.map { w in WindowRows(horizon: windows[w], samples: draws.samples[w]) }
+    // The windows' rows at once: a copy into fresh pages, 44 ms of one
+    // core on Complete Journey.
+    let rows = Parallel.map(windows.count) { w in WindowRows(horizon: windows[w], samples: draws.samples[w]) }
     // The samples are copied into the windows' rows: drop them before the
     // boosting.
     _ = consume draws

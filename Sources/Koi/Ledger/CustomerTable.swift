@@ -50,7 +50,8 @@ public struct CustomerTable: Sendable {
                   ledger.day.withUnsafeBufferPointer { day in
                     ledger.amount.withUnsafeBufferPointer { amount in
                       ledger.customerStart.withUnsafeBufferPointer { start in
-                        Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
+                        Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(customers: c, rows: day.count))
+                        { _, range in
                           for k in range {
                             var f = Int32.max, l = Int32.min, d: Int32 = 0, p: Int32 = 0
                             var lastDay = Int32.min

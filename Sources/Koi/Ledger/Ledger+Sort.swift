@@ -25,7 +25,7 @@ extension Ledger {
     let days = day
     order.withUnsafeMutableBufferPointer { o in
       days.withUnsafeBufferPointer { d in
-        Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, customers in
+        Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(customers: c, rows: n)) { _, customers in
           var keys: [UInt64] = []
           for k in customers {
             let lo = start[k], hi = start[k + 1]
@@ -46,7 +46,7 @@ extension Ledger {
     // The sorted customer column is each customer's index over its run:
     // written in order instead of gathered from anywhere.
     customer.withUnsafeMutableBufferPointer { out in
-      Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, customers in
+      Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(customers: c, rows: n)) { _, customers in
         for k in customers {
           UnsafeMutableBufferPointer(rebasing: out[start[k]..<start[k + 1]]).update(repeating: Int32(k))
         }

@@ -89,7 +89,9 @@ public struct LifetimeSummary: Sendable {
                     table.firstPurchaseDay.withUnsafeBufferPointer { first in
                       table.lastPurchaseDay.withUnsafeBufferPointer { last in
                         table.purchaseDays.withUnsafeBufferPointer { days in
-                          Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
+                          Parallel.forEachChunk(
+                            count: c, chunkCount: Parallel.chunkCount(customers: c, rows: day.count)
+                          ) { _, range in
                             for k in range {
                               let d0 = first[k]
                               var repeatSpend = 0.0

@@ -75,7 +75,9 @@ struct TierCustomerFeatures: Sendable {
                       ledger.category.withUnsafeBufferPointer { category in
                         ledger.customerStart.withUnsafeBufferPointer { start in
                           medians.withUnsafeBufferPointer { medians in
-                            Parallel.forEachChunk(count: c, chunkCount: Parallel.chunkCount(for: c)) { _, range in
+                            Parallel.forEachChunk(
+                              count: c, chunkCount: Parallel.chunkCount(customers: c, rows: amount.count)
+                            ) { _, range in
                               // Scratch per chunk: the last customer that bought each
                               // category; purchases per channel of the current
                               // customer and the channels it used (to reset them).
