@@ -488,6 +488,10 @@ private struct ReadState {
     var spare: [UInt8] = []
     // What is left to parse: `pending[start...]`.
     var start = 0
+    // The first batch is what the sniffer read (a block), parsed while the
+    // prefetch reads the next: filled to a whole batch first, it was read
+    // on this thread with every core idle (8 MiB more, 20–30 ms).
+    var first = true
     while true {
       if let p = prefetch {
         eof = !(try p.take(after: &pending, from: &start, returning: &spare))
@@ -496,9 +500,10 @@ private struct ReadState {
         pending.removeFirst(start)
         start = 0
       }
-      while !eof && pending.count - start < batchBytes {
+      while !eof && pending.count - start < (first && pending.count > start ? 1 : batchBytes) {
         eof = !(try source.read(into: &pending, upTo: blockSize))
       }
+      first = false
       if pending.count == start { break }
       progress()
       let bytesBefore: Int64
