@@ -394,7 +394,7 @@ enum RepurchasePropensity {
   /// Each row depends on its pair alone, so fixed chunks of pairs are
   /// drawn in parallel and joined in chunk order: the rows of one pass in
   /// pair order. Chunks of 8,192 pairs or more, 32 at most: with 65,536,
-  /// CDNOW's 23,502 pairs were one chunk, and its 14 samples 70 ms of one
+  /// CDNOW's 23,502 pairs were one chunk, and its 8 samples 70 ms of one
   /// core; at 10M rows (2.2M pairs) they are 32 chunks, about as before.
   ///
   /// - Complexity: O(pairs) for the sampling, O(rows · g log g) for the
