@@ -75,12 +75,13 @@ enum InputSniffer {
   ///   not counted as invalid: the next block holds the rest. After the
   ///   header, eight ASCII bytes are read at once (their line feeds
   ///   counted together): byte by byte, the 8 MiB window took 16 ms of one
-  ///   core before any parsing could start.
-  static func census(_ block: [UInt8]) -> UTF8Census {
-    block.withUnsafeBufferPointer { census($0) }
+  ///   core before any parsing could start. With `wordsAtOnce` off, every
+  ///   byte on its own (tests compare the two).
+  static func census(_ block: [UInt8], wordsAtOnce: Bool = true) -> UTF8Census {
+    block.withUnsafeBufferPointer { census($0, wordsAtOnce: wordsAtOnce) }
   }
 
-  static func census(_ block: UnsafeBufferPointer<UInt8>) -> UTF8Census {
+  static func census(_ block: UnsafeBufferPointer<UInt8>, wordsAtOnce: Bool) -> UTF8Census {
     var c = UTF8Census()
     let n = block.count
     var i = 0
@@ -93,7 +94,7 @@ enum InputSniffer {
     }
     let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
     while i < n {
-      if !inHeader && i + 8 <= n, let base = block.baseAddress {
+      if wordsAtOnce && !inHeader && i + 8 <= n, let base = block.baseAddress {
         let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
         if word & ~low7 == 0 {
           // 0x80 in each byte that is a line feed (exact, as in

@@ -5,44 +5,9 @@ import Testing
 /// `InputSniffer.census`, which reads eight ASCII bytes at once after the
 /// header, against a byte-by-byte count of the same grammar.
 @Suite struct InputSnifferCensusTests {
-  /// The census one byte at a time (the form it had before the word loop).
+  /// The census one byte at a time (its form before the word loop).
   static func reference(_ block: [UInt8]) -> InputSniffer.UTF8Census {
-    var c = InputSniffer.UTF8Census()
-    let n = block.count
-    var i = 0
-    var lineBad = false
-    var inHeader = true
-    func endLine() {
-      c.lines += 1
-      if lineBad { c.linesWithInvalid += 1 }
-      lineBad = false
-    }
-    while i < n {
-      let b = block[i]
-      if b < 0x80 {
-        if b == 10 {
-          if inHeader { c.headerLength = i + 1; inHeader = false }
-          endLine()
-        }
-        i += 1
-        continue
-      }
-      let length = utf8SequenceLength(block, at: i)
-      if length > 0 {
-        c.multibyte += 1
-        i += length
-      } else if length == 0 {
-        break
-      } else {
-        c.invalid += 1
-        lineBad = true
-        if inHeader { c.headerInvalid = true }
-        i += -length
-      }
-    }
-    if inHeader { c.headerLength = n }
-    if i > 0 && (n == 0 || block[n - 1] != 10) { endLine() }
-    return c
+    InputSniffer.census(block, wordsAtOnce: false)
   }
 
   /// Blocks of ASCII, line feeds (often several in a word), well-formed

@@ -44,17 +44,8 @@ import Testing
   /// those of a plain computation per customer: each treatment's distinct
   /// purchase days, treatments ascending.
   @Test func fewCustomersWithManyRowsGiveThePlainHistories() {
-    var g = SeededGenerator(seed: 11)
-    var rows: [Ledger.Row] = []
-    for c in 0..<30 {
-      for _ in 0..<Int.random(in: 4_000...6_000, using: &g) {
-        rows.append(
-          .init(
-            customerID: "c\(c)", day: Int32.random(in: 0..<2_000, using: &g),
-            item: "t\(Int.random(in: 0..<40, using: &g))", amount: [-5, 0, 20, 80][Int.random(in: 0..<4, using: &g)]))
-      }
-    }
-    let l = Ledger(rows: rows)
+    let l = Ledger(
+      rows: CustomerChunkingTests.manyRows(customers: 30, rowsEach: 4_000...6_000, items: 40, days: 2_000, seed: 11))
     #expect(Parallel.chunkCount(customers: l.customerCount, rows: l.day.count) > 1)
     let h = PurchaseHistories(ledger: l, asOfDay: 2_000)
     var customer: [Int32] = [], category: [Int32] = [], first: [Int32] = [], last: [Int32] = []

@@ -7,18 +7,27 @@ import Testing
 /// Each customer's results must be those of the customer alone: computed
 /// from a ledger of that customer's rows only.
 @Suite struct CustomerChunkingTests {
-  @Test func fewCustomersWithManyRowsGetWhatEachGetsAlone() {
-    var g = SeededGenerator(seed: 5)
+  /// `customers` customers of `rowsEach` rows each, on days before
+  /// `days`, over `items` treatments, with refunds and zero amounts.
+  static func manyRows(
+    customers: Int, rowsEach: ClosedRange<Int>, items: Int, days: Int32, seed: UInt64
+  ) -> [Ledger.Row] {
+    var g = SeededGenerator(seed: seed)
     var rows: [Ledger.Row] = []
-    for c in 0..<12 {
-      for _ in 0..<Int.random(in: 8_000...14_000, using: &g) {
+    for c in 0..<customers {
+      for _ in 0..<Int.random(in: rowsEach, using: &g) {
         rows.append(
           .init(
-            customerID: "c\(c)", day: Int32.random(in: 0..<3_000, using: &g),
-            item: "t\(Int.random(in: 0..<9, using: &g))",
+            customerID: "c\(c)", day: Int32.random(in: 0..<days, using: &g),
+            item: "t\(Int.random(in: 0..<items, using: &g))",
             amount: [-30, 0, 12.5, 80, 640][Int.random(in: 0..<5, using: &g)]))
       }
     }
+    return rows
+  }
+
+  @Test func fewCustomersWithManyRowsGetWhatEachGetsAlone() {
+    let rows = Self.manyRows(customers: 12, rowsEach: 8_000...14_000, items: 9, days: 3_000, seed: 5)
     let ledger = Ledger(rows: rows)
     #expect(Parallel.chunkCount(customers: ledger.customerCount, rows: ledger.day.count) > 1)
     let asOf: Int32 = 3_000
