@@ -500,10 +500,11 @@ private struct ReadState {
         pending.removeFirst(start)
         start = 0
       }
-      while !eof && pending.count - start < (first && pending.count > start ? 1 : batchBytes) {
+      let fill = first && pending.count > start ? 0 : batchBytes
+      first = false
+      while !eof && pending.count - start < fill {
         eof = !(try source.read(into: &pending, upTo: blockSize))
       }
-      first = false
       if pending.count == start { break }
       progress()
       let bytesBefore: Int64

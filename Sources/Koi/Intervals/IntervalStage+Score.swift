@@ -184,7 +184,7 @@ extension IntervalStage {
               let rows = [IntervalPrediction](unsafeUninitializedCapacity: pairCount) { out, count in
                 guard let base = out.baseAddress else { count = 0; return }
                 // Chunks of pairs, not of customers: customers with many
-                // pairs each (Complete Journey: 2,469 customers, 300 items)
+                // pairs each (Complete Journey: 2,469 households, 304 treatments)
                 // made one chunk, scored on one core.
                 Parallel.forEachChunk(
                   count: pairCount, chunkCount: Parallel.chunkCount(for: pairCount, minimumChunk: 4096)
