@@ -28,8 +28,9 @@ figures and scores identical for every customer; k-means inertia within
 within 1e-3 relative. Physical floors: reading the CSV (bytes over the warm
 `cat FILE > /dev/null` bandwidth) and one Lloyd pass (bytes over the memory
 bandwidth of benchmarks/floors/bandwidth.c; the pass timed by
-benchmarks/Micro's LloydPass). The tables go to benchmarks/RESULTS.md with
-the machine description and this command.
+benchmarks/Micro's LloydPass). The tables go to the top of
+benchmarks/RESULTS.md, with the machine description and this command;
+the sections of earlier runs stay below.
 """
 import argparse, json, os, platform, statistics, subprocess, sys, time, venv
 from pathlib import Path
@@ -324,7 +325,7 @@ def main():
         print(f"bench: {scale} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
     lines = report(results, large_results, command, args, bw, load_start, load())
-    Path(args.results).write_text("\n".join(lines) + "\n")
+    write_results(Path(args.results), lines)
     print("\n".join(lines))
     if failures:
         print("\n".join(failures), file=sys.stderr)
@@ -362,7 +363,7 @@ def run_large(scale, csv, reps, py, failures):
 
 
 def report_large(large):
-    lines = ["", "## Large files: one process on one machine", "",
+    lines = ["", "### Large files: one process on one machine", "",
              "Only Koi and DuckDB's RFM run at these scales (the analyst's pandas scripts would need more memory "
              "than the machine has). Koi: all four stages in one process, and RFM alone; DuckDB: the RFM query of "
              "`benchmarks/duckdb_rfm.sql` (2 threads); RFM answers checked customer by customer.", "",
@@ -386,10 +387,21 @@ def report_large(large):
     return lines
 
 
+def write_results(path, lines):
+    """Puts this run's section at the top of `path`, under its title; the
+    sections of earlier runs stay below it (they are the record of what
+    each change did)."""
+    title = "# Benchmark results"
+    earlier = path.read_text() if path.exists() else ""
+    if earlier.startswith(title):
+        earlier = earlier[len(title):].lstrip("\n")
+    path.write_text(title + "\n\n" + "\n".join(lines) + "\n" + ("\n" + earlier if earlier else ""))
+
+
 def report(results, large, command, args, bw, load_start, load_end):
     version = (results or large)[0].get("koi_version", "?")
     lines = [
-        "# Benchmark results",
+        f"## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: `{command}`",
         "",
         f"Machine: {machine()}. Load average (1/5/15 min) {load_start} at the start, {load_end} at the end "
         "(a shared machine: other builds run beside the benchmark).",
@@ -411,7 +423,7 @@ def report_standard(results, bw):
     x = lambda a, b: f"{a / b:.1f}×" if b > 0 else "–"
     lines = [
         "",
-        "## Per stage and end to end",
+        "### Per stage and end to end",
         "",
         "\"compute\" is the stage's own time inside the process (Koi: run.json `seconds`; analyst: the "
         "script's timers), without reading the CSV; \"process\" is the whole process from CSV to results "
@@ -446,7 +458,7 @@ def report_standard(results, bw):
         lines.append(f"| {rows} | **end to end** (Koi: all four stages incl. intervals, one process; analyst: "
                      f"the three processes above, no intervals) | {k['total']:.2f} | – | – | **{ka[0]:.2f}** | "
                      f"**{aw:.2f}** | **{x(aw, ka[0])}** | {ka[1]:.0f} | {am:.0f} | {x(am, ka[1])} |")
-    lines += ["", "## Koi by step (median seconds, from run.json of the all-stages run)", "",
+    lines += ["", "### Koi by step (median seconds, from run.json of the all-stages run)", "",
               "| rows | MB | customers | ingest | rfm | tiers | intervals | lifetime | tags | write | checksum | total "
               "| rows/s |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -456,14 +468,14 @@ def report_standard(results, bw):
                      " | ".join(f"{s.get(c, 0):.2f}" for c in ["ingest", "rfm", "tiers", "intervals", "lifetime",
                                                               "tags", "write", "checksum", "total"]) +
                      f" | {r['rows'] / s['total'] / 1e6:.2f} M |")
-    lines += ["", "## Analyst side by step (median seconds, the scripts' timers)", "",
+    lines += ["", "### Analyst side by step (median seconds, the scripts' timers)", "",
               "| rows | tiers: read | features | KMeans fit | lifetime: read | summary | fit (BG/NBD + GG) | score |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         t, l = r["ana_stage"]["tiers"], r["ana_stage"]["lifetime"]
         lines.append(f"| {r['rows']:,} | {t['read']:.2f} | {t['features']:.2f} | {t['fit']:.2f} | {l['read']:.2f} | "
                      f"{l['summary']:.2f} | {l['fit']:.2f} | {l['score']:.2f} |")
-    lines += ["", "## Answer checks (a disagreement fails the run)", "",
+    lines += ["", "### Answer checks (a disagreement fails the run)", "",
               "| rows | RFM: customers identical | k-means inertia Koi / sklearn (iterations) | relative diff (≤ 0.5 %) | "
               "standardisation max rel. diff | BG/NBD max rel. diff (≤ 1e-3) | Gamma-Gamma max rel. diff | "
               "Koi's chosen purchase model | pass |",
@@ -481,7 +493,7 @@ def report_standard(results, bw):
                           " / lifetimes " + ", ".join(f"{r['checks']['ref_bg'][p]:.6g}" for p in ["r", "alpha", "a", "b"])
                           for r in results) + "."]
     if bw:
-        lines += ["", "## Physical floors", "",
+        lines += ["", "### Physical floors", "",
                   f"Memory read bandwidth (benchmarks/floors/bandwidth.c, 1 GiB of floats, best of 7): "
                   f"{bw['read_1t_gbps']:.1f} GB/s on 1 thread, {bw['read_2t_gbps']:.1f} GB/s on 2; memcpy "
                   f"{bw['memcpy_gbps']:.1f} GB/s. CSV floor: the file's bytes over the warm page-cache read "
