@@ -15,17 +15,25 @@ public protocol CustomerRecordFields: Sendable {
 ///
 /// - Complexity: O(customers × fields).
 enum CustomersWriter {
-  /// Customers a block: about 2 MB of output at 10M rows. Each worker's
-  /// buffer holds a block, and the buffers are alive at the run's peak:
-  /// blocks of 16,384 customers (16 MB buffers) put 27 MiB more on the peak
-  /// at 10M rows (903 against 876 MiB, medians of 3 alternating runs) and
-  /// wrote no faster.
+  /// Customers a block, at most: about 2 MB of output at 10M rows. Each
+  /// worker's buffer holds a block, and the buffers are alive at the run's
+  /// peak: blocks of 16,384 customers (16 MB buffers) put 27 MiB more on
+  /// the peak at 10M rows (903 against 876 MiB, medians of 3 alternating
+  /// runs) and wrote no faster.
   static let block = 2_048
+
+  /// Customers a block for `customers` in all: `block`, or an eighth of
+  /// them (64 at least) when that is less. Complete Journey's 2,469
+  /// households (25 KB of record each) were a block of 2,048 and one of
+  /// 421, so one core formatted most of the file. The bytes do not depend
+  /// on the blocks.
+  static func blockSize(customers: Int) -> Int { max(64, min(block, customers / 8)) }
 
   public static func write(
     to path: String, customerIDs: [String], fields: [any CustomerRecordFields]
   ) throws {
     let file = try AtomicFile(path: path, streamed: true)
+    let block = blockSize(customers: customerIDs.count)
     let blockCount = (customerIDs.count + block - 1) / block
     let workerCount = max(1, min(Parallel.coreCount, blockCount))
     // Each worker takes the next block, formats it into its own buffer and,
@@ -43,7 +51,9 @@ enum CustomersWriter {
         // take their shared cache line from each other.
         var w = out.moveElement(from: worker)
         while let b = turns.claim() {
-          format(block: b, into: &w, customerIDs: customerIDs, fields: fields)
+          format(
+            customers: b * block..<min(customerIDs.count, (b + 1) * block), into: &w, customerIDs: customerIDs,
+            fields: fields)
           turns.inTurn(b) { try file.write(w.bytes) }
         }
         out.initializeElement(at: worker, to: w)
@@ -53,14 +63,12 @@ enum CustomersWriter {
     try file.commit()
   }
 
-  /// Formats block `b` (customers `b × block` up to the next block) into `w`,
-  /// replacing what it held.
+  /// Formats the records of `customers` into `w`, replacing what it held.
   static func format(
-    block b: Int, into w: inout JSONWriter, customerIDs: [String], fields: [any CustomerRecordFields]
+    customers: Range<Int>, into w: inout JSONWriter, customerIDs: [String], fields: [any CustomerRecordFields]
   ) {
     w.removeAll()
-    let start = b * block
-    for c in start..<min(customerIDs.count, start + block) {
+    for c in customers {
       w.beginObject()
       w.key("customer_id"); w.string(customerIDs[c])
       // Called in place: `for f in fields` (or a read through an unsafe
