@@ -20,14 +20,14 @@ enum CustomersWriter {
   /// peak: blocks of 16,384 customers (16 MB buffers) put 27 MiB more on
   /// the peak at 10M rows (903 against 876 MiB, medians of 3 alternating
   /// runs) and wrote no faster.
-  static let block = 2_048
+  static let maximumBlock = 2_048
 
-  /// Customers a block for `customers` in all: `block`, or an eighth of
+  /// Customers a block for `customers` in all: `maximumBlock`, or an eighth of
   /// them (64 at least) when that is less. Complete Journey's 2,469
   /// households (25 KB of record each) were a block of 2,048 and one of
   /// 421, so one core formatted most of the file. The bytes do not depend
   /// on the blocks.
-  static func blockSize(customers: Int) -> Int { max(64, min(block, customers / 8)) }
+  static func blockSize(customers: Int) -> Int { max(64, min(maximumBlock, customers / 8)) }
 
   public static func write(
     to path: String, customerIDs: [String], fields: [any CustomerRecordFields]

@@ -9,11 +9,12 @@ import Testing
     func write(customer c: Int, into w: inout JSONWriter) { w.key("n"); w.int(c) }
   }
 
-  /// Blocks of up to `CustomersWriter.block` customers, or an eighth of
+  /// Blocks of up to `CustomersWriter.maximumBlock` customers, or an eighth of
   /// them (64 at least) for fewer customers.
   @Test func blocksFollowTheCustomerCount() {
-    #expect(CustomersWriter.blockSize(customers: 1_470_000) == CustomersWriter.block)
-    #expect(CustomersWriter.blockSize(customers: 8 * CustomersWriter.block) == CustomersWriter.block)
+    #expect(CustomersWriter.blockSize(customers: 1_470_000) == CustomersWriter.maximumBlock)
+    #expect(
+      CustomersWriter.blockSize(customers: 8 * CustomersWriter.maximumBlock) == CustomersWriter.maximumBlock)
     #expect(CustomersWriter.blockSize(customers: 2_469) == 308)
     #expect(CustomersWriter.blockSize(customers: 100) == 64)
     #expect(CustomersWriter.blockSize(customers: 0) == 64)
@@ -21,7 +22,7 @@ import Testing
 
   /// Several blocks (of the largest size, and of an eighth of the
   /// customers), the last one partial: several batches on a small machine.
-  @Test(arguments: [8 * CustomersWriter.block + 123, 4 * CustomersWriter.block + 123, 1_000, 1])
+  @Test(arguments: [8 * CustomersWriter.maximumBlock + 123, 4 * CustomersWriter.maximumBlock + 123, 1_000, 1])
   func blocksAreWrittenInCustomerOrder(customers: Int) throws {
     let ids = (0..<customers).map { "C\($0)" }
     let dir = TemporaryDirectory()
