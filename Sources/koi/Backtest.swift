@@ -4,6 +4,7 @@ import Koi
 
 struct Backtest: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "backtest",
     abstract: "Fit on history before a cutoff date and compare predictions with what happened after it.",
     discussion: """
       Reads TRANSACTIONS.csv, fits the repurchase-interval model on the rows before --cutoff, \

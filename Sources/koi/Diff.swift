@@ -4,6 +4,7 @@ import Koi
 
 struct Diff: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "diff",
     abstract: "Show how customers moved between two runs.",
     discussion: """
       Prints the segment migration matrix (rows: RUN_A, columns: RUN_B; `absent` = not in that \

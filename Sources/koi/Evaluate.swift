@@ -4,6 +4,7 @@ import Koi
 
 struct Evaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "evaluate",
     abstract: "Measure how well Koi recovers the ground truth of generated data.",
     discussion: """
       Reads a transactions file made by `koi generate` and its truth.csv, and prints:

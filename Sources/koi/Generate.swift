@@ -3,6 +3,7 @@ import Koi
 
 struct Generate: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "generate",
     abstract: "Generate realistic clinic transactions with ground truth.",
     discussion: """
       Writes to DIR:

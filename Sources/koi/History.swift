@@ -4,6 +4,7 @@ import Koi
 
 struct History: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "history",
     abstract: "List the runs recorded in OUT/history.sqlite.",
     discussion: """
       One line per run, oldest first: id, as-of date, status (succeeded, failed, running, \

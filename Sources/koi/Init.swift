@@ -4,6 +4,7 @@ import Koi
 
 struct Init: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "init",
     abstract: "Write a commented example configuration for `koi run`.",
     discussion: """
       Writes PATH (default koi.toml); refuses to overwrite an existing file unless --force.

@@ -4,6 +4,7 @@ import Koi
 
 struct Report: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "report",
     abstract: "Write report.html: a bilingual, printable report of a run, with charts.",
     discussion: """
       Reads a run directory (the --out directory of koi score, or OUT/runs/<run-id> of koi run) \

@@ -4,6 +4,7 @@ import Koi
 
 struct Score: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "score",
     abstract: "Score every customer in a transactions file.",
     discussion: """
       Reads TRANSACTIONS.csv (a header line, then one row per transaction) and writes to DIR:

@@ -4,6 +4,7 @@ import Koi
 
 struct Stats: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "stats",
     abstract: "Write the exact statistics of one shard of a chain (for koi fit and koi merge).",
     discussion: """
       Reads one shard of a transactions file and writes its statistics: the validated rows, \
@@ -58,6 +59,7 @@ struct Stats: ParsableCommand {
 
 struct Fit: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "fit",
     abstract: "Fit the model on the statistics of every shard (the driver's step).",
     discussion: """
       Fits every stage on the statistics of koi stats in single-run order: the model.json \
@@ -114,6 +116,7 @@ struct Fit: ParsableCommand {
 
 struct Merge: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "merge",
     abstract: "Write the single-run outputs of a chain from its shards' statistics and model.",
     discussion: """
       Merges the statistics of koi stats in single-run order, scores them with the model \
