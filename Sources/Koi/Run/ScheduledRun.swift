@@ -152,7 +152,7 @@ public enum ScheduledRun {
     // never becomes "previous", and no run directory needs to be read.
     let previousRun = try history.runs().last { $0.status == "succeeded" }?.id
     try history.begin(
-      id: runID, asOf: DayNumber.format(asOfDay), startedAt: ScoringRun.iso8601(started), inputPath: config.inputPath)
+      id: runID, asOf: DayNumber.format(asOfDay), startedAt: UTCTime.iso8601(started), inputPath: config.inputPath)
     hooks.checkpoint(.begun)
     var scoring: ScoringResult
     var warnings: [String]
@@ -299,7 +299,7 @@ public enum ScheduledRun {
       // Not published: `latest` still points to the previous run.
       try? FileManager.default.removeItem(atPath: partialDir)
       if recorded { try? FileManager.default.removeItem(atPath: finalDir) }
-      try? history.fail(id: runID, message: "\(error)", finishedAt: ScoringRun.iso8601(hooks.now()))
+      try? history.fail(id: runID, message: "\(error)", finishedAt: UTCTime.iso8601(hooks.now()))
       throw error
     }
     hooks.checkpoint(.published)
@@ -512,11 +512,7 @@ public enum ScheduledRun {
   }
 
   static func runID(started: Date, asOfDay: Int32) -> String {
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-    return f.string(from: started) + "-" + DayNumber.format(asOfDay).replacingOccurrences(of: "-", with: "")
+    UTCTime.compact(started) + "-" + DayNumber.format(asOfDay).replacingOccurrences(of: "-", with: "")
   }
 
   /// `base`, or `base-2`, `base-3` … when a directory or a history row

@@ -300,7 +300,7 @@ public enum ScoringRun {
     }
     let manifest = RunManifest(
       koiVersion: Koi.version, command: options.command,
-      startedAt: iso8601(started), finishedAt: iso8601(Date()),
+      startedAt: UTCTime.iso8601(started), finishedAt: UTCTime.iso8601(Date()),
       input: input,
       asOf: state.model.asOf,
       asOfSource: scoringModel != nil
@@ -319,11 +319,5 @@ public enum ScoringRun {
   /// run.json's warning about rejected rows.
   static func rejectedRowsWarning(_ counts: RowCounts) -> RunWarning {
     RunWarning("\(counts.rejected) of \(counts.read) rows were rejected; see rejects.csv.")
-  }
-
-  static func iso8601(_ d: Date) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    return f.string(from: d)
   }
 }

@@ -183,8 +183,8 @@ extension ShardRun {
     var echoed = fitting(reference)
     echoed["merged_shards"] = String(shards.count)
     let manifest = RunManifest(
-      koiVersion: Koi.version, command: "merge", startedAt: ScoringRun.iso8601(started),
-      finishedAt: ScoringRun.iso8601(Date()), input: input, asOf: model.asOf, asOfSource: "model", rows: counts,
+      koiVersion: Koi.version, command: "merge", startedAt: UTCTime.iso8601(started),
+      finishedAt: UTCTime.iso8601(Date()), input: input, asOf: model.asOf, asOfSource: "model", rows: counts,
       customers: total.customers, categories: model.categories.count, stages: reference.stages, options: echoed,
       seconds: ["total": rounded(Date().timeIntervalSince(started), 3)],
       outputs: outputs + ["run.json"], warnings: warnings)
