@@ -1,9 +1,9 @@
 import Foundation
 
-/// Timestamps of runs in UTC, to the whole second, written
-/// without Foundation's date formatters: creating one loads ICU's calendar
-/// and locale data, about 2 ms of every `koi score` (a test compares these
-/// with `ISO8601DateFormatter` and `DateFormatter` on random instants).
+/// Timestamps of runs in UTC, to the whole second, written without
+/// Foundation's date formatters: creating one loads ICU's calendar and
+/// locale data, about 2 ms of every `koi score` (a test compares these with
+/// `ISO8601DateFormatter` and `DateFormatter` on random instants).
 enum UTCTime {
   /// `d` as a day number and the hour, minute and second of that day: the
   /// instant rounded to the millisecond (half up), then down to the second,
