@@ -308,11 +308,7 @@ final class WorkbookSheetRows {
       day = DayNumber.from(year: 1899, month: 12, day: 31) + Int32(days)
     }
     var s = DayNumber.format(day)
-    if seconds > 0 {
-      let t = Int(seconds)
-      func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
-      s += " \(two(t / 3600)):\(two(t / 60 % 60)):\(two(t % 60))"
-    }
+    if seconds > 0 { s += " " + DayNumber.formatTime(secondsOfDay: Int(seconds)) }
     return Array(s.utf8)
   }
 

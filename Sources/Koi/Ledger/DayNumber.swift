@@ -83,13 +83,21 @@ public enum DayNumber {
   public static func format(_ dayNumber: Int32) -> String {
     let (y, m, d) = civil(dayNumber)
     guard fourDigitYears.contains(dayNumber) else {
-      func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-      return (y < 0 ? "-" : "+") + "\(abs(y))-\(two(m))-\(two(d))"
+      return (y < 0 ? "-" : "+") + "\(abs(y))-\(twoDigits(m))-\(twoDigits(d))"
     }
     var bytes = [UInt8](repeating: 0, count: 10)
     write(y, m, d, into: &bytes)
     return String(decoding: bytes, as: UTF8.self)
   }
+
+  /// A time of day, `seconds` after midnight (0 ..< 86,400), as
+  /// `HH:MM:SS`, or with another `separator` (`HHMMSS` with none).
+  static func formatTime(secondsOfDay seconds: Int, separator: String = ":") -> String {
+    [seconds / 3600, seconds / 60 % 60, seconds % 60].map(twoDigits).joined(separator: separator)
+  }
+
+  /// `v` (0…99) with two digits.
+  private static func twoDigits(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
 
   static func write(_ y: Int, _ m: Int, _ d: Int, into b: inout [UInt8]) {
     b[0] = UInt8(48 + (y / 1000) % 10); b[1] = UInt8(48 + (y / 100) % 10)
