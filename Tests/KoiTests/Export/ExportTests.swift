@@ -62,7 +62,7 @@ import Testing
   @Test func listFilesAreTheEncodersBytes() throws {
     let dir = TemporaryDirectory()
     var g = SeededGenerator(seed: 12)
-    let priorities: [Double] = [0, -0.0, 2, 1e16, 1e-5, 0.1 + 0.2, 123_456_789.12, 1e21, 5e-324, -7.25]
+    let priorities: [Double] = [0, -0.0, 2, 1e16, 1e-5, 0.1 + 0.2, 123_456_789.12, 1e21, .leastNonzeroMagnitude, -7.25]
     var entries = Self.awkward.enumerated().map { i, s in
       CampaignEntry(customerID: s, reason: Self.awkward.reversed()[i], priority: priorities[i % priorities.count])
     }

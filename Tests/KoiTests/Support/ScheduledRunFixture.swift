@@ -4,10 +4,16 @@ import Foundation
 
 /// Generated transactions shared by the scheduled-run tests: one file
 /// serves several as-of dates (rows on or after the as-of date are
-/// rejected). Generated once per test process.
+/// rejected). Generated once per test process, into a directory removed
+/// when the process exits.
 enum ScheduledRunFixture {
+  static let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "koi-runs-fixture-\(getpid())"
+  ).path
+
   static let transactions: String = {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("koi-runs-fixture-\(getpid())").path
+    let dir = directory
+    atexit { try? FileManager.default.removeItem(atPath: ScheduledRunFixture.directory) }
     var o = GeneratorOptions()
     o.customers = 600
     o.seed = 11
