@@ -140,7 +140,7 @@ enum TagChanges {
       w.key("removed"); w.beginArray(); for t in ch.removed { w.string(t) }; w.endArray()
       w.endObject()
       w.newline()
-      if w.bytes.count >= 1 << 20 { try w.flush(to: file) }
+      if w.byteCount >= 1 << 20 { try w.flush(to: file) }
     }
     try w.flush(to: file)
     try file.commit()

@@ -67,7 +67,7 @@ enum DueListWriter {
         w.key("last_purchase"); w.date(e.lastPurchase)
         w.key("expected_next"); w.date(e.expectedNext)
         w.endObject()
-        if w.bytes.count >= piece { try w.flush(to: file) }
+        if w.byteCount >= piece { try w.flush(to: file) }
       }
       w.endArray()
       w.endObject()

@@ -42,21 +42,14 @@ enum CustomersWriter {
     // block or idles while another writes. Reusing one buffer per worker
     // keeps its pages mapped; a fresh buffer per block was a page
     // fault and a page clear per 4 KB of output.
-    var writers = (0..<workerCount).map { _ in JSONWriter(capacity: block * 1024) }
     let turns = BlockTurns(count: blockCount)
-    writers.withUnsafeMutableBufferPointer { out in
-      Parallel.forEachChunk(count: workerCount, chunkCount: workerCount) { worker, _ in
-        // Formatted in a local and moved back: the writers lie side by side
-        // in `out`, and updating them there from two threads made the cores
-        // take their shared cache line from each other.
-        var w = out.moveElement(from: worker)
-        while let b = turns.claim() {
-          format(
-            customers: b * block..<min(customerIDs.count, (b + 1) * block), into: &w, customerIDs: customerIDs,
-            fields: fields)
-          turns.inTurn(b) { try file.write(w.bytes) }
-        }
-        out.initializeElement(at: worker, to: w)
+    Parallel.forEachChunk(count: workerCount, chunkCount: workerCount) { _, _ in
+      var w = JSONWriter(capacity: block * 1024)
+      while let b = turns.claim() {
+        format(
+          customers: b * block..<min(customerIDs.count, (b + 1) * block), into: &w, customerIDs: customerIDs,
+          fields: fields)
+        turns.inTurn(b) { try w.flush(to: file) }
       }
     }
     if let error = turns.error { throw error }

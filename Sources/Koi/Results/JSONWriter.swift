@@ -8,11 +8,17 @@
 /// Each key or value is stored through one pointer after a single capacity
 /// check (`store(maxCount:_:)`), not with one `Array.append` (a uniqueness
 /// and a capacity check) per byte: customers.jsonl is about a kilobyte per
-/// customer.
-public struct JSONWriter {
-  /// The first `count` bytes are the text; the rest is zeroed spare room,
-  /// initialised so that it can be written through a pointer.
-  private var storage: [UInt8]
+/// customer. The text lives in memory the writer owns, not in an array:
+/// each store into an array's storage asked the runtime whether the array
+/// was uniquely referenced (`swift_isUniquelyReferenced_nonNull_native`, 5%
+/// of the samples formatting customers.jsonl at 10M rows; the write step
+/// took 2.42 s with the array, 2.05 s without, medians of 3 alternating
+/// runs). So a writer cannot be copied; it is passed `inout` and frees its
+/// memory when it ends.
+public struct JSONWriter: ~Copyable {
+  /// `capacity` bytes, of which the first `count` are the text.
+  private var storage: UnsafeMutablePointer<UInt8>
+  private var capacity: Int
   private var count = 0
   /// One bit per open container, innermost lowest: set while the container
   /// has no element yet, so the next element needs no comma.
@@ -20,10 +26,18 @@ public struct JSONWriter {
   private var depth = 0
   private var afterKey = false
 
-  public init(capacity: Int = 1 << 16) { storage = [UInt8](repeating: 0, count: max(capacity, 64)) }
+  public init(capacity: Int = 1 << 16) {
+    self.capacity = max(capacity, 64)
+    storage = .allocate(capacity: self.capacity)
+  }
 
-  /// The text written so far.
-  public var bytes: ArraySlice<UInt8> { storage[..<count] }
+  deinit { storage.deallocate() }
+
+  /// The length of the text written so far, bytes.
+  public var byteCount: Int { count }
+
+  /// A copy of the text written so far.
+  public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
 
   /// Empties the writer, keeping its storage.
   mutating func removeAll() {
@@ -37,7 +51,7 @@ public struct JSONWriter {
   /// open containers, so that a long document streams through a bounded
   /// buffer.
   mutating func flush(to file: AtomicFile) throws {
-    try file.write(bytes)
+    try file.write(UnsafeRawBufferPointer(start: storage, count: count))
     count = 0
   }
 
@@ -278,15 +292,21 @@ public struct JSONWriter {
   /// within `storage` whenever it keeps to `maxCount`.
   @inline(__always)
   private mutating func store(maxCount: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-    if storage.count - count < maxCount { grow(toHold: count + maxCount) }
-    let start = count
-    let stored = storage.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }  // never empty: see init
+    if capacity - count < maxCount { grow(toHold: count + maxCount) }
+    let stored = body(storage + count)
     assert(stored <= maxCount, "stored past the room made for it")
-    count = start + stored
+    count += stored
   }
 
+  /// Moves the text to storage of at least `needed` bytes (twice the
+  /// capacity, if that is more).
   private mutating func grow(toHold needed: Int) {
-    storage.append(contentsOf: repeatElement(0, count: max(needed, 2 * storage.count) - storage.count))
+    let larger = max(needed, 2 * capacity)
+    let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+    moved.initialize(from: storage, count: count)
+    storage.deallocate()
+    storage = moved
+    capacity = larger
   }
 
   /// Stores `v` / 10^`decimals` with exactly `decimals` digits after the
@@ -389,11 +409,11 @@ struct JSONStringLiterals: Sendable {
     var ranges: [Range<Int>] = []
     ranges.reserveCapacity(strings.count)
     for s in strings {
-      let start = w.bytes.count
+      let start = w.byteCount
       w.string(s)
-      ranges.append(start..<w.bytes.count)
+      ranges.append(start..<w.byteCount)
     }
-    bytes = Array(w.bytes)
+    bytes = w.bytes
     self.ranges = ranges
   }
 }

@@ -38,7 +38,7 @@ import Testing
       w.beginArray()
       for i in 0..<1000 {
         w.beginObject(); w.key("i"); w.int(i); w.key("x"); w.number(Double(i) / 8, decimals: 3); w.endObject()
-        if let file, w.bytes.count >= 100 { try w.flush(to: file) }
+        if let file, w.byteCount >= 100 { try w.flush(to: file) }
       }
       w.endArray()
     }
