@@ -13,8 +13,7 @@ extension RepurchasePropensity.Trained: Codable {
 
   func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
-    let compact = JSONEncoder.koiCompact
-    let texts = try trees.map { t in try t.map { String(decoding: try compact.encode($0), as: UTF8.self) } }
+    let texts = try trees.map { t in try t.map { try $0.compactText() } }
     try c.encode(texts, forKey: .trees)
     try c.encode(dataStart, forKey: .dataStart)
     try c.encodeIfPresent(asOfCategories, forKey: .asOfCategories)

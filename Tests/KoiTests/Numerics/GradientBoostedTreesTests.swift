@@ -538,6 +538,34 @@ import Testing
     #expect(text.contains("\"node_threshold\"") && text.contains("\"maximum_leaves\""))
   }
 
+  /// model.json's trees, written directly (`compactText()`), are the text
+  /// `JSONEncoder.koiCompact` writes: a log-loss model with a held-out
+  /// loss, with missing values and an exponent-form learning rate, an
+  /// absolute-error model without a held-out loss, and a single leaf.
+  @Test func theTreesTextIsTheEncodersText() throws {
+    let train = Self.nonlinear(rows: 3_000, seed: 52)
+    let valid = Self.nonlinear(rows: 1_000, seed: 53)
+    var x = train.x
+    for i in stride(from: 0, to: x.count, by: 11) { x[i] = .nan }
+    var logistic = GBT.Options()
+    logistic.maximumTrees = 30
+    logistic.learningRate = 2.5e-5
+    var absolute = GBT.Options(objective: .absoluteError)
+    absolute.maximumTrees = 20
+    absolute.minimumLeafHessian = 0.5
+    let models = [
+      GBT.fit(features: x, featureCount: 4, labels: train.y, options: logistic, validation: (valid.x, valid.y)),
+      GBT.fit(features: train.x, featureCount: 4, labels: train.p.map { $0 * 1e7 - 3 }, options: absolute),
+      GBT.fit(features: [1, 2, 3], featureCount: 1, labels: [1, 1, 1], options: logistic),
+    ]
+    #expect(models[0].validationLoss != nil && models[1].validationLoss == nil)
+    for m in models {
+      let text = try m.compactText()
+      #expect(text == (try m.encodedCompactText()))
+      #expect(try JSONDecoder.koi.decode(GBT.self, from: Data(text.utf8)) == m)
+    }
+  }
+
   // MARK: - Timing (off by default)
 
   /// `KOI_GBDT_TIMING=1 swift test -c release --filter GradientBoostedTreesTests/timing`
