@@ -564,6 +564,14 @@ import Testing
       #expect(text == (try m.encodedCompactText()))
       #expect(try JSONDecoder.koi.decode(GBT.self, from: Data(text.utf8)) == m)
     }
+    // A value the encoder refuses fails as it does.
+    let m = models[0]
+    let infinite = GBT(
+      options: m.options, featureCount: m.featureCount, initialScore: m.initialScore, treeRoots: m.treeRoots,
+      nodeFeature: m.nodeFeature, nodeThreshold: m.nodeThreshold, nodeMissingLeft: m.nodeMissingLeft,
+      nodeLeft: m.nodeLeft, nodeRight: m.nodeRight, nodeValue: m.nodeValue.map { _ in .infinity },
+      validationLoss: m.validationLoss, featureGain: m.featureGain)
+    #expect(throws: EncodingError.self) { try infinite.compactText() }
   }
 
   // MARK: - Timing (off by default)
