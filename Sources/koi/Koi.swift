@@ -5,8 +5,8 @@ import Koi
 struct KoiCommand: ParsableCommand {
   // Every command gives its name: without one, ArgumentParser derives it
   // with `String(describing:)` of the type, a search of the binary's
-  // protocol conformances, for each command on every start (about 3 ms of
-  // a process, half the start's conformance lookups).
+  // protocol conformances, for each command on every start (half the
+  // start's conformance lookups; `koi --version` 18.3 → 16.0 ms).
   static let configuration = CommandConfiguration(
     commandName: "koi",
     abstract: "Customer segmentation and lifetime value for clinic chains.",

@@ -14,32 +14,21 @@ extension GradientBoostedTrees {
     let doubles = [[initialScore, validationLoss ?? 0], nodeThreshold, nodeValue, featureGain]
     guard doubles.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { return try encodedCompactText() }
     let options = String(decoding: try JSONEncoder.koiCompact.encode(options), as: UTF8.self)
-    var text = ""
-    text.reserveCapacity(24 * nodeValue.count + 64 * featureCount + options.utf8.count + 256)
-    func list<T>(_ key: String, _ values: [T], _ form: (T) -> String) {
-      text += "\"\(key)\":["
-      for (i, v) in values.enumerated() {
-        if i > 0 { text += "," }
-        text += form(v)
-      }
-      text += "],"
-    }
     let number = JSONEncoder.numberText
-    text += "{\"feature_count\":\(featureCount),"
-    list("feature_gain", featureGain, number)
-    text += "\"initial_score\":\(number(initialScore)),"
-    list("node_feature", nodeFeature) { String($0) }
-    list("node_left", nodeLeft) { String($0) }
-    list("node_missing_left", nodeMissingLeft) { $0 ? "true" : "false" }
-    list("node_right", nodeRight) { String($0) }
-    list("node_threshold", nodeThreshold, number)
-    list("node_value", nodeValue, number)
-    text += "\"options\":\(options),"
-    list("tree_roots", treeRoots) { String($0) }
-    if let validationLoss { text += "\"validation_loss\":\(number(validationLoss))," }
-    text.removeLast()
-    text += "}"
-    return text
+    var o = CompactJSONObject(capacity: 24 * nodeValue.count + 64 * featureCount + options.utf8.count + 256)
+    o.field("feature_count", String(featureCount))
+    o.list("feature_gain", featureGain, number)
+    o.field("initial_score", number(initialScore))
+    o.list("node_feature", nodeFeature) { String($0) }
+    o.list("node_left", nodeLeft) { String($0) }
+    o.list("node_missing_left", nodeMissingLeft) { $0 ? "true" : "false" }
+    o.list("node_right", nodeRight) { String($0) }
+    o.list("node_threshold", nodeThreshold, number)
+    o.list("node_value", nodeValue, number)
+    o.field("options", options)
+    o.list("tree_roots", treeRoots) { String($0) }
+    if let validationLoss { o.field("validation_loss", number(validationLoss)) }
+    return o.close()
   }
 
   /// The text through `JSONEncoder.koiCompact` itself (what `compactText()`

@@ -153,19 +153,10 @@ struct MonetaryDistribution: Sendable, Equatable, Codable {
   /// go to it for its error.
   func storedText() throws -> String {
     guard values.allSatisfy(\.isFinite) else { return try encodedStoredText() }
-    var text = #"{"counts":["#
-    text.reserveCapacity(16 * (counts.count + 1))
-    for (i, n) in counts.enumerated() {
-      if i > 0 { text += "," }
-      text += String(n)
-    }
-    text += #"],"values":["#
-    for (i, v) in values.enumerated() {
-      if i > 0 { text += "," }
-      text += JSONEncoder.numberText(v)
-    }
-    text += "]}"
-    return text
+    var o = CompactJSONObject(capacity: 16 * (counts.count + 1))
+    o.list("counts", counts) { String($0) }
+    o.list("values", values, JSONEncoder.numberText)
+    return o.close()
   }
 
   /// The text through `JSONEncoder.koiCompact` itself (what `storedText()`

@@ -29,6 +29,36 @@ extension JSONEncoder {
   }
 }
 
+/// One object of compact JSON in the form `JSONEncoder.koiCompact` writes,
+/// for documents written directly because the encoder is slow on long
+/// arrays: fields are appended in the order given (the caller gives the
+/// keys sorted), each double as `JSONEncoder.numberText`.
+struct CompactJSONObject {
+  private var text = "{"
+
+  init(capacity: Int) { text.reserveCapacity(capacity) }
+
+  /// `"key":value,` with `value` already JSON.
+  mutating func field(_ key: String, _ value: String) { text += "\"\(key)\":\(value)," }
+
+  /// `"key":[v0,v1,…],`, each value written by `form`.
+  mutating func list<T>(_ key: String, _ values: [T], _ form: (T) -> String) {
+    text += "\"\(key)\":["
+    for (i, v) in values.enumerated() {
+      if i > 0 { text += "," }
+      text += form(v)
+    }
+    text += "],"
+  }
+
+  /// The object's text, closed: the last field's comma becomes `}`.
+  mutating func close() -> String {
+    if text.utf8.last == UInt8(ascii: ",") { text.removeLast() }
+    text += "}"
+    return text
+  }
+}
+
 extension JSONDecoder {
   /// Reads what `JSONEncoder.koi` wrote (model.json, run.json).
   public static var koi: JSONDecoder {
