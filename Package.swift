@@ -33,6 +33,7 @@ let package = Package(
       name: "Koi",
       dependencies: [
         "CBLAS",
+        "CByteMasks",
         "CLAPACKE",
         "CLibZ",
         .product(name: "Crypto", package: "swift-crypto"),
@@ -79,6 +80,10 @@ let package = Package(
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+
+    // SSE2 byte masks for the CSV split (Sources/Koi/Ingest/CSVRecord.swift):
+    // header-only, so Swift inlines them.
+    .target(name: "CByteMasks"),
 
     // glibc's `mallopt` for the command-line tool (Sources/koi/Allocator.swift).
     .systemLibrary(name: "CMalloc"),

@@ -1,9 +1,11 @@
+import CByteMasks
 import Testing
 
 @testable import Koi
 
-/// `CSVRecord.splitUnquoted`, the word-at-a-time split of the common record,
-/// against `CSVRecord.split`, the grammar's byte-at-a-time reading.
+/// `CSVRecord.splitUnquoted`, the block- and word-at-a-time split of the
+/// common record, against `CSVRecord.split`, the grammar's byte-at-a-time
+/// reading.
 @Suite struct CSVRecordTests {
   struct Reading: Equatable {
     var fieldCount: Int
@@ -39,18 +41,24 @@ import Testing
     )
   }
 
-  @Test func everyAcceptedRecordReadsAsTheGrammarReadsIt() {
-    // Records from the bytes that matter to the grammar, at every start.
-    let alphabet: [UInt8] = Array("ab ,,,\n\r\"".utf8) + [0xE5, 0x80]
+  /// Records from the bytes that matter to the grammar, at every start:
+  /// short ones, and (with the second alphabet) ones that span 64-byte
+  /// blocks, read by the block loop, the word loop near the end, or both.
+  @Test(arguments: [
+    (Array("ab ,,,\n\r\"".utf8) + [0xE5, 0x80], 120),
+    (Array(String(repeating: "a", count: 40).utf8) + Array(",,,,\n\r\"".utf8), 300),
+  ])
+  func everyAcceptedRecordReadsAsTheGrammarReadsIt(alphabet: [UInt8], maximumLength: Int) {
     var g = SeededGenerator(seed: 18)
-    var accepted = 0
+    var accepted = 0, acceptedLong = 0
     for _ in 0..<400 {
-      let bytes = (0..<Int.random(in: 0...120, using: &g)).map { _ in alphabet.randomElement(using: &g)! }  // not empty
+      let bytes = (0..<Int.random(in: 0...maximumLength, using: &g)).map { _ in alphabet.randomElement(using: &g)! }
       bytes.withUnsafeBufferPointer { buf in
         for start in 0...buf.count {
           for capacity in [1, 3, 8] {
             guard let fast = Self.fast(buf, at: start, capacity: capacity) else { continue }
             accepted += 1
+            if fast.pos - start > 64 { acceptedLong += 1 }
             let (general, split) = Self.general(buf, at: start, capacity: capacity)
             #expect(fast == general)
             #expect(!split.malformed && !split.unterminated && !split.endedAtBufferEnd && split.extraFieldsEmpty)
@@ -59,6 +67,7 @@ import Testing
       }
     }
     #expect(accepted > 1000)
+    if maximumLength > 120 { #expect(acceptedLong > 100) }
   }
 
   @Test func theCommonRecordTakesTheFastPath() {
@@ -70,6 +79,20 @@ import Testing
       #expect(reading?.pos == 72 && reading?.line == 1)
       #expect(Self.fast(buf, at: 72, capacity: 8) == nil, "its newline is within eight bytes of the end")
       #expect(Self.fast(buf, at: 0, capacity: 7) == nil, "more fields than slots")
+    }
+  }
+
+  @Test func blockMasksMarkExactlyCommasNewlinesAndQuotes() {
+    // Every byte value at every position of a block, among random bytes.
+    var g = SeededGenerator(seed: 64)
+    for b in 0...255 {
+      var block = (0..<64).map { _ in UInt8.random(in: 0...255, using: &g) }
+      block[b % 64] = UInt8(b)
+      let m = block.withUnsafeBufferPointer { koi_csv_masks64($0.baseAddress!) }
+      func expected(_ value: UInt8) -> UInt64 {
+        block.indices.reduce(0) { $0 | (block[$1] == value ? 1 << UInt64($1) : 0) }
+      }
+      #expect(m.comma == expected(44) && m.newline == expected(10) && m.quote == expected(34), "\(block)")
     }
   }
 

@@ -1,0 +1,3 @@
+// The module is its header's inline functions (include/ByteMasks.h); a C
+// target needs a source file.
+#include "ByteMasks.h"
