@@ -32,7 +32,9 @@ import Testing
 @Suite struct MonetaryDistributionTextTests {
   @Test func theTextIsTheEncodersText() throws {
     var g = SeededGenerator(seed: 42)
-    var values: Set<Double> = [0, 1, -1, 11.77, 1e15, 1e16, 1e17, 1e-5, 1e-4, 2.5e-7, 9_007_199_254_740_993, 1e300]
+    var values: Set<Double> = [
+      0, 1, -1, 11.77, 1e15, 1e16, 1e17, 1e-5, 1e-4, 2.5e-7, 9_007_199_254_740_992, 9_007_199_254_740_994, 1e300,
+    ]
     values.insert(-0.0)
     for _ in 0..<20_000 {
       values.insert(Double(Int.random(in: -1_000_000...1_000_000, using: &g)) / 100)
