@@ -122,10 +122,10 @@ enum CSVRecord {
 
   /// `split` for the common record, 64 bytes at a time: no quote byte
   /// before its newline, at most `slots.capacity` fields, and its newline
-  /// at least eight bytes before the end of `buf`. Returns the field count,
-  /// having moved `pos` past the newline and counted it in `line`, as
-  /// `split` would; returns nil and changes nothing for any other record,
-  /// which `split` then reads.
+  /// in a whole 8-byte word of `buf`, counted from the record's start.
+  /// Returns the field count, having moved `pos` past the newline and
+  /// counted it in `line`, as `split` would; returns nil and changes nothing
+  /// for any other record, which `split` then reads.
   ///
   /// Each 64-byte block is turned into masks of its commas, newlines and
   /// quotes (`koi_csv_masks64`, SSE2), so a field costs one step per comma
