@@ -249,12 +249,39 @@ struct ByteInterner {
 }
 
 /// True when `bytes` is well-formed UTF-8 (no overlongs, surrogates or
-/// code points above U+10FFFF, no sequence cut off at the end).
+/// code points above U+10FFFF, no sequence cut off at the end). One byte
+/// at a time: it checks short keys.
 func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+  checkUTF8(bytes, allowingCutOffEnd: false, asciiWords: false)
+}
+
+/// True when the block `bytes` of a longer text holds no invalid UTF-8
+/// sequence (a sequence cut off by its end is not invalid), ASCII checked
+/// 32 bytes at a time: the encoding guess reads an 8 MiB block with it.
+func isValidUTF8Block(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+  checkUTF8(bytes, allowingCutOffEnd: true, asciiWords: true)
+}
+
+/// The two checks above, each inlined with its constants: the word test in
+/// the key check's loop made it about 2.5 times slower (the parser's
+/// new-key samples in three 10 kHz profiles of a 1M-row run 15–23 →
+/// 41–59).
+@inline(__always)
+private func checkUTF8(_ bytes: UnsafeBufferPointer<UInt8>, allowingCutOffEnd: Bool, asciiWords: Bool) -> Bool {
+  let n = bytes.count
   var i = 0
-  while i < bytes.count {
+  while i < n {
+    if asciiWords, i + 32 <= n, let base = bytes.baseAddress {
+      let p = UnsafeRawPointer(base + i)
+      @inline(__always) func word(_ k: Int) -> UInt64 { p.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self) }
+      if (word(0) | word(1) | word(2) | word(3)) & 0x8080_8080_8080_8080 == 0 {
+        i += 32
+        continue
+      }
+    }
     if bytes[i] < 0x80 { i += 1; continue }
     let length = utf8SequenceLength(bytes, at: i)
+    if length == 0 { return allowingCutOffEnd }
     guard length > 0 else { return false }
     i += length
   }

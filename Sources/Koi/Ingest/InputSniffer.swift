@@ -136,33 +136,6 @@ enum InputSniffer {
     return c
   }
 
-  /// True when `block` holds no invalid UTF-8 sequence (`census`'s
-  /// `invalid == 0`; a sequence cut off by the block's end is not invalid).
-  /// ASCII is checked 32 bytes at a time.
-  static func isWellFormedUTF8(_ block: UnsafeBufferPointer<UInt8>) -> Bool {
-    let n = block.count
-    var i = 0
-    while i < n {
-      if i + 32 <= n, let base = block.baseAddress {
-        let p = UnsafeRawPointer(base + i)
-        @inline(__always) func word(_ k: Int) -> UInt64 { p.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self) }
-        if (word(0) | word(1) | word(2) | word(3)) & 0x8080_8080_8080_8080 == 0 {
-          i += 32
-          continue
-        }
-      }
-      if block[i] < 0x80 {
-        i += 1
-        continue
-      }
-      let length = utf8SequenceLength(block, at: i)
-      if length == 0 { return true }  // cut off at the block's end
-      if length < 0 { return false }
-      i += length
-    }
-    return true
-  }
-
   /// True when `bytes` is structurally GB18030: ASCII, two-byte characters
   /// (lead 81–FE, trail 40–7E or 80–FE) and four-byte ones (81–FE, 30–39,
   /// 81–FE, 30–39). A character cut off at the end is allowed.
@@ -205,7 +178,7 @@ enum InputSniffer {
     // Most files are UTF-8 throughout, and then the census's counts do not
     // matter. The census took 6 ms of an 8 MiB first block, before any
     // parser starts.
-    if block.withUnsafeBufferPointer(isWellFormedUTF8) { return .utf8 }
+    if block.withUnsafeBufferPointer(isValidUTF8Block) { return .utf8 }
     let c = census(block)  // holds an invalid sequence
     if c.headerInvalid && isGB18030(block[..<c.headerLength]) { return .gb18030 }
     if c.multibyte >= 8 * c.invalid { return .utf8 }

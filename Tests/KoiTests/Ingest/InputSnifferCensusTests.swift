@@ -4,8 +4,13 @@ import Testing
 
 /// `InputSniffer.census`, which reads eight ASCII bytes at once after the
 /// header, against a byte-by-byte count of the same grammar; and
-/// `InputSniffer.isWellFormedUTF8` against the count's invalid sequences.
+/// `isValidUTF8Block` (which `InputSniffer.guess` asks first) and
+/// `isValidUTF8` against the count's invalid sequences.
 @Suite struct InputSnifferCensusTests {
+  static func isValid(_ block: [UInt8], allowingCutOffEnd: Bool) -> Bool {
+    block.withUnsafeBufferPointer { allowingCutOffEnd ? isValidUTF8Block($0) : isValidUTF8($0) }
+  }
+
   /// The census one byte at a time (its form before the word loop).
   static func reference(_ block: [UInt8]) -> InputSniffer.UTF8Census {
     InputSniffer.census(block, wordsAtOnce: false)
@@ -31,8 +36,13 @@ import Testing
     }
     if seed % 3 == 0 { block += [0xE7, 0xBE] }  // cut off at the end
     #expect(InputSniffer.census(block) == Self.reference(block))
-    // The shortcut of `guess` says what the census says about invalid bytes.
-    #expect(block.withUnsafeBufferPointer(InputSniffer.isWellFormedUTF8) == (Self.reference(block).invalid == 0))
+    // The shortcut of `guess` says what the census says about invalid
+    // bytes; without the cut-off end allowed, it says what the census says
+    // of the block with one more ASCII byte (which makes a cut-off end
+    // invalid).
+    #expect(Self.isValid(block, allowingCutOffEnd: true) == (Self.reference(block).invalid == 0))
+    #expect(Self.isValid(block, allowingCutOffEnd: false) == (Self.reference(block + [0x61]).invalid == 0))
+    if seed % 3 == 0 { #expect(!Self.isValid(block, allowingCutOffEnd: false)) }
     // Every suffix start and length mod 8, so that words meet the block's
     // end and line feeds at every offset.
     for cut in [1, 2, 3, 5, 7, 8, 9] where cut < block.count {
@@ -41,7 +51,7 @@ import Testing
       let head = Array(block[..<(block.count - cut)])
       #expect(InputSniffer.census(head) == Self.reference(head))
       for part in [tail, head] {
-        #expect(part.withUnsafeBufferPointer(InputSniffer.isWellFormedUTF8) == (Self.reference(part).invalid == 0))
+        #expect(Self.isValid(part, allowingCutOffEnd: true) == (Self.reference(part).invalid == 0))
       }
     }
   }
