@@ -240,7 +240,9 @@ def main():
         shown.append(a)
     command = " ".join(["python3 benchmarks/bench.py", *shown])
 
-    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    # The flags of README's set-up command, so the two share one build.
+    subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
     floors = not args.no_floors
     if floors:
         subprocess.run(["swift", "build", "-c", "release", "--product", "LloydPass"], cwd=MICRO, check=True,

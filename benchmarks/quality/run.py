@@ -345,7 +345,7 @@ def main():
     if bad:
         ap.error(f"unknown set(s) {bad}; known: {list(data.SETS)}")
     if not os.access(args.koi, os.X_OK):
-        ap.error(f"no koi binary at {args.koi} (build it: swift build -c release, or pass --koi)")
+        ap.error(f"no koi binary at {args.koi} (build it: swift build -c release --static-swift-stdlib, or pass --koi)")
     args.koi = os.path.abspath(args.koi)
 
     t_all = time.time()

@@ -2,7 +2,7 @@
 # Koi on Spark, one huge chain: `koi-spark one-chain` on local[2] against one
 # `koi score`, wall time and peak memory of each step (benchmarks/spark/README.md).
 #
-#   swift build -c release --product koi
+#   swift build -c release --static-swift-stdlib --product koi
 #   .build/release/koi generate --customers 1470000 --seed 1 --out benchmarks/data/10m
 #   benchmarks/spark/run.sh [SHARDS] [VENV]
 set -euo pipefail

@@ -3,7 +3,7 @@
 `koi score BOOK.xlsx --stages rfm`, next to the same rows as CSV.
 
     python3 -m venv /tmp/venv-openpyxl && /tmp/venv-openpyxl/bin/pip install openpyxl
-    swift build -c release
+    swift build -c release --static-swift-stdlib
     /tmp/venv-openpyxl/bin/python benchmarks/xlsx/bench_xlsx.py [--customers 147000] [--reps 3]
 
 Makes benchmarks/data/xlsx/transactions.csv with `koi generate` (147,000
