@@ -68,11 +68,13 @@ public struct IntervalColumns: Sendable {
   public var pairCount: Int { customer.count }
   public func pairs(of c: Int) -> Range<Int> { pairStart[c]..<pairStart[c + 1] }
 
-  /// The pairs' columns, with room for the predictions of `capacity` pairs,
-  /// which `append` adds in pair order.
+  /// The pairs' columns, every prediction "none" (no day, NaN, `unknown`)
+  /// until `withPredictionOutput` writes it. The prediction columns are
+  /// filled on every core, so their pages are first touched there, not on
+  /// one core.
   init(
     asOfDay: Int32, pairStart: [Int], customer: [Int32], category: [Int32], lastPurchaseDay: [Int32],
-    gapCount: [Int32], predictionCapacity capacity: Int
+    gapCount: [Int32]
   ) {
     self.asOfDay = asOfDay
     self.pairStart = pairStart
@@ -80,35 +82,69 @@ public struct IntervalColumns: Sendable {
     self.category = category
     self.lastPurchaseDay = lastPurchaseDay
     self.gapCount = gapCount
-    (expectedNextDay, p10Day, p50Day, p90Day) = ([], [], [], [])
-    (probability30, probability60, probability90, returnProbability) = ([], [], [], [])
-    (status, location, scale) = ([], [], [])
-    expectedNextDay.reserveCapacity(capacity)
-    p10Day.reserveCapacity(capacity)
-    p50Day.reserveCapacity(capacity)
-    p90Day.reserveCapacity(capacity)
-    probability30.reserveCapacity(capacity)
-    probability60.reserveCapacity(capacity)
-    probability90.reserveCapacity(capacity)
-    returnProbability.reserveCapacity(capacity)
-    status.reserveCapacity(capacity)
-    location.reserveCapacity(capacity)
-    scale.reserveCapacity(capacity)
+    let n = customer.count
+    func days() -> [Int32] { Parallel.map(elements: n) { _ in IntervalColumns.noDay } }
+    func numbers() -> [Double] { Parallel.map(elements: n) { _ in .nan } }
+    (expectedNextDay, p10Day, p50Day, p90Day) = (days(), days(), days(), days())
+    (probability30, probability60, probability90, returnProbability) = (numbers(), numbers(), numbers(), numbers())
+    (location, scale) = (numbers(), numbers())
+    status = Parallel.map(elements: n) { _ in .unknown }
   }
 
-  /// Appends the predictions of the next pairs.
-  mutating func append(_ rows: [IntervalPrediction]) {
-    expectedNextDay += rows.lazy.map(\.expectedNextDay)
-    p10Day += rows.lazy.map(\.p10Day)
-    p50Day += rows.lazy.map(\.p50Day)
-    p90Day += rows.lazy.map(\.p90Day)
-    probability30 += rows.lazy.map(\.probability30)
-    probability60 += rows.lazy.map(\.probability60)
-    probability90 += rows.lazy.map(\.probability90)
-    returnProbability += rows.lazy.map(\.returnProbability)
-    status += rows.lazy.map(\.status)
-    location += rows.lazy.map(\.location)
-    scale += rows.lazy.map(\.scale)
+  /// Calls `body` with the prediction columns as pointers, for a loop on
+  /// every core to write each pair's prediction in place.
+  mutating func withPredictionOutput<R>(_ body: (IntervalPredictionOutput) -> R) -> R {
+    expectedNextDay.withUnsafeMutableBufferPointer { expected in
+      p10Day.withUnsafeMutableBufferPointer { p10 in
+        p50Day.withUnsafeMutableBufferPointer { p50 in
+          p90Day.withUnsafeMutableBufferPointer { p90 in
+            probability30.withUnsafeMutableBufferPointer { q30 in
+              probability60.withUnsafeMutableBufferPointer { q60 in
+                probability90.withUnsafeMutableBufferPointer { q90 in
+                  returnProbability.withUnsafeMutableBufferPointer { returning in
+                    status.withUnsafeMutableBufferPointer { status in
+                      location.withUnsafeMutableBufferPointer { location in
+                        scale.withUnsafeMutableBufferPointer { scale in
+                          body(
+                            IntervalPredictionOutput(
+                              expectedNextDay: expected, p10Day: p10, p50Day: p50, p90Day: p90, probability30: q30,
+                              probability60: q60, probability90: q90, returnProbability: returning, status: status,
+                              location: location, scale: scale))
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The prediction columns of an `IntervalColumns`, written one pair at a
+/// time (`store`), each pair by one thread.
+struct IntervalPredictionOutput {
+  let expectedNextDay, p10Day, p50Day, p90Day: UnsafeMutableBufferPointer<Int32>
+  let probability30, probability60, probability90, returnProbability: UnsafeMutableBufferPointer<Double>
+  let status: UnsafeMutableBufferPointer<IntervalStatus>
+  let location, scale: UnsafeMutableBufferPointer<Double>
+
+  @inline(__always)
+  func store(_ r: IntervalPrediction, at p: Int) {
+    expectedNextDay[p] = r.expectedNextDay
+    p10Day[p] = r.p10Day
+    p50Day[p] = r.p50Day
+    p90Day[p] = r.p90Day
+    probability30[p] = r.probability30
+    probability60[p] = r.probability60
+    probability90[p] = r.probability90
+    returnProbability[p] = r.returnProbability
+    status[p] = r.status
+    location[p] = r.location
+    scale[p] = r.scale
   }
 }
 
@@ -159,54 +195,36 @@ extension IntervalStage {
     let map = categoryNames.map { Int32(byName[$0] ?? -1) }
     let scoring = ScoringCategories(model: model, covariates: covariates)
     let n = h.pairCount
-    let customers = h.customerCount
     let w = RepurchasePropensity.windows.count
     let horizonDays = model.options.horizonDays
     var columns = IntervalColumns(
       asOfDay: h.asOfDay, pairStart: h.pairStart, customer: h.pairCustomer,
-      category: h.pairCategory.map { map[Int($0)] }, lastPurchaseDay: h.lastDay,
-      gapCount: h.occasions.map { $0 - 1 }, predictionCapacity: n)
-    // A block of customers at a time, so that the row form of one block
-    // only is alive beside the columns (of every pair at once it was 88
-    // bytes a pair, 190 MB at 10M rows, on top of the columns' 180 MB).
-    // The pair loop reads categories, covariates and knots through pointers
-    // to scalars: copies of a `CategoryIntervalModel`, of the covariates or
-    // of a knot slice retained and released their arrays once per pair.
-    let blockSize = 1 << 16
+      category: Parallel.map(elements: n) { map[Int(h.pairCategory[$0])] }, lastPurchaseDay: h.lastDay,
+      gapCount: Parallel.map(elements: n) { h.occasions[$0] - 1 })
+    // Each pair's prediction written in place, in chunks of pairs (not of
+    // customers: Complete Journey's 2,469 households with 304 treatments
+    // made one chunk of customers, scored on one core). The pair loop reads
+    // categories, covariates and knots through pointers to scalars: copies
+    // of a `CategoryIntervalModel`, of the covariates or of a knot slice
+    // retained and released their arrays once per pair.
     scoring.categories.withUnsafeBufferPointer { categories in
       scoring.terms.withUnsafeBufferPointer { terms in
         (covariates?.values.values ?? []).withUnsafeBufferPointer { covariateRows in
           (knots ?? []).withUnsafeBufferPointer { allKnots in
-            for block in stride(from: 0, to: customers, by: blockSize) {
-              let blockCustomers = block..<min(customers, block + blockSize)
-              let firstPair = h.pairStart[blockCustomers.lowerBound]
-              let pairCount = h.pairStart[blockCustomers.upperBound] - firstPair
-              let rows = [IntervalPrediction](unsafeUninitializedCapacity: pairCount) { out, count in
-                guard let base = out.baseAddress else { count = 0; return }
-                // Chunks of pairs, not of customers: customers with many
-                // pairs each (Complete Journey: 2,469 households, 304 treatments)
-                // made one chunk, scored on one core.
-                Parallel.forEachChunk(
-                  count: pairCount, chunkCount: Parallel.chunkCount(for: pairCount, minimumChunk: 4096)
-                ) { _, range in
-                  for p in range.lowerBound + firstPair..<range.upperBound + firstPair {
-                    let k = Int(map[Int(h.pairCategory[p])])
-                    var row = IntervalPrediction()
-                    if k >= 0 {
-                      let own = knots == nil ? nil : UnsafeBufferPointer(rebasing: allKnots[(w * p)..<(w * p + w)])
-                      let m = categories[k]
-                      row = predict(
-                        pair: p, histories: h, category: m,
-                        location: m.location(
-                          customer: Int(h.pairCustomer[p]), terms: terms, covariateRows: covariateRows),
-                        horizonDays: horizonDays, knots: own.flatMap { $0.allSatisfy(\.isFinite) ? $0 : nil })
-                    }
-                    (base + (p - firstPair)).initialize(to: row)
-                  }
+            columns.withPredictionOutput { out in
+              Parallel.forEachChunk(count: n, chunkCount: Parallel.chunkCount(for: n, minimumChunk: 4096)) { _, range in
+                for p in range {
+                  let k = Int(map[Int(h.pairCategory[p])])
+                  guard k >= 0 else { continue }
+                  let own = knots == nil ? nil : UnsafeBufferPointer(rebasing: allKnots[(w * p)..<(w * p + w)])
+                  let m = categories[k]
+                  let row = predict(
+                    pair: p, histories: h, category: m,
+                    location: m.location(customer: Int(h.pairCustomer[p]), terms: terms, covariateRows: covariateRows),
+                    horizonDays: horizonDays, knots: own.flatMap { $0.allSatisfy(\.isFinite) ? $0 : nil })
+                  out.store(row, at: p)
                 }
-                count = pairCount
               }
-              columns.append(rows)
             }
           }
         }

@@ -347,7 +347,10 @@ struct RowScores {
   {
     let n = summary.count
     let spendUsable = gg.map { $0.diagnostics.converged } ?? false
-    var alive = [Double](repeating: .nan, count: n), expected = alive, none = alive, spend = alive, clv = alive
+    // Five distinct arrays, each filled on every core (as copies of one
+    // array, each was copied on one core when first written).
+    func missing() -> [Double] { Parallel.map(elements: n) { _ in .nan } }
+    var (alive, expected, none, spend, clv) = (missing(), missing(), missing(), missing(), missing())
     alive.withUnsafeMutableBufferPointer { alive in
       expected.withUnsafeMutableBufferPointer { expected in
         none.withUnsafeMutableBufferPointer { none in
