@@ -440,12 +440,11 @@ public struct IntervalStage: Sendable {
     let n = offsets[chunks]
     var obs = IntervalObservations()
     obs.covariateCount = q
-    obs.logDays = [Double](repeating: 0, count: n)
-    obs.event = [UInt8](repeating: 0, count: n)
-    obs.covariates = [Double](repeating: 0, count: n * q)
-    obs.logDays.withUnsafeMutableBufferPointer { logDays in
-      obs.event.withUnsafeMutableBufferPointer { event in
-        obs.covariates.withUnsafeMutableBufferPointer { x in
+    // Every element written once, by the chunks: no zeroing first, which
+    // ran on one core (the kernel clearing the fresh pages too).
+    obs.logDays = [Double](unsafeUninitializedCapacity: n) { logDays, logDaysCount in
+      obs.event = [UInt8](unsafeUninitializedCapacity: n) { event, eventCount in
+        obs.covariates = [Double](unsafeUninitializedCapacity: n * q) { x, covariateCount in
           Parallel.forEachChunk(count: pairs.count, chunkCount: chunks) { c, range in
             var o = offsets[c]
             var row = [Double](repeating: 0, count: q)
@@ -467,8 +466,11 @@ public struct IntervalStage: Sendable {
               o += 1
             }
           }
+          covariateCount = n * q
         }
+        eventCount = n
       }
+      logDaysCount = n
     }
     return obs
   }
