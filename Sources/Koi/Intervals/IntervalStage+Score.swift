@@ -148,7 +148,7 @@ struct IntervalPredictionOutput {
   }
 }
 
-/// One pair's prediction, the row form used while scoring.
+/// One pair's prediction, as `predict` returns it and `IntervalPredictionOutput.store` writes it.
 struct IntervalPrediction {
   var expectedNextDay = IntervalColumns.noDay
   var p10Day = IntervalColumns.noDay
