@@ -55,6 +55,16 @@ public struct JSONWriter: ~Copyable {
     count = 0
   }
 
+  /// Hands over the text so far, leaving the writer empty (its open
+  /// containers kept, as by `flush(to:)`) with fresh storage of the same
+  /// capacity: the text is not copied.
+  mutating func takeText() -> JSONText {
+    let text = JSONText(storage: storage, count: count)
+    storage = .allocate(capacity: capacity)
+    count = 0
+    return text
+  }
+
   // MARK: Containers
 
   mutating func beginObject() {
@@ -416,4 +426,19 @@ struct JSONStringLiterals: Sendable {
     bytes = w.bytes
     self.ranges = ranges
   }
+}
+
+/// Text taken out of a `JSONWriter` (`takeText()`); its memory is freed with it.
+final class JSONText {
+  private let storage: UnsafeMutablePointer<UInt8>
+  private let count: Int
+
+  fileprivate init(storage: UnsafeMutablePointer<UInt8>, count: Int) {
+    self.storage = storage
+    self.count = count
+  }
+
+  deinit { storage.deallocate() }
+
+  var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
 }
