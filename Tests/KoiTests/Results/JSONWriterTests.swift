@@ -79,6 +79,23 @@ import Testing
     }
   }
 
+  /// The rounding read from signs gives the standard library's rounding
+  /// at halves (k + ½ for k below 1,000 and 2^j + ½ up to 2^51), the
+  /// doubles either side of each, whole numbers and random values: a
+  /// mistake in either sign test moves some of them.
+  @Test func roundingHalfAwayFromZeroIsTheStandardLibrarys() {
+    var values: [Double] = [0, -0.0, 0.49999999999999994, -0.49999999999999994]
+    let halves = (0..<1_000).map { Double($0) + 0.5 } + (0...51).map { Double(UInt64(1) << $0) + 0.5 }
+    for half in halves {
+      for v in [half, half.nextUp, half.nextDown, half - 0.5] { values += [v, -v] }
+    }
+    var g = SeededGenerator(seed: 29)
+    for _ in 0..<20_000 { values.append(Double.random(in: -1e6...1e6, using: &g)) }
+    for v in values {
+      #expect(JSONWriter.roundedHalfAwayFromZero(v) == Int64(v.rounded(.toNearestOrAwayFromZero)), "\(v)")
+    }
+  }
+
   /// What report.html sums when made from a run's columns is what `strtod`
   /// reads from the text, to the bit.
   @Test func valuesAsReadAreWhatTheTextReadsAs() {
