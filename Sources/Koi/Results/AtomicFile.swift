@@ -42,7 +42,7 @@ public final class AtomicFile {
   ///   not left cached for its next reader. Only whole pages are advised:
   ///   the partly written last page, once dropped, was read back from disk
   ///   by the next write, which then waited for it (in a 10M-row run, ~375
-  ///   such waits in a 1.5 s write step, the cores ~12% idle).
+  ///   such waits in a 1.5 s write step, the cores about 11% idle).
   public init(path: String, streamed: Bool = false) throws {
     self.path = path
     self.streamed = streamed

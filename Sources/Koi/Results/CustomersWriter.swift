@@ -86,9 +86,10 @@ enum CustomersWriter {
 /// its turn: whenever the worker holding the earlier block lost its core
 /// (to the run's other files, written beside customers.jsonl, or to
 /// another process), the other core idled with it (in a 10M-row run,
-/// 170 ms of the two cores idle in a 0.96 s write step, `perf sched
-/// timehist`). At most `waitingLimit` texts wait; a worker with another
-/// finished block then waits as before, so memory stays bounded.
+/// 110-170 ms of the two cores idle in a write step of about 0.9 s, by
+/// `perf sched timehist`; 26-111 ms since). At most `waitingLimit` texts
+/// wait; a worker with another finished block then waits as before, so
+/// memory stays bounded (4 blocks of about 2 MB).
 private final class BlockTurns {
   private let count: Int
   private let file: AtomicFile
