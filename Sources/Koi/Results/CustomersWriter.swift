@@ -89,7 +89,10 @@ enum CustomersWriter {
 /// 110-170 ms of the two cores idle in a write step of about 0.9 s, by
 /// `perf sched timehist`; 26-111 ms since). At most `waitingLimit` texts
 /// wait; a worker with another finished block then waits as before, so
-/// memory stays bounded (4 blocks of about 2 MB).
+/// memory stays bounded (4 blocks of about 2 MB). No worker waits forever:
+/// blocks are claimed in order, so the block whose turn it is is held by a
+/// worker formatting it, which writes it and those waiting when done,
+/// whatever the number of threads that actually run.
 private final class BlockTurns {
   private let count: Int
   private let file: AtomicFile
