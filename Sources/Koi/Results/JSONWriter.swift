@@ -192,8 +192,8 @@ public struct JSONWriter: ~Copyable {
   /// Koi writes 2 decimals (money) and 4 (probabilities, scores) by the
   /// million, so each has its own copy of the body with the count fixed:
   /// the power of ten, the digit loops and the room to make are then
-  /// constants. (`@inline(__always)` on this function was not enough: the
-  /// record writers are too large for Swift to inline into them.)
+  /// constants. (`@inline(__always)` on this function was not enough:
+  /// built that way, a loop of record writers still called it.)
   public mutating func number(_ v: Double, decimals: Int) {
     switch decimals {
     case 2: fixedNumber(v, decimals: 2)
