@@ -31,9 +31,9 @@ import Testing
     #expect(try leftovers().isEmpty)
   }
 
-  /// A streamed file in blocks that end inside a page: the pages handed
-  /// back to the kernel between writes (whole pages only) lose no byte,
-  /// the partly written last one included.
+  /// A streamed file of many blocks that each end inside a page, each
+  /// write followed by the advice on the whole pages before it, and small
+  /// writes buffered between them: every byte arrives, in order.
   @Test func aStreamedFileKeepsEveryByteAcrossItsAdvice() throws {
     let path = dir.path("streamed.bin")
     let block = (1 << 20) + 4_093
