@@ -5,6 +5,8 @@ struct IntervalRecordFields: CustomerRecordFields {
   /// Category names as JSON literals, encoded once.
   let categoryLiterals: JSONStringLiterals
   let categoryNames: [String]
+  /// Status names as JSON literals, by `IntervalStatus.ordinal`.
+  let statusLiterals = JSONStringLiterals(IntervalStatus.allCases.map(\.rawValue))
 
   public init(model: IntervalModel, columns: IntervalColumns) {
     self.columns = columns
@@ -29,7 +31,7 @@ struct IntervalRecordFields: CustomerRecordFields {
       w.key("probability_60d"); w.number(columns.probability60[p], decimals: 4)
       w.key("probability_90d"); w.number(columns.probability90[p], decimals: 4)
       w.key("return_probability"); w.number(columns.returnProbability[p], decimals: 4)
-      w.key("status"); w.string(columns.status[p].rawValue)
+      w.key("status"); w.encodedString(statusLiterals, columns.status[p].ordinal)
       w.endObject()
     }
     w.endArray()

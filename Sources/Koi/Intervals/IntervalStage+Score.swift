@@ -19,6 +19,19 @@ public enum IntervalStatus: String, Codable, Sendable, CaseIterable {
   case lapsed
   case oneOff = "one_off"
   case unknown
+
+  /// The status's position in `allCases` (a switch the compiler reduces to
+  /// the enum's tag).
+  var ordinal: Int {
+    switch self {
+    case .notYetDue: return 0
+    case .due: return 1
+    case .overdue: return 2
+    case .lapsed: return 3
+    case .oneOff: return 4
+    case .unknown: return 5
+    }
+  }
 }
 
 /// Per (customer, category) predictions, struct of arrays over pairs.

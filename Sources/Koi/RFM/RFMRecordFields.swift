@@ -2,6 +2,8 @@
 struct RFMRecordFields: CustomerRecordFields {
   let table: CustomerTable
   let columns: RFMColumns
+  /// Segment names as JSON literals, by `RFMSegment.ordinal`.
+  let segmentLiterals = JSONStringLiterals(RFMSegment.allCases.map(\.rawValue))
 
   public init(table: CustomerTable, columns: RFMColumns) {
     self.table = table
@@ -22,7 +24,7 @@ struct RFMRecordFields: CustomerRecordFields {
     w.key("f_score"); w.int(columns.fScore[c])
     w.key("m_score"); w.int(columns.mScore[c])
     w.key("rfm"); w.scoreTriple(columns.rScore[c], columns.fScore[c], columns.mScore[c])
-    w.key("segment"); w.string(columns.segment[c].rawValue)
+    w.key("segment"); w.encodedString(segmentLiterals, columns.segment[c].ordinal)
   }
 }
 

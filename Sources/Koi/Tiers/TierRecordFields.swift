@@ -2,6 +2,10 @@
 /// confidence}`, or null when the model has no clusters.
 struct TierRecordFields: CustomerRecordFields {
   let columns: TierColumns
+  /// Tier ids as JSON literals, by `PriceSensitivityTier.rawValue` (no
+  /// tier is 0).
+  let idLiterals = JSONStringLiterals(
+    (0...PriceSensitivityTier.allCases.map(\.rawValue).max()!).map { PriceSensitivityTier(rawValue: $0)?.id ?? "" })
 
   public init(columns: TierColumns) { self.columns = columns }
 
@@ -10,7 +14,7 @@ struct TierRecordFields: CustomerRecordFields {
     guard let tier = columns.tier[c] else { w.null(); return }
     w.beginObject()
     w.key("id"); w.int(tier.rawValue)
-    w.key("name"); w.string(tier.id)
+    w.key("name"); w.encodedString(idLiterals, tier.rawValue)
     w.key("distance"); w.number(columns.distance[c], decimals: 4)
     w.key("confidence"); w.number(columns.confidence[c], decimals: 4)
     w.endObject()

@@ -4,6 +4,11 @@ import Testing
 @testable import Koi
 
 @Suite struct IntervalScoringTests {
+  /// customers.jsonl writes a status's name from a table by `ordinal`.
+  @Test func statusOrdinalsAreTheirPositions() {
+    #expect(IntervalStatus.allCases.map(\.ordinal) == Array(IntervalStatus.allCases.indices))
+  }
+
   /// The pair loop's locations, read from `ScoringCategories`' flat tables,
   /// against μ(x) = β₀ + Σ_j β_j · (x_j − mean_j)/scale_j written out from
   /// the model, bit for bit; with a dropped column (scale 0), a missing

@@ -147,6 +147,17 @@ import Testing
     }
   }
 
+  @Test func tabledDatesAreTheCalendarsOnEveryDayAndAtTheEdges() {
+    #expect(DateDigits.firstDay == DayNumber.from(year: 1970, month: 1, day: 1))
+    #expect(Int(DayNumber.from(year: 2100, month: 1, day: 1) - DateDigits.firstDay) == DateDigits.dayCount)
+    let last = DateDigits.firstDay + Int32(DateDigits.dayCount)
+    // Every tabled day, and the untabled days on either side.
+    for day in (DateDigits.firstDay - 3)...(last + 3) {
+      let written = text { $0.date(day) }
+      if written != "\"\(DayNumber.format(day))\"" { Issue.record("day \(day): \(written)") }
+    }
+  }
+
   @Test func encodedLiteralsAreWrittenAsTheirStrings() {
     let names = ["洗护", "say \"hi\"", "", "tab\there"]
     let literals = JSONStringLiterals(names)
