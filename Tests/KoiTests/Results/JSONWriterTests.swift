@@ -79,6 +79,20 @@ import Testing
     }
   }
 
+  /// 4-decimal numbers from 0 to 1 are copied from a table: every value
+  /// written as 0.0000 … 1.0000, the doubles next to each, the halves
+  /// between them, and the values just outside.
+  @Test func fourDecimalsFromZeroToOneMatchTheDigitByDigitFormatting() {
+    for q in -2...10_002 {
+      for x in [Double(q) / 10_000, (Double(q) + 0.5) / 10_000] {
+        for v in [x, x.nextUp, x.nextDown] {
+          let s = text { $0.number(v, decimals: 4) }
+          if s != Self.reference(v, decimals: 4) { Issue.record("\(v): \(s)") }
+        }
+      }
+    }
+  }
+
   /// The rounding read from signs gives the standard library's rounding
   /// at halves (k + ½ for k below 1,000 and 2^j + ½ up to 2^51), the
   /// doubles either side of each, whole numbers and random values: a
