@@ -28,8 +28,8 @@ public struct JSONWriter: ~Copyable {
   /// `DateDigits.table`, read once here: a static read in `date` would be
   /// a `swift_once` call per date.
   private let dateDigits = DateDigits.table
-  /// `JSONWriter.unitFractions`, read once here for the same reason.
-  private let unitFractions = JSONWriter.unitFractions
+  /// `FractionDigits.table`, read once here for the same reason.
+  private let fractionDigits = FractionDigits.table
 
   public init(capacity: Int = 1 << 16) {
     self.capacity = max(capacity, 64)
@@ -216,10 +216,10 @@ public struct JSONWriter: ~Copyable {
     // after it. NaN and the infinities fail it too.
     guard abs(scaled) < 9.0e15 else { return numberOutOfRange(v) }
     let q = JSONWriter.roundedHalfAwayFromZero(scaled)
-    if decimals == 4 && UInt64(bitPattern: q) <= 10_000 {
+    if decimals == FractionDigits.decimals && UInt64(bitPattern: q) <= UInt64(FractionDigits.largest) {
       // A probability (or another number from 0 to 1): its text from the
       // table, one 8-byte copy of which the first 6 count.
-      let text = UnsafeRawPointer(unitFractions + 8 &* Int(q))
+      let text = UnsafeRawPointer(fractionDigits + FractionDigits.stride &* Int(q))
       element(maxCount: 8) { p in
         UnsafeMutableRawPointer(p).storeBytes(of: text.loadUnaligned(as: UInt64.self), as: UInt64.self)
         return 6
@@ -381,7 +381,7 @@ public struct JSONWriter: ~Copyable {
   /// the last digit two at a time (`v % 100` and `v / 100` are a multiply
   /// and a shift each), so it needs no division by a run-time power of ten.
   @inline(__always)
-  private static func storeDigits(_ v: UInt64, decimals: Int = 0, at p: UnsafeMutablePointer<UInt8>) -> Int {
+  fileprivate static func storeDigits(_ v: UInt64, decimals: Int = 0, at p: UnsafeMutablePointer<UInt8>) -> Int {
     let digits = max(digitCount(v), decimals + 1)
     let length = decimals > 0 ? digits + 1 : digits
     let pairs = digitPairs.utf8Start
@@ -430,17 +430,6 @@ public struct JSONWriter: ~Copyable {
     100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
     10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
   ]
-
-  /// `0.0000` to `1.0000`, `storeDigits(q, decimals: 4)` for q = 0…10,000,
-  /// 8 bytes apart (80 KB, made once a process on first use): four of the
-  /// five 4-decimal numbers of customers.jsonl are probabilities. Never
-  /// freed.
-  nonisolated(unsafe) private static let unitFractions: UnsafePointer<UInt8> = {
-    let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 8 * 10_001)
-    t.initialize(repeating: 0, count: 8 * 10_001)
-    for q in 0...10_000 { _ = storeDigits(UInt64(q), decimals: 4, at: t + 8 * q) }
-    return UnsafePointer(t)
-  }()
 
   /// "00" to "99", two ASCII digits each.
   private static let digitPairs: StaticString = """
@@ -500,6 +489,24 @@ enum DateDigits {
       pair(m, at: 5); p[7] = 45
       pair(d, at: 8)
     }
+    return UnsafePointer(t)
+  }()
+}
+
+/// `0.0000` to `1.0000`: `JSONWriter.storeDigits(q, decimals: 4)` for q =
+/// 0…10,000, 8 bytes apart (80 KB), made once a process on first use.
+/// Four of the five 4-decimal numbers of customers.jsonl are probabilities.
+enum FractionDigits {
+  static let decimals = 4
+  /// 10^decimals: the table's last q, 1.0000.
+  static let largest = 10_000
+  static let stride = 8
+
+  /// Never freed: one table for the process.
+  nonisolated(unsafe) static let table: UnsafePointer<UInt8> = {
+    let t = UnsafeMutablePointer<UInt8>.allocate(capacity: (largest + 1) * stride)
+    t.initialize(repeating: 0, count: (largest + 1) * stride)
+    for q in 0...largest { _ = JSONWriter.storeDigits(UInt64(q), decimals: decimals, at: t + q * stride) }
     return UnsafePointer(t)
   }()
 }

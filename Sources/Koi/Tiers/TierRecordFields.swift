@@ -3,9 +3,11 @@
 struct TierRecordFields: CustomerRecordFields {
   let columns: TierColumns
   /// Tier ids as JSON literals, by `PriceSensitivityTier.rawValue` (no
-  /// tier is 0).
-  let idLiterals = JSONStringLiterals(
-    (0...PriceSensitivityTier.allCases.map(\.rawValue).max()!).map { PriceSensitivityTier(rawValue: $0)?.id ?? "" })
+  /// tier is 0: an empty string there).
+  let idLiterals: JSONStringLiterals = {
+    let largest = PriceSensitivityTier.allCases.map(\.rawValue).max() ?? 0
+    return JSONStringLiterals((0...largest).map { PriceSensitivityTier(rawValue: $0)?.id ?? "" })
+  }()
 
   public init(columns: TierColumns) { self.columns = columns }
 
